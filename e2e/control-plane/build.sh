@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Builds the real Kubernetes control plane that the integration tests run against
+# (kube-apiserver, kube-controller-manager, kubectl and etcd) from their published Go
+# modules, once, into a cache folder outside the repository. A later run finds the
+# binaries and returns at once. Prints the folder (the envtest KUBEBUILDER_ASSETS layout).
+#
+# Why from source: the machines reach only the Go module proxy, and Debian's etcd (3.4.23)
+# is older than kube-apiserver 1.36 accepts.
+set -euo pipefail
+
+KUBERNETES_VERSION="${KUBERNETES_VERSION:-v1.36.3}"
+ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
+cache_root="${WORKERPOOL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/workerpool-operator}"
+assets="$cache_root/control-plane/k8s-$KUBERNETES_VERSION-etcd-$ETCD_VERSION"
+binaries=(kube-apiserver kube-controller-manager kubectl etcd)
+
+complete() {
+  for b in "${binaries[@]}"; do [ -x "$assets/$b" ] || return 1; done
+}
+if complete; then echo "$assets"; exit 0; fi
+
+if ! command -v go >/dev/null 2>&1; then
+  echo "control-plane build: the Go toolchain is missing. Install Go >= 1.25 (https://go.dev/doc/install)," >&2
+  echo "or point KUBEBUILDER_ASSETS at a folder holding kube-apiserver, etcd and kubectl." >&2
+  exit 1
+fi
+
+work="$cache_root/control-plane/build-$KUBERNETES_VERSION-$ETCD_VERSION"
+mkdir -p "$work/kubernetes" "$work/etcd" "$assets"
+log() { echo "control-plane build: $*" >&2; }
+started=$(date +%s)
+
+# k8s.io/kubernetes requires each staging module at v0.0.0 and replaces it with ./staging;
+# a consumer's go.mod must replace each with the published v0.<minor>.<patch> instead.
+staging_version="v0.${KUBERNETES_VERSION#v1.}"
+log "reading k8s.io/kubernetes@$KUBERNETES_VERSION's go.mod"
+k8s_gomod=$(cd "$work/kubernetes" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+staging_modules=$(sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\1#p' "$k8s_gomod" | sort -u)
+[ -n "$staging_modules" ] || { log "found no staging replaces in $k8s_gomod"; exit 1; }
+
+{
+  echo "module workerpool.dev/control-plane-build"
+  echo
+  echo "go 1.25"
+  echo
+  echo "require k8s.io/kubernetes $KUBERNETES_VERSION"
+  echo
+  echo "replace ("
+  for m in $staging_modules; do echo "	$m => $m $staging_version"; done
+  echo ")"
+} > "$work/kubernetes/go.mod"
+cat > "$work/kubernetes/tools.go" <<'GO'
+//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kubectl"
+)
+GO
+
+cat > "$work/etcd/go.mod" <<GOMOD
+module workerpool.dev/etcd-build
+
+go 1.25
+
+require go.etcd.io/etcd/server/v3 $ETCD_VERSION
+GOMOD
+cat > "$work/etcd/tools.go" <<'GO'
+//go:build tools
+
+package tools
+
+import _ "go.etcd.io/etcd/server/v3"
+GO
+
+version_flags() {
+  local pkg=$1 v=$2 major minor
+  major=${v#v}; major=${major%%.*}
+  minor=${v#v*.}; minor=${minor%%.*}
+  echo "-s -w -X $pkg.gitVersion=$v -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+}
+
+log "resolving modules for Kubernetes $KUBERNETES_VERSION"
+(cd "$work/kubernetes" && go mod tidy -e >/dev/null 2>"$work/kubernetes/tidy.log" || { cat "$work/kubernetes/tidy.log" >&2; exit 1; })
+log "building kube-apiserver, kube-controller-manager, kubectl (several minutes on a cold cache)"
+(cd "$work/kubernetes" && CGO_ENABLED=0 go build -trimpath \
+  -ldflags "$(version_flags k8s.io/component-base/version "$KUBERNETES_VERSION")" \
+  -o "$assets/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl)
+
+log "building etcd $ETCD_VERSION"
+(cd "$work/etcd" && go mod tidy >/dev/null && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$assets/etcd" go.etcd.io/etcd/server/v3)
+
+complete || { log "build finished but binaries are missing in $assets"; exit 1; }
+log "done in $(( $(date +%s) - started ))s: $assets"
+echo "$assets"

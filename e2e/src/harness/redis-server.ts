@@ -1,0 +1,70 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { freeLoopbackPort, startProcess, waitUntil, type ManagedProcess } from './processes.ts';
+
+export interface RedisServer {
+  readonly url: string;
+  readonly port: number;
+  readonly password: string | undefined;
+  stop(): Promise<void>;
+  /** Stops and starts the same server on the same port (its data is not persisted). */
+  restart(): Promise<void>;
+}
+
+function redisServerBinary(): string {
+  const binary = process.env['REDIS_SERVER_BIN'] ?? 'redis-server';
+  try {
+    execFileSync(binary, ['--version'], { stdio: 'ignore' });
+  } catch {
+    throw new Error(
+      `redis-server was not found (looked for "${binary}"). Install it (Debian: apt-get install redis-server) ` +
+        'or run `npm run setup`; REDIS_SERVER_BIN may name the binary.',
+    );
+  }
+  return binary;
+}
+
+/** Starts a real, throw-away redis-server on a free loopback port. */
+export async function startRedisServer(options: { password?: string } = {}): Promise<RedisServer> {
+  const binary = redisServerBinary();
+  const port = await freeLoopbackPort();
+  const dir = mkdtempSync(join(tmpdir(), 'workerpool-redis-'));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+  if (options.password !== undefined) args.push('--requirepass', options.password);
+  let proc: ManagedProcess;
+  const start = async () => {
+    proc = startProcess('redis-server', binary, args);
+    await waitUntil(
+      `redis-server on port ${port}`,
+      async () => {
+        const client = new Redis({ port, host: '127.0.0.1', password: options.password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        client.on('error', () => undefined); // refused connections are expected until the server listens
+        try {
+          await client.connect();
+          return (await client.ping()) === 'PONG';
+        } finally {
+          client.disconnect();
+        }
+      },
+      { process: proc, timeoutMs: 15_000 },
+    );
+  };
+  await start();
+  const auth = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`;
+  return {
+    url: `redis://${auth}127.0.0.1:${port}`,
+    port,
+    password: options.password,
+    async stop() {
+      await proc.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    async restart() {
+      await proc.stop();
+      await start();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import { defineConfig } from 'vitest/config';
+
+// Three projects, by what a test needs:
+//   unit     *.test.ts          pure logic, no servers
+//   redis    *.redis.test.ts    a real redis-server started by the harness
+//   cluster  *.cluster.test.ts  a real etcd + kube-apiserver (with the CRDs installed) and redis-server
+const sources = ['operator/src/**', 'worker-runtime/src/**', 'e2e/src/**'];
+const inSources = (pattern: string) => sources.map((dir) => `${dir}/${pattern}`);
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: inSources('*.test.ts'),
+          exclude: inSources('*.redis.test.ts').concat(inSources('*.cluster.test.ts'), ['**/node_modules/**']),
+        },
+      },
+      {
+        test: {
+          name: 'redis',
+          include: inSources('*.redis.test.ts'),
+          globalSetup: ['e2e/src/harness/redis-global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'cluster',
+          include: inSources('*.cluster.test.ts'),
+          globalSetup: ['e2e/src/harness/redis-global-setup.ts', 'e2e/src/harness/cluster-global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
+  },
+});
