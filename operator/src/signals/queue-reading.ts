@@ -1,0 +1,41 @@
+// What a queue-signal reader reports for one WorkerPool at one moment. The scaling engine and
+// the simulator consume exactly this shape, so that what the operator reads from Redis and what
+// the simulator replays are the same thing.
+
+/** A worker process that announced itself through the format's heartbeats. */
+export interface WorkerHeartbeat {
+  /** Pod name when the format records it (Sidekiq's hostname, the native runtime's HOSTNAME). */
+  pod: string;
+  /** Jobs it runs right now. */
+  busy: number;
+  /** Jobs it can run at once. */
+  concurrency: number;
+  /** True once it announced that it is shutting down (Sidekiq quiet, native draining). */
+  draining: boolean;
+}
+
+export interface QueueReading {
+  /** Epoch milliseconds when the reading was taken, by the Redis server's clock where available. */
+  observedAtMs: number;
+  /** Jobs waiting to start now, summed over the pool's queues. */
+  depth: number;
+  /**
+   * Age in seconds of the oldest job waiting to start (0 when none waits). Undefined when the
+   * format cannot tell, with the reason in latencyUnavailableReason.
+   */
+  oldestJobAgeSeconds: number | undefined;
+  latencyUnavailableReason?: string;
+  /**
+   * Jobs in scheduled / retry / delayed sets that are already due but that only a running worker
+   * moves into a queue: with zero replicas they are work waiting.
+   */
+  dueScheduled: number;
+  /** Jobs running now, where the format records it. */
+  busy?: number;
+  /** Total concurrency of live workers, where the format records it. */
+  concurrency?: number;
+  /** Live workers, where the format records them (expired heartbeats are left out). */
+  workers?: WorkerHeartbeat[];
+  /** A monotonic count of completed jobs, where the format keeps one; throughput is its rate. */
+  completedTotal?: number;
+}
