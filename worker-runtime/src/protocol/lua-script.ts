@@ -1,0 +1,23 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** A Lua script of the protocol, loaded from `scripts/<name>-<numberOfKeys>.lua`. */
+export interface LuaScript {
+  readonly name: string;
+  readonly numberOfKeys: number;
+  readonly lua: string;
+  /** SHA1 of the source, as EVALSHA wants it. */
+  readonly sha: string;
+}
+
+const SCRIPTS_DIR = join(import.meta.dirname, 'scripts');
+const FILE_NAME = /^([a-z][a-z-]*)-(\d+)\.lua$/;
+
+/** Reads a script file once, at module load; the key count is taken from the file name. */
+export function loadLuaScript(fileName: string): LuaScript {
+  const match = FILE_NAME.exec(fileName);
+  if (!match?.[1] || !match[2]) throw new Error(`Lua script file "${fileName}" must be named <name>-<numberOfKeys>.lua`);
+  const lua = readFileSync(join(SCRIPTS_DIR, fileName), 'utf8');
+  return { name: match[1], numberOfKeys: Number(match[2]), lua, sha: createHash('sha1').update(lua).digest('hex') };
+}
