@@ -1,0 +1,125 @@
+import type { Redis } from 'ioredis';
+import { encodeDeadInfo, type DeadInfo } from './dead-letter.ts';
+import type { QueueKeys } from './keys.ts';
+import { replyArray, replyInt, replyString } from './reply.ts';
+import { runScript } from './run-script.ts';
+import { SCRIPTS } from './scripts.ts';
+
+/**
+ * Typed calls of the write scripts: each builds KEYS/ARGV in the order its .lua header documents
+ * and narrows the reply, so no caller handles raw `unknown` replies.
+ */
+
+export interface NewJob {
+  readonly id: string;
+  readonly record: string;
+  /** Epoch ms; at or before `now` means ready at once. */
+  readonly dueAt: number;
+}
+
+/** Adds jobs; returns per job whether it was new (false: the id already existed). */
+export async function addJobs(redis: Redis, keys: QueueKeys, now: number, jobs: readonly NewJob[]): Promise<boolean[]> {
+  const args: (string | number)[] = [now];
+  for (const job of jobs) args.push(job.id, job.record, job.dueAt);
+  const reply = replyArray(await runScript(redis, { script: SCRIPTS.add, keys: [keys.wait, keys.delayed, keys.jobs], args }), 'add');
+  return reply.map((v) => replyInt(v, 'add') === 1);
+}
+
+export interface ReservedJob {
+  readonly entry: string;
+  /** The raw record: decoding (and failing on a malformed one) is the worker's business. */
+  readonly record: string;
+}
+
+export interface AckAndReserveResult {
+  readonly completed: number;
+  readonly reserved: ReservedJob[];
+}
+
+export async function ackAndReserve(
+  redis: Redis,
+  keys: QueueKeys,
+  call: { now: number; deadline: number; count: number; acks: readonly string[] },
+): Promise<AckAndReserveResult> {
+  const reply = replyArray(
+    await runScript(redis, {
+      script: SCRIPTS.ackAndReserve,
+      keys: [keys.wait, keys.active, keys.jobs, keys.stalls, keys.counters],
+      args: [call.now, call.deadline, call.count, ...call.acks],
+    }),
+    'ack-and-reserve',
+  );
+  const reserved: ReservedJob[] = [];
+  for (let i = 1; i + 1 < reply.length; i += 2) {
+    reserved.push({ entry: replyString(reply[i], 'ack-and-reserve entry'), record: replyString(reply[i + 1], 'ack-and-reserve record') });
+  }
+  return { completed: replyInt(reply[0], 'ack-and-reserve completed'), reserved };
+}
+
+export type FailureOutcome = { readonly kind: 'retry'; readonly dueAt: number } | { readonly kind: 'dead'; readonly info: DeadInfo };
+
+/** Returns false when the reservation had already been reclaimed (then nothing was changed). */
+export async function recordFailure(
+  redis: Redis,
+  keys: QueueKeys,
+  call: { now: number; entry: string; jobId: string; record: string; outcome: FailureOutcome },
+): Promise<boolean> {
+  const { outcome } = call;
+  const last = outcome.kind === 'retry' ? outcome.dueAt : encodeDeadInfo(outcome.info);
+  const reply = await runScript(redis, {
+    script: SCRIPTS.fail,
+    keys: [keys.active, keys.wait, keys.delayed, keys.jobs, keys.dead, keys.deadInfo, keys.counters, keys.stalls],
+    args: [call.now, call.entry, call.jobId, call.record, outcome.kind, last],
+  });
+  return replyInt(reply, 'fail') === 1;
+}
+
+/** Returns reservations to the head of the wait list, the first entry at the very head. */
+export async function releaseJobs(redis: Redis, keys: QueueKeys, entries: readonly string[]): Promise<number> {
+  if (entries.length === 0) return 0;
+  return replyInt(await runScript(redis, { script: SCRIPTS.release, keys: [keys.active, keys.wait], args: entries }), 'release');
+}
+
+export async function publishHeartbeat(
+  redis: Redis,
+  keys: QueueKeys,
+  call: { workerId: string; expiresAt: number; heartbeat: string; deadline: number; entries: readonly string[] },
+): Promise<number> {
+  const reply = await runScript(redis, {
+    script: SCRIPTS.heartbeat,
+    keys: [keys.workers, keys.workerInfo, keys.active],
+    args: [call.workerId, call.expiresAt, call.heartbeat, call.deadline, ...call.entries],
+  });
+  return replyInt(reply, 'heartbeat');
+}
+
+export interface MaintainResult {
+  readonly promoted: number;
+  readonly reclaimed: number;
+  readonly buried: number;
+}
+
+export async function maintainQueue(redis: Redis, keys: QueueKeys, call: { now: number; maxStalls: number; limit: number }): Promise<MaintainResult> {
+  const reply = replyArray(
+    await runScript(redis, {
+      script: SCRIPTS.maintain,
+      keys: [keys.wait, keys.delayed, keys.active, keys.stalls, keys.dead, keys.deadInfo, keys.counters, keys.workers, keys.workerInfo, keys.jobs],
+      args: [call.now, call.maxStalls, call.limit],
+    }),
+    'maintain',
+  );
+  return { promoted: replyInt(reply[0], 'maintain promoted'), reclaimed: replyInt(reply[1], 'maintain reclaimed'), buried: replyInt(reply[2], 'maintain buried') };
+}
+
+export async function replayDead(redis: Redis, keys: QueueKeys, now: number, jobs: readonly { id: string; record: string }[]): Promise<number> {
+  if (jobs.length === 0) return 0;
+  const args: (string | number)[] = [now];
+  for (const job of jobs) args.push(job.id, job.record);
+  const reply = await runScript(redis, { script: SCRIPTS.replayDead, keys: [keys.dead, keys.deadInfo, keys.jobs, keys.wait, keys.stalls], args });
+  return replyInt(reply, 'replay-dead');
+}
+
+export async function purgeDead(redis: Redis, keys: QueueKeys, ids: readonly string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  return replyInt(await runScript(redis, { script: SCRIPTS.purgeDead, keys: [keys.dead, keys.deadInfo, keys.jobs], args: ids }), 'purge-dead');
+}

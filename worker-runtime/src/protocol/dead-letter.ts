@@ -1,0 +1,43 @@
+/** Why a job became a dead letter. */
+export const DEAD_REASONS = {
+  /** Every attempt failed. */
+  attemptsExhausted: 'attempts-exhausted',
+  /** The handler threw an UnrecoverableError: retrying cannot help. */
+  unrecoverable: 'unrecoverable',
+  /** The record could not be decoded. */
+  malformed: 'malformed',
+  /** No handler is registered for the job's name. */
+  noHandler: 'no-handler',
+  /** Its worker died or stalled while running it too many times (set by maintain-10.lua). */
+  stalled: 'stalled',
+} as const;
+export type DeadReason = (typeof DEAD_REASONS)[keyof typeof DEAD_REASONS];
+
+/** The `dead-info` hash value. */
+export interface DeadInfo {
+  readonly reason: DeadReason;
+  readonly attempts: number;
+  readonly lastError: string;
+  readonly deadAt: number;
+}
+
+export function encodeDeadInfo(info: DeadInfo): string {
+  return JSON.stringify(info);
+}
+
+/** Lenient: dead letters are for humans to inspect, so an odd entry is shown, not rejected. */
+export function decodeDeadInfo(json: string | null): DeadInfo {
+  const fallback: DeadInfo = { reason: DEAD_REASONS.malformed, attempts: 0, lastError: 'no dead-letter detail recorded', deadAt: 0 };
+  if (json === null) return fallback;
+  try {
+    const obj = JSON.parse(json) as Partial<DeadInfo> & { stalls?: number };
+    return {
+      reason: typeof obj.reason === 'string' ? obj.reason : fallback.reason,
+      attempts: typeof obj.attempts === 'number' ? obj.attempts : (obj.stalls ?? 0),
+      lastError: typeof obj.lastError === 'string' ? obj.lastError : fallback.lastError,
+      deadAt: typeof obj.deadAt === 'number' ? obj.deadAt : 0,
+    };
+  } catch {
+    return { ...fallback, lastError: `unreadable dead-letter detail: ${json.slice(0, 200)}` };
+  }
+}

@@ -1,0 +1,16 @@
+/** A wait-list entry `<readyAtMs>:<jobId>`: the ready time rides along so the oldest age is one LINDEX. */
+
+export function encodeEntry(readyAtMs: number, jobId: string): string {
+  return `${Math.floor(readyAtMs)}:${jobId}`;
+}
+
+/** The job id of an entry (ids may themselves contain colons: only the first one separates). */
+export function entryJobId(entry: string): string {
+  const sep = entry.indexOf(':');
+  return sep < 0 ? entry : entry.slice(sep + 1);
+}
+
+export function entryReadyAt(entry: string): number {
+  const sep = entry.indexOf(':');
+  return sep < 0 ? Number.NaN : Number(entry.slice(0, sep));
+}

@@ -1,0 +1,29 @@
+--[[
+  Publishes a worker's heartbeat and extends the reservations of the jobs it is running.
+
+  KEYS[1] workers      ZSET  workerId -> heartbeat expiry
+  KEYS[2] worker-info  HASH  workerId -> heartbeat JSON
+  KEYS[3] active       ZSET  entry -> reservation deadline
+
+  ARGV[1] workerId
+  ARGV[2] heartbeat expiry (epoch ms); 0 removes the heartbeat (the worker leaves)
+  ARGV[3] heartbeat JSON
+  ARGV[4] new reservation deadline (epoch ms)
+  ARGV[5...] entries the worker holds
+
+  Reply: how many reservations were extended (one reclaimed meanwhile is not re-created: XX)
+]]
+if tonumber(ARGV[2]) == 0 then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[2], ARGV[1])
+else
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+end
+if #ARGV < 5 then return 0 end
+local zargs = {}
+for i = 5, #ARGV do
+  zargs[#zargs + 1] = ARGV[4]
+  zargs[#zargs + 1] = ARGV[i]
+end
+return redis.call('ZADD', KEYS[3], 'XX', 'CH', unpack(zargs))

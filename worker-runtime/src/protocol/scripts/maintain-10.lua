@@ -1,0 +1,68 @@
+--[[
+  Housekeeping every worker runs about once a second: promotes due delayed jobs, reclaims
+  reservations whose worker died, and forgets expired heartbeats.
+
+  KEYS[1]  wait         LIST
+  KEYS[2]  delayed      ZSET  jobId -> due time
+  KEYS[3]  active       ZSET  entry -> reservation deadline
+  KEYS[4]  stalls       HASH  jobId -> reclaim count
+  KEYS[5]  dead         ZSET
+  KEYS[6]  dead-info    HASH
+  KEYS[7]  counters     HASH  reclaimed, dead
+  KEYS[8]  workers      ZSET  workerId -> heartbeat expiry
+  KEYS[9]  worker-info  HASH
+  KEYS[10] jobs         HASH
+
+  ARGV[1] now (epoch ms)
+  ARGV[2] max stalls: a job reclaimed more often than this becomes a dead letter (reason "stalled")
+  ARGV[3] at most this many jobs promoted and reclaimed per call
+
+  Reply: array { promoted, reclaimed, buried }
+]]
+local now = tonumber(ARGV[1])
+local maxStalls = tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
+
+local promoted = 0
+local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit)
+if #due > 0 then
+  local ids, entries = {}, {}
+  for i = 1, #due, 2 do
+    ids[#ids + 1] = due[i]
+    entries[#entries + 1] = due[i + 1] .. ':' .. due[i]
+  end
+  redis.call('ZREM', KEYS[2], unpack(ids))
+  redis.call('LPUSH', KEYS[1], unpack(entries))
+  promoted = #ids
+end
+
+local reclaimed, buried = 0, 0
+local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. now, 'LIMIT', 0, limit)
+for i = 1, #expired do
+  local entry = expired[i]
+  redis.call('ZREM', KEYS[3], entry)
+  local sep = string.find(entry, ':', 1, true)
+  local id = sep and string.sub(entry, sep + 1) or entry
+  if redis.call('HEXISTS', KEYS[10], id) == 1 then
+    local stalls = redis.call('HINCRBY', KEYS[4], id, 1)
+    if stalls > maxStalls then
+      redis.call('HDEL', KEYS[4], id)
+      redis.call('ZADD', KEYS[5], now, id)
+      redis.call('HSET', KEYS[6], id, cjson.encode({ reason = 'stalled', stalls = stalls, deadAt = now,
+        lastError = 'its worker died or stalled ' .. stalls .. ' times while running it' }))
+      buried = buried + 1
+    else
+      redis.call('RPUSH', KEYS[1], entry)
+      reclaimed = reclaimed + 1
+    end
+  end
+end
+if reclaimed > 0 then redis.call('HINCRBY', KEYS[7], 'reclaimed', reclaimed) end
+if buried > 0 then redis.call('HINCRBY', KEYS[7], 'dead', buried) end
+
+local gone = redis.call('ZRANGEBYSCORE', KEYS[8], '-inf', '(' .. now, 'LIMIT', 0, limit)
+if #gone > 0 then
+  redis.call('ZREM', KEYS[8], unpack(gone))
+  redis.call('HDEL', KEYS[9], unpack(gone))
+end
+return { promoted, reclaimed, buried }

@@ -1,0 +1,17 @@
+import { DEAD_REASONS, type DeadReason } from '../protocol/dead-letter.ts';
+import type { JobRecord } from '../protocol/job-record.ts';
+import { backoffDelayMs } from './backoff.ts';
+import { describeError, UnrecoverableError } from './errors.ts';
+
+export type FailureDecision =
+  | { readonly kind: 'retry'; readonly record: JobRecord; readonly delayMs: number }
+  | { readonly kind: 'dead'; readonly record: JobRecord; readonly reason: DeadReason };
+
+/** What to do with a job whose run failed: retry after a backoff, or give up. Pure, so it is unit tested. */
+export function decideFailure(record: JobRecord, err: unknown, random: () => number = Math.random): FailureDecision {
+  const failedRuns = record.attempt + 1;
+  const updated: JobRecord = { ...record, attempt: failedRuns, lastError: describeError(err) };
+  if (err instanceof UnrecoverableError) return { kind: 'dead', record: updated, reason: DEAD_REASONS.unrecoverable };
+  if (failedRuns >= record.attempts) return { kind: 'dead', record: updated, reason: DEAD_REASONS.attemptsExhausted };
+  return { kind: 'retry', record: updated, delayMs: backoffDelayMs(record.backoff, failedRuns, random) };
+}

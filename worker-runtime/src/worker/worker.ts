@@ -1,0 +1,375 @@
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import { pino, type Logger } from 'pino';
+import { createWorkerMetrics, type WorkerMetrics } from '../metrics/metrics.ts';
+import { ackAndReserve, maintainQueue, publishHeartbeat, recordFailure, releaseJobs, type ReservedJob } from '../protocol/commands.ts';
+import { DEAD_REASONS, type DeadReason } from '../protocol/dead-letter.ts';
+import { entryJobId } from '../protocol/entry.ts';
+import { encodeHeartbeat } from '../protocol/heartbeat.ts';
+import { decodeRecord, encodeRecord, type JobRecord } from '../protocol/job-record.ts';
+import { DEFAULT_KEY_PREFIX, queueKeys, type QueueKeys } from '../protocol/keys.ts';
+import { openConnection } from '../redis/connection.ts';
+import { describeError } from './errors.ts';
+import { decideFailure } from './failure-policy.ts';
+import type { Handlers, Job } from './job.ts';
+import { Periodic } from './periodic.ts';
+import { runHandler } from './run-handler.ts';
+import { WakeSignal } from './wake-signal.ts';
+import { MAX_BATCH, resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './worker-options.ts';
+
+export interface WorkerEvents {
+  closing: [];
+  closed: [];
+  completed: [job: Job];
+  failed: [job: Job, error: unknown];
+  dead: [jobId: string, reason: DeadReason];
+  error: [error: unknown];
+}
+
+interface InFlight {
+  readonly entry: string;
+  readonly controller: AbortController;
+  /** Returned to the queue while draining: whatever the handler does later is ignored. */
+  released: boolean;
+}
+
+/** Seconds a worker blocks waiting for a job before it looks again (a job arriving wakes it at once). */
+const BLOCK_SECONDS = 5;
+/** Pause after a failed round trip, so a broken Redis is not hammered. */
+const ERROR_PAUSE_MS = 500;
+/** Bound of each Redis step of close(): a dead Redis must not hold the pod until SIGKILL. */
+const CLOSE_STEP_TIMEOUT_MS = 5_000;
+const MAINTAIN_LIMIT = 1_000;
+
+/**
+ * Runs the jobs of one queue: reserves batches, runs handlers with bounded concurrency, acks, retries,
+ * buries, heartbeats, and drains on close(). See PROTOCOL.md for what happens in Redis.
+ */
+export class Worker extends EventEmitter<WorkerEvents> {
+  readonly queue: string;
+  readonly workerId: string;
+  readonly keys: QueueKeys;
+  private readonly opts: ResolvedWorkerOptions;
+  private readonly handlers: Handlers;
+  private readonly redis: Redis;
+  private readonly ownsRedis: boolean;
+  private readonly blocking: Redis;
+  private readonly metrics: WorkerMetrics;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly acks: string[] = [];
+  private readonly wakeUp = new WakeSignal();
+  private readonly heartbeat: Periodic;
+  private readonly maintenance: Periodic;
+  private readonly startedAt: number;
+  private arrival: Promise<void> | undefined;
+  private loopDone: Promise<void> = Promise.resolve();
+  private closePromise: Promise<void> | undefined;
+  private draining = false;
+
+  constructor(queue: string, options: WorkerOptions) {
+    super();
+    this.opts = resolveWorkerOptions(options);
+    this.queue = queue;
+    this.keys = queueKeys(options.prefix ?? DEFAULT_KEY_PREFIX, queue);
+    this.handlers = options.handlers;
+    const { redis, owned } = openConnection(options.connection);
+    this.redis = redis;
+    this.ownsRedis = owned;
+    // Blocking commands need a connection of their own, or they would stall acks behind them.
+    this.blocking = redis.duplicate();
+    this.blocking.on('error', (err) => this.log.debug({ err }, 'blocking connection error'));
+    this.metrics = options.metrics ?? createWorkerMetrics();
+    this.log = (options.logger ?? pino({ level: 'silent' })).child({ queue });
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.workerId = `${this.opts.podName}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.startedAt = this.now();
+    this.heartbeat = new Periodic(this.opts.heartbeatIntervalMs, () => this.beat(false), (err) => this.reportError('heartbeat failed', err));
+    this.maintenance = new Periodic(this.opts.maintenanceIntervalMs, () => this.maintain(), (err) => this.reportError('maintenance failed', err));
+  }
+
+  /** Jobs running now. */
+  get busy(): number {
+    return this.inFlight.size;
+  }
+
+  get concurrency(): number {
+    return this.opts.concurrency;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** Publishes the first heartbeat, then starts fetching. */
+  async start(): Promise<void> {
+    await this.beat(false);
+    this.heartbeat.start(this.opts.heartbeatIntervalMs);
+    // Spread the workers' housekeeping over the interval instead of all at once.
+    this.maintenance.start(Math.floor(this.random() * this.opts.maintenanceIntervalMs));
+    this.loopDone = this.fetchLoop();
+    this.log.info({ workerId: this.workerId, concurrency: this.opts.concurrency }, 'worker started');
+  }
+
+  /**
+   * Drains and stops: no more fetching, in-flight jobs get until the drain deadline, unfinished ones
+   * go back to the head of the queue. Idempotent: every call returns the same promise.
+   */
+  close(): Promise<void> {
+    this.closePromise ??= this.shutdown();
+    return this.closePromise;
+  }
+
+  private async fetchLoop(): Promise<void> {
+    while (!this.draining) {
+      const free = Math.min(this.opts.concurrency - this.inFlight.size, MAX_BATCH);
+      if (free <= 0 && this.acks.length === 0) {
+        await this.wakeUp.wait();
+        // Let the other jobs finishing in this turn queue their acks: one round trip for all of them.
+        await nextTurn();
+        continue;
+      }
+      const reserved = await this.cycle(Math.max(free, 0));
+      if (reserved === undefined) {
+        await sleep(ERROR_PAUSE_MS);
+      } else if (reserved < free && !this.draining) {
+        await Promise.race([this.wakeUp.wait(), this.waitForArrival()]);
+      }
+    }
+  }
+
+  /** Acks what finished and reserves up to `count` jobs in one round trip; undefined on failure. */
+  private async cycle(count: number): Promise<number | undefined> {
+    const acks = this.acks.splice(0, MAX_BATCH);
+    const now = this.now();
+    const stopTimer = this.metrics.fetchDuration.startTimer({ queue: this.queue });
+    try {
+      const result = await ackAndReserve(this.redis, this.keys, { now, deadline: now + this.opts.visibilityTimeoutMs, count, acks });
+      stopTimer();
+      for (const job of result.reserved) this.startJob(job);
+      return result.reserved.length;
+    } catch (err) {
+      this.acks.unshift(...acks);
+      this.reportError('ack-and-reserve failed', err);
+      return undefined;
+    }
+  }
+
+  /** Resolves when a job may have arrived: BLMOVE from the list to itself wakes without taking anything. */
+  private waitForArrival(): Promise<void> {
+    this.arrival ??= this.blocking
+      .blmove(this.keys.wait, this.keys.wait, 'RIGHT', 'RIGHT', BLOCK_SECONDS)
+      .then(
+        () => undefined,
+        async (err: unknown) => {
+          if (!this.draining) {
+            this.reportError('waiting for jobs failed', err);
+            await sleep(ERROR_PAUSE_MS);
+          }
+        },
+      )
+      .finally(() => {
+        this.arrival = undefined;
+      });
+    return this.arrival;
+  }
+
+  private startJob(reserved: ReservedJob): void {
+    const state: InFlight = { entry: reserved.entry, controller: new AbortController(), released: false };
+    this.inFlight.set(reserved.entry, state);
+    this.metrics.jobsInFlight.inc({ queue: this.queue });
+    void this.processJob(reserved, state).finally(() => {
+      this.inFlight.delete(reserved.entry);
+      this.metrics.jobsInFlight.dec({ queue: this.queue });
+      this.wakeUp.wake();
+    });
+  }
+
+  private async processJob(reserved: ReservedJob, state: InFlight): Promise<void> {
+    let record: JobRecord;
+    try {
+      record = decodeRecord(reserved.record);
+    } catch (err) {
+      await this.bury(reserved.entry, reserved.record, DEAD_REASONS.malformed, 0, describeError(err), '');
+      return;
+    }
+    const handler = Object.hasOwn(this.handlers, record.name) ? this.handlers[record.name] : undefined;
+    if (!handler) {
+      const known = Object.keys(this.handlers).join(', ');
+      await this.bury(reserved.entry, encodeRecord(record), DEAD_REASONS.noHandler, record.attempt, `no handler for job name "${record.name}" (handlers: ${known})`, record.name);
+      return;
+    }
+    const job = this.toJob(record, state.controller.signal);
+    const labels = { queue: this.queue, name: record.name };
+    const stopTimer = this.metrics.jobDuration.startTimer(labels);
+    try {
+      await runHandler(handler, job, state.controller, record.timeoutMs);
+      stopTimer();
+      if (state.released) return;
+      this.acks.push(reserved.entry);
+      this.metrics.jobsProcessed.inc(labels);
+      this.emit('completed', job);
+    } catch (err) {
+      stopTimer();
+      if (state.released) return;
+      await this.fail(reserved.entry, record, job, err);
+    }
+  }
+
+  private toJob(record: JobRecord, signal: AbortSignal): Job {
+    return {
+      id: record.id,
+      name: record.name,
+      queue: this.queue,
+      data: record.data,
+      attempt: record.attempt + 1,
+      attempts: record.attempts,
+      enqueuedAt: record.enqueuedAt,
+      signal,
+    };
+  }
+
+  private async fail(entry: string, record: JobRecord, job: Job, err: unknown): Promise<void> {
+    const labels = { queue: this.queue, name: record.name };
+    this.metrics.jobsFailed.inc(labels);
+    this.emit('failed', job, err);
+    const decision = decideFailure(record, err, this.random);
+    if (decision.kind === 'dead') {
+      await this.bury(entry, encodeRecord(decision.record), decision.reason, decision.record.attempt, decision.record.lastError ?? '', record.name);
+      return;
+    }
+    const now = this.now();
+    try {
+      await recordFailure(this.redis, this.keys, { now, entry, jobId: record.id, record: encodeRecord(decision.record), outcome: { kind: 'retry', dueAt: now + decision.delayMs } });
+      this.metrics.jobsRetried.inc(labels);
+      this.log.warn({ jobId: record.id, name: record.name, attempt: job.attempt, retryInMs: decision.delayMs, err }, 'job failed, will retry');
+    } catch (redisErr) {
+      // The reservation stays; it expires and the job is reclaimed, so nothing is lost.
+      this.reportError('recording a failed job failed', redisErr);
+    }
+  }
+
+  private async bury(entry: string, record: string, reason: DeadReason, attempts: number, lastError: string, name: string): Promise<void> {
+    const now = this.now();
+    const jobId = entryJobId(entry);
+    try {
+      await recordFailure(this.redis, this.keys, { now, entry, jobId, record, outcome: { kind: 'dead', info: { reason, attempts, lastError, deadAt: now } } });
+      this.metrics.jobsDead.inc({ queue: this.queue, name, reason });
+      this.log.error({ jobId, name, reason, attempts, lastError }, 'job moved to the dead letters');
+      this.emit('dead', jobId, reason);
+    } catch (redisErr) {
+      this.reportError('moving a job to the dead letters failed', redisErr);
+    }
+  }
+
+  private async beat(leaving: boolean): Promise<void> {
+    const now = this.now();
+    const heartbeat = encodeHeartbeat({
+      workerId: this.workerId,
+      pod: this.opts.podName,
+      pid: process.pid,
+      busy: this.inFlight.size,
+      concurrency: this.opts.concurrency,
+      draining: this.draining,
+      beatAt: now,
+      startedAt: this.startedAt,
+    });
+    const entries = [...this.inFlight.values()].filter((s) => !s.released).map((s) => s.entry);
+    await publishHeartbeat(this.redis, this.keys, {
+      workerId: this.workerId,
+      expiresAt: leaving ? 0 : now + 3 * this.opts.heartbeatIntervalMs,
+      heartbeat,
+      deadline: now + this.opts.visibilityTimeoutMs,
+      entries,
+    });
+  }
+
+  private async maintain(): Promise<void> {
+    const result = await maintainQueue(this.redis, this.keys, { now: this.now(), maxStalls: this.opts.maxStalls, limit: MAINTAIN_LIMIT });
+    if (result.reclaimed > 0 || result.buried > 0) this.log.warn(result, 'reclaimed reservations of dead workers');
+  }
+
+  private async shutdown(): Promise<void> {
+    this.emit('closing');
+    this.draining = true;
+    this.metrics.draining.set({ queue: this.queue }, 1);
+    this.wakeUp.wake();
+    this.log.info({ inFlight: this.inFlight.size, drainTimeoutMs: this.opts.drainTimeoutMs }, 'draining');
+    await this.step('stop fetching', async () => {
+      this.blocking.disconnect();
+      await this.loopDone;
+    });
+    await this.step('publish draining', () => this.heartbeat.runNow());
+    await this.step('wait for in-flight jobs', () => this.waitForInFlight());
+    // Release first: it marks the stragglers synchronously, so none of them can slip an ack in later.
+    await this.step('return unfinished jobs', () => this.releaseUnfinished());
+    await this.step('acknowledge finished jobs', () => this.flushAcks());
+    await this.step('stop timers', async () => {
+      await this.heartbeat.stop();
+      await this.maintenance.stop();
+    });
+    await this.step('remove heartbeat', () => this.beat(true));
+    await this.step('close connection', async () => {
+      if (this.ownsRedis) await this.redis.quit();
+    });
+    this.log.info('worker closed');
+    this.emit('closed');
+  }
+
+  /** One step of close(): bounded in time, and its failure does not skip the steps after it. */
+  private async step(name: string, run: () => Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = name === 'wait for in-flight jobs' ? this.opts.drainTimeoutMs + CLOSE_STEP_TIMEOUT_MS : CLOSE_STEP_TIMEOUT_MS;
+    try {
+      await Promise.race([
+        run(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`timed out after ${limit} ms`)), limit);
+        }),
+      ]);
+    } catch (err) {
+      this.reportError(`close: ${name} failed`, err);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async waitForInFlight(): Promise<void> {
+    const deadline = this.now() + this.opts.drainTimeoutMs;
+    while (this.inFlight.size > 0) {
+      const left = deadline - this.now();
+      if (left <= 0) return;
+      await Promise.race([this.wakeUp.wait(), sleep(Math.min(left, 1_000))]);
+    }
+  }
+
+  private async flushAcks(): Promise<void> {
+    while (this.acks.length > 0) {
+      const acks = this.acks.splice(0, MAX_BATCH);
+      const now = this.now();
+      await ackAndReserve(this.redis, this.keys, { now, deadline: now, count: 0, acks });
+    }
+  }
+
+  /** In reservation order (a Map keeps insertion order), so the oldest job is the next to run. */
+  private async releaseUnfinished(): Promise<void> {
+    const unfinished = [...this.inFlight.values()].filter((s) => !s.released);
+    if (unfinished.length === 0) return;
+    for (const state of unfinished) {
+      state.released = true;
+      state.controller.abort(new Error('the worker is shutting down; the job was returned to the queue'));
+    }
+    const returned = await releaseJobs(this.redis, this.keys, unfinished.map((s) => s.entry));
+    this.log.warn({ returned, unfinished: unfinished.length }, 'returned unfinished jobs to the head of the queue');
+  }
+
+  private reportError(message: string, err: unknown): void {
+    this.log.error({ err }, message);
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+}
