@@ -1,0 +1,63 @@
+import type { QueueSpec } from '../api/workerpool-schema.ts';
+import type { QueueFormatReader, ReadContext } from './queue-reader.ts';
+import type { QueueReading } from './queue-reading.ts';
+import { redisCommand, type ReadCommand } from './read-command.ts';
+import { SignalReadError } from './read-error.ts';
+import { isRecord, parseJobJson, replyNumber, replyOptionalString } from './reply.ts';
+
+// A plain Redis list, read as KEDA's redis scaler reads it: depth is LLEN. Latency is known only
+// when items are JSON carrying their enqueue time; the oldest item sits at the right end by
+// default (producers LPUSH, consumers RPOP).
+
+const MS_PER_SECOND = 1000;
+
+export const NO_TIMESTAMP_REASON =
+  'list items carry no enqueue time: set queue.list.timestampField to the JSON field holding it; until then only depth is known and latency-based scaling is unavailable';
+
+function timestampSettings(queue: QueueSpec) {
+  const field = queue.list?.timestampField;
+  return {
+    field,
+    unitMs: queue.list?.timestampUnit === 'seconds' ? MS_PER_SECOND : 1,
+    oldestIndex: queue.list?.oldestAt === 'left' ? 0 : -1,
+  };
+}
+
+function enqueuedAtMs(item: string, key: string, field: string, unitMs: number): number {
+  const job = parseJobJson(item, key);
+  const value = isRecord(job) ? job[field] : undefined;
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+  if (!Number.isFinite(n)) {
+    throw new SignalReadError('malformed-job', `key "${key}": the oldest item has no numeric "${field}" field: ${item.slice(0, 80)}`, { key });
+  }
+  return n * unitMs;
+}
+
+export const listReader: QueueFormatReader = {
+  format: 'list',
+
+  plan(queue: QueueSpec): ReadCommand[] {
+    const { field, oldestIndex } = timestampSettings(queue);
+    return queue.names.flatMap((key) =>
+      field === undefined ? [redisCommand('LLEN', [key], key)] : [redisCommand('LLEN', [key], key), redisCommand('LINDEX', [key, oldestIndex], key)],
+    );
+  },
+
+  decode(queue: QueueSpec, replies: readonly unknown[], { nowMs }: ReadContext): QueueReading {
+    const { field, unitMs } = timestampSettings(queue);
+    const perQueue = field === undefined ? 1 : 2;
+    let depth = 0;
+    let oldestMs: number | undefined;
+    queue.names.forEach((key, i) => {
+      depth += replyNumber(replies[i * perQueue], `LLEN ${key}`);
+      if (field === undefined) return;
+      const item = replyOptionalString(replies[i * perQueue + 1], `LINDEX ${key}`);
+      if (item === undefined) return;
+      const at = enqueuedAtMs(item, key, field, unitMs);
+      oldestMs = oldestMs === undefined ? at : Math.min(oldestMs, at);
+    });
+    const reading: QueueReading = { observedAtMs: nowMs, depth, dueScheduled: 0, oldestJobAgeSeconds: undefined };
+    if (field === undefined) return { ...reading, latencyUnavailableReason: NO_TIMESTAMP_REASON };
+    return { ...reading, oldestJobAgeSeconds: oldestMs === undefined ? 0 : Math.max(0, nowMs - oldestMs) / MS_PER_SECOND };
+  },
+};

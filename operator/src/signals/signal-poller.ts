@@ -1,0 +1,175 @@
+import type { QueueSpec } from '../api/workerpool-schema.ts';
+import { ConnectionPool, ensureReady, type EndpointConnection } from './connection-pool.ts';
+import type { QueueFormatReader } from './queue-reader.ts';
+import type { QueueReading } from './queue-reading.ts';
+import { commandKey, redisCommand, type CommandResult, type ReadCommand } from './read-command.ts';
+import { SignalReadError, toSignalReadError } from './read-error.ts';
+import { readerFor } from './reader-registry.ts';
+import type { RedisCredentials, TlsMaterial } from './redis-endpoint.ts';
+import { timeReplyToMs } from './reply.ts';
+import { runCommands, type RoundTripCounter } from './run-commands.ts';
+import type { PoolReadResult } from './stale-reading.ts';
+
+/** A pool as the controller registers it: its queue spec and the secrets it resolved for it. */
+export interface PoolRegistration {
+  readonly queue: QueueSpec;
+  /** Values of usernameSecretRef / passwordSecretRef, read by the controller. */
+  readonly credentials?: RedisCredentials | undefined;
+  /** PEM of tls.caSecretRef, read by the controller. */
+  readonly tlsMaterial?: TlsMaterial | undefined;
+}
+
+export interface SignalPollerOptions {
+  /** Per-command timeout; a slow endpoint fails its own pools only. Default 2 s. */
+  readonly commandTimeoutMs?: number;
+  /** Longest wait for a connection on a poll. Default 2 s. */
+  readonly connectTimeoutMs?: number;
+}
+
+interface RegisteredPool {
+  readonly id: string;
+  readonly registration: PoolRegistration;
+  readonly reader: QueueFormatReader;
+  readonly plan: readonly ReadCommand[];
+  readonly endpoint: string;
+}
+
+const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
+const TIME = redisCommand('TIME', []);
+
+/**
+ * Reads the queue signals of many pools. Pools that share a Redis endpoint (address and
+ * credentials) share one connection and are read together: one pipeline, one round trip per
+ * endpoint per poll. A failed read yields a typed error and the last good reading, never zeros.
+ */
+export class SignalPoller {
+  readonly #pools = new Map<string, RegisteredPool>();
+  readonly #lastGood = new Map<string, QueueReading>();
+  readonly #connections: ConnectionPool;
+  readonly #connectTimeoutMs: number;
+  readonly #counter: RoundTripCounter = { roundTrips: 0 };
+  readonly #closing: Promise<void>[] = [];
+
+  constructor(options: SignalPollerOptions = {}) {
+    const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.#connections = new ConnectionPool({ commandTimeoutMs, connectTimeoutMs: this.#connectTimeoutMs });
+  }
+
+  /**
+   * Adds a pool, or replaces its registration (spec or credentials changed). Throws a
+   * SignalReadError of kind `invalid-spec` when the queue settings cannot be read at all.
+   * Returns the endpoint key the pool is polled under (credential-free, safe to log).
+   */
+  register(id: string, registration: PoolRegistration): string {
+    const reader = readerFor(registration.queue.format);
+    const plan = reader.plan(registration.queue);
+    const connection = this.#connections.acquire({ spec: registration.queue.redis, credentials: registration.credentials, tlsMaterial: registration.tlsMaterial });
+    const previous = this.#pools.get(id);
+    this.#pools.set(id, { id, registration, reader, plan, endpoint: connection.key });
+    if (previous) {
+      this.#releaseLater(previous.endpoint);
+      if (previous.registration.queue.format !== registration.queue.format) this.#lastGood.delete(id);
+    }
+    return connection.key;
+  }
+
+  /** Removes a pool; its connection closes when no other pool uses it. */
+  async unregister(id: string): Promise<void> {
+    const pool = this.#pools.get(id);
+    if (!pool) return;
+    this.#pools.delete(id);
+    this.#lastGood.delete(id);
+    await this.#connections.release(pool.endpoint);
+  }
+
+  /** Endpoint keys in use (credential-free). */
+  endpoints(): string[] {
+    return [...new Set([...this.#pools.values()].map((p) => p.endpoint))];
+  }
+
+  /** The last successful reading of a pool, if any. */
+  lastGood(id: string): QueueReading | undefined {
+    return this.#lastGood.get(id);
+  }
+
+  /** Pipelines sent since the poller was made (a NOSCRIPT reload counts as one more). */
+  get roundTrips(): number {
+    return this.#counter.roundTrips;
+  }
+
+  /** Reads every registered pool: the endpoints concurrently, each in one round trip. */
+  async readAll(): Promise<Map<string, PoolReadResult>> {
+    const perEndpoint = await Promise.all(this.endpoints().map((e) => this.pollEndpoint(e)));
+    return new Map(perEndpoint.flatMap((m) => [...m]));
+  }
+
+  /** Reads the pools of one endpoint in one round trip. */
+  async pollEndpoint(endpoint: string): Promise<Map<string, PoolReadResult>> {
+    const pools = [...this.#pools.values()].filter((p) => p.endpoint === endpoint);
+    const connection = this.#connections.get(endpoint);
+    if (!connection || pools.length === 0) return new Map();
+    const commands: ReadCommand[] = [TIME, ...pools.flatMap((p) => p.plan)];
+    let results: CommandResult[];
+    try {
+      await ensureReady(connection, this.#connectTimeoutMs);
+      results = await runCommands(connection.client, commands, this.#counter);
+    } catch (err) {
+      const error = toSignalReadError(err, { endpoint: connection.description }, connection.secrets);
+      return new Map(pools.map((p) => [p.id, this.#failed(p, error)]));
+    }
+    return this.#decodeAll(connection, pools, results);
+  }
+
+  #decodeAll(connection: EndpointConnection, pools: readonly RegisteredPool[], results: readonly CommandResult[]): Map<string, PoolReadResult> {
+    const out = new Map<string, PoolReadResult>();
+    const [time] = results;
+    if (!time?.ok) {
+      const error = toSignalReadError(time?.error ?? new Error('no reply to TIME'), { endpoint: connection.description }, connection.secrets);
+      for (const p of pools) out.set(p.id, this.#failed(p, error));
+      return out;
+    }
+    const context = { nowMs: timeReplyToMs(time.value) };
+    let offset = 1;
+    for (const pool of pools) {
+      const own = results.slice(offset, offset + pool.plan.length);
+      offset += pool.plan.length;
+      out.set(pool.id, this.#decodeOne(connection, pool, own, context));
+    }
+    return out;
+  }
+
+  #decodeOne(connection: EndpointConnection, pool: RegisteredPool, results: readonly CommandResult[], context: { nowMs: number }): PoolReadResult {
+    const failed = results.findIndex((r) => !r.ok);
+    const first = results[failed];
+    if (first !== undefined && !first.ok) {
+      const command = pool.plan[failed];
+      const key = command === undefined ? undefined : commandKey(command);
+      return this.#failed(pool, toSignalReadError(first.error, { endpoint: connection.description, key }, connection.secrets));
+    }
+    try {
+      const reading = pool.reader.decode(pool.registration.queue, results.map((r) => (r.ok ? r.value : undefined)), context);
+      this.#lastGood.set(pool.id, reading);
+      return { ok: true, reading };
+    } catch (err) {
+      const error = err instanceof SignalReadError ? err : new SignalReadError('redis-error', String(err));
+      return this.#failed(pool, toSignalReadError(error, { endpoint: connection.description }, connection.secrets));
+    }
+  }
+
+  #failed(pool: RegisteredPool, error: SignalReadError): PoolReadResult {
+    return { ok: false, error, lastGood: this.#lastGood.get(pool.id) };
+  }
+
+  #releaseLater(endpoint: string): void {
+    this.#closing.push(this.#connections.release(endpoint));
+  }
+
+  /** Closes every connection. */
+  async close(): Promise<void> {
+    this.#pools.clear();
+    await Promise.all(this.#closing);
+    await this.#connections.closeAll();
+  }
+}
