@@ -1,0 +1,26 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { formatScenario, verdict } from './scaling/report.ts';
+import { runScenario, type ScenarioResult } from './scaling/run-scenario.ts';
+import { scenarios } from './scaling/scenarios.ts';
+
+// npm run bench:scaling — every policy on every trace, on the simulator that drives the very
+// engine code the operator runs. Prints the table, writes bench-results/scaling.json and one
+// SVG chart per trace (bench-results/scaling-<trace>.svg).
+
+const outputDirectory = new URL('../../bench-results/', import.meta.url);
+mkdirSync(outputDirectory, { recursive: true });
+
+const only = process.argv[2];
+const results: ScenarioResult[] = [];
+for (const scenario of scenarios()) {
+  if (only !== undefined && scenario.name !== only) continue;
+  const result = runScenario(scenario);
+  results.push(result);
+  writeFileSync(new URL(`scaling-${scenario.name}.svg`, outputDirectory), result.chartSvg);
+  console.log(`${formatScenario(result)}\n`);
+}
+
+const json = results.map(({ chartSvg: _chart, ...rest }) => ({ ...rest, verdict: verdict(rest as ScenarioResult) }));
+writeFileSync(new URL('scaling.json', outputDirectory), `${JSON.stringify({ generatedAt: new Date().toISOString(), scenarios: json }, null, 2)}\n`);
+const failed = results.filter((result) => !verdict(result).met).map((result) => result.scenario);
+console.log(failed.length === 0 ? 'all traces meet the target' : `traces not meeting the target: ${failed.join(', ')}`);

@@ -1,0 +1,209 @@
+import type { ScalingSpec } from '../api/workerpool-schema.ts';
+import type { QueueReading } from '../signals/queue-reading.ts';
+import { limitRate, longestPeriodSeconds, rememberScaleEvent } from './rate-limits.ts';
+import { describeChange, describeSignals, formatNumber } from './reason.ts';
+import { observeReading, plannedArrivalRate, serviceTimeSeconds, type ObservedSignals } from './signal-estimates.ts';
+import { sizeReplicas, type Sizing, type SizingBinding } from './sizing.ts';
+import { rememberRecommendation, stabilize } from './stabilization.ts';
+import { SCALE_REASONS, type Decision, type ScaleInput, type ScaleReasonCode, type ScalerState, type SignalEstimate } from './types.ts';
+
+// The engine: one pure function from (spec, latest reading, replicas, previous state, clock) to
+// (desired replicas, reason, next state). The controller calls it once per poll and per pool;
+// the simulator calls the very same function on virtual time.
+
+/** A reading older than this many poll intervals is stale: the engine treats it as missing. */
+export const STALE_AFTER_POLL_INTERVALS = 3;
+/** ...but never stale sooner than this, so that a 1 s poll tolerates a slow Redis round trip. */
+export const STALE_AFTER_MIN_SECONDS = 10;
+
+export function decideScale(input: ScaleInput): Decision {
+  if (input.pinnedReplicas !== undefined) {
+    const pinned = input.pinnedReplicas;
+    return manualDecision(input, pinned, SCALE_REASONS.pinned, `pinned to ${pinned} by spec.replicas: ${describeChange(input.currentReplicas, pinned)}`);
+  }
+  if (input.paused === true) {
+    return manualDecision(input, input.currentReplicas, SCALE_REASONS.paused, `paused: ${describeChange(input.currentReplicas, input.currentReplicas)}`);
+  }
+  const reading = usableReading(input);
+  if (reading === undefined) return decideWithoutSignals(input);
+  return decideFromSignals(input, reading);
+}
+
+/** The reading, unless it is missing or too old to act on. */
+export function usableReading(input: Pick<ScaleInput, 'reading' | 'nowMs' | 'scaling'>): QueueReading | undefined {
+  const reading = input.reading;
+  if (reading === undefined) return undefined;
+  const staleAfterMs = Math.max(STALE_AFTER_POLL_INTERVALS * input.scaling.pollIntervalSeconds, STALE_AFTER_MIN_SECONDS) * 1000;
+  return input.nowMs - reading.observedAtMs > staleAfterMs ? undefined : reading;
+}
+
+function clamp(value: number, low: number, high: number): number {
+  return Math.min(high, Math.max(low, value));
+}
+
+/** Pinned or paused: no autoscaling, but readings still feed the estimates for when it resumes. */
+function manualDecision(input: ScaleInput, desired: number, reasonCode: ScaleReasonCode, reason: string): Decision {
+  const reading = usableReading(input);
+  const state: ScalerState = reading === undefined ? input.state : withObserved(input.state, observeReading(input.state, reading));
+  return { desiredReplicas: desired, recommendedReplicas: desired, reasonCode, reason, signals: undefined, state: { ...state, recommendations: [], idleSinceMs: undefined } };
+}
+
+function withObserved(state: ScalerState, observed: ObservedSignals): ScalerState {
+  return { ...state, arrivalsFast: observed.arrivalsFast, arrivalsSlow: observed.arrivalsSlow, service: observed.service, lastSample: observed.lastSample, failingSinceMs: undefined };
+}
+
+/**
+ * Signals missing or stale: never scale down blind. Hold the current size (within min/max), or,
+ * after failureThresholdSeconds, raise to fallback.replicas when that is more.
+ */
+function decideWithoutSignals(input: ScaleInput): Decision {
+  const { scaling, nowMs, currentReplicas } = input;
+  const failingSinceMs = input.state.failingSinceMs ?? nowMs;
+  const failingSeconds = (nowMs - failingSinceMs) / 1000;
+  const hold = clamp(currentReplicas, scaling.minReplicas, scaling.maxReplicas);
+  const state: ScalerState = { ...input.state, failingSinceMs, idleSinceMs: undefined };
+  const fallback = scaling.fallback;
+  if (fallback !== undefined && failingSeconds >= fallback.failureThresholdSeconds) {
+    const desired = Math.max(hold, Math.min(fallback.replicas, scaling.maxReplicas));
+    const reason = `signals unavailable for ${formatNumber(failingSeconds)}s (threshold ${fallback.failureThresholdSeconds}s), fallback ${fallback.replicas} replicas: ${describeChange(currentReplicas, desired)}`;
+    return { desiredReplicas: desired, recommendedReplicas: desired, reasonCode: SCALE_REASONS.fallback, reason, signals: undefined, state: recordChange(state, scaling, nowMs, currentReplicas, desired) };
+  }
+  const reason = `signals unavailable for ${formatNumber(failingSeconds)}s: ${describeChange(currentReplicas, hold)}`;
+  return { desiredReplicas: hold, recommendedReplicas: hold, reasonCode: SCALE_REASONS.signalsUnavailable, reason, signals: undefined, state: recordChange(state, scaling, nowMs, currentReplicas, hold) };
+}
+
+function recordChange(state: ScalerState, scaling: ScalingSpec, nowMs: number, current: number, desired: number): ScalerState {
+  const keep = longestPeriodSeconds([scaling.scaleUp, scaling.scaleDown]);
+  return {
+    ...state,
+    scaleEvents: rememberScaleEvent(state.scaleEvents, nowMs, desired - current, keep),
+    lastScaleUpAtMs: desired > current ? nowMs : state.lastScaleUpAtMs,
+  };
+}
+
+/** Jobs one replica runs at once: what live workers report, else the spec. */
+export function concurrencyPerReplica(reading: QueueReading, specConcurrency: number): number {
+  const serving = (reading.workers ?? []).filter((worker) => !worker.draining && worker.concurrency > 0);
+  if (serving.length === 0) return specConcurrency;
+  return serving.reduce((sum, worker) => sum + worker.concurrency, 0) / serving.length;
+}
+
+interface Recommendation {
+  replicas: number;
+  code: ScaleReasonCode;
+  /** Wake-up and scale to zero skip the windows: the idle period already was the window. */
+  bypassWindows: boolean;
+}
+
+function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
+  const { scaling, nowMs, currentReplicas } = input;
+  const observed = observeReading(input.state, reading);
+  const signals = estimateSignals(input, reading, observed);
+  const sizing = sizeReplicas({
+    targetSeconds: scaling.targetLatencySeconds,
+    pollSeconds: scaling.pollIntervalSeconds,
+    startupSeconds: scaling.podStartupSeconds,
+    concurrencyPerReplica: concurrencyPerReplica(reading, scaling.concurrency),
+    arrivalRate: signals.plannedArrivalRatePerSecond,
+    serviceTimeSeconds: signals.serviceTimeSeconds,
+    waiting: signals.depth,
+    oldestAgeSeconds: reading.oldestJobAgeSeconds,
+    busy: reading.busy,
+    readyReplicas: Math.min(input.readyReplicas, currentReplicas),
+    startingReplicas: Math.max(0, currentReplicas - input.readyReplicas),
+    startingReadyInSeconds: startingReadyIn(input),
+  });
+  const idle = signals.depth === 0 && (reading.busy ?? 0) === 0 && (observed.arrivedSinceLast ?? 0) === 0;
+  const idleSinceMs = idle ? (input.state.idleSinceMs ?? nowMs) : undefined;
+  const recommendation = recommend(input, sizing, signals.depth, idleSinceMs);
+  const windowed = recommendation.bypassWindows
+    ? recommendation.replicas
+    : stabilize({
+        nowMs,
+        currentReplicas,
+        recommendation: recommendation.replicas,
+        history: input.state.recommendations,
+        upWindowSeconds: scaling.scaleUp.stabilizationWindowSeconds,
+        downWindowSeconds: scaling.scaleDown.stabilizationWindowSeconds,
+      });
+  const limited = limitRate({ nowMs, currentReplicas, desiredReplicas: windowed, events: input.state.scaleEvents, scaleUp: scaling.scaleUp, scaleDown: scaling.scaleDown });
+  // Waking from zero must add a replica even when a Percent policy allows 0 % of 0.
+  const desired = recommendation.code === SCALE_REASONS.wakeFromZero ? Math.max(1, limited) : limited;
+  const code = limiterCode(recommendation, windowed, limited, desired);
+  const keepSeconds = Math.max(scaling.scaleUp.stabilizationWindowSeconds, scaling.scaleDown.stabilizationWindowSeconds);
+  const state: ScalerState = {
+    ...withObserved(input.state, observed),
+    recommendations: rememberRecommendation(input.state.recommendations, { atMs: nowMs, replicas: recommendation.replicas }, keepSeconds),
+    idleSinceMs,
+  };
+  return {
+    desiredReplicas: desired,
+    recommendedReplicas: recommendation.replicas,
+    reasonCode: code,
+    reason: explain(scaling.targetLatencySeconds, signals, currentReplicas, desired, recommendation.replicas, code),
+    signals,
+    state: recordChange(state, scaling, nowMs, currentReplicas, desired),
+  };
+}
+
+function limiterCode(recommendation: Recommendation, windowed: number, limited: number, desired: number): ScaleReasonCode {
+  if (desired === recommendation.replicas) return recommendation.code;
+  if (windowed !== recommendation.replicas) return SCALE_REASONS.stabilized;
+  return limited !== windowed ? SCALE_REASONS.rateLimited : recommendation.code;
+}
+
+function estimateSignals(input: ScaleInput, reading: QueueReading, observed: ObservedSignals): SignalEstimate {
+  const rates = plannedArrivalRate(observed.arrivalsFast, observed.arrivalsSlow, input.scaling.podStartupSeconds + input.scaling.pollIntervalSeconds);
+  const service = serviceTimeSeconds(observed.service);
+  const concurrency = concurrencyPerReplica(reading, input.scaling.concurrency);
+  return {
+    arrivalRatePerSecond: rates.current,
+    plannedArrivalRatePerSecond: rates.planned,
+    serviceTimeSeconds: service,
+    perReplicaJobsPerSecond: service === undefined ? undefined : concurrency / service,
+    depth: reading.depth + reading.dueScheduled,
+    oldestJobAgeSeconds: reading.oldestJobAgeSeconds,
+  };
+}
+
+/** Seconds until the replicas added last are expected to take jobs. */
+function startingReadyIn(input: ScaleInput): number {
+  const startup = input.scaling.podStartupSeconds;
+  const since = input.state.lastScaleUpAtMs;
+  if (since === undefined) return startup;
+  return Math.max(0, startup - (input.nowMs - since) / 1000);
+}
+
+const BINDING_REASONS: Record<SizingBinding, ScaleReasonCode> = {
+  latency: SCALE_REASONS.latency,
+  backlog: SCALE_REASONS.backlog,
+  arrivalRate: SCALE_REASONS.arrivalRate,
+  idle: SCALE_REASONS.idle,
+  unmeasured: SCALE_REASONS.backlog,
+};
+
+/** The sizing within min/max, with scale to zero after the idle period and wake from zero. */
+function recommend(input: ScaleInput, sizing: Sizing, waiting: number, idleSinceMs: number | undefined): Recommendation {
+  const { scaling, currentReplicas, nowMs } = input;
+  const code = BINDING_REASONS[sizing.binding];
+  if (scaling.minReplicas > 0) return { replicas: clamp(sizing.replicas, scaling.minReplicas, scaling.maxReplicas), code, bypassWindows: false };
+  if (currentReplicas === 0) {
+    if (waiting === 0) return { replicas: 0, code: SCALE_REASONS.idle, bypassWindows: true };
+    return { replicas: clamp(sizing.replicas, 1, scaling.maxReplicas), code: SCALE_REASONS.wakeFromZero, bypassWindows: true };
+  }
+  if (idleSinceMs !== undefined && nowMs - idleSinceMs >= scaling.scaleToZeroAfterSeconds * 1000) {
+    return { replicas: 0, code: SCALE_REASONS.scaleToZero, bypassWindows: true };
+  }
+  // Until the idle period has passed, keep one replica: a job arriving now starts at once.
+  return { replicas: clamp(sizing.replicas, 1, scaling.maxReplicas), code, bypassWindows: false };
+}
+
+function explain(target: number, signals: SignalEstimate, current: number, desired: number, recommended: number, code: ScaleReasonCode): string {
+  const change = describeChange(current, desired);
+  const base = `${describeSignals(signals, target)}: ${change}`;
+  if (code === SCALE_REASONS.stabilized) return `${base} (stabilization window holds it; load asks for ${recommended})`;
+  if (code === SCALE_REASONS.rateLimited) return `${base} (rate limited; load asks for ${recommended})`;
+  if (code === SCALE_REASONS.scaleToZero) return `idle for the scale-to-zero period: ${change}`;
+  if (code === SCALE_REASONS.wakeFromZero) return `${base} (waking from zero)`;
+  return base;
+}

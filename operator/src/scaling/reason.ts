@@ -1,0 +1,23 @@
+import type { SignalEstimate } from './types.ts';
+
+// Human-readable reasons for status.lastScaleReason and Events. They name the signals that
+// drove the decision, so that an operator can check them against the queue.
+
+export function formatNumber(value: number): string {
+  if (Number.isInteger(value)) return String(value);
+  return Math.abs(value) < 10 ? value.toFixed(1) : String(Math.round(value));
+}
+
+export function describeSignals(signals: SignalEstimate, targetSeconds: number): string {
+  const parts: string[] = [];
+  const age = signals.oldestJobAgeSeconds;
+  if (age !== undefined) parts.push(`oldest job ${formatNumber(age)}s ${age > targetSeconds ? '>' : '<='} target ${formatNumber(targetSeconds)}s`);
+  parts.push(`backlog ${formatNumber(signals.depth)}`);
+  parts.push(`${formatNumber(signals.plannedArrivalRatePerSecond)} jobs/s arriving`);
+  if (signals.perReplicaJobsPerSecond !== undefined) parts.push(`${formatNumber(signals.perReplicaJobsPerSecond)} jobs/s per replica`);
+  return parts.join(', ');
+}
+
+export function describeChange(current: number, desired: number): string {
+  return desired === current ? `holding ${current}` : `${current} -> ${desired}`;
+}

@@ -1,0 +1,142 @@
+// How many replicas the pool needs so that every job starts within the target, from queueing
+// arithmetic rather than a per-pod queue length:
+//
+// - steady state (Little's law): replicas × (concurrency / service time) must exceed the arrival
+//   rate, with a margin that shrinks as more jobs arrive per target window (random arrivals
+//   average out over many jobs);
+// - deadlines: for every horizon h ahead, the jobs that must have started by then (the waiting
+//   ones older than target − h, then every arrival older than the target) must not exceed the
+//   jobs the pool can start by then. Ready replicas start jobs now, starting replicas when they
+//   become ready, and new ones only after the pod start-up delay. The largest shortfall over the
+//   horizons is what new replicas must cover.
+
+/** How many standard deviations of random arrivals the steady-state margin covers. */
+export const ARRIVAL_BURST_SIGMAS = 0;
+/** Deadline horizons checked between the lead time and the end of the planning window. */
+export const DEADLINE_HORIZON_STEPS = 24;
+
+export interface SizingInput {
+  targetSeconds: number;
+  pollSeconds: number;
+  startupSeconds: number;
+  concurrencyPerReplica: number;
+  /** Arrival rate to plan for (jobs per second). */
+  arrivalRate: number;
+  serviceTimeSeconds: number | undefined;
+  /** Jobs waiting to start, due scheduled jobs included. */
+  waiting: number;
+  oldestAgeSeconds: number | undefined;
+  busy: number | undefined;
+  readyReplicas: number;
+  /** Replicas asked for but not ready yet. */
+  startingReplicas: number;
+  /** Seconds until the starting replicas are expected to take jobs. */
+  startingReadyInSeconds: number;
+}
+
+export const SIZING_BINDINGS = ['latency', 'backlog', 'arrivalRate', 'idle', 'unmeasured'] as const;
+export type SizingBinding = (typeof SIZING_BINDINGS)[number];
+
+export interface Sizing {
+  replicas: number;
+  binding: SizingBinding;
+  perReplicaJobsPerSecond: number | undefined;
+}
+
+/** The target the engine plans for: a job can wait up to one poll before the engine sees it. */
+export function effectiveTargetSeconds(targetSeconds: number, pollSeconds: number): number {
+  return Math.max(targetSeconds / 2, targetSeconds - pollSeconds);
+}
+
+/** Replicas for the arrival rate alone, with a margin for random arrivals. */
+export function steadyStateReplicas(arrivalRate: number, perReplica: number, windowSeconds: number): number {
+  if (arrivalRate <= 0) return 0;
+  const jobsPerWindow = Math.max(1, arrivalRate * windowSeconds);
+  const utilization = 1 / (1 + ARRIVAL_BURST_SIGMAS / Math.sqrt(jobsPerWindow));
+  return arrivalRate / (perReplica * utilization);
+}
+
+/**
+ * Waiting jobs older than `age`, assuming the waiting jobs arrived evenly since the oldest one
+ * (the queue only tells its length and its oldest age).
+ */
+export function waitingOlderThan(waiting: number, oldestAge: number, age: number): number {
+  if (age <= 0) return waiting;
+  if (oldestAge <= age) return 0;
+  return (waiting * (oldestAge - age)) / oldestAge;
+}
+
+interface DeadlineModel {
+  target: number;
+  waiting: number;
+  oldestAge: number;
+  arrivalRate: number;
+}
+
+/** Jobs that must have started within `h` seconds from now. */
+function jobsDueWithin(model: DeadlineModel, h: number): number {
+  return waitingOlderThan(model.waiting, model.oldestAge, model.target - h) + model.arrivalRate * Math.max(0, h - model.target);
+}
+
+/** Jobs one replica that takes work from `readyIn` seconds can start within `h` seconds. */
+function startsByOneReplica(h: number, readyIn: number, concurrency: number, perReplica: number): number {
+  return h < readyIn ? 0 : concurrency + perReplica * (h - readyIn);
+}
+
+export function sizeReplicas(input: SizingInput): Sizing {
+  const service = input.serviceTimeSeconds;
+  const existing = input.readyReplicas + input.startingReplicas;
+  if (service === undefined) return sizeUnmeasured(input, existing);
+  const perReplica = input.concurrencyPerReplica / service;
+  const target = effectiveTargetSeconds(input.targetSeconds, input.pollSeconds);
+  const oldestAge = input.oldestAgeSeconds ?? estimatedOldestAge(input.waiting, input.arrivalRate, target);
+  const model: DeadlineModel = { target, waiting: input.waiting, oldestAge, arrivalRate: input.arrivalRate };
+  const steady = steadyStateReplicas(input.arrivalRate, perReplica, target);
+  const deadline = deadlineReplicas(input, model, perReplica, existing);
+  const replicas = Math.ceil(Math.max(steady, deadline) - 1e-9);
+  if (replicas === 0) return { replicas, binding: 'idle', perReplicaJobsPerSecond: perReplica };
+  const binding: SizingBinding = deadline > steady ? (input.oldestAgeSeconds !== undefined && input.oldestAgeSeconds > target / 2 ? 'latency' : 'backlog') : 'arrivalRate';
+  return { replicas, binding, perReplicaJobsPerSecond: perReplica };
+}
+
+/** Without a latency reading, the oldest job is about as old as the queue takes to fill. */
+function estimatedOldestAge(waiting: number, arrivalRate: number, target: number): number {
+  if (waiting <= 0) return 0;
+  return arrivalRate > 0 ? waiting / arrivalRate : target;
+}
+
+/**
+ * Replicas the deadlines need. Above the existing replicas, new ones count only after the
+ * start-up delay; at or below them, every kept replica counts at once (a scale-down removes
+ * idle replicas and never delays a start).
+ */
+function deadlineReplicas(input: SizingInput, model: DeadlineModel, perReplica: number, existing: number): number {
+  if (model.waiting <= 0 && model.arrivalRate <= 0) return 0;
+  const concurrency = input.concurrencyPerReplica;
+  const freeSlots = Math.max(0, input.readyReplicas * concurrency - (input.busy ?? 0));
+  const lead = input.startupSeconds;
+  const end = model.target + lead + input.pollSeconds;
+  // A kept replica has, on average, the free slots the ready ones have now.
+  const freePerReplica = input.readyReplicas > 0 ? freeSlots / input.readyReplicas : 0;
+  let extra = -Infinity;
+  let kept = 0;
+  for (let step = 0; step <= DEADLINE_HORIZON_STEPS; step += 1) {
+    const h = Math.max(input.pollSeconds, (end * step) / DEADLINE_HORIZON_STEPS);
+    const due = jobsDueWithin(model, h);
+    const fromExisting =
+      freeSlots + input.readyReplicas * perReplica * h + input.startingReplicas * startsByOneReplica(h, input.startingReadyInSeconds, concurrency, perReplica);
+    if (h >= lead) extra = Math.max(extra, (due - fromExisting) / startsByOneReplica(h, lead, concurrency, perReplica));
+    kept = Math.max(kept, due / (perReplica * h + freePerReplica));
+  }
+  return extra > 0 ? existing + extra : Math.min(existing, kept);
+}
+
+/**
+ * Before the first completion the service time is unknown: give every waiting job a slot, which
+ * over-provisions for one poll at most, and otherwise keep what runs.
+ */
+function sizeUnmeasured(input: SizingInput, existing: number): Sizing {
+  if (input.waiting <= 0) return { replicas: existing, binding: 'unmeasured', perReplicaJobsPerSecond: undefined };
+  const slotsNeeded = input.waiting + (input.busy ?? 0);
+  return { replicas: Math.max(existing, Math.ceil(slotsNeeded / input.concurrencyPerReplica)), binding: 'unmeasured', perReplicaJobsPerSecond: undefined };
+}

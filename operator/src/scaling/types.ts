@@ -1,0 +1,129 @@
+import type { ScalingSpec } from '../api/workerpool-schema.ts';
+import type { QueueReading } from '../signals/queue-reading.ts';
+
+// The engine's contract with its callers (the controller every poll, the simulator on virtual
+// time). Everything here is plain data so that the state survives JSON.stringify/parse and a
+// decision can be replayed from a recorded input.
+
+/** What the engine needs to decide one pool's size at one moment. */
+export interface ScaleInput {
+  /** The injected clock: epoch milliseconds of this decision. */
+  nowMs: number;
+  /** The pool's spec.scaling, with defaults applied. */
+  scaling: ScalingSpec;
+  /** spec.replicas: a manual pin that turns autoscaling off while set. */
+  pinnedReplicas?: number | undefined;
+  /** spec.paused: keep the replicas as they are. */
+  paused?: boolean | undefined;
+  /** Replicas the Deployment is asked to run now (its spec.replicas). */
+  currentReplicas: number;
+  /** Replicas that are ready and taking jobs. */
+  readyReplicas: number;
+  /** This poll's reading, or undefined when the read failed. */
+  reading: QueueReading | undefined;
+  /** The state returned by the previous decision for this pool (initialScalerState() at first). */
+  state: ScalerState;
+}
+
+/** The last reading the engine accepted, kept to turn counters into rates. */
+export interface SampleMemo {
+  atMs: number;
+  depth: number;
+  busy: number | undefined;
+  completedTotal: number | undefined;
+}
+
+/**
+ * Sums that decay exponentially with time, so that a rate is "recent" without keeping a list of
+ * samples: rate = events / seconds, both decayed alike.
+ */
+export interface DecayedRate {
+  events: number;
+  seconds: number;
+}
+
+export interface TimedReplicas {
+  atMs: number;
+  replicas: number;
+}
+
+export interface ScaleEvent {
+  atMs: number;
+  /** Replicas added (positive) or removed (negative). */
+  change: number;
+}
+
+/** The engine's memory between polls. Serializable: numbers, arrays and plain objects only. */
+export interface ScalerState {
+  lastSample: SampleMemo | undefined;
+  /** Arrivals per second, recent (short half-life): what new pods must absorb. */
+  arrivalsFast: DecayedRate;
+  /** Arrivals per second, slower: its gap to the fast rate is the trend. */
+  arrivalsSlow: DecayedRate;
+  /** Busy job-seconds over completions: the mean service time, by Little's law. */
+  service: DecayedRate;
+  /** Recommendations of recent polls, for the stabilization windows. */
+  recommendations: TimedReplicas[];
+  /** Changes the engine made, for the rate-limit policies. */
+  scaleEvents: ScaleEvent[];
+  /** When the engine last added replicas: those not ready yet are expected a start-up delay later. */
+  lastScaleUpAtMs: number | undefined;
+  /** Since when the queue has been empty and no job has run (scale to zero). */
+  idleSinceMs: number | undefined;
+  /** Since when readings have been missing or stale. */
+  failingSinceMs: number | undefined;
+}
+
+/** Why the engine chose what it chose: exported so that events and metrics use one vocabulary. */
+export const SCALE_REASONS = {
+  pinned: 'Pinned',
+  paused: 'Paused',
+  signalsUnavailable: 'SignalsUnavailable',
+  fallback: 'Fallback',
+  wakeFromZero: 'WakeFromZero',
+  scaleToZero: 'ScaleToZero',
+  latency: 'Latency',
+  backlog: 'Backlog',
+  arrivalRate: 'ArrivalRate',
+  idle: 'Idle',
+  stabilized: 'Stabilized',
+  rateLimited: 'RateLimited',
+} as const;
+export type ScaleReasonCode = (typeof SCALE_REASONS)[keyof typeof SCALE_REASONS];
+
+/** The signals the decision was based on, for status and metrics. */
+export interface SignalEstimate {
+  arrivalRatePerSecond: number;
+  /** Arrival rate the engine sizes for: the recent rate plus the rising trend over the lead time. */
+  plannedArrivalRatePerSecond: number;
+  serviceTimeSeconds: number | undefined;
+  /** Jobs one replica completes per second at full use (concurrency / service time). */
+  perReplicaJobsPerSecond: number | undefined;
+  depth: number;
+  oldestJobAgeSeconds: number | undefined;
+}
+
+export interface Decision {
+  desiredReplicas: number;
+  /** What the sizing asked for before windows and rate limits. */
+  recommendedReplicas: number;
+  reasonCode: ScaleReasonCode;
+  /** One line for status.lastScaleReason and Events, e.g. "oldest job 45s > target 30s, ...: 3 -> 8". */
+  reason: string;
+  signals: SignalEstimate | undefined;
+  state: ScalerState;
+}
+
+export function initialScalerState(): ScalerState {
+  return {
+    lastSample: undefined,
+    arrivalsFast: { events: 0, seconds: 0 },
+    arrivalsSlow: { events: 0, seconds: 0 },
+    service: { events: 0, seconds: 0 },
+    recommendations: [],
+    scaleEvents: [],
+    lastScaleUpAtMs: undefined,
+    idleSinceMs: undefined,
+    failingSinceMs: undefined,
+  };
+}

@@ -1,0 +1,300 @@
+import type { QueueReading, WorkerHeartbeat } from '../signals/queue-reading.ts';
+import { MinHeap } from './min-heap.ts';
+
+// A discrete-event simulation of one WorkerPool on virtual time: jobs arrive into one FIFO
+// queue, ready replicas run up to `concurrency` jobs each, new replicas take jobs only after
+// the pod start-up delay, and a replica removed by a scale-down drains (finishes its running
+// jobs, takes no new ones) before it goes. A scaling policy is asked every intervalSeconds and
+// sees the queue exactly as a signal reader would (a QueueReading).
+//
+// Jobs leave the queue in arrival order, so the queue is the index range
+// [nextToStart, nextToArrive) of the arrival array: no queue structure is needed.
+
+export interface PolicyObservation {
+  nowMs: number;
+  reading: QueueReading;
+  /** Replicas the Deployment runs (starting and ready, draining ones excluded). */
+  currentReplicas: number;
+  readyReplicas: number;
+  /** Jobs enqueued since the start: what a producer-side counter (CloudWatch NumberOfMessagesSent) reports. */
+  arrivedTotal: number;
+  view: SimulatorView;
+}
+
+export interface PolicyDecision {
+  replicas: number;
+  reason?: string;
+}
+
+export interface ScalingPolicy {
+  name: string;
+  intervalSeconds: number;
+  decide(observation: PolicyObservation): PolicyDecision;
+}
+
+/** Read access to the simulated world, for the offline oracle that plans with full knowledge. */
+export interface SimulatorView {
+  nowSeconds(): number;
+  /** Index of the first job not started yet; jobs up to arrivedCount() - 1 are waiting. */
+  firstWaitingJob(): number;
+  arrivedCount(): number;
+  arrivalSeconds(job: number): number;
+  serviceSeconds(job: number): number;
+  /** For each serving (ready, not draining) replica: when each of its busy slots frees up. */
+  servingSlotEnds(): number[][];
+}
+
+export interface SimulationConfig {
+  arrivals: Float64Array;
+  services: Float64Array;
+  concurrency: number;
+  podStartupSeconds: number;
+  initialReplicas: number;
+  /** The simulation stops here; jobs not started by then are counted with the wait so far. */
+  endSeconds: number;
+  policy: ScalingPolicy;
+  /** Epoch milliseconds of virtual second 0, for the readings' timestamps. */
+  epochMs?: number;
+}
+
+export interface ScaleChange {
+  atSeconds: number;
+  from: number;
+  to: number;
+  reason: string | undefined;
+}
+
+export interface ReplicaPoint {
+  atSeconds: number;
+  replicas: number;
+}
+
+export interface SimulationResult {
+  policy: string;
+  /** Seconds each job waited before it started (censored at the end for jobs never started). */
+  waits: Float64Array;
+  /** Pod lifetimes summed, from creation to deletion or the end of its drain. */
+  replicaSeconds: number;
+  scaleChanges: ScaleChange[];
+  /** Replicas the Deployment ran, at every change. */
+  replicas: ReplicaPoint[];
+  endSeconds: number;
+}
+
+type PodPhase = 'starting' | 'ready' | 'draining' | 'gone';
+
+interface Pod {
+  id: number;
+  createdAt: number;
+  phase: PodPhase;
+  busy: number;
+  goneAt: number;
+  /** End times of the jobs it runs, for the oracle's view. */
+  running: number[];
+}
+
+type SimEvent = { kind: 'complete'; pod: Pod; endsAt: number } | { kind: 'ready'; pod: Pod };
+
+export function simulate(config: SimulationConfig): SimulationResult {
+  return new Simulation(config).run();
+}
+
+class Simulation {
+  private readonly config: SimulationConfig;
+  private readonly events = new MinHeap<SimEvent>();
+  private readonly pods: Pod[] = [];
+  /** Serving pods with a free slot, in the order their slots freed (workers block on the queue in turn). */
+  private readonly withFreeSlot = new Set<Pod>();
+  private readonly starts: Float64Array;
+  private now = 0;
+  private nextToArrive = 0;
+  private nextToStart = 0;
+  private completed = 0;
+  private busy = 0;
+  private nextPodId = 0;
+  private readonly scaleChanges: ScaleChange[] = [];
+  private readonly replicaPoints: ReplicaPoint[] = [];
+
+  constructor(config: SimulationConfig) {
+    this.config = config;
+    this.starts = new Float64Array(config.arrivals.length).fill(-1);
+  }
+
+  run(): SimulationResult {
+    const { config } = this;
+    for (let index = 0; index < config.initialReplicas; index += 1) this.addPod(0, true);
+    this.replicaPoints.push({ atSeconds: 0, replicas: this.activeCount() });
+    let nextTick = 0;
+    const arrivals = config.arrivals;
+    for (;;) {
+      const nextArrival = this.nextToArrive < arrivals.length ? (arrivals[this.nextToArrive] as number) : Infinity;
+      const nextEvent = this.events.peekKey();
+      const next = Math.min(nextArrival, nextEvent, nextTick);
+      if (next > config.endSeconds) break;
+      this.now = next;
+      if (nextEvent <= next) this.handle(this.events.pop() as SimEvent);
+      else if (nextArrival <= next) this.arrive();
+      else {
+        this.tick();
+        nextTick += config.policy.intervalSeconds;
+      }
+    }
+    this.now = config.endSeconds;
+    return this.result();
+  }
+
+  private arrive(): void {
+    this.nextToArrive += 1;
+    this.dispatch();
+  }
+
+  private handle(event: SimEvent): void {
+    const pod = event.pod;
+    if (event.kind === 'ready') {
+      if (pod.phase !== 'starting') return;
+      pod.phase = 'ready';
+      this.withFreeSlot.add(pod);
+      this.dispatch();
+      return;
+    }
+    pod.busy -= 1;
+    const slot = pod.running.indexOf(event.endsAt);
+    if (slot >= 0) pod.running.splice(slot, 1);
+    this.busy -= 1;
+    this.completed += 1;
+    if (pod.phase === 'draining') {
+      if (pod.busy === 0) this.remove(pod);
+      return;
+    }
+    this.withFreeSlot.add(pod);
+    this.dispatch();
+  }
+
+  /** Starts waiting jobs on free slots, oldest job first. */
+  private dispatch(): void {
+    const { concurrency, services } = this.config;
+    while (this.nextToStart < this.nextToArrive && this.withFreeSlot.size > 0) {
+      const pod = this.withFreeSlot.values().next().value as Pod;
+      const job = this.nextToStart;
+      this.nextToStart += 1;
+      this.starts[job] = this.now;
+      const endsAt = this.now + (services[job] as number);
+      pod.busy += 1;
+      pod.running.push(endsAt);
+      this.busy += 1;
+      this.events.push(endsAt, { kind: 'complete', pod, endsAt });
+      if (pod.busy >= concurrency) this.withFreeSlot.delete(pod);
+    }
+  }
+
+  private tick(): void {
+    const observation: PolicyObservation = {
+      nowMs: (this.config.epochMs ?? 0) + this.now * 1000,
+      reading: this.reading(),
+      currentReplicas: this.activeCount(),
+      readyReplicas: this.pods.filter((pod) => pod.phase === 'ready').length,
+      arrivedTotal: this.nextToArrive,
+      view: this.view(),
+    };
+    const decision = this.config.policy.decide(observation);
+    const desired = Math.max(0, Math.round(decision.replicas));
+    const current = observation.currentReplicas;
+    if (desired === current) return;
+    this.scaleChanges.push({ atSeconds: this.now, from: current, to: desired, reason: decision.reason });
+    this.scaleTo(desired);
+    this.replicaPoints.push({ atSeconds: this.now, replicas: desired });
+  }
+
+  /** What a reader of the queue would report now. */
+  private reading(): QueueReading {
+    const waiting = this.nextToArrive - this.nextToStart;
+    const oldest = waiting > 0 ? this.now - (this.config.arrivals[this.nextToStart] as number) : 0;
+    const workers: WorkerHeartbeat[] = [];
+    let concurrency = 0;
+    for (const pod of this.pods) {
+      if (pod.phase !== 'ready' && pod.phase !== 'draining') continue;
+      workers.push({ pod: `pod-${pod.id}`, busy: pod.busy, concurrency: this.config.concurrency, draining: pod.phase === 'draining' });
+      concurrency += this.config.concurrency;
+    }
+    return {
+      observedAtMs: (this.config.epochMs ?? 0) + this.now * 1000,
+      depth: waiting,
+      oldestJobAgeSeconds: oldest,
+      dueScheduled: 0,
+      busy: this.busy,
+      concurrency,
+      workers,
+      completedTotal: this.completed,
+    };
+  }
+
+  private view(): SimulatorView {
+    return {
+      nowSeconds: () => this.now,
+      firstWaitingJob: () => this.nextToStart,
+      arrivedCount: () => this.nextToArrive,
+      arrivalSeconds: (job) => this.config.arrivals[job] as number,
+      serviceSeconds: (job) => this.config.services[job] as number,
+      servingSlotEnds: () => this.pods.filter((pod) => pod.phase === 'ready').map((pod) => [...pod.running]),
+    };
+  }
+
+  private activeCount(): number {
+    let count = 0;
+    for (const pod of this.pods) if (pod.phase === 'starting' || pod.phase === 'ready') count += 1;
+    return count;
+  }
+
+  private addPod(at: number, alreadyReady: boolean): void {
+    const pod: Pod = { id: this.nextPodId, createdAt: at, phase: 'starting', busy: 0, goneAt: NaN, running: [] };
+    this.nextPodId += 1;
+    this.pods.push(pod);
+    if (alreadyReady || this.config.podStartupSeconds <= 0) {
+      pod.phase = 'ready';
+      this.withFreeSlot.add(pod);
+      this.dispatch();
+    } else {
+      this.events.push(at + this.config.podStartupSeconds, { kind: 'ready', pod });
+    }
+  }
+
+  /**
+   * Scales to `desired`. A scale-down removes pods that are still starting first (the
+   * ReplicaSet deletes unready pods first), then the least busy ready ones (pod-deletion-cost
+   * from heartbeats), which drain.
+   */
+  private scaleTo(desired: number): void {
+    const active = this.pods.filter((pod) => pod.phase === 'starting' || pod.phase === 'ready');
+    for (let index = active.length; index < desired; index += 1) this.addPod(this.now, false);
+    if (desired >= active.length) return;
+    const order = active.sort((a, b) => phaseRank(a) - phaseRank(b) || a.busy - b.busy || b.id - a.id);
+    for (const pod of order.slice(0, active.length - desired)) {
+      this.withFreeSlot.delete(pod);
+      if (pod.busy === 0) this.remove(pod);
+      else pod.phase = 'draining';
+    }
+  }
+
+  private remove(pod: Pod): void {
+    pod.phase = 'gone';
+    pod.goneAt = this.now;
+    this.withFreeSlot.delete(pod);
+  }
+
+  private result(): SimulationResult {
+    const { arrivals, endSeconds } = this.config;
+    const waits = new Float64Array(arrivals.length);
+    for (let job = 0; job < arrivals.length; job += 1) {
+      const start = this.starts[job] as number;
+      const arrival = arrivals[job] as number;
+      waits[job] = start >= 0 ? start - arrival : Math.max(0, endSeconds - arrival);
+    }
+    let replicaSeconds = 0;
+    for (const pod of this.pods) replicaSeconds += (pod.phase === 'gone' ? pod.goneAt : endSeconds) - pod.createdAt;
+    return { policy: this.config.policy.name, waits, replicaSeconds, scaleChanges: this.scaleChanges, replicas: this.replicaPoints, endSeconds };
+  }
+}
+
+function phaseRank(pod: Pod): number {
+  return pod.phase === 'starting' ? 0 : 1;
+}
