@@ -38,4 +38,11 @@ export interface QueueReading {
   workers?: WorkerHeartbeat[];
   /** A monotonic count of completed jobs, where the format keeps one; throughput is its rate. */
   completedTotal?: number;
+  /**
+   * True when the queue system itself is paused (BullMQ `meta.paused`): jobs wait, but no
+   * worker takes them, so more replicas would not lower the latency.
+   */
+  paused?: boolean;
+  /** Caveats about this reading for people (e.g. depth counted, not reported, by Redis). */
+  notes?: string[];
 }

@@ -1,0 +1,132 @@
+import { Redis } from 'ioredis';
+import { startRedisServer, type RedisServer } from '@workerpool/e2e/harness/redis-server';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { QueueReading } from './queue-reading.ts';
+import { sidekiqKeys } from './sidekiq-reader.ts';
+import { SignalPoller } from './signal-poller.ts';
+import type { PoolReadResult } from './stale-reading.ts';
+import { redisEpochSeconds, sidekiqWriter, type SidekiqVersion } from './testing/sidekiq-layout.ts';
+import { queueSpec } from './testing/test-pools.ts';
+
+// Sidekiq's keys (schedule, retry, processes) are fixed names, so these tests own a private
+// redis-server instead of sharing one.
+describe('the sidekiq reader, on data laid out as Sidekiq 6, 7 and 8 write it', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  const poller = new SignalPoller();
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    redis = new Redis(server.url);
+  });
+  afterEach(async () => {
+    await redis.flushall();
+  });
+  afterAll(async () => {
+    await poller.close();
+    redis.disconnect();
+    await server.stop();
+  });
+
+  async function read(names: string[], keyPrefix?: string): Promise<PoolReadResult> {
+    poller.register('pool', { queue: queueSpec(server.url, { format: 'sidekiq', names, ...(keyPrefix === undefined ? {} : { keyPrefix }) }) });
+    const result = (await poller.readAll()).get('pool');
+    await poller.unregister('pool');
+    if (!result) throw new Error('no result');
+    return result;
+  }
+
+  async function reading(names: string[], keyPrefix?: string): Promise<QueueReading> {
+    const result = await read(names, keyPrefix);
+    if (!result.ok) throw result.error;
+    return result.reading;
+  }
+
+  /** Sidekiq::Queue#latency, as api.rb computes it: now - enqueued_at of LINDEX queue:<q> -1. */
+  async function sidekiqLatency(queue: string, ns?: string): Promise<number> {
+    const job = await redis.lindex(sidekiqKeys(ns).queue(queue), -1);
+    if (job === null) return 0;
+    const enqueuedAt = (JSON.parse(job) as { enqueued_at: number }).enqueued_at;
+    const now = await redisEpochSeconds(redis);
+    return Number.isInteger(enqueuedAt) && enqueuedAt > 1e11 ? now - enqueuedAt / 1000 : now - enqueuedAt;
+  }
+
+  for (const version of ['7', '8'] as SidekiqVersion[]) {
+    it(`Sidekiq ${version}: depth over the pool's queues and the latency Queue#latency reports`, async () => {
+      const sidekiq = sidekiqWriter(redis, version);
+      await sidekiq.push('mailers', 45.5);
+      await sidekiq.push('mailers', 10);
+      await sidekiq.push('default', 20);
+      await sidekiq.push('other', 600); // another pool's queue: not ours
+      const r = await reading(['mailers', 'default']);
+      const expected = Math.max(await sidekiqLatency('mailers'), await sidekiqLatency('default'));
+      expect(r.depth).toBe(3);
+      expect(r.oldestJobAgeSeconds).toBeGreaterThan(expected - 0.5);
+      expect(r.oldestJobAgeSeconds).toBeLessThanOrEqual(expected);
+      expect(r.oldestJobAgeSeconds).toBeGreaterThanOrEqual(45.5);
+    });
+  }
+
+  it('tells float-second and integer-millisecond enqueued_at apart per job (a 7 → 8 upgrade in flight)', async () => {
+    await sidekiqWriter(redis, '7').push('mailers', 30);
+    await sidekiqWriter(redis, '8').push('critical', 90);
+    const r = await reading(['mailers', 'critical']);
+    expect(r.oldestJobAgeSeconds).toBeGreaterThanOrEqual(90);
+    expect(r.oldestJobAgeSeconds).toBeLessThan(91);
+  });
+
+  it('counts due schedule and retry jobs of the pool\'s queues only, as work waiting', async () => {
+    const sidekiq = sidekiqWriter(redis, '7');
+    await sidekiq.schedule('mailers', -30); // due: nobody moved it, as with zero replicas
+    await sidekiq.schedule('mailers', 3600); // not due yet
+    await sidekiq.schedule('other', -30); // due, but another pool's
+    await sidekiq.retry('mailers', -5);
+    await sidekiq.retry('mailers', 600);
+    const r = await reading(['mailers']);
+    expect(r).toMatchObject({ depth: 0, oldestJobAgeSeconds: 0, dueScheduled: 2 });
+  });
+
+  it('sums busy and concurrency over live processes serving the pool, leaving out expired, stale and unrelated ones', async () => {
+    const sidekiq = sidekiqWriter(redis, '7');
+    await sidekiq.heartbeat({ hostname: 'mailers-7d9f-abcde', queues: ['mailers', 'default'], concurrency: 10, busy: 3 });
+    await sidekiq.heartbeat({ hostname: 'mailers-7d9f-fghij', queues: ['mailers'], concurrency: 5, busy: 5, quiet: true });
+    await sidekiq.heartbeat({ hostname: 'reports-1', queues: ['reports'], concurrency: 25, busy: 25 });
+    await sidekiq.heartbeat({ hostname: 'mailers-stuck', queues: ['mailers'], concurrency: 10, busy: 10, beatAgeSeconds: 61 });
+    await sidekiq.deadProcess('mailers-gone');
+    await sidekiq.setProcessed(123_456);
+    const r = await reading(['mailers']);
+    expect(r).toMatchObject({ busy: 8, concurrency: 15, completedTotal: 123_456 });
+    expect(r.workers).toEqual(
+      expect.arrayContaining([
+        { pod: 'mailers-7d9f-abcde', busy: 3, concurrency: 10, draining: false },
+        { pod: 'mailers-7d9f-fghij', busy: 5, concurrency: 5, draining: true },
+      ]),
+    );
+    expect(r.workers).toHaveLength(2);
+  });
+
+  it('Sidekiq 6 with redis-namespace: reads every key under "<ns>:" and nothing outside it', async () => {
+    const sidekiq = sidekiqWriter(redis, '6', 'billing');
+    await sidekiq.push('mailers', 12);
+    await sidekiq.schedule('mailers', -1);
+    await sidekiq.heartbeat({ hostname: 'billing-worker-0', queues: ['mailers'], concurrency: 25, busy: 1 });
+    await sidekiq.setProcessed(7);
+    const namespaced = await reading(['mailers'], 'billing');
+    expect(namespaced).toMatchObject({ depth: 1, dueScheduled: 1, busy: 1, concurrency: 25, completedTotal: 7 });
+    expect(namespaced.oldestJobAgeSeconds).toBeGreaterThanOrEqual(12);
+    const bare = await reading(['mailers']);
+    expect(bare).toMatchObject({ depth: 0, dueScheduled: 0, busy: 0, completedTotal: 0 });
+  });
+
+  it('fails with malformed-job naming the key when the oldest job, or a due scheduled job, is not JSON', async () => {
+    await redis.lpush('queue:mailers', '{"class":"HardWorker",');
+    const head = await read(['mailers']);
+    expect(head.ok === false && head.error.kind).toBe('malformed-job');
+    expect(head.ok === false && head.error.message).toContain('queue:mailers');
+    await redis.del('queue:mailers');
+    await redis.zadd('schedule', 1, 'not json');
+    const due = await read(['mailers']);
+    expect(due.ok === false && due.error.kind).toBe('malformed-job');
+    expect(due.ok === false && due.error.message).toContain('schedule');
+  });
+});

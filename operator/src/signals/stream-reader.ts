@@ -1,0 +1,92 @@
+import type { QueueSpec } from '../api/workerpool-schema.ts';
+import { loadSignalScript } from './lua-script.ts';
+import type { QueueFormatReader, ReadContext } from './queue-reader.ts';
+import type { QueueReading } from './queue-reading.ts';
+import { scriptCommand, type ReadCommand } from './read-command.ts';
+import { SignalReadError } from './read-error.ts';
+import { replyArray, replyNumber, replyString } from './reply.ts';
+
+// A Redis stream read by a consumer group. Depth is the group's lag (entries not yet delivered);
+// the oldest waiting entry is the first one after last-delivered-id, and since stream IDs start
+// with their creation time in ms, its age needs no payload at all.
+
+const STREAM_GROUP_SCRIPT = loadSignalScript('stream-group-1.lua');
+
+/** How far the fallback count goes when Redis reports no lag; beyond it depth is a lower bound. */
+export const LAG_COUNT_LIMIT = 10_000;
+const MS_PER_SECOND = 1000;
+
+interface GroupReply {
+  status: string;
+  lag: number;
+  lagSource: string;
+  pending: number;
+  oldestId: string;
+}
+
+function parseGroupReply(reply: unknown, key: string): GroupReply {
+  const [status, lag, lagSource, pending, oldestId] = replyArray(reply, `stream ${key}`);
+  return {
+    status: replyString(status, `stream ${key} status`),
+    lag: replyNumber(lag, `stream ${key} lag`),
+    lagSource: replyString(lagSource, `stream ${key} lag source`),
+    pending: replyNumber(pending, `stream ${key} pending`),
+    oldestId: replyString(oldestId, `stream ${key} oldest id`),
+  };
+}
+
+/** The creation time (ms) an entry ID starts with: `<ms>-<seq>`. */
+export function streamIdMs(id: string): number {
+  return Number(id.slice(0, id.indexOf('-')));
+}
+
+function consumerGroup(queue: QueueSpec): string {
+  const group = queue.stream?.consumerGroup;
+  if (group === undefined) throw new SignalReadError('invalid-spec', 'format stream needs queue.stream.consumerGroup');
+  return group;
+}
+
+function lagNote(key: string, group: GroupReply): string | undefined {
+  if (group.lagSource === 'counted') return `stream ${key}: Redis reports no lag (entries were deleted), so the ${group.lag} undelivered entries were counted`;
+  if (group.lagSource === 'bounded') return `stream ${key}: Redis reports no lag (entries were deleted); counting stopped at ${LAG_COUNT_LIMIT}, so depth is at least that`;
+  return undefined;
+}
+
+export const streamReader: QueueFormatReader = {
+  format: 'stream',
+
+  plan(queue: QueueSpec): ReadCommand[] {
+    const group = consumerGroup(queue);
+    return queue.names.map((key) => scriptCommand(STREAM_GROUP_SCRIPT, [key], [group, LAG_COUNT_LIMIT]));
+  },
+
+  decode(queue: QueueSpec, replies: readonly unknown[], { nowMs }: ReadContext): QueueReading {
+    const group = consumerGroup(queue);
+    let depth = 0;
+    let pending = 0;
+    let oldestMs: number | undefined;
+    const notes: string[] = [];
+    queue.names.forEach((key, i) => {
+      const reply = parseGroupReply(replies[i], key);
+      if (reply.status === 'no-group') {
+        throw new SignalReadError('missing-consumer-group', `stream "${key}" has no consumer group "${group}": workers create it (XGROUP CREATE) before reading`, { key });
+      }
+      depth += reply.lag;
+      pending += reply.pending;
+      const note = lagNote(key, reply);
+      if (note !== undefined) notes.push(note);
+      if (reply.oldestId === '') return;
+      const at = streamIdMs(reply.oldestId);
+      oldestMs = oldestMs === undefined ? at : Math.min(oldestMs, at);
+    });
+    return {
+      observedAtMs: nowMs,
+      depth,
+      oldestJobAgeSeconds: oldestMs === undefined ? 0 : Math.max(0, nowMs - oldestMs) / MS_PER_SECOND,
+      dueScheduled: 0,
+      // Delivered but not acknowledged: entries a consumer is working on (or lost with a dead one).
+      busy: pending,
+      ...(notes.length > 0 ? { notes } : {}),
+    };
+  },
+};
