@@ -4,8 +4,38 @@ import { GROUP, KIND, PLURAL, VERSION, WorkerPoolSpecSchema, WorkerPoolStatusSch
 export const CRD_NAME = `${PLURAL}.${GROUP}`;
 export const CRD_FILE = 'crds/workerpool.dev_workerpools.yaml';
 
-/** Plain JSON of a schema: what the API server receives, without the builder's private markers. */
-const plain = (schema: unknown): Record<string, unknown> => JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
+type JsonSchema = { properties?: Record<string, JsonSchema>; items?: JsonSchema; required?: string[] } & Record<string, unknown>;
+
+/**
+ * Plain JSON of a schema, as the API server wants it. A field with a default is typed as present
+ * (the API server fills it before anyone reads the object) but must not be listed as required,
+ * because the API server checks each default against the schema without its siblings' defaults.
+ * For the same reason an object defaulted to {} gets its children's defaults spelled out, so that
+ * its CEL rules see every field.
+ */
+const isEmptyObject = (value: unknown) => value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0;
+
+function childDefaults(node: JsonSchema): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, child] of Object.entries(node.properties ?? {})) {
+    if (child['default'] !== undefined) out[name] = child['default'];
+  }
+  return out;
+}
+
+function plain(schema: unknown): JsonSchema {
+  const relax = (node: JsonSchema): JsonSchema => {
+    for (const child of Object.values(node.properties ?? {})) relax(child);
+    if (node.items) relax(node.items);
+    if (isEmptyObject(node['default'])) node['default'] = childDefaults(node);
+    if (node.required) {
+      node.required = node.required.filter((name) => node.properties?.[name]?.['default'] === undefined);
+      if (node.required.length === 0) delete node.required;
+    }
+    return node;
+  };
+  return relax(JSON.parse(JSON.stringify(schema)) as JsonSchema);
+}
 
 /** The WorkerPool CustomResourceDefinition, built from the API schemas. */
 export function buildWorkerPoolCrd(): Record<string, unknown> {

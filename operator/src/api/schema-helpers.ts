@@ -18,8 +18,12 @@ export const text = (description: string, options: { maxLength?: number; minLeng
 export const int = (description: string, options: { minimum?: number; maximum?: number; default?: number } = {}) =>
   Type.Integer({ description, ...options });
 
-export const num = (description: string, options: { minimum?: number; maximum?: number; exclusiveMinimum?: number; default?: number } = {}) =>
+export const num = (description: string, options: { minimum?: number; maximum?: number; default?: number } = {}) =>
   Type.Number({ description, ...options });
+
+/** A number above zero. Kubernetes speaks OpenAPI 3.0, where exclusiveMinimum is a boolean. */
+export const positiveNumber = (description: string, options: { maximum: number; default?: number }) =>
+  Type.Unsafe<number>({ type: 'number', description, minimum: 0, exclusiveMinimum: true, ...options });
 
 export const bool = (description: string, defaultValue?: boolean) =>
   Type.Boolean(defaultValue === undefined ? { description } : { description, default: defaultValue });

@@ -1,6 +1,6 @@
 import type { V1ObjectMeta, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { Type, type Static } from 'typebox';
-import { bool, int, list, num, oneOf, text, timestamp, withRules } from './schema-helpers.ts';
+import { bool, int, list, num, oneOf, positiveNumber, text, timestamp, withRules } from './schema-helpers.ts';
 
 // The one source of truth for the WorkerPool API: the CRD in crds/ is generated from these
 // schemas (npm run generate:crd) and the TypeScript types below are inferred from them, so the
@@ -173,8 +173,7 @@ export const ScalingSchema = Type.Object(
     minReplicas: int('Fewest replicas. 0 lets an idle pool scale to zero; it wakes when a job waits, counting scheduled and retry jobs that have come due.', { minimum: 0, maximum: 10000, default: 1 }),
     maxReplicas: int('Most replicas, whatever the load.', { minimum: 1, maximum: 10000, default: 10 }),
     concurrency: int('Jobs one replica runs at once. Worker heartbeats refine it when the format records them.', { minimum: 1, maximum: 10000, default: 10 }),
-    targetLatencySeconds: num('The service level: a job should start within this many seconds of being enqueued. The pool is sized to keep the oldest waiting job younger than this.', {
-      exclusiveMinimum: 0,
+    targetLatencySeconds: positiveNumber('The service level: a job should start within this many seconds of being enqueued. The pool is sized to keep the oldest waiting job younger than this.', {
       maximum: 86400,
       default: 30,
     }),

@@ -1,0 +1,137 @@
+import { execFileSync } from 'node:child_process';
+import { request } from 'node:https';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freeLoopbackPort, startProcess, waitUntil, type ManagedProcess } from './processes.ts';
+
+// A real etcd + kube-apiserver on loopback, as envtest starts them: the API server the tests
+// talk to is the one a cluster runs, with its validation, CEL rules, server-side apply and RBAC.
+
+const REPOSITORY_ROOT = join(import.meta.dirname, '..', '..', '..');
+const REQUIRED = ['kube-apiserver', 'etcd', 'kubectl'] as const;
+
+/**
+ * The folder holding kube-apiserver, etcd and kubectl: KUBEBUILDER_ASSETS when set (the envtest
+ * convention), otherwise the cache that e2e/control-plane/build.sh fills (building on first use).
+ */
+export function controlPlaneAssets(): string {
+  const fromEnv = process.env['KUBEBUILDER_ASSETS'];
+  if (fromEnv) {
+    const missing = REQUIRED.filter((binary) => !existsSync(join(fromEnv, binary)));
+    if (missing.length > 0) throw new Error(`KUBEBUILDER_ASSETS=${fromEnv} lacks ${missing.join(', ')}; unset it to build them with e2e/control-plane/build.sh`);
+    return fromEnv;
+  }
+  try {
+    return execFileSync('bash', [join(REPOSITORY_ROOT, 'e2e', 'control-plane', 'build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop() ?? '';
+  } catch (error) {
+    throw new Error('could not build the control-plane binaries (see the output above)', { cause: error });
+  }
+}
+
+export interface ControlPlane {
+  readonly assets: string;
+  readonly server: string;
+  /** A kubeconfig file for the cluster admin (system:masters). */
+  readonly kubeconfigPath: string;
+  readonly adminToken: string;
+  /** Runs the real kubectl against this API server and returns its stdout. */
+  kubectl(args: string[], input?: string): string;
+  stop(): Promise<void>;
+}
+
+export async function startControlPlane(options: { withControllerManager?: boolean } = {}): Promise<ControlPlane> {
+  const assets = controlPlaneAssets();
+  const dir = mkdtempSync(join(tmpdir(), 'workerpool-control-plane-'));
+  const [etcdClientPort, etcdPeerPort, apiPort] = [await freeLoopbackPort(), await freeLoopbackPort(), await freeLoopbackPort()];
+  const processes: ManagedProcess[] = [];
+  const stopAll = async () => {
+    for (const proc of processes.reverse()) await proc.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const etcd = startProcess('etcd', join(assets, 'etcd'), [
+      `--data-dir=${join(dir, 'etcd')}`,
+      `--listen-client-urls=http://127.0.0.1:${etcdClientPort}`,
+      `--advertise-client-urls=http://127.0.0.1:${etcdClientPort}`,
+      `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+      '--unsafe-no-fsync=true', // a throw-away store: speed over durability
+      '--quota-backend-bytes=2147483648',
+    ]);
+    processes.push(etcd);
+    await waitUntil('etcd health', async () => (await fetch(`http://127.0.0.1:${etcdClientPort}/health`)).ok, { process: etcd });
+
+    const adminToken = randomBytes(24).toString('hex');
+    writeFileSync(join(dir, 'tokens.csv'), `${adminToken},admin,admin-uid,"system:masters"\n`);
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    writeFileSync(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+    const server = `https://127.0.0.1:${apiPort}`;
+    const apiserver = startProcess('kube-apiserver', join(assets, 'kube-apiserver'), [
+      `--etcd-servers=http://127.0.0.1:${etcdClientPort}`,
+      `--secure-port=${apiPort}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--cert-dir=${join(dir, 'certs')}`,
+      `--token-auth-file=${join(dir, 'tokens.csv')}`,
+      '--authorization-mode=RBAC',
+      '--service-cluster-ip-range=10.0.0.0/24',
+      `--service-account-issuer=${server}`,
+      `--service-account-key-file=${join(dir, 'sa.pub')}`,
+      `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+      '--allow-privileged=true',
+      '--enable-priority-and-fairness=false',
+      '--disable-admission-plugins=ServiceAccount',
+      '--storage-media-type=application/json',
+    ]);
+    processes.push(apiserver);
+    const kubeconfigPath = join(dir, 'kubeconfig');
+    writeFileSync(
+      kubeconfigPath,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'test', cluster: { server, 'insecure-skip-tls-verify': true } }],
+        users: [{ name: 'admin', user: { token: adminToken } }],
+        contexts: [{ name: 'test', context: { cluster: 'test', user: 'admin', namespace: 'default' } }],
+        'current-context': 'test',
+      }),
+    );
+    const kubectl = (args: string[], input?: string) =>
+      execFileSync(join(assets, 'kubectl'), ['--kubeconfig', kubeconfigPath, ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+    await waitUntil(
+      'kube-apiserver readiness',
+      async () => (await httpsStatus(`${server}/readyz`, adminToken)) === 200,
+      { process: apiserver, timeoutMs: 90_000, intervalMs: 250 },
+    );
+    if (options.withControllerManager) {
+      const kcm = startProcess('kube-controller-manager', join(assets, 'kube-controller-manager'), [
+        `--kubeconfig=${kubeconfigPath}`,
+        '--controllers=deployment-controller,replicaset-controller,garbage-collector-controller,namespace-controller',
+        '--leader-elect=false',
+        '--bind-address=127.0.0.1',
+        `--secure-port=${await freeLoopbackPort()}`,
+        `--service-account-private-key-file=${join(dir, 'sa.key')}`,
+      ]);
+      processes.push(kcm);
+    }
+    return { assets, server, kubeconfigPath, adminToken, kubectl, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** GET over HTTPS, trusting the API server's self-signed certificate: loopback only. */
+function httpsStatus(url: string, token: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { rejectUnauthorized: false, headers: { authorization: `Bearer ${token}` }, timeout: 5_000 }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.end();
+  });
+}

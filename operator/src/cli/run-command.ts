@@ -1,0 +1,59 @@
+import type { Argv, CommandModule } from 'yargs';
+import { ConfigError, LOG_LEVELS, parseOperatorConfig } from '../config.ts';
+import { createLogger } from '../logger.ts';
+import { startOperator } from '../operator.ts';
+
+const options = (yargs: Argv) =>
+  yargs
+    .env('WORKERPOOL')
+    .option('kubeconfig', { type: 'string', describe: 'Path of a kubeconfig file (default: in-cluster, then $KUBECONFIG, then ~/.kube/config). Env: WORKERPOOL_KUBECONFIG' })
+    .option('namespace', { type: 'string', describe: 'Manage WorkerPools of this namespace only (default: all namespaces). Env: WORKERPOOL_NAMESPACE' })
+    .option('metrics-bind-address', { type: 'string', default: ':8080', describe: 'Where /metrics is served. Env: WORKERPOOL_METRICS_BIND_ADDRESS' })
+    .option('health-probe-bind-address', { type: 'string', default: ':8081', describe: 'Where /healthz and /readyz are served. Env: WORKERPOOL_HEALTH_PROBE_BIND_ADDRESS' })
+    .option('log-level', { type: 'string', default: 'info', describe: `One of ${LOG_LEVELS.join(', ')}. Env: WORKERPOOL_LOG_LEVEL` })
+    .option('reconcile-workers', { type: 'number', default: 4, describe: 'Reconciles running at once. Env: WORKERPOOL_RECONCILE_WORKERS' })
+    .option('identity', { type: 'string', describe: 'Name in Events (default: the pod name from $POD_NAME). Env: WORKERPOOL_IDENTITY' });
+
+type RunArgs = ReturnType<typeof options> extends Argv<infer T> ? T : never;
+
+export const runCommand: CommandModule<object, RunArgs> = {
+  command: 'run',
+  describe: 'Run the operator: reconcile WorkerPools and scale their workers',
+  builder: options,
+  handler: async (args) => {
+    let config;
+    try {
+      config = parseOperatorConfig({
+        kubeconfig: args.kubeconfig,
+        namespace: args.namespace,
+        metricsBindAddress: args['metrics-bind-address'],
+        healthProbeBindAddress: args['health-probe-bind-address'],
+        logLevel: args['log-level'],
+        reconcileWorkers: args['reconcile-workers'],
+        identity: args.identity ?? process.env['POD_NAME'],
+      });
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        console.error(`workerpool-operator: ${error.message}`);
+        process.exitCode = 2;
+        return;
+      }
+      throw error;
+    }
+    const logger = createLogger(config.logLevel);
+    const operator = await startOperator(config, logger);
+    // Only the entry point handles signals; the operator itself just offers stop().
+    const shutdown = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'shutting down');
+      operator.stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: String(error) }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', shutdown);
+    process.once('SIGINT', shutdown);
+  },
+};

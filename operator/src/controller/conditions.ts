@@ -1,0 +1,53 @@
+import type { Condition } from '../api/workerpool-schema.ts';
+
+// Condition types and reasons are constants, so that tests, Argo CD's health script and the
+// code agree on their spelling. Ready / Reconciling / Stalled follow kstatus, which Flux uses.
+
+export const ConditionType = {
+  Ready: 'Ready',
+  Reconciling: 'Reconciling',
+  Stalled: 'Stalled',
+  SignalsAvailable: 'SignalsAvailable',
+} as const;
+export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
+
+export const Reason = {
+  Available: 'Available',
+  ScaledToZero: 'ScaledToZero',
+  Paused: 'Paused',
+  RollingOut: 'RollingOut',
+  Scaling: 'Scaling',
+  Reconciled: 'Reconciled',
+  ScaleTargetNotFound: 'ScaleTargetNotFound',
+  ProgressDeadlineExceeded: 'ProgressDeadlineExceeded',
+  ApplyRejected: 'ApplyRejected',
+  CredentialsUnavailable: 'CredentialsUnavailable',
+  SignalsRead: 'SignalsRead',
+  SignalsReadFailed: 'SignalsReadFailed',
+  SignalsPending: 'SignalsPending',
+} as const;
+export type Reason = (typeof Reason)[keyof typeof Reason];
+
+export interface ConditionInput {
+  type: ConditionType;
+  status: Condition['status'];
+  reason: Reason;
+  message: string;
+}
+
+/**
+ * Sets conditions for the given generation. lastTransitionTime moves only when the status flips,
+ * as metav1 conditions require; reason and message may change without a transition.
+ */
+export function mergeConditions(previous: readonly Condition[] | undefined, next: readonly ConditionInput[], generation: number, now: Date): Condition[] {
+  const byType = new Map((previous ?? []).map((condition) => [condition.type, condition]));
+  return next.map((input) => {
+    const before = byType.get(input.type);
+    const lastTransitionTime = before && before.status === input.status ? before.lastTransitionTime : now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return { type: input.type, status: input.status, observedGeneration: generation, lastTransitionTime, reason: input.reason, message: input.message };
+  });
+}
+
+export function findCondition(conditions: readonly Condition[] | undefined, type: ConditionType): Condition | undefined {
+  return conditions?.find((condition) => condition.type === type);
+}

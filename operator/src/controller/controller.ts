@@ -1,0 +1,120 @@
+import { AppsV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type V1Deployment } from '@kubernetes/client-node';
+import { GROUP, KIND, PLURAL, VERSION, type WorkerPool } from '../api/workerpool-schema.ts';
+import type { Logger } from '../logger.ts';
+import type { OperatorMetrics } from '../metrics.ts';
+import { ResilientInformer } from './informer.ts';
+import { apiMessage } from './kube-errors.ts';
+import type { Reconciler } from './reconciler.ts';
+import { WorkQueue } from './work-queue.ts';
+
+export interface ControllerOptions {
+  kubeConfig: KubeConfig;
+  namespace: string | undefined;
+  reconcileWorkers: number;
+  resyncMs?: number;
+  logger: Logger;
+  metrics: OperatorMetrics;
+}
+
+const keyOf = (namespace: string | undefined, name: string | undefined) => `${namespace ?? ''}/${name ?? ''}`;
+
+/**
+ * Watches WorkerPools and Deployments and feeds a de-duplicating work queue that a fixed number
+ * of reconcile loops drain. A Deployment event wakes the pool that owns it (template mode) or
+ * names it in scaleTargetRef, so a hand edit is put back at once.
+ */
+export class Controller {
+  readonly pools: ResilientInformer<WorkerPool>;
+  readonly deployments: ResilientInformer<V1Deployment>;
+  readonly queue = new WorkQueue();
+  readonly #options: ControllerOptions;
+  #reconciler: Reconciler | undefined;
+  #loops: Promise<void>[] = [];
+
+  constructor(options: ControllerOptions) {
+    this.#options = options;
+    const { kubeConfig, namespace, logger } = options;
+    const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    const apps = kubeConfig.makeApiClient(AppsV1Api);
+    const scope = namespace ? `/namespaces/${namespace}` : '';
+    const resyncMs = options.resyncMs ?? 10 * 60_000;
+    this.pools = new ResilientInformer<WorkerPool>({
+      name: 'workerpools',
+      kubeConfig,
+      path: `/apis/${GROUP}/${VERSION}${scope}/${PLURAL}`,
+      list: async () =>
+        (namespace
+          ? await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace })
+          : await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as KubernetesListObject<WorkerPool>,
+      onChange: (pool) => this.enqueue(pool.metadata?.namespace, pool.metadata?.name),
+      onDelete: (pool) => this.enqueue(pool.metadata?.namespace, pool.metadata?.name),
+      resyncMs,
+      logger,
+    });
+    // All Deployments in scope, not only owned ones: a scaleTargetRef Deployment carries no label of ours.
+    this.deployments = new ResilientInformer<V1Deployment>({
+      name: 'deployments',
+      kubeConfig,
+      path: `/apis/apps/v1${scope}/deployments`,
+      list: () => (namespace ? apps.listNamespacedDeployment({ namespace }) : apps.listDeploymentForAllNamespaces()),
+      onChange: (deployment) => this.#wakePoolsOf(deployment),
+      onDelete: (deployment) => this.#wakePoolsOf(deployment),
+      logger,
+    });
+  }
+
+  enqueue(namespace: string | undefined, name: string | undefined): void {
+    this.queue.add(keyOf(namespace, name));
+    this.#options.metrics.workQueueDepth.set(this.queue.length);
+  }
+
+  #wakePoolsOf(deployment: V1Deployment): void {
+    const namespace = deployment.metadata?.namespace;
+    const owner = deployment.metadata?.ownerReferences?.find((ref) => ref.controller && ref.kind === KIND && ref.apiVersion.startsWith(`${GROUP}/`));
+    if (owner) {
+      this.enqueue(namespace, owner.name);
+      return;
+    }
+    for (const pool of this.pools.list(namespace)) {
+      if (pool.spec.scaleTargetRef?.name === deployment.metadata?.name) this.enqueue(namespace, pool.metadata.name);
+    }
+  }
+
+  async start(reconciler: Reconciler): Promise<void> {
+    this.#reconciler = reconciler;
+    await Promise.all([this.pools.start(), this.deployments.start()]);
+    for (let i = 0; i < this.#options.reconcileWorkers; i++) this.#loops.push(this.#runLoop());
+  }
+
+  async stop(): Promise<void> {
+    this.queue.shutDown();
+    await Promise.all([this.pools.stop(), this.deployments.stop()]);
+    await Promise.all(this.#loops);
+  }
+
+  async #runLoop(): Promise<void> {
+    const { logger, metrics } = this.#options;
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      metrics.workQueueDepth.set(this.queue.length);
+      const [namespace = '', name = ''] = key.split('/');
+      const stopTimer = metrics.reconcileDuration.startTimer();
+      try {
+        const outcome = (await this.#reconciler?.reconcile(namespace, name)) ?? {};
+        this.queue.forget(key);
+        if (outcome.requeueAfterMs !== undefined) this.queue.addAfter(key, outcome.requeueAfterMs);
+        metrics.reconcileTotal.inc({ result: 'success' });
+        stopTimer({ result: 'success' });
+      } catch (error) {
+        metrics.reconcileTotal.inc({ result: 'error' });
+        metrics.reconcileErrors.inc({ reason: error instanceof Error ? error.name : 'unknown' });
+        stopTimer({ result: 'error' });
+        logger.error({ pool: key, err: apiMessage(error), retries: this.queue.retries(key) }, 'reconcile failed; retrying with backoff');
+        this.queue.addRateLimited(key);
+      } finally {
+        this.queue.done(key);
+      }
+    }
+  }
+}

@@ -1,0 +1,115 @@
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type CoreV1Event,
+  type KubeConfig,
+  type V1Deployment,
+} from '@kubernetes/client-node';
+import { GROUP, PLURAL, VERSION, type WorkerPool, type WorkerPoolStatus, API_VERSION, KIND } from '../api/workerpool-schema.ts';
+import type { OperatorMetrics } from '../metrics.ts';
+import { isNotFound } from './kube-errors.ts';
+import { FIELD_MANAGER } from './labels.ts';
+
+const serverSideApply = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+
+/** What a person sees in `kubectl describe`. */
+export interface PoolEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+/**
+ * The handful of API calls the reconciler makes. Writes go through server-side apply with the
+ * operator's field manager, so that the operator owns exactly the fields it sets and nothing else.
+ */
+export class KubeClient {
+  readonly #apps: AppsV1Api;
+  readonly #core: CoreV1Api;
+  readonly #custom: CustomObjectsApi;
+  readonly #metrics: OperatorMetrics;
+  readonly #reporter: string;
+
+  constructor(kubeConfig: KubeConfig, metrics: OperatorMetrics, reporter: string) {
+    this.#apps = kubeConfig.makeApiClient(AppsV1Api);
+    this.#core = kubeConfig.makeApiClient(CoreV1Api);
+    this.#custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.#metrics = metrics;
+    this.#reporter = reporter;
+  }
+
+  async getWorkerPool(namespace: string, name: string): Promise<WorkerPool | undefined> {
+    try {
+      return (await this.#custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace, name })) as WorkerPool;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async getDeployment(namespace: string, name: string): Promise<V1Deployment | undefined> {
+    try {
+      return await this.#apps.readNamespacedDeployment({ namespace, name });
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async applyDeployment(deployment: V1Deployment): Promise<V1Deployment> {
+    this.#metrics.apiWrites.inc({ kind: 'Deployment', verb: 'apply' });
+    return this.#apps.patchNamespacedDeployment(
+      { namespace: deployment.metadata?.namespace ?? '', name: deployment.metadata?.name ?? '', body: deployment, fieldManager: FIELD_MANAGER, force: true },
+      serverSideApply,
+    );
+  }
+
+  async applyStatus(pool: WorkerPool, status: WorkerPoolStatus): Promise<void> {
+    this.#metrics.apiWrites.inc({ kind: KIND, verb: 'apply-status' });
+    const body = { apiVersion: API_VERSION, kind: KIND, metadata: { name: pool.metadata.name, namespace: pool.metadata.namespace }, status };
+    await this.#custom.patchNamespacedCustomObjectStatus(
+      { group: GROUP, version: VERSION, plural: PLURAL, namespace: pool.metadata.namespace ?? '', name: pool.metadata.name ?? '', body, fieldManager: FIELD_MANAGER, force: true },
+      serverSideApply,
+    );
+  }
+
+  async readSecretValue(namespace: string, name: string, key: string): Promise<string | undefined> {
+    try {
+      const secret = await this.#core.readNamespacedSecret({ namespace, name });
+      const encoded = secret.data?.[key];
+      return encoded === undefined ? undefined : Buffer.from(encoded, 'base64').toString('utf8');
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async recordEvent(pool: WorkerPool, event: PoolEvent): Promise<void> {
+    this.#metrics.apiWrites.inc({ kind: 'Event', verb: 'create' });
+    const now = new Date();
+    const body: CoreV1Event = {
+      metadata: { generateName: `${pool.metadata.name ?? 'workerpool'}.`, namespace: pool.metadata.namespace ?? '' },
+      involvedObject: {
+        apiVersion: API_VERSION,
+        kind: KIND,
+        name: pool.metadata.name ?? '',
+        namespace: pool.metadata.namespace ?? '',
+        uid: pool.metadata.uid ?? '',
+        resourceVersion: pool.metadata.resourceVersion ?? '',
+      },
+      type: event.type,
+      reason: event.reason,
+      message: event.message,
+      source: { component: FIELD_MANAGER },
+      reportingComponent: 'workerpool.dev/operator',
+      reportingInstance: this.#reporter,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    };
+    await this.#core.createNamespacedEvent({ namespace: pool.metadata.namespace ?? '', body });
+  }
+}

@@ -1,0 +1,167 @@
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestNamespace, kubectl, testKubeConfig, type TestNamespace } from '@workerpool/e2e/harness/cluster';
+import { GROUP, PLURAL, VERSION, type WorkerPool } from '../api/workerpool-schema.ts';
+import type { RunningOperator } from '../operator.ts';
+import { templatePool } from '../testing/fixtures.ts';
+import { startOperatorForNamespace } from '../testing/operator-under-test.ts';
+import { FIELD_MANAGER, POOL_LABEL } from './labels.ts';
+
+const kubeConfig = testKubeConfig();
+const apps = kubeConfig.makeApiClient(AppsV1Api);
+const core = kubeConfig.makeApiClient(CoreV1Api);
+const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const POLL = { timeout: 20_000, interval: 100 };
+
+let namespace: TestNamespace;
+let operator: RunningOperator;
+
+beforeAll(async () => {
+  namespace = await createTestNamespace(kubeConfig);
+  operator = await startOperatorForNamespace(kubeConfig, namespace.name);
+});
+afterAll(async () => {
+  await operator?.stop();
+  await namespace?.delete();
+});
+
+const ref = (name: string) => ({ group: GROUP, version: VERSION, plural: PLURAL, namespace: namespace.name, name });
+const createPool = (pool: WorkerPool) => custom.createNamespacedCustomObject({ ...ref(''), body: pool });
+const getPool = async (name: string) => (await custom.getNamespacedCustomObject(ref(name))) as WorkerPool;
+const patchPool = (name: string, body: object) => custom.patchNamespacedCustomObject({ ...ref(name), body }, mergePatch);
+const readDeployment = (name: string) => apps.readNamespacedDeployment({ name, namespace: namespace.name }).catch(() => undefined);
+
+/** Plays the part of kube-controller-manager: reports the Deployment's rollout as complete. */
+async function completeRollout(name: string): Promise<void> {
+  const deployment = await apps.readNamespacedDeployment({ name, namespace: namespace.name });
+  const replicas = deployment.spec?.replicas ?? 0;
+  await apps.patchNamespacedDeploymentStatus(
+    {
+      name,
+      namespace: namespace.name,
+      body: { status: { observedGeneration: deployment.metadata?.generation, replicas, updatedReplicas: replicas, readyReplicas: replicas, availableReplicas: replicas } },
+    },
+    mergePatch,
+  );
+}
+
+describe('a template-mode WorkerPool', () => {
+  it('yields a Deployment owned by the pool, with standard labels, the pod template and restricted defaults', async () => {
+    await createPool(templatePool(namespace.name, 'mailers', { scaling: { minReplicas: 2 } }));
+    await expect.poll(() => readDeployment('mailers'), POLL).toBeDefined();
+    const deployment = (await readDeployment('mailers')) as V1Deployment;
+    const pool = await getPool('mailers');
+
+    expect(deployment.metadata?.ownerReferences).toEqual([
+      expect.objectContaining({ apiVersion: `${GROUP}/${VERSION}`, kind: 'WorkerPool', name: 'mailers', uid: pool.metadata.uid, controller: true, blockOwnerDeletion: true }),
+    ]);
+    expect(deployment.metadata?.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'workerpool-operator', 'app.kubernetes.io/instance': 'mailers', [POOL_LABEL]: 'mailers' });
+    expect(deployment.metadata?.labels).not.toHaveProperty('team'); // the pool's own labels stay on the pool
+    expect(deployment.spec?.replicas).toBe(2);
+    expect(deployment.spec?.template.metadata?.labels).toMatchObject({ tier: 'background', [POOL_LABEL]: 'mailers' });
+    const [container] = deployment.spec?.template.spec?.containers ?? [];
+    expect(container?.image).toBe('registry.example/mailer:1.0');
+    expect(container?.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(deployment.spec?.template.spec?.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(deployment.metadata?.managedFields?.map((entry) => entry.manager)).toContain(FIELD_MANAGER);
+  });
+
+  it('reports progress, then Ready once the rollout completes, for the generation it saw', async () => {
+    await expect
+      .poll(async () => (await getPool('mailers')).status?.conditions?.find((c) => c.type === 'Reconciling')?.status, POLL)
+      .toBe('True');
+    let pool = await getPool('mailers');
+    expect(pool.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'RollingOut' });
+
+    await completeRollout('mailers');
+    await expect.poll(async () => (await getPool('mailers')).status?.conditions?.find((c) => c.type === 'Ready')?.status, POLL).toBe('True');
+    pool = await getPool('mailers');
+    expect(pool.status).toMatchObject({ observedGeneration: pool.metadata.generation, replicas: 2, readyReplicas: 2, desiredReplicas: 2, selector: `${POOL_LABEL}=mailers`, deploymentName: 'mailers' });
+    expect(pool.status?.conditions?.find((c) => c.type === 'Reconciling')).toBeUndefined();
+  });
+
+  it('follows an edit of the pool to the Deployment and records the new generation', async () => {
+    const before = await getPool('mailers');
+    await patchPool('mailers', { spec: { template: { spec: { containers: [{ name: 'worker', image: 'registry.example/mailer:2.0' }] } } } });
+    await expect.poll(async () => (await readDeployment('mailers'))?.spec?.template.spec?.containers[0]?.image, POLL).toBe('registry.example/mailer:2.0');
+    await expect
+      .poll(async () => (await getPool('mailers')).status?.observedGeneration, POLL)
+      .toBe((before.metadata.generation ?? 0) + 1);
+  });
+
+  it('puts back a Deployment edited by hand', async () => {
+    await apps.patchNamespacedDeployment(
+      { name: 'mailers', namespace: namespace.name, body: { spec: { replicas: 7, template: { spec: { containers: [{ name: 'worker', image: 'hand-edited:latest' }] } } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+    );
+    await expect.poll(async () => (await readDeployment('mailers'))?.spec?.template.spec?.containers[0]?.image, POLL).toBe('registry.example/mailer:2.0');
+    expect((await readDeployment('mailers'))?.spec?.replicas).toBe(2);
+  });
+
+  it('obeys kubectl scale through the scale subresource, as a manual pin', async () => {
+    const scaled = kubectl(['scale', `workerpool/mailers`, '-n', namespace.name, '--replicas=4']);
+    expect(scaled.stderr).toBe('');
+    await expect.poll(async () => (await readDeployment('mailers'))?.spec?.replicas, POLL).toBe(4);
+    const events = await core.listNamespacedEvent({ namespace: namespace.name, fieldSelector: 'involvedObject.name=mailers' });
+    expect(events.items.map((event) => `${event.reason}: ${event.message}`)).toContainEqual(expect.stringMatching(/^SuccessfulRescale: Scaled Deployment mailers from 2 to 4 replicas/));
+  });
+
+  it('shows Format, Desired, Ready, Depth, Latency and Age in kubectl get wp', () => {
+    const table = kubectl(['get', 'wp', '-n', namespace.name]);
+    expect(table.stdout.split('\n')[0]?.split(/\s{2,}/)).toEqual(['NAME', 'FORMAT', 'DESIRED', 'READY', 'DEPTH', 'LATENCY', 'AGE']);
+    expect(table.stdout).toMatch(/mailers\s+native\s+4\s+/);
+  });
+
+  it('writes nothing to the API when nothing changed', async () => {
+    const writes = async () => (await operator.metrics.apiWrites.get()).values.reduce((sum, sample) => sum + sample.value, 0);
+    const before = await writes();
+    for (const pool of operator.controller.pools.list()) operator.controller.enqueue(pool.metadata.namespace, pool.metadata.name);
+    await expect.poll(() => operator.controller.queue.length, POLL).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await writes()).toBe(before);
+  });
+});
+
+describe('a scaleTargetRef WorkerPool', () => {
+  const sidekiqDeployment = (name: string): V1Deployment => ({
+    metadata: { name, namespace: namespace.name, labels: { app: name } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: name } },
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'sidekiq', image: 'rails-app:1', command: ['bundle', 'exec', 'sidekiq'] }] } },
+    },
+  });
+
+  it('scales the referenced Deployment and never rewrites its template', async () => {
+    await apps.createNamespacedDeployment({ namespace: namespace.name, body: sidekiqDeployment('sidekiq') });
+    const pool = templatePool(namespace.name, 'sidekiq-pool', { scaling: { minReplicas: 3 } });
+    delete pool.spec.template;
+    pool.spec.scaleTargetRef = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'sidekiq' };
+    pool.spec.queue = { format: 'sidekiq', names: ['default'], redis: { url: 'redis://redis:6379/0' } };
+    await createPool(pool);
+
+    await expect.poll(async () => (await readDeployment('sidekiq'))?.spec?.replicas, POLL).toBe(3);
+    const deployment = await readDeployment('sidekiq');
+    expect(deployment?.spec?.template.spec?.containers[0]?.image).toBe('rails-app:1');
+    expect(deployment?.spec?.template.spec?.securityContext?.runAsNonRoot).toBeUndefined();
+    expect(deployment?.metadata?.ownerReferences).toBeUndefined();
+    const owned = deployment?.metadata?.managedFields?.find((entry) => entry.manager === FIELD_MANAGER);
+    expect(JSON.stringify(owned?.fieldsV1)).toBe('{"f:spec":{"f:replicas":{}}}');
+    await expect.poll(async () => (await getPool('sidekiq-pool')).status?.selector, POLL).toBe('app=sidekiq');
+  });
+
+  it('stalls with a reason and an event while the target does not exist, and recovers when it appears', async () => {
+    const pool = templatePool(namespace.name, 'orphan-pool');
+    delete pool.spec.template;
+    pool.spec.scaleTargetRef = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'not-yet' };
+    await createPool(pool);
+    await expect.poll(async () => (await getPool('orphan-pool')).status?.conditions?.find((c) => c.type === 'Stalled')?.reason, POLL).toBe('ScaleTargetNotFound');
+    const events = await core.listNamespacedEvent({ namespace: namespace.name, fieldSelector: 'involvedObject.name=orphan-pool' });
+    expect(events.items.map((event) => event.reason)).toContain('ScaleTargetNotFound');
+
+    await apps.createNamespacedDeployment({ namespace: namespace.name, body: sidekiqDeployment('not-yet') });
+    await expect.poll(async () => (await getPool('orphan-pool')).status?.conditions?.find((c) => c.type === 'Stalled'), POLL).toBeUndefined();
+    expect((await readDeployment('not-yet'))?.spec?.replicas).toBe(1);
+  });
+});

@@ -1,0 +1,145 @@
+// A work queue with client-go's semantics: a key waiting in the queue is stored once however
+// often it is added; a key being processed is never handed to a second worker, and if it is
+// added meanwhile it is queued again when the first worker calls done(). Failed keys come back
+// after a per-key exponential backoff, and a token bucket limits the overall retry rate.
+
+export interface RateLimiterOptions {
+  /** First retry delay of a failing key; doubles on each failure. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Token bucket shared by all keys: retries per second and burst. */
+  perSecond: number;
+  burst: number;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimiterOptions = { baseDelayMs: 5, maxDelayMs: 1000_000, perSecond: 10, burst: 100 };
+
+export class RateLimiter {
+  readonly #options: RateLimiterOptions;
+  readonly #failures = new Map<string, number>();
+  readonly #now: () => number;
+  #tokens: number;
+  #tokensAt: number;
+
+  constructor(options: RateLimiterOptions = DEFAULT_RATE_LIMITS, now: () => number = Date.now) {
+    this.#options = options;
+    this.#now = now;
+    this.#tokens = options.burst;
+    this.#tokensAt = now();
+  }
+
+  /** Delay before the key's next retry: the larger of its own backoff and the global bucket's wait. */
+  when(key: string): number {
+    const failures = this.#failures.get(key) ?? 0;
+    this.#failures.set(key, failures + 1);
+    const own = Math.min(this.#options.baseDelayMs * 2 ** failures, this.#options.maxDelayMs);
+    return Math.max(own, this.#takeToken());
+  }
+
+  forget(key: string): void {
+    this.#failures.delete(key);
+  }
+
+  failures(key: string): number {
+    return this.#failures.get(key) ?? 0;
+  }
+
+  #takeToken(): number {
+    const now = this.#now();
+    this.#tokens = Math.min(this.#options.burst, this.#tokens + ((now - this.#tokensAt) / 1000) * this.#options.perSecond);
+    this.#tokensAt = now;
+    this.#tokens -= 1;
+    return this.#tokens >= 0 ? 0 : Math.ceil((-this.#tokens / this.#options.perSecond) * 1000);
+  }
+}
+
+export class WorkQueue {
+  readonly #queue: string[] = [];
+  readonly #dirty = new Set<string>();
+  readonly #processing = new Set<string>();
+  readonly #delayed = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  readonly #waiters: ((key: string | undefined) => void)[] = [];
+  readonly #limiter: RateLimiter;
+  #shuttingDown = false;
+
+  constructor(limiter: RateLimiter = new RateLimiter()) {
+    this.#limiter = limiter;
+  }
+
+  get length(): number {
+    return this.#queue.length;
+  }
+
+  add(key: string): void {
+    if (this.#shuttingDown || this.#dirty.has(key)) return;
+    this.#dirty.add(key);
+    if (this.#processing.has(key)) return;
+    const waiter = this.#waiters.shift();
+    if (waiter) {
+      this.#dirty.delete(key);
+      this.#processing.add(key);
+      waiter(key);
+    } else {
+      this.#queue.push(key);
+    }
+  }
+
+  /** Adds the key after a delay; an earlier pending delay for the same key wins. */
+  addAfter(key: string, delayMs: number): void {
+    if (this.#shuttingDown) return;
+    if (delayMs <= 0) {
+      this.add(key);
+      return;
+    }
+    const at = Date.now() + delayMs;
+    const pending = this.#delayed.get(key);
+    if (pending && pending.at <= at) return;
+    if (pending) clearTimeout(pending.timer);
+    const timer = setTimeout(() => {
+      this.#delayed.delete(key);
+      this.add(key);
+    }, delayMs);
+    timer.unref();
+    this.#delayed.set(key, { at, timer });
+  }
+
+  addRateLimited(key: string): void {
+    this.addAfter(key, this.#limiter.when(key));
+  }
+
+  /** Clears the key's failure history after a successful reconcile. */
+  forget(key: string): void {
+    this.#limiter.forget(key);
+  }
+
+  retries(key: string): number {
+    return this.#limiter.failures(key);
+  }
+
+  /** The next key to process, or undefined once the queue shuts down. */
+  get(): Promise<string | undefined> {
+    const key = this.#queue.shift();
+    if (key !== undefined) {
+      this.#dirty.delete(key);
+      this.#processing.add(key);
+      return Promise.resolve(key);
+    }
+    if (this.#shuttingDown) return Promise.resolve(undefined);
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  done(key: string): void {
+    this.#processing.delete(key);
+    if (this.#dirty.has(key)) {
+      this.#dirty.delete(key);
+      this.add(key);
+    }
+  }
+
+  shutDown(): void {
+    this.#shuttingDown = true;
+    for (const { timer } of this.#delayed.values()) clearTimeout(timer);
+    this.#delayed.clear();
+    for (const waiter of this.#waiters.splice(0)) waiter(undefined);
+  }
+}

@@ -1,0 +1,18 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { parseOperatorConfig } from '../config.ts';
+import { createLogger } from '../logger.ts';
+import { startOperator, type RunningOperator } from '../operator.ts';
+import type { ReplicaAdvisor } from '../controller/replica-advisor.ts';
+
+/** Starts the real operator in this process, limited to one namespace, on free ports. */
+export async function startOperatorForNamespace(kubeConfig: KubeConfig, namespace: string, options: { advisor?: ReplicaAdvisor } = {}): Promise<RunningOperator> {
+  const config = parseOperatorConfig({
+    namespace,
+    metricsBindAddress: '127.0.0.1:0',
+    healthProbeBindAddress: '127.0.0.1:0',
+    logLevel: 'error',
+    reconcileWorkers: 2,
+    identity: 'operator-under-test',
+  });
+  return startOperator(config, createLogger('error'), { kubeConfig, ...options });
+}
