@@ -18,7 +18,7 @@ import type { Scenario } from './scenarios.ts';
  * The engine sizes from queueing arithmetic and drains replicas gracefully, so a long window
  * buys nothing but idle replicas. A row with the schema's default (300 s) is reported as well.
  */
-export const BENCH_SCALE_DOWN_WINDOW_SECONDS = 20;
+export const BENCH_SCALE_DOWN_WINDOW_SECONDS = 10;
 /** Waking takes one start-up (well within the target), so an idle pool need not linger. */
 export const BENCH_SCALE_TO_ZERO_AFTER_SECONDS = 30;
 export const ENGINE_DEFAULT_WINDOW_NAME = `${ENGINE_POLICY_NAME} (300 s down window)`;

@@ -3,7 +3,7 @@ import type { QueueReading } from '../signals/queue-reading.ts';
 import { limitRate, longestPeriodSeconds, rememberScaleEvent } from './rate-limits.ts';
 import { describeChange, describeSignals, formatNumber } from './reason.ts';
 import { observeReading, plannedArrivalRate, serviceTimeSeconds, type ObservedSignals } from './signal-estimates.ts';
-import { sizeReplicas, type Sizing, type SizingBinding } from './sizing.ts';
+import { sizeReplicas, type Sizing, type SizingBinding, type SizingInput } from './sizing.ts';
 import { rememberRecommendation, stabilize } from './stabilization.ts';
 import { SCALE_REASONS, type Decision, type ScaleInput, type ScaleReasonCode, type ScalerState, type SignalEstimate } from './types.ts';
 
@@ -99,12 +99,13 @@ function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
   const { scaling, nowMs, currentReplicas } = input;
   const observed = observeReading(input.state, reading);
   const signals = estimateSignals(input, reading, observed);
-  const sizing = sizeReplicas({
+  const sizingInput: SizingInput = {
     targetSeconds: scaling.targetLatencySeconds,
     pollSeconds: scaling.pollIntervalSeconds,
     startupSeconds: scaling.podStartupSeconds,
     concurrencyPerReplica: concurrencyPerReplica(reading, scaling.concurrency),
     arrivalRate: signals.plannedArrivalRatePerSecond,
+    sustainedArrivalRate: signals.sustainedArrivalRatePerSecond,
     serviceTimeSeconds: signals.serviceTimeSeconds,
     waiting: signals.depth,
     oldestAgeSeconds: reading.oldestJobAgeSeconds,
@@ -112,7 +113,8 @@ function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
     readyReplicas: Math.min(input.readyReplicas, currentReplicas),
     startingReplicas: Math.max(0, currentReplicas - input.readyReplicas),
     startingReadyInSeconds: startingReadyIn(input),
-  });
+  };
+  const sizing = sizeReplicas(sizingInput);
   const idle = signals.depth === 0 && (reading.busy ?? 0) === 0 && (observed.arrivedSinceLast ?? 0) === 0;
   const idleSinceMs = idle ? (input.state.idleSinceMs ?? nowMs) : undefined;
   const recommendation = recommend(input, sizing, signals.depth, idleSinceMs);
@@ -159,6 +161,7 @@ function estimateSignals(input: ScaleInput, reading: QueueReading, observed: Obs
   return {
     arrivalRatePerSecond: rates.current,
     plannedArrivalRatePerSecond: rates.planned,
+    sustainedArrivalRatePerSecond: rates.sustained,
     serviceTimeSeconds: service,
     perReplicaJobsPerSecond: service === undefined ? undefined : concurrency / service,
     depth: reading.depth + reading.dueScheduled,

@@ -76,16 +76,18 @@ export function serviceTimeSeconds(service: DecayedRate): number | undefined {
 }
 
 /**
- * The arrival rate to plan for: the recent rate, plus, when arrivals are rising, the rise
+ * The arrival rates to plan for: the recent one (for deadlines) and the sustained one (for the
+ * steady floor, which then changes less often), each plus, when arrivals are rising, the rise
  * extrapolated over the time new capacity needs to arrive. A falling rate is not extrapolated:
  * under-sizing costs the SLO, over-sizing only costs until the next poll.
  */
-export function plannedArrivalRate(fast: DecayedRate, slow: DecayedRate, leadSeconds: number): { current: number; planned: number } {
+export function plannedArrivalRate(fast: DecayedRate, slow: DecayedRate, leadSeconds: number): { current: number; planned: number; sustained: number } {
   const current = rateOf(fast) ?? 0;
   const baseline = rateOf(slow) ?? current;
   // The fast and slow averages lag the truth by about their mean ages (half-life / ln 2).
   const lagGap = (ARRIVALS_SLOW_HALF_LIFE_SECONDS - ARRIVALS_FAST_HALF_LIFE_SECONDS) / Math.LN2;
   const slope = Math.max(0, (current - baseline) / lagGap);
   const horizon = Math.min(TREND_HORIZON_CAP_SECONDS, leadSeconds + ARRIVALS_FAST_HALF_LIFE_SECONDS / Math.LN2);
-  return { current, planned: current + slope * horizon };
+  const rise = slope * horizon;
+  return { current, planned: current + rise, sustained: baseline + rise };
 }

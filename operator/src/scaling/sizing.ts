@@ -1,17 +1,19 @@
 // How many replicas the pool needs so that every job starts within the target, from queueing
 // arithmetic rather than a per-pod queue length:
 //
-// - steady state (Little's law): replicas × (concurrency / service time) must exceed the arrival
-//   rate, with a margin that shrinks as more jobs arrive per target window (random arrivals
-//   average out over many jobs);
+// - steady state (Little's law): replicas × (concurrency / service time) must match the sustained
+//   arrival rate — or a little less while the queue can buffer the difference (see
+//   steadyFloorFraction), because a job may wait up to the target at no cost;
 // - deadlines: for every horizon h ahead, the jobs that must have started by then (the waiting
 //   ones older than target − h, then every arrival older than the target) must not exceed the
 //   jobs the pool can start by then. Ready replicas start jobs now, starting replicas when they
 //   become ready, and new ones only after the pod start-up delay. The largest shortfall over the
 //   horizons is what new replicas must cover.
 
-/** How many standard deviations of random arrivals the steady-state margin covers. */
-export const ARRIVAL_BURST_SIGMAS = 0;
+/** The least fraction of the arrival rate the pool serves when its queue can buffer the rest. */
+export const QUEUE_BUFFER_FLOOR = 0.88;
+/** The deadlines are planned this much inside the target, so that noise does not break it. */
+export const DEADLINE_PLANNING_FRACTION = 0.8;
 /** Deadline horizons checked between the lead time and the end of the planning window. */
 export const DEADLINE_HORIZON_STEPS = 24;
 
@@ -20,8 +22,10 @@ export interface SizingInput {
   pollSeconds: number;
   startupSeconds: number;
   concurrencyPerReplica: number;
-  /** Arrival rate to plan for (jobs per second). */
+  /** Arrival rate to plan the deadlines for (jobs per second): recent, with the rising trend. */
   arrivalRate: number;
+  /** Sustained arrival rate the steady-state floor follows (a slower average: less noise, fewer changes). */
+  sustainedArrivalRate: number;
   serviceTimeSeconds: number | undefined;
   /** Jobs waiting to start, due scheduled jobs included. */
   waiting: number;
@@ -48,12 +52,20 @@ export function effectiveTargetSeconds(targetSeconds: number, pollSeconds: numbe
   return Math.max(targetSeconds / 2, targetSeconds - pollSeconds);
 }
 
-/** Replicas for the arrival rate alone, with a margin for random arrivals. */
-export function steadyStateReplicas(arrivalRate: number, perReplica: number, windowSeconds: number): number {
-  if (arrivalRate <= 0) return 0;
-  const jobsPerWindow = Math.max(1, arrivalRate * windowSeconds);
-  const utilization = 1 / (1 + ARRIVAL_BURST_SIGMAS / Math.sqrt(jobsPerWindow));
-  return arrivalRate / (perReplica * utilization);
+/**
+ * How far below the arrival rate the pool may run while the queue absorbs the difference: the
+ * deadline constraints add replicas before the backlog ages past the target. That needs time to
+ * react, so the floor rises to the full rate as the lead time approaches the target (with pods
+ * that start slower than the target, the queue cannot buffer anything).
+ */
+export function steadyFloorFraction(targetSeconds: number, leadSeconds: number): number {
+  const room = Math.min(1, Math.max(0, (targetSeconds - leadSeconds) / targetSeconds));
+  return 1 - (1 - QUEUE_BUFFER_FLOOR) * room;
+}
+
+/** Replicas for the arrival rate alone (Little's law): random excess is the queue's to absorb. */
+export function steadyStateReplicas(arrivalRate: number, perReplica: number): number {
+  return arrivalRate <= 0 ? 0 : arrivalRate / perReplica;
 }
 
 /**
@@ -90,8 +102,8 @@ export function sizeReplicas(input: SizingInput): Sizing {
   const perReplica = input.concurrencyPerReplica / service;
   const target = effectiveTargetSeconds(input.targetSeconds, input.pollSeconds);
   const oldestAge = input.oldestAgeSeconds ?? estimatedOldestAge(input.waiting, input.arrivalRate, target);
-  const model: DeadlineModel = { target, waiting: input.waiting, oldestAge, arrivalRate: input.arrivalRate };
-  const steady = steadyStateReplicas(input.arrivalRate, perReplica, target);
+  const model: DeadlineModel = { target: target * DEADLINE_PLANNING_FRACTION, waiting: input.waiting, oldestAge, arrivalRate: input.arrivalRate };
+  const steady = steadyFloorFraction(target, input.startupSeconds + input.pollSeconds) * steadyStateReplicas(input.sustainedArrivalRate, perReplica);
   const deadline = deadlineReplicas(input, model, perReplica, existing);
   const replicas = Math.ceil(Math.max(steady, deadline) - 1e-9);
   if (replicas === 0) return { replicas, binding: 'idle', perReplicaJobsPerSecond: perReplica };

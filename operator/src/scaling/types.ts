@@ -96,6 +96,8 @@ export interface SignalEstimate {
   arrivalRatePerSecond: number;
   /** Arrival rate the engine sizes for: the recent rate plus the rising trend over the lead time. */
   plannedArrivalRatePerSecond: number;
+  /** The slower, sustained rate (with the same trend) the steady-state floor follows. */
+  sustainedArrivalRatePerSecond: number;
   serviceTimeSeconds: number | undefined;
   /** Jobs one replica completes per second at full use (concurrency / service time). */
   perReplicaJobsPerSecond: number | undefined;
