@@ -1,4 +1,5 @@
 import type { QueueFormat } from '../api/workerpool-schema.ts';
+import { bullmqReader } from './bullmq-reader.ts';
 import { listReader } from './list-reader.ts';
 import type { QueueFormatReader } from './queue-reader.ts';
 import { sidekiqReader } from './sidekiq-reader.ts';
@@ -13,6 +14,8 @@ export function readerFor(format: QueueFormat): QueueFormatReader {
       return streamReader;
     case 'sidekiq':
       return sidekiqReader;
+    case 'bullmq':
+      return bullmqReader;
     default:
       throw new Error(`format ${format} not yet`);
   }

@@ -1,0 +1,86 @@
+import type { QueueSpec } from '../api/workerpool-schema.ts';
+import { loadSignalScript } from './lua-script.ts';
+import type { QueueFormatReader, ReadContext } from './queue-reader.ts';
+import type { QueueReading } from './queue-reading.ts';
+import { scriptCommand, type ReadCommand } from './read-command.ts';
+import { replyArray, replyNumber } from './reply.ts';
+
+// BullMQ v5 and v6 (keys as in BullMQ's src/classes/queue-keys.ts: `<prefix>:<queue>:<suffix>`).
+// Waiting = wait + paused (v5 moves jobs there while paused) + prioritized, as getJobCounts
+// counts them. Due delayed jobs are reported apart: only a running worker promotes them.
+// BullMQ has no latency API; the age of the oldest waiting job is measured from when it became
+// ready (its timestamp, plus its delay; its last attempt for a retried job) so that a job that
+// waited out a delay does not look as old as its creation.
+
+const QUEUE_SCRIPT = loadSignalScript('bullmq-queue-7.lua');
+
+export const DEFAULT_BULLMQ_PREFIX = 'bull';
+const MS_PER_SECOND = 1000;
+
+/** The keys of one queue, named as BullMQ names them. */
+export function bullmqKeys(prefix: string | undefined, queue: string) {
+  const base = `${prefix === undefined || prefix === '' ? DEFAULT_BULLMQ_PREFIX : prefix}:${queue}:`;
+  return {
+    jobPrefix: base,
+    wait: `${base}wait`,
+    paused: `${base}paused`,
+    prioritized: `${base}prioritized`,
+    delayed: `${base}delayed`,
+    active: `${base}active`,
+    meta: `${base}meta`,
+    completedMetrics: `${base}metrics:completed`,
+  };
+}
+
+interface QueueCounts {
+  nowMs: number;
+  waiting: number;
+  dueDelayed: number;
+  active: number;
+  paused: boolean;
+  completed: number | undefined;
+  readySinceMs: number | undefined;
+}
+
+function parseQueueReply(reply: unknown, queue: string): QueueCounts {
+  const n = replyArray(reply, `bullmq ${queue}`).map((v, i) => replyNumber(v, `bullmq ${queue} reply[${i + 1}]`));
+  const [now = 0, wait = 0, paused = 0, prioritized = 0, dueDelayed = 0, active = 0, isPaused = 0, completed = -1, readySince = -1] = n;
+  return {
+    nowMs: now,
+    waiting: wait + paused + prioritized,
+    dueDelayed,
+    active,
+    paused: isPaused === 1,
+    completed: completed < 0 ? undefined : completed,
+    readySinceMs: readySince < 0 ? undefined : readySince,
+  };
+}
+
+export const bullmqReader: QueueFormatReader = {
+  format: 'bullmq',
+
+  plan(queue: QueueSpec): ReadCommand[] {
+    return queue.names.map((name) => {
+      const k = bullmqKeys(queue.keyPrefix, name);
+      return scriptCommand(QUEUE_SCRIPT, [k.wait, k.paused, k.prioritized, k.delayed, k.active, k.meta, k.completedMetrics], [k.jobPrefix]);
+    });
+  },
+
+  decode(queue: QueueSpec, replies: readonly unknown[], { nowMs }: ReadContext): QueueReading {
+    const counts = queue.names.map((name, i) => parseQueueReply(replies[i], name));
+    const readySince = counts.flatMap((c) => (c.readySinceMs === undefined ? [] : [c.readySinceMs]));
+    const completed = counts.flatMap((c) => (c.completed === undefined ? [] : [c.completed]));
+    const sum = (pick: (c: QueueCounts) => number) => counts.reduce((total, c) => total + pick(c), 0);
+    return {
+      observedAtMs: nowMs,
+      depth: sum((c) => c.waiting),
+      oldestJobAgeSeconds: readySince.length === 0 ? 0 : Math.max(0, nowMs - Math.min(...readySince)) / MS_PER_SECOND,
+      dueScheduled: sum((c) => c.dueDelayed),
+      busy: sum((c) => c.active),
+      // Only workers started with `metrics` keep a completion count; without it there is none.
+      ...(completed.length > 0 ? { completedTotal: completed.reduce((a, b) => a + b, 0) } : {}),
+      // A pool is paused only when every one of its queues is: then more replicas cannot help.
+      ...(counts.every((c) => c.paused) ? { paused: true } : {}),
+    };
+  },
+};

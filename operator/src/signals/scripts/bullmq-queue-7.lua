@@ -1,0 +1,92 @@
+--[[
+  Reads one BullMQ queue (v5 and v6 layouts) in one call: waiting, prioritized, due delayed and
+  active jobs, whether the queue is paused, the completion counter, and when the oldest waiting
+  job became ready. Counts follow BullMQ's own getCounts-1.lua.
+
+  KEYS[1] wait                LIST  job ids; FIFO adds LPUSH, workers take from the right (-1)
+  KEYS[2] paused              LIST  v5 only: where wait's jobs sit while the queue is paused
+  KEYS[3] prioritized         ZSET  job id -> priority score
+  KEYS[4] delayed             ZSET  job id -> timestamp_ms * 0x1000 + seq
+  KEYS[5] active              LIST  jobs a worker runs now
+  KEYS[6] meta                HASH  "paused" field present while paused (v5 and v6)
+  KEYS[7] metrics:completed   HASH  "count": completions, kept only when workers enable metrics
+
+  ARGV[1] job key prefix, "<prefix>:<queue>:" (a job hash is ARGV[1] .. id; same hash tag as KEYS)
+
+  Reply: array
+    [1] now (epoch ms, Redis TIME)
+    [2] wait        jobs in wait, a legacy "0:..." marker at the tail not counted
+    [3] paused      jobs in the v5 paused list, likewise
+    [4] prioritized ZCARD prioritized
+    [5] dueDelayed  delayed jobs whose time has come (promoted only by a running worker)
+    [6] active      LLEN active
+    [7] isPaused    1 when meta has "paused", else 0
+    [8] completed   metrics:completed count, -1 when BullMQ keeps none
+    [9] readySince  epoch ms the oldest waiting job became ready, -1 when none waits
+
+  Errors: "WRONGTYPE <key> ..." when a key has another type; "MALFORMED <key> ..." when a job's
+  opts are not JSON.
+]]
+local rcall = redis.call
+local expected = { 'list', 'list', 'zset', 'zset', 'list', 'hash', 'hash' }
+for i, key in ipairs(KEYS) do
+  local t = rcall('TYPE', key)['ok']
+  if t ~= 'none' and t ~= expected[i] then
+    return redis.error_reply('WRONGTYPE ' .. key .. ' is a ' .. t .. ', not a ' .. expected[i])
+  end
+end
+
+local time = rcall('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local jobPrefix = ARGV[1]
+
+-- A list's length and its oldest job id, skipping the marker BullMQ < 5 left at the tail.
+local function listHead(key)
+  local len = rcall('LLEN', key)
+  if len == 0 then return 0, nil end
+  local last = rcall('LINDEX', key, -1)
+  if string.sub(last, 1, 2) == '0:' then
+    if len == 1 then return 0, nil end
+    return len - 1, rcall('LINDEX', key, -2)
+  end
+  return len, last
+end
+
+-- When a job became ready: created (timestamp) plus its delay, or its last attempt for a retry.
+local function readySince(id)
+  if not id then return -1 end
+  local jobKey = jobPrefix .. id
+  local fields = rcall('HMGET', jobKey, 'timestamp', 'processedOn', 'opts')
+  local created = tonumber(fields[1])
+  if not created then return -1 end
+  local ready = created
+  if fields[3] then
+    local ok, opts = pcall(cjson.decode, fields[3])
+    if not ok or type(opts) ~= 'table' then
+      return redis.error_reply('MALFORMED ' .. jobKey .. ' has opts that are not JSON')
+    end
+    if type(opts['delay']) == 'number' and opts['delay'] > 0 then ready = created + opts['delay'] end
+  end
+  local processedOn = tonumber(fields[2])
+  if processedOn and processedOn > ready then ready = processedOn end
+  return ready
+end
+
+local wait, waitHead = listHead(KEYS[1])
+local paused, pausedHead = listHead(KEYS[2])
+local prioritized = rcall('ZCARD', KEYS[3])
+local dueDelayed = rcall('ZCOUNT', KEYS[4], 0, (now + 1) * 0x1000 - 1)
+local active = rcall('LLEN', KEYS[5])
+local isPaused = rcall('HEXISTS', KEYS[6], 'paused')
+local completed = tonumber(rcall('HGET', KEYS[7], 'count') or '-1')
+
+local oldest = -1
+local candidates = { waitHead, pausedHead }
+if prioritized > 0 then candidates[3] = rcall('ZRANGE', KEYS[3], 0, 0)[1] end
+for i = 1, 3 do
+  local since = readySince(candidates[i])
+  if type(since) == 'table' then return since end
+  if since >= 0 and (oldest < 0 or since < oldest) then oldest = since end
+end
+
+return { now, wait, paused, prioritized, dueDelayed, active, isPaused, completed, oldest }
