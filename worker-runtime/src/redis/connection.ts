@@ -8,7 +8,7 @@ export function redactUrl(url: string): string {
     if (parsed.username !== '' && parsed.password === '') parsed.username = '***';
     return parsed.toString();
   } catch {
-    return url.replace(/\/\/[^@/]*@/, '//***@');
+    return url.replace(/\/\/[^/]*@/, '//***@'); // greedy: a password may itself contain '@'
   }
 }
 

@@ -11,6 +11,7 @@ export interface RedisFixture {
 
 export function redisFixture(url: string, label: string): RedisFixture {
   const redis = new Redis(url);
+  redis.on('error', () => undefined); // tests that restart Redis expect connection errors; commands still fail loudly
   const prefix = uniqueKeyPrefix(label);
   return {
     redis,

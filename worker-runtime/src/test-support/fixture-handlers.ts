@@ -1,0 +1,33 @@
+/**
+ * Job handlers for the tests that run real worker processes. Each handler records in Redis what
+ * happened (under FIXTURE_PREFIX), so the test can count runs across processes and kills.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import type { Job } from '../worker/job.ts';
+import { fixtureKeys } from './fixture-keys.ts';
+
+const prefix = process.env['FIXTURE_PREFIX'] ?? 'fixture:';
+const redisUrl = process.env['REDIS_URL'];
+if (redisUrl === undefined) throw new Error('the fixture handlers need REDIS_URL');
+const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+redis.on('error', () => undefined); // the Redis restart test takes the server away on purpose
+
+const keys = fixtureKeys(prefix);
+
+interface SleepData {
+  readonly sleepMs?: number;
+}
+
+/** Records its start, sleeps `data.sleepMs`, records its completion. */
+export async function record(job: Job): Promise<void> {
+  await redis.multi().hincrby(keys.starts, job.id, 1).hset(keys.startedBy, job.id, String(process.pid)).exec();
+  const { sleepMs = 0 } = (job.data ?? {}) as SleepData;
+  if (sleepMs > 0) await sleep(sleepMs);
+  await redis.multi().hincrby(keys.runs, job.id, 1).hincrby(keys.byPid, String(process.pid), 1).exec();
+}
+
+/** Counts one completed run: the cheapest job that still leaves evidence. */
+export async function count(job: Job): Promise<void> {
+  await redis.multi().hincrby(keys.runs, job.id, 1).hincrby(keys.byPid, String(process.pid), 1).exec();
+}
