@@ -1,6 +1,7 @@
 import type { QueueFormat } from '../api/workerpool-schema.ts';
 import { bullmqReader } from './bullmq-reader.ts';
 import { listReader } from './list-reader.ts';
+import { nativeReader } from './native-reader.ts';
 import type { QueueFormatReader } from './queue-reader.ts';
 import { sidekiqReader } from './sidekiq-reader.ts';
 import { streamReader } from './stream-reader.ts';
@@ -16,7 +17,7 @@ export function readerFor(format: QueueFormat): QueueFormatReader {
       return sidekiqReader;
     case 'bullmq':
       return bullmqReader;
-    default:
-      throw new Error(`format ${format} not yet`);
+    case 'native':
+      return nativeReader;
   }
 }

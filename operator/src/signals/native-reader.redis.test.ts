@@ -1,0 +1,76 @@
+import { Redis } from 'ioredis';
+import { uniqueKeyPrefix } from '@workerpool/e2e/harness/isolation';
+import { ackAndReserve, addJobs, publishHeartbeat } from '@workerpool/worker-runtime/protocol/commands';
+import { encodeHeartbeat } from '@workerpool/worker-runtime/protocol/heartbeat';
+import { queueKeys } from '@workerpool/worker-runtime/protocol/keys';
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { SignalPoller } from './signal-poller.ts';
+import { queueSpec } from './testing/test-pools.ts';
+
+// Jobs, reservations and heartbeats are written with the worker-runtime's own protocol calls, so
+// this reader is tested against exactly what the runtime writes.
+describe('the native reader, on queues written by the worker-runtime protocol', () => {
+  const url = inject('redisUrl');
+  const prefix = uniqueKeyPrefix('native');
+  const redis = new Redis(url);
+  const poller = new SignalPoller();
+
+  afterEach(async () => {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+  });
+  afterAll(async () => {
+    await poller.close();
+    redis.disconnect();
+  });
+
+  async function redisNowMs(): Promise<number> {
+    const [s, us] = await redis.time();
+    return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+  }
+
+  async function heartbeat(queue: string, workerId: string, pod: string, busy: number, draining = false) {
+    const now = await redisNowMs();
+    const beat = encodeHeartbeat({ workerId, pod, pid: 1, busy, concurrency: 4, draining, beatAt: now, startedAt: now - 60_000 });
+    await publishHeartbeat(redis, queueKeys(prefix, queue), { workerId, expiresAt: now + 15_000, heartbeat: beat, deadline: now + 30_000, entries: [] });
+  }
+
+  it('reads depth, latency, due delayed work, in-flight jobs, completions and per-pod workers over two queues', async () => {
+    const now = await redisNowMs();
+    const mailers = queueKeys(prefix, 'mailers');
+    const digests = queueKeys(prefix, 'digests');
+    const job = (id: string, dueAt: number) => ({ id, record: JSON.stringify({ name: 'send', data: { id } }), dueAt });
+    await addJobs(redis, mailers, now - 40_000, [job('m1', now - 40_000), job('m2', now - 40_000)]);
+    await addJobs(redis, mailers, now - 5_000, [job('m3', now - 5_000), job('m4', now - 5_000)]);
+    // Added 10 s ago with due times in the future then: d1 came due 1 s ago, d2 is due in an hour.
+    await addJobs(redis, digests, now - 10_000, [job('d1', now - 1_000), job('d2', now + 3_600_000)]);
+    // A worker takes m1 and m2 (in flight), finishes m1 and takes m3 in the same call.
+    const first = await ackAndReserve(redis, mailers, { now, deadline: now + 30_000, count: 2, acks: [] });
+    await ackAndReserve(redis, mailers, { now, deadline: now + 30_000, count: 1, acks: [first.reserved[0]?.entry ?? ''] });
+    await heartbeat('mailers', 'pod-a:1:x', 'pod-a', 2);
+    await heartbeat('digests', 'pod-a:1:x', 'pod-a', 2);
+    await heartbeat('mailers', 'pod-b:1:y', 'pod-b', 0, true);
+
+    poller.register('pool', { queue: queueSpec(url, { format: 'native', names: ['mailers', 'digests'], keyPrefix: prefix }) });
+    const result = (await poller.readAll()).get('pool');
+    await poller.unregister('pool');
+    expect(result?.ok).toBe(true);
+    if (!result?.ok) return;
+    const r = result.reading;
+    expect(r).toMatchObject({ depth: 1, dueScheduled: 1, busy: 2, completedTotal: 1, concurrency: 8 });
+    // m4 waits since 5 s ago, but the due delayed d1 since 1 s: the oldest runnable job is m4.
+    expect(r.oldestJobAgeSeconds).toBeGreaterThanOrEqual(5);
+    expect(r.oldestJobAgeSeconds).toBeLessThan(6);
+    expect(r.workers).toEqual(
+      expect.arrayContaining([
+        { pod: 'pod-a', busy: 2, concurrency: 4, draining: false },
+        { pod: 'pod-b', busy: 0, concurrency: 4, draining: true },
+      ]),
+    );
+    expect(r.workers).toHaveLength(2);
+  });
+
+  it('refuses a queue name the protocol cannot hash-tag, at registration', () => {
+    expect(() => poller.register('bad', { queue: queueSpec(url, { format: 'native', names: ['has{brace}'] }) })).toThrow(/brace/);
+  });
+});

@@ -1,0 +1,65 @@
+import { DEFAULT_KEY_PREFIX, parseSignalsReply, queueKeys, readSignalsCall, type QueueSignals } from '@workerpool/worker-runtime/protocol/keys';
+import type { QueueSpec } from '../api/workerpool-schema.ts';
+import type { QueueFormatReader, ReadContext } from './queue-reader.ts';
+import type { QueueReading, WorkerHeartbeat } from './queue-reading.ts';
+import { scriptCommand, type ReadCommand } from './read-command.ts';
+import { SignalReadError } from './read-error.ts';
+
+// The worker-runtime's own protocol. Its key layout and its read script belong to the runtime
+// (worker-runtime/PROTOCOL.md, src/protocol/keys.ts): this reader only puts the runtime's script
+// call for each queue into the poller's pipeline and maps the decoded reply onto a QueueReading.
+
+const MS_PER_SECOND = 1000;
+
+function keysOf(queue: QueueSpec, name: string) {
+  try {
+    return queueKeys(queue.keyPrefix ?? DEFAULT_KEY_PREFIX, name);
+  } catch (err) {
+    throw new SignalReadError('invalid-spec', err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** A worker consuming several of the pool's queues heartbeats once per queue: count it once. */
+function uniqueWorkers(signals: readonly QueueSignals[]): WorkerHeartbeat[] {
+  const byId = new Map<string, WorkerHeartbeat>();
+  for (const s of signals) {
+    for (const w of s.workers) byId.set(w.workerId, { pod: w.pod, busy: w.busy, concurrency: w.concurrency, draining: w.draining });
+  }
+  return [...byId.values()];
+}
+
+export const nativeReader: QueueFormatReader = {
+  format: 'native',
+
+  plan(queue: QueueSpec): ReadCommand[] {
+    return queue.names.map((name) => {
+      // No time argument: the script reads Redis TIME, the clock every reader uses.
+      const call = readSignalsCall(keysOf(queue, name));
+      return scriptCommand(call.script, call.keys, call.args);
+    });
+  },
+
+  decode(queue: QueueSpec, replies: readonly unknown[], { nowMs }: ReadContext): QueueReading {
+    const signals = queue.names.map((name, i) => {
+      try {
+        return parseSignalsReply(name, replies[i]);
+      } catch (err) {
+        throw new SignalReadError('redis-error', `native queue "${name}": unexpected reply from read-signals: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
+    const sum = (pick: (s: QueueSignals) => number) => signals.reduce((total, s) => total + pick(s), 0);
+    const workers = uniqueWorkers(signals);
+    const malformed = sum((s) => s.malformedHeartbeats);
+    return {
+      observedAtMs: nowMs,
+      depth: sum((s) => s.waiting),
+      oldestJobAgeSeconds: Math.max(0, ...signals.map((s) => s.oldestAgeMs)) / MS_PER_SECOND,
+      dueScheduled: sum((s) => s.delayedDue),
+      busy: sum((s) => s.active),
+      concurrency: workers.reduce((total, w) => total + w.concurrency, 0),
+      workers,
+      completedTotal: sum((s) => s.completed),
+      ...(malformed > 0 ? { notes: [`${malformed} worker heartbeat(s) could not be decoded and were left out`] } : {}),
+    };
+  },
+};
