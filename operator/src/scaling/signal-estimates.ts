@@ -75,6 +75,22 @@ export function serviceTimeSeconds(service: DecayedRate): number | undefined {
   return perJob > 0 ? perJob : undefined;
 }
 
+/** How many standard deviations below the slow rate the fast one must fall to count as a real drop. */
+export const RATE_DROP_SIGMAS = 2;
+
+/**
+ * The slow rate, unless the fast one has clearly dropped below it: Poisson noise on an
+ * exponentially weighted rate has a relative deviation of 1 / sqrt(2 λ τ), τ its mean age.
+ * Noise must not shrink the pool (each shrink and regrowth pays a drain and a start-up), but
+ * after a burst the pool should not wait for the slow average to forget it.
+ */
+export function sustainedRate(fast: number, slow: number): number {
+  if (fast >= slow) return slow;
+  const meanAge = ARRIVALS_FAST_HALF_LIFE_SECONDS / Math.LN2;
+  const relativeNoise = 1 / Math.sqrt(Math.max(1, 2 * slow * meanAge));
+  return fast < slow * (1 - RATE_DROP_SIGMAS * relativeNoise) ? fast : slow;
+}
+
 /**
  * The arrival rates to plan for: the recent one (for deadlines) and the sustained one (for the
  * steady floor, which then changes less often), each plus, when arrivals are rising, the rise
@@ -89,5 +105,5 @@ export function plannedArrivalRate(fast: DecayedRate, slow: DecayedRate, leadSec
   const slope = Math.max(0, (current - baseline) / lagGap);
   const horizon = Math.min(TREND_HORIZON_CAP_SECONDS, leadSeconds + ARRIVALS_FAST_HALF_LIFE_SECONDS / Math.LN2);
   const rise = slope * horizon;
-  return { current, planned: current + rise, sustained: baseline + rise };
+  return { current, planned: current + rise, sustained: sustainedRate(current, baseline) + rise };
 }

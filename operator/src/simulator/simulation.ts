@@ -38,6 +38,8 @@ export interface SimulatorView {
   /** Index of the first job not started yet; jobs up to arrivedCount() - 1 are waiting. */
   firstWaitingJob(): number;
   arrivedCount(): number;
+  /** Every job of the run, arrived or not: the oracle knows the future. */
+  jobCount(): number;
   arrivalSeconds(job: number): number;
   serviceSeconds(job: number): number;
   /** For each serving (ready, not draining) replica: when each of its busy slots frees up. */
@@ -73,7 +75,11 @@ export interface SimulationResult {
   policy: string;
   /** Seconds each job waited before it started (censored at the end for jobs never started). */
   waits: Float64Array;
-  /** Pod lifetimes summed, from creation to deletion or the end of its drain. */
+  /**
+   * Pod lifetimes summed, from creation to deletion or the end of its drain, plus the work left
+   * undone at the end at its cheapest (service seconds / concurrency): a policy that leaves
+   * jobs waiting past the end must not look cheaper for it.
+   */
   replicaSeconds: number;
   scaleChanges: ScaleChange[];
   /** Replicas the Deployment ran, at every change. */
@@ -233,6 +239,7 @@ class Simulation {
       nowSeconds: () => this.now,
       firstWaitingJob: () => this.nextToStart,
       arrivedCount: () => this.nextToArrive,
+      jobCount: () => this.config.arrivals.length,
       arrivalSeconds: (job) => this.config.arrivals[job] as number,
       serviceSeconds: (job) => this.config.services[job] as number,
       servingSlotEnds: () => this.pods.filter((pod) => pod.phase === 'ready').map((pod) => [...pod.running]),
@@ -281,6 +288,14 @@ class Simulation {
     this.withFreeSlot.delete(pod);
   }
 
+  /** Service seconds still to run at the end: jobs never started and the rest of running ones. */
+  private deferredWorkSeconds(): number {
+    let seconds = 0;
+    for (let job = this.nextToStart; job < this.config.arrivals.length; job += 1) seconds += this.config.services[job] as number;
+    for (const pod of this.pods) for (const end of pod.running) seconds += Math.max(0, end - this.now);
+    return seconds;
+  }
+
   private result(): SimulationResult {
     const { arrivals, endSeconds } = this.config;
     const waits = new Float64Array(arrivals.length);
@@ -289,7 +304,7 @@ class Simulation {
       const arrival = arrivals[job] as number;
       waits[job] = start >= 0 ? start - arrival : Math.max(0, endSeconds - arrival);
     }
-    let replicaSeconds = 0;
+    let replicaSeconds = this.deferredWorkSeconds() / this.config.concurrency;
     for (const pod of this.pods) replicaSeconds += (pod.phase === 'gone' ? pod.goneAt : endSeconds) - pod.createdAt;
     return { policy: this.config.policy.name, waits, replicaSeconds, scaleChanges: this.scaleChanges, replicas: this.replicaPoints, endSeconds };
   }
