@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { formatReadingTable } from './reading-table.ts';
+
+const header = { endpoint: 'redis://redis.billing.svc:6379/0', format: 'sidekiq', queues: ['mailers', 'default'] };
+
+describe('the inspect table', () => {
+  it('shows every signal the operator scales on, and the workers sorted by pod', () => {
+    const text = formatReadingTable(header, {
+      observedAtMs: Date.UTC(2026, 10, 23, 9, 40),
+      depth: 42,
+      oldestJobAgeSeconds: 45.53,
+      dueScheduled: 2,
+      busy: 8,
+      concurrency: 15,
+      completedTotal: 123_456,
+      workers: [
+        { pod: 'mailers-b', busy: 5, concurrency: 5, draining: true },
+        { pod: 'mailers-a', busy: 3, concurrency: 10, draining: false },
+      ],
+    });
+    expect(text).toContain('observed at     2026-11-23T09:40:00.000Z (Redis clock)');
+    expect(text).toContain('depth           42');
+    expect(text).toContain('oldest job age  45.5 s');
+    expect(text).toContain('due scheduled   2');
+    expect(text).toContain('completed total 123456');
+    const lines = text.split('\n');
+    const podHeader = lines.findIndex((l) => l.includes('POD'));
+    expect(lines[podHeader + 1]).toMatch(/^ {2}mailers-a +3 +10 +no$/);
+    expect(lines[podHeader + 2]).toMatch(/^ {2}mailers-b +5 +5 +yes$/);
+  });
+
+  it('says why latency is unknown and which signals the format does not record', () => {
+    const text = formatReadingTable(
+      { ...header, format: 'list' },
+      { observedAtMs: 0, depth: 3, oldestJobAgeSeconds: undefined, latencyUnavailableReason: 'list items carry no enqueue time', dueScheduled: 0 },
+    );
+    expect(text).toContain('oldest job age  unknown (list items carry no enqueue time)');
+    expect(text).toContain('busy            not recorded by this format');
+    expect(text).not.toContain('workers');
+  });
+});

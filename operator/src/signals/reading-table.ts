@@ -1,0 +1,59 @@
+import type { QueueReading } from './queue-reading.ts';
+
+// What `workerpool-operator inspect` prints: the reading the operator would act on, laid out for
+// a person on call. Pure, so its shape is tested without Redis.
+
+export interface ReadingHeader {
+  readonly endpoint: string;
+  readonly format: string;
+  readonly queues: readonly string[];
+}
+
+const LABEL_WIDTH = 16;
+
+function row(label: string, value: string): string {
+  return `${label.padEnd(LABEL_WIDTH)}${value}`;
+}
+
+function seconds(value: number | undefined, reason: string | undefined): string {
+  if (value === undefined) return `unknown (${reason ?? 'the format does not record it'})`;
+  return `${value.toFixed(value < 10 ? 2 : 1)} s`;
+}
+
+function optional(value: number | undefined): string {
+  return value === undefined ? 'not recorded by this format' : String(value);
+}
+
+function table(rows: readonly (readonly string[])[]): string[] {
+  const widths = rows[0]?.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length))) ?? [];
+  return rows.map((r) => `  ${r.map((cell, col) => cell.padEnd(widths[col] ?? 0)).join('  ')}`.trimEnd());
+}
+
+function workerRows(reading: QueueReading): string[] {
+  if (reading.workers === undefined) return [];
+  if (reading.workers.length === 0) return [row('workers', 'none alive')];
+  const sorted = [...reading.workers].sort((a, b) => a.pod.localeCompare(b.pod));
+  return [
+    row('workers', `${sorted.length} alive`),
+    ...table([['POD', 'BUSY', 'CONCURRENCY', 'DRAINING'], ...sorted.map((w) => [w.pod, String(w.busy), String(w.concurrency), w.draining ? 'yes' : 'no'])]),
+  ];
+}
+
+/** The reading as aligned text lines. */
+export function formatReadingTable(header: ReadingHeader, reading: QueueReading): string {
+  return [
+    row('endpoint', header.endpoint),
+    row('format', header.format),
+    row('queues', header.queues.join(', ')),
+    row('observed at', `${new Date(reading.observedAtMs).toISOString()} (Redis clock)`),
+    row('depth', String(reading.depth)),
+    row('oldest job age', seconds(reading.oldestJobAgeSeconds, reading.latencyUnavailableReason)),
+    row('due scheduled', String(reading.dueScheduled)),
+    row('busy', optional(reading.busy)),
+    row('concurrency', optional(reading.concurrency)),
+    row('completed total', optional(reading.completedTotal)),
+    ...(reading.paused === true ? [row('paused', 'yes: the queue system is paused, workers take no jobs')] : []),
+    ...(reading.notes ?? []).map((note, i) => row(i === 0 ? 'notes' : '', note)),
+    ...workerRows(reading),
+  ].join('\n');
+}
