@@ -4,6 +4,11 @@ import { poisson, type Random } from './prng.ts';
 // exact counts; a generated trace holds expected counts that become Poisson draws, so that even
 // a flat load has the randomness real queues have.
 
+/** A trace file that cannot be read as `timestamp,count` lines. */
+export class TraceFormatError extends Error {
+  override name = 'TraceFormatError';
+}
+
 export interface ArrivalTrace {
   name: string;
   bucketSeconds: number;
@@ -106,18 +111,18 @@ export function parseTraceCsv(name: string, text: string): ArrivalTrace {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
     const [timestampField, countField, ...rest] = line.split(',').map((field) => field.trim());
-    if (timestampField === undefined || countField === undefined || rest.length > 0) throw new Error(`trace ${name} line ${index + 1}: expected "timestamp,count", got "${line}"`);
+    if (timestampField === undefined || countField === undefined || rest.length > 0) throw new TraceFormatError(`trace ${name} line ${index + 1}: expected "timestamp,count", got "${line}"`);
     const count = Number(countField);
     const at = parseTimestamp(timestampField);
     if (at === undefined || !Number.isFinite(count) || count < 0) {
       if (rows.length === 0 && index === firstContentLine(lines)) return; // a header line
-      throw new Error(`trace ${name} line ${index + 1}: expected a timestamp and a non-negative count, got "${line}"`);
+      throw new TraceFormatError(`trace ${name} line ${index + 1}: expected a timestamp and a non-negative count, got "${line}"`);
     }
     const previous = rows[rows.length - 1];
-    if (previous !== undefined && at <= previous.at) throw new Error(`trace ${name} line ${index + 1}: timestamps must increase`);
+    if (previous !== undefined && at <= previous.at) throw new TraceFormatError(`trace ${name} line ${index + 1}: timestamps must increase`);
     rows.push({ at, count });
   });
-  if (rows.length === 0) throw new Error(`trace ${name}: no rows`);
+  if (rows.length === 0) throw new TraceFormatError(`trace ${name}: no rows`);
   return bucketRows(name, rows);
 }
 

@@ -1,0 +1,79 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { parseTraceCsv, TraceFormatError } from '../simulator/arrival-trace.ts';
+import { parsePoolYaml, PoolFileError } from '../simulator/pool-file.ts';
+import { describeServiceTime, type ServiceTimeSpec } from '../simulator/service-time.ts';
+import { simulatePool, type PoolSimulation } from '../simulator/simulate-pool.ts';
+
+// `workerpool-operator simulate`: what would the engine have done with this pool on this
+// trace? Replays a recorded arrival trace through the very engine the operator runs, on
+// virtual time, and reports cost (replica-seconds) and service level (waits vs the target).
+
+export const SERVICE_DISTRIBUTIONS = ['fixed', 'exponential', 'lognormal'] as const;
+
+const options = (yargs: Argv) =>
+  yargs
+    .option('pool', { type: 'string', demandOption: true, describe: 'WorkerPool manifest (YAML); its spec.scaling is simulated' })
+    .option('trace', { type: 'string', demandOption: true, describe: 'Arrival trace, CSV lines of "timestamp,count" (seconds or ISO dates)' })
+    .option('chart', { type: 'string', describe: 'Write an SVG chart of load and replicas to this file' })
+    .option('json', { type: 'boolean', default: false, describe: 'Print the result as JSON' })
+    .option('service-mean', { type: 'number', default: 1, describe: 'Mean seconds one job runs' })
+    .option('service-distribution', { choices: SERVICE_DISTRIBUTIONS, default: 'exponential' as const, describe: 'Distribution of job run times' })
+    .option('service-sigma', { type: 'number', default: 1, describe: 'Sigma of the log-normal distribution (its heavy tail)' })
+    .option('seed', { type: 'number', default: 1, describe: 'Seed of the random draws: the same seed gives the same run' })
+    .option('initial-replicas', { type: 'number', describe: 'Replicas ready at the start (default: minReplicas)' });
+
+type SimulateArgs = ReturnType<typeof options> extends Argv<infer T> ? T : never;
+
+export function serviceSpec(distribution: (typeof SERVICE_DISTRIBUTIONS)[number], meanSeconds: number, sigma: number): ServiceTimeSpec {
+  if (!(meanSeconds > 0)) throw new PoolFileError('--service-mean: must be more than 0');
+  if (distribution === 'fixed') return { kind: 'fixed', seconds: meanSeconds };
+  if (distribution === 'exponential') return { kind: 'exponential', meanSeconds };
+  if (!(sigma > 0)) throw new PoolFileError('--service-sigma: must be more than 0');
+  return { kind: 'lognormal', meanSeconds, sigma };
+}
+
+export function formatSummary(run: PoolSimulation, targetSeconds: number, service: ServiceTimeSpec): string {
+  const summary = run.summary;
+  const lines = [
+    `jobs                 ${summary.jobs} (service time ${describeServiceTime(service)})`,
+    `replica-seconds      ${summary.replicaSeconds.toFixed(0)} (work bound ${run.workBoundReplicaSeconds.toFixed(0)}, ${(summary.replicaSeconds / Math.max(1, run.workBoundReplicaSeconds)).toFixed(2)}x)`,
+    `over target ${targetSeconds}s     ${summary.overTargetPercent.toFixed(2)} % of jobs`,
+    `wait p50 / p99 / max ${summary.p50WaitSeconds.toFixed(1)}s / ${summary.p99WaitSeconds.toFixed(1)}s / ${summary.maxWaitSeconds.toFixed(1)}s`,
+    `scale events         ${summary.scaleEvents}, peak ${run.peakReplicas} replicas`,
+  ];
+  const recent = run.result.scaleChanges.slice(-5);
+  if (recent.length > 0) lines.push('last scale events:', ...recent.map((change) => `  ${change.atSeconds.toFixed(0)}s  ${change.reason ?? `${change.from} -> ${change.to}`}`));
+  return lines.join('\n');
+}
+
+function isFileSystemError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string';
+}
+
+export const simulateCommand: CommandModule<object, SimulateArgs> = {
+  command: 'simulate',
+  describe: 'Replay an arrival trace through the scaling engine for a WorkerPool and report replica-seconds and waits',
+  builder: options,
+  handler: (args) => {
+    try {
+      const spec = parsePoolYaml(readFileSync(args.pool, 'utf8'));
+      const trace = parseTraceCsv(basename(args.trace), readFileSync(args.trace, 'utf8'));
+      const service = serviceSpec(args['service-distribution'], args['service-mean'], args['service-sigma']);
+      const run = simulatePool({ spec, trace, service, seed: args.seed, initialReplicas: args['initial-replicas'] });
+      if (args.chart !== undefined) writeFileSync(args.chart, run.chartSvg);
+      const target = spec.scaling.targetLatencySeconds;
+      if (args.json) console.log(JSON.stringify({ summary: run.summary, workBoundReplicaSeconds: run.workBoundReplicaSeconds, peakReplicas: run.peakReplicas, scaleChanges: run.result.scaleChanges }, null, 2));
+      else console.log(formatSummary(run, target, service));
+    } catch (error) {
+      // A bad file is the user's to fix: say which and why, without a stack trace.
+      if (error instanceof PoolFileError || error instanceof TraceFormatError || isFileSystemError(error)) {
+        console.error(`workerpool-operator simulate: ${error.message}`);
+        process.exitCode = 2;
+        return;
+      }
+      throw error;
+    }
+  },
+};
