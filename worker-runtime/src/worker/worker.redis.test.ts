@@ -157,6 +157,32 @@ describe('a worker in process', () => {
     expect(after).toMatchObject({ workers: [], active: 0, completed: 1 });
   });
 
+  it('prefetches while jobs are short, and hands prefetched jobs back at once when it starts draining', async () => {
+    const queue = new Queue('prefetch', { connection: fx.redis, prefix: fx.prefix });
+    let quick = 0;
+    let release: () => void = () => undefined;
+    const blocker = new Promise<void>((resolve) => (release = resolve));
+    const worker = await startWorker('prefetch', { quick: () => void (quick += 1), block: () => blocker }, { concurrency: 2 });
+    await queue.addBulk(Array.from({ length: 30 }, () => ({ name: 'quick', data: null })));
+    await waitUntil('30 quick jobs, teaching the worker its jobs are short', () => Promise.resolve(quick === 30));
+
+    await queue.addBulk([
+      { name: 'block', data: null },
+      { name: 'block', data: null },
+      { name: 'quick', data: null },
+      { name: 'quick', data: null },
+    ]);
+    await waitUntil('both slots blocked and two more jobs held in reserve', async () => (await fx.redis.zcard(queue.keys.active)) === 4);
+    expect(worker.busy).toBe(2);
+
+    const closing = worker.close();
+    await waitUntil('the prefetched jobs to be back on the wait list while the blocked ones still run', async () => (await fx.redis.llen(queue.keys.wait)) === 2);
+    expect(quick).toBe(30);
+    release();
+    await closing;
+    expect(await fx.redis.zcard(queue.keys.active)).toBe(0);
+  });
+
   it('close() is idempotent: a second call shares the first promise, and closing/closed fire once', async () => {
     const worker = await startWorker('idempotent-close', {});
     const events: string[] = [];

@@ -15,6 +15,7 @@ import { describeError } from './errors.ts';
 import { decideFailure } from './failure-policy.ts';
 import type { Handlers, Job } from './job.ts';
 import { Periodic } from './periodic.ts';
+import { prefetchCount, RunTimeAverage } from './prefetch.ts';
 import { runHandler } from './run-handler.ts';
 import { WakeSignal } from './wake-signal.ts';
 import { MAX_BATCH, resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './worker-options.ts';
@@ -61,6 +62,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly inFlight = new Map<string, InFlight>();
+  /** Reserved, not started yet (see prefetch.ts). */
+  private readonly prefetched: ReservedJob[] = [];
+  private readonly runTime = new RunTimeAverage();
   private readonly acks: string[] = [];
   private readonly wakeUp = new WakeSignal();
   private readonly heartbeat: Periodic;
@@ -127,7 +131,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   private async fetchLoop(): Promise<void> {
     while (!this.draining) {
-      const free = Math.min(this.opts.concurrency - this.inFlight.size, MAX_BATCH);
+      const capacity = this.opts.concurrency + prefetchCount(this.opts.concurrency, this.runTime.ms);
+      const free = Math.min(capacity - this.inFlight.size - this.prefetched.length, MAX_BATCH);
       if (free <= 0 && this.acks.length === 0) {
         await this.wakeUp.wait();
         // Let the other jobs finishing in this turn queue their acks: one round trip for all of them.
@@ -151,7 +156,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     try {
       const result = await ackAndReserve(this.redis, this.keys, { now, deadline: now + this.opts.visibilityTimeoutMs, count, acks });
       stopTimer();
-      for (const job of result.reserved) this.startJob(job);
+      this.prefetched.push(...result.reserved);
+      this.fillSlots();
       return result.reserved.length;
     } catch (err) {
       this.acks.unshift(...acks);
@@ -179,6 +185,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
     return this.arrival;
   }
 
+  /** Starts reserved jobs while slots are free; nothing new starts once draining. */
+  private fillSlots(): void {
+    while (!this.draining && this.inFlight.size < this.opts.concurrency) {
+      const next = this.prefetched.shift();
+      if (!next) return;
+      this.startJob(next);
+    }
+  }
+
   private startJob(reserved: ReservedJob): void {
     const state: InFlight = { entry: reserved.entry, controller: new AbortController(), released: false };
     this.inFlight.set(reserved.entry, state);
@@ -186,6 +201,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     void this.processJob(reserved, state).finally(() => {
       this.inFlight.delete(reserved.entry);
       this.metrics.jobsInFlight.dec({ queue: this.queue });
+      this.fillSlots();
       this.wakeUp.wake();
     });
   }
@@ -209,13 +225,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const stopTimer = this.metrics.jobDuration.startTimer(labels);
     try {
       await runHandler(handler, job, state.controller, record.timeoutMs);
-      stopTimer();
+      this.runTime.observe(stopTimer() * 1000);
       if (state.released) return;
       this.acks.push(reserved.entry);
       this.metrics.jobsProcessed.inc(labels);
       this.emit('completed', job);
     } catch (err) {
-      stopTimer();
+      this.runTime.observe(stopTimer() * 1000);
       if (state.released) return;
       await this.fail(reserved.entry, record, job, err);
     }
@@ -279,7 +295,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
       beatAt: now,
       startedAt: this.startedAt,
     });
-    const entries = [...this.inFlight.values()].filter((s) => !s.released).map((s) => s.entry);
+    const running = [...this.inFlight.values()].filter((s) => !s.released).map((s) => s.entry);
+    const entries = running.concat(this.prefetched.map((job) => job.entry));
     await publishHeartbeat(this.redis, this.keys, {
       workerId: this.workerId,
       expiresAt: leaving ? 0 : now + 3 * this.opts.heartbeatIntervalMs,
@@ -304,6 +321,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.blocking.disconnect();
       await this.loopDone;
     });
+    await this.step('return prefetched jobs', () => this.releasePrefetched());
     await this.step('publish draining', () => this.heartbeat.runNow());
     await this.step('wait for in-flight jobs', () => this.waitForInFlight());
     // Release first: it marks the stragglers synchronously, so none of them can slip an ack in later.
@@ -354,6 +372,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
       const now = this.now();
       await ackAndReserve(this.redis, this.keys, { now, deadline: now, count: 0, acks });
     }
+  }
+
+  /** At once, not after the drain: another worker can run them while this one finishes its own. */
+  private async releasePrefetched(): Promise<void> {
+    const entries = this.prefetched.splice(0).map((job) => job.entry);
+    await releaseJobs(this.redis, this.keys, entries);
   }
 
   /** In reservation order (a Map keeps insertion order), so the oldest job is the next to run. */
