@@ -6,6 +6,8 @@ import type { SignalClient } from './redis-endpoint.ts';
 /** Counts what a poll costs, for the benchmark and for tests that hold us to one round trip. */
 export interface RoundTripCounter {
   roundTrips: number;
+  /** Commands sent (an EVALSHA counts once, whatever the script calls). */
+  commands: number;
 }
 
 function isNoScript(err: unknown): boolean {
@@ -35,6 +37,7 @@ async function runPipelined(client: Redis, commands: readonly ReadCommand[], cou
     const pipeline = client.pipeline();
     for (const command of commands) queue(pipeline, command);
     counter.roundTrips += 1;
+    counter.commands += commands.length;
     return ((await pipeline.exec()) ?? []).map(settle);
   };
   const results = await send();
@@ -52,6 +55,7 @@ async function runOnCluster(client: Cluster, commands: readonly ReadCommand[], c
   // A cluster pipeline must stay within one slot, so commands go one by one and ioredis'
   // auto-pipelining batches those issued in the same tick per node (one round trip per node).
   counter.roundTrips += client.nodes('master').length;
+  counter.commands += commands.length;
   const run = async (command: ReadCommand): Promise<unknown> => {
     if (command.kind === 'command') return client.call(command.name, [...command.args]);
     const { script, keys, args } = command;

@@ -48,7 +48,7 @@ export class SignalPoller {
   readonly #lastGood = new Map<string, QueueReading>();
   readonly #connections: ConnectionPool;
   readonly #connectTimeoutMs: number;
-  readonly #counter: RoundTripCounter = { roundTrips: 0 };
+  readonly #counter: RoundTripCounter = { roundTrips: 0, commands: 0 };
   readonly #closing: Promise<void>[] = [];
 
   constructor(options: SignalPollerOptions = {}) {
@@ -97,6 +97,11 @@ export class SignalPoller {
   /** Pipelines sent since the poller was made (a NOSCRIPT reload counts as one more). */
   get roundTrips(): number {
     return this.#counter.roundTrips;
+  }
+
+  /** Commands sent since the poller was made (an EVALSHA counts once). */
+  get commandsSent(): number {
+    return this.#counter.commands;
   }
 
   /** Reads every registered pool: the endpoints concurrently, each in one round trip. */
