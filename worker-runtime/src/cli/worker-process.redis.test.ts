@@ -124,7 +124,8 @@ describe('worker processes', () => {
   it('survives a Redis restart: reconnects and goes on with new jobs', async () => {
     const server = await startRedisServer({ password: 'restart-secret' });
     try {
-      const proc = spawn('restart', 'restart-a', { redisUrl: server.url });
+      // The password comes as REDIS_PASSWORD, as from a Secret, and the URL carries a stale one: the variable wins.
+      const proc = spawn('restart', 'restart-a', { redisUrl: `redis://:stale@127.0.0.1:${server.port}`, env: { REDIS_PASSWORD: 'restart-secret' } });
       const own = redisFixture(server.url, 'restart');
       const queue = new Queue('restart', { connection: own.redis, prefix: fx.prefix });
       const ownFixture = fixture('restart');
@@ -141,6 +142,7 @@ describe('worker processes', () => {
       await waitUntil('50 jobs after the restart to complete', async () => (await completed()) === 50, { process: proc, timeoutMs: 20_000 });
       expect(await own.redis.hlen(ownFixture.runs)).toBe(50);
       expect(proc.output()).not.toContain('restart-secret');
+      expect(proc.output()).not.toContain('stale');
       await own.cleanup();
     } finally {
       await server.stop();

@@ -17,11 +17,20 @@ export function redactUrl(url: string): string {
  * without losing its place, and a failed ack would otherwise turn into a duplicate run.
  */
 export function connectRedis(url: string, extra: RedisOptions = {}): Redis {
-  return new Redis(url, {
+  // ioredis lets the URL's password win over the options; a password from a Secret must win instead.
+  const target = extra.password === undefined ? url : withoutPassword(url);
+  return new Redis(target, {
     maxRetriesPerRequest: null,
     retryStrategy: (attempt) => Math.min(100 * attempt, 2_000),
     ...extra,
   });
+}
+
+/** The URL with its password removed (the username, if any, stays). */
+export function withoutPassword(url: string): string {
+  const parsed = new URL(url);
+  parsed.password = '';
+  return parsed.toString();
 }
 
 /** Either a client the caller owns, or a URL for a client we create and close. */

@@ -4,13 +4,15 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { withoutPassword } from '../redis/connection.ts';
 import type { Job } from '../worker/job.ts';
 import { fixtureKeys } from './fixture-keys.ts';
 
 const prefix = process.env['FIXTURE_PREFIX'] ?? 'fixture:';
 const redisUrl = process.env['REDIS_URL'];
 if (redisUrl === undefined) throw new Error('the fixture handlers need REDIS_URL');
-const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+const password = process.env['REDIS_PASSWORD'];
+const redis = new Redis(password === undefined ? redisUrl : withoutPassword(redisUrl), { maxRetriesPerRequest: null, ...(password === undefined ? {} : { password }) });
 redis.on('error', () => undefined); // the Redis restart test takes the server away on purpose
 
 const keys = fixtureKeys(prefix);
