@@ -2,6 +2,7 @@
 export const READ_ERROR_KINDS = [
   'connection-refused',
   'auth-failed',
+  'tls-failed',
   'timeout',
   'wrong-type',
   'malformed-job',
@@ -39,6 +40,7 @@ export function redact(text: string, secrets: readonly (string | undefined)[]): 
 
 const KIND_PATTERNS: readonly [RegExp, ReadErrorKind][] = [
   [/WRONGPASS|NOAUTH|invalid password|invalid username-password|NOPERM/i, 'auth-failed'],
+  [/certificate|self[- ]signed|SSL|TLS|altnames|ERR_TLS/i, 'tls-failed'],
   [/timed? ?out|ETIMEDOUT/i, 'timeout'],
   [/ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|EAI_AGAIN|Connection is closed|isn't writeable|Stream isn't|connection.*(closed|lost)|All sentinels are unreachable|Failed to refresh slots|max retries per request/i, 'connection-refused'],
   [/WRONGTYPE/, 'wrong-type'],
@@ -66,6 +68,8 @@ function describeKind(kind: ReadErrorKind): string {
       return 'cannot connect to Redis';
     case 'auth-failed':
       return 'Redis refused the credentials';
+    case 'tls-failed':
+      return 'the TLS handshake failed (certificate, CA or server name)';
     case 'timeout':
       return 'Redis did not answer in time';
     case 'wrong-type':
