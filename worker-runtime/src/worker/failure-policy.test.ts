@@ -31,6 +31,13 @@ describe('what happens to a failed run', () => {
     expect(decideFailure(record, new UnrecoverableError('bad address'))).toMatchObject({ kind: 'dead', reason: 'unrecoverable', record: { attempt: 1 } });
   });
 
+  it('recognises an UnrecoverableError from another copy of the package by its name', () => {
+    class UnrecoverableError extends Error {
+      override name = 'UnrecoverableError';
+    }
+    expect(decideFailure(record, new UnrecoverableError('bad input')).kind).toBe('dead');
+  });
+
   it('keeps a thrown non-Error readable', () => {
     expect(decideFailure(record, 'plain string').record.lastError).toBe('plain string');
   });

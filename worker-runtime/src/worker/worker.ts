@@ -74,6 +74,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private loopDone: Promise<void> = Promise.resolve();
   private closePromise: Promise<void> | undefined;
   private draining = false;
+  private started = false;
 
   constructor(queue: string, options: WorkerOptions) {
     super();
@@ -112,6 +113,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   /** Publishes the first heartbeat, then starts fetching. */
   async start(): Promise<void> {
+    if (this.started) throw new Error(`worker ${this.workerId} was already started`);
+    this.started = true;
     await this.beat(false);
     this.heartbeat.start(this.opts.heartbeatIntervalMs);
     // Spread the workers' housekeeping over the interval instead of all at once.
@@ -261,7 +264,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     }
     const now = this.now();
     try {
-      await recordFailure(this.redis, this.keys, { now, entry, jobId: record.id, record: encodeRecord(decision.record), outcome: { kind: 'retry', dueAt: now + decision.delayMs } });
+      await recordFailure(this.redis, this.keys, { now, entry, jobId: entryJobId(entry), record: encodeRecord(decision.record), outcome: { kind: 'retry', dueAt: now + decision.delayMs } });
       this.metrics.jobsRetried.inc(labels);
       this.log.warn({ jobId: record.id, name: record.name, attempt: job.attempt, retryInMs: decision.delayMs, err }, 'job failed, will retry');
     } catch (redisErr) {
