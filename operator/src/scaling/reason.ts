@@ -3,9 +3,9 @@ import type { SignalEstimate } from './types.ts';
 // Human-readable reasons for status.lastScaleReason and Events. They name the signals that
 // drove the decision, so that an operator can check them against the queue.
 
+/** One decimal below 10, whole numbers above; no trailing ".0" (5.0000001 reads "5"). */
 export function formatNumber(value: number): string {
-  if (Number.isInteger(value)) return String(value);
-  return Math.abs(value) < 10 ? value.toFixed(1) : String(Math.round(value));
+  return String(Math.abs(value) < 10 ? Number(value.toFixed(1)) : Math.round(value));
 }
 
 export function describeSignals(signals: SignalEstimate, targetSeconds: number): string {

@@ -105,7 +105,8 @@ export function sizeReplicas(input: SizingInput): Sizing {
   const model: DeadlineModel = { target: target * DEADLINE_PLANNING_FRACTION, waiting: input.waiting, oldestAge, arrivalRate: input.arrivalRate };
   const steady = steadyFloorFraction(target, input.startupSeconds + input.pollSeconds) * steadyStateReplicas(input.sustainedArrivalRate, perReplica);
   const deadline = deadlineReplicas(input, model, perReplica, existing);
-  const replicas = Math.ceil(Math.max(steady, deadline) - 1e-9);
+  // The epsilon keeps float noise (7.0000000001) from costing a replica.
+  const replicas = Math.max(0, Math.ceil(Math.max(steady, deadline) - 1e-9));
   if (replicas === 0) return { replicas, binding: 'idle', perReplicaJobsPerSecond: perReplica };
   const binding: SizingBinding = deadline > steady ? (input.oldestAgeSeconds !== undefined && input.oldestAgeSeconds > target / 2 ? 'latency' : 'backlog') : 'arrivalRate';
   return { replicas, binding, perReplicaJobsPerSecond: perReplica };

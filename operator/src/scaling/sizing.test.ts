@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { effectiveTargetSeconds, QUEUE_BUFFER_FLOOR, sizeReplicas, steadyFloorFraction, steadyStateReplicas, waitingOlderThan, type SizingInput } from './sizing.ts';
+
+// A pool of 10-slot replicas running 2 s jobs: 5 jobs/s per replica.
+const base: SizingInput = {
+  targetSeconds: 30,
+  pollSeconds: 2,
+  startupSeconds: 10,
+  concurrencyPerReplica: 10,
+  arrivalRate: 0,
+  sustainedArrivalRate: 0,
+  serviceTimeSeconds: 2,
+  waiting: 0,
+  oldestAgeSeconds: 0,
+  busy: 0,
+  readyReplicas: 4,
+  startingReplicas: 0,
+  startingReadyInSeconds: 0,
+};
+
+describe('steady state', () => {
+  it('needs arrival rate / per-replica throughput replicas (Little\'s law)', () => {
+    expect(steadyStateReplicas(50, 5)).toBe(10);
+    expect(steadyStateReplicas(0, 5)).toBe(0);
+  });
+
+  it('lets the queue buffer part of the rate only when pods start well within the target', () => {
+    expect(steadyFloorFraction(28, 2)).toBeCloseTo(1 - (1 - QUEUE_BUFFER_FLOOR) * (26 / 28), 9);
+    expect(steadyFloorFraction(18, 62)).toBe(1);
+  });
+
+  it('plans one poll inside the target, and never below half of it', () => {
+    expect(effectiveTargetSeconds(30, 2)).toBe(28);
+    expect(effectiveTargetSeconds(4, 5)).toBe(2);
+  });
+});
+
+describe('waitingOlderThan', () => {
+  it('assumes the waiting jobs arrived evenly since the oldest one', () => {
+    expect(waitingOlderThan(100, 20, 10)).toBe(50);
+    expect(waitingOlderThan(100, 20, 25)).toBe(0);
+    expect(waitingOlderThan(100, 20, 0)).toBe(100);
+  });
+});
+
+describe('sizeReplicas', () => {
+  it('is idle with no work', () => {
+    expect(sizeReplicas(base)).toMatchObject({ replicas: 0, binding: 'idle' });
+  });
+
+  it('sizes a steady load from the arrival rate and the measured throughput', () => {
+    const sizing = sizeReplicas({ ...base, arrivalRate: 50, sustainedArrivalRate: 50, readyReplicas: 10, busy: 100 });
+    expect(sizing.perReplicaJobsPerSecond).toBe(5);
+    expect(sizing.replicas).toBeGreaterThanOrEqual(9);
+    expect(sizing.replicas).toBeLessThanOrEqual(10);
+  });
+
+  it('adds replicas for a backlog that would otherwise miss the target', () => {
+    const calm = sizeReplicas({ ...base, arrivalRate: 20, sustainedArrivalRate: 20, busy: 40 });
+    const late = sizeReplicas({ ...base, arrivalRate: 20, sustainedArrivalRate: 20, busy: 40, waiting: 900, oldestAgeSeconds: 20 });
+    expect(calm.replicas).toBe(4);
+    // 342 jobs are due before new pods can start (10 s); each new pod takes 10 at once.
+    expect(late.replicas).toBe(19);
+    expect(late.binding).toBe('latency');
+  });
+
+  it('counts replicas still starting as capacity to come', () => {
+    const backlog = { ...base, arrivalRate: 20, sustainedArrivalRate: 20, busy: 40, waiting: 900, oldestAgeSeconds: 20 };
+    const withoutStarting = sizeReplicas(backlog);
+    const withStarting = sizeReplicas({ ...backlog, startingReplicas: 10, startingReadyInSeconds: 1 });
+    expect(withStarting.replicas).toBeLessThan(withoutStarting.replicas);
+    // All 900 must start within the planning target (22.4 s) at 5 jobs/s per replica.
+    expect(withStarting.replicas).toBe(8);
+  });
+
+  it('scales ahead by the start-up delay: slower pods need more of them for the same backlog', () => {
+    const backlog = { ...base, arrivalRate: 20, sustainedArrivalRate: 20, busy: 40, waiting: 800, oldestAgeSeconds: 18 };
+    expect(sizeReplicas({ ...backlog, startupSeconds: 15 }).replicas).toBeGreaterThan(sizeReplicas({ ...backlog, startupSeconds: 2 }).replicas);
+  });
+
+  it('estimates the oldest age from depth and rate when the format cannot read it', () => {
+    const sizing = sizeReplicas({ ...base, arrivalRate: 20, sustainedArrivalRate: 20, busy: 40, waiting: 600, oldestAgeSeconds: undefined });
+    expect(sizing.replicas).toBeGreaterThan(4);
+  });
+
+  it('before the first completion, gives every waiting job a slot', () => {
+    expect(sizeReplicas({ ...base, serviceTimeSeconds: undefined, waiting: 95, busy: 0, readyReplicas: 1 })).toMatchObject({ replicas: 10, binding: 'unmeasured' });
+    expect(sizeReplicas({ ...base, serviceTimeSeconds: undefined, waiting: 0, readyReplicas: 3 })).toMatchObject({ replicas: 3, binding: 'unmeasured' });
+  });
+});

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { simulate, type PolicyObservation, type ScalingPolicy, type SimulationConfig } from './simulation.ts';
+
+/** A policy that asks for replicas by a schedule and records what it observed. */
+function scripted(replicasAt: (seconds: number) => number, intervalSeconds = 1): ScalingPolicy & { seen: PolicyObservation[] } {
+  const seen: PolicyObservation[] = [];
+  return {
+    name: 'scripted',
+    intervalSeconds,
+    seen,
+    decide(observation) {
+      seen.push(observation);
+      return { replicas: replicasAt(observation.nowMs / 1000) };
+    },
+  };
+}
+
+function config(fields: Partial<SimulationConfig> & Pick<SimulationConfig, 'arrivals' | 'services' | 'policy'>): SimulationConfig {
+  return { concurrency: 1, podStartupSeconds: 0, initialReplicas: 0, endSeconds: 100, ...fields };
+}
+
+const jobs = (arrivals: number[], service: number) => ({ arrivals: Float64Array.from(arrivals), services: Float64Array.from(arrivals.map(() => service)) });
+
+describe('simulate', () => {
+  it('starts jobs at once while slots are free, in arrival order once they are not', () => {
+    const result = simulate(config({ ...jobs([0.1, 0.2, 0.3], 10), concurrency: 2, initialReplicas: 1, endSeconds: 50, policy: scripted(() => 1) }));
+    expect([...result.waits]).toEqual([0, 0, expect.closeTo(9.8, 9)]);
+  });
+
+  it('a new replica takes jobs only after the pod start-up delay', () => {
+    const result = simulate(config({ ...jobs([0.5], 1), podStartupSeconds: 12, policy: scripted(() => 1) }));
+    // Asked for at second 0, ready at 12: the job waits 11.5 s.
+    expect(result.waits[0]).toBeCloseTo(11.5, 9);
+    expect(result.scaleChanges).toEqual([{ atSeconds: 0, from: 0, to: 1, reason: undefined }]);
+  });
+
+  it('a replica removed by a scale-down drains: it finishes its job and takes no new one', () => {
+    // Two replicas; at second 5 the pool shrinks to 1 while both run 20 s jobs.
+    const result = simulate(config({ ...jobs([0, 0, 6], 20), initialReplicas: 2, endSeconds: 100, policy: scripted((at) => (at < 5 ? 2 : 1)) }));
+    // The third job waits for the kept replica (free at 20), not for the draining one (free at 20, gone).
+    expect(result.waits[2]).toBeCloseTo(14, 9);
+    // Kept replica: 0..100; drained replica: 0..20.
+    expect(result.replicaSeconds).toBeCloseTo(120, 6);
+  });
+
+  it('removes idle replicas before busy ones, and starting ones first of all', () => {
+    const policy = scripted((at) => (at < 2 ? 3 : at < 4 ? 4 : 1));
+    const result = simulate(config({ ...jobs([0.5], 30), initialReplicas: 3, podStartupSeconds: 10, endSeconds: 40, policy }));
+    // Replica 0 runs the job. At 2 a fourth starts; at 4 the pool shrinks to 1: the starting one
+    // goes (2 s), then the two idle ones (4 s each); the busy one stays.
+    expect(result.replicaSeconds).toBeCloseTo(40 + 2 + 4 + 4, 6);
+    expect(result.waits[0]).toBe(0);
+  });
+
+  it('reports what a reader would: depth, oldest age, busy, completions and workers', () => {
+    const policy = scripted(() => 1);
+    simulate(config({ ...jobs([0, 0, 0, 2.5], 3), initialReplicas: 1, endSeconds: 4, policy }));
+    const atThree = policy.seen.find((observation) => observation.nowMs === 3000);
+    expect(atThree?.reading).toMatchObject({ depth: 2, busy: 1, completedTotal: 1, dueScheduled: 0, concurrency: 1 });
+    expect(atThree?.reading.oldestJobAgeSeconds).toBeCloseTo(3, 9);
+    expect(atThree?.reading.workers).toEqual([{ pod: 'pod-0', busy: 1, concurrency: 1, draining: false }]);
+    expect(atThree?.arrivedTotal).toBe(4);
+    expect(atThree).toMatchObject({ currentReplicas: 1, readyReplicas: 1 });
+  });
+
+  it('charges work left undone at the end, so leaving jobs waiting is not cheaper', () => {
+    const idle = simulate(config({ ...jobs([1, 2], 10), endSeconds: 20, policy: scripted(() => 0) }));
+    expect(idle.replicaSeconds).toBeCloseTo(20, 9);
+    expect([...idle.waits]).toEqual([19, 18]);
+  });
+
+  it('records the replicas over time at every change', () => {
+    const result = simulate(config({ ...jobs([], 1), endSeconds: 10, policy: scripted((at) => (at < 3 ? 2 : 1)), initialReplicas: 2 }));
+    expect(result.replicas).toEqual([{ atSeconds: 0, replicas: 2 }, { atSeconds: 3, replicas: 1 }]);
+  });
+});
