@@ -1,0 +1,58 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startRedisServer, type RedisServer } from '@workerpool/e2e/harness/redis-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SignalPoller } from './signal-poller.ts';
+
+// Side by side with the real Sidekiq gem: Debian's ruby-sidekiq (6.4.1) pushes the jobs and
+// computes Sidekiq::Queue#latency itself. Needs `apt-get install ruby-sidekiq`.
+const run = promisify(execFile);
+const SCRIPT = join(import.meta.dirname, 'testing', 'sidekiq-ruby.rb');
+
+interface SidekiqMeasure {
+  version: string;
+  size: number;
+  latency: number;
+  now: number;
+  due: number;
+}
+
+async function sidekiq(command: 'push' | 'measure', url: string): Promise<string> {
+  try {
+    const { stdout } = await run('ruby', [SCRIPT, command], { env: { ...process.env, REDIS_URL: url }, timeout: 30_000 });
+    return stdout;
+  } catch (err) {
+    throw new Error(`running the Sidekiq gem failed (is ruby-sidekiq installed? apt-get install ruby-sidekiq): ${String(err)}`);
+  }
+}
+
+describe('the sidekiq reader next to the real Sidekiq 6 gem', () => {
+  let server: RedisServer;
+  const poller = new SignalPoller();
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(async () => {
+    await poller.close();
+    await server.stop();
+  });
+
+  it('reports the depth and latency Sidekiq::Queue reports, and the due scheduled job', async () => {
+    await sidekiq('push', server.url);
+    poller.register('pool', { queue: { format: 'sidekiq', names: ['mailers'], redis: { url: server.url } } });
+    const result = (await poller.readAll()).get('pool');
+    const measured = JSON.parse(await sidekiq('measure', server.url)) as SidekiqMeasure;
+    if (!result?.ok) throw result?.error ?? new Error('no result');
+    const r = result.reading;
+    expect(measured.version).toMatch(/^6\./);
+    expect(r.depth).toBe(measured.size);
+    expect(r.depth).toBe(2);
+    // Sidekiq measured a moment later than we did: take that moment off its latency.
+    const sidekiqAtOurMoment = measured.latency - (measured.now - r.observedAtMs / 1000);
+    expect(r.oldestJobAgeSeconds).toBeCloseTo(sidekiqAtOurMoment, 1);
+    expect(r.dueScheduled).toBe(measured.due);
+    expect(r.dueScheduled).toBe(1);
+  });
+});

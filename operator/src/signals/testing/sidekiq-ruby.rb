@@ -1,0 +1,29 @@
+# Drives the real Sidekiq gem (Debian's ruby-sidekiq 6.4.1) for sidekiq-ruby.redis.test.ts.
+#   ruby sidekiq-ruby.rb push    pushes jobs with Sidekiq::Client: two to "mailers" a second apart,
+#                                 one scheduled an hour ahead and one whose time has already come
+#   ruby sidekiq-ruby.rb measure  prints Sidekiq's own numbers for "mailers" as JSON
+require 'json'
+require 'sidekiq'
+require 'sidekiq/api'
+
+Sidekiq.configure_client { |config| config.redis = { url: ENV.fetch('REDIS_URL') } }
+
+class HardWorker
+  include Sidekiq::Worker
+  sidekiq_options queue: 'mailers'
+  def perform(*); end
+end
+
+case ARGV[0]
+when 'push'
+  HardWorker.perform_async(1)
+  sleep 1.0
+  HardWorker.perform_async(2)
+  HardWorker.perform_in(3600, 3)
+  Sidekiq::Client.push('class' => HardWorker, 'args' => [4], 'queue' => 'mailers', 'at' => Time.now.to_f - 30)
+when 'measure'
+  queue = Sidekiq::Queue.new('mailers')
+  now = Time.now.to_f
+  due = Sidekiq::ScheduledSet.new.count { |job| job.at.to_f <= now && job.queue == 'mailers' }
+  puts JSON.generate(version: Sidekiq::VERSION, size: queue.size, latency: queue.latency, now: now, due: due)
+end
