@@ -23,7 +23,7 @@ async function sidekiq(command: 'push' | 'measure', url: string): Promise<string
     const { stdout } = await run('ruby', [SCRIPT, command], { env: { ...process.env, REDIS_URL: url }, timeout: 30_000 });
     return stdout;
   } catch (err) {
-    throw new Error(`running the Sidekiq gem failed (is ruby-sidekiq installed? apt-get install ruby-sidekiq): ${String(err)}`);
+    throw new Error(`running the Sidekiq gem failed (is ruby-sidekiq installed? apt-get install ruby-sidekiq): ${String(err)}`, { cause: err });
   }
 }
 
