@@ -27,3 +27,14 @@ when 'measure'
   due = Sidekiq::ScheduledSet.new.count { |job| job.at.to_f <= now && job.queue == 'mailers' }
   puts JSON.generate(version: Sidekiq::VERSION, size: queue.size, latency: queue.latency, now: now, due: due)
 end
+
+# ruby sidekiq-ruby.rb slow N   pushes N SlowWorker jobs that run 30 s each
+# ruby sidekiq-ruby.rb processes prints Sidekiq::ProcessSet as Sidekiq's Web UI sees it
+case ARGV[0]
+when 'slow'
+  require_relative 'sidekiq-server-app'
+  Integer(ARGV[1]).times { SlowWorker.perform_async(30) }
+when 'processes'
+  procs = Sidekiq::ProcessSet.new.map { |p| { hostname: p['hostname'], busy: p['busy'], concurrency: p['concurrency'], quiet: p['quiet'] == 'true' } }
+  puts JSON.generate(procs)
+end
