@@ -9,7 +9,7 @@ import { parseDeadLettersConfig, parseRunConfig, SETTINGS } from '../config/conf
 import { ConfigError, describeSource, type Flags } from '../config/settings.ts';
 import { createLogger } from '../log/logger.ts';
 import { runDeadLetters, type DeadLettersAction } from './dead-letters-command.ts';
-import { startWorkers } from './run-command.ts';
+import { startWorkers, type RunningWorkers } from './run-command.ts';
 
 /** Exit code for a configuration error, so a crash-looping pod says "fix your settings" at a glance. */
 const EXIT_CONFIG = 2;
@@ -41,14 +41,20 @@ const runOptions = {
 async function run(flags: Flags): Promise<void> {
   const config = parseRunConfig(flags, process.env);
   const log = createLogger(config.logLevel, { pod: config.podName });
-  const running = await startWorkers(config, log);
+  const state: { running?: RunningWorkers } = {};
   let draining = false;
+  // Registered before anything starts: a pod stopped while Redis is still unreachable exits cleanly.
   const onSignal = (signal: NodeJS.Signals) => {
     if (draining) {
       log.warn({ signal }, 'already draining');
       return;
     }
     draining = true;
+    const { running } = state;
+    if (!running) {
+      log.info({ signal }, 'signal received before the workers started: exiting');
+      process.exit(0);
+    }
     log.info({ signal }, 'signal received: draining before exit');
     running.close().then(
       () => {
@@ -63,6 +69,7 @@ async function run(flags: Flags): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  state.running = await startWorkers(config, log);
 }
 
 function selection(argv: { ids?: string[]; all?: boolean }, verb: string): DeadLettersAction & { kind: 'replay' | 'purge' } {

@@ -11,6 +11,7 @@ import { encodeHeartbeat } from '../protocol/heartbeat.ts';
 import { decodeRecord, encodeRecord, type JobRecord } from '../protocol/job-record.ts';
 import { DEFAULT_KEY_PREFIX, queueKeys, type QueueKeys } from '../protocol/keys.ts';
 import { openConnection } from '../redis/connection.ts';
+import { runCloseStep } from './close-step.ts';
 import { describeError } from './errors.ts';
 import { decideFailure } from './failure-policy.ts';
 import type { Handlers, Job } from './job.ts';
@@ -326,7 +327,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     });
     await this.step('return prefetched jobs', () => this.releasePrefetched());
     await this.step('publish draining', () => this.heartbeat.runNow());
-    await this.step('wait for in-flight jobs', () => this.waitForInFlight());
+    await this.step('wait for in-flight jobs', () => this.waitForInFlight(), this.opts.drainTimeoutMs + CLOSE_STEP_TIMEOUT_MS);
     // Release first: it marks the stragglers synchronously, so none of them can slip an ack in later.
     await this.step('return unfinished jobs', () => this.releaseUnfinished());
     await this.step('acknowledge finished jobs', () => this.flushAcks());
@@ -342,22 +343,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.emit('closed');
   }
 
-  /** One step of close(): bounded in time, and its failure does not skip the steps after it. */
-  private async step(name: string, run: () => Promise<void>): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const limit = name === 'wait for in-flight jobs' ? this.opts.drainTimeoutMs + CLOSE_STEP_TIMEOUT_MS : CLOSE_STEP_TIMEOUT_MS;
-    try {
-      await Promise.race([
-        run(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`timed out after ${limit} ms`)), limit);
-        }),
-      ]);
-    } catch (err) {
-      this.reportError(`close: ${name} failed`, err);
-    } finally {
-      clearTimeout(timer);
-    }
+  private step(name: string, run: () => Promise<void>, limitMs: number = CLOSE_STEP_TIMEOUT_MS): Promise<void> {
+    return runCloseStep(name, run, limitMs, (message, err) => this.reportError(message, err));
   }
 
   private async waitForInFlight(): Promise<void> {
