@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, testKubeConfig } from '../harness/cluster.ts';
-import { MANIFESTS, OPERATOR_NAMESPACE, ensureNamespace, findObject, kustomize, readManifests, type ManifestObject } from './manifests.ts';
+import { MANIFESTS, OPERATOR_NAMESPACE, REPOSITORY_ROOT, ensureNamespace, findObject, kustomize, readManifests, type ManifestObject } from './manifests.ts';
 
 // The install as a platform engineer runs it: every kustomization and every example goes through
 // the real API server (schema, CEL rules, admission) in a server-side dry run.
@@ -78,6 +79,40 @@ describe('kubectl apply -k', () => {
     // The rest of the overlay is the base, which the first test applies; the ServiceMonitor kind
     // exists only where the Prometheus Operator is installed, which this API server is not.
     expect(kindsAndNames(objects.filter((object) => object.kind !== 'ServiceMonitor'))).toEqual(kindsAndNames(kustomize('manifests')));
+  });
+});
+
+describe('the operator Deployment', () => {
+  /** The flags `run` accepts, from its own --help (the entry point the image runs). */
+  function runFlags(): Set<string> {
+    const help = spawnSync(process.execPath, [join(REPOSITORY_ROOT, 'operator', 'src', 'cli', 'main.ts'), 'run', '--help'], { encoding: 'utf8', timeout: 30_000 });
+    expect(help.status, help.stderr).toBe(0);
+    return new Set([...help.stdout.matchAll(/^\s+(--[a-z][a-z-]*)/gm)].map((match) => match[1] ?? ''));
+  }
+
+  it.each(['manifests', 'manifests/overlays/namespaced'])('in %s passes only flags that `workerpool-operator run` accepts', (dir) => {
+    const deployment = findObject(kustomize(dir), 'Deployment', 'workerpool-operator') as unknown as V1Deployment;
+    const [command, ...flags] = deployment.spec?.template.spec?.containers[0]?.args ?? [];
+    expect(command).toBe('run');
+    const known = runFlags();
+    for (const flag of flags) expect(known, flag).toContain(flag.split('=')[0]);
+  });
+
+  it('runs two replicas under leader election, with the pod name and namespace from the downward API', () => {
+    const deployment = findObject(kustomize('manifests'), 'Deployment', 'workerpool-operator') as unknown as V1Deployment;
+    const container = deployment.spec?.template.spec?.containers[0];
+    expect(deployment.spec?.replicas).toBe(2);
+    expect(container?.args).toContain('--leader-elect');
+    expect(container?.env?.map((variable) => [variable.name, variable.valueFrom?.fieldRef?.fieldPath])).toEqual([
+      ['POD_NAME', 'metadata.name'],
+      ['POD_NAMESPACE', 'metadata.namespace'],
+    ]);
+    expect(container?.livenessProbe?.httpGet).toMatchObject({ path: '/healthz', port: 'health' });
+    expect(container?.readinessProbe?.httpGet).toMatchObject({ path: '/readyz', port: 'health' });
+    expect(container?.ports?.map((port) => [port.name, port.containerPort])).toEqual([
+      ['metrics', 8080],
+      ['health', 8081],
+    ]);
   });
 });
 
