@@ -73,8 +73,7 @@ describe.each(images)('$dockerfile', ({ dockerfile, workspace, program }) => {
   it(`starts: node ${entry} --help prints the usage of ${program}`, () => {
     for (const args of [[...entryArgs, '--help'], [...entryArgs, ...cmd, '--help']]) {
       const run = spawnSync(process.execPath, [join(REPOSITORY_ROOT, entry), ...args], { encoding: 'utf8', cwd: REPOSITORY_ROOT, timeout: 30_000 });
-      expect(run.stderr, `node ${entry} ${args.join(' ')}`).toBe('');
-      expect(run.status).toBe(0);
+      expect(run.status, `node ${entry} ${args.join(' ')}: ${run.stderr}${run.error?.message ?? ''}`).toBe(0);
       expect(run.stdout).toContain(program);
     }
   });
