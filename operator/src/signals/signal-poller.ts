@@ -36,7 +36,20 @@ interface RegisteredPool {
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
+const POLL_DEADLINE_MARGIN_MS = 500;
 const TIME = redisCommand('TIME', []);
+
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`poll timed out after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * Reads the queue signals of many pools. Pools that share a Redis endpoint (address and
@@ -48,12 +61,15 @@ export class SignalPoller {
   readonly #lastGood = new Map<string, QueueReading>();
   readonly #connections: ConnectionPool;
   readonly #connectTimeoutMs: number;
+  readonly #pollDeadlineMs: number;
   readonly #counter: RoundTripCounter = { roundTrips: 0, commands: 0 };
   readonly #closing: Promise<void>[] = [];
 
   constructor(options: SignalPollerOptions = {}) {
     const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    // Per-command timeouts should fire first; this bounds a pipeline that never settles at all.
+    this.#pollDeadlineMs = commandTimeoutMs + POLL_DEADLINE_MARGIN_MS;
     this.#connections = new ConnectionPool({ commandTimeoutMs, connectTimeoutMs: this.#connectTimeoutMs });
   }
 
@@ -119,7 +135,7 @@ export class SignalPoller {
     let results: CommandResult[];
     try {
       await ensureReady(connection, this.#connectTimeoutMs);
-      results = await runCommands(connection.client, commands, this.#counter);
+      results = await withDeadline(runCommands(connection.client, commands, this.#counter), this.#pollDeadlineMs);
     } catch (err) {
       const error = toSignalReadError(err, { endpoint: connection.description }, connection.secrets);
       return new Map(pools.map((p) => [p.id, this.#failed(p, error)]));
@@ -155,7 +171,8 @@ export class SignalPoller {
     }
     try {
       const reading = pool.reader.decode(pool.registration.queue, results.map((r) => (r.ok ? r.value : undefined)), context);
-      this.#lastGood.set(pool.id, reading);
+      // A pool unregistered or re-registered while this poll was in flight keeps no reading from it.
+      if (this.#pools.get(pool.id) === pool) this.#lastGood.set(pool.id, reading);
       return { ok: true, reading };
     } catch (err) {
       const error = err instanceof SignalReadError ? err : new SignalReadError('redis-error', String(err));
