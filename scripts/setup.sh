@@ -12,6 +12,8 @@ debian_packages=()
 command -v redis-server >/dev/null 2>&1 || debian_packages+=(redis-server)
 command -v redis-benchmark >/dev/null 2>&1 || debian_packages+=(redis-tools)
 command -v lua5.1 >/dev/null 2>&1 || debian_packages+=(lua5.1)
+# Real Sidekiq 6 (Ruby) writes queue data that the Sidekiq reader is checked against.
+ruby -e 'require "sidekiq/api"' >/dev/null 2>&1 || debian_packages+=(ruby-sidekiq)
 if [ ${#debian_packages[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -16,6 +16,13 @@ describe('parseOperatorConfig', () => {
     expect(config.namespace).toBeUndefined();
   });
 
+  it('puts the leader lease in the named namespace, else the watched one, and insists on one', () => {
+    expect(parseOperatorConfig({ ...valid, leaderElect: true, leaderElectionNamespace: 'workerpool-system' }).leaderElection).toEqual({ namespace: 'workerpool-system', leaseName: 'workerpool-operator' });
+    expect(parseOperatorConfig({ ...valid, leaderElect: true, namespace: 'billing' }).leaderElection?.namespace).toBe('billing');
+    expect(parseOperatorConfig(valid).leaderElection).toBeUndefined();
+    expect(() => parseOperatorConfig({ ...valid, leaderElect: true })).toThrow(/--leader-election-namespace: required with --leader-elect/);
+  });
+
   it.each([
     { field: 'log-level', raw: { ...valid, logLevel: 'loud' }, message: /--log-level: "loud" is not one of/ },
     { field: 'namespace', raw: { ...valid, namespace: 'Billing_Team' }, message: /--namespace: "Billing_Team" is not a valid namespace/ },

@@ -14,8 +14,10 @@ export interface OperatorConfig {
   logLevel: LogLevel;
   /** Reconciles running at once. */
   reconcileWorkers: number;
-  /** Name under which this instance writes Events (the pod name in a cluster). */
+  /** Name under which this instance writes Events and holds the leader lease (the pod name in a cluster). */
   identity: string;
+  /** When set, only the holder of this Lease acts; other replicas stand by. */
+  leaderElection: { namespace: string; leaseName: string } | undefined;
 }
 
 export interface ListenAddress {
@@ -48,6 +50,8 @@ export interface RawOperatorOptions {
   logLevel: string;
   reconcileWorkers: number;
   identity?: string | undefined;
+  leaderElect?: boolean;
+  leaderElectionNamespace?: string | undefined;
 }
 
 export function parseOperatorConfig(raw: RawOperatorOptions): OperatorConfig {
@@ -69,5 +73,15 @@ export function parseOperatorConfig(raw: RawOperatorOptions): OperatorConfig {
     logLevel: raw.logLevel as LogLevel,
     reconcileWorkers: raw.reconcileWorkers,
     identity: raw.identity?.trim() || `workerpool-operator-${process.pid}`,
+    leaderElection: raw.leaderElect ? { namespace: leaseNamespace(raw, namespace), leaseName: 'workerpool-operator' } : undefined,
   };
+}
+
+function leaseNamespace(raw: RawOperatorOptions, watched: string | undefined): string {
+  const namespace = raw.leaderElectionNamespace?.trim() || watched;
+  if (!namespace) {
+    throw new ConfigError('--leader-election-namespace: required with --leader-elect (set it, or POD_NAMESPACE through the downward API)');
+  }
+  if (!DNS_LABEL.test(namespace)) throw new ConfigError(`--leader-election-namespace: "${namespace}" is not a valid namespace name`);
+  return namespace;
 }

@@ -12,7 +12,9 @@ const options = (yargs: Argv) =>
     .option('health-probe-bind-address', { type: 'string', default: ':8081', describe: 'Where /healthz and /readyz are served. Env: WORKERPOOL_HEALTH_PROBE_BIND_ADDRESS' })
     .option('log-level', { type: 'string', default: 'info', describe: `One of ${LOG_LEVELS.join(', ')}. Env: WORKERPOOL_LOG_LEVEL` })
     .option('reconcile-workers', { type: 'number', default: 4, describe: 'Reconciles running at once. Env: WORKERPOOL_RECONCILE_WORKERS' })
-    .option('identity', { type: 'string', describe: 'Name in Events (default: the pod name from $POD_NAME). Env: WORKERPOOL_IDENTITY' });
+    .option('identity', { type: 'string', describe: 'Name in Events and on the leader lease (default: $POD_NAME). Env: WORKERPOOL_IDENTITY' })
+    .option('leader-elect', { type: 'boolean', default: false, describe: 'Run as one of several replicas: only the holder of a Lease acts. Env: WORKERPOOL_LEADER_ELECT' })
+    .option('leader-election-namespace', { type: 'string', describe: 'Namespace of the leader Lease (default: $POD_NAMESPACE, else --namespace). Env: WORKERPOOL_LEADER_ELECTION_NAMESPACE' });
 
 type RunArgs = ReturnType<typeof options> extends Argv<infer T> ? T : never;
 
@@ -31,6 +33,8 @@ export const runCommand: CommandModule<object, RunArgs> = {
         logLevel: args['log-level'],
         reconcileWorkers: args['reconcile-workers'],
         identity: args.identity ?? process.env['POD_NAME'],
+        leaderElect: args['leader-elect'],
+        leaderElectionNamespace: args['leader-election-namespace'] ?? process.env['POD_NAMESPACE'],
       });
     } catch (error) {
       if (error instanceof ConfigError) {
@@ -41,7 +45,12 @@ export const runCommand: CommandModule<object, RunArgs> = {
       throw error;
     }
     const logger = createLogger(config.logLevel);
-    const operator = await startOperator(config, logger);
+    const operator = await startOperator(config, logger, {
+      onLeadershipLost: () => {
+        // Another replica may already be acting: stop at once and let Kubernetes restart us as a standby.
+        void operator.stop().finally(() => process.exit(1));
+      },
+    });
     // Only the entry point handles signals; the operator itself just offers stop().
     const shutdown = (signal: NodeJS.Signals) => {
       logger.info({ signal }, 'shutting down');

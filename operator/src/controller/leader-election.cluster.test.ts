@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { CoordinationV1Api } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTestNamespace, testKubeConfig, type TestNamespace } from '@workerpool/e2e/harness/cluster';
+import { createLogger } from '../logger.ts';
+import { LeaderElector } from './leader-election.ts';
+
+const kubeConfig = testKubeConfig();
+const coordination = kubeConfig.makeApiClient(CoordinationV1Api);
+const FAST = { leaseDurationMs: 2_000, renewDeadlineMs: 1_500, retryPeriodMs: 200 };
+let namespace: TestNamespace;
+beforeAll(async () => {
+  namespace = await createTestNamespace(kubeConfig);
+});
+let crashing: ChildProcess | undefined;
+afterAll(async () => {
+  crashing?.kill('SIGKILL'); // never leave a lease holder behind when a test fails midway
+  await namespace?.delete();
+});
+
+const elector = (identity: string) =>
+  new LeaderElector({ kubeConfig, namespace: namespace.name, name: 'workerpool-operator', identity, logger: createLogger('fatal'), ...FAST });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const holder = async () => (await coordination.readNamespacedLease({ name: 'workerpool-operator', namespace: namespace.name })).spec;
+
+describe('leader election on a Lease', () => {
+  it('lets one replica lead while it renews, and hands over at once when it releases the lease', async () => {
+    const first = elector('replica-a');
+    const second = elector('replica-b');
+    await first.acquire(() => undefined);
+    let secondLeads = false;
+    const secondAcquired = second.acquire(() => undefined).then(() => (secondLeads = true));
+    await sleep(3 * FAST.leaseDurationMs);
+    expect(first.isLeader).toBe(true);
+    expect(secondLeads).toBe(false);
+
+    const releasedAt = Date.now();
+    await first.release();
+    await secondAcquired;
+    expect(Date.now() - releasedAt).toBeLessThan(FAST.leaseDurationMs);
+    expect(await holder()).toMatchObject({ holderIdentity: 'replica-b', leaseTransitions: 1 });
+    await second.release();
+  });
+
+  it('takes over from a leader killed with SIGKILL once its lease expires', async () => {
+    crashing = spawn(process.execPath, [join(import.meta.dirname, '..', 'testing', 'lease-holder.ts'), inject('kubeconfigPath'), namespace.name, 'replica-killed', String(FAST.leaseDurationMs)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await once(crashing.stdout as NodeJS.ReadableStream, 'data');
+    expect((await holder())?.holderIdentity).toBe('replica-killed');
+
+    const standby = elector('replica-standby');
+    let leadsAt = 0;
+    const acquired = standby.acquire(() => undefined).then(() => (leadsAt = Date.now()));
+    await sleep(FAST.leaseDurationMs);
+    expect(standby.isLeader).toBe(false);
+    const killedAt = Date.now();
+    crashing.kill('SIGKILL');
+    await acquired;
+    expect(leadsAt - killedAt).toBeGreaterThanOrEqual(FAST.leaseDurationMs - 2 * FAST.retryPeriodMs);
+    expect(leadsAt - killedAt).toBeLessThan(FAST.leaseDurationMs + 3_000);
+    expect((await holder())?.holderIdentity).toBe('replica-standby');
+    await standby.release();
+  });
+});
