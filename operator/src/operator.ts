@@ -4,6 +4,8 @@ import type { OperatorConfig } from './config.ts';
 import { Controller } from './controller/controller.ts';
 import { KubeClient } from './controller/kube-client.ts';
 import { Reconciler } from './controller/reconciler.ts';
+import { Autoscaler } from './autoscaler/autoscaler.ts';
+import { nativeWorkerEnv } from './autoscaler/worker-env.ts';
 import { LeaderElector } from './controller/leader-election.ts';
 import { staticAdvisor, type ReplicaAdvisor } from './controller/replica-advisor.ts';
 import { startHttpServer } from './http-server.ts';
@@ -40,11 +42,21 @@ export async function startOperator(config: OperatorConfig, logger: Logger, opti
   const kubeConfig = options.kubeConfig ?? loadKubeConfig(config.kubeconfig);
   const metrics = createOperatorMetrics();
   const controller = new Controller({ kubeConfig, namespace: config.namespace, reconcileWorkers: config.reconcileWorkers, logger, metrics });
+  const client = new KubeClient(kubeConfig, metrics, config.identity);
+  const autoscaler = options.advisor
+    ? undefined
+    : new Autoscaler({
+        client,
+        deploymentOf: (pool) => controller.deployments.get(pool.spec.scaleTargetRef?.name ?? pool.metadata.name ?? '', pool.metadata.namespace ?? ''),
+        enqueue: (namespace, name) => controller.enqueue(namespace, name),
+        metrics,
+        logger,
+      });
   const reconciler = new Reconciler({
-    client: new KubeClient(kubeConfig, metrics, config.identity),
-    advisor: options.advisor ?? staticAdvisor,
+    client,
+    advisor: options.advisor ?? autoscaler ?? staticAdvisor,
     cachedDeployment: (namespace, name) => controller.deployments.get(name, namespace),
-    workerEnv: () => [],
+    workerEnv: nativeWorkerEnv,
     logger,
   });
   const elector = config.leaderElection
@@ -79,6 +91,7 @@ export async function startOperator(config: OperatorConfig, logger: Logger, opti
         await elector?.release();
         metrics.isLeader.set(0);
         if (started) await controller.stop();
+        await autoscaler?.stop();
         await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
         logger.info('operator stopped');
       })()),

@@ -1,7 +1,7 @@
 import type { V1Container, V1Deployment } from '@kubernetes/client-node';
 import type { WorkerPool } from '../api/workerpool-schema.ts';
 import type { Logger } from '../logger.ts';
-import { Reason } from './conditions.ts';
+import { ConditionType, Reason } from './conditions.ts';
 import { buildReplicasOnlyApply, buildWorkerDeployment } from './desired-deployment.ts';
 import type { KubeClient, PoolEvent } from './kube-client.ts';
 import { apiMessage, httpStatus } from './kube-errors.ts';
@@ -55,6 +55,7 @@ export class Reconciler {
     if (pool.metadata.deletionTimestamp) return {}; // the Deployment goes with its ownerReference
     const events: PoolEvent[] = [];
     const world = pool.spec.scaleTargetRef ? await this.#scaleTarget(pool, events) : await this.#ensureWorkerDeployment(pool, events);
+    this.#signalEvents(pool, world, events);
     await this.#writeStatus(pool, world);
     await this.#record(pool, events);
     return world.blocker?.reason === Reason.ScaleTargetNotFound ? { requeueAfterMs: 30_000 } : {};
@@ -64,7 +65,7 @@ export class Reconciler {
     const namespace = pool.metadata.namespace ?? '';
     const name = pool.metadata.name ?? '';
     const live = this.#deps.cachedDeployment(namespace, name) ?? (await this.#deps.client.getDeployment(namespace, name));
-    const decision = this.#deps.advisor.decide(pool, live?.spec?.replicas);
+    const decision = await this.#deps.advisor.decide(pool, live?.spec?.replicas);
     const desired = buildWorkerDeployment(pool, decision.replicas, this.#deps.workerEnv(pool));
     const selector = serializeSelector(selectorLabels(name));
     let deployment = live;
@@ -91,7 +92,7 @@ export class Reconciler {
       }
       return { deployment: undefined, desiredReplicas: pool.status?.desiredReplicas ?? 0, selector: undefined, blocker: { reason: Reason.ScaleTargetNotFound, message }, ...observed };
     }
-    const decision = this.#deps.advisor.decide(pool, live.spec?.replicas);
+    const decision = await this.#deps.advisor.decide(pool, live.spec?.replicas);
     const matchLabels = live.spec?.selector?.matchLabels;
     const selector = matchLabels ? serializeSelector(matchLabels) : undefined;
     let deployment = live;
@@ -120,6 +121,14 @@ export class Reconciler {
     const to = after?.spec?.replicas;
     if (from === undefined || to === undefined || from === to) return {};
     return { lastScale: { time: (this.#deps.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'), reason: reason ?? `${from} -> ${to}` } };
+  }
+
+  /** People hear once when signals stop being readable, not on every failed poll. */
+  #signalEvents(pool: WorkerPool, world: ObservedWorld, events: PoolEvent[]): void {
+    const before = pool.status?.conditions?.find((c) => c.type === ConditionType.SignalsAvailable);
+    if (world.signals?.status === 'False' && before?.status !== 'False') {
+      events.push({ type: 'Warning', reason: world.signals.reason, message: world.signals.message });
+    }
   }
 
   async #writeStatus(pool: WorkerPool, world: ObservedWorld): Promise<void> {

@@ -13,7 +13,7 @@ export interface ReplicaDecision {
  * from queue signals; without signals, the static advisor below keeps the pinned or minimum count.
  */
 export interface ReplicaAdvisor {
-  decide(pool: WorkerPool, currentReplicas: number | undefined): ReplicaDecision;
+  decide(pool: WorkerPool, currentReplicas: number | undefined): ReplicaDecision | Promise<ReplicaDecision>;
   /** Latest queue readings and the SignalsAvailable condition, if the advisor reads signals. */
   observe(pool: WorkerPool): { queue?: QueueStatus; signals?: ConditionInput };
   forget(key: string): void;

@@ -5,7 +5,11 @@ import { startOperator, type RunningOperator } from '../operator.ts';
 import type { ReplicaAdvisor } from '../controller/replica-advisor.ts';
 
 /** Starts the real operator in this process, limited to one namespace, on free ports. */
-export async function startOperatorForNamespace(kubeConfig: KubeConfig, namespace: string, options: { advisor?: ReplicaAdvisor } = {}): Promise<RunningOperator> {
+export async function startOperatorForNamespace(
+  kubeConfig: KubeConfig,
+  namespace: string,
+  options: { advisor?: ReplicaAdvisor; logStream?: NodeJS.WritableStream } = {},
+): Promise<RunningOperator> {
   const config = parseOperatorConfig({
     namespace,
     metricsBindAddress: '127.0.0.1:0',
@@ -14,5 +18,6 @@ export async function startOperatorForNamespace(kubeConfig: KubeConfig, namespac
     reconcileWorkers: 2,
     identity: 'operator-under-test',
   });
-  return startOperator(config, createLogger('error'), { kubeConfig, ...options });
+  const logger = options.logStream ? createLogger('debug', options.logStream) : createLogger('error');
+  return startOperator(config, logger, { kubeConfig, ...(options.advisor ? { advisor: options.advisor } : {}) });
 }
