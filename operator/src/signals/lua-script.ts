@@ -1,26 +1,9 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadLuaScript, type LuaScript } from '@workerpool/worker-runtime/protocol/lua-script';
 
-/** A signal-reading Lua script, loaded from `scripts/<name>-<numberOfKeys>.lua`. */
-export interface LuaScript {
-  readonly name: string;
-  readonly numberOfKeys: number;
-  readonly lua: string;
-  /** SHA1 of the source, as EVALSHA wants it. */
-  readonly sha: string;
-}
+export type { LuaScript };
 
 const SCRIPTS_DIR = join(import.meta.dirname, 'scripts');
-const FILE_NAME = /^([a-z][a-z0-9-]*)-(\d+)\.lua$/;
 
-/**
- * Reads a script once, at module load. The key count comes from the file name, so the file, its
- * header comment and every call agree on it (a call with another count is refused).
- */
-export function loadSignalScript(fileName: string): LuaScript {
-  const match = FILE_NAME.exec(fileName);
-  if (!match?.[1] || !match[2]) throw new Error(`Lua script file "${fileName}" must be named <name>-<numberOfKeys>.lua`);
-  const lua = readFileSync(join(SCRIPTS_DIR, fileName), 'utf8');
-  return { name: match[1], numberOfKeys: Number(match[2]), lua, sha: createHash('sha1').update(lua).digest('hex') };
-}
+/** A signal-reading script from `scripts/`, loaded by the same code that loads the worker-runtime's. */
+export const loadSignalScript = (fileName: string): LuaScript => loadLuaScript(fileName, SCRIPTS_DIR);
