@@ -38,6 +38,8 @@ export interface ControlPlane {
   readonly adminToken: string;
   /** Runs the real kubectl against this API server and returns its stdout. */
   kubectl(args: string[], input?: string): string;
+  /** Stops kube-apiserver and starts it again on the same port and store: every watch breaks. */
+  restartApiServer(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -68,7 +70,7 @@ export async function startControlPlane(options: { withControllerManager?: boole
     writeFileSync(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
     writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
     const server = `https://127.0.0.1:${apiPort}`;
-    const apiserver = startProcess('kube-apiserver', join(assets, 'kube-apiserver'), [
+    const apiserverArgs = [
       `--etcd-servers=http://127.0.0.1:${etcdClientPort}`,
       `--secure-port=${apiPort}`,
       '--bind-address=127.0.0.1',
@@ -84,7 +86,8 @@ export async function startControlPlane(options: { withControllerManager?: boole
       '--enable-priority-and-fairness=false',
       '--disable-admission-plugins=ServiceAccount',
       '--storage-media-type=application/json',
-    ]);
+    ];
+    let apiserver = startProcess('kube-apiserver', join(assets, 'kube-apiserver'), apiserverArgs);
     processes.push(apiserver);
     const kubeconfigPath = join(dir, 'kubeconfig');
     writeFileSync(
@@ -100,11 +103,20 @@ export async function startControlPlane(options: { withControllerManager?: boole
     );
     const kubectl = (args: string[], input?: string) =>
       execFileSync(join(assets, 'kubectl'), ['--kubeconfig', kubeconfigPath, ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
-    await waitUntil(
-      'kube-apiserver readiness',
-      async () => (await httpsStatus(`${server}/readyz`, adminToken)) === 200,
-      { process: apiserver, timeoutMs: 90_000, intervalMs: 250 },
-    );
+    const apiserverReady = () =>
+      waitUntil('kube-apiserver readiness', async () => (await httpsStatus(`${server}/readyz`, adminToken)) === 200, {
+        process: apiserver,
+        timeoutMs: 90_000,
+        intervalMs: 250,
+      });
+    await apiserverReady();
+    const restartApiServer = async () => {
+      await apiserver.stop();
+      const restarted = startProcess('kube-apiserver', join(assets, 'kube-apiserver'), apiserverArgs);
+      processes[processes.indexOf(apiserver)] = restarted;
+      apiserver = restarted;
+      await apiserverReady();
+    };
     if (options.withControllerManager) {
       const kcm = startProcess('kube-controller-manager', join(assets, 'kube-controller-manager'), [
         `--kubeconfig=${kubeconfigPath}`,
@@ -116,7 +128,7 @@ export async function startControlPlane(options: { withControllerManager?: boole
       ]);
       processes.push(kcm);
     }
-    return { assets, server, kubeconfigPath, adminToken, kubectl, stop: stopAll };
+    return { assets, server, kubeconfigPath, adminToken, kubectl, restartApiServer, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
