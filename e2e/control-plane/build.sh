@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the real Kubernetes control plane that the integration tests run against
-# (kube-apiserver, kube-controller-manager, kubectl and etcd) from their published Go
-# modules, once, into a cache folder outside the repository. A later run finds the
-# binaries and returns at once. Prints the folder (the envtest KUBEBUILDER_ASSETS layout).
+# Builds the real Kubernetes binaries that the integration and end-to-end tests run against
+# (kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kubectl, etcd and
+# containerd 2.x with its runc shim and ctr) from their published Go modules, once, into a
+# cache folder outside the repository. A later run finds the binaries and returns at once.
+# Prints the folder (the envtest KUBEBUILDER_ASSETS layout, plus the node's binaries).
 #
 # Why from source: the machines reach only the Go module proxy, and Debian's etcd (3.4.23)
 # is older than kube-apiserver 1.36 accepts.
@@ -10,9 +11,10 @@ set -euo pipefail
 
 KUBERNETES_VERSION="${KUBERNETES_VERSION:-v1.36.3}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
+CONTAINERD_VERSION="${CONTAINERD_VERSION:-v2.3.7}"
 cache_root="${WORKERPOOL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/workerpool-operator}"
-assets="$cache_root/control-plane/k8s-$KUBERNETES_VERSION-etcd-$ETCD_VERSION"
-binaries=(kube-apiserver kube-controller-manager kubectl etcd)
+assets="$cache_root/control-plane/k8s-$KUBERNETES_VERSION-etcd-$ETCD_VERSION-containerd-$CONTAINERD_VERSION"
+binaries=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl etcd containerd containerd-shim-runc-v2 ctr)
 
 complete() {
   for b in "${binaries[@]}"; do [ -x "$assets/$b" ] || return 1; done
@@ -25,8 +27,8 @@ if ! command -v go >/dev/null 2>&1; then
   exit 1
 fi
 
-work="$cache_root/control-plane/build-$KUBERNETES_VERSION-$ETCD_VERSION"
-mkdir -p "$work/kubernetes" "$work/etcd" "$assets"
+work="$cache_root/control-plane/build-$KUBERNETES_VERSION-$ETCD_VERSION-$CONTAINERD_VERSION"
+mkdir -p "$work/kubernetes" "$work/etcd" "$work/containerd" "$assets"
 log() { echo "control-plane build: $*" >&2; }
 started=$(date +%s)
 
@@ -57,7 +59,9 @@ package tools
 import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
 	_ "k8s.io/kubernetes/cmd/kubectl"
+	_ "k8s.io/kubernetes/cmd/kubelet"
 )
 GO
 
@@ -85,13 +89,41 @@ version_flags() {
 
 log "resolving modules for Kubernetes $KUBERNETES_VERSION"
 (cd "$work/kubernetes" && go mod tidy -e >/dev/null 2>"$work/kubernetes/tidy.log" || { cat "$work/kubernetes/tidy.log" >&2; exit 1; })
-log "building kube-apiserver, kube-controller-manager, kubectl (several minutes on a cold cache)"
+log "building kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kubectl (several minutes on a cold cache)"
 (cd "$work/kubernetes" && CGO_ENABLED=0 go build -trimpath \
   -ldflags "$(version_flags k8s.io/component-base/version "$KUBERNETES_VERSION")" \
-  -o "$assets/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl)
+  -o "$assets/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+  k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kubectl)
 
 log "building etcd $ETCD_VERSION"
 (cd "$work/etcd" && go mod tidy >/dev/null && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$assets/etcd" go.etcd.io/etcd/server/v3)
+
+# The test node's container runtime. containerd 2.x: the 1.36 kubelet warns that 1.x is losing
+# support. Static, without the snapshotters that need cgo or kernel modules we do not use.
+cat > "$work/containerd/go.mod" <<GOMOD
+module workerpool.dev/containerd-build
+
+go 1.25
+
+require github.com/containerd/containerd/v2 $CONTAINERD_VERSION
+GOMOD
+cat > "$work/containerd/tools.go" <<'GO'
+//go:build tools
+
+package tools
+
+import (
+	_ "github.com/containerd/containerd/v2/cmd/containerd"
+	_ "github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2"
+	_ "github.com/containerd/containerd/v2/cmd/ctr"
+)
+GO
+log "building containerd $CONTAINERD_VERSION"
+(cd "$work/containerd" && go mod tidy >/dev/null 2>"$work/containerd/tidy.log" || { cat "$work/containerd/tidy.log" >&2; exit 1; })
+(cd "$work/containerd" && CGO_ENABLED=0 go build -trimpath -tags "no_btrfs no_devmapper no_zfs" \
+  -ldflags "-s -w -X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION" -o "$assets/" \
+  github.com/containerd/containerd/v2/cmd/containerd github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 \
+  github.com/containerd/containerd/v2/cmd/ctr)
 
 complete || { log "build finished but binaries are missing in $assets"; exit 1; }
 log "done in $(( $(date +%s) - started ))s: $assets"
