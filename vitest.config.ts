@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 //   unit     *.test.ts          pure logic, no servers
 //   redis    *.redis.test.ts    a real redis-server started by the harness
 //   cluster  *.cluster.test.ts  a real etcd + kube-apiserver (with the CRDs installed) and redis-server
+//   e2e      *.e2e.test.ts      a real one-node cluster (scheduler, kubelet, containerd): real pods
 const sources = ['operator/src/**', 'worker-runtime/src/**', 'e2e/src/**'];
 const inSources = (pattern: string) => sources.map((dir) => `${dir}/${pattern}`);
 
@@ -14,7 +15,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: inSources('*.test.ts'),
-          exclude: inSources('*.redis.test.ts').concat(inSources('*.cluster.test.ts'), ['**/node_modules/**']),
+          exclude: inSources('*.redis.test.ts').concat(inSources('*.cluster.test.ts'), inSources('*.e2e.test.ts'), ['**/node_modules/**']),
         },
       },
       {
@@ -33,6 +34,17 @@ export default defineConfig({
           globalSetup: ['e2e/src/harness/redis-global-setup.ts', 'e2e/src/harness/cluster-global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: inSources('*.e2e.test.ts'),
+          globalSetup: ['e2e/src/harness/node-global-setup.ts'],
+          // One node with 2 cores: test files take turns, each with its own namespace and Redis.
+          fileParallelism: false,
+          testTimeout: 240_000,
+          hookTimeout: 240_000,
         },
       },
     ],

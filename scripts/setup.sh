@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brings a fresh Debian machine to the point where the product runs and its tests pass:
 # Node 24 (from the npm registry, as the `node` package), the project's packages,
-# redis-server and lua5.1 (Debian), and the Kubernetes control plane built from its Go modules.
+# redis-server and lua5.1 (Debian), the Kubernetes control plane and the test node's kubelet and
+# containerd built from their Go modules, and the test node's images (built with buildah).
 # Safe to run again: each step skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,15 @@ command -v redis-benchmark >/dev/null 2>&1 || debian_packages+=(redis-tools)
 command -v lua5.1 >/dev/null 2>&1 || debian_packages+=(lua5.1)
 # Real Sidekiq 6 (Ruby) writes queue data that the Sidekiq reader is checked against.
 ruby -e 'require "sidekiq/api"' >/dev/null 2>&1 || debian_packages+=(ruby-sidekiq)
+# The test node (e2e/src/harness/kube-node.ts): runc and the CNI plugins beside the containerd we
+# build; buildah and debootstrap make its images without a registry; openssl its certificates.
+command -v runc >/dev/null 2>&1 || debian_packages+=(runc)
+[ -x /usr/lib/cni/bridge ] || debian_packages+=(containernetworking-plugins)
+command -v buildah >/dev/null 2>&1 || debian_packages+=(buildah)
+command -v debootstrap >/dev/null 2>&1 || debian_packages+=(debootstrap)
+command -v openssl >/dev/null 2>&1 || debian_packages+=(openssl)
+command -v ip >/dev/null 2>&1 || debian_packages+=(iproute2)
+command -v gcc >/dev/null 2>&1 || debian_packages+=(gcc libc6-dev)
 if [ ${#debian_packages[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -37,6 +47,10 @@ case "$node_version" in
   *) log "expected Node 24 in node_modules/.bin/node, found $node_version"; exit 1 ;;
 esac
 
-log "control plane (kube-apiserver, etcd, kubectl, kube-controller-manager)"
+log "control plane and test node (kube-apiserver, etcd, kubectl, kube-controller-manager, kube-scheduler, kubelet, containerd)"
 assets=$(bash e2e/control-plane/build.sh)
-log "control-plane binaries in $assets"
+log "Kubernetes binaries in $assets"
+
+log "test node images (debootstrap and buildah; the base images once, the project's own each run)"
+images=$(bash e2e/images/build.sh)
+log "image archives in $images"

@@ -1,6 +1,5 @@
-import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startControlPlane } from './control-plane.ts';
+import { installCrds, startControlPlane } from './control-plane.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -11,13 +10,10 @@ declare module 'vitest' {
   }
 }
 
-const CRD_FOLDER = join(import.meta.dirname, '..', '..', '..', 'crds');
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const controlPlane = await startControlPlane();
   try {
-    controlPlane.kubectl(['apply', '--server-side', '-f', CRD_FOLDER]);
-    controlPlane.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/workerpools.workerpool.dev']);
+    installCrds(controlPlane);
   } catch (error) {
     await controlPlane.stop();
     throw error;

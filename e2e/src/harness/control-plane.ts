@@ -30,9 +30,17 @@ export function controlPlaneAssets(): string {
   }
 }
 
+/** Installs the WorkerPool CRD from crds/ and waits until the API server serves it. */
+export function installCrds(controlPlane: Pick<ControlPlane, 'kubectl'>): void {
+  controlPlane.kubectl(['apply', '--server-side', '-f', join(REPOSITORY_ROOT, 'crds')]);
+  controlPlane.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/workerpools.workerpool.dev']);
+}
+
 export interface ControlPlane {
   readonly assets: string;
   readonly server: string;
+  /** The control plane's own folder (certificates, tokens, etcd data), removed by stop(). */
+  readonly dir: string;
   /** A kubeconfig file for the cluster admin (system:masters). */
   readonly kubeconfigPath: string;
   readonly adminToken: string;
@@ -43,10 +51,28 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-export async function startControlPlane(options: { withControllerManager?: boolean } = {}): Promise<ControlPlane> {
+/** What a cluster with a real node (e2e/src/harness/kube-node.ts) needs of its control plane. */
+export interface NodeControlPlaneOptions {
+  /** The address the API server listens on and advertises: the pod bridge's own end, so pods reach it too. */
+  readonly address: string;
+  /** More lines for the static token file: the kubelet's node identity, the scheduler's. */
+  readonly tokenLines: readonly string[];
+  /** The client certificate the API server presents to the kubelet (logs, exec, port-forward). */
+  readonly kubeletClient: { readonly certFile: string; readonly keyFile: string };
+}
+
+export interface ControlPlaneOptions {
+  readonly withControllerManager?: boolean;
+  /** Run as a cluster with a node: Node authorization, the ServiceAccount admission, every controller. */
+  readonly node?: NodeControlPlaneOptions;
+}
+
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const assets = controlPlaneAssets();
   const dir = mkdtempSync(join(tmpdir(), 'workerpool-control-plane-'));
   const [etcdClientPort, etcdPeerPort, apiPort] = [await freeLoopbackPort(), await freeLoopbackPort(), await freeLoopbackPort()];
+  const node = options.node;
+  const address = node?.address ?? '127.0.0.1';
   const processes: ManagedProcess[] = [];
   const stopAll = async () => {
     for (const proc of processes.reverse()) await proc.stop();
@@ -65,27 +91,35 @@ export async function startControlPlane(options: { withControllerManager?: boole
     await waitUntil('etcd health', async () => (await fetch(`http://127.0.0.1:${etcdClientPort}/health`)).ok, { process: etcd });
 
     const adminToken = randomBytes(24).toString('hex');
-    writeFileSync(join(dir, 'tokens.csv'), `${adminToken},admin,admin-uid,"system:masters"\n`);
+    writeFileSync(join(dir, 'tokens.csv'), [`${adminToken},admin,admin-uid,"system:masters"`, ...(node?.tokenLines ?? [])].join('\n') + '\n');
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     writeFileSync(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
     writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
-    const server = `https://127.0.0.1:${apiPort}`;
+    const server = `https://${address}:${apiPort}`;
     const apiserverArgs = [
       `--etcd-servers=http://127.0.0.1:${etcdClientPort}`,
       `--secure-port=${apiPort}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
+      `--bind-address=${address}`,
+      `--advertise-address=${address}`,
       `--cert-dir=${join(dir, 'certs')}`,
       `--token-auth-file=${join(dir, 'tokens.csv')}`,
-      '--authorization-mode=RBAC',
       '--service-cluster-ip-range=10.0.0.0/24',
       `--service-account-issuer=${server}`,
       `--service-account-key-file=${join(dir, 'sa.pub')}`,
       `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
       '--allow-privileged=true',
       '--enable-priority-and-fairness=false',
-      '--disable-admission-plugins=ServiceAccount',
       '--storage-media-type=application/json',
+      ...(node
+        ? [
+            '--authorization-mode=Node,RBAC',
+            '--enable-admission-plugins=NodeRestriction',
+            `--kubelet-client-certificate=${node.kubeletClient.certFile}`,
+            `--kubelet-client-key=${node.kubeletClient.keyFile}`,
+            // The node is registered as "localhost": the API server reaches its kubelet on loopback.
+            '--kubelet-preferred-address-types=Hostname,InternalIP',
+          ]
+        : ['--authorization-mode=RBAC', '--disable-admission-plugins=ServiceAccount']),
     ];
     let apiserver = startProcess('kube-apiserver', join(assets, 'kube-apiserver'), apiserverArgs);
     processes.push(apiserver);
@@ -117,10 +151,15 @@ export async function startControlPlane(options: { withControllerManager?: boole
       apiserver = restarted;
       await apiserverReady();
     };
-    if (options.withControllerManager) {
+    if (options.withControllerManager || node) {
+      const controllers = node
+        ? // Every controller a cluster runs, each with its own ServiceAccount's rights; the root CA
+          // is published in each namespace (kube-root-ca.crt) for the pods' projected token volumes.
+          ['--use-service-account-credentials=true', `--root-ca-file=${join(dir, 'certs', 'apiserver.crt')}`]
+        : ['--controllers=deployment-controller,replicaset-controller,garbage-collector-controller,namespace-controller'];
       const kcm = startProcess('kube-controller-manager', join(assets, 'kube-controller-manager'), [
         `--kubeconfig=${kubeconfigPath}`,
-        '--controllers=deployment-controller,replicaset-controller,garbage-collector-controller,namespace-controller',
+        ...controllers,
         '--leader-elect=false',
         '--bind-address=127.0.0.1',
         `--secure-port=${await freeLoopbackPort()}`,
@@ -128,7 +167,7 @@ export async function startControlPlane(options: { withControllerManager?: boole
       ]);
       processes.push(kcm);
     }
-    return { assets, server, kubeconfigPath, adminToken, kubectl, restartApiServer, stop: stopAll };
+    return { assets, server, dir, kubeconfigPath, adminToken, kubectl, restartApiServer, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -10,7 +10,7 @@ export interface RedisServer {
   readonly port: number;
   readonly password: string | undefined;
   stop(): Promise<void>;
-  /** Stops and starts the same server on the same port (its data is not persisted). */
+  /** Stops and starts the same server on the same port (its data survives only with appendOnly). */
   restart(): Promise<void>;
 }
 
@@ -27,12 +27,25 @@ function redisServerBinary(): string {
   return binary;
 }
 
+export interface RedisServerOptions {
+  readonly password?: string;
+  /**
+   * An address to listen on besides loopback, and the one the URL names: the test node's pod
+   * bridge (NodeCluster.hostAddress), so that worker pods and the operator reach the same server.
+   */
+  readonly host?: string;
+  /** Keep every write in an append-only file, so that restart() loses nothing (appendfsync always). */
+  readonly appendOnly?: boolean;
+}
+
 /** Starts a real, throw-away redis-server on a free loopback port. */
-export async function startRedisServer(options: { password?: string } = {}): Promise<RedisServer> {
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const binary = redisServerBinary();
   const port = await freeLoopbackPort();
   const dir = mkdtempSync(join(tmpdir(), 'workerpool-redis-'));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+  const host = options.host ?? '127.0.0.1';
+  const args = ['--port', String(port), '--bind', ...new Set(['127.0.0.1', host]), '--protected-mode', 'no', '--save', '', '--dir', dir];
+  args.push(...(options.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
   if (options.password !== undefined) args.push('--requirepass', options.password);
   let proc: ManagedProcess;
   const start = async () => {
@@ -55,7 +68,7 @@ export async function startRedisServer(options: { password?: string } = {}): Pro
   await start();
   const auth = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`;
   return {
-    url: `redis://${auth}127.0.0.1:${port}`,
+    url: `redis://${auth}${host}:${port}`,
     port,
     password: options.password,
     async stop() {

@@ -1,0 +1,29 @@
+import type { TestProject } from 'vitest/node';
+import { installCrds } from './control-plane.ts';
+import { buildTestImages } from './images.ts';
+import { startNodeCluster } from './kube-node.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Where pods reach the host: servers the pods need (Redis) listen on this address too. */
+    podHostAddress: string;
+    /** The node's folder: its containerd socket, kubelet and containerd logs. */
+    nodeDir: string;
+  }
+}
+
+/** One real node cluster for the e2e project; each test owns a namespace, a Redis and its queues. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const cluster = await startNodeCluster({ images: buildTestImages() });
+  try {
+    installCrds(cluster);
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+  project.provide('kubeconfigPath', cluster.kubeconfigPath);
+  project.provide('controlPlaneAssets', cluster.assets);
+  project.provide('podHostAddress', cluster.hostAddress);
+  project.provide('nodeDir', cluster.nodeDir);
+  return () => cluster.stop();
+}
