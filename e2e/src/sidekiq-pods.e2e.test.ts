@@ -1,0 +1,75 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { templatePool } from '@workerpool/operator/testing/fixtures';
+import { TEST_IMAGES } from './harness/images.ts';
+import { startScenario, type Scenario } from './harness/scenario.ts';
+
+// A Rails team's Sidekiq workers, scaled on latency: real Sidekiq 6 processes in real pods take
+// jobs that the real Sidekiq client pushed, and their heartbeats tell the operator how busy they are.
+
+let scenario: Scenario | undefined;
+afterEach(async () => {
+  await scenario?.close();
+  scenario = undefined;
+});
+
+function pushSidekiqJobs(redisUrl: string, queue: string, count: number, ms: number): string[] {
+  try {
+    const out = execFileSync('ruby', [join(import.meta.dirname, 'harness', 'sidekiq-push.rb'), queue, String(count), String(ms)], { encoding: 'utf8', env: { ...process.env, REDIS_URL: redisUrl } });
+    return JSON.parse(out) as string[];
+  } catch (error) {
+    throw new Error(`pushing with the Sidekiq gem failed (is ruby-sidekiq installed? npm run setup): ${String(error)}`, { cause: error });
+  }
+}
+
+/** The operator's own gauge, read from its /metrics as Prometheus would. */
+async function busyGauge(s: Scenario, pool: string): Promise<number | undefined> {
+  const text = await (await fetch(`${s.operator.addresses.metrics}/metrics`)).text();
+  const match = new RegExp(`^workerpool_queue_busy\\{namespace="${s.namespace}",pool="${pool}"\\} (\\d+)`, 'm').exec(text);
+  return match ? Number(match[1]) : undefined;
+}
+
+describe('a Sidekiq pool of real Sidekiq pods', () => {
+  it('grows on a burst pushed by the Sidekiq client, sees busy threads in heartbeats, works every job and shrinks back', async () => {
+    scenario = await startScenario();
+    const s = scenario;
+    const watch = s.watch('rails');
+    const queue = `q-${s.namespace}`;
+    await watch.create(
+      templatePool(s.namespace, 'rails', {
+        template: {
+          spec: {
+            terminationGracePeriodSeconds: 15,
+            containers: [
+              {
+                name: 'sidekiq',
+                image: TEST_IMAGES.sidekiq,
+                imagePullPolicy: 'Never',
+                args: ['-q', queue, '-c', '3', '-t', '10'],
+                env: [
+                  { name: 'REDIS_URL', value: s.redis.url },
+                  { name: 'EXAMPLE_RECORD_PREFIX', value: s.evidence.prefix },
+                ],
+                resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '256Mi' } },
+              },
+            ],
+          },
+        },
+        queue: { format: 'sidekiq', names: [queue], redis: { url: s.redis.url } },
+        scaling: { minReplicas: 1, maxReplicas: 4, concurrency: 3, targetLatencySeconds: 10, pollIntervalSeconds: 1, podStartupSeconds: 8, scaleDown: { stabilizationWindowSeconds: 5 } },
+      }),
+    );
+    await expect.poll(async () => (await watch.readyPods()).length, { timeout: 90_000, interval: 500 }).toBe(1);
+
+    // 90 jobs of 1.5 s: 45 s for one pod of 3 threads, far past the 10 s target.
+    const jids = pushSidekiqJobs(s.redis.url, queue, 90, 1_500);
+    await expect.poll(() => watch.specReplicas(), { timeout: 15_000, interval: 200 }).toBeGreaterThan(1);
+    await expect.poll(() => busyGauge(s, 'rails'), { timeout: 30_000, interval: 250 }).toBeGreaterThan(0);
+    await expect.poll(async () => (await watch.readyPods()).length, { timeout: 90_000, interval: 500 }).toBeGreaterThan(1);
+    await expect.poll(() => s.evidence.unfinished(jids), { timeout: 120_000, interval: 1_000 }).toEqual([]);
+    expect(new Set((await s.evidence.pods()).values()).size).toBeGreaterThan(1);
+
+    await expect.poll(() => watch.specReplicas(), { timeout: 120_000, interval: 1_000 }).toBe(1);
+  });
+});
