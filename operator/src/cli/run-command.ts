@@ -3,9 +3,26 @@ import { ConfigError, LOG_LEVELS, parseOperatorConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { startOperator } from '../operator.ts';
 
+const RUN_FLAGS = ['kubeconfig', 'namespace', 'metrics-bind-address', 'health-probe-bind-address', 'log-level', 'reconcile-workers', 'identity', 'leader-elect', 'leader-election-namespace'] as const;
+
+/**
+ * The documented variable of each flag (WORKERPOOL_LOG_LEVEL for --log-level), and no other. Not
+ * yargs' env('WORKERPOOL'), which takes every WORKERPOOL_* variable: Kubernetes gives each pod
+ * service links such as WORKERPOOL_OPERATOR_METRICS_PORT for the install's own metrics Service,
+ * and strict parsing then refused them as unknown arguments, so the operator pod crash-looped.
+ */
+export function flagsFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const flags: Record<string, string> = {};
+  for (const flag of RUN_FLAGS) {
+    const value = env[`WORKERPOOL_${flag.toUpperCase().replaceAll('-', '_')}`];
+    if (value !== undefined && value !== '') flags[flag] = value;
+  }
+  return flags;
+}
+
 const options = (yargs: Argv) =>
   yargs
-    .env('WORKERPOOL')
+    .config(flagsFromEnv(process.env))
     .option('kubeconfig', { type: 'string', describe: 'Path of a kubeconfig file (default: in-cluster, then $KUBECONFIG, then ~/.kube/config). Env: WORKERPOOL_KUBECONFIG' })
     .option('namespace', { type: 'string', describe: 'Manage WorkerPools of this namespace only (default: all namespaces). Env: WORKERPOOL_NAMESPACE' })
     .option('metrics-bind-address', { type: 'string', default: ':8080', describe: 'Where /metrics is served. Env: WORKERPOOL_METRICS_BIND_ADDRESS' })
