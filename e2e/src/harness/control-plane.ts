@@ -46,6 +46,8 @@ export interface ControlPlane {
   readonly adminToken: string;
   /** Runs the real kubectl against this API server and returns its stdout. */
   kubectl(args: string[], input?: string): string;
+  /** The pids of etcd, kube-apiserver and kube-controller-manager, for a last-resort cleanup. */
+  processIds(): number[];
   /** Stops kube-apiserver and starts it again on the same port and store: every watch breaks. */
   restartApiServer(): Promise<void>;
   stop(): Promise<void>;
@@ -167,7 +169,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       ]);
       processes.push(kcm);
     }
-    return { assets, server, dir, kubeconfigPath, adminToken, kubectl, restartApiServer, stop: stopAll };
+    const processIds = () => processes.map((proc) => proc.child.pid).filter((pid): pid is number => pid !== undefined);
+    return { assets, server, dir, kubeconfigPath, adminToken, kubectl, restartApiServer, processIds, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

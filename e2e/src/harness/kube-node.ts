@@ -52,8 +52,24 @@ export function checkNodePrerequisites(assets: string): void {
 }
 
 export async function startNodeCluster(options: NodeClusterOptions): Promise<NodeCluster> {
+  sweepAbandonedNodes();
   const id = randomBytes(3).toString('hex');
-  const nodeDir = mkdtempSync(join(tmpdir(), 'workerpool-node-'));
+  const nodeDir = mkdtempSync(join(tmpdir(), NODE_DIR_PREFIX));
+  const record: NodeRecord = { owner: process.pid, bridge: `wpn${id}`, cgroupRoot: `workerpool-node-${id}`, pids: [], folders: [] };
+  const saveRecord = () => writeFileSync(join(nodeDir, NODE_RECORD), JSON.stringify(record));
+  saveRecord();
+  // If this process is stopped by a signal or exits without calling stop(), the node must not outlive it.
+  const onSignal = (signal: NodeJS.Signals) => {
+    abandonNode(nodeDir, record);
+    removeFolders(nodeDir, ...record.folders);
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
+  const onExit = () => {
+    abandonNode(nodeDir, record);
+    removeFolders(nodeDir, ...record.folders);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, onSignal);
+  process.once('exit', onExit);
   const undo: Array<() => Promise<void> | void> = [];
   const teardown = async () => {
     for (const step of undo.reverse()) {
@@ -64,9 +80,11 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
       }
     }
     rmSync(nodeDir, { recursive: true, force: true });
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeListener(signal, onSignal);
+    process.removeListener('exit', onExit);
   };
   try {
-    const network = createPodBridge(id);
+    const network = createPodBridge(record.bridge);
     undo.push(() => deleteLink(network.bridge));
     const pki = writeNodePki(nodeDir);
     const tokens = { node: randomBytes(24).toString('hex'), scheduler: randomBytes(24).toString('hex') };
@@ -78,6 +96,9 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
       },
     });
     undo.push(() => controlPlane.stop());
+    record.pids.push(...controlPlane.processIds().map((pid) => ({ pid, named: controlPlane.assets })));
+    record.folders.push(controlPlane.dir);
+    saveRecord();
     checkNodePrerequisites(controlPlane.assets);
 
     const scheduler = startProcess('kube-scheduler', join(controlPlane.assets, 'kube-scheduler'), [
@@ -87,8 +108,9 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
       `--secure-port=${await freeLoopbackPort()}`,
     ]);
     undo.push(() => scheduler.stop());
+    if (scheduler.child.pid !== undefined) record.pids.push({ pid: scheduler.child.pid, named: controlPlane.assets });
 
-    const cgroups = createCgroupRoot(`workerpool-node-${id}`);
+    const cgroups = createCgroupRoot(record.cgroupRoot);
     undo.push(() => removeCgroupRoot(cgroups));
     await writeNodeConfig(nodeDir, { ...network, cgroupRoot: cgroups.name, clientCaFile: pki.caFile });
     writeKubeconfig(nodeDir, 'kubelet', controlPlane.server, tokens.node);
@@ -100,6 +122,8 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
       NODE_IMAGES: options.images.join(' '),
     });
     undo.push(() => stopNode(node, controlPlane, cgroups));
+    if (node.child.pid !== undefined) record.pids.push({ pid: node.child.pid, named: NODE_INNER });
+    saveRecord();
     const nodeLogs = () => [node.output(), tail(join(nodeDir, 'containerd.log')), tail(join(nodeDir, 'kubelet.log'))].join('\n');
 
     const kubeConfig = new KubeConfig();
@@ -123,6 +147,102 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
   }
 }
 
+const NODE_DIR_PREFIX = 'workerpool-node-';
+const NODE_RECORD = 'node-record.json';
+
+/** What a node made on this machine, written into its folder so that a later run can undo it. */
+interface NodeRecord {
+  /** The process that started the node: when it is gone, the node is abandoned. */
+  owner: number;
+  bridge: string;
+  cgroupRoot: string;
+  /**
+   * Processes started for the node (etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+   * the node's runtime), each with a text its command line holds, so that a reused pid is left alone.
+   */
+  pids: Array<{ pid: number; named: string }>;
+  /** Folders of the node's control plane, removed with the node's own. */
+  folders: string[];
+}
+
+function removeFolders(...folders: string[]): void {
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+}
+
+/**
+ * The last resort, synchronous so that it also runs on 'exit': kills, by their pids, the processes
+ * the node started and every container left in its cgroups, then removes its cgroups and bridge.
+ * containerd's mounts live in the node's mount namespace and go with its last process.
+ */
+function abandonNode(nodeDir: string, record: NodeRecord): void {
+  const cgroupFolders = readdirSync('/sys/fs/cgroup').map((hierarchy) => join('/sys/fs/cgroup', hierarchy, record.cgroupRoot));
+  const kill = (pid: number) => {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  for (const { pid, named } of record.pids) if (commandLine(pid).includes(named)) kill(pid);
+  // The kubelet, containerd and the runtime's shims (which outlive containerd) all name the node's folder.
+  for (const pid of processesNaming(nodeDir)) kill(pid);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const left = cgroupFolders.flatMap(processesIn);
+    if (left.length === 0) break;
+    left.forEach(kill);
+    execFileSync('sleep', ['0.1']);
+  }
+  try {
+    removeCgroupRoot({ name: record.cgroupRoot, folders: cgroupFolders });
+  } catch (error) {
+    console.error(`test node cleanup: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  deleteLink(record.bridge);
+}
+
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(join('/proc', String(pid), 'cmdline'), 'utf8');
+  } catch {
+    return ''; // exited
+  }
+}
+
+/** Pids of processes whose command line names `text`. */
+function processesNaming(text: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((pid) => commandLine(pid).includes(text));
+}
+
+/** Undoes what nodes of earlier runs left behind when their process was killed before it could. */
+function sweepAbandonedNodes(): void {
+  for (const entry of readdirSync(tmpdir())) {
+    if (!entry.startsWith(NODE_DIR_PREFIX)) continue;
+    const nodeDir = join(tmpdir(), entry);
+    let record: NodeRecord;
+    try {
+      record = JSON.parse(readFileSync(join(nodeDir, NODE_RECORD), 'utf8')) as NodeRecord;
+    } catch {
+      continue; // not a node folder, or one being written right now
+    }
+    if (isAlive(record.owner)) continue;
+    console.error(`test node: cleaning up after an abandoned node (${nodeDir})`);
+    abandonNode(nodeDir, record);
+    removeFolders(nodeDir, ...(record.folders ?? []));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 interface PodNetwork {
   bridge: string;
   /** e.g. 10.244.37 */
@@ -134,13 +254,12 @@ interface PodNetwork {
  * A bridge of our own for the pods, with a /24 that no interface of this machine has. CNI's bridge
  * plugin attaches each pod to it with isGateway false, so it never turns on ip_forward.
  */
-function createPodBridge(id: string): PodNetwork {
+function createPodBridge(bridge: string): PodNetwork {
   const used = execFileSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' });
   const routes = execFileSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8' });
   const free = Array.from({ length: 250 }, (_, i) => i + 2).filter((third) => !used.includes(` 10.244.${third}.`) && !routes.includes(`10.244.${third}.`));
   const third = free[randomBytes(1)[0]! % free.length];
   if (third === undefined) throw new Error('no free 10.244.x.0/24 for the pod bridge');
-  const bridge = `wpn${id}`;
   const subnetPrefix = `10.244.${third}`;
   execFileSync('ip', ['link', 'add', bridge, 'type', 'bridge']);
   try {
