@@ -11,6 +11,7 @@
 #                         operator/Dockerfile and worker-runtime/Dockerfile, as they ship
 #   localhost/workerpool-example-worker:e2e   the worker image + e2e/images/worker-example
 #   localhost/workerpool-sidekiq:e2e          Debian's ruby-sidekiq + e2e/images/sidekiq
+#   localhost/workerpool-format-workers:e2e   bullmq, list and stream workers (e2e/images/format-workers)
 #
 # Base images are built once and cached under the workerpool-operator cache folder; the images of
 # the project's own code are rebuilt on every run (buildah's layer cache keeps `npm ci` unless the
@@ -101,6 +102,7 @@ build localhost/workerpool-operator:e2e "$root" "$root/operator/Dockerfile"
 build localhost/workerpool-worker:e2e "$root" "$root/worker-runtime/Dockerfile"
 build localhost/workerpool-example-worker:e2e "$here/worker-example"
 build localhost/workerpool-sidekiq:e2e "$here/sidekiq"
+build localhost/workerpool-format-workers:e2e "$here/format-workers"
 
 export_archive() { # name tag
   local out="$archives/$1.tar" id
@@ -116,6 +118,7 @@ export_archive operator localhost/workerpool-operator:e2e
 export_archive worker localhost/workerpool-worker:e2e
 export_archive example-worker localhost/workerpool-example-worker:e2e
 export_archive sidekiq localhost/workerpool-sidekiq:e2e
+export_archive format-workers localhost/workerpool-format-workers:e2e
 
 log "done in $(( $(date +%s) - started ))s"
 echo "$archives"

@@ -10,6 +10,7 @@ export const TEST_IMAGES = {
   worker: 'localhost/workerpool-worker:e2e',
   exampleWorker: 'localhost/workerpool-example-worker:e2e',
   sidekiq: 'localhost/workerpool-sidekiq:e2e',
+  formatWorkers: 'localhost/workerpool-format-workers:e2e',
 } as const;
 
 /** Builds the test images from the project's Dockerfiles (e2e/images/build.sh) and lists their archives. */
