@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Brings a fresh Debian machine to the point where the product runs and its tests pass:
 # Node 24 (from the npm registry, as the `node` package), the project's packages,
-# redis-server and lua5.1 (Debian), the Kubernetes control plane and the test node's kubelet and
-# containerd built from their Go modules, and the test node's images (built with buildah).
+# redis-server (Debian), the Kubernetes control plane and the test node's kubelet and containerd
+# built from their Go modules, the test node's images (built with buildah), and the ecosystem tools
+# (helm, prometheus, promtool, the Flux and Argo CD health checkers) built from their Go modules.
 # Safe to run again: each step skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +13,6 @@ log() { echo "setup: $*" >&2; }
 debian_packages=()
 command -v redis-server >/dev/null 2>&1 || debian_packages+=(redis-server)
 command -v redis-benchmark >/dev/null 2>&1 || debian_packages+=(redis-tools)
-command -v lua5.1 >/dev/null 2>&1 || debian_packages+=(lua5.1)
 # Real Sidekiq 6 (Ruby) writes queue data that the Sidekiq reader is checked against.
 ruby -e 'require "sidekiq/api"' >/dev/null 2>&1 || debian_packages+=(ruby-sidekiq)
 # The test node (e2e/src/harness/kube-node.ts): runc and the CNI plugins beside the containerd we
@@ -54,3 +54,8 @@ log "Kubernetes binaries in $assets"
 log "test node images (debootstrap and buildah; the base images once, the project's own each run)"
 images=$(bash e2e/images/build.sh)
 log "image archives in $images"
+
+# After the Kubernetes build, so the two Go builds never compete for the machine's cores.
+log "ecosystem tools (helm, prometheus, promtool, kstatus-health, argocd-health)"
+tools=$(bash e2e/tools/build.sh)
+log "ecosystem tools in $tools"

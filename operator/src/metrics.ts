@@ -14,8 +14,14 @@ export interface OperatorMetrics {
   queueBusy: Gauge<'namespace' | 'pool'>;
   queueThroughput: Gauge<'namespace' | 'pool'>;
   signalReadErrors: Counter<'namespace' | 'pool' | 'reason'>;
+  /** 1 when the last read of the pool's queue signals succeeded, 0 while they cannot be read. */
+  signalsAvailable: Gauge<'namespace' | 'pool'>;
   desiredReplicas: Gauge<'namespace' | 'pool'>;
-  scaleDecisions: Counter<'namespace' | 'pool' | 'direction'>;
+  /** The pool's spec, as series, so that dashboards and alerts compare readings with it. */
+  readyReplicas: Gauge<'namespace' | 'pool'>;
+  maxReplicas: Gauge<'namespace' | 'pool'>;
+  targetLatencySeconds: Gauge<'namespace' | 'pool'>;
+  scaleDecisions: Counter<'namespace' | 'pool' | 'direction' | 'reason'>;
   apiWrites: Counter<'kind' | 'verb'>;
   isLeader: Gauge;
 }
@@ -41,8 +47,12 @@ export function createOperatorMetrics(): OperatorMetrics {
     queueBusy: new Gauge({ name: 'workerpool_queue_busy', help: 'Jobs running now, where the format records it.', labelNames: pool, registers: [registry] }),
     queueThroughput: new Gauge({ name: 'workerpool_queue_throughput_per_second', help: 'Jobs completed per second.', labelNames: pool, registers: [registry] }),
     signalReadErrors: new Counter({ name: 'workerpool_signal_read_errors_total', help: 'Queue signal reads that failed.', labelNames: [...pool, 'reason'], registers: [registry] }),
+    signalsAvailable: new Gauge({ name: 'workerpool_signals_available', help: '1 when the last read of the pool\'s queue signals succeeded.', labelNames: pool, registers: [registry] }),
     desiredReplicas: new Gauge({ name: 'workerpool_desired_replicas', help: 'Replicas the operator decided on.', labelNames: pool, registers: [registry] }),
-    scaleDecisions: new Counter({ name: 'workerpool_scale_decisions_total', help: 'Scale changes made, by direction.', labelNames: [...pool, 'direction'], registers: [registry] }),
+    readyReplicas: new Gauge({ name: 'workerpool_ready_replicas', help: 'Ready replicas of the pool\'s Deployment.', labelNames: pool, registers: [registry] }),
+    maxReplicas: new Gauge({ name: 'workerpool_max_replicas', help: 'spec.scaling.maxReplicas of the pool.', labelNames: pool, registers: [registry] }),
+    targetLatencySeconds: new Gauge({ name: 'workerpool_target_latency_seconds', help: 'spec.scaling.targetLatencySeconds: how long a job may wait to start.', labelNames: pool, registers: [registry] }),
+    scaleDecisions: new Counter({ name: 'workerpool_scale_decisions_total', help: 'Scale changes made, by direction and reason code.', labelNames: [...pool, 'direction', 'reason'], registers: [registry] }),
     apiWrites: new Counter({ name: 'workerpool_api_writes_total', help: 'Writes the operator sent to the Kubernetes API.', labelNames: ['kind', 'verb'], registers: [registry] }),
     isLeader: new Gauge({ name: 'workerpool_leader', help: '1 while this instance holds the leader lease.', registers: [registry] }),
   };

@@ -63,7 +63,7 @@ describe('kubectl apply -k', () => {
     expect(role['rules']).toEqual(clusterRole['rules']);
   });
 
-  it('overlays/monitoring adds a ServiceMonitor that selects the metrics Service by its labels and port name', () => {
+  it('overlays/monitoring adds a ServiceMonitor that selects the metrics Service by its labels and port name, the alerts and the dashboard', () => {
     const objects = kustomize('manifests/overlays/monitoring');
     const monitor = findObject(objects, 'ServiceMonitor', 'workerpool-operator') as unknown as {
       metadata: { namespace: string };
@@ -76,9 +76,12 @@ describe('kubectl apply -k', () => {
     expect(monitor.metadata.namespace).toBe(service.metadata.namespace);
     expect(service.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
     expect(service.spec.ports.map((port) => port.name)).toContain(monitor.spec.endpoints[0]?.port);
-    // The rest of the overlay is the base, which the first test applies; the ServiceMonitor kind
-    // exists only where the Prometheus Operator is installed, which this API server is not.
-    expect(kindsAndNames(objects.filter((object) => object.kind !== 'ServiceMonitor'))).toEqual(kindsAndNames(kustomize('manifests')));
+    // The rest of the overlay is the base, which the first test applies; the ServiceMonitor and
+    // PrometheusRule kinds exist only where the Prometheus Operator is installed, which this API
+    // server is not. monitoring.cluster.test.ts checks the rules and the dashboard themselves.
+    const added = ['ServiceMonitor/workerpool-operator', 'PrometheusRule/workerpool-operator', 'ConfigMap/workerpool-dashboard'];
+    expect(kindsAndNames(objects).filter((name) => added.includes(name)).sort()).toEqual([...added].sort());
+    expect(kindsAndNames(objects.filter((object) => !added.includes(`${object.kind}/${object.metadata.name}`)))).toEqual(kindsAndNames(kustomize('manifests')));
   });
 });
 

@@ -242,6 +242,7 @@ export class Autoscaler implements ReplicaAdvisor {
     const labels = { namespace: tracked.namespace, pool: tracked.name };
     const metrics = this.#deps.metrics;
     tracked.result = result;
+    metrics.signalsAvailable.set(labels, result.ok ? 1 : 0);
     if (result.ok) {
       metrics.queueDepth.set(labels, result.reading.depth);
       if (result.reading.oldestJobAgeSeconds !== undefined) metrics.queueOldestJobAgeSeconds.set(labels, result.reading.oldestJobAgeSeconds);
@@ -266,11 +267,14 @@ export class Autoscaler implements ReplicaAdvisor {
     tracked.state = decision.state;
     tracked.decision = decision;
     metrics.desiredReplicas.set(labels, decision.desiredReplicas);
+    metrics.readyReplicas.set(labels, deployment?.status?.readyReplicas ?? 0);
+    metrics.maxReplicas.set(labels, pool.spec.scaling.maxReplicas);
+    metrics.targetLatencySeconds.set(labels, pool.spec.scaling.targetLatencySeconds);
     const reported = reportedReading(result, this.#now());
     const readingChanged = reported !== undefined && fingerprint(reported.reading, reported.stale, decision) !== tracked.reportedFingerprint;
     const signalsFlipped = (pool.status?.conditions?.find((c) => c.type === ConditionType.SignalsAvailable)?.status === 'True') !== result.ok;
     if (decision.desiredReplicas !== current) {
-      metrics.scaleDecisions.inc({ ...labels, direction: decision.desiredReplicas > current ? 'up' : 'down' });
+      metrics.scaleDecisions.inc({ ...labels, direction: decision.desiredReplicas > current ? 'up' : 'down', reason: decision.reasonCode });
       this.#deps.enqueue(tracked.namespace, tracked.name);
     } else if (readingChanged || signalsFlipped) {
       this.#deps.enqueue(tracked.namespace, tracked.name);

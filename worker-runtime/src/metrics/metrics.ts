@@ -19,6 +19,8 @@ export interface WorkerMetrics {
   readonly jobsDead: Counter<JobLabels | 'reason'>;
   readonly jobDuration: Histogram<JobLabels>;
   readonly jobsInFlight: Gauge<QueueLabel>;
+  /** Jobs this worker runs at once at most: with jobsInFlight, how busy it is. */
+  readonly concurrency: Gauge<QueueLabel>;
   /** One ack-and-reserve round trip (a batch of acks and fetches). */
   readonly fetchDuration: Histogram<QueueLabel>;
   /** 1 while the worker drains after SIGTERM. */
@@ -44,6 +46,7 @@ export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}):
       registers,
     }),
     jobsInFlight: new Gauge({ name: `${METRIC_PREFIX}jobs_in_flight`, help: 'Jobs running now', labelNames: ['queue'], registers }),
+    concurrency: new Gauge({ name: `${METRIC_PREFIX}worker_concurrency`, help: 'Jobs the worker runs at once at most', labelNames: ['queue'], registers }),
     fetchDuration: new Histogram({
       name: `${METRIC_PREFIX}fetch_duration_seconds`,
       help: 'Latency of one ack-and-reserve round trip to Redis',

@@ -121,6 +121,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     // Spread the workers' housekeeping over the interval instead of all at once.
     this.maintenance.start(Math.floor(this.random() * this.opts.maintenanceIntervalMs));
     this.loopDone = this.fetchLoop();
+    this.metrics.concurrency.set({ queue: this.queue }, this.opts.concurrency);
     this.log.info({ workerId: this.workerId, concurrency: this.opts.concurrency }, 'worker started');
   }
 
