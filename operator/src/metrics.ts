@@ -17,6 +17,7 @@ export interface OperatorMetrics {
   desiredReplicas: Gauge<'namespace' | 'pool'>;
   scaleDecisions: Counter<'namespace' | 'pool' | 'direction'>;
   apiWrites: Counter<'kind' | 'verb'>;
+  secretReads: Counter;
   isLeader: Gauge;
 }
 
@@ -44,6 +45,7 @@ export function createOperatorMetrics(): OperatorMetrics {
     desiredReplicas: new Gauge({ name: 'workerpool_desired_replicas', help: 'Replicas the operator decided on.', labelNames: pool, registers: [registry] }),
     scaleDecisions: new Counter({ name: 'workerpool_scale_decisions_total', help: 'Scale changes made, by direction.', labelNames: [...pool, 'direction'], registers: [registry] }),
     apiWrites: new Counter({ name: 'workerpool_api_writes_total', help: 'Writes the operator sent to the Kubernetes API.', labelNames: ['kind', 'verb'], registers: [registry] }),
+    secretReads: new Counter({ name: 'workerpool_secret_reads_total', help: 'Secrets read for Redis credentials: at registration, on a reference change, and after a failure; none in steady state.', registers: [registry] }),
     isLeader: new Gauge({ name: 'workerpool_leader', help: '1 while this instance holds the leader lease.', registers: [registry] }),
   };
 }

@@ -41,15 +41,6 @@ export class KubeClient {
     this.#reporter = reporter;
   }
 
-  async getWorkerPool(namespace: string, name: string): Promise<WorkerPool | undefined> {
-    try {
-      return (await this.#custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace, name })) as WorkerPool;
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
-  }
-
   async getDeployment(namespace: string, name: string): Promise<V1Deployment | undefined> {
     try {
       return await this.#apps.readNamespacedDeployment({ namespace, name });
@@ -67,16 +58,18 @@ export class KubeClient {
     );
   }
 
-  async applyStatus(pool: WorkerPool, status: WorkerPoolStatus): Promise<void> {
+  /** Returns the pool as the API server stored it. */
+  async applyStatus(pool: WorkerPool, status: WorkerPoolStatus): Promise<WorkerPool> {
     this.#metrics.apiWrites.inc({ kind: KIND, verb: 'apply-status' });
     const body = { apiVersion: API_VERSION, kind: KIND, metadata: { name: pool.metadata.name, namespace: pool.metadata.namespace }, status };
-    await this.#custom.patchNamespacedCustomObjectStatus(
+    return (await this.#custom.patchNamespacedCustomObjectStatus(
       { group: GROUP, version: VERSION, plural: PLURAL, namespace: pool.metadata.namespace ?? '', name: pool.metadata.name ?? '', body, fieldManager: FIELD_MANAGER, force: true },
       serverSideApply,
-    );
+    )) as WorkerPool;
   }
 
   async readSecretValue(namespace: string, name: string, key: string): Promise<string | undefined> {
+    this.#metrics.secretReads.inc();
     try {
       const secret = await this.#core.readNamespacedSecret({ namespace, name });
       const encoded = secret.data?.[key];
