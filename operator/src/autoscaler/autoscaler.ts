@@ -341,7 +341,11 @@ export class Autoscaler implements ReplicaAdvisor {
       state: tracked.decision?.state ?? initialScalerState(),
       ...this.#specInput(pool, deployment),
     };
+    const previous = tracked.decision?.desiredReplicas;
     const decision = this.#decide(tracked, input);
+    if (decision.desiredReplicas !== previous) {
+      this.#deps.logger.info({ pool: tracked.key, from: input.currentReplicas, to: decision.desiredReplicas, reason: decision.reason }, 'scale decision');
+    }
     const published = this.#refreshPublished(tracked);
     if (decision.desiredReplicas !== input.currentReplicas) {
       this.#deps.metrics.scaleDecisions.inc({ namespace: tracked.namespace, pool: tracked.name, direction: decision.desiredReplicas > input.currentReplicas ? 'up' : 'down' });

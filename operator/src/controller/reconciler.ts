@@ -3,7 +3,7 @@ import type { WorkerPool } from '../api/workerpool-schema.ts';
 import type { Logger } from '../logger.ts';
 import { ConditionType, Reason } from './conditions.ts';
 import { buildReplicasOnlyApply, buildWorkerDeployment } from './desired-deployment.ts';
-import type { KubeClient, PoolEvent } from './kube-client.ts';
+import { POD_DELETION_COST, type KubeClient, type PoolEvent } from './kube-client.ts';
 import { apiMessage, httpStatus } from './kube-errors.ts';
 import { serializeSelector, selectorLabels } from './labels.ts';
 import type { PoolScaleView, ReplicaAdvisor } from './replica-advisor.ts';
@@ -91,6 +91,7 @@ export class Reconciler {
     const observed = observedOf(view, selector);
     let deployment = live;
     if (!live || !isSubset(desired, live)) {
+      await this.#spareBusyPods(pool, live, view);
       try {
         deployment = await this.#deps.client.applyDeployment(desired);
       } catch (error) {
@@ -117,6 +118,7 @@ export class Reconciler {
     const observed = observedOf(view, matchLabels ? serializeSelector(matchLabels) : undefined);
     let deployment = live;
     if (live.spec?.replicas !== view.replicas) {
+      await this.#spareBusyPods(pool, live, view);
       try {
         deployment = await this.#deps.client.applyDeployment(buildReplicasOnlyApply(namespace, targetName, view.replicas));
       } catch (error) {
@@ -125,6 +127,25 @@ export class Reconciler {
       events.push(describeApply(live, deployment, view.reason));
     }
     return { ...observed, deployment, ...this.#scaleRecord(live, deployment, view.reason) };
+  }
+
+  /**
+   * Before replicas go down, each pod's deletion cost is set to the jobs it runs, so that the
+   * ReplicaSet controller removes idle pods first and no running job is cut short. Only formats
+   * whose heartbeats name pods can do this; the IdleFirstScaleDown condition says which.
+   */
+  async #spareBusyPods(pool: WorkerPool, live: V1Deployment | undefined, view: PoolScaleView): Promise<void> {
+    const from = live?.spec?.replicas ?? 0;
+    const matchLabels = live?.spec?.selector?.matchLabels;
+    if (!live || view.replicas >= from || !view.busyByPod || !matchLabels) return;
+    const namespace = pool.metadata.namespace ?? '';
+    const pods = await this.#deps.client.listPods(namespace, matchLabels);
+    for (const pod of pods) {
+      const name = pod.metadata?.name ?? '';
+      const cost = view.busyByPod.get(name) ?? 0;
+      if (pod.metadata?.deletionTimestamp || pod.metadata?.annotations?.[POD_DELETION_COST] === String(cost)) continue;
+      await this.#deps.client.setPodDeletionCost(namespace, name, cost);
+    }
   }
 
   /** A 4xx from the API server means the spec itself is wrong: stall, say why, and retry only on change. */
