@@ -15,11 +15,13 @@ export const PLURAL = 'workerpools';
 export const API_VERSION = `${GROUP}/${VERSION}`;
 
 /**
- * status.queue is a snapshot for people and GitOps tools, not a metrics feed: it is rewritten when
- * the desired replicas or a condition change, and otherwise at most this often. Metrics carry
- * every poll.
+ * status.queue is a snapshot for people and GitOps tools, not a metrics feed: it is rewritten with
+ * every status write that happens anyway (a new decision, a condition change), and otherwise at
+ * most this often. A minute keeps a busy pool at one write a minute for its readings, which leaves
+ * room within the two a minute a large installation can afford for the decisions themselves.
+ * Metrics carry every poll.
  */
-export const QUEUE_STATUS_REFRESH_SECONDS = 30;
+export const QUEUE_STATUS_REFRESH_SECONDS = 60;
 
 export const QUEUE_FORMATS = ['native', 'sidekiq', 'bullmq', 'list', 'stream'] as const;
 export type QueueFormat = (typeof QUEUE_FORMATS)[number];

@@ -121,7 +121,7 @@ describe('the autoscaler', () => {
     }
   });
 
-  it('wakes the reconciler for a changing queue only when status is due: at once for a new decision or condition, else every 30 s', async () => {
+  it('wakes the reconciler for a changing queue only when status is due: at once for a new decision or condition, else once a refresh period', async () => {
     const harness = startAutoscaler(() => Promise.resolve(PASSWORD));
     const keyPrefix = uniqueKeyPrefix('bounded');
     // Pinned, so that the decision stays put while the readings change on every poll.
