@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, makeInformer, type V1Deployment } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
-import { startControlPlane } from '@workerpool/e2e/harness/control-plane';
+import { installCrds, startControlPlane } from '@workerpool/e2e/harness/control-plane';
 import { freeLoopbackPort } from '@workerpool/e2e/harness/processes';
 import { startRedisServer, type RedisServer } from '@workerpool/e2e/harness/redis-server';
 import { GROUP, PLURAL, VERSION } from '../src/api/workerpool-schema.ts';
@@ -69,8 +69,7 @@ const redisServers: RedisServer[] = [];
 let operatorPid: number | undefined;
 const cleanups: (() => Promise<void> | void)[] = [];
 try {
-  controlPlane.kubectl(['apply', '--server-side', '-f', join(REPOSITORY, 'crds')]);
-  controlPlane.kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/workerpools.workerpool.dev']);
+  installCrds(controlPlane);
   for (let i = 0; i < ENDPOINTS; i++) redisServers.push(await startRedisServer({ password: PASSWORD }));
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(controlPlane.kubeconfigPath);
