@@ -4,8 +4,8 @@ import type { Registry } from 'prom-client';
 import type { ListenAddress } from './config.ts';
 
 export interface Probes {
-  /** The process is alive and its loops are turning. */
-  healthy: () => boolean;
+  /** Why the process is not alive (a loop that stopped turning); empty when it is. */
+  livenessProblems: () => string[];
   /** The operator's caches are synced and it can act. */
   ready: () => boolean;
 }
@@ -17,7 +17,11 @@ export async function startHttpServer(address: ListenAddress, handlers: { probes
     const probe = (ok: boolean) => {
       response.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
     };
-    if (path === '/healthz' && handlers.probes) return probe(handlers.probes.healthy());
+    if (path === '/healthz' && handlers.probes) {
+      const problems = handlers.probes.livenessProblems();
+      if (problems.length === 0) return probe(true);
+      return void response.writeHead(503, { 'content-type': 'text/plain' }).end(`stuck:\n${problems.join('\n')}\n`);
+    }
     if (path === '/readyz' && handlers.probes) return probe(handlers.probes.ready());
     if (path === '/metrics' && handlers.registry) {
       const registry = handlers.registry;

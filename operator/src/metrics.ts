@@ -23,6 +23,7 @@ export interface OperatorMetrics {
   targetLatencySeconds: Gauge<'namespace' | 'pool'>;
   scaleDecisions: Counter<'namespace' | 'pool' | 'direction' | 'reason'>;
   apiWrites: Counter<'kind' | 'verb'>;
+  secretReads: Counter;
   isLeader: Gauge;
 }
 
@@ -54,6 +55,7 @@ export function createOperatorMetrics(): OperatorMetrics {
     targetLatencySeconds: new Gauge({ name: 'workerpool_target_latency_seconds', help: 'spec.scaling.targetLatencySeconds: how long a job may wait to start.', labelNames: pool, registers: [registry] }),
     scaleDecisions: new Counter({ name: 'workerpool_scale_decisions_total', help: 'Scale changes made, by direction and reason code.', labelNames: [...pool, 'direction', 'reason'], registers: [registry] }),
     apiWrites: new Counter({ name: 'workerpool_api_writes_total', help: 'Writes the operator sent to the Kubernetes API.', labelNames: ['kind', 'verb'], registers: [registry] }),
+    secretReads: new Counter({ name: 'workerpool_secret_reads_total', help: 'Secrets read for Redis credentials: at registration, on a reference change, and after a failure; none in steady state.', registers: [registry] }),
     isLeader: new Gauge({ name: 'workerpool_leader', help: '1 while this instance holds the leader lease.', registers: [registry] }),
   };
 }

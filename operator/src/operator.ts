@@ -1,25 +1,29 @@
 import type { Server } from 'node:http';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+import type { WorkerPool } from './api/workerpool-schema.ts';
 import type { OperatorConfig } from './config.ts';
 import { Controller } from './controller/controller.ts';
 import { KubeClient } from './controller/kube-client.ts';
 import { Reconciler } from './controller/reconciler.ts';
+import { targetDeploymentName } from './controller/scale-target.ts';
 import { Autoscaler } from './autoscaler/autoscaler.ts';
 import { nativeWorkerEnv } from './autoscaler/worker-env.ts';
 import { LeaderElector } from './controller/leader-election.ts';
-import { staticAdvisor, type ReplicaAdvisor } from './controller/replica-advisor.ts';
 import { startHttpServer } from './http-server.ts';
 import type { Logger } from './logger.ts';
+import { LoopWatchdog } from './loop-watchdog.ts';
 import { createOperatorMetrics, type OperatorMetrics } from './metrics.ts';
 
 export interface RunningOperator {
   controller: Controller;
+  autoscaler: Autoscaler;
   metrics: OperatorMetrics;
+  watchdog: LoopWatchdog;
   /** Where /metrics and the probes are served (the real ports when 0 was asked for). */
   addresses: { metrics: string; probes: string };
   /** Resolves when this instance starts acting: at once, or once it holds the leader lease. */
   leading: Promise<void>;
-  /** Stops watching, lets running reconciles finish, and closes the HTTP servers. Safe to call twice. */
+  /** Stops all work, then hands back the leader lease, then closes the HTTP servers. Safe to call twice. */
   stop(): Promise<void>;
 }
 
@@ -30,32 +34,33 @@ export function loadKubeConfig(path: string | undefined): KubeConfig {
   return kubeConfig;
 }
 
-/** Wires the operator together and starts it: the composition root, with no logic of its own. */
 export interface StartOptions {
   kubeConfig?: KubeConfig;
-  advisor?: ReplicaAdvisor;
-  /** Called when the leader lease is lost; the process should exit so that it restarts clean. */
+  /** Called when the leader lease is lost, after work has stopped; the process should exit so that it restarts clean. */
   onLeadershipLost?: () => void;
 }
 
+/** Wires the operator together and starts it: the composition root, with no logic of its own. */
 export async function startOperator(config: OperatorConfig, logger: Logger, options: StartOptions = {}): Promise<RunningOperator> {
   const kubeConfig = options.kubeConfig ?? loadKubeConfig(config.kubeconfig);
   const metrics = createOperatorMetrics();
-  const controller = new Controller({ kubeConfig, namespace: config.namespace, reconcileWorkers: config.reconcileWorkers, logger, metrics });
+  const watchdog = new LoopWatchdog();
+  const controller = new Controller({ kubeConfig, namespace: config.namespace, reconcileWorkers: config.reconcileWorkers, logger, metrics, watchdog });
   const client = new KubeClient(kubeConfig, metrics, config.identity);
-  const autoscaler = options.advisor
-    ? undefined
-    : new Autoscaler({
-        client,
-        deploymentOf: (pool) => controller.deployments.get(pool.spec.scaleTargetRef?.name ?? pool.metadata.name ?? '', pool.metadata.namespace ?? ''),
-        enqueue: (namespace, name) => controller.enqueue(namespace, name),
-        metrics,
-        logger,
-      });
+  const deploymentOf = (pool: WorkerPool): V1Deployment | undefined => controller.deployments.get(targetDeploymentName(pool), pool.metadata.namespace ?? '');
+  const autoscaler = new Autoscaler({
+    readSecretValue: (namespace, name, key) => client.readSecretValue(namespace, name, key),
+    deploymentOf,
+    enqueue: (namespace, name) => controller.enqueue(namespace, name),
+    metrics,
+    logger,
+    watchdog,
+  });
   const reconciler = new Reconciler({
     client,
-    advisor: options.advisor ?? autoscaler ?? staticAdvisor,
-    cachedDeployment: (namespace, name) => controller.deployments.get(name, namespace),
+    advisor: autoscaler,
+    cachedPool: (namespace, name) => controller.pools.get(name, namespace),
+    deploymentOf,
     workerEnv: nativeWorkerEnv,
     logger,
   });
@@ -67,12 +72,23 @@ export async function startOperator(config: OperatorConfig, logger: Logger, opti
     await startHttpServer(config.metricsAddress, { registry: metrics.registry }),
     await startHttpServer(config.healthProbeAddress, {
       // A standby is ready too: it serves probes and waits for the lease.
-      probes: { healthy: () => true, ready: () => !started || (controller.pools.hasSynced && controller.deployments.hasSynced) },
+      probes: { livenessProblems: () => watchdog.stuck(), ready: () => !started || (controller.pools.hasSynced && controller.deployments.hasSynced) },
     }),
   ];
+  let working: Promise<void> | undefined;
+  /** Work stops before the lease is given back, so that a standby never acts while we still write. */
+  const stopWork = () =>
+    (working ??= (async () => {
+      if (started) await controller.stop();
+      await autoscaler.stop();
+      logger.info('operator stopped work');
+    })());
   const leading = (async () => {
     if (elector) {
-      await elector.acquire(() => options.onLeadershipLost?.());
+      await elector.acquire(() => {
+        metrics.isLeader.set(0);
+        void stopWork().finally(() => options.onLeadershipLost?.());
+      });
       metrics.isLeader.set(1);
     }
     started = true;
@@ -83,15 +99,16 @@ export async function startOperator(config: OperatorConfig, logger: Logger, opti
   let stopping: Promise<void> | undefined;
   return {
     controller,
+    autoscaler,
     metrics,
+    watchdog,
     addresses: { metrics: addressOf(servers[0]), probes: addressOf(servers[1]) },
     leading,
     stop: () =>
       (stopping ??= (async () => {
+        await stopWork();
         await elector?.release();
         metrics.isLeader.set(0);
-        if (started) await controller.stop();
-        await autoscaler?.stop();
         await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
         logger.info('operator stopped');
       })()),

@@ -4,9 +4,9 @@ import { join, relative } from 'node:path';
 import { AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, V1MicroTime, type KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP, PLURAL, VERSION, type WorkerPool } from '@workerpool/operator/api/workerpool-schema';
-import { KubeClient } from '@workerpool/operator/controller/kube-client';
+import { KubeClient, POD_DELETION_COST } from '@workerpool/operator/controller/kube-client';
 import { httpStatus } from '@workerpool/operator/controller/kube-errors';
-import { FIELD_MANAGER } from '@workerpool/operator/controller/labels';
+import { FIELD_MANAGER, POOL_LABEL } from '@workerpool/operator/controller/labels';
 import type { RunningOperator } from '@workerpool/operator/operator';
 import { templatePool } from '@workerpool/operator/testing/fixtures';
 import { startOperatorForNamespace } from '@workerpool/operator/testing/operator-under-test';
@@ -100,6 +100,17 @@ describe('the cluster-wide install (manifests/)', () => {
     expect(await client.readSecretValue(namespace.name, 'redis-auth', 'password')).toBe(REDIS_PASSWORD);
   });
 
+  it('lets the operator list a pool\'s pods and set their deletion cost, as idle-first scale-down does', async () => {
+    // No ReplicaSet controller runs here: the pod a worker Deployment would have is made by hand.
+    await core.createNamespacedPod({ namespace: namespace.name, body: { metadata: { name: 'mailers-7f9c-x', labels: { [POOL_LABEL]: 'mailers' } }, spec: { containers: [{ name: 'worker', image: 'worker:1' }] } } });
+    const client = new KubeClient(asOperator, operator.metrics, 'rbac-test');
+    const pods = await client.listPods(namespace.name, { [POOL_LABEL]: 'mailers' });
+    expect(pods.map((pod) => pod.metadata?.name)).toEqual(['mailers-7f9c-x']);
+    await client.setPodDeletionCost(namespace.name, 'mailers-7f9c-x', 5);
+    const patched = await core.readNamespacedPod({ namespace: namespace.name, name: 'mailers-7f9c-x' });
+    expect(patched.metadata?.annotations?.[POD_DELETION_COST]).toBe('5');
+  });
+
   it('met no refusal in any reconcile', async () => {
     expect(await reconcileErrors(operator)).toBe(0);
   });
@@ -122,11 +133,12 @@ describe('the cluster-wide install (manifests/)', () => {
   const allowed: [string, string[]][] = [
     ['watches WorkerPools in every namespace', ['watch', 'workerpools.workerpool.dev', '-A']],
     ['lists WorkerPools in every namespace', ['list', 'workerpools.workerpool.dev', '-A']],
-    ['reads a WorkerPool', ['get', 'workerpools.workerpool.dev', '-n', 'default']],
     ['applies WorkerPool status', ['patch', 'workerpools.workerpool.dev', '--subresource=status', '-n', 'default']],
     ['watches Deployments in every namespace', ['watch', 'deployments.apps', '-A']],
     ['creates a worker Deployment by server-side apply', ['create', 'deployments.apps', '-n', 'default']],
     ['applies a Deployment', ['patch', 'deployments.apps', '-n', 'default']],
+    ['lists a pool\'s Pods before scaling it down', ['list', 'pods', '-n', 'default']],
+    ['sets pod-deletion-cost on them', ['patch', 'pods', '-n', 'default']],
     ['records Events', ['create', 'events', '-n', 'default']],
     ['reads a named Secret', ['get', 'secrets/redis-auth', '-n', 'default']],
     ['reads its Lease', ['get', 'leases.coordination.k8s.io/workerpool-operator', '-n', OPERATOR_NAMESPACE]],
@@ -144,7 +156,12 @@ describe('the cluster-wide install (manifests/)', () => {
     ['listing Secrets', ['list', 'secrets', '-n', 'default']],
     ['watching Secrets', ['watch', 'secrets', '-A']],
     ['writing Secrets', ['create', 'secrets', '-n', 'default']],
+    ['reading a WorkerPool from the API (the cache serves reconciles)', ['get', 'workerpools.workerpool.dev', '-n', 'default']],
+    ['reading a Pod', ['get', 'pods', '-n', 'default']],
+    ['watching Pods', ['watch', 'pods', '-A']],
     ['creating Pods', ['create', 'pods', '-n', 'default']],
+    ['deleting Pods', ['delete', 'pods', '-n', 'default']],
+    ['evicting Pods', ['create', 'pods/eviction', '-n', 'default']],
     ['exec into Pods', ['create', 'pods/exec', '-n', 'default']],
     ['reading ConfigMaps', ['get', 'configmaps', '-n', 'default']],
     ['creating WorkerPools', ['create', 'workerpools.workerpool.dev', '-n', 'default']],

@@ -1,5 +1,6 @@
 import type { V1ObjectMeta, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { Type, type Static } from 'typebox';
+import { MAX_CONCURRENCY } from '@workerpool/worker-runtime/config/limits';
 import { bool, int, list, num, oneOf, positiveNumber, text, timestamp, withRules } from './schema-helpers.ts';
 
 // The one source of truth for the WorkerPool API: the CRD in crds/ is generated from these
@@ -12,6 +13,15 @@ export const VERSION = 'v1alpha1';
 export const KIND = 'WorkerPool';
 export const PLURAL = 'workerpools';
 export const API_VERSION = `${GROUP}/${VERSION}`;
+
+/**
+ * status.queue is a snapshot for people and GitOps tools, not a metrics feed: it is rewritten with
+ * every status write that happens anyway (a new decision, a condition change), and otherwise at
+ * most this often. A minute keeps a busy pool at one write a minute for its readings, which leaves
+ * room within the two a minute a large installation can afford for the decisions themselves.
+ * Metrics carry every poll.
+ */
+export const QUEUE_STATUS_REFRESH_SECONDS = 60;
 
 export const QUEUE_FORMATS = ['native', 'sidekiq', 'bullmq', 'list', 'stream'] as const;
 export type QueueFormat = (typeof QUEUE_FORMATS)[number];
@@ -172,7 +182,7 @@ export const ScalingSchema = Type.Object(
   {
     minReplicas: int('Fewest replicas. 0 lets an idle pool scale to zero; it wakes when a job waits, counting scheduled and retry jobs that have come due.', { minimum: 0, maximum: 10000, default: 1 }),
     maxReplicas: int('Most replicas, whatever the load.', { minimum: 1, maximum: 10000, default: 10 }),
-    concurrency: int('Jobs one replica runs at once. Worker heartbeats refine it when the format records them.', { minimum: 1, maximum: 10000, default: 10 }),
+    concurrency: int('Jobs one replica runs at once. Worker heartbeats refine it when the format records them. At most what the worker runtime accepts.', { minimum: 1, maximum: MAX_CONCURRENCY, default: 10 }),
     targetLatencySeconds: positiveNumber('The service level: a job should start within this many seconds of being enqueued. The pool is sized to keep the oldest waiting job younger than this.', {
       maximum: 86400,
       default: 30,
@@ -285,7 +295,9 @@ export const QueueStatusSchema = Type.Object(
     stale: Type.Optional(bool('True when the latest read failed and these readings are the last good ones.')),
     latencyUnavailableReason: Type.Optional(text('Why the oldest job age cannot be read, when it cannot.', { maxLength: 1024 })),
   },
-  { description: 'Latest queue readings.' },
+  {
+    description: `Queue readings as of observedAt. Rewritten together with any change of desiredReplicas or of a condition, and otherwise at most every ${QUEUE_STATUS_REFRESH_SECONDS} s while the readings change; the workerpool_queue_* metrics carry every poll.`,
+  },
 );
 
 export const WorkerPoolStatusSchema = Type.Object(

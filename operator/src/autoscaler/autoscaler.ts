@@ -1,51 +1,65 @@
-import { createHash } from 'node:crypto';
 import type { V1Deployment } from '@kubernetes/client-node';
-import type { QueueStatus, WorkerPool } from '../api/workerpool-schema.ts';
+import type { WorkerPool } from '../api/workerpool-schema.ts';
 import { ConditionType, Reason, type ConditionInput } from '../controller/conditions.ts';
-import type { KubeClient } from '../controller/kube-client.ts';
 import { apiMessage } from '../controller/kube-errors.ts';
-import { staticReplicas, type ReplicaAdvisor, type ReplicaDecision } from '../controller/replica-advisor.ts';
+import type { PoolScaleView, ReplicaAdvisor } from '../controller/replica-advisor.ts';
+import type { DeploymentOf } from '../controller/scale-target.ts';
 import type { Logger } from '../logger.ts';
+import type { LoopWatchdog } from '../loop-watchdog.ts';
 import type { OperatorMetrics } from '../metrics.ts';
-import { decideScale, initialScalerState, type Decision, type ScalerState } from '../scaling/index.ts';
-import { SignalPoller, reportedReading, type PoolReadResult, type QueueReading, type RedisCredentials, type TlsMaterial } from '../signals/index.ts';
+import { decideScale, initialScalerState, type Decision, type ScaleInput } from '../scaling/index.ts';
+import { SignalPoller, readerFor, reportedReading, type PoolReadResult, type QueueReading } from '../signals/index.ts';
+import { Backoff } from './backoff.ts';
+import { namesSecrets, readPoolCredentials, type ReadSecretValue } from './pool-credentials.ts';
+import { busyByPod, publishDue, queueStatusOf, readingKeyOf, type Published } from './published-status.ts';
 
 // The operator's autoscaling loop: every poll interval, all pools that share a Redis endpoint
-// are read in one round trip, each pool's reading goes through the scaling engine, and a pool
-// whose desired replicas differ from its Deployment is handed to the reconciler, which alone
-// writes to the API. Readings are kept in memory; status.queue is refreshed when they change.
+// are read in one round trip and each pool's reading goes through the scaling engine. The
+// reconciler, which alone writes to the API, reads the latest decision from here without I/O,
+// and is woken only when the decision differs from the Deployment or status is due a refresh.
+// Secrets are read when a pool's queue spec changes, and again only after a failure, with backoff.
 
 interface TrackedPool {
   key: string;
   namespace: string;
   name: string;
-  /** Fingerprint of the queue spec and the Secrets' versions it was registered with. */
-  registeredAs: string;
-  endpoint: string | undefined;
-  pollIntervalMs: number;
   pool: WorkerPool;
-  state: ScalerState;
-  decision: Decision | undefined;
-  result: PoolReadResult | undefined;
+  /** spec.queue as last seen; a change means registering again (and reading the Secrets again). */
+  queueKey: string;
+  /** spec.queue the poller holds a registration for. */
+  registeredQueueKey: string | undefined;
+  /** Counts registrations started, so that a slow one cannot overwrite a newer one. */
+  registrations: number;
+  endpoint: string | undefined;
   credentialsProblem: string | undefined;
-  /** What status.queue last showed, so that an unchanged reading causes no write. */
-  reportedFingerprint: string | undefined;
-  /** Completions per second between the last two readings that counted them. */
+  secretBackoff: Backoff;
+  retryTimer: NodeJS.Timeout | undefined;
+  /** The input of the latest decision: replayed with the new spec when the spec changes between polls. */
+  lastInput: ScaleInput | undefined;
+  decision: Decision | undefined;
+  decidedGeneration: number | undefined;
+  result: PoolReadResult | undefined;
+  published: Published | undefined;
   throughputPerSecond: number | undefined;
   lastCompletions: { atMs: number; total: number } | undefined;
 }
 
 export interface AutoscalerDeps {
-  client: KubeClient;
-  /** The Deployment a pool scales, from the informer cache. */
-  deploymentOf: (pool: WorkerPool) => V1Deployment | undefined;
+  readSecretValue: ReadSecretValue;
+  deploymentOf: DeploymentOf;
   /** Asks for a reconcile of the pool: the only path to an API write. */
   enqueue: (namespace: string, name: string) => void;
   metrics: OperatorMetrics;
   logger: Logger;
+  watchdog?: LoopWatchdog;
   now?: () => number;
   poller?: SignalPoller;
+  /** First delay before reading a pool's Secrets again after a failure (doubles up to a minute). */
+  secretRetryMs?: number;
 }
+
+/** A poll loop that has not finished a poll this long after it was due is stuck. */
+const POLL_STUCK_SLACK_MS = 30_000;
 
 export class Autoscaler implements ReplicaAdvisor {
   readonly #deps: AutoscalerDeps;
@@ -63,53 +77,29 @@ export class Autoscaler implements ReplicaAdvisor {
     return this.#deps.now?.() ?? Date.now();
   }
 
-  async decide(pool: WorkerPool, currentReplicas: number | undefined): Promise<ReplicaDecision> {
-    const tracked = await this.#track(pool);
-    if (pool.spec.replicas !== undefined || pool.spec.paused || !tracked.decision) {
-      // A pin or pause wins at once; before the first reading, hold what runs (or start at the minimum).
-      const replicas = pool.spec.replicas !== undefined || pool.spec.paused ? staticReplicas(pool, currentReplicas) : (currentReplicas ?? pool.spec.scaling.minReplicas);
-      return { replicas: clamp(replicas, pool) };
-    }
-    return { replicas: tracked.decision.desiredReplicas, reason: tracked.decision.reason };
-  }
-
-  observe(pool: WorkerPool): { queue?: QueueStatus; signals?: ConditionInput } {
-    const tracked = this.#pools.get(keyOf(pool));
-    if (!tracked) return {};
-    if (tracked.credentialsProblem) {
-      return { signals: { type: ConditionType.SignalsAvailable, status: 'False', reason: Reason.CredentialsUnavailable, message: tracked.credentialsProblem } };
-    }
-    const reported = tracked.result ? reportedReading(tracked.result, this.#now()) : undefined;
-    const signals: ConditionInput =
-      tracked.result === undefined
-        ? { type: ConditionType.SignalsAvailable, status: 'Unknown', reason: Reason.SignalsPending, message: 'waiting for the first reading' }
-        : tracked.result.ok
-          ? { type: ConditionType.SignalsAvailable, status: 'True', reason: Reason.SignalsRead, message: `read ${pool.spec.queue.format} queue ${pool.spec.queue.names.join(', ')}` }
-          : { type: ConditionType.SignalsAvailable, status: 'False', reason: Reason.SignalsReadFailed, message: tracked.result.error.message };
-    if (!reported) return { signals };
-    tracked.reportedFingerprint = fingerprint(reported.reading, reported.stale, tracked.decision);
-    const reading = reported.reading;
-    const queue: QueueStatus = {
-      depth: reading.depth,
-      dueScheduled: reading.dueScheduled,
-      observedAt: new Date(reading.observedAtMs).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      stale: reported.stale,
-    };
-    if (reading.oldestJobAgeSeconds !== undefined) queue.oldestJobAgeSeconds = round(reading.oldestJobAgeSeconds);
-    if (reading.latencyUnavailableReason) queue.latencyUnavailableReason = reading.latencyUnavailableReason;
-    if (reading.busy !== undefined) queue.busy = reading.busy;
-    if (reading.concurrency !== undefined) queue.concurrency = reading.concurrency;
-    if (tracked.throughputPerSecond !== undefined) queue.throughputPerSecond = round(tracked.throughputPerSecond);
-    return { queue, signals };
+  view(pool: WorkerPool, deployment: V1Deployment | undefined): PoolScaleView {
+    const tracked = this.#track(pool);
+    if (tracked.decision === undefined || tracked.decidedGeneration !== pool.metadata.generation) this.#redecide(tracked, deployment);
+    this.#refreshPublished(tracked);
+    const decision = tracked.decision as Decision;
+    const published = tracked.published as Published;
+    const view: PoolScaleView = { replicas: decision.desiredReplicas, reason: decision.reason, conditions: published.conditions };
+    if (published.queue) view.queue = published.queue;
+    const byPod = busyByPod(tracked.result?.ok ? tracked.result.reading : undefined);
+    if (byPod) view.busyByPod = byPod;
+    return view;
   }
 
   forget(key: string): void {
     const tracked = this.#pools.get(key);
     if (!tracked) return;
     this.#pools.delete(key);
+    clearTimeout(tracked.retryTimer);
     void this.#poller.unregister(key);
     if (tracked.endpoint) this.#reschedule(tracked.endpoint);
-    for (const gauge of [this.#deps.metrics.queueDepth, this.#deps.metrics.queueOldestJobAgeSeconds, this.#deps.metrics.queueBusy, this.#deps.metrics.desiredReplicas]) {
+    const metrics = this.#deps.metrics;
+    // Every per-pool gauge goes with the pool, or dashboards and alerts would show a deleted pool forever.
+    for (const gauge of [metrics.queueDepth, metrics.queueOldestJobAgeSeconds, metrics.queueBusy, metrics.queueThroughput, metrics.desiredReplicas, metrics.readyReplicas, metrics.maxReplicas, metrics.targetLatencySeconds, metrics.signalsAvailable]) {
       gauge.remove({ namespace: tracked.namespace, pool: tracked.name });
     }
   }
@@ -118,11 +108,13 @@ export class Autoscaler implements ReplicaAdvisor {
     this.#stopped = true;
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
+    for (const tracked of this.#pools.values()) clearTimeout(tracked.retryTimer);
+    for (const endpoint of this.#poller.endpoints()) this.#deps.watchdog?.remove(pollLoop(endpoint));
     await this.#poller.close();
   }
 
-  /** Registers the pool with the poller, again whenever its queue spec or its Secrets change. */
-  async #track(pool: WorkerPool): Promise<TrackedPool> {
+  /** Keeps the pool's spec; registers it again (Secrets included) when its queue spec changed. */
+  #track(pool: WorkerPool): TrackedPool {
     const key = keyOf(pool);
     let tracked = this.#pools.get(key);
     if (!tracked) {
@@ -130,100 +122,187 @@ export class Autoscaler implements ReplicaAdvisor {
         key,
         namespace: pool.metadata.namespace ?? '',
         name: pool.metadata.name ?? '',
-        registeredAs: '',
-        endpoint: undefined,
-        pollIntervalMs: pool.spec.scaling.pollIntervalSeconds * 1000,
         pool,
-        state: initialScalerState(),
-        decision: undefined,
-        result: undefined,
+        queueKey: '',
+        registeredQueueKey: undefined,
+        registrations: 0,
+        endpoint: undefined,
         credentialsProblem: undefined,
-        reportedFingerprint: undefined,
+        secretBackoff: new Backoff(this.#deps.secretRetryMs),
+        retryTimer: undefined,
+        lastInput: undefined,
+        decision: undefined,
+        decidedGeneration: undefined,
+        result: undefined,
+        published: undefined,
         throughputPerSecond: undefined,
         lastCompletions: undefined,
       };
       this.#pools.set(key, tracked);
     }
     tracked.pool = pool;
-    tracked.pollIntervalMs = pool.spec.scaling.pollIntervalSeconds * 1000;
-    let secrets;
-    try {
-      secrets = await this.#readSecrets(pool);
-    } catch (error) {
-      tracked.credentialsProblem = `could not read the Redis credentials: ${apiMessage(error)}`;
-      return tracked;
+    const queueKey = JSON.stringify(pool.spec.queue);
+    if (queueKey !== tracked.queueKey) {
+      tracked.queueKey = queueKey;
+      tracked.secretBackoff.reset();
+      clearTimeout(tracked.retryTimer);
+      tracked.retryTimer = undefined;
+      void this.#register(tracked);
     }
-    const registeredAs = JSON.stringify([pool.spec.queue, secrets.versions]);
-    if (registeredAs !== tracked.registeredAs) {
-      if (secrets.problem) {
-        tracked.credentialsProblem = secrets.problem;
-        return tracked;
-      }
-      const previousEndpoint = tracked.endpoint;
-      try {
-        tracked.endpoint = this.#poller.register(key, { queue: pool.spec.queue, credentials: secrets.credentials, tlsMaterial: secrets.tls });
-      } catch (error) {
-        tracked.credentialsProblem = error instanceof Error ? error.message : String(error);
-        return tracked;
-      }
-      tracked.credentialsProblem = undefined;
-      tracked.registeredAs = registeredAs;
-      if (previousEndpoint && previousEndpoint !== tracked.endpoint) this.#reschedule(previousEndpoint);
-    }
-    if (tracked.endpoint) this.#reschedule(tracked.endpoint);
     return tracked;
   }
 
-  async #readSecrets(pool: WorkerPool): Promise<{ credentials: RedisCredentials; tls: TlsMaterial | undefined; versions: string[]; problem?: string }> {
-    const redis = pool.spec.queue.redis;
-    const namespace = pool.metadata.namespace ?? '';
-    const credentials: { password?: string; username?: string } = {};
-    const versions: string[] = [];
+  async #register(tracked: TrackedPool): Promise<void> {
+    const token = ++tracked.registrations;
+    const pool = tracked.pool;
+    const queueKey = tracked.queueKey;
     let problem: string | undefined;
-    const read = async (field: string, ref: { name: string; key: string } | undefined) => {
-      if (!ref) return undefined;
-      const value = await this.#deps.client.readSecretValue(namespace, ref.name, ref.key);
-      // Only a digest of the value takes part in the fingerprint: the value itself is kept by the poller alone.
-      versions.push(`${field}:${ref.name}/${ref.key}:${value === undefined ? 'missing' : digest(value)}`);
-      if (value === undefined) problem ??= `spec.queue.redis.${field}: Secret ${namespace}/${ref.name} has no key "${ref.key}" (or does not exist)`;
-      return value;
+    let retry = true;
+    let endpoint: string | undefined;
+    try {
+      const credentials = await readPoolCredentials(pool, this.#deps.readSecretValue);
+      if (credentials.ok) {
+        try {
+          endpoint = this.#poller.register(tracked.key, { queue: pool.spec.queue, credentials: credentials.credentials, tlsMaterial: credentials.tls });
+        } catch (error) {
+          // The spec itself cannot be read (a bad URL): only an edit of it can help.
+          problem = error instanceof Error ? error.message : String(error);
+          retry = false;
+        }
+      } else {
+        problem = credentials.problem;
+      }
+    } catch (error) {
+      problem = `could not read the Redis credentials: ${apiMessage(error)}`;
+    }
+    if (this.#stopped || token !== tracked.registrations || this.#pools.get(tracked.key) !== tracked) {
+      if (endpoint && this.#pools.get(tracked.key) !== tracked) void this.#poller.unregister(tracked.key);
+      return;
+    }
+    tracked.credentialsProblem = problem;
+    if (problem === undefined && endpoint !== undefined) {
+      const previous = tracked.endpoint;
+      tracked.endpoint = endpoint;
+      tracked.registeredQueueKey = queueKey;
+      if (previous && previous !== endpoint) this.#reschedule(previous);
+      this.#reschedule(endpoint);
+    } else {
+      if (tracked.registeredQueueKey !== queueKey) this.#dropRegistration(tracked);
+      this.#deps.logger.warn({ pool: tracked.key, problem }, 'cannot read this pool\'s queue');
+      if (retry) this.#retrySecrets(tracked);
+    }
+    if (this.#refreshPublished(tracked)) this.#deps.enqueue(tracked.namespace, tracked.name);
+  }
+
+  /** A registration for an older queue spec must not keep reading the old queue. */
+  #dropRegistration(tracked: TrackedPool): void {
+    const endpoint = tracked.endpoint;
+    tracked.endpoint = undefined;
+    tracked.registeredQueueKey = undefined;
+    tracked.result = undefined;
+    void this.#poller.unregister(tracked.key);
+    if (endpoint) this.#reschedule(endpoint);
+  }
+
+  #retrySecrets(tracked: TrackedPool): void {
+    if (tracked.retryTimer || this.#stopped) return;
+    tracked.retryTimer = setTimeout(() => {
+      tracked.retryTimer = undefined;
+      void this.#register(tracked);
+    }, tracked.secretBackoff.next());
+  }
+
+  /** The latest decision again, under the pool's new spec (a pin, a pause, new limits), or the first one. */
+  #redecide(tracked: TrackedPool, deployment: V1Deployment | undefined): void {
+    const base = tracked.lastInput ?? { nowMs: this.#now(), reading: undefined, state: initialScalerState() };
+    this.#decide(tracked, { ...base, ...this.#specInput(tracked.pool, deployment) });
+  }
+
+  #specInput(pool: WorkerPool, deployment: V1Deployment | undefined): Pick<ScaleInput, 'scaling' | 'pinnedReplicas' | 'paused' | 'currentReplicas' | 'readyReplicas'> {
+    return {
+      scaling: pool.spec.scaling,
+      pinnedReplicas: pool.spec.replicas,
+      paused: pool.spec.paused,
+      // A Deployment that does not exist yet runs nothing.
+      currentReplicas: deployment?.spec?.replicas ?? 0,
+      readyReplicas: deployment?.status?.readyReplicas ?? 0,
     };
-    const password = await read('passwordSecretRef', redis.passwordSecretRef);
-    const username = await read('usernameSecretRef', redis.usernameSecretRef);
-    const ca = await read('tls.caSecretRef', redis.tls?.caSecretRef);
-    if (password !== undefined) credentials.password = password;
-    if (username !== undefined) credentials.username = username;
-    return { credentials: credentials satisfies RedisCredentials, tls: ca === undefined ? undefined : { ca }, versions, ...(problem ? { problem } : {}) };
+  }
+
+  #decide(tracked: TrackedPool, input: ScaleInput): Decision {
+    const decision = decideScale(input);
+    tracked.lastInput = input;
+    tracked.decision = decision;
+    tracked.decidedGeneration = tracked.pool.metadata.generation;
+    this.#deps.metrics.desiredReplicas.set({ namespace: tracked.namespace, pool: tracked.name }, decision.desiredReplicas);
+    return decision;
+  }
+
+  /** Updates what status shows when a write is due; true when it changed. */
+  #refreshPublished(tracked: TrackedPool): boolean {
+    const reported = tracked.result ? reportedReading(tracked.result, this.#now()) : undefined;
+    const queue = reported ? queueStatusOf(reported, tracked.throughputPerSecond) : undefined;
+    const next = {
+      queue,
+      conditions: [this.#signalsCondition(tracked), idleFirstCondition(tracked.pool)],
+      desiredReplicas: tracked.decision?.desiredReplicas ?? 0,
+      readingKey: readingKeyOf(queue),
+    };
+    if (!publishDue(tracked.published, next, this.#now())) return false;
+    tracked.published = { ...next, atMs: this.#now() };
+    return true;
+  }
+
+  #signalsCondition(tracked: TrackedPool): ConditionInput {
+    const { pool, result, credentialsProblem } = tracked;
+    if (credentialsProblem) return { type: ConditionType.SignalsAvailable, status: 'False', reason: Reason.CredentialsUnavailable, message: credentialsProblem };
+    if (result === undefined) return { type: ConditionType.SignalsAvailable, status: 'Unknown', reason: Reason.SignalsPending, message: 'waiting for the first reading' };
+    if (!result.ok) return { type: ConditionType.SignalsAvailable, status: 'False', reason: Reason.SignalsReadFailed, message: result.error.message };
+    return { type: ConditionType.SignalsAvailable, status: 'True', reason: Reason.SignalsRead, message: `read ${pool.spec.queue.format} queue ${pool.spec.queue.names.join(', ')}` };
   }
 
   /** One timer per endpoint, at the shortest poll interval of the pools it serves. */
   #reschedule(endpoint: string): void {
     if (this.#stopped) return;
-    const intervals = [...this.#pools.values()].filter((p) => p.endpoint === endpoint && !p.credentialsProblem).map((p) => p.pollIntervalMs);
-    if (intervals.length === 0) {
+    const next = this.#intervalOf(endpoint);
+    if (next === undefined) {
       clearTimeout(this.#timers.get(endpoint));
       this.#timers.delete(endpoint);
+      this.#deps.watchdog?.remove(pollLoop(endpoint));
       return;
     }
     if (this.#timers.has(endpoint)) return;
-    const tick = () => {
-      this.#pollEndpoint(endpoint).then(
-        () => {
-          const next = [...this.#pools.values()].filter((p) => p.endpoint === endpoint).map((p) => p.pollIntervalMs);
-          if (this.#stopped || next.length === 0) return void this.#timers.delete(endpoint);
-          this.#timers.set(endpoint, setTimeout(tick, Math.min(...next)));
-        },
-        (error: unknown) => this.#deps.logger.error({ endpoint, err: String(error) }, 'poll loop failed'),
-      );
-    };
-    this.#timers.set(endpoint, setTimeout(tick, 0));
+    this.#deps.watchdog?.expect(pollLoop(endpoint), POLL_STUCK_SLACK_MS);
+    this.#timers.set(endpoint, setTimeout(() => this.#tick(endpoint), 0));
+  }
+
+  #intervalOf(endpoint: string): number | undefined {
+    const intervals = [...this.#pools.values()].filter((p) => p.endpoint === endpoint).map((p) => p.pool.spec.scaling.pollIntervalSeconds * 1000);
+    return intervals.length === 0 ? undefined : Math.min(...intervals);
+  }
+
+  #tick(endpoint: string): void {
+    const loop = pollLoop(endpoint);
+    this.#pollEndpoint(endpoint)
+      .catch((error: unknown) => this.#deps.logger.error({ endpoint, err: String(error) }, 'poll failed'))
+      .finally(() => {
+        this.#deps.watchdog?.done(loop);
+        const interval = this.#intervalOf(endpoint);
+        if (this.#stopped || interval === undefined) {
+          this.#timers.delete(endpoint);
+          this.#deps.watchdog?.remove(loop);
+          return;
+        }
+        this.#deps.watchdog?.expect(loop, interval + POLL_STUCK_SLACK_MS);
+        this.#timers.set(endpoint, setTimeout(() => this.#tick(endpoint), interval));
+      });
   }
 
   async #pollEndpoint(endpoint: string): Promise<void> {
     const results = await this.#poller.pollEndpoint(endpoint);
     for (const [key, result] of results) {
       const tracked = this.#pools.get(key);
-      if (tracked) this.#apply(tracked, result);
+      if (tracked && !this.#stopped) this.#apply(tracked, result);
     }
   }
 
@@ -236,60 +315,60 @@ export class Autoscaler implements ReplicaAdvisor {
     tracked.lastCompletions = { atMs: reading.observedAtMs, total };
   }
 
-  /** Runs the engine on a fresh result and asks for a reconcile only when something would change. */
-  #apply(tracked: TrackedPool, result: PoolReadResult): void {
-    const { pool } = tracked;
+  #recordMetrics(tracked: TrackedPool, result: PoolReadResult): void {
     const labels = { namespace: tracked.namespace, pool: tracked.name };
     const metrics = this.#deps.metrics;
-    tracked.result = result;
     metrics.signalsAvailable.set(labels, result.ok ? 1 : 0);
-    if (result.ok) {
-      metrics.queueDepth.set(labels, result.reading.depth);
-      if (result.reading.oldestJobAgeSeconds !== undefined) metrics.queueOldestJobAgeSeconds.set(labels, result.reading.oldestJobAgeSeconds);
-      if (result.reading.busy !== undefined) metrics.queueBusy.set(labels, result.reading.busy);
-      this.#countThroughput(tracked, result.reading);
-      if (tracked.throughputPerSecond !== undefined) metrics.queueThroughput.set(labels, tracked.throughputPerSecond);
-    } else {
+    if (!result.ok) {
       metrics.signalReadErrors.inc({ ...labels, reason: result.error.kind });
+      return;
     }
+    metrics.queueDepth.set(labels, result.reading.depth);
+    if (result.reading.oldestJobAgeSeconds !== undefined) metrics.queueOldestJobAgeSeconds.set(labels, result.reading.oldestJobAgeSeconds);
+    if (result.reading.busy !== undefined) metrics.queueBusy.set(labels, result.reading.busy);
+    this.#countThroughput(tracked, result.reading);
+    if (tracked.throughputPerSecond !== undefined) metrics.queueThroughput.set(labels, tracked.throughputPerSecond);
+  }
+
+  /** Runs the engine on a fresh result and wakes the reconciler only when something would change. */
+  #apply(tracked: TrackedPool, result: PoolReadResult): void {
+    const { pool } = tracked;
+    tracked.result = result;
+    this.#recordMetrics(tracked, result);
+    if (result.ok) tracked.secretBackoff.reset();
+    else if (result.error.kind === 'auth-failed' && namesSecrets(pool)) this.#retrySecrets(tracked); // the password may have been rotated
     const deployment = this.#deps.deploymentOf(pool);
-    const current = deployment?.spec?.replicas ?? pool.spec.scaling.minReplicas;
-    const decision = decideScale({
+    const input: ScaleInput = {
       nowMs: this.#now(),
-      scaling: pool.spec.scaling,
-      pinnedReplicas: pool.spec.replicas,
-      paused: pool.spec.paused,
-      currentReplicas: current,
-      readyReplicas: deployment?.status?.readyReplicas ?? 0,
       reading: result.ok ? result.reading : undefined,
-      state: tracked.state,
-    });
-    tracked.state = decision.state;
-    tracked.decision = decision;
-    metrics.desiredReplicas.set(labels, decision.desiredReplicas);
-    metrics.readyReplicas.set(labels, deployment?.status?.readyReplicas ?? 0);
-    metrics.maxReplicas.set(labels, pool.spec.scaling.maxReplicas);
-    metrics.targetLatencySeconds.set(labels, pool.spec.scaling.targetLatencySeconds);
-    const reported = reportedReading(result, this.#now());
-    const readingChanged = reported !== undefined && fingerprint(reported.reading, reported.stale, decision) !== tracked.reportedFingerprint;
-    const signalsFlipped = (pool.status?.conditions?.find((c) => c.type === ConditionType.SignalsAvailable)?.status === 'True') !== result.ok;
-    if (decision.desiredReplicas !== current) {
-      metrics.scaleDecisions.inc({ ...labels, direction: decision.desiredReplicas > current ? 'up' : 'down', reason: decision.reasonCode });
-      this.#deps.enqueue(tracked.namespace, tracked.name);
-    } else if (readingChanged || signalsFlipped) {
-      this.#deps.enqueue(tracked.namespace, tracked.name);
+      state: tracked.decision?.state ?? initialScalerState(),
+      ...this.#specInput(pool, deployment),
+    };
+    const previous = tracked.decision?.desiredReplicas;
+    const decision = this.#decide(tracked, input);
+    if (decision.desiredReplicas !== previous) {
+      this.#deps.logger.info({ pool: tracked.key, from: input.currentReplicas, to: decision.desiredReplicas, reason: decision.reason }, 'scale decision');
     }
+    const labels = { namespace: tracked.namespace, pool: tracked.name };
+    this.#deps.metrics.readyReplicas.set(labels, deployment?.status?.readyReplicas ?? 0);
+    this.#deps.metrics.maxReplicas.set(labels, pool.spec.scaling.maxReplicas);
+    this.#deps.metrics.targetLatencySeconds.set(labels, pool.spec.scaling.targetLatencySeconds);
+    const published = this.#refreshPublished(tracked);
+    if (decision.desiredReplicas !== input.currentReplicas) {
+      this.#deps.metrics.scaleDecisions.inc({ ...labels, direction: decision.desiredReplicas > input.currentReplicas ? 'up' : 'down', reason: decision.reasonCode });
+    }
+    if (published || decision.desiredReplicas !== input.currentReplicas) this.#deps.enqueue(tracked.namespace, tracked.name);
   }
 }
 
 const keyOf = (pool: WorkerPool) => `${pool.metadata.namespace ?? ''}/${pool.metadata.name ?? ''}`;
-const round = (value: number) => Math.round(value * 100) / 100;
-const clamp = (replicas: number, pool: WorkerPool) =>
-  pool.spec.replicas !== undefined ? replicas : Math.min(pool.spec.scaling.maxReplicas, Math.max(pool.spec.scaling.minReplicas, replicas));
+const pollLoop = (endpoint: string) => `poll ${endpoint}`;
 
-/** What status.queue would show, at the precision it shows it: equal fingerprints mean no write. */
-function fingerprint(reading: QueueReading, stale: boolean, decision: Decision | undefined): string {
-  return JSON.stringify([reading.depth, reading.dueScheduled, reading.busy, reading.concurrency, reading.oldestJobAgeSeconds === undefined ? null : Math.round(reading.oldestJobAgeSeconds), stale, decision?.desiredReplicas]);
+/** Idle-first scale-down works where heartbeats say which pod runs how many jobs. */
+function idleFirstCondition(pool: WorkerPool): ConditionInput {
+  const unavailable = readerFor(pool.spec.queue.format).perPodBusyUnavailable;
+  if (unavailable !== undefined) {
+    return { type: ConditionType.IdleFirstScaleDown, status: 'False', reason: Reason.BusyCountsUnavailable, message: `format ${pool.spec.queue.format}: ${unavailable}; scale-down removes pods without regard to the jobs they run` };
+  }
+  return { type: ConditionType.IdleFirstScaleDown, status: 'True', reason: Reason.BusyCountsReported, message: 'pods running the fewest jobs are removed first (pod-deletion-cost from worker heartbeats)' };
 }
-
-const digest = (value: string) => createHash('sha256').update(value).digest('hex').slice(0, 16);

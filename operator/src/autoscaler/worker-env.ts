@@ -1,27 +1,43 @@
 import type { V1EnvVar } from '@kubernetes/client-node';
+import { SETTINGS } from '@workerpool/worker-runtime/config/config';
+import { MAX_DRAIN_TIMEOUT_SECONDS } from '@workerpool/worker-runtime/config/limits';
+import type { SettingSource } from '@workerpool/worker-runtime/config/settings';
 import type { WorkerPool } from '../api/workerpool-schema.ts';
 
 // What the operator tells worker-runtime pods about their queue (native format only: Sidekiq
-// and BullMQ workers are configured by their own teams). The names are the worker-runtime's
-// documented settings. A password goes in as a reference to its Secret, never as a value.
+// and BullMQ workers are configured by their own teams). Variable names come from the runtime's
+// own settings table, so a rename there cannot leave pods silently unconfigured. A password
+// goes in as a reference to its Secret, never as a value.
 
 const DRAIN_MARGIN_SECONDS = 5;
 const DEFAULT_GRACE_SECONDS = 30;
 
+/** The variable the runtime reads first for a setting. */
+const envName = (setting: SettingSource): string => {
+  const [name] = setting.env;
+  if (name === undefined) throw new Error(`worker-runtime setting --${setting.flag ?? '?'} has no environment variable`);
+  return name;
+};
+
+/** Drain finishes before the kubelet's SIGKILL, within what the runtime accepts. */
+export function drainTimeoutSeconds(pool: WorkerPool): number {
+  const grace = pool.spec.template?.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
+  return Math.min(MAX_DRAIN_TIMEOUT_SECONDS, Math.max(1, grace - DRAIN_MARGIN_SECONDS));
+}
+
 export function nativeWorkerEnv(pool: WorkerPool): V1EnvVar[] {
   const queue = pool.spec.queue;
   if (queue.format !== 'native' || !queue.redis.url) return [];
-  const grace = pool.spec.template?.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
   const env: V1EnvVar[] = [
-    { name: 'REDIS_URL', value: queue.redis.url },
-    { name: 'WORKERPOOL_QUEUES', value: queue.names.join(',') },
-    { name: 'WORKERPOOL_CONCURRENCY', value: String(pool.spec.scaling.concurrency) },
-    // Drain finishes before the kubelet's SIGKILL, so that scaling down never kills a job.
-    { name: 'WORKERPOOL_DRAIN_TIMEOUT_SECONDS', value: String(Math.max(1, grace - DRAIN_MARGIN_SECONDS)) },
-    { name: 'WORKERPOOL_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+    { name: envName(SETTINGS.redisUrl), value: queue.redis.url },
+    { name: envName(SETTINGS.queues), value: queue.names.join(',') },
+    { name: envName(SETTINGS.concurrency), value: String(pool.spec.scaling.concurrency) },
+    { name: envName(SETTINGS.drainTimeout), value: String(drainTimeoutSeconds(pool)) },
+    // Heartbeats carry the pod name, which idle-first scale-down matches to pods.
+    { name: envName(SETTINGS.podName), valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
   ];
-  if (queue.keyPrefix) env.push({ name: 'WORKERPOOL_KEY_PREFIX', value: queue.keyPrefix });
+  if (queue.keyPrefix) env.push({ name: envName(SETTINGS.keyPrefix), value: queue.keyPrefix });
   const password = queue.redis.passwordSecretRef;
-  if (password) env.push({ name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: password.name, key: password.key } } });
+  if (password) env.push({ name: envName(SETTINGS.redisPassword), valueFrom: { secretKeyRef: { name: password.name, key: password.key } } });
   return env;
 }

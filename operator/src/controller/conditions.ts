@@ -8,6 +8,8 @@ export const ConditionType = {
   Reconciling: 'Reconciling',
   Stalled: 'Stalled',
   SignalsAvailable: 'SignalsAvailable',
+  /** Whether scale-down can pick idle pods first (pod-deletion-cost from per-pod busy counts). */
+  IdleFirstScaleDown: 'IdleFirstScaleDown',
 } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 
@@ -25,6 +27,8 @@ export const Reason = {
   SignalsRead: 'SignalsRead',
   SignalsReadFailed: 'SignalsReadFailed',
   SignalsPending: 'SignalsPending',
+  BusyCountsReported: 'BusyCountsReported',
+  BusyCountsUnavailable: 'BusyCountsUnavailable',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 

@@ -1,10 +1,12 @@
 import { AppsV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type V1Deployment } from '@kubernetes/client-node';
 import { GROUP, KIND, PLURAL, VERSION, type WorkerPool } from '../api/workerpool-schema.ts';
 import type { Logger } from '../logger.ts';
+import type { LoopWatchdog } from '../loop-watchdog.ts';
 import type { OperatorMetrics } from '../metrics.ts';
 import { ResilientInformer } from './informer.ts';
 import { apiMessage } from './kube-errors.ts';
 import type { Reconciler } from './reconciler.ts';
+import { targetDeploymentName } from './scale-target.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export interface ControllerOptions {
@@ -14,7 +16,11 @@ export interface ControllerOptions {
   resyncMs?: number;
   logger: Logger;
   metrics: OperatorMetrics;
+  watchdog?: LoopWatchdog;
 }
+
+/** A reconcile that runs longer than this is stuck (a hung API request): liveness then fails. */
+const RECONCILE_STUCK_MS = 120_000;
 
 const keyOf = (namespace: string | undefined, name: string | undefined) => `${namespace ?? ''}/${name ?? ''}`;
 
@@ -30,6 +36,7 @@ export class Controller {
   readonly #options: ControllerOptions;
   #reconciler: Reconciler | undefined;
   #loops: Promise<void>[] = [];
+  readonly #seenGenerations = new Map<string, number | undefined>();
 
   constructor(options: ControllerOptions) {
     this.#options = options;
@@ -46,8 +53,12 @@ export class Controller {
         (namespace
           ? await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace })
           : await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as KubernetesListObject<WorkerPool>,
-      onChange: (pool) => this.enqueue(pool.metadata?.namespace, pool.metadata?.name),
-      onDelete: (pool) => this.enqueue(pool.metadata?.namespace, pool.metadata?.name),
+      onChange: (pool) => this.#poolChanged(pool),
+      onDelete: (pool) => {
+        this.#seenGenerations.delete(keyOf(pool.metadata?.namespace, pool.metadata?.name));
+        this.enqueue(pool.metadata?.namespace, pool.metadata?.name);
+      },
+      onResync: (pool) => this.enqueue(pool.metadata?.namespace, pool.metadata?.name),
       resyncMs,
       logger,
     });
@@ -68,6 +79,19 @@ export class Controller {
     this.#options.metrics.workQueueDepth.set(this.queue.length);
   }
 
+  /**
+   * Only a new generation (a spec edit, kubectl scale) is work: an update that changed status
+   * alone is almost always our own write coming back, and reconciling it again would double the
+   * traffic. Resyncs and deletions are always work.
+   */
+  #poolChanged(pool: WorkerPool): void {
+    const key = keyOf(pool.metadata?.namespace, pool.metadata?.name);
+    const generation = pool.metadata?.generation;
+    if (this.#seenGenerations.has(key) && this.#seenGenerations.get(key) === generation) return;
+    this.#seenGenerations.set(key, generation);
+    this.enqueue(pool.metadata?.namespace, pool.metadata?.name);
+  }
+
   #wakePoolsOf(deployment: V1Deployment): void {
     const namespace = deployment.metadata?.namespace;
     const owner = deployment.metadata?.ownerReferences?.find((ref) => ref.controller && ref.kind === KIND && ref.apiVersion.startsWith(`${GROUP}/`));
@@ -76,14 +100,14 @@ export class Controller {
       return;
     }
     for (const pool of this.pools.list(namespace)) {
-      if (pool.spec.scaleTargetRef?.name === deployment.metadata?.name) this.enqueue(namespace, pool.metadata.name);
+      if (pool.spec.scaleTargetRef && targetDeploymentName(pool) === deployment.metadata?.name) this.enqueue(namespace, pool.metadata.name);
     }
   }
 
   async start(reconciler: Reconciler): Promise<void> {
     this.#reconciler = reconciler;
     await Promise.all([this.pools.start(), this.deployments.start()]);
-    for (let i = 0; i < this.#options.reconcileWorkers; i++) this.#loops.push(this.#runLoop());
+    for (let i = 0; i < this.#options.reconcileWorkers; i++) this.#loops.push(this.#runLoop(i));
   }
 
   async stop(): Promise<void> {
@@ -92,11 +116,13 @@ export class Controller {
     await Promise.all(this.#loops);
   }
 
-  async #runLoop(): Promise<void> {
-    const { logger, metrics } = this.#options;
+  async #runLoop(index: number): Promise<void> {
+    const { logger, metrics, watchdog } = this.#options;
+    const loop = `reconcile loop ${index}`;
     for (;;) {
       const key = await this.queue.get();
       if (key === undefined) return;
+      watchdog?.expect(loop, RECONCILE_STUCK_MS);
       metrics.workQueueDepth.set(this.queue.length);
       const [namespace = '', name = ''] = key.split('/');
       const stopTimer = metrics.reconcileDuration.startTimer();
@@ -113,6 +139,7 @@ export class Controller {
         logger.error({ pool: key, err: apiMessage(error), retries: this.queue.retries(key) }, 'reconcile failed; retrying with backoff');
         this.queue.addRateLimited(key);
       } finally {
+        watchdog?.done(loop);
         this.queue.done(key);
       }
     }

@@ -14,7 +14,9 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
   labelSelector?: string;
   onChange: (object: T) => void;
   onDelete: (object: T) => void;
-  /** Hand every cached object to onChange this often; omit for no resync. */
+  /** Called for every cached object on each resync; onChange when omitted. */
+  onResync?: (object: T) => void;
+  /** Hand every cached object to onResync this often; omit for no resync. */
   resyncMs?: number;
   logger: Logger;
 }
@@ -49,9 +51,9 @@ export class ResilientInformer<T extends KubernetesObject> {
   async start(): Promise<void> {
     this.#stopped = false;
     await this.#informer.start();
-    const { resyncMs, onChange } = this.#options;
+    const { resyncMs, onChange, onResync = onChange } = this.#options;
     if (resyncMs !== undefined) {
-      this.#resyncTimer = setInterval(() => this.list().forEach(onChange), resyncMs);
+      this.#resyncTimer = setInterval(() => this.list().forEach(onResync), resyncMs);
       this.#resyncTimer.unref();
     }
   }

@@ -7,6 +7,7 @@ import {
   type CoreV1Event,
   type KubeConfig,
   type V1Deployment,
+  type V1Pod,
 } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type WorkerPool, type WorkerPoolStatus, API_VERSION, KIND } from '../api/workerpool-schema.ts';
 import type { OperatorMetrics } from '../metrics.ts';
@@ -14,6 +15,10 @@ import { isNotFound } from './kube-errors.ts';
 import { FIELD_MANAGER } from './labels.ts';
 
 const serverSideApply = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/** Read by the ReplicaSet controller: among otherwise equal pods, the lowest cost is removed first. */
+export const POD_DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
 
 /** What a person sees in `kubectl describe`. */
 export interface PoolEvent {
@@ -41,15 +46,6 @@ export class KubeClient {
     this.#reporter = reporter;
   }
 
-  async getWorkerPool(namespace: string, name: string): Promise<WorkerPool | undefined> {
-    try {
-      return (await this.#custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace, name })) as WorkerPool;
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
-  }
-
   async getDeployment(namespace: string, name: string): Promise<V1Deployment | undefined> {
     try {
       return await this.#apps.readNamespacedDeployment({ namespace, name });
@@ -67,16 +63,29 @@ export class KubeClient {
     );
   }
 
-  async applyStatus(pool: WorkerPool, status: WorkerPoolStatus): Promise<void> {
+  /** Returns the pool as the API server stored it. */
+  async applyStatus(pool: WorkerPool, status: WorkerPoolStatus): Promise<WorkerPool> {
     this.#metrics.apiWrites.inc({ kind: KIND, verb: 'apply-status' });
     const body = { apiVersion: API_VERSION, kind: KIND, metadata: { name: pool.metadata.name, namespace: pool.metadata.namespace }, status };
-    await this.#custom.patchNamespacedCustomObjectStatus(
+    return (await this.#custom.patchNamespacedCustomObjectStatus(
       { group: GROUP, version: VERSION, plural: PLURAL, namespace: pool.metadata.namespace ?? '', name: pool.metadata.name ?? '', body, fieldManager: FIELD_MANAGER, force: true },
       serverSideApply,
-    );
+    )) as WorkerPool;
+  }
+
+  async listPods(namespace: string, matchLabels: Record<string, string>): Promise<V1Pod[]> {
+    const labelSelector = Object.entries(matchLabels).map(([key, value]) => `${key}=${value}`).join(',');
+    return (await this.#core.listNamespacedPod({ namespace, labelSelector })).items;
+  }
+
+  /** A merge patch of one annotation: the pod's spec and every other field stay untouched. */
+  async setPodDeletionCost(namespace: string, name: string, cost: number): Promise<void> {
+    this.#metrics.apiWrites.inc({ kind: 'Pod', verb: 'patch' });
+    await this.#core.patchNamespacedPod({ namespace, name, body: { metadata: { annotations: { [POD_DELETION_COST]: String(cost) } } } }, mergePatch);
   }
 
   async readSecretValue(namespace: string, name: string, key: string): Promise<string | undefined> {
+    this.#metrics.secretReads.inc();
     try {
       const secret = await this.#core.readNamespacedSecret({ namespace, name });
       const encoded = secret.data?.[key];

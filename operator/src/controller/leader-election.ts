@@ -73,6 +73,7 @@ export class LeaderElector {
       if (lease.spec?.holderIdentity !== this.#options.identity) return;
       lease.spec = { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: new V1MicroTime() };
       await this.#api.replaceNamespacedLease({ name: this.#options.name, namespace: this.#options.namespace, body: lease });
+      this.#options.logger.info({ lease: `${this.#options.namespace}/${this.#options.name}` }, 'released the leader lease');
     } catch (error) {
       this.#options.logger.warn({ err: (error as Error).message }, 'could not release the leader lease; a standby takes over when it expires');
     }

@@ -3,10 +3,11 @@ import type { WorkerPool } from '../api/workerpool-schema.ts';
 import type { Logger } from '../logger.ts';
 import { ConditionType, Reason } from './conditions.ts';
 import { buildReplicasOnlyApply, buildWorkerDeployment } from './desired-deployment.ts';
-import type { KubeClient, PoolEvent } from './kube-client.ts';
+import { POD_DELETION_COST, type KubeClient, type PoolEvent } from './kube-client.ts';
 import { apiMessage, httpStatus } from './kube-errors.ts';
 import { serializeSelector, selectorLabels } from './labels.ts';
-import type { ReplicaAdvisor } from './replica-advisor.ts';
+import type { PoolScaleView, ReplicaAdvisor } from './replica-advisor.ts';
+import { targetDeploymentName, type DeploymentOf } from './scale-target.ts';
 import { buildStatus, statusChanged, type ObservedWorld } from './status.ts';
 import { isSubset } from './subset.ts';
 
@@ -21,8 +22,10 @@ export const EventReason = {
 export interface ReconcilerDeps {
   client: KubeClient;
   advisor: ReplicaAdvisor;
-  /** The informer's copy of a Deployment, so that an unchanged pool costs no API read. */
-  cachedDeployment: (namespace: string, name: string) => V1Deployment | undefined;
+  /** The informer's copy of a WorkerPool: a reconcile reads no pool from the API. */
+  cachedPool: (namespace: string, name: string) => WorkerPool | undefined;
+  /** The informer's copy of the pool's Deployment (see scale-target.ts). */
+  deploymentOf: DeploymentOf;
   /** Variables the operator adds to the first worker container (queue connection settings). */
   workerEnv: (pool: WorkerPool) => V1Container['env'];
   logger: Logger;
@@ -36,20 +39,23 @@ export interface ReconcileOutcome {
 
 /**
  * One pass over one WorkerPool: read it, make the Deployment match, then write status once.
- * Each step is a helper named for what it does.
+ * Each step is a helper named for what it does. Everything is read from the informer caches and
+ * from the autoscaler's latest decision: a pass that changes nothing sends nothing to the API.
  */
 export class Reconciler {
   readonly #deps: ReconcilerDeps;
+  /** Status this replica wrote, until the informer delivers it: the cache lags our own writes. */
+  readonly #written = new Map<string, { basedOn: string | undefined; pool: WorkerPool }>();
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
   }
 
   async reconcile(namespace: string, name: string): Promise<ReconcileOutcome> {
-    const { client, advisor } = this.#deps;
-    const pool = await client.getWorkerPool(namespace, name);
+    const pool = this.#latest(namespace, name);
     if (!pool) {
-      advisor.forget(`${namespace}/${name}`);
+      this.#deps.advisor.forget(`${namespace}/${name}`);
+      this.#written.delete(`${namespace}/${name}`);
       return {};
     }
     if (pool.metadata.deletionTimestamp) return {}; // the Deployment goes with its ownerReference
@@ -61,50 +67,85 @@ export class Reconciler {
     return world.blocker?.reason === Reason.ScaleTargetNotFound ? { requeueAfterMs: 30_000 } : {};
   }
 
+  /** The cached pool, or the one our last status write returned while the cache has not caught up. */
+  #latest(namespace: string, name: string): WorkerPool | undefined {
+    const key = `${namespace}/${name}`;
+    const cached = this.#deps.cachedPool(namespace, name);
+    const written = this.#written.get(key);
+    if (!cached || !written) return cached;
+    if (written.basedOn === cached.metadata.resourceVersion) return written.pool;
+    this.#written.delete(key);
+    return cached;
+  }
+
+  async #liveDeployment(pool: WorkerPool): Promise<V1Deployment | undefined> {
+    return this.#deps.deploymentOf(pool) ?? (await this.#deps.client.getDeployment(pool.metadata.namespace ?? '', targetDeploymentName(pool)));
+  }
+
   async #ensureWorkerDeployment(pool: WorkerPool, events: PoolEvent[]): Promise<ObservedWorld> {
-    const namespace = pool.metadata.namespace ?? '';
     const name = pool.metadata.name ?? '';
-    const live = this.#deps.cachedDeployment(namespace, name) ?? (await this.#deps.client.getDeployment(namespace, name));
-    const decision = await this.#deps.advisor.decide(pool, live?.spec?.replicas);
-    const desired = buildWorkerDeployment(pool, decision.replicas, this.#deps.workerEnv(pool));
+    const live = await this.#liveDeployment(pool);
+    const view = this.#deps.advisor.view(pool, live);
+    const desired = buildWorkerDeployment(pool, view.replicas, this.#deps.workerEnv(pool));
     const selector = serializeSelector(selectorLabels(name));
+    const observed = observedOf(view, selector);
     let deployment = live;
     if (!live || !isSubset(desired, live)) {
+      await this.#spareBusyPods(pool, live, view);
       try {
         deployment = await this.#deps.client.applyDeployment(desired);
       } catch (error) {
-        return this.#rejected(error, { deployment: live, desiredReplicas: decision.replicas, selector }, events);
+        return this.#rejected(error, { ...observed, deployment: live }, events);
       }
-      events.push(describeApply(live, deployment, decision.reason));
+      events.push(describeApply(live, deployment, view.reason));
     }
-    return { deployment, desiredReplicas: decision.replicas, selector, ...this.#scaleRecord(live, deployment, decision.reason), ...this.#deps.advisor.observe(pool) };
+    return { ...observed, deployment, ...this.#scaleRecord(live, deployment, view.reason) };
   }
 
   async #scaleTarget(pool: WorkerPool, events: PoolEvent[]): Promise<ObservedWorld> {
     const namespace = pool.metadata.namespace ?? '';
-    const targetName = pool.spec.scaleTargetRef?.name ?? '';
-    const live = this.#deps.cachedDeployment(namespace, targetName) ?? (await this.#deps.client.getDeployment(namespace, targetName));
-    const observed = this.#deps.advisor.observe(pool);
+    const targetName = targetDeploymentName(pool);
+    const live = await this.#liveDeployment(pool);
+    const view = this.#deps.advisor.view(pool, live);
     if (!live) {
       const message = `Deployment ${namespace}/${targetName} named in spec.scaleTargetRef does not exist`;
       if (pool.status?.conditions?.find((c) => c.type === 'Stalled')?.reason !== Reason.ScaleTargetNotFound) {
         events.push({ type: 'Warning', reason: EventReason.ScaleTargetNotFound, message });
       }
-      return { deployment: undefined, desiredReplicas: pool.status?.desiredReplicas ?? 0, selector: undefined, blocker: { reason: Reason.ScaleTargetNotFound, message }, ...observed };
+      return { ...observedOf(view, undefined), deployment: undefined, desiredReplicas: pool.status?.desiredReplicas ?? 0, blocker: { reason: Reason.ScaleTargetNotFound, message } };
     }
-    const decision = await this.#deps.advisor.decide(pool, live.spec?.replicas);
     const matchLabels = live.spec?.selector?.matchLabels;
-    const selector = matchLabels ? serializeSelector(matchLabels) : undefined;
+    const observed = observedOf(view, matchLabels ? serializeSelector(matchLabels) : undefined);
     let deployment = live;
-    if (live.spec?.replicas !== decision.replicas) {
+    if (live.spec?.replicas !== view.replicas) {
+      await this.#spareBusyPods(pool, live, view);
       try {
-        deployment = await this.#deps.client.applyDeployment(buildReplicasOnlyApply(namespace, targetName, decision.replicas));
+        deployment = await this.#deps.client.applyDeployment(buildReplicasOnlyApply(namespace, targetName, view.replicas));
       } catch (error) {
-        return this.#rejected(error, { deployment: live, desiredReplicas: decision.replicas, selector }, events);
+        return this.#rejected(error, { ...observed, deployment: live }, events);
       }
-      events.push(describeApply(live, deployment, decision.reason));
+      events.push(describeApply(live, deployment, view.reason));
     }
-    return { deployment, desiredReplicas: decision.replicas, selector, ...this.#scaleRecord(live, deployment, decision.reason), ...observed };
+    return { ...observed, deployment, ...this.#scaleRecord(live, deployment, view.reason) };
+  }
+
+  /**
+   * Before replicas go down, each pod's deletion cost is set to the jobs it runs, so that the
+   * ReplicaSet controller removes idle pods first and no running job is cut short. Only formats
+   * whose heartbeats name pods can do this; the IdleFirstScaleDown condition says which.
+   */
+  async #spareBusyPods(pool: WorkerPool, live: V1Deployment | undefined, view: PoolScaleView): Promise<void> {
+    const from = live?.spec?.replicas ?? 0;
+    const matchLabels = live?.spec?.selector?.matchLabels;
+    if (!live || view.replicas >= from || !view.busyByPod || !matchLabels) return;
+    const namespace = pool.metadata.namespace ?? '';
+    const pods = await this.#deps.client.listPods(namespace, matchLabels);
+    for (const pod of pods) {
+      const name = pod.metadata?.name ?? '';
+      const cost = view.busyByPod.get(name) ?? 0;
+      if (pod.metadata?.deletionTimestamp || pod.metadata?.annotations?.[POD_DELETION_COST] === String(cost)) continue;
+      await this.#deps.client.setPodDeletionCost(namespace, name, cost);
+    }
   }
 
   /** A 4xx from the API server means the spec itself is wrong: stall, say why, and retry only on change. */
@@ -126,14 +167,17 @@ export class Reconciler {
   /** People hear once when signals stop being readable, not on every failed poll. */
   #signalEvents(pool: WorkerPool, world: ObservedWorld, events: PoolEvent[]): void {
     const before = pool.status?.conditions?.find((c) => c.type === ConditionType.SignalsAvailable);
-    if (world.signals?.status === 'False' && before?.status !== 'False') {
-      events.push({ type: 'Warning', reason: world.signals.reason, message: world.signals.message });
+    const now = world.conditions.find((c) => c.type === ConditionType.SignalsAvailable);
+    if (now?.status === 'False' && before?.status !== 'False') {
+      events.push({ type: 'Warning', reason: now.reason, message: now.message });
     }
   }
 
   async #writeStatus(pool: WorkerPool, world: ObservedWorld): Promise<void> {
     const status = buildStatus(pool, world, this.#deps.now?.() ?? new Date());
-    if (statusChanged(pool.status, status)) await this.#deps.client.applyStatus(pool, status);
+    if (!statusChanged(pool.status, status)) return;
+    const updated = await this.#deps.client.applyStatus(pool, status);
+    this.#written.set(`${pool.metadata.namespace ?? ''}/${pool.metadata.name ?? ''}`, { basedOn: pool.metadata.resourceVersion, pool: updated });
   }
 
   async #record(pool: WorkerPool, events: PoolEvent[]): Promise<void> {
@@ -146,6 +190,10 @@ export class Reconciler {
       }
     }
   }
+}
+
+function observedOf(view: PoolScaleView, selector: string | undefined): Omit<ObservedWorld, 'deployment'> {
+  return { desiredReplicas: view.replicas, selector, conditions: view.conditions, ...(view.queue ? { queue: view.queue } : {}) };
 }
 
 function describeApply(before: V1Deployment | undefined, after: V1Deployment | undefined, reason: string | undefined): PoolEvent {

@@ -1,33 +1,27 @@
+import type { V1Deployment } from '@kubernetes/client-node';
 import type { QueueStatus, WorkerPool } from '../api/workerpool-schema.ts';
 import type { ConditionInput } from './conditions.ts';
 
-/** How many replicas a pool should run now, and why. */
-export interface ReplicaDecision {
+/** What the reconciler needs to know about a pool's scale, as of the latest poll. */
+export interface PoolScaleView {
+  /** The engine's latest decision. */
   replicas: number;
-  /** Set when the decision changes the replicas: "oldest job 45s > target 30s: 3 -> 8". */
-  reason?: string;
+  /** Why, for Events and status.lastScaleReason when it changes the replicas. */
+  reason: string | undefined;
+  /** The queue readings status shows (refreshed at a bounded rate, see QUEUE_STATUS_REFRESH_SECONDS). */
+  queue?: QueueStatus;
+  /** SignalsAvailable and IdleFirstScaleDown. */
+  conditions: ConditionInput[];
+  /** Jobs running in each pod, by pod name, when the format's heartbeats report it. */
+  busyByPod?: ReadonlyMap<string, number>;
 }
 
 /**
- * Where the reconciler gets its replica count and queue readings. The autoscaler implements it
- * from queue signals; without signals, the static advisor below keeps the pinned or minimum count.
+ * Where the reconciler reads a pool's decision. The autoscaler implements it: the decision is
+ * made in the poll loop (or, before the first poll and on a spec change, at once by the same
+ * engine), and reading it costs no I/O.
  */
 export interface ReplicaAdvisor {
-  decide(pool: WorkerPool, currentReplicas: number | undefined): ReplicaDecision | Promise<ReplicaDecision>;
-  /** Latest queue readings and the SignalsAvailable condition, if the advisor reads signals. */
-  observe(pool: WorkerPool): { queue?: QueueStatus; signals?: ConditionInput };
+  view(pool: WorkerPool, deployment: V1Deployment | undefined): PoolScaleView;
   forget(key: string): void;
 }
-
-/** Replicas from spec.replicas (a manual pin), else the current count while paused, else minReplicas. */
-export function staticReplicas(pool: WorkerPool, currentReplicas: number | undefined): number {
-  if (pool.spec.replicas !== undefined) return pool.spec.replicas;
-  if (pool.spec.paused && currentReplicas !== undefined) return currentReplicas;
-  return pool.spec.scaling.minReplicas;
-}
-
-export const staticAdvisor: ReplicaAdvisor = {
-  decide: (pool, current) => ({ replicas: staticReplicas(pool, current) }),
-  observe: () => ({}),
-  forget: () => undefined,
-};

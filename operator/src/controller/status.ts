@@ -14,7 +14,8 @@ export interface ObservedWorld {
   /** A problem that stops progress until someone changes something (kstatus Stalled). */
   blocker?: { reason: Reason; message: string };
   queue?: QueueStatus;
-  signals?: ConditionInput;
+  /** Conditions that come from the queue readings (SignalsAvailable, IdleFirstScaleDown). */
+  conditions: ConditionInput[];
   lastScale?: { time: string; reason: string };
 }
 
@@ -67,7 +68,7 @@ export function buildStatus(pool: WorkerPool, world: ObservedWorld, now: Date): 
     if (reconciling) inputs.push(reconciling);
     if (ready.reason === Reason.ProgressDeadlineExceeded) inputs.push({ ...ready, type: ConditionType.Stalled, status: 'True' });
   }
-  if (world.signals) inputs.push(world.signals);
+  inputs.push(...world.conditions);
   const previous = pool.status?.conditions;
   const status: WorkerPoolStatus = {
     observedGeneration: generation,

@@ -58,6 +58,7 @@ function parseQueueReply(reply: unknown, queue: string): QueueCounts {
 
 export const bullmqReader: QueueFormatReader = {
   format: 'bullmq',
+  perPodBusyUnavailable: 'BullMQ records the jobs in its active list, not which worker runs them',
 
   plan(queue: QueueSpec): ReadCommand[] {
     return queue.names.map((name) => {

@@ -35,6 +35,7 @@ function enqueuedAtMs(item: string, key: string, field: string, unitMs: number):
 
 export const listReader: QueueFormatReader = {
   format: 'list',
+  perPodBusyUnavailable: 'a plain Redis list records no workers',
 
   plan(queue: QueueSpec): ReadCommand[] {
     const { field, oldestIndex } = timestampSettings(queue);

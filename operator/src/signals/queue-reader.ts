@@ -22,6 +22,11 @@ export interface ReadContext {
  */
 export interface QueueFormatReader {
   readonly format: QueueFormat;
+  /**
+   * Why the format cannot tell which pod runs how many jobs, when it cannot. Readers that fill
+   * `QueueReading.workers` with pod names leave it out; idle-first scale-down needs them.
+   */
+  readonly perPodBusyUnavailable?: string;
   /** The commands that read the pool's queues, in the order `decode` expects their replies. */
   plan(queue: QueueSpec): ReadCommand[];
   /** The reading built from the replies of `plan`'s commands. */

@@ -54,6 +54,7 @@ function lagNote(key: string, group: GroupReply): string | undefined {
 
 export const streamReader: QueueFormatReader = {
   format: 'stream',
+  perPodBusyUnavailable: 'a stream consumer group names consumers, which need not be pods',
 
   plan(queue: QueueSpec): ReadCommand[] {
     const group = consumerGroup(queue);

@@ -2,13 +2,12 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { parseOperatorConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { startOperator, type RunningOperator } from '../operator.ts';
-import type { ReplicaAdvisor } from '../controller/replica-advisor.ts';
 
 /** Starts the real operator in this process, limited to one namespace, on free ports. */
 export async function startOperatorForNamespace(
   kubeConfig: KubeConfig,
   namespace: string,
-  options: { advisor?: ReplicaAdvisor; logStream?: NodeJS.WritableStream } = {},
+  options: { logStream?: NodeJS.WritableStream; leaderElection?: { namespace: string } } = {},
 ): Promise<RunningOperator> {
   const config = parseOperatorConfig({
     namespace,
@@ -17,7 +16,8 @@ export async function startOperatorForNamespace(
     logLevel: 'error',
     reconcileWorkers: 2,
     identity: 'operator-under-test',
+    ...(options.leaderElection ? { leaderElect: true, leaderElectionNamespace: options.leaderElection.namespace } : {}),
   });
   const logger = options.logStream ? createLogger('debug', options.logStream) : createLogger('error');
-  return startOperator(config, logger, { kubeConfig, ...(options.advisor ? { advisor: options.advisor } : {}) });
+  return startOperator(config, logger, { kubeConfig });
 }

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { DEFAULT_KEY_PREFIX, validateQueueName } from '../protocol/keys.ts';
 import { WORKER_DEFAULTS } from '../worker/worker-options.ts';
+import { MAX_CONCURRENCY, MAX_DRAIN_TIMEOUT_SECONDS } from './limits.ts';
 import {
   ConfigError,
   describeSource,
@@ -42,9 +43,6 @@ export const CONFIG_DEFAULTS = {
   metricsHost: '0.0.0.0',
   logLevel: 'info',
 } as const;
-
-/** Kubernetes' default terminationGracePeriodSeconds is 30: drain must end before the SIGKILL. */
-export const MAX_CONCURRENCY = 1_000;
 
 export interface RedisConfig {
   readonly url: string;
@@ -120,7 +118,7 @@ export function parseRunConfig(flags: Flags, env: Env): RunConfig {
     queues: parseQueueList(SETTINGS.queues, flags, env),
     handlersPath: required(SETTINGS.handlers, flags, env, 'the module exporting the job handlers').value,
     concurrency: optional(SETTINGS.concurrency, flags, env, WORKER_DEFAULTS.concurrency, (raw) => parseInteger(raw, 1, MAX_CONCURRENCY)),
-    drainTimeoutMs: seconds(SETTINGS.drainTimeout, WORKER_DEFAULTS.drainTimeoutMs, 0, 3_600),
+    drainTimeoutMs: seconds(SETTINGS.drainTimeout, WORKER_DEFAULTS.drainTimeoutMs, 0, MAX_DRAIN_TIMEOUT_SECONDS),
     visibilityTimeoutMs: seconds(SETTINGS.visibilityTimeout, WORKER_DEFAULTS.visibilityTimeoutMs, 0.1, 86_400),
     heartbeatIntervalMs: seconds(SETTINGS.heartbeatInterval, WORKER_DEFAULTS.heartbeatIntervalMs, 0.05, 3_600),
     maxStalls: optional(SETTINGS.maxStalls, flags, env, WORKER_DEFAULTS.maxStalls, (raw) => parseInteger(raw, 0, 1_000)),

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { QUEUE_STATUS_REFRESH_SECONDS } from '../api/workerpool-schema.ts';
+import { ConditionType, Reason } from '../controller/conditions.ts';
+import { busyByPod, publishDue, readingKeyOf, type Published } from './published-status.ts';
+
+const read = { type: ConditionType.SignalsAvailable, status: 'True', reason: Reason.SignalsRead, message: 'read' } as const;
+const failed = { type: ConditionType.SignalsAvailable, status: 'False', reason: Reason.SignalsReadFailed, message: 'connection refused' } as const;
+const published = (depth: number, atMs: number, extra: Partial<Published> = {}): Published => {
+  const queue = { depth, observedAt: new Date(atMs).toISOString() };
+  return { queue, conditions: [read], desiredReplicas: 3, readingKey: readingKeyOf(queue), atMs, ...extra };
+};
+
+describe('publishDue', () => {
+  const t0 = 1_000_000;
+  it('holds a changed reading back until the refresh period has passed', () => {
+    const next = published(9, t0 + 5_000);
+    expect(publishDue(published(4, t0), next, t0 + 5_000)).toBe(false);
+    expect(publishDue(published(4, t0), next, t0 + QUEUE_STATUS_REFRESH_SECONDS * 1000)).toBe(true);
+  });
+
+  it('writes a new decision or a condition flip at once', () => {
+    expect(publishDue(published(4, t0), published(9, t0 + 1_000, { desiredReplicas: 5 }), t0 + 1_000)).toBe(true);
+    expect(publishDue(published(4, t0), published(4, t0 + 1_000, { conditions: [failed] }), t0 + 1_000)).toBe(true);
+  });
+
+  it('never rewrites a reading that only got newer', () => {
+    expect(publishDue(published(4, t0), published(4, t0 + 60_000), t0 + 60_000)).toBe(false);
+  });
+});
+
+describe('busyByPod', () => {
+  it('sums the workers of each pod', () => {
+    const workers = [
+      { pod: 'a', busy: 2, concurrency: 5, draining: false },
+      { pod: 'a', busy: 1, concurrency: 5, draining: false },
+      { pod: 'b', busy: 0, concurrency: 5, draining: false },
+    ];
+    expect(busyByPod({ observedAtMs: 0, depth: 0, oldestJobAgeSeconds: 0, dueScheduled: 0, workers })).toEqual(new Map([['a', 3], ['b', 0]]));
+  });
+});

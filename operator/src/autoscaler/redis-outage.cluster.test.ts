@@ -1,0 +1,102 @@
+import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestNamespace, testKubeConfig, type TestNamespace } from '@workerpool/e2e/harness/cluster';
+import { uniqueKeyPrefix } from '@workerpool/e2e/harness/isolation';
+import { startRedisServer, type RedisServer } from '@workerpool/e2e/harness/redis-server';
+import { Queue } from '@workerpool/worker-runtime';
+import { queueKeys } from '@workerpool/worker-runtime/protocol/keys';
+import { readQueueSignals } from '@workerpool/worker-runtime/protocol/signals';
+import { GROUP, PLURAL, VERSION, type WorkerPool } from '../api/workerpool-schema.ts';
+import type { RunningOperator } from '../operator.ts';
+import { templatePool } from '../testing/fixtures.ts';
+import { startOperatorForNamespace } from '../testing/operator-under-test.ts';
+
+// Redis goes away for 30 s while producers keep pushing, on a pool that would shrink if it took
+// the silence for an empty queue. Then Redis restarts from its append-only file.
+
+const POLL_SECONDS = 1;
+const OUTAGE_MS = 30_000;
+const kubeConfig = testKubeConfig();
+const apps = kubeConfig.makeApiClient(AppsV1Api);
+const core = kubeConfig.makeApiClient(CoreV1Api);
+const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+
+let namespace: TestNamespace;
+let redis: RedisServer;
+let operator: RunningOperator;
+beforeAll(async () => {
+  namespace = await createTestNamespace(kubeConfig);
+  redis = await startRedisServer({ appendOnly: true });
+  operator = await startOperatorForNamespace(kubeConfig, namespace.name);
+});
+afterAll(async () => {
+  await operator?.stop();
+  await redis?.stop();
+  await namespace?.delete();
+});
+
+const getPool = async () => (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: namespace.name, name: 'outage' })) as WorkerPool;
+const signals = async () => (await getPool()).status?.conditions?.find((c) => c.type === 'SignalsAvailable');
+const replicas = async () => (await apps.readNamespacedDeployment({ name: 'outage', namespace: namespace.name })).spec?.replicas ?? 0;
+const warnings = async () => (await core.listNamespacedEvent({ namespace: namespace.name, fieldSelector: 'involvedObject.name=outage,type=Warning' })).items;
+
+describe('a Redis outage under load', () => {
+  const keyPrefix = uniqueKeyPrefix('outage');
+
+  it('holds the pool while signals are missing, says so within two polls with one Warning, and recovers within a poll', async () => {
+    const pool = templatePool(namespace.name, 'outage', {
+      queue: { format: 'native', names: ['jobs'], keyPrefix, redis: { url: redis.url } },
+      // No scale-down window: a reading of zero would shrink the pool at once.
+      scaling: { minReplicas: 1, maxReplicas: 8, concurrency: 5, targetLatencySeconds: 5, pollIntervalSeconds: POLL_SECONDS, scaleDown: { stabilizationWindowSeconds: 0 } },
+    });
+    await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: namespace.name, body: pool });
+    const producer = new Queue('jobs', { connection: redis.url, prefix: keyPrefix });
+    await producer.addBulk(Array.from({ length: 200 }, (_, i) => ({ name: 'work', data: { i } })));
+    await expect.poll(replicas, { timeout: 20_000, interval: 200 }).toBe(8);
+
+    // CLIENT PAUSE holds every command of every client: each poll times out, as with a Redis
+    // that stopped answering, and the producers' writes wait too.
+    const hang = new Redis(redis.url);
+    await hang.call('CLIENT', ['PAUSE', String(OUTAGE_MS), 'ALL']);
+    const hungAt = Date.now();
+    void producer.add('work', { during: 'outage' }).catch(() => undefined);
+    const lowest = { replicas: 8 };
+    let unavailableAfterMs: number | undefined;
+    while (Date.now() - hungAt < OUTAGE_MS - 1_000) {
+      lowest.replicas = Math.min(lowest.replicas, await replicas());
+      if (unavailableAfterMs === undefined && (await signals())?.status === 'False') unavailableAfterMs = Date.now() - hungAt;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, hungAt + OUTAGE_MS - Date.now())));
+    hang.disconnect();
+    const backAt = Date.now();
+    await expect.poll(async () => (await signals())?.status, { timeout: 10_000, interval: 100 }).toBe('True');
+    const recoveredAfterMs = Date.now() - backAt;
+    await producer.close();
+
+    expect(lowest.replicas).toBe(8);
+    // Two polls, each bounded by the poller's command timeout (2 s), plus a status write.
+    expect(unavailableAfterMs).toBeLessThanOrEqual(2 * POLL_SECONDS * 1000 + 2_000 + 1_000);
+    expect(recoveredAfterMs).toBeLessThanOrEqual(POLL_SECONDS * 1000 + 1_000);
+    expect((await warnings()).map((event) => event.reason)).toEqual(['SignalsReadFailed']);
+  });
+
+  it('loses no job across a Redis restart with the append-only file on, and reads the same depth after it', async () => {
+    const waiting = async () => {
+      const client = new Redis(redis.url);
+      try {
+        const [signalsOfJobs] = await readQueueSignals(client, [queueKeys(keyPrefix, 'jobs')]);
+        return signalsOfJobs?.waiting;
+      } finally {
+        client.disconnect();
+      }
+    };
+    const before = await waiting();
+    expect(before).toBeGreaterThanOrEqual(200);
+    await redis.restart();
+    expect(await waiting()).toBe(before);
+    await expect.poll(async () => (await signals())?.status, { timeout: 15_000, interval: 200 }).toBe('True');
+    await expect.poll(async () => (await operator.metrics.queueDepth.get()).values.find((v) => v.labels['pool'] === 'outage')?.value, { timeout: 15_000, interval: 200 }).toBe(before);
+  });
+});

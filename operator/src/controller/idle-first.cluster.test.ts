@@ -1,0 +1,114 @@
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestNamespace, testKubeConfig, type TestNamespace } from '@workerpool/e2e/harness/cluster';
+import { uniqueKeyPrefix } from '@workerpool/e2e/harness/isolation';
+import { startRedisServer, type RedisServer } from '@workerpool/e2e/harness/redis-server';
+import { publishHeartbeat } from '@workerpool/worker-runtime/protocol/commands';
+import { encodeHeartbeat } from '@workerpool/worker-runtime/protocol/heartbeat';
+import { queueKeys } from '@workerpool/worker-runtime/protocol/keys';
+import { GROUP, PLURAL, VERSION, type WorkerPool } from '../api/workerpool-schema.ts';
+import type { RunningOperator } from '../operator.ts';
+import { templatePool } from '../testing/fixtures.ts';
+import { startOperatorForNamespace } from '../testing/operator-under-test.ts';
+import { POD_DELETION_COST } from './kube-client.ts';
+import { POOL_LABEL } from './labels.ts';
+
+// Idle-first scale-down on the real API server. This harness runs no ReplicaSet controller and
+// no kubelet, so the test makes the pool's six pods itself, with the pool's labels, and writes the
+// heartbeats a worker in each would write. When the pool goes from 6 to 2 replicas, every pod
+// must carry its busy count as pod-deletion-cost before the Deployment's replicas go down. (The
+// real-node tests count the jobs a scale-down interrupts, with the ReplicaSet controller acting.)
+
+const kubeConfig = testKubeConfig();
+const core = kubeConfig.makeApiClient(CoreV1Api);
+const apps = kubeConfig.makeApiClient(AppsV1Api);
+const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const POLL = { timeout: 30_000, interval: 100 };
+
+let namespace: TestNamespace;
+let redis: RedisServer;
+let operator: RunningOperator;
+beforeAll(async () => {
+  namespace = await createTestNamespace(kubeConfig);
+  redis = await startRedisServer();
+  operator = await startOperatorForNamespace(kubeConfig, namespace.name);
+});
+afterAll(async () => {
+  await operator?.stop();
+  await redis?.stop();
+  await namespace?.delete();
+});
+
+const ref = (name: string) => ({ group: GROUP, version: VERSION, plural: PLURAL, namespace: namespace.name, name });
+const getPool = async (name: string) => (await custom.getNamespacedCustomObject(ref(name))) as WorkerPool;
+const livePods = async (pool: string): Promise<V1Pod[]> => (await core.listNamespacedPod({ namespace: namespace.name, labelSelector: `${POOL_LABEL}=${pool}` })).items;
+const condition = async (pool: string, type: string) => (await getPool(pool)).status?.conditions?.find((c) => c.type === type);
+
+/** Writes the heartbeats a worker-runtime process in each pod would write, with its busy count. */
+async function beat(keyPrefix: string, queue: string, busyByPod: Map<string, number>): Promise<void> {
+  const client = new Redis(redis.url);
+  try {
+    const [seconds, micros] = (await client.time()).map(Number);
+    const now = (seconds ?? 0) * 1000 + Math.floor((micros ?? 0) / 1000);
+    for (const [pod, busy] of busyByPod) {
+      const heartbeat = encodeHeartbeat({ workerId: `${pod}-w`, pod, pid: 1, busy, concurrency: 4, draining: false, beatAt: now, startedAt: now - 60_000 });
+      await publishHeartbeat(client, queueKeys(keyPrefix, queue), { workerId: `${pod}-w`, expiresAt: now + 120_000, heartbeat, deadline: now + 120_000, entries: [] });
+    }
+  } finally {
+    client.disconnect();
+  }
+}
+
+describe('idle-first scale-down', () => {
+  it('sets pod-deletion-cost from the heartbeats before lowering replicas, so the ReplicaSet controller keeps the busy pods', async () => {
+    const keyPrefix = uniqueKeyPrefix('idle-first');
+    const pool = templatePool(namespace.name, 'workers', {
+      queue: { format: 'native', names: ['jobs'], keyPrefix, redis: { url: `redis://127.0.0.1:${redis.port}/0` } },
+      scaling: { minReplicas: 1, maxReplicas: 10, pollIntervalSeconds: 1 },
+      replicas: 6,
+    });
+    const pods = ['workers-5d8f-a', 'workers-5d8f-b', 'workers-5d8f-c', 'workers-5d8f-d', 'workers-5d8f-e', 'workers-5d8f-f'];
+    for (const name of pods) {
+      await core.createNamespacedPod({ namespace: namespace.name, body: { metadata: { name, labels: { [POOL_LABEL]: 'workers' } }, spec: { containers: [{ name: 'worker', image: 'worker:1' }] } } });
+    }
+    // A worker in a pod of another pool on the same queue must not be mistaken for one of ours.
+    await core.createNamespacedPod({ namespace: namespace.name, body: { metadata: { name: 'stranger', labels: { [POOL_LABEL]: 'other' } }, spec: { containers: [{ name: 'worker', image: 'worker:1' }] } } });
+    const busy = new Map([...pods.map((name): [string, number] => [name, 0]), ['stranger', 5]]);
+    busy.set('workers-5d8f-b', 3).set('workers-5d8f-e', 1);
+    await beat(keyPrefix, 'jobs', busy);
+
+    await custom.createNamespacedCustomObject({ ...ref(''), body: pool });
+    await expect.poll(async () => (await apps.readNamespacedDeployment({ namespace: namespace.name, name: 'workers' }).catch(() => undefined))?.spec?.replicas, POLL).toBe(6);
+    await expect.poll(async () => (await condition('workers', 'SignalsAvailable'))?.status, POLL).toBe('True');
+
+    await custom.patchNamespacedCustomObject({ ...ref('workers'), body: { spec: { replicas: 2 } } }, mergePatch);
+    await expect.poll(async () => (await apps.readNamespacedDeployment({ namespace: namespace.name, name: 'workers' })).spec?.replicas, POLL).toBe(2);
+    const lowered = await apps.readNamespacedDeployment({ namespace: namespace.name, name: 'workers' });
+    const annotated = await livePods('workers');
+    expect(Object.fromEntries(annotated.map((pod) => [pod.metadata?.name, pod.metadata?.annotations?.[POD_DELETION_COST]]))).toEqual({
+      'workers-5d8f-a': '0',
+      'workers-5d8f-b': '3',
+      'workers-5d8f-c': '0',
+      'workers-5d8f-d': '0',
+      'workers-5d8f-e': '1',
+      'workers-5d8f-f': '0',
+    });
+    expect((await core.readNamespacedPod({ namespace: namespace.name, name: 'stranger' })).metadata?.annotations?.[POD_DELETION_COST]).toBeUndefined();
+    // One etcd orders every write: each annotation has a lower revision than the write that lowered
+    // the replicas (nothing else writes this Deployment here, as no controller manager runs).
+    const revision = (object: { metadata?: { resourceVersion?: string } }) => BigInt(object.metadata?.resourceVersion ?? '0');
+    for (const pod of annotated) expect(revision(pod)).toBeLessThan(revision(lowered));
+    expect(await condition('workers', 'IdleFirstScaleDown')).toMatchObject({ status: 'True', reason: 'BusyCountsReported' });
+  });
+
+  it('says in status that idle-first is unavailable where the format has no per-pod busy count', async () => {
+    const pool = templatePool(namespace.name, 'bull', { queue: { format: 'bullmq', names: ['emails'], redis: { url: `redis://127.0.0.1:${redis.port}/0` } } });
+    await custom.createNamespacedCustomObject({ ...ref(''), body: pool });
+    await expect.poll(async () => (await condition('bull', 'IdleFirstScaleDown'))?.reason, POLL).toBe('BusyCountsUnavailable');
+    const unavailable = await condition('bull', 'IdleFirstScaleDown');
+    expect(unavailable?.status).toBe('False');
+    expect(unavailable?.message).toMatch(/^format bullmq: BullMQ records the jobs in its active list/);
+  });
+});

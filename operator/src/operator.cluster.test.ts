@@ -1,0 +1,99 @@
+import { PassThrough } from 'node:stream';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import type { Counter } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestNamespace, testKubeConfig, type TestNamespace } from '@workerpool/e2e/harness/cluster';
+import { uniqueKeyPrefix } from '@workerpool/e2e/harness/isolation';
+import { startRedisServer, type RedisServer } from '@workerpool/e2e/harness/redis-server';
+import { Queue } from '@workerpool/worker-runtime';
+import { GROUP, PLURAL, VERSION, type WorkerPool } from './api/workerpool-schema.ts';
+import type { RunningOperator } from './operator.ts';
+import { templatePool } from './testing/fixtures.ts';
+import { startOperatorForNamespace } from './testing/operator-under-test.ts';
+
+// The operator as a whole on the real API server and a real Redis: what it costs the API server
+// while queues change on every poll, how it hands over its lease, and what its probes say.
+
+const PASSWORD = 'pw-operator-test-4e2b';
+const POLL_SECONDS = 1;
+const kubeConfig = testKubeConfig();
+const core = kubeConfig.makeApiClient(CoreV1Api);
+const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+
+let namespace: TestNamespace;
+let redis: RedisServer;
+beforeAll(async () => {
+  namespace = await createTestNamespace(kubeConfig);
+  redis = await startRedisServer({ password: PASSWORD });
+  await core.createNamespacedSecret({ namespace: namespace.name, body: { metadata: { name: 'redis-auth' }, stringData: { password: PASSWORD } } });
+});
+afterAll(async () => {
+  await redis?.stop();
+  await namespace?.delete();
+});
+
+const getPool = async (name: string) => (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: namespace.name, name })) as WorkerPool;
+const sum = async (metric: Counter, labels: Record<string, string> = {}) =>
+  (await metric.get()).values.filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want)).reduce((total, v) => total + v.value, 0);
+
+describe('the operator', () => {
+  let operator: RunningOperator;
+  const logs: string[] = [];
+
+  beforeAll(async () => {
+    const logStream = new PassThrough();
+    logStream.on('data', (chunk: Buffer) => logs.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
+    operator = await startOperatorForNamespace(kubeConfig, namespace.name, { logStream, leaderElection: { namespace: namespace.name } });
+    await operator.leading;
+  });
+  afterAll(async () => {
+    await operator?.stop();
+  });
+
+  it('keeps API traffic bounded while a queue changes on every poll: no status write per poll, no reconcile of its own writes, no Secret reads', async () => {
+    const keyPrefix = uniqueKeyPrefix('busy');
+    const pool = templatePool(namespace.name, 'busy', {
+      queue: { format: 'native', names: ['mail'], keyPrefix, redis: { url: `redis://127.0.0.1:${redis.port}/0`, passwordSecretRef: { name: 'redis-auth', key: 'password' } } },
+      // min = max, so that the decision stays put while the readings change.
+      scaling: { minReplicas: 2, maxReplicas: 2, pollIntervalSeconds: POLL_SECONDS },
+    });
+    await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: namespace.name, body: pool });
+    await expect.poll(async () => (await getPool('busy')).status?.conditions?.find((c) => c.type === 'SignalsAvailable')?.status, { timeout: 20_000 }).toBe('True');
+    await new Promise((resolve) => setTimeout(resolve, 2 * POLL_SECONDS * 1000));
+
+    const producer = new Queue('mail', { connection: redis.url, prefix: keyPrefix });
+    const before = {
+      statusWrites: await sum(operator.metrics.apiWrites, { kind: 'WorkerPool' }),
+      reconciles: await sum(operator.metrics.reconcileTotal),
+      secretReads: await sum(operator.metrics.secretReads),
+    };
+    const polls = 8;
+    try {
+      for (let i = 0; i < polls; i++) {
+        await producer.add('send', { i });
+        await new Promise((resolve) => setTimeout(resolve, POLL_SECONDS * 1000));
+      }
+    } finally {
+      await producer.close();
+    }
+    // The readings changed on every poll, but status is refreshed at most every 30 s.
+    expect(await sum(operator.metrics.apiWrites, { kind: 'WorkerPool' }) - before.statusWrites).toBeLessThanOrEqual(1);
+    expect(await sum(operator.metrics.reconcileTotal) - before.reconciles).toBeLessThanOrEqual(2);
+    expect(await sum(operator.metrics.secretReads)).toBe(before.secretReads);
+  });
+
+  it('answers its liveness probe while its loops turn', async () => {
+    const response = await fetch(`${operator.addresses.probes}/healthz`);
+    expect(response.status).toBe(200);
+    expect(operator.watchdog.stuck()).toEqual([]);
+  });
+
+  it('stops all work before it hands back the leader lease, so that a standby never acts while it still writes', async () => {
+    await operator.stop();
+    const messages = logs.map((line) => (JSON.parse(line) as { msg: string }).msg);
+    const stoppedWork = messages.indexOf('operator stopped work');
+    const released = messages.indexOf('released the leader lease');
+    expect(stoppedWork).toBeGreaterThanOrEqual(0);
+    expect(released).toBeGreaterThan(stoppedWork);
+  });
+});
