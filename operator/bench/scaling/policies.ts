@@ -6,6 +6,7 @@ import { wpaPolicy } from '../../src/simulator/baselines/wpa-policy.ts';
 import { enginePolicy, ENGINE_POLICY_NAME } from '../../src/simulator/engine-policy.ts';
 import { meanServiceSeconds } from '../../src/simulator/service-time.ts';
 import type { ScalingPolicy } from '../../src/simulator/simulation.ts';
+import { signalProfile, type SignalProfileName } from '../../src/signals/signal-profile.ts';
 import type { Scenario } from './scenarios.ts';
 
 // Every online policy of the benchmark, configured from the scenario alone. The baselines get
@@ -36,6 +37,21 @@ export function engineScaling(scenario: Scenario, scaleDownWindowSeconds: number
       scaleDown: { stabilizationWindowSeconds: scaleDownWindowSeconds },
     },
   }).scaling;
+}
+
+/**
+ * The signal profiles the engine is benchmarked under, one run each: what native, Sidekiq (its
+ * shared stat:processed counter), BullMQ without `metrics`, a list with and without timestamps
+ * and a stream really report. native is the engine row of the main table.
+ */
+export const BENCH_PROFILES: readonly SignalProfileName[] = ['native', 'sidekiq', 'bullmq', 'list', 'list+timestamp', 'stream'];
+
+/** The engine once per signal profile (the native run is the main table's engine row). */
+export function profilePolicies(scenario: Scenario): { profile: SignalProfileName; policy: ScalingPolicy }[] {
+  return BENCH_PROFILES.filter((name) => name !== 'native').map((name) => ({
+    profile: name,
+    policy: enginePolicy(engineScaling(scenario, BENCH_SCALE_DOWN_WINDOW_SECONDS), { name: `${ENGINE_POLICY_NAME} (${name})`, profile: signalProfile(name) }),
+  }));
 }
 
 export function onlinePolicies(scenario: Scenario): ScalingPolicy[] {

@@ -257,6 +257,7 @@ export class Autoscaler implements ReplicaAdvisor {
     const decision = decideScale({
       nowMs: this.#now(),
       scaling: pool.spec.scaling,
+      format: pool.spec.queue.format,
       pinnedReplicas: pool.spec.replicas,
       paused: pool.spec.paused,
       currentReplicas: current,

@@ -1,8 +1,9 @@
 import type { ScalingSpec } from '../api/workerpool-schema.ts';
 import type { QueueReading } from '../signals/queue-reading.ts';
+import { profileOfReading } from '../signals/signal-profile.ts';
 import { limitRate, longestPeriodSeconds, rememberScaleEvent } from './rate-limits.ts';
 import { describeChange, describeSignals, formatNumber } from './reason.ts';
-import { observeReading, plannedArrivalRate, serviceTimeSeconds, type ObservedSignals } from './signal-estimates.ts';
+import { observeReading, plannedArrivalRate, serviceTimeSeconds, type ObservationContext, type ObservedSignals } from './signal-estimates.ts';
 import { sizeReplicas, type Sizing, type SizingBinding, type SizingInput } from './sizing.ts';
 import { rememberRecommendation, stabilize } from './stabilization.ts';
 import { SCALE_REASONS, type Decision, type ScaleInput, type ScaleReasonCode, type ScalerState, type SignalEstimate } from './types.ts';
@@ -15,6 +16,8 @@ import { SCALE_REASONS, type Decision, type ScaleInput, type ScaleReasonCode, ty
 export const STALE_AFTER_POLL_INTERVALS = 3;
 /** ...but never stale sooner than this, so that a 1 s poll tolerates a slow Redis round trip. */
 export const STALE_AFTER_MIN_SECONDS = 10;
+/** How long a pool must be idle before the engine sizes it for no load at all. */
+export const IDLE_POOL_AFTER_SECONDS = 30;
 
 export function decideScale(input: ScaleInput): Decision {
   if (input.pinnedReplicas !== undefined) {
@@ -44,12 +47,20 @@ function clamp(value: number, low: number, high: number): number {
 /** Pinned or paused: no autoscaling, but readings still feed the estimates for when it resumes. */
 function manualDecision(input: ScaleInput, desired: number, reasonCode: ScaleReasonCode, reason: string): Decision {
   const reading = usableReading(input);
-  const state: ScalerState = reading === undefined ? input.state : withObserved(input.state, observeReading(input.state, reading));
+  const state: ScalerState = reading === undefined ? input.state : withObserved(input.state, observeReading(input.state, reading, observationContext(input, reading)));
   return { desiredReplicas: desired, recommendedReplicas: desired, reasonCode, reason, signals: undefined, state: { ...state, recommendations: [], idleSinceMs: undefined } };
 }
 
 function withObserved(state: ScalerState, observed: ObservedSignals): ScalerState {
-  return { ...state, arrivalsFast: observed.arrivalsFast, arrivalsSlow: observed.arrivalsSlow, service: observed.service, lastSample: observed.lastSample, failingSinceMs: undefined };
+  return {
+    ...state,
+    arrivalsFast: observed.arrivalsFast,
+    arrivalsSlow: observed.arrivalsSlow,
+    service: observed.service,
+    serviceEstimate: observed.serviceEstimate,
+    lastSample: observed.lastSample,
+    failingSinceMs: undefined,
+  };
 }
 
 /**
@@ -88,6 +99,39 @@ export function concurrencyPerReplica(reading: QueueReading, specConcurrency: nu
   return serving.reduce((sum, worker) => sum + worker.concurrency, 0) / serving.length;
 }
 
+/**
+ * Ready replicas that take jobs. A worker that announced it drains (Sidekiq quiet, native
+ * draining) is not serving capacity; a ready pod whose first heartbeat has not come yet is.
+ * Terminating pods are not ready, so their draining heartbeats do not count twice.
+ */
+export function servingReplicas(readyReplicas: number, reading: QueueReading): number {
+  const workers = reading.workers;
+  if (workers === undefined) return readyReplicas;
+  const draining = workers.filter((worker) => worker.draining).length;
+  const withoutHeartbeat = Math.max(0, readyReplicas - workers.length);
+  return Math.max(0, Math.min(readyReplicas, workers.length - draining + withoutHeartbeat));
+}
+
+/** Jobs running on serving replicas: the busy count without what draining workers still finish. */
+function servingBusy(reading: QueueReading): number | undefined {
+  if (reading.busy === undefined) return undefined;
+  const drainingBusy = (reading.workers ?? []).filter((worker) => worker.draining).reduce((sum, worker) => sum + worker.busy, 0);
+  return Math.max(0, reading.busy - drainingBusy);
+}
+
+function observationContext(input: ScaleInput, reading: QueueReading): ObservationContext {
+  const ready = servingReplicas(Math.min(input.readyReplicas, input.currentReplicas), reading);
+  return { profile: profileOfReading(input.format, reading), servingSlots: ready * concurrencyPerReplica(reading, input.scaling.concurrency) };
+}
+
+/**
+ * Jobs waiting for a replica. A paused queue (BullMQ meta.paused) hands no job to any worker,
+ * so its waiting jobs are not work that more replicas would start.
+ */
+function waitingForReplicas(reading: QueueReading): number {
+  return reading.paused === true ? 0 : reading.depth + reading.dueScheduled;
+}
+
 interface Recommendation {
   replicas: number;
   code: ScaleReasonCode;
@@ -97,8 +141,10 @@ interface Recommendation {
 
 function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
   const { scaling, nowMs, currentReplicas } = input;
-  const observed = observeReading(input.state, reading);
+  const observed = observeReading(input.state, reading, observationContext(input, reading));
   const signals = estimateSignals(input, reading, observed);
+  const waiting = waitingForReplicas(reading);
+  const ready = servingReplicas(Math.min(input.readyReplicas, currentReplicas), reading);
   const sizingInput: SizingInput = {
     targetSeconds: scaling.targetLatencySeconds,
     pollSeconds: scaling.pollIntervalSeconds,
@@ -107,17 +153,21 @@ function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
     arrivalRate: signals.plannedArrivalRatePerSecond,
     sustainedArrivalRate: signals.sustainedArrivalRatePerSecond,
     serviceTimeSeconds: signals.serviceTimeSeconds,
-    waiting: signals.depth,
-    oldestAgeSeconds: reading.oldestJobAgeSeconds,
-    busy: reading.busy,
-    readyReplicas: Math.min(input.readyReplicas, currentReplicas),
+    waiting,
+    oldestAgeSeconds: reading.paused === true ? 0 : reading.oldestJobAgeSeconds,
+    busy: servingBusy(reading),
+    readyReplicas: ready,
     startingReplicas: Math.max(0, currentReplicas - input.readyReplicas),
     startingReadyInSeconds: startingReadyIn(input),
   };
-  const sizing = sizeReplicas(sizingInput);
-  const idle = signals.depth === 0 && (reading.busy ?? 0) === 0 && (observed.arrivedSinceLast ?? 0) === 0;
+  // Draining pods (Sidekiq quiet) still count in the Deployment's replicas: keep them on top of
+  // what the serving ones must do, while there is work.
+  const sized = sizeReplicas(sizingInput);
+  const heldByDraining = Math.min(input.readyReplicas, currentReplicas) - ready;
+  const sizing = sized.replicas > 0 ? { ...sized, replicas: sized.replicas + heldByDraining } : sized;
+  const idle = waiting === 0 && (reading.busy ?? 0) === 0 && (reading.paused === true || (observed.arrivedSinceLast ?? 0) === 0);
   const idleSinceMs = idle ? (input.state.idleSinceMs ?? nowMs) : undefined;
-  const recommendation = recommend(input, sizing, signals.depth, idleSinceMs);
+  const recommendation = recommend(input, idleAwhile(sizing, idleSinceMs, nowMs), waiting, idleSinceMs);
   const windowed = recommendation.bypassWindows
     ? recommendation.replicas
     : stabilize({
@@ -163,9 +213,11 @@ function estimateSignals(input: ScaleInput, reading: QueueReading, observed: Obs
     plannedArrivalRatePerSecond: rates.planned,
     sustainedArrivalRatePerSecond: rates.sustained,
     serviceTimeSeconds: service,
+    serviceEstimate: service === undefined ? undefined : observed.serviceEstimate,
     perReplicaJobsPerSecond: service === undefined ? undefined : concurrency / service,
     depth: reading.depth + reading.dueScheduled,
     oldestJobAgeSeconds: reading.oldestJobAgeSeconds,
+    queuePaused: reading.paused === true,
   };
 }
 
@@ -184,6 +236,16 @@ const BINDING_REASONS: Record<SizingBinding, ScaleReasonCode> = {
   idle: SCALE_REASONS.idle,
   unmeasured: SCALE_REASONS.backlog,
 };
+
+/**
+ * A pool with nothing waiting, nothing running and nothing arriving for IDLE_POOL_AFTER_SECONDS
+ * needs no replica, whatever its estimates still remember of the last burst: this is what
+ * brings a pool whose format measures little (a plain list) back to its minimum.
+ */
+function idleAwhile(sizing: Sizing, idleSinceMs: number | undefined, nowMs: number): Sizing {
+  if (idleSinceMs === undefined || nowMs - idleSinceMs < IDLE_POOL_AFTER_SECONDS * 1000) return sizing;
+  return { ...sizing, replicas: 0, binding: 'idle' };
+}
 
 /** The sizing within min/max, with scale to zero after the idle period and wake from zero. */
 function recommend(input: ScaleInput, sizing: Sizing, waiting: number, idleSinceMs: number | undefined): Recommendation {

@@ -83,8 +83,13 @@ describe('sizeReplicas', () => {
     expect(sizing.replicas).toBeGreaterThan(4);
   });
 
-  it('before the first completion, gives every waiting job a slot', () => {
+  it('before the service time is known, gives every waiting job a slot', () => {
     expect(sizeReplicas({ ...base, serviceTimeSeconds: undefined, waiting: 95, busy: 0, readyReplicas: 1 })).toMatchObject({ replicas: 10, binding: 'unmeasured' });
-    expect(sizeReplicas({ ...base, serviceTimeSeconds: undefined, waiting: 0, readyReplicas: 3 })).toMatchObject({ replicas: 3, binding: 'unmeasured' });
+  });
+
+  it('before the service time is known, keeps only the busy slots once nothing waits: no ratchet', () => {
+    expect(sizeReplicas({ ...base, serviceTimeSeconds: undefined, waiting: 0, busy: 25, readyReplicas: 20 })).toMatchObject({ replicas: 3, binding: 'unmeasured' });
+    expect(sizeReplicas({ ...base, serviceTimeSeconds: undefined, waiting: 0, busy: 0, readyReplicas: 20 })).toMatchObject({ replicas: 0, binding: 'idle' });
+    expect(sizeReplicas({ ...base, serviceTimeSeconds: undefined, waiting: 0, busy: undefined, readyReplicas: 20 })).toMatchObject({ replicas: 0, binding: 'idle' });
   });
 });

@@ -97,8 +97,8 @@ function startsByOneReplica(h: number, readyIn: number, concurrency: number, per
 
 export function sizeReplicas(input: SizingInput): Sizing {
   const service = input.serviceTimeSeconds;
+  if (service === undefined) return sizeUnmeasured(input);
   const existing = input.readyReplicas + input.startingReplicas;
-  if (service === undefined) return sizeUnmeasured(input, existing);
   const perReplica = input.concurrencyPerReplica / service;
   const target = effectiveTargetSeconds(input.targetSeconds, input.pollSeconds);
   const oldestAge = input.oldestAgeSeconds ?? estimatedOldestAge(input.waiting, input.arrivalRate, target);
@@ -145,11 +145,12 @@ function deadlineReplicas(input: SizingInput, model: DeadlineModel, perReplica: 
 }
 
 /**
- * Before the first completion the service time is unknown: give every waiting job a slot, which
- * over-provisions for one poll at most, and otherwise keep what runs.
+ * Before the service time is known: give every waiting job a slot (over-provisioning for a few
+ * polls at most, until the queue draining measures the service time), and with nothing
+ * waiting keep only the slots that are busy — so an idle pool goes to its minimum, and nothing
+ * is kept for having been needed once.
  */
-function sizeUnmeasured(input: SizingInput, existing: number): Sizing {
-  if (input.waiting <= 0) return { replicas: existing, binding: 'unmeasured', perReplicaJobsPerSecond: undefined };
-  const slotsNeeded = input.waiting + (input.busy ?? 0);
-  return { replicas: Math.max(existing, Math.ceil(slotsNeeded / input.concurrencyPerReplica)), binding: 'unmeasured', perReplicaJobsPerSecond: undefined };
+function sizeUnmeasured(input: SizingInput): Sizing {
+  const slotsNeeded = Math.max(0, input.waiting) + (input.busy ?? 0);
+  return { replicas: Math.ceil(slotsNeeded / input.concurrencyPerReplica), binding: slotsNeeded > 0 ? 'unmeasured' : 'idle', perReplicaJobsPerSecond: undefined };
 }

@@ -1,4 +1,4 @@
-import type { ScalingSpec } from '../api/workerpool-schema.ts';
+import type { QueueFormat, ScalingSpec } from '../api/workerpool-schema.ts';
 import type { QueueReading } from '../signals/queue-reading.ts';
 
 // The engine's contract with its callers (the controller every poll, the simulator on virtual
@@ -11,6 +11,8 @@ export interface ScaleInput {
   nowMs: number;
   /** The pool's spec.scaling, with defaults applied. */
   scaling: ScalingSpec;
+  /** spec.queue.format: which signals the reading can carry (its signal profile). */
+  format: QueueFormat;
   /** spec.replicas: a manual pin that turns autoscaling off while set. */
   pinnedReplicas?: number | undefined;
   /** spec.paused: keep the replicas as they are. */
@@ -25,12 +27,22 @@ export interface ScaleInput {
   state: ScalerState;
 }
 
+/**
+ * Where the service time came from, for lastScaleReason: the pool's completion counter, the
+ * queue head advancing (the oldest age and depth of two readings), or the backlog shrinking
+ * (depth alone, a lower bound on throughput).
+ */
+export const SERVICE_ESTIMATES = ['completions', 'queue drain', 'depth drain'] as const;
+export type ServiceEstimate = (typeof SERVICE_ESTIMATES)[number];
+
 /** The last reading the engine accepted, kept to turn counters into rates. */
 export interface SampleMemo {
   atMs: number;
   depth: number;
   busy: number | undefined;
+  /** The pool's own completions; undefined when the format counts none or only a shared total. */
   completedTotal: number | undefined;
+  oldestAgeSeconds: number | undefined;
 }
 
 /**
@@ -62,6 +74,8 @@ export interface ScalerState {
   arrivalsSlow: DecayedRate;
   /** Busy job-seconds over completions: the mean service time, by Little's law. */
   service: DecayedRate;
+  /** Which estimate the service time came from last (see SERVICE_ESTIMATES). */
+  serviceEstimate: ServiceEstimate | undefined;
   /** Recommendations of recent polls, for the stabilization windows. */
   recommendations: TimedReplicas[];
   /** Changes the engine made, for the rate-limit policies. */
@@ -99,10 +113,14 @@ export interface SignalEstimate {
   /** The slower, sustained rate (with the same trend) the steady-state floor follows. */
   sustainedArrivalRatePerSecond: number;
   serviceTimeSeconds: number | undefined;
+  /** What the service time was estimated from; undefined while it is unknown. */
+  serviceEstimate: ServiceEstimate | undefined;
   /** Jobs one replica completes per second at full use (concurrency / service time). */
   perReplicaJobsPerSecond: number | undefined;
   depth: number;
   oldestJobAgeSeconds: number | undefined;
+  /** The queue system is paused: its waiting jobs are not sized for. */
+  queuePaused: boolean;
 }
 
 export interface Decision {
@@ -122,6 +140,7 @@ export function initialScalerState(): ScalerState {
     arrivalsFast: { events: 0, seconds: 0 },
     arrivalsSlow: { events: 0, seconds: 0 },
     service: { events: 0, seconds: 0 },
+    serviceEstimate: undefined,
     recommendations: [],
     scaleEvents: [],
     lastScaleUpAtMs: undefined,
