@@ -20,8 +20,8 @@ function row(cells: string[], widths: number[]): string {
   return cells.map((cell, index) => pad(cell, widths[index] ?? 10, index > 0)).join('  ');
 }
 
-const HEADER = ['policy', 'replica-s', 'x oracle', '% > target', 'p99 wait s', 'scale events'];
-const WIDTHS = [46, 10, 8, 10, 10, 12];
+const HEADER = ['policy', 'replica-s', 'x oracle', '% > target', 'p99 wait s', 'scale events', 'interrupted', 're-run s'];
+const WIDTHS = [52, 10, 8, 10, 10, 12, 11, 8];
 
 function summaryRow(summary: RunSummary, oracleReplicaSeconds: number): string {
   return row(
@@ -32,6 +32,8 @@ function summaryRow(summary: RunSummary, oracleReplicaSeconds: number): string {
       summary.overTargetPercent.toFixed(2),
       summary.p99WaitSeconds.toFixed(1),
       String(summary.scaleEvents),
+      String(summary.interruptedJobs),
+      summary.rerunSeconds.toFixed(0),
     ],
     WIDTHS,
   );
@@ -72,15 +74,15 @@ export function formatScenario(result: ScenarioResult): string {
     row(HEADER, WIDTHS),
     ...result.policies.map((summary) => summaryRow(summary, result.oracle.replicaSeconds)),
     summaryRow(result.oracle, result.oracle.replicaSeconds),
-    row(['work bound (service time / concurrency)', result.workBoundReplicaSeconds.toFixed(0), (result.workBoundReplicaSeconds / result.oracle.replicaSeconds).toFixed(2), '', '', ''], WIDTHS),
+    row(['work bound (service time / concurrency)', result.workBoundReplicaSeconds.toFixed(0), (result.workBoundReplicaSeconds / result.oracle.replicaSeconds).toFixed(2), '', '', '', '', ''], WIDTHS).trimEnd(),
   ];
   const judged = verdict(result);
   lines.push(judged.met ? 'target met: >= 99 % within target, cheapest of the policies that meet it, <= 1.25x oracle, <= 2x its scale events' : `target NOT met: ${judged.notes.join('; ')}`);
   return lines.join('\n');
 }
 
-const PROFILE_HEADER = ['trace', 'replica-s', 'x oracle', '% > target', 'p99 wait s', 'events', 'x oracle', 'verdict'];
-const PROFILE_WIDTHS = [12, 10, 8, 10, 10, 7, 8, 0];
+const PROFILE_HEADER = ['trace', 'replica-s', 'x oracle', '% > target', 'p99 wait s', 'events', 'x oracle', 'interrupted', 'verdict'];
+const PROFILE_WIDTHS = [12, 10, 8, 10, 10, 7, 8, 11, 0];
 
 export interface ProfileVerdict {
   profile: SignalProfileName;
@@ -117,6 +119,7 @@ export function formatProfiles(results: readonly ScenarioResult[], profiles: rea
               summary.p99WaitSeconds.toFixed(1),
               String(summary.scaleEvents),
               (summary.scaleEvents / Math.max(1, result.oracle.scaleEvents)).toFixed(1),
+              String(summary.interruptedJobs),
               judged.met ? 'met' : `NOT met: ${judged.notes.join('; ')}`,
             ],
             PROFILE_WIDTHS,
