@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { QueueReading, WorkerHeartbeat } from '../signals/queue-reading.ts';
 import { restrictToProfile, SIGNAL_PROFILE_NAMES, signalProfile, type SignalProfile } from '../signals/signal-profile.ts';
-import { decideScale } from './decide-scale.ts';
+import { assumedServiceSeconds, decideScale } from './decide-scale.ts';
 import { reading, scalingSpec } from './test-helpers.ts';
 import { initialScalerState, SCALE_REASONS, type Decision, type ScalerState } from './types.ts';
 
@@ -123,5 +123,24 @@ describe('decideScale: what the queue system says about its own capacity', () =>
     expect(allServing.desiredReplicas).toBeGreaterThan(4);
     // The two quiet pods stay in the Deployment and serve nothing: two serving pods more.
     expect(twoQuiet.desiredReplicas).toBeGreaterThanOrEqual(allServing.desiredReplicas + 2);
+  });
+});
+
+describe('decideScale: waking from zero before any service time is known', () => {
+  it('sizes 500 jobs from the backlog and the target, not to maxReplicas', () => {
+    const scaling = scalingSpec({ minReplicas: 0, maxReplicas: 20, concurrency: 10, targetLatencySeconds: 30 });
+    // 500 jobs pushed 2 s ago onto a pool at zero that has never run a job.
+    const decision = decideScale({ nowMs: 2000, scaling, format: 'native', currentReplicas: 0, readyReplicas: 0, reading: reading({ observedAtMs: 2000, depth: 500, oldestJobAgeSeconds: 2, busy: 0, completedTotal: 0 }), state: initialScalerState() });
+    expect(decision.reasonCode).toBe(SCALE_REASONS.wakeFromZero);
+    expect(decision.desiredReplicas).toBeGreaterThanOrEqual(2);
+    expect(decision.desiredReplicas).toBeLessThan(20);
+    expect(decision.reason).toContain('service time not measured yet, assumed 2s');
+  });
+
+  it('assumes longer jobs the longer work runs without a measurement, up to the target', () => {
+    const scaling = scalingSpec({ targetLatencySeconds: 30, pollIntervalSeconds: 2 });
+    expect(assumedServiceSeconds(0, scaling)).toBe(2);
+    expect(assumedServiceSeconds(12, scaling)).toBe(12);
+    expect(assumedServiceSeconds(600, scaling)).toBe(30);
   });
 });

@@ -14,9 +14,9 @@ describe('reasons', () => {
     expect(text).toBe('oldest job 45s > target 30s, backlog 900, 42 jobs/s arriving, 12 jobs/s per replica (from queue drain)');
   });
 
-  it('leaves out what is unknown', () => {
-    const text = describeSignals({ arrivalRatePerSecond: 0, plannedArrivalRatePerSecond: 0, sustainedArrivalRatePerSecond: 0, serviceTimeSeconds: undefined, perReplicaJobsPerSecond: undefined, depth: 3, oldestJobAgeSeconds: undefined, serviceEstimate: undefined, queuePaused: false }, 30);
-    expect(text).toBe('backlog 3, 0 jobs/s arriving, service time not measured yet');
+  it('leaves out what is unknown, and says when the service time is only assumed', () => {
+    const text = describeSignals({ arrivalRatePerSecond: 0, plannedArrivalRatePerSecond: 0, sustainedArrivalRatePerSecond: 0, serviceTimeSeconds: 2, perReplicaJobsPerSecond: 5, depth: 3, oldestJobAgeSeconds: undefined, serviceEstimate: 'assumed', queuePaused: false }, 30);
+    expect(text).toBe('backlog 3, 0 jobs/s arriving, service time not measured yet, assumed 2s');
   });
 
   it('says when a paused queue\'s backlog is not sized for', () => {

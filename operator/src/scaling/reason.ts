@@ -15,8 +15,8 @@ export function describeSignals(signals: SignalEstimate, targetSeconds: number):
   parts.push(signals.queuePaused ? `backlog ${formatNumber(signals.depth)} (queue paused: not sized for)` : `backlog ${formatNumber(signals.depth)}`);
   parts.push(`${formatNumber(signals.plannedArrivalRatePerSecond)} jobs/s arriving`);
   parts.push(
-    signals.perReplicaJobsPerSecond === undefined || signals.serviceEstimate === undefined
-      ? 'service time not measured yet'
+    signals.serviceEstimate === 'assumed'
+      ? `service time not measured yet, assumed ${formatNumber(signals.serviceTimeSeconds)}s`
       : `${formatNumber(signals.perReplicaJobsPerSecond)} jobs/s per replica (from ${signals.serviceEstimate})`,
   );
   return parts.join(', ');

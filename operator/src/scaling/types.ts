@@ -29,10 +29,11 @@ export interface ScaleInput {
 
 /**
  * Where the service time came from, for lastScaleReason: the pool's completion counter, the
- * queue head advancing (the oldest age and depth of two readings), or the backlog shrinking
- * (depth alone, a lower bound on throughput).
+ * queue head advancing (the oldest age and depth of two readings), the backlog shrinking
+ * (depth alone, a lower bound on throughput), or — before any of those — assumed from how long
+ * work has been running without one (see assumedServiceSeconds).
  */
-export const SERVICE_ESTIMATES = ['completions', 'queue drain', 'depth drain'] as const;
+export const SERVICE_ESTIMATES = ['completions', 'queue drain', 'depth drain', 'assumed'] as const;
 export type ServiceEstimate = (typeof SERVICE_ESTIMATES)[number];
 
 /** The last reading the engine accepted, kept to turn counters into rates. */
@@ -57,6 +58,8 @@ export interface DecayedRate {
 export interface TimedReplicas {
   atMs: number;
   replicas: number;
+  /** What a scale-down may go to: the recommendation with the engine's headroom (default replicas). */
+  keepReplicas?: number;
 }
 
 export interface ScaleEvent {
@@ -82,6 +85,10 @@ export interface ScalerState {
   scaleEvents: ScaleEvent[];
   /** When the engine last added replicas: those not ready yet are expected a start-up delay later. */
   lastScaleUpAtMs: number | undefined;
+  /** When the engine last removed replicas: the next removal waits SCALE_DOWN_SPACING_SECONDS. */
+  lastScaleDownAtMs: number | undefined;
+  /** Since when there has been work while the service time was not measured yet. */
+  unmeasuredSinceMs: number | undefined;
   /** Since when the queue has been empty and no job has run (scale to zero). */
   idleSinceMs: number | undefined;
   /** Since when readings have been missing or stale. */
@@ -112,11 +119,11 @@ export interface SignalEstimate {
   plannedArrivalRatePerSecond: number;
   /** The slower, sustained rate (with the same trend) the steady-state floor follows. */
   sustainedArrivalRatePerSecond: number;
-  serviceTimeSeconds: number | undefined;
-  /** What the service time was estimated from; undefined while it is unknown. */
-  serviceEstimate: ServiceEstimate | undefined;
+  serviceTimeSeconds: number;
+  /** What the service time was estimated from. */
+  serviceEstimate: ServiceEstimate;
   /** Jobs one replica completes per second at full use (concurrency / service time). */
-  perReplicaJobsPerSecond: number | undefined;
+  perReplicaJobsPerSecond: number;
   depth: number;
   oldestJobAgeSeconds: number | undefined;
   /** The queue system is paused: its waiting jobs are not sized for. */
@@ -144,6 +151,8 @@ export function initialScalerState(): ScalerState {
     recommendations: [],
     scaleEvents: [],
     lastScaleUpAtMs: undefined,
+    lastScaleDownAtMs: undefined,
+    unmeasuredSinceMs: undefined,
     idleSinceMs: undefined,
     failingSinceMs: undefined,
   };
