@@ -62,7 +62,12 @@ export function startsFromHeadAdvance(previous: SampleMemo, current: SampleMemo)
   // Seconds after the first sample at which the job now at the head arrived.
   const headNow = seconds - ageNow;
   const arrivingPerSecond = ageNow > 0 ? current.depth / ageNow : 0;
-  if (previous.depth <= 0 || ageBefore <= 0) return Math.max(0, arrivingPerSecond * headNow);
+  if (previous.depth <= 0 || ageBefore <= 0) {
+    // From an empty queue, the few jobs waiting now say little about the rate when they are much
+    // younger than the interval (one job 0.01 s old is not 100 jobs/s).
+    if (ageNow < seconds / 2) return undefined;
+    return Math.max(0, arrivingPerSecond * headNow);
+  }
   if (headNow <= 0) return previous.depth * Math.min(1, Math.max(0, (ageBefore + headNow) / ageBefore));
   return previous.depth + arrivingPerSecond * headNow;
 }
