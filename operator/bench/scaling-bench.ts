@@ -1,10 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { formatScenario, verdict } from './scaling/report.ts';
+import { BENCH_PROFILES } from './scaling/policies.ts';
+import { formatProfiles, formatScenario, profileVerdicts, verdict } from './scaling/report.ts';
 import { runScenario, type ScenarioResult } from './scaling/run-scenario.ts';
 import { scenarios } from './scaling/scenarios.ts';
 
 // npm run bench:scaling — every policy on every trace, on the simulator that drives the very
-// engine code the operator runs. Prints the table, writes bench-results/scaling.json and one
+// engine code the operator runs, then the engine once per signal profile. Prints the tables, writes bench-results/scaling.json and one
 // SVG chart per trace (bench-results/scaling-<trace>.svg).
 
 const outputDirectory = new URL('../../bench-results/', import.meta.url);
@@ -20,7 +21,12 @@ for (const scenario of scenarios()) {
   console.log(`${formatScenario(result)}\n`);
 }
 
+console.log(`${formatProfiles(results, BENCH_PROFILES)}\n`);
+
 const json = results.map(({ chartSvg: _chart, ...rest }) => ({ ...rest, verdict: verdict(rest as ScenarioResult) }));
-writeFileSync(new URL('scaling.json', outputDirectory), `${JSON.stringify({ generatedAt: new Date().toISOString(), scenarios: json }, null, 2)}\n`);
+const profiles = profileVerdicts(results);
+writeFileSync(new URL('scaling.json', outputDirectory), `${JSON.stringify({ generatedAt: new Date().toISOString(), scenarios: json, profileVerdicts: profiles }, null, 2)}\n`);
 const failed = results.filter((result) => !verdict(result).met).map((result) => result.scenario);
 console.log(failed.length === 0 ? 'all traces meet the target' : `traces not meeting the target: ${failed.join(', ')}`);
+const profilesFailed = BENCH_PROFILES.filter((profile) => profiles.some((judged) => judged.profile === profile && !judged.met));
+console.log(profilesFailed.length === 0 ? 'every signal profile meets the target on every trace' : `signal profiles not meeting the target on every trace: ${profilesFailed.join(', ')}`);

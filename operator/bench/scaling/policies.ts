@@ -6,24 +6,23 @@ import { wpaPolicy } from '../../src/simulator/baselines/wpa-policy.ts';
 import { enginePolicy, ENGINE_POLICY_NAME } from '../../src/simulator/engine-policy.ts';
 import { meanServiceSeconds } from '../../src/simulator/service-time.ts';
 import type { ScalingPolicy } from '../../src/simulator/simulation.ts';
+import { signalProfile, type SignalProfileName } from '../../src/signals/signal-profile.ts';
 import type { Scenario } from './scenarios.ts';
 
 // Every online policy of the benchmark, configured from the scenario alone. The baselines get
 // what their users would configure: KEDA its default listLength, then listLength from AWS's
 // backlog-per-instance rule; WPA the same backlog target plus its rate rule; Judoscale a range
-// around half the target. Our engine gets the pool's spec with the schema's defaults, except a
-// shorter scale-down window (see BENCH_SCALE_DOWN_WINDOW_SECONDS).
+// around half the target. Our engine gets the pool's min/max, concurrency, target and pod
+// start-up, and the schema's defaults for everything else. Pods go as the ReplicaSet removes
+// them (newest ready first) for every policy, as the operator runs today; one engine row shows
+// what pod-deletion-cost from heartbeats (idle first) adds, one the old 300 s down window.
 
-/**
- * The engine sizes from queueing arithmetic and drains replicas gracefully, so a long window
- * buys nothing but idle replicas. A row with the schema's default (300 s) is reported as well.
- */
-export const BENCH_SCALE_DOWN_WINDOW_SECONDS = 10;
-/** Waking takes one start-up (well within the target), so an idle pool need not linger. */
-export const BENCH_SCALE_TO_ZERO_AFTER_SECONDS = 30;
-export const ENGINE_DEFAULT_WINDOW_NAME = `${ENGINE_POLICY_NAME} (300 s down window)`;
+export const ENGINE_IDLE_FIRST_NAME = `${ENGINE_POLICY_NAME}, idle first (pod-deletion-cost)`;
+export const ENGINE_LONG_WINDOW_NAME = `${ENGINE_POLICY_NAME} (300 s down window)`;
+export const LONG_DOWN_WINDOW_SECONDS = 300;
 
-export function engineScaling(scenario: Scenario, scaleDownWindowSeconds: number): ScalingSpec {
+/** The pool's spec as a user who keeps the defaults writes it; `overrides` for the comparison rows. */
+export function engineScaling(scenario: Scenario, overrides: { scaleDownWindowSeconds?: number } = {}): ScalingSpec {
   return applySpecDefaults({
     queue: { format: 'native', names: ['bench'], redis: { url: 'redis://bench:6379' } },
     scaling: {
@@ -32,10 +31,24 @@ export function engineScaling(scenario: Scenario, scaleDownWindowSeconds: number
       concurrency: scenario.concurrency,
       targetLatencySeconds: scenario.targetSeconds,
       podStartupSeconds: scenario.podStartupSeconds,
-      scaleToZeroAfterSeconds: BENCH_SCALE_TO_ZERO_AFTER_SECONDS,
-      scaleDown: { stabilizationWindowSeconds: scaleDownWindowSeconds },
+      ...(overrides.scaleDownWindowSeconds === undefined ? {} : { scaleDown: { stabilizationWindowSeconds: overrides.scaleDownWindowSeconds } }),
     },
   }).scaling;
+}
+
+/**
+ * The signal profiles the engine is benchmarked under, one run each: what native, Sidekiq (its
+ * shared stat:processed counter), BullMQ without `metrics`, a list with and without timestamps
+ * and a stream really report. native is the engine row of the main table.
+ */
+export const BENCH_PROFILES: readonly SignalProfileName[] = ['native', 'sidekiq', 'bullmq', 'list', 'list+timestamp', 'stream'];
+
+/** The engine once per signal profile (the native run is the main table's engine row). */
+export function profilePolicies(scenario: Scenario): { profile: SignalProfileName; policy: ScalingPolicy }[] {
+  return BENCH_PROFILES.filter((name) => name !== 'native').map((name) => ({
+    profile: name,
+    policy: enginePolicy(engineScaling(scenario), { name: `${ENGINE_POLICY_NAME} (${name})`, profile: signalProfile(name) }),
+  }));
 }
 
 export function onlinePolicies(scenario: Scenario): ScalingPolicy[] {
@@ -43,8 +56,9 @@ export function onlinePolicies(scenario: Scenario): ScalingPolicy[] {
   const backlog = backlogPerInstance(scenario.targetSeconds, meanService, scenario.concurrency);
   const bounds = { minReplicas: scenario.minReplicas, maxReplicas: scenario.maxReplicas };
   return [
-    enginePolicy(engineScaling(scenario, BENCH_SCALE_DOWN_WINDOW_SECONDS)),
-    enginePolicy(engineScaling(scenario, 300), { name: ENGINE_DEFAULT_WINDOW_NAME }),
+    enginePolicy(engineScaling(scenario)),
+    { ...enginePolicy(engineScaling(scenario), { name: ENGINE_IDLE_FIRST_NAME }), scaleDownOrder: 'idle-first' },
+    enginePolicy(engineScaling(scenario, { scaleDownWindowSeconds: LONG_DOWN_WINDOW_SECONDS }), { name: ENGINE_LONG_WINDOW_NAME }),
     kedaHpaPolicy({ name: `KEDA redis list (listLength ${KEDA_DEFAULT_LIST_LENGTH})`, listLength: KEDA_DEFAULT_LIST_LENGTH, ...bounds }),
     kedaHpaPolicy({ name: `KEDA + AWS backlog rule (listLength ${backlog})`, listLength: backlog, ...bounds }),
     wpaPolicy({ name: `practo WPA (${backlog} msgs/worker)`, targetMessagesPerWorker: backlog, secondsToProcessOneJob: meanService / scenario.concurrency, ...bounds }),

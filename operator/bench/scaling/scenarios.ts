@@ -5,7 +5,8 @@ import type { ServiceTimeSpec } from '../../src/simulator/service-time.ts';
 // The benchmark's traces. Each is a pool (target, concurrency, start-up delay, bounds) and a load
 // (arrivals and service times). They are chosen to hit different weaknesses: a lasting step, a
 // short spike, a slow ramp, a heavy-tailed service time, a start-up longer than the target,
-// on/off batches that let an idle pool reach zero, and a recorded trace replayed from CSV.
+// on/off batches that let an idle pool reach zero, one-off bursts onto an idle pool that has never
+// measured a service time, and a recorded trace replayed from CSV.
 
 export interface Scenario {
   name: string;
@@ -105,6 +106,19 @@ export function scenarios(): Scenario[] {
       seed: 16,
     },
     {
+      name: 'cold-bursts',
+      description: 'one-off bursts of 500 jobs onto an idle pool at zero (the first before any service time is known)',
+      trace: oneOffBursts('cold-bursts', HOUR, [300, 1500, 2700], 500),
+      service: { kind: 'exponential', meanSeconds: 2 },
+      concurrency: 10,
+      targetSeconds: 30,
+      podStartupSeconds: 10,
+      minReplicas: 0,
+      maxReplicas: 20,
+      initialReplicas: 0,
+      seed: 18,
+    },
+    {
       name: 'recorded',
       description: 'an hour replayed from operator/bench/traces/recorded-hour.csv (10 s buckets, two batch imports)',
       trace: parseTraceCsv('recorded', readFileSync(new URL('../traces/recorded-hour.csv', import.meta.url), 'utf8')),
@@ -118,6 +132,12 @@ export function scenarios(): Scenario[] {
       seed: 17,
     },
   ];
+}
+
+/** `jobs` enqueued at once at each of `atSeconds`, nothing in between. */
+function oneOffBursts(name: string, durationSeconds: number, atSeconds: number[], jobs: number): ArrivalTrace {
+  const counts = Array.from({ length: durationSeconds }, (_, second) => (atSeconds.includes(second) ? jobs : 0));
+  return { name, bucketSeconds: 1, counts, poisson: false };
 }
 
 /** A ramp that also comes back down: from downStart to downEnd it falls back to `to`. */

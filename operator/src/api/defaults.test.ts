@@ -11,7 +11,8 @@ describe('applySpecDefaults', () => {
       targetLatencySeconds: 30,
       pollIntervalSeconds: 2,
       scaleUp: { stabilizationWindowSeconds: 0, selectPolicy: 'Max' },
-      scaleDown: { stabilizationWindowSeconds: 300, selectPolicy: 'Max' },
+      scaleDown: { stabilizationWindowSeconds: 45, selectPolicy: 'Max' },
+      scaleToZeroAfterSeconds: 30,
     });
   });
 

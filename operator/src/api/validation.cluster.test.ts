@@ -59,7 +59,7 @@ describe('WorkerPool validation by the API server', () => {
       group: GROUP, version: VERSION, plural: PLURAL, namespace: namespace.name,
       body: { apiVersion: API_VERSION, kind: KIND, metadata: { name: 'defaults' }, spec: { ...validSpec(), scaling: undefined } },
     })) as { spec: { scaling: Json } };
-    expect(created.spec.scaling).toMatchObject({ minReplicas: 1, maxReplicas: 10, targetLatencySeconds: 30, pollIntervalSeconds: 2, scaleDown: { stabilizationWindowSeconds: 300 } });
+    expect(created.spec.scaling).toMatchObject({ minReplicas: 1, maxReplicas: 10, targetLatencySeconds: 30, pollIntervalSeconds: 2, scaleDown: { stabilizationWindowSeconds: 45 }, scaleToZeroAfterSeconds: 30 });
   });
 
   it.each([

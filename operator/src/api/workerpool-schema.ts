@@ -188,10 +188,11 @@ export const ScalingSchema = Type.Object(
       default: 30,
     }),
     pollIntervalSeconds: int('How often queue signals are read and the scale decided.', { minimum: 1, maximum: 300, default: 2 }),
-    scaleToZeroAfterSeconds: int('With minReplicas 0: how long the queue must be empty and idle before the pool goes to zero.', { minimum: 0, maximum: 86400, default: 300 }),
+    scaleToZeroAfterSeconds: int('With minReplicas 0: how long the queue must be empty and idle before the pool goes to zero.', { minimum: 0, maximum: 86400, default: 30 }),
     podStartupSeconds: int('Typical seconds from a scale-up to a worker taking jobs. The engine scales ahead by this much.', { minimum: 0, maximum: 3600, default: 10 }),
     scaleUp: scalingRules('up', 0),
-    scaleDown: scalingRules('down', 300),
+    // Defaults chosen on the scaling benchmark: operator/src/scaling/adr/0001-defaults-that-serve.md.
+    scaleDown: scalingRules('down', 45),
     fallback: Type.Optional(
       Type.Object(
         {

@@ -218,9 +218,10 @@ export class Autoscaler implements ReplicaAdvisor {
     this.#decide(tracked, { ...base, ...this.#specInput(tracked.pool, deployment) });
   }
 
-  #specInput(pool: WorkerPool, deployment: V1Deployment | undefined): Pick<ScaleInput, 'scaling' | 'pinnedReplicas' | 'paused' | 'currentReplicas' | 'readyReplicas'> {
+  #specInput(pool: WorkerPool, deployment: V1Deployment | undefined): Pick<ScaleInput, 'scaling' | 'format' | 'pinnedReplicas' | 'paused' | 'currentReplicas' | 'readyReplicas'> {
     return {
       scaling: pool.spec.scaling,
+      format: pool.spec.queue.format,
       pinnedReplicas: pool.spec.replicas,
       paused: pool.spec.paused,
       // A Deployment that does not exist yet runs nothing.

@@ -1,10 +1,11 @@
 import type { ScalingSpec } from '../api/workerpool-schema.ts';
 import type { QueueReading } from '../signals/queue-reading.ts';
+import { poolCompletions, profileOfReading } from '../signals/signal-profile.ts';
 import { limitRate, longestPeriodSeconds, rememberScaleEvent } from './rate-limits.ts';
 import { describeChange, describeSignals, formatNumber } from './reason.ts';
-import { observeReading, plannedArrivalRate, serviceTimeSeconds, type ObservedSignals } from './signal-estimates.ts';
+import { observeReading, plannedArrivalRate, serviceTimeSeconds, type ObservationContext, type ObservedSignals } from './signal-estimates.ts';
 import { sizeReplicas, type Sizing, type SizingBinding, type SizingInput } from './sizing.ts';
-import { rememberRecommendation, stabilize } from './stabilization.ts';
+import { rememberRecommendation, spacedScaleDown, stabilize } from './stabilization.ts';
 import { SCALE_REASONS, type Decision, type ScaleInput, type ScaleReasonCode, type ScalerState, type SignalEstimate } from './types.ts';
 
 // The engine: one pure function from (spec, latest reading, replicas, previous state, clock) to
@@ -15,6 +16,8 @@ import { SCALE_REASONS, type Decision, type ScaleInput, type ScaleReasonCode, ty
 export const STALE_AFTER_POLL_INTERVALS = 3;
 /** ...but never stale sooner than this, so that a 1 s poll tolerates a slow Redis round trip. */
 export const STALE_AFTER_MIN_SECONDS = 10;
+/** How long a pool must be idle before the engine sizes it for no load at all. */
+export const IDLE_POOL_AFTER_SECONDS = 30;
 
 export function decideScale(input: ScaleInput): Decision {
   if (input.pinnedReplicas !== undefined) {
@@ -44,12 +47,20 @@ function clamp(value: number, low: number, high: number): number {
 /** Pinned or paused: no autoscaling, but readings still feed the estimates for when it resumes. */
 function manualDecision(input: ScaleInput, desired: number, reasonCode: ScaleReasonCode, reason: string): Decision {
   const reading = usableReading(input);
-  const state: ScalerState = reading === undefined ? input.state : withObserved(input.state, observeReading(input.state, reading));
+  const state: ScalerState = reading === undefined ? input.state : withObserved(input.state, observeReading(input.state, reading, observationContext(input, reading)));
   return { desiredReplicas: desired, recommendedReplicas: desired, reasonCode, reason, signals: undefined, state: { ...state, recommendations: [], idleSinceMs: undefined } };
 }
 
 function withObserved(state: ScalerState, observed: ObservedSignals): ScalerState {
-  return { ...state, arrivalsFast: observed.arrivalsFast, arrivalsSlow: observed.arrivalsSlow, service: observed.service, lastSample: observed.lastSample, failingSinceMs: undefined };
+  return {
+    ...state,
+    arrivalsFast: observed.arrivalsFast,
+    arrivalsSlow: observed.arrivalsSlow,
+    service: observed.service,
+    serviceEstimate: observed.serviceEstimate,
+    lastSample: observed.lastSample,
+    failingSinceMs: undefined,
+  };
 }
 
 /**
@@ -78,6 +89,7 @@ function recordChange(state: ScalerState, scaling: ScalingSpec, nowMs: number, c
     ...state,
     scaleEvents: rememberScaleEvent(state.scaleEvents, nowMs, desired - current, keep),
     lastScaleUpAtMs: desired > current ? nowMs : state.lastScaleUpAtMs,
+    lastScaleDownAtMs: desired < current ? nowMs : state.lastScaleDownAtMs,
   };
 }
 
@@ -88,8 +100,43 @@ export function concurrencyPerReplica(reading: QueueReading, specConcurrency: nu
   return serving.reduce((sum, worker) => sum + worker.concurrency, 0) / serving.length;
 }
 
+/**
+ * Ready replicas that take jobs. A worker that announced it drains (Sidekiq quiet, native
+ * draining) is not serving capacity; a ready pod whose first heartbeat has not come yet is.
+ * Terminating pods are not ready, so their draining heartbeats do not count twice.
+ */
+export function servingReplicas(readyReplicas: number, reading: QueueReading): number {
+  const workers = reading.workers;
+  if (workers === undefined) return readyReplicas;
+  const draining = workers.filter((worker) => worker.draining).length;
+  const withoutHeartbeat = Math.max(0, readyReplicas - workers.length);
+  return Math.max(0, Math.min(readyReplicas, workers.length - draining + withoutHeartbeat));
+}
+
+/** Jobs running on serving replicas: the busy count without what draining workers still finish. */
+function servingBusy(reading: QueueReading): number | undefined {
+  if (reading.busy === undefined) return undefined;
+  const drainingBusy = (reading.workers ?? []).filter((worker) => worker.draining).reduce((sum, worker) => sum + worker.busy, 0);
+  return Math.max(0, reading.busy - drainingBusy);
+}
+
+function observationContext(input: ScaleInput, reading: QueueReading): ObservationContext {
+  const ready = servingReplicas(Math.min(input.readyReplicas, input.currentReplicas), reading);
+  return { profile: profileOfReading(input.format, reading), servingSlots: ready * concurrencyPerReplica(reading, input.scaling.concurrency) };
+}
+
+/**
+ * Jobs waiting for a replica. A paused queue (BullMQ meta.paused) hands no job to any worker,
+ * so its waiting jobs are not work that more replicas would start.
+ */
+function waitingForReplicas(reading: QueueReading): number {
+  return reading.paused === true ? 0 : reading.depth + reading.dueScheduled;
+}
+
 interface Recommendation {
   replicas: number;
+  /** What a scale-down may go to (the sizing's headroom), within the same bounds. */
+  keepReplicas: number;
   code: ScaleReasonCode;
   /** Wake-up and scale to zero skip the windows: the idle period already was the window. */
   bypassWindows: boolean;
@@ -97,8 +144,11 @@ interface Recommendation {
 
 function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
   const { scaling, nowMs, currentReplicas } = input;
-  const observed = observeReading(input.state, reading);
-  const signals = estimateSignals(input, reading, observed);
+  const observed = observeReading(input.state, reading, observationContext(input, reading));
+  const unmeasuredSinceMs = unmeasuredSince(input, reading, serviceTimeSeconds(observed.service));
+  const signals = estimateSignals(input, reading, observed, unmeasuredSinceMs);
+  const waiting = waitingForReplicas(reading);
+  const ready = servingReplicas(Math.min(input.readyReplicas, currentReplicas), reading);
   const sizingInput: SizingInput = {
     targetSeconds: scaling.targetLatencySeconds,
     pollSeconds: scaling.pollIntervalSeconds,
@@ -107,27 +157,36 @@ function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
     arrivalRate: signals.plannedArrivalRatePerSecond,
     sustainedArrivalRate: signals.sustainedArrivalRatePerSecond,
     serviceTimeSeconds: signals.serviceTimeSeconds,
-    waiting: signals.depth,
-    oldestAgeSeconds: reading.oldestJobAgeSeconds,
-    busy: reading.busy,
-    readyReplicas: Math.min(input.readyReplicas, currentReplicas),
+    waiting,
+    oldestAgeSeconds: reading.paused === true ? 0 : reading.oldestJobAgeSeconds,
+    busy: servingBusy(reading),
+    readyReplicas: ready,
     startingReplicas: Math.max(0, currentReplicas - input.readyReplicas),
     startingReadyInSeconds: startingReadyIn(input),
   };
-  const sizing = sizeReplicas(sizingInput);
-  const idle = signals.depth === 0 && (reading.busy ?? 0) === 0 && (observed.arrivedSinceLast ?? 0) === 0;
+  // Draining pods (Sidekiq quiet) still count in the Deployment's replicas: keep them on top of
+  // what the serving ones must do, while there is work.
+  const sized = sizeReplicas(sizingInput);
+  const heldByDraining = Math.min(input.readyReplicas, currentReplicas) - ready;
+  const sizing = sized.replicas > 0 ? { ...sized, replicas: sized.replicas + heldByDraining, keepReplicas: sized.keepReplicas + heldByDraining } : sized;
+  const idle = waiting === 0 && (reading.busy ?? 0) === 0 && (reading.paused === true || (observed.arrivedSinceLast ?? 0) === 0);
   const idleSinceMs = idle ? (input.state.idleSinceMs ?? nowMs) : undefined;
-  const recommendation = recommend(input, sizing, signals.depth, idleSinceMs);
+  const recommendation = recommend(input, idleAwhile(sizing, idleSinceMs, nowMs), waiting, idleSinceMs);
   const windowed = recommendation.bypassWindows
     ? recommendation.replicas
-    : stabilize({
-        nowMs,
+    : spacedScaleDown(
         currentReplicas,
-        recommendation: recommendation.replicas,
-        history: input.state.recommendations,
-        upWindowSeconds: scaling.scaleUp.stabilizationWindowSeconds,
-        downWindowSeconds: scaling.scaleDown.stabilizationWindowSeconds,
-      });
+        input.state.lastScaleDownAtMs === undefined ? Infinity : (nowMs - input.state.lastScaleDownAtMs) / 1000,
+        stabilize({
+          nowMs,
+          currentReplicas,
+          recommendation: recommendation.replicas,
+          keepRecommendation: recommendation.keepReplicas,
+          history: input.state.recommendations,
+          upWindowSeconds: scaling.scaleUp.stabilizationWindowSeconds,
+          downWindowSeconds: scaling.scaleDown.stabilizationWindowSeconds,
+        }),
+      );
   const limited = limitRate({ nowMs, currentReplicas, desiredReplicas: windowed, events: input.state.scaleEvents, scaleUp: scaling.scaleUp, scaleDown: scaling.scaleDown });
   // Waking from zero must add a replica even when a Percent policy allows 0 % of 0.
   const desired = recommendation.code === SCALE_REASONS.wakeFromZero ? Math.max(1, limited) : limited;
@@ -135,8 +194,9 @@ function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
   const keepSeconds = Math.max(scaling.scaleUp.stabilizationWindowSeconds, scaling.scaleDown.stabilizationWindowSeconds);
   const state: ScalerState = {
     ...withObserved(input.state, observed),
-    recommendations: rememberRecommendation(input.state.recommendations, { atMs: nowMs, replicas: recommendation.replicas }, keepSeconds),
+    recommendations: rememberRecommendation(input.state.recommendations, { atMs: nowMs, replicas: recommendation.replicas, keepReplicas: recommendation.keepReplicas }, keepSeconds),
     idleSinceMs,
+    unmeasuredSinceMs,
   };
   return {
     desiredReplicas: desired,
@@ -154,18 +214,59 @@ function limiterCode(recommendation: Recommendation, windowed: number, limited: 
   return limited !== windowed ? SCALE_REASONS.rateLimited : recommendation.code;
 }
 
-function estimateSignals(input: ScaleInput, reading: QueueReading, observed: ObservedSignals): SignalEstimate {
-  const rates = plannedArrivalRate(observed.arrivalsFast, observed.arrivalsSlow, input.scaling.podStartupSeconds + input.scaling.pollIntervalSeconds);
-  const service = serviceTimeSeconds(observed.service);
-  const concurrency = concurrencyPerReplica(reading, input.scaling.concurrency);
+/**
+ * Before any measurement the engine must still size a backlog, from the backlog and the target
+ * rather than a slot per job: it assumes jobs as short as a poll, and, where the pool counts its
+ * completions, the longer jobs run without one completing, as long as they have run — up to the
+ * target, beyond which a job needs a slot of its own anyway.
+ */
+export function assumedServiceSeconds(unmeasuredForSeconds: number, scaling: Pick<ScalingSpec, 'pollIntervalSeconds' | 'targetLatencySeconds'>): number {
+  return Math.min(scaling.targetLatencySeconds, Math.max(scaling.pollIntervalSeconds, unmeasuredForSeconds));
+}
+
+/** Since when jobs have been running with no completion counted; undefined once one is. */
+function unmeasuredSince(input: ScaleInput, reading: QueueReading, measured: number | undefined): number | undefined {
+  // Without a counter of the pool's completions, time without a measurement says nothing about
+  // how long jobs run (a queue that never backs up is never measured): stay at one poll.
+  if (measured !== undefined || poolCompletions(profileOfReading(input.format, reading), reading) === undefined) return undefined;
+  const running = (reading.busy ?? 0) > 0;
+  return running ? (input.state.unmeasuredSinceMs ?? input.nowMs) : input.state.unmeasuredSinceMs;
+}
+
+/**
+ * The jobs waiting in a FIFO queue are exactly those that arrived since the oldest of them, so
+ * depth / oldest age is the arrival rate over that time — at the second poll of a burst, long
+ * before the decayed averages have caught up. Only while the queue keeps growing: the first
+ * poll after a one-off burst looks the same as the first poll of a lasting one, and sizing a
+ * one-off backlog as a lasting rate is what sent a cold pool straight to maxReplicas. An age of
+ * less than half a poll says little.
+ */
+export const QUEUED_RATE_SUSTAINED_POLLS = 1;
+
+function queuedArrivalRate(input: ScaleInput, reading: QueueReading, minimumAgeSeconds: number): number {
+  const age = reading.oldestJobAgeSeconds;
+  const previous = input.state.lastSample;
+  const growing = previous !== undefined && previous.depth > 0 && reading.depth > previous.depth;
+  if (!growing || reading.paused === true || age === undefined || age <= 0 || age < minimumAgeSeconds) return 0;
+  return reading.depth / age;
+}
+
+function estimateSignals(input: ScaleInput, reading: QueueReading, observed: ObservedSignals, unmeasuredSinceMs: number | undefined): SignalEstimate {
+  const { scaling } = input;
+  const rates = plannedArrivalRate(observed.arrivalsFast, observed.arrivalsSlow, scaling.podStartupSeconds + scaling.pollIntervalSeconds);
+  const measured = serviceTimeSeconds(observed.service);
+  const service = measured ?? assumedServiceSeconds(unmeasuredSinceMs === undefined ? 0 : (input.nowMs - unmeasuredSinceMs) / 1000, scaling);
+  const concurrency = concurrencyPerReplica(reading, scaling.concurrency);
   return {
     arrivalRatePerSecond: rates.current,
-    plannedArrivalRatePerSecond: rates.planned,
-    sustainedArrivalRatePerSecond: rates.sustained,
+    plannedArrivalRatePerSecond: Math.max(rates.planned, queuedArrivalRate(input, reading, scaling.pollIntervalSeconds / 2)),
+    sustainedArrivalRatePerSecond: Math.max(rates.sustained, queuedArrivalRate(input, reading, scaling.pollIntervalSeconds * QUEUED_RATE_SUSTAINED_POLLS)),
     serviceTimeSeconds: service,
-    perReplicaJobsPerSecond: service === undefined ? undefined : concurrency / service,
+    serviceEstimate: measured === undefined ? 'assumed' : (observed.serviceEstimate ?? 'assumed'),
+    perReplicaJobsPerSecond: concurrency / service,
     depth: reading.depth + reading.dueScheduled,
     oldestJobAgeSeconds: reading.oldestJobAgeSeconds,
+    queuePaused: reading.paused === true,
   };
 }
 
@@ -182,23 +283,33 @@ const BINDING_REASONS: Record<SizingBinding, ScaleReasonCode> = {
   backlog: SCALE_REASONS.backlog,
   arrivalRate: SCALE_REASONS.arrivalRate,
   idle: SCALE_REASONS.idle,
-  unmeasured: SCALE_REASONS.backlog,
 };
+
+/**
+ * A pool with nothing waiting, nothing running and nothing arriving for IDLE_POOL_AFTER_SECONDS
+ * needs no replica, whatever its estimates still remember of the last burst: this is what
+ * brings a pool whose format measures little (a plain list) back to its minimum.
+ */
+function idleAwhile(sizing: Sizing, idleSinceMs: number | undefined, nowMs: number): Sizing {
+  if (idleSinceMs === undefined || nowMs - idleSinceMs < IDLE_POOL_AFTER_SECONDS * 1000) return sizing;
+  return { ...sizing, replicas: 0, keepReplicas: 0, binding: 'idle' };
+}
 
 /** The sizing within min/max, with scale to zero after the idle period and wake from zero. */
 function recommend(input: ScaleInput, sizing: Sizing, waiting: number, idleSinceMs: number | undefined): Recommendation {
   const { scaling, currentReplicas, nowMs } = input;
   const code = BINDING_REASONS[sizing.binding];
-  if (scaling.minReplicas > 0) return { replicas: clamp(sizing.replicas, scaling.minReplicas, scaling.maxReplicas), code, bypassWindows: false };
+  const within = (low: number) => ({ replicas: clamp(sizing.replicas, low, scaling.maxReplicas), keepReplicas: clamp(sizing.keepReplicas, low, scaling.maxReplicas) });
+  if (scaling.minReplicas > 0) return { ...within(scaling.minReplicas), code, bypassWindows: false };
   if (currentReplicas === 0) {
-    if (waiting === 0) return { replicas: 0, code: SCALE_REASONS.idle, bypassWindows: true };
-    return { replicas: clamp(sizing.replicas, 1, scaling.maxReplicas), code: SCALE_REASONS.wakeFromZero, bypassWindows: true };
+    if (waiting === 0) return { replicas: 0, keepReplicas: 0, code: SCALE_REASONS.idle, bypassWindows: true };
+    return { ...within(1), code: SCALE_REASONS.wakeFromZero, bypassWindows: true };
   }
   if (idleSinceMs !== undefined && nowMs - idleSinceMs >= scaling.scaleToZeroAfterSeconds * 1000) {
-    return { replicas: 0, code: SCALE_REASONS.scaleToZero, bypassWindows: true };
+    return { replicas: 0, keepReplicas: 0, code: SCALE_REASONS.scaleToZero, bypassWindows: true };
   }
   // Until the idle period has passed, keep one replica: a job arriving now starts at once.
-  return { replicas: clamp(sizing.replicas, 1, scaling.maxReplicas), code, bypassWindows: false };
+  return { ...within(1), code, bypassWindows: false };
 }
 
 function explain(target: number, signals: SignalEstimate, current: number, desired: number, recommended: number, code: ScaleReasonCode): string {

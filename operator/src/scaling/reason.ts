@@ -12,9 +12,13 @@ export function describeSignals(signals: SignalEstimate, targetSeconds: number):
   const parts: string[] = [];
   const age = signals.oldestJobAgeSeconds;
   if (age !== undefined) parts.push(`oldest job ${formatNumber(age)}s ${age > targetSeconds ? '>' : '<='} target ${formatNumber(targetSeconds)}s`);
-  parts.push(`backlog ${formatNumber(signals.depth)}`);
+  parts.push(signals.queuePaused ? `backlog ${formatNumber(signals.depth)} (queue paused: not sized for)` : `backlog ${formatNumber(signals.depth)}`);
   parts.push(`${formatNumber(signals.plannedArrivalRatePerSecond)} jobs/s arriving`);
-  if (signals.perReplicaJobsPerSecond !== undefined) parts.push(`${formatNumber(signals.perReplicaJobsPerSecond)} jobs/s per replica`);
+  parts.push(
+    signals.serviceEstimate === 'assumed'
+      ? `service time not measured yet, assumed ${formatNumber(signals.serviceTimeSeconds)}s`
+      : `${formatNumber(signals.perReplicaJobsPerSecond)} jobs/s per replica (from ${signals.serviceEstimate})`,
+  );
   return parts.join(', ');
 }
 

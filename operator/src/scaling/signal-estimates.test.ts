@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { addToRate, EMPTY_RATE } from './decayed-rate.ts';
-import { arrivalsBetween, observeReading, plannedArrivalRate, serviceTimeSeconds, sustainedRate } from './signal-estimates.ts';
+import { signalProfile } from '../signals/signal-profile.ts';
+import { arrivalsBetween, observeReading, plannedArrivalRate, serviceTimeSeconds, startsFromHeadAdvance, sustainedRate, type ObservationContext } from './signal-estimates.ts';
 import { reading } from './test-helpers.ts';
 import { initialScalerState, type SampleMemo } from './types.ts';
 
-const memo = (fields: Partial<SampleMemo> & { atMs: number }): SampleMemo => ({ depth: 0, busy: 0, completedTotal: 0, ...fields });
+const memo = (fields: Partial<SampleMemo> & { atMs: number }): SampleMemo => ({ depth: 0, busy: 0, completedTotal: 0, oldestAgeSeconds: 0, ...fields });
+const native: ObservationContext = { profile: signalProfile('native'), servingSlots: 40 };
 
 describe('arrivalsBetween', () => {
   it('counts every arrival as waiting, running or done: Δdepth + Δbusy + Δcompleted', () => {
@@ -26,7 +28,7 @@ describe('observeReading', () => {
     let state = initialScalerState();
     // 20 jobs always running, 10 completing per second: each runs 2 s.
     for (let second = 0; second <= 60; second += 2) {
-      const observed = observeReading(state, reading({ observedAtMs: second * 1000, busy: 20, completedTotal: second * 10 }));
+      const observed = observeReading(state, reading({ observedAtMs: second * 1000, busy: 20, completedTotal: second * 10 }), native);
       state = { ...state, ...observed, lastSample: observed.lastSample };
     }
     expect(serviceTimeSeconds(state.service)).toBeCloseTo(2, 6);
@@ -36,18 +38,66 @@ describe('observeReading', () => {
     let state = initialScalerState();
     for (let second = 0; second <= 60; second += 2) {
       // 7 jobs/s arrive and complete at once; the queue stays empty.
-      const observed = observeReading(state, reading({ observedAtMs: second * 1000, busy: 0, completedTotal: second * 7 }));
+      const observed = observeReading(state, reading({ observedAtMs: second * 1000, busy: 0, completedTotal: second * 7 }), native);
       state = { ...state, ...observed, lastSample: observed.lastSample };
     }
     expect(state.arrivalsFast.events / state.arrivalsFast.seconds).toBeCloseTo(7, 6);
   });
 
   it('ignores a reading that is not newer than the last one', () => {
-    const first = observeReading(initialScalerState(), reading({ observedAtMs: 5000, completedTotal: 10 }));
+    const first = observeReading(initialScalerState(), reading({ observedAtMs: 5000, completedTotal: 10 }), native);
     const state = { ...initialScalerState(), ...first };
-    const again = observeReading(state, reading({ observedAtMs: 5000, completedTotal: 50 }));
+    const again = observeReading(state, reading({ observedAtMs: 5000, completedTotal: 50 }), native);
     expect(again.arrivedSinceLast).toBeUndefined();
     expect(again.arrivalsFast).toEqual(state.arrivalsFast);
+  });
+});
+
+describe('startsFromHeadAdvance', () => {
+  it('counts the share of the backlog the head moved past', () => {
+    // 100 jobs that arrived over the last 50 s; 2 s later the oldest is 38 s old: the head passed
+    // the jobs of 14 of those 50 seconds.
+    expect(startsFromHeadAdvance(memo({ atMs: 0, depth: 100, oldestAgeSeconds: 50 }), memo({ atMs: 2000, depth: 80, oldestAgeSeconds: 38 }))).toBeCloseTo(28, 9);
+  });
+
+  it('counts the whole backlog and the newer jobs the head moved past', () => {
+    // 10 jobs waited at 0 s; at 4 s the oldest waiting job arrived at 3 s and 5 jobs arrived
+    // since then (5 per second): the 10 and the 15 that arrived in the first 3 s started.
+    expect(startsFromHeadAdvance(memo({ atMs: 0, depth: 10, oldestAgeSeconds: 6 }), memo({ atMs: 4000, depth: 5, oldestAgeSeconds: 1 }))).toBeCloseTo(25, 9);
+  });
+
+  it('cannot tell how many started once the queue is empty, nor without an age', () => {
+    expect(startsFromHeadAdvance(memo({ atMs: 0, depth: 10, oldestAgeSeconds: 6 }), memo({ atMs: 2000, depth: 0 }))).toBeUndefined();
+    expect(startsFromHeadAdvance(memo({ atMs: 0, depth: 10, oldestAgeSeconds: undefined }), memo({ atMs: 2000, depth: 5, oldestAgeSeconds: undefined }))).toBeUndefined();
+  });
+});
+
+describe('observeReading without a completion counter', () => {
+  it('learns the service time from the queue head and busy (BullMQ without metrics)', () => {
+    const bullmq: ObservationContext = { profile: signalProfile('bullmq'), servingSlots: 40 };
+    let state = initialScalerState();
+    // 40 slots busy with 4 s jobs drain a backlog at 10 jobs/s while 4 jobs/s arrive: the
+    // backlog arrived over its oldest age, evenly.
+    for (let second = 0; second <= 40; second += 2) {
+      const depth = 600 - 6 * second;
+      const oldest = depth / 4;
+      const observed = observeReading(state, reading({ observedAtMs: second * 1000, depth, oldestJobAgeSeconds: oldest, busy: 40, completedTotal: undefined }), bullmq);
+      state = { ...state, ...observed, lastSample: observed.lastSample };
+    }
+    expect(serviceTimeSeconds(state.service)).toBeCloseTo(4, 1);
+    expect(state.serviceEstimate).toBe('queue drain');
+    expect(state.arrivalsSlow.events / state.arrivalsSlow.seconds).toBeCloseTo(4, 1);
+  });
+
+  it('ignores Sidekiq\'s stat:processed, which other pools move too', () => {
+    const sidekiq: ObservationContext = { profile: signalProfile('sidekiq'), servingSlots: 40 };
+    let state = initialScalerState();
+    for (let second = 0; second <= 20; second += 2) {
+      const observed = observeReading(state, reading({ observedAtMs: second * 1000, depth: 0, busy: 0, completedTotal: second * 500 }), sidekiq);
+      state = { ...state, ...observed, lastSample: observed.lastSample };
+    }
+    expect(serviceTimeSeconds(state.service)).toBeUndefined();
+    expect(state.arrivalsFast.events).toBe(0);
   });
 });
 

@@ -1,11 +1,13 @@
 import type { QueueReading } from '../signals/queue-reading.ts';
+import { poolCompletions, type SignalProfile } from '../signals/signal-profile.ts';
 import { addToRate, rateOf } from './decayed-rate.ts';
-import type { DecayedRate, SampleMemo, ScalerState } from './types.ts';
+import type { DecayedRate, SampleMemo, ScalerState, ServiceEstimate } from './types.ts';
 
 // Turns successive readings into the three quantities the sizing needs: how fast jobs arrive,
-// how long one job runs, and so how many jobs a replica completes per second. Everything is
-// derived from counters every format can provide (depth, busy, completedTotal), never from a
-// guessed per-pod queue length.
+// how long one job runs, and so how many jobs a replica completes per second, from what the
+// format's signal profile provides (operator/src/signals/signal-profile.ts): a completion
+// counter where the pool has its own, else the queue head advancing, else depth alone. Never
+// from a guessed per-pod queue length.
 
 /** Arrivals react within a few polls: a burst must be sized before its backlog ages. */
 export const ARRIVALS_FAST_HALF_LIFE_SECONDS = 6;
@@ -16,11 +18,19 @@ export const SERVICE_HALF_LIFE_SECONDS = 120;
 /** How far ahead a rising arrival rate is extrapolated, at most, in multiples of the lead time. */
 export const TREND_HORIZON_CAP_SECONDS = 120;
 
+/** What the engine knows besides the reading when it folds one in. */
+export interface ObservationContext {
+  profile: SignalProfile;
+  /** Job slots of the replicas serving now: what a non-empty queue keeps busy. */
+  servingSlots: number;
+}
+
 export interface ObservedSignals {
   arrivalsFast: DecayedRate;
   arrivalsSlow: DecayedRate;
   service: DecayedRate;
-  /** Jobs that arrived since the previous sample, when the format counts completions. */
+  serviceEstimate: ServiceEstimate | undefined;
+  /** Jobs that arrived since the previous sample, when they could be counted or estimated. */
   arrivedSinceLast: number | undefined;
   lastSample: SampleMemo;
 }
@@ -37,23 +47,90 @@ export function arrivalsBetween(previous: SampleMemo, current: SampleMemo): numb
   return Math.max(0, current.depth - previous.depth + busyChange + completed);
 }
 
-export function memoOf(reading: QueueReading): SampleMemo {
-  return { atMs: reading.observedAtMs, depth: reading.depth, busy: reading.busy, completedTotal: reading.completedTotal };
+/**
+ * Jobs that left the queue between two samples, from how far its head advanced: the oldest job
+ * waiting at each sample arrived `age` seconds before it, and the waiting jobs are taken to have
+ * arrived evenly since the oldest one (the queue only tells its length and its oldest age).
+ * Undefined when it cannot be told: no age, or the queue empty at the second sample (everything
+ * started, arrivals in between included, and those are not counted).
+ */
+export function startsFromHeadAdvance(previous: SampleMemo, current: SampleMemo): number | undefined {
+  const ageBefore = previous.oldestAgeSeconds;
+  const ageNow = current.oldestAgeSeconds;
+  if (ageBefore === undefined || ageNow === undefined || current.depth <= 0) return undefined;
+  const seconds = (current.atMs - previous.atMs) / 1000;
+  // Seconds after the first sample at which the job now at the head arrived.
+  const headNow = seconds - ageNow;
+  const arrivingPerSecond = ageNow > 0 ? current.depth / ageNow : 0;
+  if (previous.depth <= 0 || ageBefore <= 0) {
+    // From an empty queue, the few jobs waiting now say little about the rate when they are much
+    // younger than the interval (one job 0.01 s old is not 100 jobs/s).
+    if (ageNow < seconds / 2) return undefined;
+    return Math.max(0, arrivingPerSecond * headNow);
+  }
+  if (headNow <= 0) return previous.depth * Math.min(1, Math.max(0, (ageBefore + headNow) / ageBefore));
+  return previous.depth + arrivingPerSecond * headNow;
+}
+
+export function memoOf(reading: QueueReading, profile: SignalProfile): SampleMemo {
+  return { atMs: reading.observedAtMs, depth: reading.depth, busy: reading.busy, completedTotal: poolCompletions(profile, reading), oldestAgeSeconds: reading.oldestJobAgeSeconds };
 }
 
 /** Folds one reading into the decayed rates of the state. */
-export function observeReading(state: ScalerState, reading: QueueReading): ObservedSignals {
-  const current = memoOf(reading);
+export function observeReading(state: ScalerState, reading: QueueReading, context: ObservationContext): ObservedSignals {
+  const current = memoOf(reading, context.profile);
   const previous = state.lastSample;
-  if (previous === undefined || current.atMs <= previous.atMs) {
-    return { arrivalsFast: state.arrivalsFast, arrivalsSlow: state.arrivalsSlow, service: state.service, arrivedSinceLast: undefined, lastSample: current };
-  }
+  const unchanged = { arrivalsFast: state.arrivalsFast, arrivalsSlow: state.arrivalsSlow, service: state.service, serviceEstimate: state.serviceEstimate, arrivedSinceLast: undefined, lastSample: current };
+  if (previous === undefined || current.atMs <= previous.atMs) return unchanged;
   const seconds = (current.atMs - previous.atMs) / 1000;
-  const arrived = arrivalsBetween(previous, current);
-  const completed = current.completedTotal !== undefined && previous.completedTotal !== undefined ? current.completedTotal - previous.completedTotal : undefined;
+  const flow = intervalFlow(previous, current, context, serviceTimeSeconds(state.service));
+  const arrived = flow.arrived;
   const arrivalsFast = arrived === undefined ? state.arrivalsFast : addToRate(state.arrivalsFast, arrived, seconds, ARRIVALS_FAST_HALF_LIFE_SECONDS);
   const arrivalsSlow = arrived === undefined ? state.arrivalsSlow : addToRate(state.arrivalsSlow, arrived, seconds, ARRIVALS_SLOW_HALF_LIFE_SECONDS);
-  return { arrivalsFast, arrivalsSlow, service: observeService(state.service, previous, current, completed, seconds), arrivedSinceLast: arrived, lastSample: current };
+  const service = observeService(state.service, flow, seconds);
+  const serviceEstimate = service === state.service ? state.serviceEstimate : flow.estimate;
+  return { arrivalsFast, arrivalsSlow, service, serviceEstimate, arrivedSinceLast: arrived, lastSample: current };
+}
+
+interface IntervalFlow {
+  arrived: number | undefined;
+  /** Jobs completed, counted or estimated, for the service time. */
+  completed: number | undefined;
+  /** Mean jobs in service over the interval: counted, or every slot while jobs wait. */
+  inService: number | undefined;
+  estimate: ServiceEstimate | undefined;
+}
+
+/**
+ * What happened between two samples, from what the profile provides. A completion counter
+ * counts it; without one the head of the queue advancing counts the jobs that started; with
+ * depth alone a shrinking backlog bounds them from below. While jobs wait, every serving slot
+ * is busy, which stands in for a busy count the format does not keep.
+ */
+function intervalFlow(previous: SampleMemo, current: SampleMemo, context: ObservationContext, serviceSeconds: number | undefined): IntervalFlow {
+  const seconds = (current.atMs - previous.atMs) / 1000;
+  const busyKnown = previous.busy !== undefined && current.busy !== undefined;
+  const saturated = previous.depth > 0 && current.depth > 0;
+  const inService = busyKnown ? ((previous.busy ?? 0) + (current.busy ?? 0)) / 2 : saturated ? context.servingSlots : undefined;
+  const busyChange = busyKnown ? (current.busy ?? 0) - (previous.busy ?? 0) : 0;
+  const depthChange = current.depth - previous.depth;
+  const counted = arrivalsBetween(previous, current);
+  if (counted !== undefined) return { arrived: counted, completed: (current.completedTotal ?? 0) - (previous.completedTotal ?? 0), inService: busyKnown ? inService : undefined, estimate: 'completions' };
+  const headStarts = startsFromHeadAdvance(previous, current);
+  const drained = !context.profile.oldestAge && saturated && depthChange < 0 ? -depthChange : undefined;
+  const starts = headStarts ?? drained;
+  const estimate: ServiceEstimate | undefined = headStarts !== undefined ? 'queue drain' : drained !== undefined ? 'depth drain' : undefined;
+  // Only while jobs wait at both samples is the head's advance a good count of starts; at the
+  // edges of a burst it is a small difference of large numbers, and one such sample would
+  // throw the service time off by a multiple.
+  const completed = starts === undefined || !saturated ? undefined : Math.max(0, starts - busyChange);
+  if (headStarts !== undefined) return { arrived: Math.max(0, depthChange + headStarts), completed, inService, estimate };
+  // Jobs in service complete at inService / service time (Little's law read the other way).
+  if (inService !== undefined && serviceSeconds !== undefined) return { arrived: Math.max(0, depthChange + busyChange + (inService * seconds) / serviceSeconds), completed, inService, estimate };
+  // Depth alone and an empty queue: nothing seen arriving. An idle pool and one that keeps up
+  // look the same; counting nothing lets an idle pool shrink, and a backlog regrows it.
+  if (!context.profile.inFlight && current.depth <= 0) return { arrived: Math.max(0, depthChange), completed, inService, estimate };
+  return { arrived: undefined, completed, inService, estimate };
 }
 
 /**
@@ -61,11 +138,11 @@ export function observeReading(state: ScalerState, reading: QueueReading): Obser
  * time is busy job-seconds over completions. Kept as decayed sums (events = completions,
  * seconds = busy job-seconds). Intervals with nothing running carry no information.
  */
-function observeService(service: DecayedRate, previous: SampleMemo, current: SampleMemo, completed: number | undefined, seconds: number): DecayedRate {
-  if (completed === undefined || completed < 0 || previous.busy === undefined || current.busy === undefined) return service;
-  const busySeconds = ((previous.busy + current.busy) / 2) * seconds;
-  if (busySeconds <= 0 && completed === 0) return service;
-  return addToRate(service, completed, busySeconds, SERVICE_HALF_LIFE_SECONDS, seconds);
+function observeService(service: DecayedRate, flow: IntervalFlow, seconds: number): DecayedRate {
+  if (flow.completed === undefined || flow.completed < 0 || flow.inService === undefined) return service;
+  const busySeconds = flow.inService * seconds;
+  if (busySeconds <= 0 && flow.completed === 0) return service;
+  return addToRate(service, flow.completed, busySeconds, SERVICE_HALF_LIFE_SECONDS, seconds);
 }
 
 /** Mean seconds one job runs, or undefined until a completion was seen. */

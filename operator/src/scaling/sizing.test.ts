@@ -82,9 +82,20 @@ describe('sizeReplicas', () => {
     const sizing = sizeReplicas({ ...base, arrivalRate: 20, sustainedArrivalRate: 20, busy: 40, waiting: 600, oldestAgeSeconds: undefined });
     expect(sizing.replicas).toBeGreaterThan(4);
   });
+});
 
-  it('before the first completion, gives every waiting job a slot', () => {
-    expect(sizeReplicas({ ...base, serviceTimeSeconds: undefined, waiting: 95, busy: 0, readyReplicas: 1 })).toMatchObject({ replicas: 10, binding: 'unmeasured' });
-    expect(sizeReplicas({ ...base, serviceTimeSeconds: undefined, waiting: 0, readyReplicas: 3 })).toMatchObject({ replicas: 3, binding: 'unmeasured' });
+describe('sizeReplicas hysteresis', () => {
+  it('keeps 10 % headroom over the need for a scale-down', () => {
+    const sizing = sizeReplicas({ ...base, arrivalRate: 45, sustainedArrivalRate: 45, readyReplicas: 10, busy: 90 });
+    expect(sizing.keepReplicas).toBeGreaterThan(sizing.replicas);
+    expect(sizing.keepReplicas).toBeLessThanOrEqual(Math.ceil(sizing.replicas * 1.1) + 1);
+  });
+
+  it('time-shares a fraction of a replica in a small pool of short jobs, and rounds up for long ones', () => {
+    // 7 jobs/s of 1 s jobs on 5-slot replicas: 1.4 replicas.
+    const small = { ...base, concurrencyPerReplica: 5, serviceTimeSeconds: 1, arrivalRate: 7, sustainedArrivalRate: 7, readyReplicas: 2, busy: 7 };
+    expect(sizeReplicas(small).replicas).toBe(1);
+    // The same load in 10 s jobs (0.7 jobs/s): a slot turns over only 3 times within the target.
+    expect(sizeReplicas({ ...small, serviceTimeSeconds: 10, arrivalRate: 0.7, sustainedArrivalRate: 0.7 }).replicas).toBe(2);
   });
 });

@@ -26,7 +26,7 @@ export interface SizingInput {
   arrivalRate: number;
   /** Sustained arrival rate the steady-state floor follows (a slower average: less noise, fewer changes). */
   sustainedArrivalRate: number;
-  serviceTimeSeconds: number | undefined;
+  serviceTimeSeconds: number;
   /** Jobs waiting to start, due scheduled jobs included. */
   waiting: number;
   oldestAgeSeconds: number | undefined;
@@ -38,13 +38,15 @@ export interface SizingInput {
   startingReadyInSeconds: number;
 }
 
-export const SIZING_BINDINGS = ['latency', 'backlog', 'arrivalRate', 'idle', 'unmeasured'] as const;
+export const SIZING_BINDINGS = ['latency', 'backlog', 'arrivalRate', 'idle'] as const;
 export type SizingBinding = (typeof SIZING_BINDINGS)[number];
 
 export interface Sizing {
   replicas: number;
+  /** What a scale-down may go to: replicas with SCALE_DOWN_HEADROOM over the need. */
+  keepReplicas: number;
   binding: SizingBinding;
-  perReplicaJobsPerSecond: number | undefined;
+  perReplicaJobsPerSecond: number;
 }
 
 /** The target the engine plans for: a job can wait up to one poll before the engine sees it. */
@@ -95,21 +97,48 @@ function startsByOneReplica(h: number, readyIn: number, concurrency: number, per
   return h < readyIn ? 0 : concurrency + perReplica * (h - readyIn);
 }
 
+/**
+ * A scale-down goes only as low as the need plus this headroom: a pool that needs 7.9 replicas
+ * keeps 8 until the need falls under 7.3, so noise around a whole number does not remove a pod
+ * and ask it back a poll later (the HPA's 10 % tolerance plays the same part).
+ */
+export const SCALE_DOWN_HEADROOM = 0.1;
+
+/** Time-sharing a replica needs its slots to turn over this often within the target. */
+export const TIME_SHARE_MIN_TURNOVERS = 15;
+
+/** Below this many replicas, rounding the steady floor up costs more than the tolerance. */
+export const TIME_SHARED_FLOOR_BELOW_REPLICAS = 2;
+
+/**
+ * The steady floor in whole replicas. A small pool that needs 1.5 replicas pays a third more
+ * for the second one; while pods start well within the target (the queue may buffer half of
+ * it or more) it runs the whole replicas and lets the deadlines add the fraction when the
+ * backlog needs it, as the oracle does — when jobs are short enough for a slot to turn over
+ * many times within the target. Larger pools, long jobs and slow starters round up.
+ */
+function roundSteadyFloor(steady: number, floorFraction: number, headroom: number, turnoversPerTarget: number): number {
+  const timeShare = steady < TIME_SHARED_FLOOR_BELOW_REPLICAS && floorFraction <= 1 - (1 - QUEUE_BUFFER_FLOOR) / 2 && turnoversPerTarget >= TIME_SHARE_MIN_TURNOVERS;
+  return timeShare ? Math.floor(steady + 1e-9) : Math.ceil(steady * headroom - 1e-9);
+}
+
 export function sizeReplicas(input: SizingInput): Sizing {
   const service = input.serviceTimeSeconds;
   const existing = input.readyReplicas + input.startingReplicas;
-  if (service === undefined) return sizeUnmeasured(input, existing);
   const perReplica = input.concurrencyPerReplica / service;
   const target = effectiveTargetSeconds(input.targetSeconds, input.pollSeconds);
   const oldestAge = input.oldestAgeSeconds ?? estimatedOldestAge(input.waiting, input.arrivalRate, target);
   const model: DeadlineModel = { target: target * DEADLINE_PLANNING_FRACTION, waiting: input.waiting, oldestAge, arrivalRate: input.arrivalRate };
-  const steady = steadyFloorFraction(target, input.startupSeconds + input.pollSeconds) * steadyStateReplicas(input.sustainedArrivalRate, perReplica);
+  const floorFraction = steadyFloorFraction(target, input.startupSeconds + input.pollSeconds);
+  const steady = floorFraction * steadyStateReplicas(input.sustainedArrivalRate, perReplica);
   const deadline = deadlineReplicas(input, model, perReplica, existing);
   // The epsilon keeps float noise (7.0000000001) from costing a replica.
-  const replicas = Math.max(0, Math.ceil(Math.max(steady, deadline) - 1e-9));
-  if (replicas === 0) return { replicas, binding: 'idle', perReplicaJobsPerSecond: perReplica };
+  const turnovers = input.targetSeconds / service;
+  const replicas = Math.max(0, roundSteadyFloor(steady, floorFraction, 1, turnovers), Math.ceil(deadline - 1e-9));
+  const keepReplicas = Math.max(replicas, roundSteadyFloor(steady, floorFraction, 1 + SCALE_DOWN_HEADROOM, turnovers), Math.ceil(deadline * (1 + SCALE_DOWN_HEADROOM) - 1e-9));
+  if (replicas === 0) return { replicas, keepReplicas, binding: 'idle', perReplicaJobsPerSecond: perReplica };
   const binding: SizingBinding = deadline > steady ? (input.oldestAgeSeconds !== undefined && input.oldestAgeSeconds > target / 2 ? 'latency' : 'backlog') : 'arrivalRate';
-  return { replicas, binding, perReplicaJobsPerSecond: perReplica };
+  return { replicas, keepReplicas, binding, perReplicaJobsPerSecond: perReplica };
 }
 
 /** Without a latency reading, the oldest job is about as old as the queue takes to fill. */
@@ -142,14 +171,4 @@ function deadlineReplicas(input: SizingInput, model: DeadlineModel, perReplica: 
     kept = Math.max(kept, due / (perReplica * h + freePerReplica));
   }
   return extra > 0 ? existing + extra : Math.min(existing, kept);
-}
-
-/**
- * Before the first completion the service time is unknown: give every waiting job a slot, which
- * over-provisions for one poll at most, and otherwise keep what runs.
- */
-function sizeUnmeasured(input: SizingInput, existing: number): Sizing {
-  if (input.waiting <= 0) return { replicas: existing, binding: 'unmeasured', perReplicaJobsPerSecond: undefined };
-  const slotsNeeded = input.waiting + (input.busy ?? 0);
-  return { replicas: Math.max(existing, Math.ceil(slotsNeeded / input.concurrencyPerReplica)), binding: 'unmeasured', perReplicaJobsPerSecond: undefined };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rememberRecommendation, stabilize } from './stabilization.ts';
+import { rememberRecommendation, SCALE_DOWN_SPACING_SECONDS, spacedScaleDown, stabilize } from './stabilization.ts';
 
 const at = (seconds: number, replicas: number) => ({ atMs: seconds * 1000, replicas });
 
@@ -35,5 +35,21 @@ describe('rememberRecommendation', () => {
   it('keeps only what a window can still see', () => {
     const kept = rememberRecommendation([at(10, 1), at(95, 2)], at(100, 3), 30);
     expect(kept).toEqual([at(95, 2), at(100, 3)]);
+  });
+});
+
+describe('spacedScaleDown', () => {
+  it('lets a second scale-down wait SCALE_DOWN_SPACING_SECONDS after the first, unless the replicas at least halve', () => {
+    expect(spacedScaleDown(10, 5, 8)).toBe(10);
+    expect(spacedScaleDown(10, SCALE_DOWN_SPACING_SECONDS, 8)).toBe(8);
+    expect(spacedScaleDown(10, 5, 5)).toBe(5);
+    expect(spacedScaleDown(10, 5, 12)).toBe(12);
+  });
+});
+
+describe('stabilize with the engine\'s headroom', () => {
+  it('scales down no lower than the highest kept recommendation of the window', () => {
+    const history = [{ atMs: 0, replicas: 7, keepReplicas: 8 }];
+    expect(stabilize({ nowMs: 10_000, currentReplicas: 10, recommendation: 6, keepRecommendation: 7, history, upWindowSeconds: 0, downWindowSeconds: 60 })).toBe(8);
   });
 });

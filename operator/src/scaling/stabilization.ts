@@ -10,6 +10,8 @@ export interface StabilizationInput {
   currentReplicas: number;
   /** This poll's recommendation. */
   recommendation: number;
+  /** What a scale-down may go to at most this poll (default the recommendation). */
+  keepRecommendation?: number;
   /** Earlier recommendations (this poll's is not among them). */
   history: TimedReplicas[];
   upWindowSeconds: number;
@@ -20,10 +22,10 @@ export function stabilize(input: StabilizationInput): number {
   const upCutoff = input.nowMs - input.upWindowSeconds * 1000;
   const downCutoff = input.nowMs - input.downWindowSeconds * 1000;
   let upRecommendation = input.recommendation;
-  let downRecommendation = input.recommendation;
+  let downRecommendation = input.keepRecommendation ?? input.recommendation;
   for (const past of input.history) {
     if (past.atMs > upCutoff) upRecommendation = Math.min(upRecommendation, past.replicas);
-    if (past.atMs > downCutoff) downRecommendation = Math.max(downRecommendation, past.replicas);
+    if (past.atMs > downCutoff) downRecommendation = Math.max(downRecommendation, past.keepReplicas ?? past.replicas);
   }
   let stabilized = input.currentReplicas;
   if (stabilized < upRecommendation) stabilized = upRecommendation;
@@ -35,4 +37,18 @@ export function stabilize(input: StabilizationInput): number {
 export function rememberRecommendation(history: TimedReplicas[], entry: TimedReplicas, keepSeconds: number): TimedReplicas[] {
   const cutoff = entry.atMs - keepSeconds * 1000;
   return history.filter((past) => past.atMs > cutoff).concat(entry);
+}
+
+/**
+ * The engine's own hysteresis on top of the windows (the sizing's SCALE_DOWN_HEADROOM is the
+ * other half): after one scale-down the next waits SCALE_DOWN_SPACING_SECONDS, so a load that
+ * fades is followed in a few steps rather than one per poll; a load that went away (the
+ * replicas at least halve) is followed at once.
+ */
+export const SCALE_DOWN_SPACING_SECONDS = 30;
+
+export function spacedScaleDown(currentReplicas: number, sinceLastScaleDownSeconds: number, desiredReplicas: number): number {
+  // Halving or more is a load that went away, not one that fades: follow it at once.
+  if (desiredReplicas >= currentReplicas || desiredReplicas <= currentReplicas / 2) return desiredReplicas;
+  return sinceLastScaleDownSeconds < SCALE_DOWN_SPACING_SECONDS ? currentReplicas : desiredReplicas;
 }

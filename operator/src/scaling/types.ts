@@ -1,4 +1,4 @@
-import type { ScalingSpec } from '../api/workerpool-schema.ts';
+import type { QueueFormat, ScalingSpec } from '../api/workerpool-schema.ts';
 import type { QueueReading } from '../signals/queue-reading.ts';
 
 // The engine's contract with its callers (the controller every poll, the simulator on virtual
@@ -11,6 +11,8 @@ export interface ScaleInput {
   nowMs: number;
   /** The pool's spec.scaling, with defaults applied. */
   scaling: ScalingSpec;
+  /** spec.queue.format: which signals the reading can carry (its signal profile). */
+  format: QueueFormat;
   /** spec.replicas: a manual pin that turns autoscaling off while set. */
   pinnedReplicas?: number | undefined;
   /** spec.paused: keep the replicas as they are. */
@@ -25,12 +27,23 @@ export interface ScaleInput {
   state: ScalerState;
 }
 
+/**
+ * Where the service time came from, for lastScaleReason: the pool's completion counter, the
+ * queue head advancing (the oldest age and depth of two readings), the backlog shrinking
+ * (depth alone, a lower bound on throughput), or — before any of those — assumed from how long
+ * work has been running without one (see assumedServiceSeconds).
+ */
+export const SERVICE_ESTIMATES = ['completions', 'queue drain', 'depth drain', 'assumed'] as const;
+export type ServiceEstimate = (typeof SERVICE_ESTIMATES)[number];
+
 /** The last reading the engine accepted, kept to turn counters into rates. */
 export interface SampleMemo {
   atMs: number;
   depth: number;
   busy: number | undefined;
+  /** The pool's own completions; undefined when the format counts none or only a shared total. */
   completedTotal: number | undefined;
+  oldestAgeSeconds: number | undefined;
 }
 
 /**
@@ -45,6 +58,8 @@ export interface DecayedRate {
 export interface TimedReplicas {
   atMs: number;
   replicas: number;
+  /** What a scale-down may go to: the recommendation with the engine's headroom (default replicas). */
+  keepReplicas?: number;
 }
 
 export interface ScaleEvent {
@@ -62,12 +77,18 @@ export interface ScalerState {
   arrivalsSlow: DecayedRate;
   /** Busy job-seconds over completions: the mean service time, by Little's law. */
   service: DecayedRate;
+  /** Which estimate the service time came from last (see SERVICE_ESTIMATES). */
+  serviceEstimate: ServiceEstimate | undefined;
   /** Recommendations of recent polls, for the stabilization windows. */
   recommendations: TimedReplicas[];
   /** Changes the engine made, for the rate-limit policies. */
   scaleEvents: ScaleEvent[];
   /** When the engine last added replicas: those not ready yet are expected a start-up delay later. */
   lastScaleUpAtMs: number | undefined;
+  /** When the engine last removed replicas: the next removal waits SCALE_DOWN_SPACING_SECONDS. */
+  lastScaleDownAtMs: number | undefined;
+  /** Since when there has been work while the service time was not measured yet. */
+  unmeasuredSinceMs: number | undefined;
   /** Since when the queue has been empty and no job has run (scale to zero). */
   idleSinceMs: number | undefined;
   /** Since when readings have been missing or stale. */
@@ -98,11 +119,15 @@ export interface SignalEstimate {
   plannedArrivalRatePerSecond: number;
   /** The slower, sustained rate (with the same trend) the steady-state floor follows. */
   sustainedArrivalRatePerSecond: number;
-  serviceTimeSeconds: number | undefined;
+  serviceTimeSeconds: number;
+  /** What the service time was estimated from. */
+  serviceEstimate: ServiceEstimate;
   /** Jobs one replica completes per second at full use (concurrency / service time). */
-  perReplicaJobsPerSecond: number | undefined;
+  perReplicaJobsPerSecond: number;
   depth: number;
   oldestJobAgeSeconds: number | undefined;
+  /** The queue system is paused: its waiting jobs are not sized for. */
+  queuePaused: boolean;
 }
 
 export interface Decision {
@@ -122,9 +147,12 @@ export function initialScalerState(): ScalerState {
     arrivalsFast: { events: 0, seconds: 0 },
     arrivalsSlow: { events: 0, seconds: 0 },
     service: { events: 0, seconds: 0 },
+    serviceEstimate: undefined,
     recommendations: [],
     scaleEvents: [],
     lastScaleUpAtMs: undefined,
+    lastScaleDownAtMs: undefined,
+    unmeasuredSinceMs: undefined,
     idleSinceMs: undefined,
     failingSinceMs: undefined,
   };

@@ -1,11 +1,13 @@
+import type { QueueFormat } from '../api/workerpool-schema.ts';
 import type { QueueReading } from './queue-reading.ts';
+import { profileOfReading } from './signal-profile.ts';
 
 // What `workerpool-operator inspect` prints: the reading the operator would act on, laid out for
 // a person on call. Pure, so its shape is tested without Redis.
 
 export interface ReadingHeader {
   readonly endpoint: string;
-  readonly format: string;
+  readonly format: QueueFormat;
   readonly queues: readonly string[];
 }
 
@@ -39,11 +41,18 @@ function workerRows(reading: QueueReading): string[] {
   ];
 }
 
+/** Which signals the engine sizes this pool from, and what it must estimate. */
+function profileLine(format: QueueFormat, reading: QueueReading): string {
+  const profile = profileOfReading(format, reading);
+  return `${profile.name}: ${profile.summary}`;
+}
+
 /** The reading as aligned text lines. */
 export function formatReadingTable(header: ReadingHeader, reading: QueueReading): string {
   return [
     row('endpoint', header.endpoint),
     row('format', header.format),
+    row('signal profile', profileLine(header.format, reading)),
     row('queues', header.queues.join(', ')),
     row('observed at', `${new Date(reading.observedAtMs).toISOString()} (Redis clock)`),
     row('depth', String(reading.depth)),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applySpecDefaults } from '../api/defaults.ts';
 import { burstyTrace, stepTrace } from './arrival-trace.ts';
+import { signalProfile } from '../signals/signal-profile.ts';
 import { enginePolicy } from './engine-policy.ts';
 import { generateJobs, workBoundReplicaSeconds } from './jobs.ts';
 import { summarize } from './run-summary.ts';
@@ -34,5 +35,25 @@ describe('the engine in the simulator', () => {
     const result = simulate({ ...jobs, concurrency: 5, podStartupSeconds: 5, initialReplicas: 2, endSeconds: 120, policy: enginePolicy(scaling({ concurrency: 5 }), { pinnedReplicas: 3 }) });
     expect(result.replicas.at(-1)?.replicas).toBe(3);
     expect(result.scaleChanges).toHaveLength(1);
+  });
+});
+
+describe('the engine in the simulator, per signal profile', () => {
+  it('hands the engine only what the format reports, so a BullMQ pool sizes from the queue draining', () => {
+    const trace = stepTrace('step', { durationSeconds: 900, baseRate: 10, stepRate: 40, stepAtSeconds: 300 });
+    const jobs = generateJobs({ trace, service: { kind: 'exponential', meanSeconds: 1 }, seed: 21 });
+    const result = simulate({ ...jobs, concurrency: 5, podStartupSeconds: 10, initialReplicas: 2, endSeconds: 900, policy: enginePolicy(scaling({ concurrency: 5, targetLatencySeconds: 30 }), { profile: signalProfile('bullmq') }) });
+    const reasons = result.scaleChanges.map((change) => change.reason ?? '');
+    expect(reasons.some((reason) => reason.includes('(from queue drain)'))).toBe(true);
+    expect(reasons.some((reason) => reason.includes('(from completions)'))).toBe(false);
+    expect(summarize(result, 30).overTargetPercent).toBeLessThan(1);
+  });
+
+  it('brings a list pool back down after a burst', () => {
+    const trace = burstyTrace('burst', { durationSeconds: 1200, onRate: 40, offRate: 0, onSeconds: 60, offSeconds: 1140 });
+    const jobs = generateJobs({ trace, service: { kind: 'exponential', meanSeconds: 2 }, seed: 24 });
+    const result = simulate({ ...jobs, concurrency: 5, podStartupSeconds: 10, initialReplicas: 1, endSeconds: 1200, policy: enginePolicy(scaling({ concurrency: 5, targetLatencySeconds: 30 }), { profile: signalProfile('list') }) });
+    expect(Math.max(...result.replicas.map((point) => point.replicas))).toBeGreaterThan(5);
+    expect(result.replicas.at(-1)?.replicas).toBe(1);
   });
 });

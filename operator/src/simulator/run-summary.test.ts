@@ -18,7 +18,9 @@ describe('run summaries', () => {
       scaleChanges: [{ atSeconds: 1, from: 0, to: 2, reason: undefined }],
       replicas: [],
       endSeconds: 100,
+      interruptedJobs: 2,
+      rerunSeconds: 7.5,
     };
-    expect(summarize(result, 30)).toEqual({ policy: 'p', jobs: 5, replicaSeconds: 123, overTargetPercent: 40, p50WaitSeconds: 29.9, p99WaitSeconds: 60, maxWaitSeconds: 60, scaleEvents: 1 });
+    expect(summarize(result, 30)).toEqual({ policy: 'p', jobs: 5, replicaSeconds: 123, overTargetPercent: 40, p50WaitSeconds: 29.9, p99WaitSeconds: 60, maxWaitSeconds: 60, scaleEvents: 1, interruptedJobs: 2, rerunSeconds: 7.5 });
   });
 });

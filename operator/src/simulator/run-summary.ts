@@ -1,7 +1,8 @@
 import type { SimulationResult } from './simulation.ts';
 
 // What a run is judged on: the cost (replica-seconds) and the service level (jobs that waited
-// longer than the target, the p99 wait), plus how often the policy changed the replicas.
+// longer than the target, the p99 wait), plus how often the policy changed the replicas and the
+// work its scale-downs interrupted.
 
 export interface RunSummary {
   policy: string;
@@ -12,6 +13,9 @@ export interface RunSummary {
   p99WaitSeconds: number;
   maxWaitSeconds: number;
   scaleEvents: number;
+  /** Jobs a scale-down cut off and ran again, and the seconds of work redone. */
+  interruptedJobs: number;
+  rerunSeconds: number;
 }
 
 /** The q-quantile (0..1) of sorted values, nearest-rank. */
@@ -34,5 +38,7 @@ export function summarize(result: SimulationResult, targetSeconds: number): RunS
     p99WaitSeconds: quantile(sorted, 0.99),
     maxWaitSeconds: sorted.length === 0 ? 0 : (sorted[sorted.length - 1] as number),
     scaleEvents: result.scaleChanges.length,
+    interruptedJobs: result.interruptedJobs,
+    rerunSeconds: result.rerunSeconds,
   };
 }

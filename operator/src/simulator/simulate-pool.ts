@@ -1,4 +1,5 @@
 import type { WorkerPoolSpec } from '../api/workerpool-schema.ts';
+import { profileOfQueue } from '../signals/signal-profile.ts';
 import { traceDurationSeconds, type ArrivalTrace } from './arrival-trace.ts';
 import { enginePolicy } from './engine-policy.ts';
 import { generateJobs, workBoundReplicaSeconds } from './jobs.ts';
@@ -39,7 +40,7 @@ export function simulatePool(input: PoolSimulationInput): PoolSimulation {
     podStartupSeconds: scaling.podStartupSeconds,
     initialReplicas: input.initialReplicas ?? input.spec.replicas ?? scaling.minReplicas,
     endSeconds,
-    policy: enginePolicy(scaling, { pinnedReplicas: input.spec.replicas, paused: input.spec.paused }),
+    policy: enginePolicy(scaling, { profile: profileOfQueue(input.spec.queue), pinnedReplicas: input.spec.replicas, paused: input.spec.paused }),
   });
   const chartSvg = renderChart({
     title: `${input.trace.name}: target ${scaling.targetLatencySeconds}s, concurrency ${scaling.concurrency}, start-up ${scaling.podStartupSeconds}s`,

@@ -43,13 +43,35 @@ describe('simulate', () => {
     expect(result.replicaSeconds).toBeCloseTo(120, 6);
   });
 
-  it('removes idle replicas before busy ones, and starting ones first of all', () => {
+  it('removes starting pods first, then the most recently ready ones, as the ReplicaSet does', () => {
     const policy = scripted((at) => (at < 2 ? 3 : at < 4 ? 4 : 1));
-    const result = simulate(config({ ...jobs([0.5], 30), initialReplicas: 3, podStartupSeconds: 10, endSeconds: 40, policy }));
-    // Replica 0 runs the job. At 2 a fourth starts; at 4 the pool shrinks to 1: the starting one
-    // goes (2 s), then the two idle ones (4 s each); the busy one stays.
+    const result = simulate(config({ ...jobs([0.5], 30), initialReplicas: 3, podStartupSeconds: 10, endSeconds: 40, gracePeriodSeconds: 60, policy }));
+    // Replicas 0-2 were ready at 0 (a tie: the newest id goes first); replica 0 runs the job.
+    // At 2 a fourth starts; at 4 the pool shrinks to 1: the starting one goes (2 s), then
+    // replicas 2 and 1 (idle, 4 s each); replica 0, the oldest, stays.
     expect(result.replicaSeconds).toBeCloseTo(40 + 2 + 4 + 4, 6);
-    expect(result.waits[0]).toBe(0);
+    expect(result.interruptedJobs).toBe(0);
+  });
+
+  it('drains within the grace period, then interrupts what still runs and re-runs it at the head of the queue', () => {
+    // Two replicas each run a 100 s job; at 5 the pool shrinks to 1. The newest pod (1) goes:
+    // its job is cut at 35 (30 s grace), re-queued ahead of the job that arrived at 6, and run
+    // again on replica 0 once it is free at 100.
+    const result = simulate(config({ ...jobs([0, 0, 6], 100), initialReplicas: 2, endSeconds: 400, gracePeriodSeconds: 30, policy: scripted((at) => (at < 5 ? 2 : 1)) }));
+    expect(result.interruptedJobs).toBe(1);
+    expect(result.rerunSeconds).toBeCloseTo(35, 9);
+    // Job 2 waits for the re-run to finish: 100 + 100 = 200, so it starts at 200.
+    expect(result.waits[2]).toBeCloseTo(194, 9);
+    // Kept replica 0..400; the removed one 0..35.
+    expect(result.replicaSeconds).toBeCloseTo(400 + 35, 6);
+  });
+
+  it('with pod-deletion-cost removes idle pods first: nothing is interrupted', () => {
+    const policy: ScalingPolicy = { ...scripted((at) => (at < 5 ? 2 : 1)), scaleDownOrder: 'idle-first' };
+    // Only the first replica runs a job; the idle one goes.
+    const result = simulate(config({ ...jobs([0], 100), initialReplicas: 2, endSeconds: 200, gracePeriodSeconds: 30, policy }));
+    expect(result.interruptedJobs).toBe(0);
+    expect(result.replicaSeconds).toBeCloseTo(200 + 5, 6);
   });
 
   it('reports what a reader would: depth, oldest age, busy, completions and workers', () => {

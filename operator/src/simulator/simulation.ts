@@ -3,12 +3,15 @@ import { MinHeap } from './min-heap.ts';
 
 // A discrete-event simulation of one WorkerPool on virtual time: jobs arrive into one FIFO
 // queue, ready replicas run up to `concurrency` jobs each, new replicas take jobs only after
-// the pod start-up delay, and a replica removed by a scale-down drains (finishes its running
-// jobs, takes no new ones) before it goes. A scaling policy is asked every intervalSeconds and
-// sees the queue exactly as a signal reader would (a QueueReading).
+// the pod start-up delay. A scale-down removes pods the way the ReplicaSet controller picks them
+// (pods not ready first, then — without pod-deletion-cost — the most recently ready; with it,
+// the least busy), and a removed pod drains: it takes no new job, its running jobs may finish
+// within the termination grace period, and those still running then are interrupted, put back
+// at the head of the queue and run again from the start. A scaling policy is asked every
+// intervalSeconds and sees the queue exactly as a signal reader would (a QueueReading).
 //
 // Jobs leave the queue in arrival order, so the queue is the index range
-// [nextToStart, nextToArrive) of the arrival array: no queue structure is needed.
+// [nextToStart, nextToArrive) of the arrival array, after the re-queued jobs at its head.
 
 export interface PolicyObservation {
   nowMs: number;
@@ -26,9 +29,17 @@ export interface PolicyDecision {
   reason?: string;
 }
 
+/**
+ * Which ready pods a scale-down removes: the ReplicaSet controller's default (the most recently
+ * ready first), or the least busy first, which pod-deletion-cost set from heartbeats gives.
+ */
+export type ScaleDownOrder = 'newest-ready' | 'idle-first';
+
 export interface ScalingPolicy {
   name: string;
   intervalSeconds: number;
+  /** How the pool's pods are picked for removal (default newest-ready, as KEDA and the HPA run). */
+  scaleDownOrder?: ScaleDownOrder;
   decide(observation: PolicyObservation): PolicyDecision;
 }
 
@@ -57,7 +68,11 @@ export interface SimulationConfig {
   policy: ScalingPolicy;
   /** Epoch milliseconds of virtual second 0, for the readings' timestamps. */
   epochMs?: number;
+  /** terminationGracePeriodSeconds: how long a removed pod may finish its jobs (default 30, Kubernetes'). */
+  gracePeriodSeconds?: number;
 }
+
+export const DEFAULT_GRACE_PERIOD_SECONDS = 30;
 
 export interface ScaleChange {
   atSeconds: number;
@@ -85,21 +100,32 @@ export interface SimulationResult {
   /** Replicas the Deployment ran, at every change. */
   replicas: ReplicaPoint[];
   endSeconds: number;
+  /** Jobs cut off by a scale-down (grace period over) and run again; a job cut twice counts twice. */
+  interruptedJobs: number;
+  /** Seconds of work those jobs had done when they were cut off, done again. */
+  rerunSeconds: number;
 }
 
 type PodPhase = 'starting' | 'ready' | 'draining' | 'gone';
 
+interface Run {
+  job: number;
+  startedAt: number;
+  endsAt: number;
+}
+
 interface Pod {
   id: number;
   createdAt: number;
+  readyAt: number;
   phase: PodPhase;
   busy: number;
   goneAt: number;
-  /** End times of the jobs it runs, for the oracle's view. */
-  running: number[];
+  /** The jobs it runs. */
+  running: Run[];
 }
 
-type SimEvent = { kind: 'complete'; pod: Pod; endsAt: number } | { kind: 'ready'; pod: Pod };
+type SimEvent = { kind: 'complete'; pod: Pod; run: Run } | { kind: 'ready'; pod: Pod } | { kind: 'grace-over'; pod: Pod };
 
 export function simulate(config: SimulationConfig): SimulationResult {
   return new Simulation(config).run();
@@ -117,6 +143,10 @@ class Simulation {
   private nextToStart = 0;
   private completed = 0;
   private busy = 0;
+  /** Interrupted jobs, back at the head of the queue (oldest arrival first). */
+  private requeued: number[] = [];
+  private interruptedJobs = 0;
+  private rerunSeconds = 0;
   private nextPodId = 0;
   private readonly scaleChanges: ScaleChange[] = [];
   private readonly replicaPoints: ReplicaPoint[] = [];
@@ -159,13 +189,20 @@ class Simulation {
     if (event.kind === 'ready') {
       if (pod.phase !== 'starting') return;
       pod.phase = 'ready';
+      pod.readyAt = this.now;
       this.withFreeSlot.add(pod);
       this.dispatch();
       return;
     }
+    if (event.kind === 'grace-over') {
+      if (pod.phase === 'draining') this.interrupt(pod);
+      return;
+    }
+    const slot = pod.running.indexOf(event.run);
+    // A job interrupted by the end of a grace period does not complete.
+    if (slot < 0) return;
+    pod.running.splice(slot, 1);
     pod.busy -= 1;
-    const slot = pod.running.indexOf(event.endsAt);
-    if (slot >= 0) pod.running.splice(slot, 1);
     this.busy -= 1;
     this.completed += 1;
     if (pod.phase === 'draining') {
@@ -176,21 +213,49 @@ class Simulation {
     this.dispatch();
   }
 
+  private waitingCount(): number {
+    return this.requeued.length + this.nextToArrive - this.nextToStart;
+  }
+
+  /** The next job to start: an interrupted one at the head, else the oldest not started. */
+  private takeNextJob(): number {
+    const requeued = this.requeued.shift();
+    if (requeued !== undefined) return requeued;
+    const job = this.nextToStart;
+    this.nextToStart += 1;
+    // A job's wait ends at its first start; a re-run is charged as interrupted work instead.
+    this.starts[job] = this.now;
+    return job;
+  }
+
   /** Starts waiting jobs on free slots, oldest job first. */
   private dispatch(): void {
     const { concurrency, services } = this.config;
-    while (this.nextToStart < this.nextToArrive && this.withFreeSlot.size > 0) {
+    while (this.waitingCount() > 0 && this.withFreeSlot.size > 0) {
       const pod = this.withFreeSlot.values().next().value as Pod;
-      const job = this.nextToStart;
-      this.nextToStart += 1;
-      this.starts[job] = this.now;
-      const endsAt = this.now + (services[job] as number);
+      const job = this.takeNextJob();
+      const run: Run = { job, startedAt: this.now, endsAt: this.now + (services[job] as number) };
       pod.busy += 1;
-      pod.running.push(endsAt);
+      pod.running.push(run);
       this.busy += 1;
-      this.events.push(endsAt, { kind: 'complete', pod, endsAt });
+      this.events.push(run.endsAt, { kind: 'complete', pod, run });
       if (pod.busy >= concurrency) this.withFreeSlot.delete(pod);
     }
+  }
+
+  /** The grace period is over: the pod is killed, its running jobs go back to the queue's head. */
+  private interrupt(pod: Pod): void {
+    for (const run of pod.running) {
+      this.interruptedJobs += 1;
+      this.rerunSeconds += this.now - run.startedAt;
+      this.requeued.push(run.job);
+    }
+    this.requeued.sort((a, b) => a - b);
+    this.busy -= pod.running.length;
+    pod.running = [];
+    pod.busy = 0;
+    this.remove(pod);
+    this.dispatch();
   }
 
   private tick(): void {
@@ -213,8 +278,9 @@ class Simulation {
 
   /** What a reader of the queue would report now. */
   private reading(): QueueReading {
-    const waiting = this.nextToArrive - this.nextToStart;
-    const oldest = waiting > 0 ? this.now - (this.config.arrivals[this.nextToStart] as number) : 0;
+    const waiting = this.waitingCount();
+    const head = this.requeued[0] ?? this.nextToStart;
+    const oldest = waiting > 0 ? this.now - (this.config.arrivals[head] as number) : 0;
     const workers: WorkerHeartbeat[] = [];
     let concurrency = 0;
     for (const pod of this.pods) {
@@ -242,7 +308,7 @@ class Simulation {
       jobCount: () => this.config.arrivals.length,
       arrivalSeconds: (job) => this.config.arrivals[job] as number,
       serviceSeconds: (job) => this.config.services[job] as number,
-      servingSlotEnds: () => this.pods.filter((pod) => pod.phase === 'ready').map((pod) => [...pod.running]),
+      servingSlotEnds: () => this.pods.filter((pod) => pod.phase === 'ready').map((pod) => pod.running.map((run) => run.endsAt)),
     };
   }
 
@@ -253,11 +319,12 @@ class Simulation {
   }
 
   private addPod(at: number, alreadyReady: boolean): void {
-    const pod: Pod = { id: this.nextPodId, createdAt: at, phase: 'starting', busy: 0, goneAt: NaN, running: [] };
+    const pod: Pod = { id: this.nextPodId, createdAt: at, readyAt: NaN, phase: 'starting', busy: 0, goneAt: NaN, running: [] };
     this.nextPodId += 1;
     this.pods.push(pod);
     if (alreadyReady || this.config.podStartupSeconds <= 0) {
       pod.phase = 'ready';
+      pod.readyAt = at;
       this.withFreeSlot.add(pod);
       this.dispatch();
     } else {
@@ -267,18 +334,23 @@ class Simulation {
 
   /**
    * Scales to `desired`. A scale-down removes pods that are still starting first (the
-   * ReplicaSet deletes unready pods first), then the least busy ready ones (pod-deletion-cost
-   * from heartbeats), which drain.
+   * ReplicaSet deletes unready pods first), then ready ones in the policy's order; they drain
+   * for the grace period.
    */
   private scaleTo(desired: number): void {
     const active = this.pods.filter((pod) => pod.phase === 'starting' || pod.phase === 'ready');
     for (let index = active.length; index < desired; index += 1) this.addPod(this.now, false);
     if (desired >= active.length) return;
-    const order = active.sort((a, b) => phaseRank(a) - phaseRank(b) || a.busy - b.busy || b.id - a.id);
+    const idleFirst = this.config.policy.scaleDownOrder === 'idle-first';
+    const order = active.sort((a, b) => phaseRank(a) - phaseRank(b) || (idleFirst ? a.busy - b.busy : 0) || b.readyAt - a.readyAt || b.id - a.id);
+    const grace = this.config.gracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_SECONDS;
     for (const pod of order.slice(0, active.length - desired)) {
       this.withFreeSlot.delete(pod);
       if (pod.busy === 0) this.remove(pod);
-      else pod.phase = 'draining';
+      else {
+        pod.phase = 'draining';
+        this.events.push(this.now + grace, { kind: 'grace-over', pod });
+      }
     }
   }
 
@@ -292,7 +364,8 @@ class Simulation {
   private deferredWorkSeconds(): number {
     let seconds = 0;
     for (let job = this.nextToStart; job < this.config.arrivals.length; job += 1) seconds += this.config.services[job] as number;
-    for (const pod of this.pods) for (const end of pod.running) seconds += Math.max(0, end - this.now);
+    for (const job of this.requeued) seconds += this.config.services[job] as number;
+    for (const pod of this.pods) for (const run of pod.running) seconds += Math.max(0, run.endsAt - this.now);
     return seconds;
   }
 
@@ -306,7 +379,16 @@ class Simulation {
     }
     let replicaSeconds = this.deferredWorkSeconds() / this.config.concurrency;
     for (const pod of this.pods) replicaSeconds += (pod.phase === 'gone' ? pod.goneAt : endSeconds) - pod.createdAt;
-    return { policy: this.config.policy.name, waits, replicaSeconds, scaleChanges: this.scaleChanges, replicas: this.replicaPoints, endSeconds };
+    return {
+      policy: this.config.policy.name,
+      waits,
+      replicaSeconds,
+      scaleChanges: this.scaleChanges,
+      replicas: this.replicaPoints,
+      endSeconds,
+      interruptedJobs: this.interruptedJobs,
+      rerunSeconds: this.rerunSeconds,
+    };
   }
 }
 

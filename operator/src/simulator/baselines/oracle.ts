@@ -24,6 +24,11 @@ import { simulate, type PolicyDecision, type PolicyObservation, type ScalingPoli
 export const ORACLE_SEGMENTS_SECONDS = [1, 5, 10, 20, 30, 60, 90, 120, 180];
 export const ORACLE_REPAIR_ROUNDS = 6;
 export const ORACLE_POLICY_NAME = 'offline oracle';
+/**
+ * The oracle removes only pods whose jobs it knows will finish: its drains are never cut off, so
+ * it is the bound the online policies are measured against, interruptions and all.
+ */
+export const ORACLE_GRACE_PERIOD_SECONDS = Infinity;
 
 export interface OracleOptions {
   targetSeconds: number;
@@ -83,13 +88,14 @@ export function planReplicas(config: Omit<SimulationConfig, 'policy' | 'podStart
   const planner: ScalingPolicy = {
     name: 'oracle plan',
     intervalSeconds: segmentSeconds,
+    scaleDownOrder: 'idle-first',
     decide(observation: PolicyObservation): PolicyDecision {
       const replicas = fewestReplicas(observation.view, segmentSeconds, options);
       for (let second = 0; second < segmentSeconds; second += 1) plan.push(replicas);
       return { replicas };
     },
   };
-  simulate({ ...config, podStartupSeconds: 0, policy: planner });
+  simulate({ ...config, podStartupSeconds: 0, gracePeriodSeconds: ORACLE_GRACE_PERIOD_SECONDS, policy: planner });
   return plan;
 }
 
@@ -108,6 +114,8 @@ function schedulePolicy(requests: number[]): ScalingPolicy {
   return {
     name: ORACLE_POLICY_NAME,
     intervalSeconds: 1,
+    // The oracle picks which pods go: the idle ones, as pod-deletion-cost would.
+    scaleDownOrder: 'idle-first',
     decide(): PolicyDecision {
       const replicas = requests[Math.min(step, requests.length - 1)] ?? 0;
       step += 1;
@@ -137,7 +145,7 @@ function runPlan(config: Omit<SimulationConfig, 'policy'>, options: OracleOption
   const plan = [...initial];
   let rounds = 0;
   for (;;) {
-    const result = simulate({ ...config, policy: schedulePolicy(requestedReplicas(plan, config.podStartupSeconds)) });
+    const result = simulate({ ...config, gracePeriodSeconds: ORACLE_GRACE_PERIOD_SECONDS, policy: schedulePolicy(requestedReplicas(plan, config.podStartupSeconds)) });
     const repairs = repairSteps(result, config.arrivals, options.targetSeconds);
     if (repairs.size === 0 || rounds >= ORACLE_REPAIR_ROUNDS) return { result, plan, rounds };
     for (const step of repairs) {

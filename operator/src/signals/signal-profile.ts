@@ -1,0 +1,151 @@
+import type { QueueFormat, QueueSpec } from '../api/workerpool-schema.ts';
+import type { QueueReading } from './queue-reading.ts';
+
+// What each format's reader really provides: the one home of that knowledge. The engine picks
+// its estimators from it, the simulator strips a full reading down to it, `inspect` prints it,
+// and the docs (operator/src/scaling/README.md, ADDING-A-FORMAT.md) describe it. A reader that
+// starts or stops filling a field changes its profile here, and nowhere else.
+
+/**
+ * Whose completions a completion counter counts: this pool's (native, BullMQ with `metrics`),
+ * every pool's on the Redis (Sidekiq's stat:processed), or there is none.
+ */
+export type CompletionCounter = 'pool' | 'shared' | 'none';
+
+export const SIGNAL_PROFILE_NAMES = ['native', 'sidekiq', 'bullmq', 'bullmq+metrics', 'list', 'list+timestamp', 'stream'] as const;
+export type SignalProfileName = (typeof SIGNAL_PROFILE_NAMES)[number];
+
+export interface SignalProfile {
+  name: SignalProfileName;
+  format: QueueFormat;
+  /** The age of the oldest waiting job is read. */
+  oldestAge: boolean;
+  /** Jobs in flight are counted (busy, BullMQ active, stream pending). */
+  inFlight: boolean;
+  /** Per-worker heartbeats: busy, concurrency, draining (Sidekiq quiet, native draining). */
+  heartbeats: boolean;
+  completions: CompletionCounter;
+  /** The queue system can say it is paused (BullMQ meta.paused). */
+  pausedFlag: boolean;
+  /** One line for people: what is read and what the engine cannot know. */
+  summary: string;
+}
+
+const PROFILES: Record<SignalProfileName, SignalProfile> = {
+  native: {
+    name: 'native',
+    format: 'native',
+    oldestAge: true,
+    inFlight: true,
+    heartbeats: true,
+    completions: 'pool',
+    pausedFlag: false,
+    summary: 'depth, oldest age, busy, per-worker concurrency and draining, the pool\'s own completion counter',
+  },
+  sidekiq: {
+    name: 'sidekiq',
+    format: 'sidekiq',
+    oldestAge: true,
+    inFlight: true,
+    heartbeats: true,
+    completions: 'shared',
+    pausedFlag: false,
+    summary: 'depth, oldest age, busy, per-process concurrency and quiet; stat:processed counts every pool on the Redis, so it is not used: service time comes from the queue draining',
+  },
+  bullmq: {
+    name: 'bullmq',
+    format: 'bullmq',
+    oldestAge: true,
+    inFlight: true,
+    heartbeats: false,
+    completions: 'none',
+    pausedFlag: true,
+    summary: 'depth, oldest age, active jobs, meta.paused; no completion counter (workers run without `metrics`): service time comes from the queue draining',
+  },
+  'bullmq+metrics': {
+    name: 'bullmq+metrics',
+    format: 'bullmq',
+    oldestAge: true,
+    inFlight: true,
+    heartbeats: false,
+    completions: 'pool',
+    pausedFlag: true,
+    summary: 'depth, oldest age, active jobs, meta.paused and the completion count that workers started with `metrics` keep',
+  },
+  list: {
+    name: 'list',
+    format: 'list',
+    oldestAge: false,
+    inFlight: false,
+    heartbeats: false,
+    completions: 'none',
+    pausedFlag: false,
+    summary: 'depth only (items carry no timestamp): throughput is a lower bound from the backlog draining, and an empty list cannot tell an idle pool from one that keeps up',
+  },
+  'list+timestamp': {
+    name: 'list+timestamp',
+    format: 'list',
+    oldestAge: true,
+    inFlight: false,
+    heartbeats: false,
+    completions: 'none',
+    pausedFlag: false,
+    summary: 'depth and oldest age (queue.list.timestampField); nothing on jobs in flight: throughput comes from the queue draining',
+  },
+  stream: {
+    name: 'stream',
+    format: 'stream',
+    oldestAge: true,
+    inFlight: true,
+    heartbeats: false,
+    completions: 'none',
+    pausedFlag: false,
+    summary: 'lag (depth), oldest undelivered age, pending entries (in flight); no completion counter: service time comes from the queue draining',
+  },
+};
+
+export function signalProfile(name: SignalProfileName): SignalProfile {
+  return PROFILES[name];
+}
+
+/**
+ * The profile a reading of `format` has. BullMQ keeps completions only when workers run with
+ * `metrics`, and a list has an age only with queue.list.timestampField: the reading says which.
+ */
+export function profileOfReading(format: QueueFormat, reading: Pick<QueueReading, 'completedTotal' | 'oldestJobAgeSeconds'>): SignalProfile {
+  if (format === 'bullmq') return PROFILES[reading.completedTotal === undefined ? 'bullmq' : 'bullmq+metrics'];
+  if (format === 'list') return PROFILES[reading.oldestJobAgeSeconds === undefined ? 'list' : 'list+timestamp'];
+  return PROFILES[format];
+}
+
+/**
+ * The profile a pool's queue spec promises before anything is read: BullMQ workers keep no
+ * completion count unless started with `metrics` (not the default), a list has an age only
+ * with queue.list.timestampField.
+ */
+export function profileOfQueue(queue: Pick<QueueSpec, 'format' | 'list'>): SignalProfile {
+  if (queue.format === 'list') return PROFILES[queue.list?.timestampField === undefined ? 'list' : 'list+timestamp'];
+  return PROFILES[queue.format];
+}
+
+/** The completion counter of a reading when it counts this pool's jobs, else undefined. */
+export function poolCompletions(profile: SignalProfile, reading: Pick<QueueReading, 'completedTotal'>): number | undefined {
+  return profile.completions === 'pool' ? reading.completedTotal : undefined;
+}
+
+/**
+ * A reading with only what the profile's reader fills. The simulator knows everything; it
+ * hands each policy this. `sharedCompletions` are other pools' jobs on the same Redis, which a
+ * shared counter (Sidekiq's stat:processed) also counts.
+ */
+export function restrictToProfile(profile: SignalProfile, full: QueueReading, sharedCompletions = 0): QueueReading {
+  const reading: QueueReading = { observedAtMs: full.observedAtMs, depth: full.depth, oldestJobAgeSeconds: profile.oldestAge ? full.oldestJobAgeSeconds : undefined, dueScheduled: full.dueScheduled };
+  if (profile.inFlight && full.busy !== undefined) reading.busy = full.busy;
+  if (profile.heartbeats) {
+    if (full.workers !== undefined) reading.workers = full.workers;
+    if (full.concurrency !== undefined) reading.concurrency = full.concurrency;
+  }
+  if (profile.completions !== 'none' && full.completedTotal !== undefined) reading.completedTotal = full.completedTotal + (profile.completions === 'shared' ? sharedCompletions : 0);
+  if (profile.pausedFlag && full.paused === true) reading.paused = true;
+  return reading;
+}
