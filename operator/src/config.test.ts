@@ -16,6 +16,11 @@ describe('parseOperatorConfig', () => {
     expect(config.namespace).toBeUndefined();
   });
 
+  it('spares busy pods on scale-down unless told not to', () => {
+    expect(parseOperatorConfig(valid).idleFirstScaleDown).toBe(true);
+    expect(parseOperatorConfig({ ...valid, idleFirstScaleDown: false }).idleFirstScaleDown).toBe(false);
+  });
+
   it('puts the leader lease in the named namespace, else the watched one, and insists on one', () => {
     expect(parseOperatorConfig({ ...valid, leaderElect: true, leaderElectionNamespace: 'workerpool-system' }).leaderElection).toEqual({ namespace: 'workerpool-system', leaseName: 'workerpool-operator' });
     expect(parseOperatorConfig({ ...valid, leaderElect: true, namespace: 'billing' }).leaderElection?.namespace).toBe('billing');

@@ -16,6 +16,8 @@ export interface OperatorConfig {
   reconcileWorkers: number;
   /** Name under which this instance writes Events and holds the leader lease (the pod name in a cluster). */
   identity: string;
+  /** Before a scale-down, mark the pods running the fewest jobs for removal first (pods list + patch). */
+  idleFirstScaleDown: boolean;
   /** When set, only the holder of this Lease acts; other replicas stand by. */
   leaderElection: { namespace: string; leaseName: string } | undefined;
 }
@@ -52,6 +54,7 @@ export interface RawOperatorOptions {
   identity?: string | undefined;
   leaderElect?: boolean;
   leaderElectionNamespace?: string | undefined;
+  idleFirstScaleDown?: boolean;
 }
 
 export function parseOperatorConfig(raw: RawOperatorOptions): OperatorConfig {
@@ -73,6 +76,7 @@ export function parseOperatorConfig(raw: RawOperatorOptions): OperatorConfig {
     logLevel: raw.logLevel as LogLevel,
     reconcileWorkers: raw.reconcileWorkers,
     identity: raw.identity?.trim() || `workerpool-operator-${process.pid}`,
+    idleFirstScaleDown: raw.idleFirstScaleDown ?? true,
     leaderElection: raw.leaderElect ? { namespace: leaseNamespace(raw, namespace), leaseName: 'workerpool-operator' } : undefined,
   };
 }

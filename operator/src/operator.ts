@@ -55,6 +55,7 @@ export async function startOperator(config: OperatorConfig, logger: Logger, opti
     metrics,
     logger,
     watchdog,
+    idleFirstScaleDown: config.idleFirstScaleDown,
   });
   const reconciler = new Reconciler({
     client,

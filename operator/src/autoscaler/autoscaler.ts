@@ -56,6 +56,8 @@ export interface AutoscalerDeps {
   poller?: SignalPoller;
   /** First delay before reading a pool's Secrets again after a failure (doubles up to a minute). */
   secretRetryMs?: number;
+  /** Set pod-deletion-cost from busy counts before a scale-down (--idle-first-scale-down); default true. */
+  idleFirstScaleDown?: boolean;
 }
 
 /** A poll loop that has not finished a poll this long after it was due is stuck. */
@@ -85,7 +87,7 @@ export class Autoscaler implements ReplicaAdvisor {
     const published = tracked.published as Published;
     const view: PoolScaleView = { replicas: decision.desiredReplicas, reason: decision.reason, conditions: published.conditions };
     if (published.queue) view.queue = published.queue;
-    const byPod = busyByPod(tracked.result?.ok ? tracked.result.reading : undefined);
+    const byPod = this.#deps.idleFirstScaleDown === false ? undefined : busyByPod(tracked.result?.ok ? tracked.result.reading : undefined);
     if (byPod) view.busyByPod = byPod;
     return view;
   }
@@ -245,7 +247,7 @@ export class Autoscaler implements ReplicaAdvisor {
     const queue = reported ? queueStatusOf(reported, tracked.throughputPerSecond) : undefined;
     const next = {
       queue,
-      conditions: [this.#signalsCondition(tracked), idleFirstCondition(tracked.pool)],
+      conditions: [this.#signalsCondition(tracked), idleFirstCondition(tracked.pool, this.#deps.idleFirstScaleDown !== false)],
       desiredReplicas: tracked.decision?.desiredReplicas ?? 0,
       readingKey: readingKeyOf(queue),
     };
@@ -366,7 +368,10 @@ const keyOf = (pool: WorkerPool) => `${pool.metadata.namespace ?? ''}/${pool.met
 const pollLoop = (endpoint: string) => `poll ${endpoint}`;
 
 /** Idle-first scale-down works where heartbeats say which pod runs how many jobs. */
-function idleFirstCondition(pool: WorkerPool): ConditionInput {
+function idleFirstCondition(pool: WorkerPool, enabled: boolean): ConditionInput {
+  if (!enabled) {
+    return { type: ConditionType.IdleFirstScaleDown, status: 'False', reason: Reason.IdleFirstDisabled, message: 'turned off by the operator (--idle-first-scale-down=false): scale-down removes pods without regard to the jobs they run' };
+  }
   const unavailable = readerFor(pool.spec.queue.format).perPodBusyUnavailable;
   if (unavailable !== undefined) {
     return { type: ConditionType.IdleFirstScaleDown, status: 'False', reason: Reason.BusyCountsUnavailable, message: `format ${pool.spec.queue.format}: ${unavailable}; scale-down removes pods without regard to the jobs they run` };

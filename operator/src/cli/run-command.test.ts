@@ -12,9 +12,10 @@ function runWithBadLogLevel(env: NodeJS.ProcessEnv) {
 
 describe('workerpool-operator run reads its WORKERPOOL_* variables', () => {
   it('maps each documented variable to its flag, and no other', () => {
-    expect(flagsFromEnv({ WORKERPOOL_LOG_LEVEL: 'debug', WORKERPOOL_LEADER_ELECT: 'true', WORKERPOOL_OPERATOR_METRICS_PORT: 'tcp://10.0.0.9:8080', WORKERPOOL_NAMESPACE: '' })).toEqual({
+    expect(flagsFromEnv({ WORKERPOOL_LOG_LEVEL: 'debug', WORKERPOOL_LEADER_ELECT: 'true', WORKERPOOL_IDLE_FIRST_SCALE_DOWN: 'false', WORKERPOOL_OPERATOR_METRICS_PORT: 'tcp://10.0.0.9:8080', WORKERPOOL_NAMESPACE: '' })).toEqual({
       'log-level': 'debug',
       'leader-elect': 'true',
+      'idle-first-scale-down': 'false',
     });
   });
 

@@ -3,7 +3,7 @@ import { ConfigError, LOG_LEVELS, parseOperatorConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { startOperator } from '../operator.ts';
 
-const RUN_FLAGS = ['kubeconfig', 'namespace', 'metrics-bind-address', 'health-probe-bind-address', 'log-level', 'reconcile-workers', 'identity', 'leader-elect', 'leader-election-namespace'] as const;
+const RUN_FLAGS = ['kubeconfig', 'namespace', 'metrics-bind-address', 'health-probe-bind-address', 'log-level', 'reconcile-workers', 'identity', 'leader-elect', 'leader-election-namespace', 'idle-first-scale-down'] as const;
 
 /**
  * The documented variable of each flag (WORKERPOOL_LOG_LEVEL for --log-level), and no other. Not
@@ -31,6 +31,11 @@ const options = (yargs: Argv) =>
     .option('reconcile-workers', { type: 'number', default: 4, describe: 'Reconciles running at once. Env: WORKERPOOL_RECONCILE_WORKERS' })
     .option('identity', { type: 'string', describe: 'Name in Events and on the leader lease (default: $POD_NAME). Env: WORKERPOOL_IDENTITY' })
     .option('leader-elect', { type: 'boolean', default: false, describe: 'Run as one of several replicas: only the holder of a Lease acts. Env: WORKERPOOL_LEADER_ELECT' })
+    .option('idle-first-scale-down', {
+      type: 'boolean',
+      default: true,
+      describe: 'Before a scale-down, set pod-deletion-cost from worker heartbeats so that idle pods go first (needs pods list and patch). Env: WORKERPOOL_IDLE_FIRST_SCALE_DOWN',
+    })
     .option('leader-election-namespace', { type: 'string', describe: 'Namespace of the leader Lease (default: $POD_NAMESPACE, else --namespace). Env: WORKERPOOL_LEADER_ELECTION_NAMESPACE' });
 
 type RunArgs = ReturnType<typeof options> extends Argv<infer T> ? T : never;
@@ -52,6 +57,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         identity: args.identity ?? process.env['POD_NAME'],
         leaderElect: args['leader-elect'],
         leaderElectionNamespace: args['leader-election-namespace'] ?? process.env['POD_NAMESPACE'],
+        idleFirstScaleDown: args['idle-first-scale-down'],
       });
     } catch (error) {
       if (error instanceof ConfigError) {

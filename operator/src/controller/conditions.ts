@@ -29,6 +29,7 @@ export const Reason = {
   SignalsPending: 'SignalsPending',
   BusyCountsReported: 'BusyCountsReported',
   BusyCountsUnavailable: 'BusyCountsUnavailable',
+  IdleFirstDisabled: 'IdleFirstDisabled',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 

@@ -7,7 +7,7 @@ import { startOperator, type RunningOperator } from '../operator.ts';
 export async function startOperatorForNamespace(
   kubeConfig: KubeConfig,
   namespace: string,
-  options: { logStream?: NodeJS.WritableStream; leaderElection?: { namespace: string } } = {},
+  options: { logStream?: NodeJS.WritableStream; leaderElection?: { namespace: string }; idleFirstScaleDown?: boolean } = {},
 ): Promise<RunningOperator> {
   const config = parseOperatorConfig({
     namespace,
@@ -17,6 +17,7 @@ export async function startOperatorForNamespace(
     reconcileWorkers: 2,
     identity: 'operator-under-test',
     ...(options.leaderElection ? { leaderElect: true, leaderElectionNamespace: options.leaderElection.namespace } : {}),
+    ...(options.idleFirstScaleDown === undefined ? {} : { idleFirstScaleDown: options.idleFirstScaleDown }),
   });
   const logger = options.logStream ? createLogger('debug', options.logStream) : createLogger('error');
   return startOperator(config, logger, { kubeConfig });
