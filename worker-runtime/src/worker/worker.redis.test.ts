@@ -157,6 +157,19 @@ describe('a worker in process', () => {
     expect(after).toMatchObject({ workers: [], active: 0, completed: 1 });
   });
 
+  it('says it is busy as soon as an idle worker takes a job, not at its next heartbeat', async () => {
+    const queue = new Queue('busy-at-once', { connection: fx.redis, prefix: fx.prefix });
+    let release: () => void = () => undefined;
+    const blocker = new Promise<void>((resolve) => (release = resolve));
+    // A minute between heartbeats: only the idle -> busy beat can report the job in time.
+    const worker = await startWorker('busy-at-once', { block: () => blocker }, { podName: 'mailers-xyz', heartbeatIntervalMs: 60_000, visibilityTimeoutMs: 120_000 });
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // past the start-up heartbeat's minimum gap
+    await queue.add('block', {});
+    await waitUntil('a heartbeat with one busy slot', async () => (await readQueueSignals(fx.redis, [queue.keys]))[0]?.workers[0]?.busy === 1, { timeoutMs: 3_000 });
+    release();
+    await worker.close();
+  });
+
   it('prefetches while jobs are short, and hands prefetched jobs back at once when it starts draining', async () => {
     const queue = new Queue('prefetch', { connection: fx.redis, prefix: fx.prefix });
     let quick = 0;

@@ -44,6 +44,8 @@ const ERROR_PAUSE_MS = 500;
 /** Bound of each Redis step of close(): a dead Redis must not hold the pod until SIGKILL. */
 const CLOSE_STEP_TIMEOUT_MS = 5_000;
 const MAINTAIN_LIMIT = 1_000;
+/** At most one extra heartbeat a second for a worker that goes idle -> busy over and over on sparse load. */
+const IDLE_TO_BUSY_BEAT_MIN_GAP_MS = 1_000;
 
 /**
  * Runs the jobs of one queue: reserves batches, runs handlers with bounded concurrency, acks, retries,
@@ -63,6 +65,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly now: () => number;
   private readonly random: () => number;
   private readonly inFlight = new Map<string, InFlight>();
+  private lastBeatAt = 0;
   /** Reserved, not started yet (see prefetch.ts). */
   private readonly prefetched: ReservedJob[] = [];
   private readonly runTime = new RunTimeAverage();
@@ -201,7 +204,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   private startJob(reserved: ReservedJob): void {
     const state: InFlight = { entry: reserved.entry, controller: new AbortController(), released: false };
+    const wasIdle = this.inFlight.size === 0;
     this.inFlight.set(reserved.entry, state);
+    // An idle worker that takes a job says so at once, not at its next heartbeat: the operator's
+    // idle-first scale-down reads busy counts from heartbeats, and must not take this pod for idle.
+    if (wasIdle && this.now() - this.lastBeatAt >= IDLE_TO_BUSY_BEAT_MIN_GAP_MS) void this.heartbeat.runNow();
     this.metrics.jobsInFlight.inc({ queue: this.queue });
     void this.processJob(reserved, state).finally(() => {
       this.inFlight.delete(reserved.entry);
@@ -290,6 +297,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   private async beat(leaving: boolean): Promise<void> {
     const now = this.now();
+    this.lastBeatAt = now;
     const heartbeat = encodeHeartbeat({
       workerId: this.workerId,
       pod: this.opts.podName,
