@@ -22,6 +22,8 @@ export interface Scenario extends BareScenario {
 
 interface ScenarioOptions {
   readonly redis?: Omit<RedisServerOptions, 'host'>;
+  /** The operator's --idle-first-scale-down (default true). */
+  readonly idleFirstScaleDown?: boolean;
 }
 
 /** A namespace and a Redis; the caller brings the operator (for example one installed as pods). */
@@ -49,7 +51,7 @@ export async function startBareScenario(options: ScenarioOptions = {}): Promise<
 export async function startScenario(options: ScenarioOptions = {}): Promise<Scenario> {
   const bare = await startBareScenario(options);
   try {
-    const operator = await startOperatorForNamespace(bare.kubeConfig, bare.namespace);
+    const operator = await startOperatorForNamespace(bare.kubeConfig, bare.namespace, options.idleFirstScaleDown === undefined ? {} : { idleFirstScaleDown: options.idleFirstScaleDown });
     return {
       ...bare,
       operator,
