@@ -9,16 +9,15 @@ import { templatePool } from '@workerpool/operator/testing/fixtures';
 import { startOperatorForNamespace } from '@workerpool/operator/testing/operator-under-test';
 import { Queue } from '@workerpool/worker-runtime';
 import { createTestNamespace, testKubeConfig, type TestNamespace } from '../harness/cluster.ts';
-import { freeLoopbackPort, startProcess, waitUntil, type ManagedProcess } from '../harness/processes.ts';
+import { freeLoopbackPort, startProcess, type ManagedProcess } from '../harness/processes.ts';
 import { startRedisServer, type RedisServer } from '../harness/redis-server.ts';
-import { ecosystemTool, runTool } from './ecosystem-tools.ts';
-import { MANIFESTS, REPOSITORY_ROOT, readManifests } from './manifests.ts';
+import { runTool } from './ecosystem-tools.ts';
+import { REPOSITORY_ROOT, readManifests } from './manifests.ts';
+import { dashboardQueries, grafanaQuery, operatorScrapeJob, startPrometheus, type RunningPrometheus } from './prometheus.ts';
 
 // The dashboard and the alerts against a real Prometheus: promtool proves that each alert fires
 // and resolves on recorded series, and a Prometheus scraping a running pool's operator and worker
 // (as processes on loopback) answers every query of the dashboard with data.
-
-const DASHBOARD = join(MANIFESTS, 'components', 'grafana-dashboard', 'workerpool-dashboard.json');
 
 describe('the alert rules', () => {
   let dir: string;
@@ -50,22 +49,6 @@ describe('the alert rules', () => {
   });
 });
 
-interface Panel {
-  title: string;
-  targets: { expr: string }[];
-}
-
-/** The dashboard's queries as Grafana sends them for "All" pools of one namespace. */
-function dashboardQueries(namespace: string): { panel: string; expr: string }[] {
-  const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { panels: Panel[] };
-  return dashboard.panels.flatMap((panel) =>
-    panel.targets.map((target) => ({
-      panel: panel.title,
-      expr: target.expr.replaceAll('$namespace', namespace).replaceAll('$pool', '.+').replaceAll('$__rate_interval', '30s'),
-    })),
-  );
-}
-
 describe('a real Prometheus scraping a running pool', () => {
   const kubeConfig = testKubeConfig();
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
@@ -73,12 +56,9 @@ describe('a real Prometheus scraping a running pool', () => {
   let redis: RedisServer;
   let operator: RunningOperator;
   let worker: ManagedProcess;
-  let prometheus: ManagedProcess;
-  let prometheusUrl: string;
-  let dir: string;
+  let prometheus: RunningPrometheus;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'workerpool-prometheus-'));
     namespace = await createTestNamespace(kubeConfig);
     redis = await startRedisServer();
     operator = await startOperatorForNamespace(kubeConfig, namespace.name);
@@ -108,24 +88,10 @@ describe('a real Prometheus scraping a running pool', () => {
 
     // The labels a Kubernetes scrape config gives worker pods: their namespace, and the pool from
     // the workerpool.dev/pool label. The operator's series carry namespace and pool themselves.
-    const prometheusPort = await freeLoopbackPort();
-    prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
-      JSON.stringify({
-        global: { scrape_interval: '1s', evaluation_interval: '1s' },
-        scrape_configs: [
-          { job_name: 'workerpool-operator', static_configs: [{ targets: [operator.addresses.metrics.replace(/^https?:\/\//, '')] }] },
-          { job_name: 'workerpool-workers', static_configs: [{ targets: [`127.0.0.1:${workerMetricsPort}`], labels: { namespace: namespace.name, pool: 'mailers', pod: 'mailers-0' } }] },
-        ],
-      }),
-    );
-    prometheus = startProcess('prometheus', ecosystemTool('prometheus'), [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${prometheusPort}`,
+    prometheus = await startPrometheus([
+      operatorScrapeJob(operator.addresses.metrics),
+      { job_name: 'workerpool-workers', static_configs: [{ targets: [`127.0.0.1:${workerMetricsPort}`], labels: { namespace: namespace.name, pool: 'mailers', pod: 'mailers-0' } }] },
     ]);
-    await waitUntil('Prometheus ready', async () => (await fetch(`${prometheusUrl}/-/ready`).catch(() => undefined))?.ok === true, { process: prometheus, timeoutMs: 60_000 });
 
     const producer = new Queue('mail', { connection: redis.url });
     await producer.addBulk(Array.from({ length: 40 }, (_, i) => ({ name: 'send', data: { i } })));
@@ -138,22 +104,14 @@ describe('a real Prometheus scraping a running pool', () => {
     await operator?.stop();
     await redis?.stop();
     await namespace?.delete();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
-
-  async function query(expr: string): Promise<unknown[]> {
-    const response = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
-    const body = (await response.json()) as { status: string; error?: string; data?: { result: unknown[] } };
-    if (body.status !== 'success') throw new Error(`${expr}: ${body.error ?? response.status}`);
-    return body.data?.result ?? [];
-  }
 
   it('scrapes the operator and the worker', async () => {
-    await expect.poll(() => query('up == 1').then((result) => result.length), { timeout: 30_000, interval: 500 }).toBe(2);
+    await expect.poll(() => prometheus.query('up == 1').then((result) => result.length), { timeout: 30_000, interval: 500 }).toBe(2);
   });
 
-  it.each(dashboardQueries('NAMESPACE').map(({ panel, expr }) => ({ panel, expr })))('panel "$panel": $expr returns data', async ({ expr }) => {
-    const real = expr.replaceAll('NAMESPACE', namespace.name);
-    await expect.poll(() => query(real).then((result) => result.length), { timeout: 60_000, interval: 1_000 }).toBeGreaterThan(0);
+  it.each(dashboardQueries())('panel "$panel": $expr returns data', async ({ expr }) => {
+    const real = grafanaQuery(expr, { namespace: namespace.name, pool: '.+' });
+    await expect.poll(() => prometheus.query(real).then((result) => result.length), { timeout: 60_000, interval: 1_000 }).toBeGreaterThan(0);
   });
 });
