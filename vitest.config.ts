@@ -15,7 +15,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: inSources('*.test.ts'),
-          exclude: inSources('*.redis.test.ts').concat(inSources('*.cluster.test.ts'), inSources('*.e2e.test.ts'), ['**/node_modules/**']),
+          exclude: inSources('*.redis.test.ts').concat(inSources('*.cluster.test.ts'), inSources('*.e2e.test.ts'), [
+            '**/node_modules/**',
+          ]),
           // A few unit tests start the real CLIs, which take seconds to load on a busy 2-core machine;
           // no test asserts a duration (benchmarks do that), so a generous limit costs nothing.
           testTimeout: 30_000,

@@ -34,7 +34,8 @@ export function publishedManifest(source: PackageJson): PackageJson {
   const { private: _private, devDependencies: _dev, ...manifest } = source;
   const exports = Object.fromEntries(
     Object.entries(source.exports ?? {}).map(([key, path]) => {
-      if (typeof path !== 'string') throw new Error(`${source.name}: exports["${key}"] should name a .ts file in the repository`);
+      if (typeof path !== 'string')
+        throw new Error(`${source.name}: exports["${key}"] should name a .ts file in the repository`);
       return [key, { types: toDts(path), default: toJs(path) }];
     }),
   );
@@ -57,14 +58,18 @@ export function packPackages(outDir: string): string[] {
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', stage], { stdio: 'inherit' });
+  execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', stage], {
+    stdio: 'inherit',
+  });
   return PACKAGES.map((name) => {
     const source = JSON.parse(readFileSync(join(ROOT, name, 'package.json'), 'utf8')) as PackageJson;
     const packageDir = join(stage, name);
     writeFileSync(join(packageDir, 'package.json'), `${JSON.stringify(publishedManifest(source), null, 2)}\n`);
     copyLuaScripts(join(ROOT, name, 'src'), join(packageDir, 'src'));
     if (existsSync(join(ROOT, name, 'README.md'))) cpSync(join(ROOT, name, 'README.md'), join(packageDir, 'README.md'));
-    const [packed] = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', outDir], { cwd: packageDir, encoding: 'utf8' })) as { filename: string }[];
+    const [packed] = JSON.parse(
+      execFileSync('npm', ['pack', '--json', '--pack-destination', outDir], { cwd: packageDir, encoding: 'utf8' }),
+    ) as { filename: string }[];
     if (!packed) throw new Error(`npm pack printed nothing for ${name}`);
     return join(outDir, packed.filename);
   });

@@ -59,7 +59,14 @@ try {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(cluster.kubeconfigPath);
   const operator = await startOperator(
-    parseOperatorConfig({ namespace: NAMESPACE, metricsBindAddress: '127.0.0.1:0', healthProbeBindAddress: '127.0.0.1:0', logLevel: 'error', reconcileWorkers: 2, identity: 'bench' }),
+    parseOperatorConfig({
+      namespace: NAMESPACE,
+      metricsBindAddress: '127.0.0.1:0',
+      healthProbeBindAddress: '127.0.0.1:0',
+      logLevel: 'error',
+      reconcileWorkers: 2,
+      identity: 'bench',
+    }),
     createLogger('error'),
     { kubeConfig },
   );
@@ -70,31 +77,71 @@ try {
     await watch.create(
       exampleNativePool(NAMESPACE, POOL, redis.url, {
         recordPrefix: RECORD_PREFIX,
-        scaling: { minReplicas: 1, maxReplicas: 3, concurrency: 2, targetLatencySeconds: 5, pollIntervalSeconds: 1, podStartupSeconds: 4, scaleDown: { stabilizationWindowSeconds: 0 } },
+        scaling: {
+          minReplicas: 1,
+          maxReplicas: 3,
+          concurrency: 2,
+          targetLatencySeconds: 5,
+          pollIntervalSeconds: 1,
+          podStartupSeconds: 4,
+          scaleDown: { stabilizationWindowSeconds: 0 },
+        },
       }),
     );
-    await until('the first pod Ready', async () => ((await watch.readyPods()).length === 1 ? true : undefined), 120_000);
+    await until(
+      'the first pod Ready',
+      async () => ((await watch.readyPods()).length === 1 ? true : undefined),
+      120_000,
+    );
     for (let burst = 0; burst < BURSTS; burst++) {
       // Idle at the minimum: one Ready pod, nothing waiting, nothing terminating.
-      await until('the pool idle at its minimum', async () => ((await watch.specReplicas()) === 1 && (await watch.pods()).length === 1 && (await watch.readyPods()).length === 1 ? true : undefined), 180_000);
+      await until(
+        'the pool idle at its minimum',
+        async () =>
+          (await watch.specReplicas()) === 1 &&
+          (await watch.pods()).length === 1 &&
+          (await watch.readyPods()).length === 1
+            ? true
+            : undefined,
+        180_000,
+      );
       await sleep(1_000 + Math.random() * 1_000); // land at a random phase of the poll
       const before = new Set((await watch.pods()).map((pod) => pod.metadata?.name));
       const landedAtMs = Date.now();
       const ids = await enqueueWork(redis.url, POOL, BURST_JOBS, JOB_MS);
-      const replicasAt = await until('spec.replicas to rise', async () => (((await watch.specReplicas()) ?? 0) > 1 ? Date.now() : undefined), 30_000);
+      const replicasAt = await until(
+        'spec.replicas to rise',
+        async () => (((await watch.specReplicas()) ?? 0) > 1 ? Date.now() : undefined),
+        30_000,
+      );
       const podReadyAt = await until(
         'a new pod Ready',
         async () => {
-          const pods = (await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `workerpool.dev/pool=${POOL}` })).items;
-          return pods.some((pod) => !before.has(pod.metadata?.name) && pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) ? Date.now() : undefined;
+          const pods = (
+            await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `workerpool.dev/pool=${POOL}` })
+          ).items;
+          return pods.some(
+            (pod) =>
+              !before.has(pod.metadata?.name) &&
+              pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+          )
+            ? Date.now()
+            : undefined;
         },
         120_000,
       );
-      const starts = await until('the burst to be worked', async () => {
-        const [at, pods] = [await counters.hmget(`${RECORD_PREFIX}startedAt`, ...ids), await counters.hmget(`${RECORD_PREFIX}pods`, ...ids)];
-        if (at.some((value) => value === null)) return undefined;
-        return ids.map((_, i) => ({ at: Number(at[i]), onNewPod: !before.has(pods[i] ?? undefined) }));
-      }, 120_000);
+      const starts = await until(
+        'the burst to be worked',
+        async () => {
+          const [at, pods] = [
+            await counters.hmget(`${RECORD_PREFIX}startedAt`, ...ids),
+            await counters.hmget(`${RECORD_PREFIX}pods`, ...ids),
+          ];
+          if (at.some((value) => value === null)) return undefined;
+          return ids.map((_, i) => ({ at: Number(at[i]), onNewPod: !before.has(pods[i] ?? undefined) }));
+        },
+        120_000,
+      );
       const onNewPods = starts.filter((start) => start.onNewPod).map((start) => start.at);
       const timing = {
         landedAtMs,
@@ -105,7 +152,9 @@ try {
         toFirstJobOnNewPodMs: onNewPods.length > 0 ? Math.min(...onNewPods) - landedAtMs : Number.NaN,
       };
       timings.push(timing);
-      console.log(`burst ${burst + 1}/${BURSTS}: spec.replicas ${timing.toReplicasMs} ms, pod Ready ${timing.toPodReadyMs} ms, first job ${timing.toFirstJobMs} ms, first job on a new pod ${timing.toFirstJobOnNewPodMs} ms`);
+      console.log(
+        `burst ${burst + 1}/${BURSTS}: spec.replicas ${timing.toReplicasMs} ms, pod Ready ${timing.toPodReadyMs} ms, first job ${timing.toFirstJobMs} ms, first job on a new pod ${timing.toFirstJobOnNewPodMs} ms`,
+      );
     }
   } finally {
     counters.disconnect();
@@ -145,8 +194,23 @@ const rows = {
 };
 console.log(`\nreaction to ${timings.length} bursts of ${BURST_JOBS} jobs at pollIntervalSeconds 1 (ms)\n`);
 console.log(`| measure | bursts | p50 | p95 | max |\n| --- | ---: | ---: | ---: | ---: |`);
-for (const [name, { samples, p50, p95, max }] of Object.entries(rows)) console.log(`| ${name} | ${samples} | ${p50} | ${p95} | ${max} |`);
+for (const [name, { samples, p50, p95, max }] of Object.entries(rows))
+  console.log(`| ${name} | ${samples} | ${p50} | ${p95} | ${max} |`);
 mkdirSync('bench-results', { recursive: true });
-writeFileSync(join('bench-results', 'reaction.json'), JSON.stringify({ bursts: timings.length, burstJobs: BURST_JOBS, pollIntervalSeconds: 1, summary: rows, timings, kedaModelMs: keda }, null, 2));
+writeFileSync(
+  join('bench-results', 'reaction.json'),
+  JSON.stringify(
+    {
+      bursts: timings.length,
+      burstJobs: BURST_JOBS,
+      pollIntervalSeconds: 1,
+      summary: rows,
+      timings,
+      kedaModelMs: keda,
+    },
+    null,
+    2,
+  ),
+);
 console.log('\nwrote bench-results/reaction.json');
 process.exit(0);

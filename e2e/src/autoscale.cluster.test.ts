@@ -28,7 +28,10 @@ const logs: string[] = [];
 beforeAll(async () => {
   namespace = await createTestNamespace(kubeConfig);
   redis = await startRedisServer({ password: PASSWORD });
-  await core.createNamespacedSecret({ namespace: namespace.name, body: { metadata: { name: 'redis-auth' }, stringData: { password: PASSWORD } } });
+  await core.createNamespacedSecret({
+    namespace: namespace.name,
+    body: { metadata: { name: 'redis-auth' }, stringData: { password: PASSWORD } },
+  });
   const logStream = new PassThrough();
   logStream.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')));
   operator = await startOperatorForNamespace(kubeConfig, namespace.name, { logStream });
@@ -40,25 +43,56 @@ afterAll(async () => {
 });
 
 const getPool = async () =>
-  (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: namespace.name, name: 'mailers' })) as WorkerPool;
-const replicas = async () => (await apps.readNamespacedDeployment({ name: 'mailers', namespace: namespace.name })).spec?.replicas;
+  (await custom.getNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: PLURAL,
+    namespace: namespace.name,
+    name: 'mailers',
+  })) as WorkerPool;
+const replicas = async () =>
+  (await apps.readNamespacedDeployment({ name: 'mailers', namespace: namespace.name })).spec?.replicas;
 const condition = async (type: string) => (await getPool()).status?.conditions?.find((c) => c.type === type);
 const eventsText = async () =>
-  (await core.listNamespacedEvent({ namespace: namespace.name })).items.map((event) => `${event.reason}: ${event.message}`);
+  (await core.listNamespacedEvent({ namespace: namespace.name })).items.map(
+    (event) => `${event.reason}: ${event.message}`,
+  );
 
 describe('autoscaling a native pool on a real Redis', () => {
   it('reads the queue with the password from the Secret and reports it in status', async () => {
     const pool = templatePool(namespace.name, 'mailers', {
-      queue: { format: 'native', names: ['mail'], redis: { url: `redis://127.0.0.1:${redis.port}/0`, passwordSecretRef: { name: 'redis-auth', key: 'password' } } },
-      scaling: { minReplicas: 1, maxReplicas: 20, concurrency: 5, targetLatencySeconds: 5, pollIntervalSeconds: POLL_SECONDS, podStartupSeconds: 2 },
+      queue: {
+        format: 'native',
+        names: ['mail'],
+        redis: { url: `redis://127.0.0.1:${redis.port}/0`, passwordSecretRef: { name: 'redis-auth', key: 'password' } },
+      },
+      scaling: {
+        minReplicas: 1,
+        maxReplicas: 20,
+        concurrency: 5,
+        targetLatencySeconds: 5,
+        pollIntervalSeconds: POLL_SECONDS,
+        podStartupSeconds: 2,
+      },
     });
-    await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: namespace.name, body: pool });
+    await custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+      namespace: namespace.name,
+      body: pool,
+    });
     await expect.poll(() => condition('SignalsAvailable').then((c) => c?.status), { timeout: 20_000 }).toBe('True');
     expect((await getPool()).status?.queue).toMatchObject({ depth: 0, stale: false });
     expect(await replicas()).toBe(1);
 
-    const env = (await apps.readNamespacedDeployment({ name: 'mailers', namespace: namespace.name })).spec?.template.spec?.containers[0]?.env ?? [];
-    expect(env).toContainEqual({ name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'redis-auth', key: 'password' } } });
+    const env =
+      (await apps.readNamespacedDeployment({ name: 'mailers', namespace: namespace.name })).spec?.template.spec
+        ?.containers[0]?.env ?? [];
+    expect(env).toContainEqual({
+      name: 'REDIS_PASSWORD',
+      valueFrom: { secretKeyRef: { name: 'redis-auth', key: 'password' } },
+    });
     expect(env).toContainEqual({ name: 'WORKERPOOL_QUEUES', value: 'mail' });
   });
 
@@ -76,13 +110,17 @@ describe('autoscaling a native pool on a real Redis', () => {
     const status = (await getPool()).status;
     expect(status?.desiredReplicas).toBeGreaterThan(1);
     expect(status?.lastScaleReason).toMatch(/1 -> \d+/);
-    expect(await eventsText()).toContainEqual(expect.stringMatching(/^SuccessfulRescale: Scaled Deployment mailers from 1 to \d+ replicas: /));
+    expect(await eventsText()).toContainEqual(
+      expect.stringMatching(/^SuccessfulRescale: Scaled Deployment mailers from 1 to \d+ replicas: /),
+    );
   });
 
   it('marks the signals unavailable when Redis dies, keeps the last reading as stale, and never scales down blind', async () => {
     const before = await replicas();
     await redis.stop();
-    await expect.poll(() => condition('SignalsAvailable').then((c) => c?.reason), { timeout: 20_000 }).toBe('SignalsReadFailed');
+    await expect
+      .poll(() => condition('SignalsAvailable').then((c) => c?.reason), { timeout: 20_000 })
+      .toBe('SignalsReadFailed');
     expect((await getPool()).status?.queue).toMatchObject({ depth: 400, stale: true });
     expect(await eventsText()).toContainEqual(expect.stringMatching(/^SignalsReadFailed: /));
     await new Promise((resolve) => setTimeout(resolve, 5 * POLL_SECONDS * 1000));

@@ -22,7 +22,8 @@ const GROUP = 'workers';
 
 function formatPool(s: Scenario, format: Format, queue: string): ReturnType<typeof templatePool> {
   const queueSpec: WorkerPoolSpecInput['queue'] = { format, names: [queue], redis: { url: s.redis.url } };
-  if (format === 'list') queueSpec.list = { timestampField: 'enqueuedAt', timestampUnit: 'milliseconds', oldestAt: 'right' };
+  if (format === 'list')
+    queueSpec.list = { timestampField: 'enqueuedAt', timestampUnit: 'milliseconds', oldestAt: 'right' };
   if (format === 'stream') queueSpec.stream = { consumerGroup: GROUP };
   return templatePool(s.namespace, format, {
     template: {
@@ -47,7 +48,15 @@ function formatPool(s: Scenario, format: Format, queue: string): ReturnType<type
       },
     },
     queue: queueSpec,
-    scaling: { minReplicas: 1, maxReplicas: 4, concurrency: 2, targetLatencySeconds: 5, pollIntervalSeconds: 1, podStartupSeconds: 8, scaleDown: { stabilizationWindowSeconds: 10 } },
+    scaling: {
+      minReplicas: 1,
+      maxReplicas: 4,
+      concurrency: 2,
+      targetLatencySeconds: 5,
+      pollIntervalSeconds: 1,
+      podStartupSeconds: 8,
+      scaleDown: { stabilizationWindowSeconds: 10 },
+    },
   });
 }
 
@@ -62,7 +71,8 @@ async function produce(format: Format, redisUrl: string, queue: string, count: n
   }
   const redis = new Redis(redisUrl);
   try {
-    if (format === 'list') await redis.lpush(queue, ...ids.map((id) => JSON.stringify({ id, ms, enqueuedAt: Date.now() })));
+    if (format === 'list')
+      await redis.lpush(queue, ...ids.map((id) => JSON.stringify({ id, ms, enqueuedAt: Date.now() })));
     else for (const id of ids) await redis.xadd(queue, '*', 'id', id, 'ms', String(ms));
   } finally {
     redis.disconnect();

@@ -25,7 +25,9 @@ const QUEUE = 'mailers';
 const RECORD_PREFIX = 'playground:';
 const chartPath = join(tmpdir(), `workerpool-playground-${new Date().toISOString().replace(/[:.]/g, '-')}.svg`);
 
-console.log('playground: building images and starting a one-node cluster (a minute or two; the first run builds the base images)');
+console.log(
+  'playground: building images and starting a one-node cluster (a minute or two; the first run builds the base images)',
+);
 const cluster = await startNodeCluster({ images: buildTestImages() });
 const redis = await startRedisServer({ host: cluster.hostAddress });
 const closers: Array<() => Promise<void>> = [() => cluster.stop(), () => redis.stop()];
@@ -34,14 +36,22 @@ installCrds(cluster);
 const kubeConfig = new KubeConfig();
 kubeConfig.loadFromFile(cluster.kubeconfigPath);
 const operator = await startOperator(
-  parseOperatorConfig({ metricsBindAddress: '127.0.0.1:0', healthProbeBindAddress: '127.0.0.1:0', logLevel: 'warn', reconcileWorkers: 4, identity: 'playground' }),
+  parseOperatorConfig({
+    metricsBindAddress: '127.0.0.1:0',
+    healthProbeBindAddress: '127.0.0.1:0',
+    logLevel: 'warn',
+    reconcileWorkers: 4,
+    identity: 'playground',
+  }),
   createLogger('warn', process.stderr),
   { kubeConfig },
 );
 closers.push(() => operator.stop());
 
 // The shipped example, pointed at this Redis and at the example worker image the harness built.
-const example = parse(readFileSync(join(root, 'manifests', 'examples', 'native-workerpool.yaml'), 'utf8')) as WorkerPool;
+const example = parse(
+  readFileSync(join(root, 'manifests', 'examples', 'native-workerpool.yaml'), 'utf8'),
+) as WorkerPool;
 example.spec.template = exampleWorkerTemplate(RECORD_PREFIX);
 example.spec.queue.redis.url = redis.url;
 // A shorter scale-down window than the default, so that a session of a few minutes shows the pool
@@ -90,7 +100,9 @@ async function generateLoad(signal: AbortSignal): Promise<void> {
   }
 }
 
-async function gauge(name: 'queueDepth' | 'queueOldestJobAgeSeconds' | 'queueBusy' | 'desiredReplicas'): Promise<number | undefined> {
+async function gauge(
+  name: 'queueDepth' | 'queueOldestJobAgeSeconds' | 'queueBusy' | 'desiredReplicas',
+): Promise<number | undefined> {
   const values = (await operator.metrics[name].get()).values;
   return values.find((value) => value.labels['pool'] === POOL)?.value;
 }
@@ -98,7 +110,13 @@ async function gauge(name: 'queueDepth' | 'queueOldestJobAgeSeconds' | 'queueBus
 async function sample(): Promise<Sample> {
   const [deployment, pool, done] = await Promise.all([
     apps.readNamespacedDeployment({ name: POOL, namespace: 'default' }).catch(() => undefined),
-    custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: 'default', name: POOL }) as Promise<WorkerPool>,
+    custom.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+      namespace: 'default',
+      name: POOL,
+    }) as Promise<WorkerPool>,
     counters.get(`${RECORD_PREFIX}done`).then(Number),
   ]);
   const doneNow = done - lastDone;
@@ -121,7 +139,12 @@ async function sample(): Promise<Sample> {
 function draw(latest: Sample): void {
   const rows = [
     ['queue depth', String(latest.depth)],
-    ['oldest job age', latest.oldestAgeSeconds === undefined ? '-' : `${latest.oldestAgeSeconds.toFixed(1)} s (target ${example.spec.scaling.targetLatencySeconds} s)`],
+    [
+      'oldest job age',
+      latest.oldestAgeSeconds === undefined
+        ? '-'
+        : `${latest.oldestAgeSeconds.toFixed(1)} s (target ${example.spec.scaling.targetLatencySeconds} s)`,
+    ],
     ['replicas desired / ready', `${latest.desired} / ${latest.ready}`],
     ['busy workers', latest.busy === undefined ? '-' : String(latest.busy)],
     ['jobs done per second', String(latest.donePerSecond)],
@@ -137,12 +160,18 @@ function draw(latest: Sample): void {
     `  Ctrl-C stops everything and writes the chart to ${chartPath}`,
   ];
   if (process.stdout.isTTY) process.stdout.write(`\x1b[H\x1b[2J${lines.join('\n')}\n`);
-  else console.log(`${Math.round(latest.atSeconds)}s depth=${latest.depth} desired=${latest.desired} ready=${latest.ready} busy=${latest.busy ?? '-'} done/s=${latest.donePerSecond} ${latest.reason}`);
+  else
+    console.log(
+      `${Math.round(latest.atSeconds)}s depth=${latest.depth} desired=${latest.desired} ready=${latest.ready} busy=${latest.busy ?? '-'} done/s=${latest.donePerSecond} ${latest.reason}`,
+    );
 }
 
 function writeChart(): void {
   const duration = Math.max(1, (Date.now() - startedAt) / 1000);
-  const series = (name: string, pick: (s: Sample) => number) => ({ name, points: samples.map((s) => ({ atSeconds: s.atSeconds, replicas: pick(s) })) });
+  const series = (name: string, pick: (s: Sample) => number) => ({
+    name,
+    points: samples.map((s) => ({ atSeconds: s.atSeconds, replicas: pick(s) })),
+  });
   writeFileSync(
     chartPath,
     renderChart({
@@ -150,7 +179,11 @@ function writeChart(): void {
       durationSeconds: duration,
       load: samples.map((s) => s.enqueued),
       loadBucketSeconds: 1,
-      series: [series('desired replicas', (s) => s.desired), series('ready replicas', (s) => s.ready), series('busy workers', (s) => s.busy ?? 0)],
+      series: [
+        series('desired replicas', (s) => s.desired),
+        series('ready replicas', (s) => s.ready),
+        series('busy workers', (s) => s.busy ?? 0),
+      ],
     }),
   );
 }
@@ -177,7 +210,8 @@ async function stop(): Promise<void> {
   writeChart();
   console.log(`\nplayground: stopping; the chart of this session is ${chartPath}`);
   counters.disconnect();
-  for (const close of closers.reverse()) await close().catch((error: unknown) => console.error(`playground: ${String(error)}`));
+  for (const close of closers.reverse())
+    await close().catch((error: unknown) => console.error(`playground: ${String(error)}`));
   console.log('playground: stopped');
   process.exit(0);
 }

@@ -16,11 +16,22 @@ afterEach(async () => {
   scenario = undefined;
 });
 
-const SCALING = { minReplicas: 1, maxReplicas: 4, concurrency: 2, targetLatencySeconds: 5, pollIntervalSeconds: 1, podStartupSeconds: 5, scaleDown: { stabilizationWindowSeconds: 5 } };
+const SCALING = {
+  minReplicas: 1,
+  maxReplicas: 4,
+  concurrency: 2,
+  targetLatencySeconds: 5,
+  pollIntervalSeconds: 1,
+  podStartupSeconds: 5,
+  scaleDown: { stabilizationWindowSeconds: 5 },
+};
 
 async function patchPool(s: Scenario, name: string, patch: object): Promise<void> {
   const custom = s.kubeConfig.makeApiClient(CustomObjectsApi);
-  await custom.patchNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: s.namespace, name, body: patch }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+  await custom.patchNamespacedCustomObject(
+    { group: GROUP, version: VERSION, plural: PLURAL, namespace: s.namespace, name, body: patch },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
 }
 
 describe('a pool of real worker pods, handled by people', () => {
@@ -28,7 +39,9 @@ describe('a pool of real worker pods, handled by people', () => {
     scenario = await startScenario();
     const s = scenario;
     const watch = s.watch('pinned');
-    await watch.create(exampleNativePool(s.namespace, 'pinned', s.redis.url, { recordPrefix: s.evidence.prefix, scaling: SCALING }));
+    await watch.create(
+      exampleNativePool(s.namespace, 'pinned', s.redis.url, { recordPrefix: s.evidence.prefix, scaling: SCALING }),
+    );
     await expect.poll(async () => (await watch.readyPods()).length, { timeout: 90_000, interval: 500 }).toBe(1);
 
     const scaled = kubectl(['scale', 'wp', 'pinned', '-n', s.namespace, '--replicas=3']);
@@ -46,10 +59,17 @@ describe('a pool of real worker pods, handled by people', () => {
     scenario = await startScenario();
     const s = scenario;
     const watch = s.watch('paused');
-    await watch.create(exampleNativePool(s.namespace, 'paused', s.redis.url, { recordPrefix: s.evidence.prefix, scaling: SCALING }));
+    await watch.create(
+      exampleNativePool(s.namespace, 'paused', s.redis.url, { recordPrefix: s.evidence.prefix, scaling: SCALING }),
+    );
     await expect.poll(async () => (await watch.readyPods()).length, { timeout: 90_000, interval: 500 }).toBe(1);
     await patchPool(s, 'paused', { spec: { paused: true } });
-    await expect.poll(async () => (await watch.pool()).status?.conditions?.find((c) => c.type === 'Ready')?.reason, { timeout: 15_000, interval: 500 }).toBe('Paused');
+    await expect
+      .poll(async () => (await watch.pool()).status?.conditions?.find((c) => c.type === 'Ready')?.reason, {
+        timeout: 15_000,
+        interval: 500,
+      })
+      .toBe('Paused');
 
     const ids = await enqueueWork(s.redis.url, 'paused', 80, 1_000);
     await new Promise((resolve) => setTimeout(resolve, 6_000)); // six polls with a backlog
@@ -64,7 +84,12 @@ describe('a pool of real worker pods, handled by people', () => {
     scenario = await startScenario();
     const s = scenario;
     const watch = s.watch('rolling');
-    await watch.create(exampleNativePool(s.namespace, 'rolling', s.redis.url, { recordPrefix: s.evidence.prefix, scaling: { ...SCALING, minReplicas: 2 } }));
+    await watch.create(
+      exampleNativePool(s.namespace, 'rolling', s.redis.url, {
+        recordPrefix: s.evidence.prefix,
+        scaling: { ...SCALING, minReplicas: 2 },
+      }),
+    );
     await expect.poll(async () => (await watch.readyPods()).length, { timeout: 90_000, interval: 500 }).toBe(2);
     const before = new Set((await watch.pods()).map((pod) => pod.metadata?.name));
 
@@ -81,9 +106,20 @@ describe('a pool of real worker pods, handled by people', () => {
     await patchPool(s, 'rolling', { spec: { template } });
     // Every pod of the old template replaced by one of the new, while jobs kept landing.
     await expect
-      .poll(async () => (await watch.readyPods()).filter((pod) => !before.has(pod.metadata?.name) && pod.spec?.containers[0]?.env?.some((e) => e.name === 'RELEASE')).length, { timeout: 120_000, interval: 1_000 })
+      .poll(
+        async () =>
+          (await watch.readyPods()).filter(
+            (pod) => !before.has(pod.metadata?.name) && pod.spec?.containers[0]?.env?.some((e) => e.name === 'RELEASE'),
+          ).length,
+        { timeout: 120_000, interval: 1_000 },
+      )
       .toBeGreaterThanOrEqual(2);
-    await expect.poll(async () => (await watch.pods()).filter((pod) => before.has(pod.metadata?.name)).length, { timeout: 60_000, interval: 1_000 }).toBe(0);
+    await expect
+      .poll(async () => (await watch.pods()).filter((pod) => before.has(pod.metadata?.name)).length, {
+        timeout: 60_000,
+        interval: 1_000,
+      })
+      .toBe(0);
     producing = false;
     await producer;
 
@@ -95,11 +131,21 @@ describe('a pool of real worker pods, handled by people', () => {
     scenario = await startScenario();
     const s = scenario;
     const watch = s.watch('doomed');
-    await watch.create(exampleNativePool(s.namespace, 'doomed', s.redis.url, { recordPrefix: s.evidence.prefix, scaling: { ...SCALING, minReplicas: 2 } }));
+    await watch.create(
+      exampleNativePool(s.namespace, 'doomed', s.redis.url, {
+        recordPrefix: s.evidence.prefix,
+        scaling: { ...SCALING, minReplicas: 2 },
+      }),
+    );
     await expect.poll(async () => (await watch.readyPods()).length, { timeout: 90_000, interval: 500 }).toBe(2);
 
     expect(kubectl(['delete', 'wp', 'doomed', '-n', s.namespace, '--wait=true']).status).toBe(0);
-    await expect.poll(() => kubectl(['get', 'deployment', 'doomed', '-n', s.namespace]).stderr, { timeout: 60_000, interval: 500 }).toMatch(/NotFound/);
+    await expect
+      .poll(() => kubectl(['get', 'deployment', 'doomed', '-n', s.namespace]).stderr, {
+        timeout: 60_000,
+        interval: 500,
+      })
+      .toMatch(/NotFound/);
     await expect.poll(async () => (await watch.pods()).length, { timeout: 60_000, interval: 500 }).toBe(0);
   });
 });
@@ -109,9 +155,15 @@ describe('a pool of real worker pods, when a worker dies', () => {
     scenario = await startScenario();
     const s = scenario;
     const watch = s.watch('crashy');
-    const pool = exampleNativePool(s.namespace, 'crashy', s.redis.url, { recordPrefix: s.evidence.prefix, scaling: { ...SCALING, minReplicas: 2, maxReplicas: 2 } });
+    const pool = exampleNativePool(s.namespace, 'crashy', s.redis.url, {
+      recordPrefix: s.evidence.prefix,
+      scaling: { ...SCALING, minReplicas: 2, maxReplicas: 2 },
+    });
     // A short lease, renewed by heartbeats while a job runs, so that a dead worker's job comes back soon.
-    pool.spec.template!.spec!.containers[0]!.env!.push({ name: 'WORKERPOOL_VISIBILITY_TIMEOUT_SECONDS', value: '6' }, { name: 'WORKERPOOL_HEARTBEAT_INTERVAL_SECONDS', value: '1' });
+    pool.spec.template!.spec!.containers[0]!.env!.push(
+      { name: 'WORKERPOOL_VISIBILITY_TIMEOUT_SECONDS', value: '6' },
+      { name: 'WORKERPOOL_HEARTBEAT_INTERVAL_SECONDS', value: '1' },
+    );
     await watch.create(pool);
     await expect.poll(async () => (await watch.readyPods()).length, { timeout: 90_000, interval: 500 }).toBe(2);
 
@@ -123,9 +175,18 @@ describe('a pool of real worker pods, when a worker dies', () => {
     expect(containerId).toBeTruthy();
     process.kill(containerPid(inject('nodeDir'), inject('controlPlaneAssets'), containerId!), 'SIGKILL');
 
-    await expect.poll(async () => (await s.evidence.finished()).get(id!) ?? 0, { timeout: 60_000, interval: 500 }).toBe(1);
+    await expect
+      .poll(async () => (await s.evidence.finished()).get(id!) ?? 0, { timeout: 60_000, interval: 500 })
+      .toBe(1);
     expect((await s.evidence.started()).get(id!)).toBe(2); // the killed run, and the one that finished
     // The kubelet restarted the killed container: the pool is whole again.
-    await expect.poll(async () => (await watch.pods()).find((pod) => pod.metadata?.name === victimPod)?.status?.containerStatuses?.[0]?.restartCount, { timeout: 60_000, interval: 500 }).toBe(1);
+    await expect
+      .poll(
+        async () =>
+          (await watch.pods()).find((pod) => pod.metadata?.name === victimPod)?.status?.containerStatuses?.[0]
+            ?.restartCount,
+        { timeout: 60_000, interval: 500 },
+      )
+      .toBe(1);
   });
 });

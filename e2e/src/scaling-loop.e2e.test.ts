@@ -22,7 +22,15 @@ describe('a native pool of real worker pods', () => {
     await watch.create(
       exampleNativePool(namespace, 'burst', redis.url, {
         recordPrefix: evidence.prefix,
-        scaling: { minReplicas: 1, maxReplicas: 4, concurrency: 4, targetLatencySeconds: 10, pollIntervalSeconds: 1, podStartupSeconds: 5, ...FAST_DOWN },
+        scaling: {
+          minReplicas: 1,
+          maxReplicas: 4,
+          concurrency: 4,
+          targetLatencySeconds: 10,
+          pollIntervalSeconds: 1,
+          podStartupSeconds: 5,
+          ...FAST_DOWN,
+        },
       }),
     );
     await expect.poll(async () => (await watch.readyPods()).length, { timeout: 90_000, interval: 500 }).toBe(1);
@@ -30,7 +38,9 @@ describe('a native pool of real worker pods', () => {
     // 160 jobs of 400 ms: one pod of 4 would need 16 s, past the 10 s target.
     const ids = await enqueueWork(redis.url, 'burst', 160, 400);
     await expect.poll(() => watch.specReplicas(), { timeout: 15_000, interval: 200 }).toBeGreaterThan(1);
-    await expect.poll(async () => (await watch.readyPods()).length, { timeout: 90_000, interval: 500 }).toBeGreaterThan(1);
+    await expect
+      .poll(async () => (await watch.readyPods()).length, { timeout: 90_000, interval: 500 })
+      .toBeGreaterThan(1);
     await expect.poll(() => evidence.unfinished(ids), { timeout: 120_000, interval: 1_000 }).toEqual([]);
     expect(new Set((await evidence.pods()).values()).size).toBeGreaterThan(1); // more than one pod did the work
 
@@ -48,7 +58,16 @@ describe('a native pool of real worker pods', () => {
     await watch.create(
       exampleNativePool(namespace, 'sleepy', redis.url, {
         recordPrefix: evidence.prefix,
-        scaling: { minReplicas: 0, maxReplicas: 3, concurrency: 2, targetLatencySeconds: 10, pollIntervalSeconds: 1, podStartupSeconds: 5, scaleToZeroAfterSeconds: 5, ...FAST_DOWN },
+        scaling: {
+          minReplicas: 0,
+          maxReplicas: 3,
+          concurrency: 2,
+          targetLatencySeconds: 10,
+          pollIntervalSeconds: 1,
+          podStartupSeconds: 5,
+          scaleToZeroAfterSeconds: 5,
+          ...FAST_DOWN,
+        },
       }),
     );
     await expect.poll(() => watch.specReplicas(), { timeout: 30_000, interval: 500 }).toBe(0);

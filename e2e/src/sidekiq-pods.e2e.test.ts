@@ -16,17 +16,26 @@ afterEach(async () => {
 
 function pushSidekiqJobs(redisUrl: string, queue: string, count: number, ms: number): string[] {
   try {
-    const out = execFileSync('ruby', [join(import.meta.dirname, 'harness', 'sidekiq-push.rb'), queue, String(count), String(ms)], { encoding: 'utf8', env: { ...process.env, REDIS_URL: redisUrl } });
+    const out = execFileSync(
+      'ruby',
+      [join(import.meta.dirname, 'harness', 'sidekiq-push.rb'), queue, String(count), String(ms)],
+      { encoding: 'utf8', env: { ...process.env, REDIS_URL: redisUrl } },
+    );
     return JSON.parse(out) as string[];
   } catch (error) {
-    throw new Error(`pushing with the Sidekiq gem failed (is ruby-sidekiq installed? npm run setup): ${String(error)}`, { cause: error });
+    throw new Error(
+      `pushing with the Sidekiq gem failed (is ruby-sidekiq installed? npm run setup): ${String(error)}`,
+      { cause: error },
+    );
   }
 }
 
 /** The operator's own gauge, read from its /metrics as Prometheus would. */
 async function busyGauge(s: Scenario, pool: string): Promise<number | undefined> {
   const text = await (await fetch(`${s.operator.addresses.metrics}/metrics`)).text();
-  const match = new RegExp(`^workerpool_queue_busy\\{namespace="${s.namespace}",pool="${pool}"\\} (\\d+)`, 'm').exec(text);
+  const match = new RegExp(`^workerpool_queue_busy\\{namespace="${s.namespace}",pool="${pool}"\\} (\\d+)`, 'm').exec(
+    text,
+  );
   return match ? Number(match[1]) : undefined;
 }
 
@@ -57,7 +66,15 @@ describe('a Sidekiq pool of real Sidekiq pods', () => {
           },
         },
         queue: { format: 'sidekiq', names: [queue], redis: { url: s.redis.url } },
-        scaling: { minReplicas: 1, maxReplicas: 4, concurrency: 3, targetLatencySeconds: 10, pollIntervalSeconds: 1, podStartupSeconds: 8, scaleDown: { stabilizationWindowSeconds: 5 } },
+        scaling: {
+          minReplicas: 1,
+          maxReplicas: 4,
+          concurrency: 3,
+          targetLatencySeconds: 10,
+          pollIntervalSeconds: 1,
+          podStartupSeconds: 8,
+          scaleDown: { stabilizationWindowSeconds: 5 },
+        },
       }),
     );
     await expect.poll(async () => (await watch.readyPods()).length, { timeout: 90_000, interval: 500 }).toBe(1);
@@ -66,7 +83,9 @@ describe('a Sidekiq pool of real Sidekiq pods', () => {
     const jids = pushSidekiqJobs(s.redis.url, queue, 90, 1_500);
     await expect.poll(() => watch.specReplicas(), { timeout: 15_000, interval: 200 }).toBeGreaterThan(1);
     await expect.poll(() => busyGauge(s, 'rails'), { timeout: 30_000, interval: 250 }).toBeGreaterThan(0);
-    await expect.poll(async () => (await watch.readyPods()).length, { timeout: 90_000, interval: 500 }).toBeGreaterThan(1);
+    await expect
+      .poll(async () => (await watch.readyPods()).length, { timeout: 90_000, interval: 500 })
+      .toBeGreaterThan(1);
     await expect.poll(() => s.evidence.unfinished(jids), { timeout: 120_000, interval: 1_000 }).toEqual([]);
     expect(new Set((await s.evidence.pods()).values()).size).toBeGreaterThan(1);
 

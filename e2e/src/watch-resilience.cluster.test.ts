@@ -33,8 +33,18 @@ describe('watches across an API server restart', () => {
     const custom = kubeConfig.makeApiClient(CustomObjectsApi);
     const apps = kubeConfig.makeApiClient(AppsV1Api);
     const create = (name: string) =>
-      custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: 'default', body: templatePool('default', name) });
-    const deploymentExists = (name: string) => apps.readNamespacedDeployment({ name, namespace: 'default' }).then(() => true, () => false);
+      custom.createNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: PLURAL,
+        namespace: 'default',
+        body: templatePool('default', name),
+      });
+    const deploymentExists = (name: string) =>
+      apps.readNamespacedDeployment({ name, namespace: 'default' }).then(
+        () => true,
+        () => false,
+      );
 
     await create('before-restart');
     await expect.poll(() => deploymentExists('before-restart'), { timeout: 20_000 }).toBe(true);

@@ -3,7 +3,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:https';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, makeInformer, type V1Deployment } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  makeInformer,
+  type V1Deployment,
+} from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { installCrds, startControlPlane } from '@workerpool/e2e/harness/control-plane';
 import { freeLoopbackPort } from '@workerpool/e2e/harness/processes';
@@ -76,7 +83,10 @@ try {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   await core.createNamespace({ body: { metadata: { name: NAMESPACE } } });
-  await core.createNamespacedSecret({ namespace: NAMESPACE, body: { metadata: { name: 'redis-auth' }, stringData: { password: PASSWORD } } });
+  await core.createNamespacedSecret({
+    namespace: NAMESPACE,
+    body: { metadata: { name: 'redis-auth' }, stringData: { password: PASSWORD } },
+  });
 
   console.log(`creating ${POOLS} WorkerPools`);
   const queues: QueueLoad[][] = redisServers.map(() => []);
@@ -89,10 +99,29 @@ try {
         const endpoint = i % ENDPOINTS;
         const name = `pool-${String(i).padStart(4, '0')}`;
         const pool = templatePool(NAMESPACE, name, {
-          queue: { format: 'list', names: [`q:${name}`], redis: { url: `redis://127.0.0.1:${redisServers[endpoint]?.port ?? 0}/0`, passwordSecretRef: { name: 'redis-auth', key: 'password' } } },
-          scaling: { minReplicas: 1, maxReplicas: 50, concurrency: 5, targetLatencySeconds: 30, pollIntervalSeconds: POLL_SECONDS },
+          queue: {
+            format: 'list',
+            names: [`q:${name}`],
+            redis: {
+              url: `redis://127.0.0.1:${redisServers[endpoint]?.port ?? 0}/0`,
+              passwordSecretRef: { name: 'redis-auth', key: 'password' },
+            },
+          },
+          scaling: {
+            minReplicas: 1,
+            maxReplicas: 50,
+            concurrency: 5,
+            targetLatencySeconds: 30,
+            pollIntervalSeconds: POLL_SECONDS,
+          },
         });
-        await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: NAMESPACE, body: pool });
+        await custom.createNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          plural: PLURAL,
+          namespace: NAMESPACE,
+          body: pool,
+        });
         const queue = { key: `q:${name}`, depth: 0 };
         queues[endpoint]?.push(queue);
         poolQueue.set(name, { endpoint, queue });
@@ -105,13 +134,16 @@ try {
   const replicasRaised = new Map<string, number[]>();
   const lastReplicas = new Map<string, number>();
   const appsApi = kubeConfig.makeApiClient(AppsV1Api);
-  const apps = makeInformer<V1Deployment>(kubeConfig, `/apis/apps/v1/namespaces/${NAMESPACE}/deployments`, () => appsApi.listNamespacedDeployment({ namespace: NAMESPACE }));
+  const apps = makeInformer<V1Deployment>(kubeConfig, `/apis/apps/v1/namespaces/${NAMESPACE}/deployments`, () =>
+    appsApi.listNamespacedDeployment({ namespace: NAMESPACE }),
+  );
   const onDeployment = (deployment: V1Deployment) => {
     const name = deployment.metadata?.name ?? '';
     const replicas = deployment.spec?.replicas ?? 0;
     const before = lastReplicas.get(name);
     lastReplicas.set(name, replicas);
-    if (before !== undefined && replicas > before) replicasRaised.set(name, [...(replicasRaised.get(name) ?? []), Date.now()]);
+    if (before !== undefined && replicas > before)
+      replicasRaised.set(name, [...(replicasRaised.get(name) ?? []), Date.now()]);
   };
   apps.on('add', onDeployment);
   apps.on('update', onDeployment);
@@ -122,7 +154,20 @@ try {
   const probesPort = await freeLoopbackPort();
   const operator = spawn(
     process.execPath,
-    [join(REPOSITORY, 'operator', 'src', 'cli', 'main.ts'), 'run', '--kubeconfig', controlPlane.kubeconfigPath, '--metrics-bind-address', `127.0.0.1:${metricsPort}`, '--health-probe-bind-address', `127.0.0.1:${probesPort}`, '--log-level', 'info', '--reconcile-workers', String(RECONCILE_WORKERS)],
+    [
+      join(REPOSITORY, 'operator', 'src', 'cli', 'main.ts'),
+      'run',
+      '--kubeconfig',
+      controlPlane.kubeconfigPath,
+      '--metrics-bind-address',
+      `127.0.0.1:${metricsPort}`,
+      '--health-probe-bind-address',
+      `127.0.0.1:${probesPort}`,
+      '--log-level',
+      'info',
+      '--reconcile-workers',
+      String(RECONCILE_WORKERS),
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   operatorPid = operator.pid;
@@ -164,14 +209,30 @@ try {
     const reconciled = parseSamples(text, 'workerpool_reconcile_total').reduce((sum, sample) => sum + sample.value, 0);
     const waiting = parseSamples(text, 'workerpool_workqueue_depth')[0]?.value ?? Number.NaN;
     if (reconciled >= POOLS && waiting === 0) break;
-    if (Date.now() - settleStart > 15 * 60_000) throw new Error(`the operator did not settle within 15 minutes: ${reconciled} reconciles, ${waiting} keys waiting`);
+    if (Date.now() - settleStart > 15 * 60_000)
+      throw new Error(
+        `the operator did not settle within 15 minutes: ${reconciled} reconciles, ${waiting} keys waiting`,
+      );
   }
-  console.log(`every pool reconciled after ${round((Date.now() - settleStart) / 1000, 0)} s; warming up for ${WARMUP_SECONDS} s more`);
+  console.log(
+    `every pool reconciled after ${round((Date.now() - settleStart) / 1000, 0)} s; warming up for ${WARMUP_SECONDS} s more`,
+  );
   await sleep(WARMUP_SECONDS * 1000);
 
   const apiserverSamples = async () => parseSamples(await apiserverMetrics(kubeConfig), 'apiserver_request_total');
-  const timeCalls = async () => Promise.all(redisClients.map(async (client) => Number(/cmdstat_time:calls=(\d+)/.exec(String(await client.info('commandstats')))?.[1] ?? 0)));
-  const snapshot = async () => ({ atMs: Date.now(), cpu: cpuSeconds(operatorPid ?? 0), api: await apiserverSamples(), operator: await operatorMetrics(), time: await timeCalls() });
+  const timeCalls = async () =>
+    Promise.all(
+      redisClients.map(async (client) =>
+        Number(/cmdstat_time:calls=(\d+)/.exec(String(await client.info('commandstats')))?.[1] ?? 0),
+      ),
+    );
+  const snapshot = async () => ({
+    atMs: Date.now(),
+    cpu: cpuSeconds(operatorPid ?? 0),
+    api: await apiserverSamples(),
+    operator: await operatorMetrics(),
+    time: await timeCalls(),
+  });
 
   const bursts: { pool: string; atMs: number }[] = [];
   const burstTimer = setInterval(() => {
@@ -203,12 +264,24 @@ try {
   const cpuPercent = round((100 * (after.cpu - before.cpu)) / seconds, 1);
   const pollsPerEndpoint = seconds / POLL_SECONDS;
   const roundTrips = after.time.map((calls, i) => round((calls - (before.time[i] ?? 0)) / pollsPerEndpoint, 2));
-  const requests = deltaBy(before.api, after.api, (l) => `${l['verb']} ${l['resource']}${l['subresource'] ? `/${l['subresource']}` : ''}`);
-  const apiPerMinute = [...requests].map(([key, count]) => ({ request: key, perMinute: round(count / minutes, 1) })).sort((a, b) => b.perMinute - a.perMinute);
-  const statusWrites = [...requests].filter(([key]) => key === 'APPLY workerpools/status' || key === 'PATCH workerpools/status').reduce((sum, [, n]) => sum + n, 0);
+  const requests = deltaBy(
+    before.api,
+    after.api,
+    (l) => `${l['verb']} ${l['resource']}${l['subresource'] ? `/${l['subresource']}` : ''}`,
+  );
+  const apiPerMinute = [...requests]
+    .map(([key, count]) => ({ request: key, perMinute: round(count / minutes, 1) }))
+    .sort((a, b) => b.perMinute - a.perMinute);
+  const statusWrites = [...requests]
+    .filter(([key]) => key === 'APPLY workerpools/status' || key === 'PATCH workerpools/status')
+    .reduce((sum, [, n]) => sum + n, 0);
   const secretReads = [...requests].filter(([key]) => key.endsWith(' secrets')).reduce((sum, [, n]) => sum + n, 0);
   const operatorCounter = (text: string, name: string): Sample[] => parseSamples(text, name);
-  const operatorWrites = deltaBy(operatorCounter(before.operator, 'workerpool_api_writes_total'), operatorCounter(after.operator, 'workerpool_api_writes_total'), (l) => `${l['verb']} ${l['kind']}`);
+  const operatorWrites = deltaBy(
+    operatorCounter(before.operator, 'workerpool_api_writes_total'),
+    operatorCounter(after.operator, 'workerpool_api_writes_total'),
+    (l) => `${l['verb']} ${l['kind']}`,
+  );
   const firstAfter = (times: readonly number[] | undefined, atMs: number) => times?.find((t) => t >= atMs);
   const toDecision: number[] = [];
   const toReplicas: number[] = [];
@@ -235,8 +308,18 @@ try {
     secretReadsInWindow: secretReads,
     operatorWritesInWindow: Object.fromEntries(operatorWrites),
     bursts: bursts.length,
-    burstToDecisionSeconds: { p50: round(percentile(toDecision, 50)), p95: round(percentile(toDecision, 95)), max: round(Math.max(...toDecision)), n: toDecision.length },
-    burstToSpecReplicasSeconds: { p50: round(percentile(toReplicas, 50)), p95: round(percentile(toReplicas, 95)), max: round(Math.max(...toReplicas)), n: toReplicas.length },
+    burstToDecisionSeconds: {
+      p50: round(percentile(toDecision, 50)),
+      p95: round(percentile(toDecision, 95)),
+      max: round(Math.max(...toDecision)),
+      n: toDecision.length,
+    },
+    burstToSpecReplicasSeconds: {
+      p50: round(percentile(toReplicas, 50)),
+      p95: round(percentile(toReplicas, 95)),
+      max: round(Math.max(...toReplicas)),
+      n: toReplicas.length,
+    },
   };
 
   const rows: [string, string, string][] = [
@@ -245,13 +328,24 @@ try {
     ['Redis round trips per endpoint per poll', `${Math.min(...roundTrips)} .. ${Math.max(...roundTrips)}`, '1'],
     ['status writes per pool per minute', String(result.statusWritesPerPoolPerMinute), '<= 2'],
     ['Secret reads in the window', String(secretReads), '0'],
-    ['burst -> decision p50 / p95 / max s', `${result.burstToDecisionSeconds.p50} / ${result.burstToDecisionSeconds.p95} / ${result.burstToDecisionSeconds.max} (n=${toDecision.length})`, ''],
-    ['burst -> spec.replicas p50 / p95 / max s', `${result.burstToSpecReplicasSeconds.p50} / ${result.burstToSpecReplicasSeconds.p95} / ${result.burstToSpecReplicasSeconds.max} (n=${toReplicas.length})`, ''],
+    [
+      'burst -> decision p50 / p95 / max s',
+      `${result.burstToDecisionSeconds.p50} / ${result.burstToDecisionSeconds.p95} / ${result.burstToDecisionSeconds.max} (n=${toDecision.length})`,
+      '',
+    ],
+    [
+      'burst -> spec.replicas p50 / p95 / max s',
+      `${result.burstToSpecReplicasSeconds.p50} / ${result.burstToSpecReplicasSeconds.p95} / ${result.burstToSpecReplicasSeconds.max} (n=${toReplicas.length})`,
+      '',
+    ],
   ];
   const width = Math.max(...rows.map((r) => r[0].length));
-  console.log(`\n${POOLS} WorkerPools over ${ENDPOINTS} redis-servers, ${POLL_SECONDS} s poll, ${RECONCILE_WORKERS} reconcile workers, ${round(seconds, 0)} s steady window (node ${process.version})\n`);
+  console.log(
+    `\n${POOLS} WorkerPools over ${ENDPOINTS} redis-servers, ${POLL_SECONDS} s poll, ${RECONCILE_WORKERS} reconcile workers, ${round(seconds, 0)} s steady window (node ${process.version})\n`,
+  );
   console.log(`${'measure'.padEnd(width)}  value  (target)`);
-  for (const [name, value, target] of rows) console.log(`${name.padEnd(width)}  ${value}${target ? `  (${target})` : ''}`);
+  for (const [name, value, target] of rows)
+    console.log(`${name.padEnd(width)}  ${value}${target ? `  (${target})` : ''}`);
   console.log('\nAPI requests per minute (apiserver_request_total, by verb and resource):');
   for (const { request, perMinute } of apiPerMinute) console.log(`  ${request.padEnd(40)} ${perMinute}`);
 

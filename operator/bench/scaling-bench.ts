@@ -25,8 +25,17 @@ console.log(`${formatProfiles(results, BENCH_PROFILES)}\n`);
 
 const json = results.map(({ chartSvg: _chart, ...rest }) => ({ ...rest, verdict: verdict(rest as ScenarioResult) }));
 const profiles = profileVerdicts(results);
-writeFileSync(new URL('scaling.json', outputDirectory), `${JSON.stringify({ generatedAt: new Date().toISOString(), scenarios: json, profileVerdicts: profiles }, null, 2)}\n`);
+writeFileSync(
+  new URL('scaling.json', outputDirectory),
+  `${JSON.stringify({ generatedAt: new Date().toISOString(), scenarios: json, profileVerdicts: profiles }, null, 2)}\n`,
+);
 const failed = results.filter((result) => !verdict(result).met).map((result) => result.scenario);
 console.log(failed.length === 0 ? 'all traces meet the target' : `traces not meeting the target: ${failed.join(', ')}`);
-const profilesFailed = BENCH_PROFILES.filter((profile) => profiles.some((judged) => judged.profile === profile && !judged.met));
-console.log(profilesFailed.length === 0 ? 'every signal profile meets the target on every trace' : `signal profiles not meeting the target on every trace: ${profilesFailed.join(', ')}`);
+const profilesFailed = BENCH_PROFILES.filter((profile) =>
+  profiles.some((judged) => judged.profile === profile && !judged.met),
+);
+console.log(
+  profilesFailed.length === 0
+    ? 'every signal profile meets the target on every trace'
+    : `signal profiles not meeting the target on every trace: ${profilesFailed.join(', ')}`,
+);

@@ -38,7 +38,8 @@ try {
     await run(process.execPath, [SEED_MAIN, format.name, server.url], { timeout: 600_000 });
     const seedSeconds = Math.round((performance.now() - seedStart) / 100) / 10;
     const poller = new SignalPoller();
-    for (let pool = 0; pool < POOLS; pool += 1) poller.register(`pool-${pool}`, { queue: format.spec(pool, server.url) });
+    for (let pool = 0; pool < POOLS; pool += 1)
+      poller.register(`pool-${pool}`, { queue: format.spec(pool, server.url) });
     const stats = await measurePolls(poller, admin, POLLS);
     const rssMiB = Math.round(process.memoryUsage().rss / 2 ** 20);
     await poller.close();
@@ -50,14 +51,44 @@ try {
   await server.stop();
 }
 
-const header = ['format', 'round trips/poll', 'commands/poll', 'redis calls/poll', 'ms p50', 'ms p95', 'CPU ms/poll', 'RSS MiB', 'failed'];
-const rows = results.map((r) => [r.format, r.roundTripsPerPoll, r.commandsPerPoll, r.redisCallsPerPoll, r.msP50, r.msP95, r.cpuMsPerPoll, r.rssMiB, r.failedReadings].map(String));
+const header = [
+  'format',
+  'round trips/poll',
+  'commands/poll',
+  'redis calls/poll',
+  'ms p50',
+  'ms p95',
+  'CPU ms/poll',
+  'RSS MiB',
+  'failed',
+];
+const rows = results.map((r) =>
+  [
+    r.format,
+    r.roundTripsPerPoll,
+    r.commandsPerPoll,
+    r.redisCallsPerPoll,
+    r.msP50,
+    r.msP95,
+    r.cpuMsPerPoll,
+    r.rssMiB,
+    r.failedReadings,
+  ].map(String),
+);
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
 const line = (cells: readonly string[]) => cells.map((c, i) => c.padStart(widths[i] ?? 0)).join('  ');
-console.log(`\n${POOLS} pools x ${QUEUES_PER_POOL} queues on one redis-server, ${POLLS} polls each (node ${process.version})\n`);
+console.log(
+  `\n${POOLS} pools x ${QUEUES_PER_POOL} queues on one redis-server, ${POLLS} polls each (node ${process.version})\n`,
+);
 console.log([line(header), ...rows.map(line)].join('\n'));
-const overBudget = results.filter((r) => r.cpuMsPerPoll > CPU_BUDGET_MS_PER_POLL || r.roundTripsPerPoll > 1 || r.failedReadings > 0);
-console.log(overBudget.length === 0 ? `\nall formats: 1 round trip per poll, CPU within ${CPU_BUDGET_MS_PER_POLL} ms per poll (10 % of a core at a 5 s poll)` : `\nnot within target: ${overBudget.map((r) => r.format).join(', ')}`);
+const overBudget = results.filter(
+  (r) => r.cpuMsPerPoll > CPU_BUDGET_MS_PER_POLL || r.roundTripsPerPoll > 1 || r.failedReadings > 0,
+);
+console.log(
+  overBudget.length === 0
+    ? `\nall formats: 1 round trip per poll, CPU within ${CPU_BUDGET_MS_PER_POLL} ms per poll (10 % of a core at a 5 s poll)`
+    : `\nnot within target: ${overBudget.map((r) => r.format).join(', ')}`,
+);
 
 const outputDirectory = new URL('../../bench-results/', import.meta.url);
 mkdirSync(outputDirectory, { recursive: true });

@@ -36,7 +36,9 @@ export function parseListenAddress(flag: string, value: string): ListenAddress {
   const match = /^(?<host>[^\s:]*|\[[0-9a-fA-F:]+\]):(?<port>\d{1,5})$/.exec(value.trim());
   const port = Number(match?.groups?.['port']);
   if (!match || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError(`--${flag}: "${value}" is not a listen address; expected host:port or :port, for example :8080`);
+    throw new ConfigError(
+      `--${flag}: "${value}" is not a listen address; expected host:port or :port, for example :8080`,
+    );
   }
   const host = match.groups?.['host'] || '0.0.0.0';
   return { host: host.replace(/^\[|\]$/g, ''), port };
@@ -63,7 +65,9 @@ export function parseOperatorConfig(raw: RawOperatorOptions): OperatorConfig {
   }
   const namespace = raw.namespace?.trim() || undefined;
   if (namespace !== undefined && (namespace.length > 63 || !DNS_LABEL.test(namespace))) {
-    throw new ConfigError(`--namespace: "${namespace}" is not a valid namespace name (lower-case letters, digits and '-', at most 63)`);
+    throw new ConfigError(
+      `--namespace: "${namespace}" is not a valid namespace name (lower-case letters, digits and '-', at most 63)`,
+    );
   }
   if (!Number.isInteger(raw.reconcileWorkers) || raw.reconcileWorkers < 1 || raw.reconcileWorkers > 64) {
     throw new ConfigError(`--reconcile-workers: ${raw.reconcileWorkers} must be an integer from 1 to 64`);
@@ -77,15 +81,20 @@ export function parseOperatorConfig(raw: RawOperatorOptions): OperatorConfig {
     reconcileWorkers: raw.reconcileWorkers,
     identity: raw.identity?.trim() || `workerpool-operator-${process.pid}`,
     idleFirstScaleDown: raw.idleFirstScaleDown ?? true,
-    leaderElection: raw.leaderElect ? { namespace: leaseNamespace(raw, namespace), leaseName: 'workerpool-operator' } : undefined,
+    leaderElection: raw.leaderElect
+      ? { namespace: leaseNamespace(raw, namespace), leaseName: 'workerpool-operator' }
+      : undefined,
   };
 }
 
 function leaseNamespace(raw: RawOperatorOptions, watched: string | undefined): string {
   const namespace = raw.leaderElectionNamespace?.trim() || watched;
   if (!namespace) {
-    throw new ConfigError('--leader-election-namespace: required with --leader-elect (set it, or POD_NAMESPACE through the downward API)');
+    throw new ConfigError(
+      '--leader-election-namespace: required with --leader-elect (set it, or POD_NAMESPACE through the downward API)',
+    );
   }
-  if (!DNS_LABEL.test(namespace)) throw new ConfigError(`--leader-election-namespace: "${namespace}" is not a valid namespace name`);
+  if (!DNS_LABEL.test(namespace))
+    throw new ConfigError(`--leader-election-namespace: "${namespace}" is not a valid namespace name`);
   return namespace;
 }

@@ -11,7 +11,10 @@ export interface Probes {
 }
 
 /** Serves /healthz and /readyz, and /metrics when given a registry. */
-export async function startHttpServer(address: ListenAddress, handlers: { probes?: Probes; registry?: Registry }): Promise<Server> {
+export async function startHttpServer(
+  address: ListenAddress,
+  handlers: { probes?: Probes; registry?: Registry },
+): Promise<Server> {
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     const probe = (ok: boolean) => {

@@ -40,7 +40,9 @@ export class LoopWatchdog {
     const out: string[] = [];
     for (const [loop, watched] of this.#loops) {
       if (watched.owingSinceMs !== undefined && now - watched.owingSinceMs > watched.limitMs) {
-        out.push(`${loop}: no progress for ${Math.round((now - watched.owingSinceMs) / 1000)}s (limit ${Math.round(watched.limitMs / 1000)}s)`);
+        out.push(
+          `${loop}: no progress for ${Math.round((now - watched.owingSinceMs) / 1000)}s (limit ${Math.round(watched.limitMs / 1000)}s)`,
+        );
       }
     }
     return out;

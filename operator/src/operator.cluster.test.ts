@@ -25,16 +25,28 @@ let redis: RedisServer;
 beforeAll(async () => {
   namespace = await createTestNamespace(kubeConfig);
   redis = await startRedisServer({ password: PASSWORD });
-  await core.createNamespacedSecret({ namespace: namespace.name, body: { metadata: { name: 'redis-auth' }, stringData: { password: PASSWORD } } });
+  await core.createNamespacedSecret({
+    namespace: namespace.name,
+    body: { metadata: { name: 'redis-auth' }, stringData: { password: PASSWORD } },
+  });
 });
 afterAll(async () => {
   await redis?.stop();
   await namespace?.delete();
 });
 
-const getPool = async (name: string) => (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: namespace.name, name })) as WorkerPool;
+const getPool = async (name: string) =>
+  (await custom.getNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: PLURAL,
+    namespace: namespace.name,
+    name,
+  })) as WorkerPool;
 const sum = async (metric: Counter, labels: Record<string, string> = {}) =>
-  (await metric.get()).values.filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want)).reduce((total, v) => total + v.value, 0);
+  (await metric.get()).values
+    .filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))
+    .reduce((total, v) => total + v.value, 0);
 
 describe('the operator', () => {
   let operator: RunningOperator;
@@ -43,7 +55,10 @@ describe('the operator', () => {
   beforeAll(async () => {
     const logStream = new PassThrough();
     logStream.on('data', (chunk: Buffer) => logs.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
-    operator = await startOperatorForNamespace(kubeConfig, namespace.name, { logStream, leaderElection: { namespace: namespace.name } });
+    operator = await startOperatorForNamespace(kubeConfig, namespace.name, {
+      logStream,
+      leaderElection: { namespace: namespace.name },
+    });
     await operator.leading;
   });
   afterAll(async () => {
@@ -53,12 +68,28 @@ describe('the operator', () => {
   it('keeps API traffic bounded while a queue changes on every poll: no status write per poll, no reconcile of its own writes, no Secret reads', async () => {
     const keyPrefix = uniqueKeyPrefix('busy');
     const pool = templatePool(namespace.name, 'busy', {
-      queue: { format: 'native', names: ['mail'], keyPrefix, redis: { url: `redis://127.0.0.1:${redis.port}/0`, passwordSecretRef: { name: 'redis-auth', key: 'password' } } },
+      queue: {
+        format: 'native',
+        names: ['mail'],
+        keyPrefix,
+        redis: { url: `redis://127.0.0.1:${redis.port}/0`, passwordSecretRef: { name: 'redis-auth', key: 'password' } },
+      },
       // min = max, so that the decision stays put while the readings change.
       scaling: { minReplicas: 2, maxReplicas: 2, pollIntervalSeconds: POLL_SECONDS },
     });
-    await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: namespace.name, body: pool });
-    await expect.poll(async () => (await getPool('busy')).status?.conditions?.find((c) => c.type === 'SignalsAvailable')?.status, { timeout: 20_000 }).toBe('True');
+    await custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+      namespace: namespace.name,
+      body: pool,
+    });
+    await expect
+      .poll(
+        async () => (await getPool('busy')).status?.conditions?.find((c) => c.type === 'SignalsAvailable')?.status,
+        { timeout: 20_000 },
+      )
+      .toBe('True');
     await new Promise((resolve) => setTimeout(resolve, 2 * POLL_SECONDS * 1000));
 
     const producer = new Queue('mail', { connection: redis.url, prefix: keyPrefix });
@@ -77,8 +108,10 @@ describe('the operator', () => {
       await producer.close();
     }
     // The readings changed on every poll, but status is refreshed at most every 30 s.
-    expect(await sum(operator.metrics.apiWrites, { kind: 'WorkerPool' }) - before.statusWrites).toBeLessThanOrEqual(1);
-    expect(await sum(operator.metrics.reconcileTotal) - before.reconciles).toBeLessThanOrEqual(2);
+    expect((await sum(operator.metrics.apiWrites, { kind: 'WorkerPool' })) - before.statusWrites).toBeLessThanOrEqual(
+      1,
+    );
+    expect((await sum(operator.metrics.reconcileTotal)) - before.reconciles).toBeLessThanOrEqual(2);
     expect(await sum(operator.metrics.secretReads)).toBe(before.secretReads);
   });
 

@@ -41,13 +41,25 @@ export interface StartOptions {
 }
 
 /** Wires the operator together and starts it: the composition root, with no logic of its own. */
-export async function startOperator(config: OperatorConfig, logger: Logger, options: StartOptions = {}): Promise<RunningOperator> {
+export async function startOperator(
+  config: OperatorConfig,
+  logger: Logger,
+  options: StartOptions = {},
+): Promise<RunningOperator> {
   const kubeConfig = options.kubeConfig ?? loadKubeConfig(config.kubeconfig);
   const metrics = createOperatorMetrics();
   const watchdog = new LoopWatchdog();
-  const controller = new Controller({ kubeConfig, namespace: config.namespace, reconcileWorkers: config.reconcileWorkers, logger, metrics, watchdog });
+  const controller = new Controller({
+    kubeConfig,
+    namespace: config.namespace,
+    reconcileWorkers: config.reconcileWorkers,
+    logger,
+    metrics,
+    watchdog,
+  });
   const client = new KubeClient(kubeConfig, metrics, config.identity);
-  const deploymentOf = (pool: WorkerPool): V1Deployment | undefined => controller.deployments.get(targetDeploymentName(pool), pool.metadata.namespace ?? '');
+  const deploymentOf = (pool: WorkerPool): V1Deployment | undefined =>
+    controller.deployments.get(targetDeploymentName(pool), pool.metadata.namespace ?? '');
   const autoscaler = new Autoscaler({
     readSecretValue: (namespace, name, key) => client.readSecretValue(namespace, name, key),
     deploymentOf,
@@ -66,14 +78,23 @@ export async function startOperator(config: OperatorConfig, logger: Logger, opti
     logger,
   });
   const elector = config.leaderElection
-    ? new LeaderElector({ kubeConfig, namespace: config.leaderElection.namespace, name: config.leaderElection.leaseName, identity: config.identity, logger })
+    ? new LeaderElector({
+        kubeConfig,
+        namespace: config.leaderElection.namespace,
+        name: config.leaderElection.leaseName,
+        identity: config.identity,
+        logger,
+      })
     : undefined;
   let started = false;
   const servers: Server[] = [
     await startHttpServer(config.metricsAddress, { registry: metrics.registry }),
     await startHttpServer(config.healthProbeAddress, {
       // A standby is ready too: it serves probes and waits for the lease.
-      probes: { livenessProblems: () => watchdog.stuck(), ready: () => !started || (controller.pools.hasSynced && controller.deployments.hasSynced) },
+      probes: {
+        livenessProblems: () => watchdog.stuck(),
+        ready: () => !started || (controller.pools.hasSynced && controller.deployments.hasSynced),
+      },
     }),
   ];
   let working: Promise<void> | undefined;
@@ -118,5 +139,7 @@ export async function startOperator(config: OperatorConfig, logger: Logger, opti
 
 function addressOf(server: Server | undefined): string {
   const address = server?.address();
-  return address && typeof address === 'object' ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}` : '';
+  return address && typeof address === 'object'
+    ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
+    : '';
 }

@@ -12,7 +12,13 @@ export const bullmqRunner: LibraryRunner = {
     const queue = new Queue(QUEUE, { connection: { host: spec.host, port: spec.port } });
     for (let i = 0; i < spec.jobs; i += FILL_CHUNK) {
       const n = Math.min(FILL_CHUNK, spec.jobs - i);
-      await queue.addBulk(Array.from({ length: n }, (_, k) => ({ name: 'job', data: { n: i + k }, opts: { removeOnComplete: true, removeOnFail: true } })));
+      await queue.addBulk(
+        Array.from({ length: n }, (_, k) => ({
+          name: 'job',
+          data: { n: i + k },
+          opts: { removeOnComplete: true, removeOnFail: true },
+        })),
+      );
     }
     await queue.close();
   },
@@ -21,7 +27,10 @@ export const bullmqRunner: LibraryRunner = {
     let done = 0;
     let resolveFinished: () => void = () => undefined;
     const finished = new Promise<void>((resolve) => (resolveFinished = resolve));
-    const worker = new Worker(QUEUE, processor, { connection: { host: spec.host, port: spec.port, maxRetriesPerRequest: null }, concurrency: spec.concurrency });
+    const worker = new Worker(QUEUE, processor, {
+      connection: { host: spec.host, port: spec.port, maxRetriesPerRequest: null },
+      concurrency: spec.concurrency,
+    });
     worker.on('completed', () => {
       done += 1;
       if (done === spec.jobs) resolveFinished();

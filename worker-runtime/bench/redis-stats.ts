@@ -19,10 +19,25 @@ export interface BenchmarkCeiling {
 }
 
 /** redis-benchmark's requests/s on this machine: what a single Redis can take, for reference. */
-export async function redisBenchmarkCeiling(port: number, tests: readonly { test: string; clients: number; requests: number }[]): Promise<BenchmarkCeiling[]> {
+export async function redisBenchmarkCeiling(
+  port: number,
+  tests: readonly { test: string; clients: number; requests: number }[],
+): Promise<BenchmarkCeiling[]> {
   const results: BenchmarkCeiling[] = [];
   for (const { test, clients, requests } of tests) {
-    const { stdout } = await run('redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), '-n', String(requests), '-c', String(clients), '-q', '-t', test]);
+    const { stdout } = await run('redis-benchmark', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-n',
+      String(requests),
+      '-c',
+      String(clients),
+      '-q',
+      '-t',
+      test,
+    ]);
     const match = /([\d.]+) requests per second/.exec(stdout.replace(/\r/g, '\n'));
     if (!match?.[1]) throw new Error(`could not read redis-benchmark output: ${stdout}`);
     results.push({ test, clients, requestsPerSecond: Number(match[1]) });

@@ -54,8 +54,24 @@ interface Row {
 }
 
 function printTable(rows: readonly Row[]): void {
-  const header = ['job', 'conc', 'worker-runtime jobs/s', 'BullMQ jobs/s', 'ratio', 'cmds/job (wr)', 'cmds/job (BullMQ)'];
-  const lines = rows.map((r) => [r.kind, String(r.concurrency), String(r.runtime.jobsPerSecond), String(r.bullmq.jobsPerSecond), `${r.ratio.toFixed(2)}×`, String(r.runtime.redisCommandsPerJob), String(r.bullmq.redisCommandsPerJob)]);
+  const header = [
+    'job',
+    'conc',
+    'worker-runtime jobs/s',
+    'BullMQ jobs/s',
+    'ratio',
+    'cmds/job (wr)',
+    'cmds/job (BullMQ)',
+  ];
+  const lines = rows.map((r) => [
+    r.kind,
+    String(r.concurrency),
+    String(r.runtime.jobsPerSecond),
+    String(r.bullmq.jobsPerSecond),
+    `${r.ratio.toFixed(2)}×`,
+    String(r.runtime.redisCommandsPerJob),
+    String(r.bullmq.redisCommandsPerJob),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const fmt = (cells: readonly string[]) => `| ${cells.map((c, i) => c.padStart(widths[i] ?? 0)).join(' | ')} |`;
   console.log(fmt(header));
@@ -73,24 +89,40 @@ async function main(): Promise<void> {
       { test: 'lpush', clients: 50, requests: 200_000 },
       { test: 'rpop', clients: 50, requests: 200_000 },
     ]);
-    for (const c of ceiling) console.log(`redis-benchmark ${c.test} -c ${c.clients}: ${Math.round(c.requestsPerSecond)} requests/s`);
+    for (const c of ceiling)
+      console.log(`redis-benchmark ${c.test} -c ${c.clients}: ${Math.round(c.requestsPerSecond)} requests/s`);
     const rows: Row[] = [];
     for (const kind of JOB_KINDS) {
       for (const concurrency of CONCURRENCIES) {
         const spec: RunSpec = { host: '127.0.0.1', port: server.port, jobs, concurrency, kind };
-        const [runtime, bullmq] = [await measure(RUNNERS[0] ?? runtimeRunner, spec, admin), await measure(RUNNERS[1] ?? bullmqRunner, spec, admin)];
+        const [runtime, bullmq] = [
+          await measure(RUNNERS[0] ?? runtimeRunner, spec, admin),
+          await measure(RUNNERS[1] ?? bullmqRunner, spec, admin),
+        ];
         const row = { kind, concurrency, runtime, bullmq, ratio: runtime.jobsPerSecond / bullmq.jobsPerSecond };
-        console.log(`${kind} c=${concurrency}: worker-runtime ${runtime.jobsPerSecond}/s (${runtime.redisCommandsPerJob} cmds/job), BullMQ ${bullmq.jobsPerSecond}/s (${bullmq.redisCommandsPerJob} cmds/job), ratio ${row.ratio.toFixed(2)}`);
+        console.log(
+          `${kind} c=${concurrency}: worker-runtime ${runtime.jobsPerSecond}/s (${runtime.redisCommandsPerJob} cmds/job), BullMQ ${bullmq.jobsPerSecond}/s (${bullmq.redisCommandsPerJob} cmds/job), ratio ${row.ratio.toFixed(2)}`,
+        );
         rows.push(row);
       }
     }
     console.log('');
     printTable(rows);
     const target = rows.find((r) => r.kind === 'no-op' && r.concurrency === 50);
-    console.log(`\ntarget (no-op, concurrency 50, >= 1.5× BullMQ): ${target && target.ratio >= 1.5 ? 'met' : 'NOT met'} (${target?.ratio.toFixed(2)}×)`);
+    console.log(
+      `\ntarget (no-op, concurrency 50, >= 1.5× BullMQ): ${target && target.ratio >= 1.5 ? 'met' : 'NOT met'} (${target?.ratio.toFixed(2)}×)`,
+    );
     mkdirSync(join(RESULTS_FILE, '..'), { recursive: true });
-    const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, redis: (await admin.info('server')).match(/redis_version:(\S+)/)?.[1] };
-    writeFileSync(RESULTS_FILE, `${JSON.stringify({ date: new Date().toISOString(), jobs, machine, redisBenchmark: ceiling, rows }, null, 2)}\n`);
+    const machine = {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      node: process.version,
+      redis: (await admin.info('server')).match(/redis_version:(\S+)/)?.[1],
+    };
+    writeFileSync(
+      RESULTS_FILE,
+      `${JSON.stringify({ date: new Date().toISOString(), jobs, machine, redisBenchmark: ceiling, rows }, null, 2)}\n`,
+    );
     console.log(`wrote ${RESULTS_FILE}`);
   } finally {
     admin.disconnect();

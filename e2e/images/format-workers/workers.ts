@@ -29,7 +29,10 @@ async function work(id: string, ms: number): Promise<void> {
 }
 
 async function runBullmq() {
-  const worker = new Worker(queue, async (job) => work(job.id ?? '', (job.data as { ms: number }).ms), { connection: new Redis(url, { maxRetriesPerRequest: null }), concurrency });
+  const worker = new Worker(queue, async (job) => work(job.id ?? '', (job.data as { ms: number }).ms), {
+    connection: new Redis(url, { maxRetriesPerRequest: null }),
+    concurrency,
+  });
   process.once('SIGTERM', () => void worker.close().then(() => process.exit(0)));
   await worker.waitUntilReady();
 }
@@ -62,7 +65,18 @@ async function runStream() {
   const loops = Array.from({ length: concurrency }, async (_, slot) => {
     const reader = new Redis(url, { maxRetriesPerRequest: null });
     while (!stopping) {
-      const reply = await reader.xreadgroup('GROUP', group, `${pod}-${slot}`, 'COUNT', 1, 'BLOCK', 1000, 'STREAMS', queue, '>');
+      const reply = await reader.xreadgroup(
+        'GROUP',
+        group,
+        `${pod}-${slot}`,
+        'COUNT',
+        1,
+        'BLOCK',
+        1000,
+        'STREAMS',
+        queue,
+        '>',
+      );
       for (const [, entries] of reply ?? []) {
         for (const [entryId, fields] of entries) {
           const data = new Map<string, string>();

@@ -26,7 +26,12 @@ interface WorkData {
 
 /** Sleeps `data.ms` (default 200 ms), as a job that takes time would. */
 export async function work(job: Job): Promise<void> {
-  await redis.multi().hincrby(`${prefix}started`, job.id, 1).hset(`${prefix}pods`, job.id, pod).hsetnx(`${prefix}startedAt`, job.id, String(Date.now())).exec();
+  await redis
+    .multi()
+    .hincrby(`${prefix}started`, job.id, 1)
+    .hset(`${prefix}pods`, job.id, pod)
+    .hsetnx(`${prefix}startedAt`, job.id, String(Date.now()))
+    .exec();
   const { ms = 200 } = (job.data ?? {}) as WorkData;
   await sleep(ms);
   await redis.multi().hincrby(`${prefix}finished`, job.id, 1).incr(`${prefix}done`).exec();

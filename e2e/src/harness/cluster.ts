@@ -20,11 +20,15 @@ export interface KubectlResult {
 /** Runs the real kubectl against the test API server; never throws, so a test can assert a refusal. */
 export function kubectl(args: string[], input?: string): KubectlResult {
   try {
-    const stdout = execFileSync(join(inject('controlPlaneAssets'), 'kubectl'), ['--kubeconfig', inject('kubeconfigPath'), ...args], {
-      encoding: 'utf8',
-      input,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const stdout = execFileSync(
+      join(inject('controlPlaneAssets'), 'kubectl'),
+      ['--kubeconfig', inject('kubeconfigPath'), ...args],
+      {
+        encoding: 'utf8',
+        input,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     return { status: 0, stdout, stderr: '' };
   } catch (error) {
     const failed = error as { status?: number; stdout?: string; stderr?: string };
@@ -38,7 +42,10 @@ export interface TestNamespace {
 }
 
 /** A namespace of the test's own, so tests sharing one API server never see each other's objects. */
-export async function createTestNamespace(kubeConfig: KubeConfig, labels: Record<string, string> = {}): Promise<TestNamespace> {
+export async function createTestNamespace(
+  kubeConfig: KubeConfig,
+  labels: Record<string, string> = {},
+): Promise<TestNamespace> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const name = `t-${uniqueSuffix()}`;
   await core.createNamespace({ body: { metadata: { name, labels } } });

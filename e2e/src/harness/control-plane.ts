@@ -20,11 +20,22 @@ export function controlPlaneAssets(): string {
   const fromEnv = process.env['KUBEBUILDER_ASSETS'];
   if (fromEnv) {
     const missing = REQUIRED.filter((binary) => !existsSync(join(fromEnv, binary)));
-    if (missing.length > 0) throw new Error(`KUBEBUILDER_ASSETS=${fromEnv} lacks ${missing.join(', ')}; unset it to build them with e2e/control-plane/build.sh`);
+    if (missing.length > 0)
+      throw new Error(
+        `KUBEBUILDER_ASSETS=${fromEnv} lacks ${missing.join(', ')}; unset it to build them with e2e/control-plane/build.sh`,
+      );
     return fromEnv;
   }
   try {
-    return execFileSync('bash', [join(REPOSITORY_ROOT, 'e2e', 'control-plane', 'build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop() ?? '';
+    return (
+      execFileSync('bash', [join(REPOSITORY_ROOT, 'e2e', 'control-plane', 'build.sh')], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      })
+        .trim()
+        .split('\n')
+        .pop() ?? ''
+    );
   } catch (error) {
     throw new Error('could not build the control-plane binaries (see the output above)', { cause: error });
   }
@@ -72,7 +83,11 @@ export interface ControlPlaneOptions {
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const assets = controlPlaneAssets();
   const dir = mkdtempSync(join(tmpdir(), 'workerpool-control-plane-'));
-  const [etcdClientPort, etcdPeerPort, apiPort] = [await freeLoopbackPort(), await freeLoopbackPort(), await freeLoopbackPort()];
+  const [etcdClientPort, etcdPeerPort, apiPort] = [
+    await freeLoopbackPort(),
+    await freeLoopbackPort(),
+    await freeLoopbackPort(),
+  ];
   const node = options.node;
   const address = node?.address ?? '127.0.0.1';
   const processes: ManagedProcess[] = [];
@@ -90,10 +105,15 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       '--quota-backend-bytes=2147483648',
     ]);
     processes.push(etcd);
-    await waitUntil('etcd health', async () => (await fetch(`http://127.0.0.1:${etcdClientPort}/health`)).ok, { process: etcd });
+    await waitUntil('etcd health', async () => (await fetch(`http://127.0.0.1:${etcdClientPort}/health`)).ok, {
+      process: etcd,
+    });
 
     const adminToken = randomBytes(24).toString('hex');
-    writeFileSync(join(dir, 'tokens.csv'), [`${adminToken},admin,admin-uid,"system:masters"`, ...(node?.tokenLines ?? [])].join('\n') + '\n');
+    writeFileSync(
+      join(dir, 'tokens.csv'),
+      [`${adminToken},admin,admin-uid,"system:masters"`, ...(node?.tokenLines ?? [])].join('\n') + '\n',
+    );
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     writeFileSync(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
     writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
@@ -138,7 +158,11 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       }),
     );
     const kubectl = (args: string[], input?: string) =>
-      execFileSync(join(assets, 'kubectl'), ['--kubeconfig', kubeconfigPath, ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+      execFileSync(join(assets, 'kubectl'), ['--kubeconfig', kubeconfigPath, ...args], {
+        encoding: 'utf8',
+        input,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
     const apiserverReady = () =>
       waitUntil('kube-apiserver readiness', async () => (await httpsStatus(`${server}/readyz`, adminToken)) === 200, {
         process: apiserver,
@@ -158,7 +182,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         ? // Every controller a cluster runs, each with its own ServiceAccount's rights; the root CA
           // is published in each namespace (kube-root-ca.crt) for the pods' projected token volumes.
           ['--use-service-account-credentials=true', `--root-ca-file=${join(dir, 'certs', 'apiserver.crt')}`]
-        : ['--controllers=deployment-controller,replicaset-controller,garbage-collector-controller,namespace-controller'];
+        : [
+            '--controllers=deployment-controller,replicaset-controller,garbage-collector-controller,namespace-controller',
+          ];
       const kcm = startProcess('kube-controller-manager', join(assets, 'kube-controller-manager'), [
         `--kubeconfig=${kubeconfigPath}`,
         ...controllers,
@@ -180,10 +206,14 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
 /** GET over HTTPS, trusting the API server's self-signed certificate: loopback only. */
 function httpsStatus(url: string, token: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { rejectUnauthorized: false, headers: { authorization: `Bearer ${token}` }, timeout: 5_000 }, (response) => {
-      response.resume();
-      resolve(response.statusCode ?? 0);
-    });
+    const req = request(
+      url,
+      { rejectUnauthorized: false, headers: { authorization: `Bearer ${token}` }, timeout: 5_000 },
+      (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      },
+    );
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.end();

@@ -1,4 +1,11 @@
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod, type V1PodTemplateSpec } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  type V1Pod,
+  type V1PodTemplateSpec,
+} from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { GROUP, PLURAL, VERSION, type WorkerPool } from '@workerpool/operator/api/workerpool-schema';
@@ -25,7 +32,11 @@ export function exampleWorkerTemplate(recordPrefix: string, graceSeconds = 15): 
           image: TEST_IMAGES.exampleWorker,
           imagePullPolicy: 'Never',
           env: [{ name: 'EXAMPLE_RECORD_PREFIX', value: recordPrefix }],
-          readinessProbe: { httpGet: { path: '/readyz', port: WORKER_METRICS_PORT }, periodSeconds: 1, failureThreshold: 1 },
+          readinessProbe: {
+            httpGet: { path: '/readyz', port: WORKER_METRICS_PORT },
+            periodSeconds: 1,
+            failureThreshold: 1,
+          },
           resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '256Mi' } },
         },
       ],
@@ -34,7 +45,12 @@ export function exampleWorkerTemplate(recordPrefix: string, graceSeconds = 15): 
 }
 
 /** A native pool of example workers reading `queue` on `redisUrl`. */
-export function exampleNativePool(namespace: string, name: string, redisUrl: string, spec: Partial<WorkerPoolSpecInput> & { recordPrefix: string; queue?: string }): WorkerPool {
+export function exampleNativePool(
+  namespace: string,
+  name: string,
+  redisUrl: string,
+  spec: Partial<WorkerPoolSpecInput> & { recordPrefix: string; queue?: string },
+): WorkerPool {
   const { recordPrefix, queue = name, ...rest } = spec;
   return templatePool(namespace, name, {
     template: exampleWorkerTemplate(recordPrefix),
@@ -85,13 +101,16 @@ export class JobEvidence {
   }
 }
 
-const counts = (hash: Record<string, string>) => new Map(Object.entries(hash).map(([id, count]) => [id, Number(count)]));
+const counts = (hash: Record<string, string>) =>
+  new Map(Object.entries(hash).map(([id, count]) => [id, Number(count)]));
 
 /** Puts `count` example `work` jobs of `ms` each on a native queue; returns their ids. */
 export async function enqueueWork(redisUrl: string, queue: string, count: number, ms: number): Promise<string[]> {
   const producer = new Queue(queue, { connection: redisUrl });
   try {
-    const results = await producer.addBulk(Array.from({ length: count }, (_, i) => ({ name: 'work', data: { ms, i } })));
+    const results = await producer.addBulk(
+      Array.from({ length: count }, (_, i) => ({ name: 'work', data: { ms, i } })),
+    );
     return results.map((result) => result.id);
   } finally {
     await producer.close();
@@ -115,11 +134,23 @@ export class PoolWatch {
   }
 
   async create(pool: WorkerPool): Promise<void> {
-    await this.#custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: this.namespace, body: pool });
+    await this.#custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+      namespace: this.namespace,
+      body: pool,
+    });
   }
 
   async pool(): Promise<WorkerPool> {
-    return (await this.#custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: this.namespace, name: this.name })) as WorkerPool;
+    return (await this.#custom.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+      namespace: this.namespace,
+      name: this.name,
+    })) as WorkerPool;
   }
 
   /** The Deployment's spec.replicas: what the operator asked for. */
@@ -129,7 +160,11 @@ export class PoolWatch {
 
   /** Pods of the pool that are Ready and not being deleted. */
   async readyPods(selector = `workerpool.dev/pool=${this.name}`): Promise<V1Pod[]> {
-    return (await this.pods(selector)).filter((pod) => !pod.metadata?.deletionTimestamp && pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    return (await this.pods(selector)).filter(
+      (pod) =>
+        !pod.metadata?.deletionTimestamp &&
+        pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+    );
   }
 
   async pods(selector = `workerpool.dev/pool=${this.name}`): Promise<V1Pod[]> {
@@ -137,7 +172,9 @@ export class PoolWatch {
   }
 
   async events(): Promise<string[]> {
-    return (await this.#core.listNamespacedEvent({ namespace: this.namespace })).items.map((event) => `${event.reason}: ${event.message}`);
+    return (await this.#core.listNamespacedEvent({ namespace: this.namespace })).items.map(
+      (event) => `${event.reason}: ${event.message}`,
+    );
   }
 }
 

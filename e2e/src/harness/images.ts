@@ -17,7 +17,11 @@ export const TEST_IMAGES = {
 export function buildTestImages(): string[] {
   let folder: string;
   try {
-    folder = execFileSync('bash', [BUILD_SCRIPT], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop() ?? '';
+    folder =
+      execFileSync('bash', [BUILD_SCRIPT], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+        .trim()
+        .split('\n')
+        .pop() ?? '';
   } catch (error) {
     throw new Error('could not build the test images (see the output above)', { cause: error });
   }

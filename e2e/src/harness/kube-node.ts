@@ -1,6 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -45,9 +54,14 @@ export interface NodeClusterOptions {
 export function checkNodePrerequisites(assets: string): void {
   const missing: string[] = [];
   if (process.getuid?.() !== 0) missing.push('root (the node mounts, makes cgroups and a bridge)');
-  for (const binary of NODE_BINARIES) if (!existsSync(join(assets, binary))) missing.push(`${binary} in ${assets} (e2e/control-plane/build.sh builds it)`);
-  for (const tool of ['runc', 'unshare', 'ip', 'openssl']) if (!onPath(tool)) missing.push(`${tool} (npm run setup installs it)`);
-  for (const plugin of ['bridge', 'host-local', 'loopback']) if (!existsSync(join(CNI_PLUGINS, plugin))) missing.push(`${CNI_PLUGINS}/${plugin} (Debian: containernetworking-plugins)`);
+  for (const binary of NODE_BINARIES)
+    if (!existsSync(join(assets, binary)))
+      missing.push(`${binary} in ${assets} (e2e/control-plane/build.sh builds it)`);
+  for (const tool of ['runc', 'unshare', 'ip', 'openssl'])
+    if (!onPath(tool)) missing.push(`${tool} (npm run setup installs it)`);
+  for (const plugin of ['bridge', 'host-local', 'loopback'])
+    if (!existsSync(join(CNI_PLUGINS, plugin)))
+      missing.push(`${CNI_PLUGINS}/${plugin} (Debian: containernetworking-plugins)`);
   if (missing.length > 0) throw new Error(`cannot start the test node; missing: ${missing.join('; ')}`);
 }
 
@@ -55,7 +69,13 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
   sweepAbandonedNodes();
   const id = randomBytes(3).toString('hex');
   const nodeDir = mkdtempSync(join(tmpdir(), NODE_DIR_PREFIX));
-  const record: NodeRecord = { owner: process.pid, bridge: `wpn${id}`, cgroupRoot: `workerpool-node-${id}`, pids: [], folders: [] };
+  const record: NodeRecord = {
+    owner: process.pid,
+    bridge: `wpn${id}`,
+    cgroupRoot: `workerpool-node-${id}`,
+    pids: [],
+    folders: [],
+  };
   const saveRecord = () => writeFileSync(join(nodeDir, NODE_RECORD), JSON.stringify(record));
   saveRecord();
   // If this process is stopped by a signal or exits without calling stop(), the node must not outlive it.
@@ -91,7 +111,10 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
     const controlPlane = await startControlPlane({
       node: {
         address: network.hostAddress,
-        tokenLines: [`${tokens.node},system:node:${NODE_NAME},node-uid,"system:nodes"`, `${tokens.scheduler},system:kube-scheduler,scheduler-uid`],
+        tokenLines: [
+          `${tokens.node},system:node:${NODE_NAME},node-uid,"system:nodes"`,
+          `${tokens.scheduler},system:kube-scheduler,scheduler-uid`,
+        ],
         kubeletClient: pki.kubeletClient,
       },
     });
@@ -115,16 +138,22 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
     await writeNodeConfig(nodeDir, { ...network, cgroupRoot: cgroups.name, clientCaFile: pki.caFile });
     writeKubeconfig(nodeDir, 'kubelet', controlPlane.server, tokens.node);
 
-    const node = startProcess('test node (containerd + kubelet)', 'unshare', ['-m', '--propagation', 'private', 'bash', NODE_INNER], {
-      ...process.env,
-      NODE_STATE: nodeDir,
-      NODE_ASSETS: controlPlane.assets,
-      NODE_IMAGES: options.images.join(' '),
-    });
+    const node = startProcess(
+      'test node (containerd + kubelet)',
+      'unshare',
+      ['-m', '--propagation', 'private', 'bash', NODE_INNER],
+      {
+        ...process.env,
+        NODE_STATE: nodeDir,
+        NODE_ASSETS: controlPlane.assets,
+        NODE_IMAGES: options.images.join(' '),
+      },
+    );
     undo.push(() => stopNode(node, controlPlane, cgroups));
     if (node.child.pid !== undefined) record.pids.push({ pid: node.child.pid, named: NODE_INNER });
     saveRecord();
-    const nodeLogs = () => [node.output(), tail(join(nodeDir, 'containerd.log')), tail(join(nodeDir, 'kubelet.log'))].join('\n');
+    const nodeLogs = () =>
+      [node.output(), tail(join(nodeDir, 'containerd.log')), tail(join(nodeDir, 'kubelet.log'))].join('\n');
 
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(controlPlane.kubeconfigPath);
@@ -132,11 +161,18 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
     try {
       await waitUntil(
         `node ${NODE_NAME} Ready`,
-        async () => (await core.readNode({ name: NODE_NAME })).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true,
+        async () =>
+          (await core.readNode({ name: NODE_NAME })).status?.conditions?.some(
+            (c) => c.type === 'Ready' && c.status === 'True',
+          ) === true,
         { process: node, timeoutMs: 120_000, intervalMs: 250 },
       );
       // Pods of a namespace are admitted once its ServiceAccount exists (the controller manager makes it).
-      await waitUntil('the default ServiceAccount', async () => (await core.listNamespacedServiceAccount({ namespace: 'default' })).items.length > 0, { timeoutMs: 60_000 });
+      await waitUntil(
+        'the default ServiceAccount',
+        async () => (await core.listNamespacedServiceAccount({ namespace: 'default' })).items.length > 0,
+        { timeoutMs: 60_000 },
+      );
     } catch (error) {
       throw new Error(`${error instanceof Error ? error.message : String(error)}\n${nodeLogs()}`, { cause: error });
     }
@@ -175,7 +211,9 @@ function removeFolders(...folders: string[]): void {
  * containerd's mounts live in the node's mount namespace and go with its last process.
  */
 function abandonNode(nodeDir: string, record: NodeRecord): void {
-  const cgroupFolders = readdirSync('/sys/fs/cgroup').map((hierarchy) => join('/sys/fs/cgroup', hierarchy, record.cgroupRoot));
+  const cgroupFolders = readdirSync('/sys/fs/cgroup').map((hierarchy) =>
+    join('/sys/fs/cgroup', hierarchy, record.cgroupRoot),
+  );
   const kill = (pid: number) => {
     try {
       process.kill(pid, 'SIGKILL');
@@ -257,7 +295,9 @@ interface PodNetwork {
 function createPodBridge(bridge: string): PodNetwork {
   const used = execFileSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' });
   const routes = execFileSync('ip', ['-4', 'route', 'show'], { encoding: 'utf8' });
-  const free = Array.from({ length: 250 }, (_, i) => i + 2).filter((third) => !used.includes(` 10.244.${third}.`) && !routes.includes(`10.244.${third}.`));
+  const free = Array.from({ length: 250 }, (_, i) => i + 2).filter(
+    (third) => !used.includes(` 10.244.${third}.`) && !routes.includes(`10.244.${third}.`),
+  );
   const third = free[randomBytes(1)[0]! % free.length];
   if (third === undefined) throw new Error('no free 10.244.x.0/24 for the pod bridge');
   const subnetPrefix = `10.244.${third}`;
@@ -295,7 +335,8 @@ function createCgroupRoot(name: string): CgroupRoot {
     mkdirSync(folder);
     folders.push(folder);
     if (hierarchy === 'cpuset') {
-      for (const file of ['cpuset.cpus', 'cpuset.mems']) writeFileSync(join(folder, file), readFileSync(join(base, file)));
+      for (const file of ['cpuset.cpus', 'cpuset.mems'])
+        writeFileSync(join(folder, file), readFileSync(join(base, file)));
     }
   }
   return { name, folders };
@@ -317,7 +358,8 @@ function processesIn(folder: string): number[] {
 function removeCgroupRoot(root: CgroupRoot): void {
   const removeDeepestFirst = (dir: string) => {
     if (!existsSync(dir)) return;
-    for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) removeDeepestFirst(join(dir, entry.name));
+    for (const entry of readdirSync(dir, { withFileTypes: true }))
+      if (entry.isDirectory()) removeDeepestFirst(join(dir, entry.name));
     rmdirSync(dir);
   };
   for (const folder of root.folders) removeDeepestFirst(folder);
@@ -330,11 +372,23 @@ function removeCgroupRoot(root: CgroupRoot): void {
 async function stopNode(node: ManagedProcess, controlPlane: ControlPlane, cgroups: CgroupRoot): Promise<void> {
   if (node.child.exitCode === null) {
     try {
-      controlPlane.kubectl(['delete', 'deployments,replicasets,statefulsets,jobs', '--all', '--all-namespaces', '--wait=false']);
+      controlPlane.kubectl([
+        'delete',
+        'deployments,replicasets,statefulsets,jobs',
+        '--all',
+        '--all-namespaces',
+        '--wait=false',
+      ]);
       controlPlane.kubectl(['delete', 'pods', '--all', '--all-namespaces', '--grace-period=1', '--wait=false']);
-      await waitUntil('every pod gone', () => Promise.resolve(controlPlane.kubectl(['get', 'pods', '--all-namespaces', '-o', 'name']).trim() === ''), { timeoutMs: 45_000, intervalMs: 500 });
+      await waitUntil(
+        'every pod gone',
+        () => Promise.resolve(controlPlane.kubectl(['get', 'pods', '--all-namespaces', '-o', 'name']).trim() === ''),
+        { timeoutMs: 45_000, intervalMs: 500 },
+      );
     } catch (error) {
-      console.error(`test node teardown: pods did not all stop in time (${error instanceof Error ? error.message : String(error)})`);
+      console.error(
+        `test node teardown: pods did not all stop in time (${error instanceof Error ? error.message : String(error)})`,
+      );
     }
   }
   await node.stop('SIGTERM');
@@ -361,11 +415,54 @@ interface NodePki {
 function writeNodePki(dir: string): NodePki {
   const pki = join(dir, 'pki');
   mkdirSync(pki);
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: pki, stdio: ['ignore', 'ignore', 'pipe'] });
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=workerpool-test-node-ca');
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'kubelet-client.key', '-out', 'kubelet-client.csr', '-subj', '/O=system:masters/CN=kube-apiserver-kubelet-client');
-  openssl('x509', '-req', '-in', 'kubelet-client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'kubelet-client.crt', '-days', '2');
-  return { caFile: join(pki, 'ca.crt'), kubeletClient: { certFile: join(pki, 'kubelet-client.crt'), keyFile: join(pki, 'kubelet-client.key') } };
+  const openssl = (...args: string[]) =>
+    execFileSync('openssl', args, { cwd: pki, stdio: ['ignore', 'ignore', 'pipe'] });
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=workerpool-test-node-ca',
+  );
+  openssl(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'kubelet-client.key',
+    '-out',
+    'kubelet-client.csr',
+    '-subj',
+    '/O=system:masters/CN=kube-apiserver-kubelet-client',
+  );
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    'kubelet-client.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'kubelet-client.crt',
+    '-days',
+    '2',
+  );
+  return {
+    caFile: join(pki, 'ca.crt'),
+    kubeletClient: { certFile: join(pki, 'kubelet-client.crt'), keyFile: join(pki, 'kubelet-client.key') },
+  };
 }
 
 function writeKubeconfig(dir: string, user: string, server: string, token: string): string {
@@ -384,8 +481,12 @@ function writeKubeconfig(dir: string, user: string, server: string, token: strin
   return path;
 }
 
-async function writeNodeConfig(dir: string, node: PodNetwork & { cgroupRoot: string; clientCaFile: string }): Promise<void> {
-  for (const folder of ['containerd', 'cni/net.d', 'kubelet', 'varlog/pods', 'varlog/containers', 'fake-sysctl']) mkdirSync(join(dir, folder), { recursive: true });
+async function writeNodeConfig(
+  dir: string,
+  node: PodNetwork & { cgroupRoot: string; clientCaFile: string },
+): Promise<void> {
+  for (const folder of ['containerd', 'cni/net.d', 'kubelet', 'varlog/pods', 'varlog/containers', 'fake-sysctl'])
+    mkdirSync(join(dir, folder), { recursive: true });
   // What the kubelet writes to vm.overcommit_memory, kernel.panic and kernel.panic_on_oops lands here.
   writeFileSync(join(dir, 'fake-sysctl', 'overcommit_memory'), '1');
   writeFileSync(join(dir, 'fake-sysctl', 'panic'), '10');
@@ -426,7 +527,19 @@ state = "${dir}/containerd/state"
           isGateway: false,
           ipMasq: false,
           hairpinMode: true,
-          ipam: { type: 'host-local', dataDir: join(dir, 'cni', 'ipam'), ranges: [[{ subnet: `${node.subnetPrefix}.0/24`, rangeStart: `${node.subnetPrefix}.10`, gateway: node.hostAddress }]] },
+          ipam: {
+            type: 'host-local',
+            dataDir: join(dir, 'cni', 'ipam'),
+            ranges: [
+              [
+                {
+                  subnet: `${node.subnetPrefix}.0/24`,
+                  rangeStart: `${node.subnetPrefix}.10`,
+                  gateway: node.hostAddress,
+                },
+              ],
+            ],
+          },
         },
       ],
     }),
@@ -447,7 +560,11 @@ state = "${dir}/containerd/state"
       readOnlyPort: 0,
       healthzBindAddress: '127.0.0.1',
       healthzPort,
-      authentication: { anonymous: { enabled: false }, webhook: { enabled: false }, x509: { clientCAFile: node.clientCaFile } },
+      authentication: {
+        anonymous: { enabled: false },
+        webhook: { enabled: false },
+        x509: { clientCAFile: node.clientCaFile },
+      },
       authorization: { mode: 'AlwaysAllow' },
       failSwapOn: false,
       // Images are imported by hand and cannot be pulled again: never garbage-collect them.
@@ -482,9 +599,14 @@ function tail(path: string, lines = 25): string {
 
 /** The host pid of a container's main process, as the node's containerd reports it. */
 export function containerPid(nodeDir: string, assets: string, containerId: string): number {
-  const tasks = execFileSync(join(assets, 'ctr'), ['--address', join(nodeDir, 'containerd', 'containerd.sock'), '-n', 'k8s.io', 'task', 'ls'], { encoding: 'utf8' });
+  const tasks = execFileSync(
+    join(assets, 'ctr'),
+    ['--address', join(nodeDir, 'containerd', 'containerd.sock'), '-n', 'k8s.io', 'task', 'ls'],
+    { encoding: 'utf8' },
+  );
   const row = tasks.split('\n').find((line) => line.startsWith(containerId));
   const pid = Number(row?.trim().split(/\s+/)[1]);
-  if (!Number.isInteger(pid) || pid <= 1) throw new Error(`containerd lists no running task for container ${containerId}:\n${tasks}`);
+  if (!Number.isInteger(pid) || pid <= 1)
+    throw new Error(`containerd lists no running task for container ${containerId}:\n${tasks}`);
   return pid;
 }

@@ -10,7 +10,8 @@ export async function freeLoopbackPort(): Promise<number> {
   await once(server, 'listening');
   const address = server.address();
   server.close();
-  if (address === null || typeof address === 'string') throw new Error('could not read the port of a loopback listener');
+  if (address === null || typeof address === 'string')
+    throw new Error('could not read the port of a loopback listener');
   return address.port;
 }
 
@@ -52,13 +53,19 @@ export function startProcess(name: string, command: string, args: string[], env?
 export async function waitUntil(
   what: string,
   probe: () => Promise<boolean>,
-  { timeoutMs = 30_000, intervalMs = 100, process: proc }: { timeoutMs?: number; intervalMs?: number; process?: ManagedProcess } = {},
+  {
+    timeoutMs = 30_000,
+    intervalMs = 100,
+    process: proc,
+  }: { timeoutMs?: number; intervalMs?: number; process?: ManagedProcess } = {},
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
     if (proc && proc.child.exitCode !== null) {
-      throw new Error(`${proc.name} exited with code ${proc.child.exitCode} while waiting for ${what}:\n${proc.output()}`);
+      throw new Error(
+        `${proc.name} exited with code ${proc.child.exitCode} while waiting for ${what}:\n${proc.output()}`,
+      );
     }
     try {
       if (await probe()) return;
@@ -68,5 +75,7 @@ export async function waitUntil(
     await sleep(intervalMs);
   }
   const detail = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail}${proc ? `\n${proc.name} output:\n${proc.output()}` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${detail}${proc ? `\n${proc.name} output:\n${proc.output()}` : ''}`,
+  );
 }

@@ -44,7 +44,18 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const port = await freeLoopbackPort();
   const dir = mkdtempSync(join(tmpdir(), 'workerpool-redis-'));
   const host = options.host ?? '127.0.0.1';
-  const args = ['--port', String(port), '--bind', ...new Set(['127.0.0.1', host]), '--protected-mode', 'no', '--save', '', '--dir', dir];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    ...new Set(['127.0.0.1', host]),
+    '--protected-mode',
+    'no',
+    '--save',
+    '',
+    '--dir',
+    dir,
+  ];
   args.push(...(options.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
   if (options.password !== undefined) args.push('--requirepass', options.password);
   let proc: ManagedProcess;
@@ -53,7 +64,14 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     await waitUntil(
       `redis-server on port ${port}`,
       async () => {
-        const client = new Redis({ port, host: '127.0.0.1', password: options.password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        const client = new Redis({
+          port,
+          host: '127.0.0.1',
+          password: options.password,
+          lazyConnect: true,
+          maxRetriesPerRequest: 0,
+          retryStrategy: () => null,
+        });
         client.on('error', () => undefined); // refused connections are expected until the server listens
         try {
           await client.connect();

@@ -32,7 +32,8 @@ export async function startBareScenario(options: ScenarioOptions = {}): Promise<
   // Stopped in this order: the namespace first (its pods drain while Redis is still up), then Redis.
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {
-    for (const closer of closers) await closer().catch((error: unknown) => console.error(`scenario cleanup: ${String(error)}`));
+    for (const closer of closers)
+      await closer().catch((error: unknown) => console.error(`scenario cleanup: ${String(error)}`));
   };
   try {
     const redis = await startRedisServer({ ...options.redis, host: podHostAddress() });
@@ -41,7 +42,14 @@ export async function startBareScenario(options: ScenarioOptions = {}): Promise<
     closers.unshift(() => evidence.close());
     const namespace = await createTestNamespace(kubeConfig);
     closers.unshift(() => namespace.delete());
-    return { kubeConfig, namespace: namespace.name, redis, evidence, watch: (name) => new PoolWatch(kubeConfig, namespace.name, name), close };
+    return {
+      kubeConfig,
+      namespace: namespace.name,
+      redis,
+      evidence,
+      watch: (name) => new PoolWatch(kubeConfig, namespace.name, name),
+      close,
+    };
   } catch (error) {
     await close();
     throw error;
@@ -51,7 +59,11 @@ export async function startBareScenario(options: ScenarioOptions = {}): Promise<
 export async function startScenario(options: ScenarioOptions = {}): Promise<Scenario> {
   const bare = await startBareScenario(options);
   try {
-    const operator = await startOperatorForNamespace(bare.kubeConfig, bare.namespace, options.idleFirstScaleDown === undefined ? {} : { idleFirstScaleDown: options.idleFirstScaleDown });
+    const operator = await startOperatorForNamespace(
+      bare.kubeConfig,
+      bare.namespace,
+      options.idleFirstScaleDown === undefined ? {} : { idleFirstScaleDown: options.idleFirstScaleDown },
+    );
     return {
       ...bare,
       operator,

@@ -16,7 +16,8 @@ const custom = kubeConfig.makeApiClient(CustomObjectsApi);
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 const ref = (namespace: string, name: string) => ({ group: GROUP, version: VERSION, plural: PLURAL, namespace, name });
-const getPool = async (namespace: string, name: string) => (await custom.getNamespacedCustomObject(ref(namespace, name))) as WorkerPool;
+const getPool = async (namespace: string, name: string) =>
+  (await custom.getNamespacedCustomObject(ref(namespace, name))) as WorkerPool;
 
 const condition = (type: string, status: Condition['status'], reason: string, message: string): Condition => ({
   type,
@@ -37,18 +38,32 @@ describe('health.lua on WorkerPools with each kind of status', () => {
   });
 
   /** A real WorkerPool with this status written through the status subresource, as Argo CD would read it. */
-  async function livePool(name: string, status: WorkerPool['status'], spec: Partial<WorkerPool['spec']> = {}): Promise<WorkerPool> {
+  async function livePool(
+    name: string,
+    status: WorkerPool['status'],
+    spec: Partial<WorkerPool['spec']> = {},
+  ): Promise<WorkerPool> {
     const pool = templatePool(namespace.name, name);
     Object.assign(pool.spec, spec);
     await custom.createNamespacedCustomObject({ ...ref(namespace.name, ''), body: pool });
-    if (status) await custom.patchNamespacedCustomObjectStatus({ ...ref(namespace.name, name), body: { status } }, mergePatch);
+    if (status)
+      await custom.patchNamespacedCustomObjectStatus({ ...ref(namespace.name, name), body: { status } }, mergePatch);
     return getPool(namespace.name, name);
   }
 
-  const cases: { name: string; status: WorkerPool['status']; spec?: Partial<WorkerPool['spec']>; expected: { status: string; message: string | RegExp }; flux: string }[] = [
+  const cases: {
+    name: string;
+    status: WorkerPool['status'];
+    spec?: Partial<WorkerPool['spec']>;
+    expected: { status: string; message: string | RegExp };
+    flux: string;
+  }[] = [
     {
       name: 'available',
-      status: { observedGeneration: 1, conditions: [condition('Ready', 'True', 'Available', '3 of 3 replicas available')] },
+      status: {
+        observedGeneration: 1,
+        conditions: [condition('Ready', 'True', 'Available', '3 of 3 replicas available')],
+      },
       expected: { status: 'Healthy', message: 'Available: 3 of 3 replicas available' },
       flux: 'Current',
     },
@@ -62,14 +77,20 @@ describe('health.lua on WorkerPools with each kind of status', () => {
       name: 'rolling-out',
       status: {
         observedGeneration: 1,
-        conditions: [condition('Ready', 'False', 'RollingOut', 'rolling out: 1 of 3 replicas updated'), condition('Reconciling', 'True', 'RollingOut', 'rolling out: 1 of 3 replicas updated')],
+        conditions: [
+          condition('Ready', 'False', 'RollingOut', 'rolling out: 1 of 3 replicas updated'),
+          condition('Reconciling', 'True', 'RollingOut', 'rolling out: 1 of 3 replicas updated'),
+        ],
       },
       expected: { status: 'Progressing', message: 'RollingOut: rolling out: 1 of 3 replicas updated' },
       flux: 'InProgress',
     },
     {
       name: 'not-yet-observed',
-      status: { observedGeneration: 0, conditions: [condition('Ready', 'True', 'Available', '3 of 3 replicas available')] },
+      status: {
+        observedGeneration: 0,
+        conditions: [condition('Ready', 'True', 'Available', '3 of 3 replicas available')],
+      },
       expected: { status: 'Progressing', message: 'Waiting for the operator to observe generation 1' },
       flux: 'InProgress',
     },
@@ -86,13 +107,26 @@ describe('health.lua on WorkerPools with each kind of status', () => {
       status: {
         observedGeneration: 1,
         conditions: [
-          condition('Ready', 'False', 'ScaleTargetNotFound', 'Deployment billing/sidekiq named in spec.scaleTargetRef does not exist'),
-          condition('Stalled', 'True', 'ScaleTargetNotFound', 'Deployment billing/sidekiq named in spec.scaleTargetRef does not exist'),
+          condition(
+            'Ready',
+            'False',
+            'ScaleTargetNotFound',
+            'Deployment billing/sidekiq named in spec.scaleTargetRef does not exist',
+          ),
+          condition(
+            'Stalled',
+            'True',
+            'ScaleTargetNotFound',
+            'Deployment billing/sidekiq named in spec.scaleTargetRef does not exist',
+          ),
           // Stalled wins over Reconciling, as in kstatus.
           condition('Reconciling', 'True', 'Scaling', 'scaling to 3 replicas: 0 available'),
         ],
       },
-      expected: { status: 'Degraded', message: 'ScaleTargetNotFound: Deployment billing/sidekiq named in spec.scaleTargetRef does not exist' },
+      expected: {
+        status: 'Degraded',
+        message: 'ScaleTargetNotFound: Deployment billing/sidekiq named in spec.scaleTargetRef does not exist',
+      },
       flux: 'Failed',
     },
     {
@@ -105,7 +139,10 @@ describe('health.lua on WorkerPools with each kind of status', () => {
     },
     {
       name: 'ready-false-alone',
-      status: { observedGeneration: 1, conditions: [condition('Ready', 'False', 'Scaling', 'scaling to 4 replicas: 2 available')] },
+      status: {
+        observedGeneration: 1,
+        conditions: [condition('Ready', 'False', 'Scaling', 'scaling to 4 replicas: 2 available')],
+      },
       expected: { status: 'Progressing', message: 'Not ready: Scaling: scaling to 4 replicas: 2 available' },
       // kstatus reads Ready=False as still in progress, as Argo CD's Progressing does.
       flux: 'InProgress',
@@ -122,10 +159,16 @@ describe('health.lua on WorkerPools with each kind of status', () => {
   });
 
   it('a pool being deleted → Progressing', async () => {
-    const live = await livePool('terminating', { observedGeneration: 1, conditions: [condition('Ready', 'True', 'Available', 'ok')] });
+    const live = await livePool('terminating', {
+      observedGeneration: 1,
+      conditions: [condition('Ready', 'True', 'Available', 'ok')],
+    });
     // What Argo CD reads while a finalizer holds the object: deletionTimestamp set.
     const deleting = { ...live, metadata: { ...live.metadata, deletionTimestamp: new Date('2026-11-23T10:05:00Z') } };
-    expect(argoHealth(JSON.parse(JSON.stringify(deleting)))).toEqual({ status: 'Progressing', message: 'Pending deletion' });
+    expect(argoHealth(JSON.parse(JSON.stringify(deleting)))).toEqual({
+      status: 'Progressing',
+      message: 'Pending deletion',
+    });
     expect(fluxHealth(JSON.parse(JSON.stringify(deleting))).status).toBe('Terminating');
   });
 });

@@ -53,7 +53,8 @@ export function contextSources(instruction: Instruction): string[] {
 export function execForm(instruction: Instruction | undefined): string[] {
   if (!instruction) return [];
   const parsed: unknown = JSON.parse(instruction.args);
-  if (!Array.isArray(parsed) || !parsed.every((word) => typeof word === 'string')) throw new Error(`${instruction.keyword} is not in exec form: ${instruction.args}`);
+  if (!Array.isArray(parsed) || !parsed.every((word) => typeof word === 'string'))
+    throw new Error(`${instruction.keyword} is not in exec form: ${instruction.args}`);
   return parsed;
 }
 

@@ -15,13 +15,18 @@ const images = [
   { dockerfile: 'operator/Dockerfile', workspace: 'operator', program: 'workerpool-operator' },
   { dockerfile: 'worker-runtime/Dockerfile', workspace: 'worker-runtime', program: 'workerpool-worker' },
 ];
-const rootManifest = JSON.parse(readFileSync(join(REPOSITORY_ROOT, 'package.json'), 'utf8')) as { workspaces: string[] };
+const rootManifest = JSON.parse(readFileSync(join(REPOSITORY_ROOT, 'package.json'), 'utf8')) as {
+  workspaces: string[];
+};
 
 describe.each(images)('$dockerfile', ({ dockerfile, workspace, program }) => {
   const stages = parseDockerfile(readFileSync(join(REPOSITORY_ROOT, dockerfile), 'utf8'));
   const final = stages.at(-1);
-  const instructions = (keyword: string) => final?.instructions.filter((instruction) => instruction.keyword === keyword) ?? [];
-  const copied = stages.flatMap((stage) => stage.instructions.filter((instruction) => instruction.keyword === 'COPY').flatMap(contextSources));
+  const instructions = (keyword: string) =>
+    final?.instructions.filter((instruction) => instruction.keyword === keyword) ?? [];
+  const copied = stages.flatMap((stage) =>
+    stage.instructions.filter((instruction) => instruction.keyword === 'COPY').flatMap(contextSources),
+  );
   const [interpreter, entry = '', ...entryArgs] = execForm(instructions('ENTRYPOINT').at(-1));
   const cmd = execForm(instructions('CMD').at(-1));
 
@@ -44,11 +49,20 @@ describe.each(images)('$dockerfile', ({ dockerfile, workspace, program }) => {
   });
 
   it(`installs production dependencies of ${workspace} only, in a stage the runtime does not inherit`, () => {
-    const installs = stages.flatMap((stage) => stage.instructions.filter((instruction) => instruction.keyword === 'RUN' && /\bnpm ci\b/.test(instruction.args)).map((instruction) => ({ stage, instruction })));
+    const installs = stages.flatMap((stage) =>
+      stage.instructions
+        .filter((instruction) => instruction.keyword === 'RUN' && /\bnpm ci\b/.test(instruction.args))
+        .map((instruction) => ({ stage, instruction })),
+    );
     expect(installs).toHaveLength(1);
     expect(installs[0]?.instruction.args).toMatch(new RegExp(`npm ci --omit=dev --workspace ${workspace}\\b`));
     expect(installs[0]?.stage).not.toBe(final);
-    expect(final?.instructions.some((instruction) => instruction.keyword === 'COPY' && instruction.args.startsWith(`--from=${installs[0]?.stage.name ?? ''} `))).toBe(true);
+    expect(
+      final?.instructions.some(
+        (instruction) =>
+          instruction.keyword === 'COPY' && instruction.args.startsWith(`--from=${installs[0]?.stage.name ?? ''} `),
+      ),
+    ).toBe(true);
   });
 
   it('runs as a numeric, non-root uid (Kubernetes can only verify runAsNonRoot for a number)', () => {
@@ -61,7 +75,10 @@ describe.each(images)('$dockerfile', ({ dockerfile, workspace, program }) => {
     expect(interpreter).toBe('node');
     const loaded = runtimeImports(entry);
     for (const file of loaded.files) {
-      expect(copied.some((source) => file === source || file.startsWith(`${source}/`)), `${file} is copied into the image`).toBe(true);
+      expect(
+        copied.some((source) => file === source || file.startsWith(`${source}/`)),
+        `${file} is copied into the image`,
+      ).toBe(true);
       expect(ignoredByDockerignore(file), `${file} is in the build context`).toBe(false);
     }
     for (const [folder, packages] of loaded.packages) {
@@ -71,8 +88,15 @@ describe.each(images)('$dockerfile', ({ dockerfile, workspace, program }) => {
   });
 
   it(`starts: node ${entry} --help prints the usage of ${program}`, () => {
-    for (const args of [[...entryArgs, '--help'], [...entryArgs, ...cmd, '--help']]) {
-      const run = spawnSync(process.execPath, [join(REPOSITORY_ROOT, entry), ...args], { encoding: 'utf8', cwd: REPOSITORY_ROOT, timeout: 30_000 });
+    for (const args of [
+      [...entryArgs, '--help'],
+      [...entryArgs, ...cmd, '--help'],
+    ]) {
+      const run = spawnSync(process.execPath, [join(REPOSITORY_ROOT, entry), ...args], {
+        encoding: 'utf8',
+        cwd: REPOSITORY_ROOT,
+        timeout: 30_000,
+      });
       expect(run.status, `node ${entry} ${args.join(' ')}: ${run.stderr}${run.error?.message ?? ''}`).toBe(0);
       expect(run.stdout).toContain(program);
     }

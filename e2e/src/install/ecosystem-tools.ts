@@ -17,7 +17,9 @@ export function ecosystemTool(name: EcosystemTool): string {
 }
 
 function locateTools(): string {
-  const located = spawnSync('bash', [join(REPOSITORY_ROOT, 'e2e', 'tools', 'build.sh'), '--check'], { encoding: 'utf8' });
+  const located = spawnSync('bash', [join(REPOSITORY_ROOT, 'e2e', 'tools', 'build.sh'), '--check'], {
+    encoding: 'utf8',
+  });
   if (located.status !== 0) throw new Error(located.stderr.trim() || 'e2e/tools/build.sh --check failed');
   return located.stdout.trim();
 }
@@ -29,8 +31,18 @@ export interface ToolResult {
 }
 
 /** Runs a tool to completion; never throws on a non-zero exit, so a test can assert a refusal. */
-export function runTool(name: EcosystemTool, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): ToolResult {
-  const run = spawnSync(ecosystemTool(name), args, { encoding: 'utf8', input: options.input, env: options.env ?? process.env, cwd: options.cwd, timeout: 120_000 });
+export function runTool(
+  name: EcosystemTool,
+  args: string[],
+  options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): ToolResult {
+  const run = spawnSync(ecosystemTool(name), args, {
+    encoding: 'utf8',
+    input: options.input,
+    env: options.env ?? process.env,
+    cwd: options.cwd,
+    timeout: 120_000,
+  });
   if (run.error) throw run.error;
   return { status: run.status ?? 1, stdout: run.stdout, stderr: run.stderr };
 }

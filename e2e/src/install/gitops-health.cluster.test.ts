@@ -43,13 +43,22 @@ async function completeRollout(name: string, replicas: number, image: string): P
   const deployed = () => apps.readNamespacedDeployment({ namespace: namespace.name, name }).catch(() => undefined);
   await expect.poll(async () => (await deployed())?.spec?.template.spec?.containers[0]?.image, POLL).toBe(image);
   const deployment = await apps.readNamespacedDeployment({ namespace: namespace.name, name });
-  const status = { observedGeneration: deployment.metadata?.generation, replicas, updatedReplicas: replicas, readyReplicas: replicas, availableReplicas: replicas };
+  const status = {
+    observedGeneration: deployment.metadata?.generation,
+    replicas,
+    updatedReplicas: replicas,
+    readyReplicas: replicas,
+    availableReplicas: replicas,
+  };
   await apps.patchNamespacedDeploymentStatus({ namespace: namespace.name, name, body: { status } }, mergePatch);
 }
 
 describe('Flux (kstatus) and Argo CD (gopher-lua) on the statuses the operator writes', () => {
   it('a new pool is InProgress / Progressing until its workers are ready, then Current / Healthy', async () => {
-    await custom.createNamespacedCustomObject({ ...ref(''), body: templatePool(namespace.name, 'mailers', { scaling: { minReplicas: 2 } }) });
+    await custom.createNamespacedCustomObject({
+      ...ref(''),
+      body: templatePool(namespace.name, 'mailers', { scaling: { minReplicas: 2 } }),
+    });
     await expect.poll(() => verdicts('mailers'), POLL).toBe('InProgress / Progressing');
     const pool = (await custom.getNamespacedCustomObject(ref('mailers'))) as WorkerPool;
     expect(fluxHealth(pool).message).not.toBe('');
@@ -60,7 +69,10 @@ describe('Flux (kstatus) and Argo CD (gopher-lua) on the statuses the operator w
 
   it('a new worker image is InProgress / Progressing again until it has rolled out', async () => {
     const image = 'registry.example/mailer:1.1';
-    await custom.patchNamespacedCustomObject({ ...ref('mailers'), body: { spec: { template: { spec: { containers: [{ name: 'worker', image }] } } } } }, mergePatch);
+    await custom.patchNamespacedCustomObject(
+      { ...ref('mailers'), body: { spec: { template: { spec: { containers: [{ name: 'worker', image }] } } } } },
+      mergePatch,
+    );
     await expect.poll(() => verdicts('mailers'), POLL).toBe('InProgress / Progressing');
     await completeRollout('mailers', 2, image);
     await expect.poll(() => verdicts('mailers'), POLL).toBe('Current / Healthy');

@@ -11,10 +11,17 @@ import { OPERATOR_NAMESPACE, ensureNamespace, kustomize, type ManifestObject } f
 // installs, upgrades and uninstalls, keeping the CRD.
 
 /** What Helm adds that kustomize does not: its release labels, and the keep policy on the CRD. */
-const HELM_ONLY_LABELS = ['app.kubernetes.io/instance', 'app.kubernetes.io/version', 'app.kubernetes.io/managed-by', 'helm.sh/chart'];
+const HELM_ONLY_LABELS = [
+  'app.kubernetes.io/instance',
+  'app.kubernetes.io/version',
+  'app.kubernetes.io/managed-by',
+  'helm.sh/chart',
+];
 
 function withoutHelmBookkeeping(object: ManifestObject): ManifestObject {
-  const labels = Object.fromEntries(Object.entries(object.metadata.labels ?? {}).filter(([key]) => !HELM_ONLY_LABELS.includes(key)));
+  const labels = Object.fromEntries(
+    Object.entries(object.metadata.labels ?? {}).filter(([key]) => !HELM_ONLY_LABELS.includes(key)),
+  );
   const { 'helm.sh/resource-policy': _keep, ...annotations } = object.metadata.annotations ?? {};
   const metadata = { ...object.metadata, labels, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) };
   if (Object.keys(annotations).length === 0) delete metadata.annotations;
@@ -22,7 +29,9 @@ function withoutHelmBookkeeping(object: ManifestObject): ManifestObject {
 }
 
 const byKindAndName = (objects: readonly ManifestObject[]) =>
-  new Map(objects.map((object) => [`${object.kind}/${object.metadata.namespace ?? ''}/${object.metadata.name}`, object]));
+  new Map(
+    objects.map((object) => [`${object.kind}/${object.metadata.namespace ?? ''}/${object.metadata.name}`, object]),
+  );
 
 /** The two renders as maps keyed by kind/namespace/name, so a failure names the object that differs. */
 function expectSameObjects(fromHelm: readonly ManifestObject[], fromKustomize: readonly ManifestObject[]): void {
@@ -64,15 +73,21 @@ describe('the chart and the kustomize install render the same objects', () => {
 
   it('for one namespace: watchNamespace and overlays/namespaced', () => {
     // The overlay names the namespace through the downward API, which resolves to the same name.
-    const fromKustomize = kustomize('manifests/overlays/namespaced').map((object) =>
-      JSON.parse(JSON.stringify(object).replaceAll('--namespace=$(POD_NAMESPACE)', `--namespace=${OPERATOR_NAMESPACE}`)) as ManifestObject,
+    const fromKustomize = kustomize('manifests/overlays/namespaced').map(
+      (object) =>
+        JSON.parse(
+          JSON.stringify(object).replaceAll('--namespace=$(POD_NAMESPACE)', `--namespace=${OPERATOR_NAMESPACE}`),
+        ) as ManifestObject,
     );
     expectSameObjects(helmTemplate(OPERATOR_NAMESPACE, { watchNamespace: OPERATOR_NAMESPACE }), fromKustomize);
   });
 
   it('with monitoring: serviceMonitor, prometheusRule and dashboard enabled, and overlays/monitoring', () => {
     const monitoring = { 'serviceMonitor.enabled': true, 'prometheusRule.enabled': true, 'dashboard.enabled': true };
-    expectSameObjects(helmTemplate(OPERATOR_NAMESPACE, monitoring), withoutNamespaceObject(kustomize('manifests/overlays/monitoring')));
+    expectSameObjects(
+      helmTemplate(OPERATOR_NAMESPACE, monitoring),
+      withoutNamespaceObject(kustomize('manifests/overlays/monitoring')),
+    );
   });
 });
 
@@ -84,12 +99,30 @@ describe('helm template, applied to the real API server in a server-side dry run
 
   it.each([
     ['the defaults', {}],
-    ['one watched namespace, another image, no PDB', { watchNamespace: OPERATOR_NAMESPACE, 'image.repository': 'registry.example/wpo', 'image.tag': '9.9.9', 'podDisruptionBudget.enabled': false }],
+    [
+      'one watched namespace, another image, no PDB',
+      {
+        watchNamespace: OPERATOR_NAMESPACE,
+        'image.repository': 'registry.example/wpo',
+        'image.tag': '9.9.9',
+        'podDisruptionBudget.enabled': false,
+      },
+    ],
     ['one replica without leader election', { replicaCount: 1, 'leaderElection.enabled': false }],
   ])('%s', (_name, values) => {
-    const rendered = helm(['template', 'workerpool-operator', CHART, '--namespace', OPERATOR_NAMESPACE, ...setFlags(values)]);
+    const rendered = helm([
+      'template',
+      'workerpool-operator',
+      CHART,
+      '--namespace',
+      OPERATOR_NAMESPACE,
+      ...setFlags(values),
+    ]);
     expect(rendered.stderr).toBe('');
-    const applied = kubectl(['apply', '--server-side', '--dry-run=server', '--force-conflicts', '-f', '-'], rendered.stdout);
+    const applied = kubectl(
+      ['apply', '--server-side', '--dry-run=server', '--force-conflicts', '-f', '-'],
+      rendered.stdout,
+    );
     expect(applied.stderr).toBe('');
     expect(applied.stdout).toMatch(/deployment\.apps\/workerpool-operator serverside-applied \(server dry run\)/);
   });
@@ -108,25 +141,41 @@ describe('helm install / upgrade / uninstall', () => {
   });
 
   const release = ['workerpool-operator', CHART, '--namespace', OPERATOR_NAMESPACE];
-  const get = (resource: string, jsonpath: string) => cluster.kubectl(['get', resource, '-n', OPERATOR_NAMESPACE, '-o', `jsonpath=${jsonpath}`]);
+  const get = (resource: string, jsonpath: string) =>
+    cluster.kubectl(['get', resource, '-n', OPERATOR_NAMESPACE, '-o', `jsonpath=${jsonpath}`]);
 
   it('installs everything, CRD included, into a namespace it creates', () => {
     const installed = helm(['install', ...release, '--create-namespace'], cluster.kubeconfigPath);
     expect(installed.stderr).toBe('');
     expect(installed.stdout).toMatch(/STATUS: deployed/);
     expect(get('deployment/workerpool-operator', '{.spec.replicas}')).toBe('2');
-    expect(cluster.kubectl(['get', 'crd', 'workerpools.workerpool.dev', '-o', 'name'])).toBe('customresourcedefinition.apiextensions.k8s.io/workerpools.workerpool.dev\n');
-    expect(cluster.kubectl(['get', 'clusterrolebinding', 'workerpool-operator', '-o', 'jsonpath={.subjects[0].namespace}'])).toBe(OPERATOR_NAMESPACE);
+    expect(cluster.kubectl(['get', 'crd', 'workerpools.workerpool.dev', '-o', 'name'])).toBe(
+      'customresourcedefinition.apiextensions.k8s.io/workerpools.workerpool.dev\n',
+    );
+    expect(
+      cluster.kubectl(['get', 'clusterrolebinding', 'workerpool-operator', '-o', 'jsonpath={.subjects[0].namespace}']),
+    ).toBe(OPERATOR_NAMESPACE);
   });
 
   it('upgrades in place to one watched namespace, swapping the ClusterRole for a Role', () => {
-    const upgraded = helm(['upgrade', ...release, ...setFlags({ watchNamespace: OPERATOR_NAMESPACE, replicaCount: 3 })], cluster.kubeconfigPath);
+    const upgraded = helm(
+      ['upgrade', ...release, ...setFlags({ watchNamespace: OPERATOR_NAMESPACE, replicaCount: 3 })],
+      cluster.kubeconfigPath,
+    );
     expect(upgraded.stderr).toBe('');
     expect(upgraded.stdout).toMatch(/REVISION: 2/);
     expect(get('deployment/workerpool-operator', '{.spec.replicas}')).toBe('3');
-    expect(get('deployment/workerpool-operator', '{.spec.template.spec.containers[0].args}')).toContain(`--namespace=${OPERATOR_NAMESPACE}`);
+    expect(get('deployment/workerpool-operator', '{.spec.template.spec.containers[0].args}')).toContain(
+      `--namespace=${OPERATOR_NAMESPACE}`,
+    );
     expect(get('role/workerpool-operator', '{.metadata.name}')).toBe('workerpool-operator');
-    expect(cluster.kubectl(['get', 'clusterrole', '-l', 'app.kubernetes.io/instance=workerpool-operator', '-o', 'name']).split('\n').filter(Boolean).sort()).toEqual([
+    expect(
+      cluster
+        .kubectl(['get', 'clusterrole', '-l', 'app.kubernetes.io/instance=workerpool-operator', '-o', 'name'])
+        .split('\n')
+        .filter(Boolean)
+        .sort(),
+    ).toEqual([
       'clusterrole.rbac.authorization.k8s.io/workerpool-edit',
       'clusterrole.rbac.authorization.k8s.io/workerpool-view',
     ]);
@@ -134,10 +183,28 @@ describe('helm install / upgrade / uninstall', () => {
 
   it('uninstalls the operator and keeps the CRD, and with it every WorkerPool', () => {
     cluster.kubectl(['apply', '-f', '-'], JSON.stringify(templatePool(OPERATOR_NAMESPACE, 'survivor')));
-    const uninstalled = helm(['uninstall', 'workerpool-operator', '--namespace', OPERATOR_NAMESPACE], cluster.kubeconfigPath);
-    expect(uninstalled.stdout + uninstalled.stderr).toMatch(/These resources were kept due to the resource policy:\s+\[CustomResourceDefinition\] workerpools\.workerpool\.dev/);
+    const uninstalled = helm(
+      ['uninstall', 'workerpool-operator', '--namespace', OPERATOR_NAMESPACE],
+      cluster.kubeconfigPath,
+    );
+    expect(uninstalled.stdout + uninstalled.stderr).toMatch(
+      /These resources were kept due to the resource policy:\s+\[CustomResourceDefinition\] workerpools\.workerpool\.dev/,
+    );
     expect(uninstalled.status).toBe(0);
-    expect(cluster.kubectl(['get', 'deployments,roles,rolebindings,serviceaccounts,services,poddisruptionbudgets', '-n', OPERATOR_NAMESPACE, '-l', 'app.kubernetes.io/instance=workerpool-operator', '-o', 'name'])).toBe('');
-    expect(cluster.kubectl(['get', 'workerpool', 'survivor', '-n', OPERATOR_NAMESPACE, '-o', 'name'])).toBe('workerpool.workerpool.dev/survivor\n');
+    expect(
+      cluster.kubectl([
+        'get',
+        'deployments,roles,rolebindings,serviceaccounts,services,poddisruptionbudgets',
+        '-n',
+        OPERATOR_NAMESPACE,
+        '-l',
+        'app.kubernetes.io/instance=workerpool-operator',
+        '-o',
+        'name',
+      ]),
+    ).toBe('');
+    expect(cluster.kubectl(['get', 'workerpool', 'survivor', '-n', OPERATOR_NAMESPACE, '-o', 'name'])).toBe(
+      'workerpool.workerpool.dev/survivor\n',
+    );
   });
 });

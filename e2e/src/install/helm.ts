@@ -37,7 +37,10 @@ export function setFlags(values: Record<string, string | number | boolean>): str
 }
 
 /** `helm template` of the chart as release `workerpool-operator` in `namespace`; throws on a failed render. */
-export function helmTemplate(namespace: string, values: Record<string, string | number | boolean> = {}): ManifestObject[] {
+export function helmTemplate(
+  namespace: string,
+  values: Record<string, string | number | boolean> = {},
+): ManifestObject[] {
   const rendered = helm(['template', 'workerpool-operator', CHART, '--namespace', namespace, ...setFlags(values)]);
   if (rendered.status !== 0) throw new Error(`helm template failed: ${rendered.stderr}`);
   return parseManifests(rendered.stdout);

@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { kubectl, testKubeConfig } from '../harness/cluster.ts';
-import { MANIFESTS, OPERATOR_NAMESPACE, REPOSITORY_ROOT, ensureNamespace, findObject, kustomize, readManifests, type ManifestObject } from './manifests.ts';
+import {
+  MANIFESTS,
+  OPERATOR_NAMESPACE,
+  REPOSITORY_ROOT,
+  ensureNamespace,
+  findObject,
+  kustomize,
+  readManifests,
+  type ManifestObject,
+} from './manifests.ts';
 
 // The install as a platform engineer runs it: every kustomization and every example goes through
 // the real API server (schema, CEL rules, admission) in a server-side dry run.
@@ -23,7 +32,8 @@ function serverDryRun(args: string[]) {
   return result.stdout;
 }
 
-const kindsAndNames = (objects: readonly ManifestObject[]) => objects.map((object) => `${object.kind}/${object.metadata.name}`).sort();
+const kindsAndNames = (objects: readonly ManifestObject[]) =>
+  objects.map((object) => `${object.kind}/${object.metadata.name}`).sort();
 
 describe('kubectl apply -k', () => {
   it('manifests/ installs the namespace, CRD, RBAC, operator Deployment, PDB and metrics Service', () => {
@@ -51,7 +61,12 @@ describe('kubectl apply -k', () => {
     const kinds = objects.map((object) => object.kind);
     expect(kinds).not.toContain('ClusterRoleBinding');
     expect(kinds).not.toContain('Namespace'); // a team's namespace is not the install's to own
-    expect(objects.filter((object) => object.kind === 'ClusterRole').map((object) => object.metadata.name).sort()).toEqual(['workerpool-edit', 'workerpool-view']);
+    expect(
+      objects
+        .filter((object) => object.kind === 'ClusterRole')
+        .map((object) => object.metadata.name)
+        .sort(),
+    ).toEqual(['workerpool-edit', 'workerpool-view']);
     const deployment = findObject(objects, 'Deployment', 'workerpool-operator') as unknown as V1Deployment;
     expect(deployment.spec?.template.spec?.containers[0]?.args).toContain('--namespace=$(POD_NAMESPACE)');
     serverDryRun(['-k', join(MANIFESTS, 'overlays', 'namespaced')]);
@@ -79,30 +94,51 @@ describe('kubectl apply -k', () => {
     // The rest of the overlay is the base, which the first test applies; the ServiceMonitor and
     // PrometheusRule kinds exist only where the Prometheus Operator is installed, which this API
     // server is not. monitoring.cluster.test.ts checks the rules and the dashboard themselves.
-    const added = ['ServiceMonitor/workerpool-operator', 'PrometheusRule/workerpool-operator', 'ConfigMap/workerpool-dashboard'];
-    expect(kindsAndNames(objects).filter((name) => added.includes(name)).sort()).toEqual([...added].sort());
-    expect(kindsAndNames(objects.filter((object) => !added.includes(`${object.kind}/${object.metadata.name}`)))).toEqual(kindsAndNames(kustomize('manifests')));
+    const added = [
+      'ServiceMonitor/workerpool-operator',
+      'PrometheusRule/workerpool-operator',
+      'ConfigMap/workerpool-dashboard',
+    ];
+    expect(
+      kindsAndNames(objects)
+        .filter((name) => added.includes(name))
+        .sort(),
+    ).toEqual([...added].sort());
+    expect(
+      kindsAndNames(objects.filter((object) => !added.includes(`${object.kind}/${object.metadata.name}`))),
+    ).toEqual(kindsAndNames(kustomize('manifests')));
   });
 });
 
 describe('the operator Deployment', () => {
   /** The flags `run` accepts, from its own --help (the entry point the image runs). */
   function runFlags(): Set<string> {
-    const help = spawnSync(process.execPath, [join(REPOSITORY_ROOT, 'operator', 'src', 'cli', 'main.ts'), 'run', '--help'], { encoding: 'utf8', timeout: 30_000 });
+    const help = spawnSync(
+      process.execPath,
+      [join(REPOSITORY_ROOT, 'operator', 'src', 'cli', 'main.ts'), 'run', '--help'],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
     expect(help.status, help.stderr).toBe(0);
     return new Set([...help.stdout.matchAll(/^\s+(--[a-z][a-z-]*)/gm)].map((match) => match[1] ?? ''));
   }
 
-  it.each(['manifests', 'manifests/overlays/namespaced'])('in %s passes only flags that `workerpool-operator run` accepts', (dir) => {
-    const deployment = findObject(kustomize(dir), 'Deployment', 'workerpool-operator') as unknown as V1Deployment;
-    const [command, ...flags] = deployment.spec?.template.spec?.containers[0]?.args ?? [];
-    expect(command).toBe('run');
-    const known = runFlags();
-    for (const flag of flags) expect(known, flag).toContain(flag.split('=')[0]);
-  });
+  it.each(['manifests', 'manifests/overlays/namespaced'])(
+    'in %s passes only flags that `workerpool-operator run` accepts',
+    (dir) => {
+      const deployment = findObject(kustomize(dir), 'Deployment', 'workerpool-operator') as unknown as V1Deployment;
+      const [command, ...flags] = deployment.spec?.template.spec?.containers[0]?.args ?? [];
+      expect(command).toBe('run');
+      const known = runFlags();
+      for (const flag of flags) expect(known, flag).toContain(flag.split('=')[0]);
+    },
+  );
 
   it('runs two replicas under leader election, with the pod name and namespace from the downward API', () => {
-    const deployment = findObject(kustomize('manifests'), 'Deployment', 'workerpool-operator') as unknown as V1Deployment;
+    const deployment = findObject(
+      kustomize('manifests'),
+      'Deployment',
+      'workerpool-operator',
+    ) as unknown as V1Deployment;
     const container = deployment.spec?.template.spec?.containers[0];
     expect(deployment.spec?.replicas).toBe(2);
     expect(container?.args).toContain('--leader-elect');
@@ -132,7 +168,12 @@ describe('the CRD in the install', () => {
 });
 
 describe('manifests/examples', () => {
-  const examples = ['native-workerpool.yaml', 'sidekiq-workerpool.yaml', 'sidekiq-scale-target.yaml', 'bullmq-workerpool.yaml'];
+  const examples = [
+    'native-workerpool.yaml',
+    'sidekiq-workerpool.yaml',
+    'sidekiq-scale-target.yaml',
+    'bullmq-workerpool.yaml',
+  ];
 
   it.each(examples)('%s is accepted by the API server as written', (file) => {
     const stdout = serverDryRun(['-f', join(MANIFESTS, 'examples', file)]);
@@ -140,17 +181,24 @@ describe('manifests/examples', () => {
   });
 
   it('covers template mode and scaleTargetRef mode for Sidekiq, and BullMQ and native', () => {
-    const pools = examples.flatMap((file) => readManifests('manifests', 'examples', file)).filter((object) => object.kind === 'WorkerPool') as unknown as {
+    const pools = examples
+      .flatMap((file) => readManifests('manifests', 'examples', file))
+      .filter((object) => object.kind === 'WorkerPool') as unknown as {
       spec: { template?: object; scaleTargetRef?: object; queue: { format: string } };
     }[];
-    const modes = pools.map((pool) => `${pool.spec.queue.format}:${pool.spec.template ? 'template' : 'scaleTargetRef'}`).sort();
+    const modes = pools
+      .map((pool) => `${pool.spec.queue.format}:${pool.spec.template ? 'template' : 'scaleTargetRef'}`)
+      .sort();
     expect(modes).toEqual(['bullmq:template', 'native:template', 'sidekiq:scaleTargetRef', 'sidekiq:template']);
   });
 
   it('leaves replicas out of Git wherever the operator sets them', () => {
     const objects = examples.flatMap((file) => readManifests('manifests', 'examples', file));
     for (const object of objects) {
-      expect((object['spec'] as { replicas?: number }).replicas, `${object.kind}/${object.metadata.name}`).toBeUndefined();
+      expect(
+        (object['spec'] as { replicas?: number }).replicas,
+        `${object.kind}/${object.metadata.name}`,
+      ).toBeUndefined();
     }
   });
 });
@@ -160,16 +208,32 @@ describe('manifests/argocd', () => {
     const [patch] = readManifests('manifests', 'argocd', 'argocd-cm-patch.yaml');
     const data = patch?.['data'] as Record<string, string>;
     expect(Object.keys(data)).toEqual(['resource.customizations.health.workerpool.dev_WorkerPool']);
-    expect(data['resource.customizations.health.workerpool.dev_WorkerPool']).toBe(readFileSync(join(MANIFESTS, 'argocd', 'health.lua'), 'utf8'));
+    expect(data['resource.customizations.health.workerpool.dev_WorkerPool']).toBe(
+      readFileSync(join(MANIFESTS, 'argocd', 'health.lua'), 'utf8'),
+    );
   });
 
   it('merges into an existing argocd-cm with the kubectl patch command GITOPS.md gives', async () => {
     await ensureNamespace(kubeConfig, 'argocd');
     kubectl(['create', 'configmap', 'argocd-cm', '-n', 'argocd', '--from-literal=url=https://argocd.example']);
-    const patched = kubectl(['patch', 'configmap', 'argocd-cm', '-n', 'argocd', '--type', 'merge', '--patch-file', join(MANIFESTS, 'argocd', 'argocd-cm-patch.yaml')]);
+    const patched = kubectl([
+      'patch',
+      'configmap',
+      'argocd-cm',
+      '-n',
+      'argocd',
+      '--type',
+      'merge',
+      '--patch-file',
+      join(MANIFESTS, 'argocd', 'argocd-cm-patch.yaml'),
+    ]);
     expect(patched.stderr).toBe('');
-    const data = JSON.parse(kubectl(['get', 'configmap', 'argocd-cm', '-n', 'argocd', '-o', 'jsonpath={.data}']).stdout) as Record<string, string>;
+    const data = JSON.parse(
+      kubectl(['get', 'configmap', 'argocd-cm', '-n', 'argocd', '-o', 'jsonpath={.data}']).stdout,
+    ) as Record<string, string>;
     expect(data['url']).toBe('https://argocd.example'); // existing settings survive the merge
-    expect(data['resource.customizations.health.workerpool.dev_WorkerPool']).toBe(readFileSync(join(MANIFESTS, 'argocd', 'health.lua'), 'utf8'));
+    expect(data['resource.customizations.health.workerpool.dev_WorkerPool']).toBe(
+      readFileSync(join(MANIFESTS, 'argocd', 'health.lua'), 'utf8'),
+    );
   });
 });

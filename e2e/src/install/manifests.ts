@@ -40,12 +40,19 @@ export function kustomize(dirInRepository: string): ManifestObject[] {
 
 export function findObject(objects: readonly ManifestObject[], kind: string, name: string): ManifestObject {
   const found = objects.find((object) => object.kind === kind && object.metadata.name === name);
-  if (!found) throw new Error(`no ${kind} ${name} among ${objects.map((object) => `${object.kind}/${object.metadata.name}`).join(', ')}`);
+  if (!found)
+    throw new Error(
+      `no ${kind} ${name} among ${objects.map((object) => `${object.kind}/${object.metadata.name}`).join(', ')}`,
+    );
   return found;
 }
 
 /** Creates a namespace unless it exists: tests in parallel files may race to create the same one. */
-export async function ensureNamespace(kubeConfig: KubeConfig, name: string, labels: Record<string, string> = {}): Promise<void> {
+export async function ensureNamespace(
+  kubeConfig: KubeConfig,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<void> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   try {
     await core.createNamespace({ body: { metadata: { name, labels } } });

@@ -22,7 +22,10 @@ const JOBS = 5;
 
 // The app's processes run on the Node 24 the repository brings (the machine's own may be older),
 // found first on PATH so the packages' `#!/usr/bin/env node` bins use it too.
-const appEnv = { PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}`, HOME: process.env['HOME'] ?? tmpdir() };
+const appEnv = {
+  PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}`,
+  HOME: process.env['HOME'] ?? tmpdir(),
+};
 
 let app: string;
 let packed: string;
@@ -32,7 +35,11 @@ beforeAll(async () => {
   const tarballs = packPackages(packed);
   writeAppFiles(app);
   // Dependencies come from the npm registry (or npm's cache); the two packages from their tarballs.
-  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...tarballs, '@types/node@24'], { cwd: app, env: appEnv, timeout: 240_000 });
+  await run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...tarballs, '@types/node@24'],
+    { cwd: app, env: appEnv, timeout: 240_000 },
+  );
 }, 300_000);
 afterAll(() => {
   for (const dir of [app, packed]) if (dir) rmSync(dir, { recursive: true, force: true });
@@ -43,7 +50,17 @@ function writeAppFiles(dir: string): void {
   // A team's ordinary strict tsconfig: nothing that knows the packages came from TypeScript sources.
   writeFileSync(
     join(dir, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { target: 'es2024', module: 'nodenext', strict: true, noEmit: true, types: ['node'], skipLibCheck: false }, include: ['*.ts'] }),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'es2024',
+        module: 'nodenext',
+        strict: true,
+        noEmit: true,
+        types: ['node'],
+        skipLibCheck: false,
+      },
+      include: ['*.ts'],
+    }),
   );
   writeFileSync(
     join(dir, 'handlers.ts'),
@@ -51,7 +68,7 @@ function writeAppFiles(dir: string): void {
       "import type { Handlers, Job } from '@workerpool/worker-runtime';",
       'async function greet(job: Job): Promise<void> {',
       '  const { name } = job.data as { name: string };',
-      "  console.log(`greeted ${name}`);",
+      '  console.log(`greeted ${name}`);',
       '}',
       'export default { greet } satisfies Handlers;',
     ].join('\n'),
@@ -71,7 +88,11 @@ function writeAppFiles(dir: string): void {
 const bin = (name: string) => join(app, 'node_modules', '.bin', name);
 
 async function inspectDepth(): Promise<number> {
-  const { stdout } = await run(bin('workerpool-operator'), ['inspect', '--redis', redisUrl, '--format', 'native', '--queue', queue, '--key-prefix', prefix, '--json'], { cwd: app, env: appEnv, timeout: 30_000 });
+  const { stdout } = await run(
+    bin('workerpool-operator'),
+    ['inspect', '--redis', redisUrl, '--format', 'native', '--queue', queue, '--key-prefix', prefix, '--json'],
+    { cwd: app, env: appEnv, timeout: 30_000 },
+  );
   return (JSON.parse(stdout) as { reading: { depth: number } }).reading.depth;
 }
 
@@ -97,25 +118,43 @@ describe('the packed packages, installed into a fresh app', () => {
 
   it('type-check with the app that imports the library', async () => {
     const tsc = join(REPOSITORY_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const checked = await run(process.execPath, [tsc, '-p', app], { cwd: app, env: appEnv, timeout: 120_000 }).catch((error: Error & { stdout?: string }) => ({ stdout: error.stdout || error.message }));
+    const checked = await run(process.execPath, [tsc, '-p', app], { cwd: app, env: appEnv, timeout: 120_000 }).catch(
+      (error: Error & { stdout?: string }) => ({ stdout: error.stdout || error.message }),
+    );
     expect(checked.stdout).toBe('');
   }, 150_000);
 
   it('run a worker with the app handlers on the jobs the app enqueued, which the installed CLI sees drain', async () => {
-    await run(process.execPath, ['enqueue.ts', redisUrl, prefix, queue, String(JOBS)], { cwd: app, env: appEnv, timeout: 30_000 });
+    await run(process.execPath, ['enqueue.ts', redisUrl, prefix, queue, String(JOBS)], {
+      cwd: app,
+      env: appEnv,
+      timeout: 30_000,
+    });
     expect(await inspectDepth()).toBe(JOBS);
 
-    worker = startProcess('workerpool-worker', bin('workerpool-worker'), ['run', '--handlers', join(app, 'handlers.ts')], {
-      ...appEnv,
-      REDIS_URL: redisUrl,
-      WORKERPOOL_KEY_PREFIX: prefix,
-      WORKERPOOL_QUEUES: queue,
-      WORKERPOOL_POD_NAME: 'greeter-0',
-      WORKERPOOL_METRICS_PORT: '0',
-      WORKERPOOL_METRICS_HOST: '127.0.0.1',
+    worker = startProcess(
+      'workerpool-worker',
+      bin('workerpool-worker'),
+      ['run', '--handlers', join(app, 'handlers.ts')],
+      {
+        ...appEnv,
+        REDIS_URL: redisUrl,
+        WORKERPOOL_KEY_PREFIX: prefix,
+        WORKERPOOL_QUEUES: queue,
+        WORKERPOOL_POD_NAME: 'greeter-0',
+        WORKERPOOL_METRICS_PORT: '0',
+        WORKERPOOL_METRICS_HOST: '127.0.0.1',
+      },
+    );
+    const greeted = () =>
+      worker
+        ?.output()
+        .split('\n')
+        .filter((line) => line.startsWith('greeted guest-')).length ?? 0;
+    await waitUntil(`${JOBS} jobs greeted by the installed worker`, () => Promise.resolve(greeted() === JOBS), {
+      timeoutMs: 30_000,
+      process: worker,
     });
-    const greeted = () => worker?.output().split('\n').filter((line) => line.startsWith('greeted guest-')).length ?? 0;
-    await waitUntil(`${JOBS} jobs greeted by the installed worker`, () => Promise.resolve(greeted() === JOBS), { timeoutMs: 30_000, process: worker });
     // Each look is a CLI start (seconds on a loaded machine), hence the long timeout.
     await expect.poll(inspectDepth, { timeout: 45_000, interval: 500 }).toBe(0);
   }, 120_000);

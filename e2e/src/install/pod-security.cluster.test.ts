@@ -1,4 +1,10 @@
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, type V1Deployment, type V1PodTemplateSpec } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type V1Deployment,
+  type V1PodTemplateSpec,
+} from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP, PLURAL, VERSION } from '@workerpool/operator/api/workerpool-schema';
 import { apiMessage } from '@workerpool/operator/controller/kube-errors';
@@ -22,7 +28,10 @@ let restricted: TestNamespace;
 let operator: RunningOperator;
 
 beforeAll(async () => {
-  restricted = await createTestNamespace(kubeConfig, { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' });
+  restricted = await createTestNamespace(kubeConfig, {
+    'pod-security.kubernetes.io/enforce': 'restricted',
+    'pod-security.kubernetes.io/enforce-version': 'latest',
+  });
   operator = await startOperatorForNamespace(kubeConfig, restricted.name);
 });
 afterAll(async () => {
@@ -37,7 +46,14 @@ async function admitPod(template: V1PodTemplateSpec, name: string): Promise<stri
     await core.createNamespacedPod({
       namespace: restricted.name,
       dryRun: 'All',
-      body: { metadata: { generateName: `${name}-`, labels: template.metadata?.labels, annotations: template.metadata?.annotations }, spec: template.spec },
+      body: {
+        metadata: {
+          generateName: `${name}-`,
+          labels: template.metadata?.labels,
+          annotations: template.metadata?.annotations,
+        },
+        spec: template.spec,
+      },
     });
     return 'admitted';
   } catch (error) {
@@ -46,12 +62,18 @@ async function admitPod(template: V1PodTemplateSpec, name: string): Promise<stri
 }
 
 describe('Pod Security "restricted"', () => {
-  it('admits the operator\'s own pod as the install defines it', async () => {
-    const deployment = findObject(kustomize('manifests'), 'Deployment', 'workerpool-operator') as unknown as V1Deployment;
+  it("admits the operator's own pod as the install defines it", async () => {
+    const deployment = findObject(
+      kustomize('manifests'),
+      'Deployment',
+      'workerpool-operator',
+    ) as unknown as V1Deployment;
     const template = deployment.spec?.template as V1PodTemplateSpec;
     expect(await admitPod(template, 'workerpool-operator')).toBe('admitted');
     // Beyond "restricted": nothing in the container may write to its image.
-    expect(template.spec?.containers.map((container) => container.securityContext?.readOnlyRootFilesystem)).toEqual([true]);
+    expect(template.spec?.containers.map((container) => container.securityContext?.readOnlyRootFilesystem)).toEqual([
+      true,
+    ]);
   });
 
   it('admits the worker pods the operator builds from a template that says nothing about security', async () => {
@@ -62,8 +84,19 @@ describe('Pod Security "restricted"', () => {
         containers: [{ name: 'worker', image: 'registry.example/mailer:1.0' }],
       },
     };
-    await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: restricted.name, body: pool });
-    await expect.poll(() => apps.readNamespacedDeployment({ namespace: restricted.name, name: 'plain' }).catch(() => undefined), POLL).toBeDefined();
+    await custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+      namespace: restricted.name,
+      body: pool,
+    });
+    await expect
+      .poll(
+        () => apps.readNamespacedDeployment({ namespace: restricted.name, name: 'plain' }).catch(() => undefined),
+        POLL,
+      )
+      .toBeDefined();
     const deployment = await apps.readNamespacedDeployment({ namespace: restricted.name, name: 'plain' });
 
     expect(await admitPod(deployment.spec?.template as V1PodTemplateSpec, 'plain')).toBe('admitted');

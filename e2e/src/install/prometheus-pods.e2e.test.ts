@@ -4,7 +4,14 @@ import { Queue } from '@workerpool/worker-runtime';
 import { WORKER_METRICS_PORT, enqueueWork, exampleNativePool } from '../harness/e2e-pool.ts';
 import { freeLoopbackPort, waitUntil } from '../harness/processes.ts';
 import { startScenario, type Scenario } from '../harness/scenario.ts';
-import { dashboardQueries, grafanaQuery, operatorScrapeJob, startPrometheus, type RunningPrometheus, type ScrapeJob } from './prometheus.ts';
+import {
+  dashboardQueries,
+  grafanaQuery,
+  operatorScrapeJob,
+  startPrometheus,
+  type RunningPrometheus,
+  type ScrapeJob,
+} from './prometheus.ts';
 
 // The dashboard as an operations team sees it: a real Prometheus scrapes the operator and the
 // worker pods of a pool running on the real node (at their pod IPs, as a pod scrape config does),
@@ -21,12 +28,17 @@ function workerScrapeJob(pods: readonly V1Pod[]): ScrapeJob {
     job_name: 'workerpool-workers',
     static_configs: pods.map((pod) => ({
       targets: [`${pod.status?.podIP ?? ''}:${WORKER_METRICS_PORT}`],
-      labels: { namespace: pod.metadata?.namespace ?? '', pool: pod.metadata?.labels?.['workerpool.dev/pool'] ?? '', pod: pod.metadata?.name ?? '' },
+      labels: {
+        namespace: pod.metadata?.namespace ?? '',
+        pool: pod.metadata?.labels?.['workerpool.dev/pool'] ?? '',
+        pod: pod.metadata?.name ?? '',
+      },
     })),
   };
 }
 
-const sumOf = (result: unknown[]) => result.reduce<number>((total, sample) => total + Number((sample as { value: [number, string] }).value[1]), 0);
+const sumOf = (result: unknown[]) =>
+  result.reduce<number>((total, sample) => total + Number((sample as { value: [number, string] }).value[1]), 0);
 
 describe('a real Prometheus scraping the worker pods of a pool on the real node', () => {
   let scenario: Scenario;
@@ -41,13 +53,31 @@ describe('a real Prometheus scraping the worker pods of a pool on the real node'
     const watch = scenario.watch(POOL);
     // It grows once, on a burst, so the scale-decision panel has a decision to show; its long
     // scale-down window keeps both pods (the scrape targets) until the end.
-    const scaling = { minReplicas: 1, maxReplicas: PODS, concurrency: 2, targetLatencySeconds: 5, pollIntervalSeconds: 1, podStartupSeconds: 5, scaleDown: { stabilizationWindowSeconds: 600 } };
+    const scaling = {
+      minReplicas: 1,
+      maxReplicas: PODS,
+      concurrency: 2,
+      targetLatencySeconds: 5,
+      pollIntervalSeconds: 1,
+      podStartupSeconds: 5,
+      scaleDown: { stabilizationWindowSeconds: 600 },
+    };
     await watch.create(exampleNativePool(namespace, POOL, redis.url, { recordPrefix: evidence.prefix, scaling }));
     const unreachable = `redis://127.0.0.1:${await freeLoopbackPort()}/0`;
-    await scenario.watch(UNREACHABLE).create(exampleNativePool(namespace, UNREACHABLE, unreachable, { recordPrefix: evidence.prefix, scaling: { ...scaling, minReplicas: 0, maxReplicas: 1 } }));
+    await scenario
+      .watch(UNREACHABLE)
+      .create(
+        exampleNativePool(namespace, UNREACHABLE, unreachable, {
+          recordPrefix: evidence.prefix,
+          scaling: { ...scaling, minReplicas: 0, maxReplicas: 1 },
+        }),
+      );
     // 60 jobs of 300 ms: one pod of 2 would need 9 s, past the 5 s target.
     flowing.push(...(await enqueueWork(redis.url, POOL, 60, 300)));
-    await waitUntil(`${PODS} ready pods of ${POOL}`, async () => (await watch.readyPods()).length === PODS, { timeoutMs: 90_000, intervalMs: 500 });
+    await waitUntil(`${PODS} ready pods of ${POOL}`, async () => (await watch.readyPods()).length === PODS, {
+      timeoutMs: 90_000,
+      intervalMs: 500,
+    });
 
     const pods = await watch.readyPods();
     prometheus = await startPrometheus([operatorScrapeJob(scenario.operator.addresses.metrics), workerScrapeJob(pods)]);
@@ -72,14 +102,26 @@ describe('a real Prometheus scraping the worker pods of a pool on the real node'
   });
 
   it('scrapes the operator and every worker pod at its pod IP', async () => {
-    await expect.poll(() => prometheus.query(`up{job="workerpool-workers", pool="${POOL}"} == 1`).then((result) => result.length), { timeout: 30_000, interval: 500 }).toBe(PODS);
-    await expect.poll(() => prometheus.query('up{job="workerpool-operator"} == 1').then((result) => result.length), { timeout: 30_000, interval: 500 }).toBe(1);
+    await expect
+      .poll(
+        () => prometheus.query(`up{job="workerpool-workers", pool="${POOL}"} == 1`).then((result) => result.length),
+        { timeout: 30_000, interval: 500 },
+      )
+      .toBe(PODS);
+    await expect
+      .poll(() => prometheus.query('up{job="workerpool-operator"} == 1').then((result) => result.length), {
+        timeout: 30_000,
+        interval: 500,
+      })
+      .toBe(1);
   });
 
   it.each(dashboardQueries())('panel "$panel": $expr returns data for the pool', async ({ expr }) => {
     const pool = expr.includes('workerpool_signal_read_errors_total') ? UNREACHABLE : POOL;
     const query = grafanaQuery(expr, { namespace: scenario.namespace, pool });
-    await expect.poll(() => prometheus.query(query).then((result) => result.length), { timeout: 60_000, interval: 1_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => prometheus.query(query).then((result) => result.length), { timeout: 60_000, interval: 1_000 })
+      .toBeGreaterThan(0);
   });
 
   it('counts on the pods every job the pods did, once the flow stops', async () => {
@@ -88,8 +130,12 @@ describe('a real Prometheus scraping the worker pods of a pool on the real node'
     await expect.poll(() => scenario.evidence.unfinished(flowing), { timeout: 60_000, interval: 1_000 }).toEqual([]);
     // The burst and the flow are the only `work` runs that succeeded: the timed-out one failed.
     const processed = `sum(workerpool_jobs_processed_total{namespace="${scenario.namespace}", pool="${POOL}", name="work"})`;
-    await expect.poll(() => prometheus.query(processed).then(sumOf), { timeout: 15_000, interval: 1_000 }).toBe(flowing.length);
+    await expect
+      .poll(() => prometheus.query(processed).then(sumOf), { timeout: 15_000, interval: 1_000 })
+      .toBe(flowing.length);
     const dead = `sum by (reason) (workerpool_jobs_dead_total{namespace="${scenario.namespace}", pool="${POOL}"})`;
-    await expect.poll(() => prometheus.query(dead).then((result) => result.length), { timeout: 15_000, interval: 1_000 }).toBe(2);
+    await expect
+      .poll(() => prometheus.query(dead).then((result) => result.length), { timeout: 15_000, interval: 1_000 })
+      .toBe(2);
   });
 });

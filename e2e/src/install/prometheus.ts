@@ -24,12 +24,17 @@ export interface DashboardQuery {
 /** Every query of every panel of the shipped dashboard. */
 export function dashboardQueries(): DashboardQuery[] {
   const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { panels: Panel[] };
-  return dashboard.panels.flatMap((panel) => panel.targets.map((target) => ({ panel: panel.title, expr: target.expr })));
+  return dashboard.panels.flatMap((panel) =>
+    panel.targets.map((target) => ({ panel: panel.title, expr: target.expr })),
+  );
 }
 
 /** A dashboard query with its variables filled in as Grafana does; `pool` is a regex (`.+` for "All"). */
 export function grafanaQuery(expr: string, variables: { namespace: string; pool: string }): string {
-  return expr.replaceAll('$namespace', variables.namespace).replaceAll('$pool', variables.pool).replaceAll('$__rate_interval', '30s');
+  return expr
+    .replaceAll('$namespace', variables.namespace)
+    .replaceAll('$pool', variables.pool)
+    .replaceAll('$__rate_interval', '30s');
 }
 
 export interface ScrapeJob {
@@ -54,14 +59,25 @@ export async function startPrometheus(jobs: readonly ScrapeJob[]): Promise<Runni
   const dir = mkdtempSync(join(tmpdir(), 'workerpool-prometheus-'));
   const port = await freeLoopbackPort();
   const url = `http://127.0.0.1:${port}`;
-  writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify({ global: { scrape_interval: '1s', evaluation_interval: '1s' }, scrape_configs: jobs }));
-  const server = startProcess('prometheus', ecosystemTool('prometheus'), [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`]);
+  writeFileSync(
+    join(dir, 'prometheus.yml'),
+    JSON.stringify({ global: { scrape_interval: '1s', evaluation_interval: '1s' }, scrape_configs: jobs }),
+  );
+  const server = startProcess('prometheus', ecosystemTool('prometheus'), [
+    `--config.file=${join(dir, 'prometheus.yml')}`,
+    `--storage.tsdb.path=${join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+  ]);
   const stop = async () => {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitUntil('Prometheus ready', async () => (await fetch(`${url}/-/ready`).catch(() => undefined))?.ok === true, { process: server, timeoutMs: 60_000 });
+    await waitUntil(
+      'Prometheus ready',
+      async () => (await fetch(`${url}/-/ready`).catch(() => undefined))?.ok === true,
+      { process: server, timeoutMs: 60_000 },
+    );
   } catch (error) {
     await stop();
     throw error;

@@ -1,7 +1,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, V1MicroTime, type KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  V1MicroTime,
+  type KubeConfig,
+  type V1Deployment,
+} from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP, PLURAL, VERSION, type WorkerPool } from '@workerpool/operator/api/workerpool-schema';
 import { KubeClient, POD_DELETION_COST } from '@workerpool/operator/controller/kube-client';
@@ -30,13 +38,24 @@ function installForReal(kustomization: string): void {
   expect(applied.stderr, `kubectl apply -k ${kustomization}`).toBe('');
 }
 
-const poolRef = (namespace: string, name: string) => ({ group: GROUP, version: VERSION, plural: PLURAL, namespace, name });
-const getPool = async (namespace: string, name: string) => (await custom.getNamespacedCustomObject(poolRef(namespace, name))) as WorkerPool;
-const readDeployment = (namespace: string, name: string) => apps.readNamespacedDeployment({ namespace, name }).catch(() => undefined);
+const poolRef = (namespace: string, name: string) => ({
+  group: GROUP,
+  version: VERSION,
+  plural: PLURAL,
+  namespace,
+  name,
+});
+const getPool = async (namespace: string, name: string) =>
+  (await custom.getNamespacedCustomObject(poolRef(namespace, name))) as WorkerPool;
+const readDeployment = (namespace: string, name: string) =>
+  apps.readNamespacedDeployment({ namespace, name }).catch(() => undefined);
 
 /** A template-mode pool whose Redis password lives in a Secret, as a real one would. */
 async function createPoolWithSecret(namespace: string, name: string): Promise<void> {
-  await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'redis-auth' }, stringData: { password: REDIS_PASSWORD } } });
+  await core.createNamespacedSecret({
+    namespace,
+    body: { metadata: { name: 'redis-auth' }, stringData: { password: REDIS_PASSWORD } },
+  });
   const pool = templatePool(namespace, name, { scaling: { minReplicas: 2 } });
   pool.spec.queue.redis.passwordSecretRef = { name: 'redis-auth', key: 'password' };
   await custom.createNamespacedCustomObject({ ...poolRef(namespace, ''), body: pool });
@@ -47,15 +66,25 @@ async function expectReconciled(namespace: string, name: string): Promise<void> 
   await expect.poll(() => readDeployment(namespace, name), POLL).toBeDefined();
   const deployment = (await readDeployment(namespace, name)) as V1Deployment;
   expect(deployment.metadata?.managedFields?.map((entry) => entry.manager)).toContain(FIELD_MANAGER);
-  await expect.poll(async () => (await getPool(namespace, name)).status?.observedGeneration, POLL).toBe((await getPool(namespace, name)).metadata.generation);
+  await expect
+    .poll(async () => (await getPool(namespace, name)).status?.observedGeneration, POLL)
+    .toBe((await getPool(namespace, name)).metadata.generation);
   expect((await getPool(namespace, name)).status?.conditions?.map((condition) => condition.type)).toContain('Ready');
   await expect
-    .poll(async () => (await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` })).items.map((event) => event.reason), POLL)
+    .poll(
+      async () =>
+        (await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` })).items.map(
+          (event) => event.reason,
+        ),
+      POLL,
+    )
     .toContain('DeploymentCreated');
 }
 
 async function reconcileErrors(operator: RunningOperator): Promise<number> {
-  return (await operator.metrics.reconcileTotal.get()).values.filter((sample) => sample.labels['result'] === 'error').reduce((sum, sample) => sum + sample.value, 0);
+  return (await operator.metrics.reconcileTotal.get()).values
+    .filter((sample) => sample.labels['result'] === 'error')
+    .reduce((sum, sample) => sum + sample.value, 0);
 }
 
 describe('the cluster-wide install (manifests/)', () => {
@@ -84,7 +113,14 @@ describe('the cluster-wide install (manifests/)', () => {
       namespace: namespace.name,
       body: {
         metadata: { name: 'sidekiq' },
-        spec: { replicas: 1, selector: { matchLabels: { app: 'sidekiq' } }, template: { metadata: { labels: { app: 'sidekiq' } }, spec: { containers: [{ name: 'sidekiq', image: 'rails-app:1' }] } } },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'sidekiq' } },
+          template: {
+            metadata: { labels: { app: 'sidekiq' } },
+            spec: { containers: [{ name: 'sidekiq', image: 'rails-app:1' }] },
+          },
+        },
       },
     });
     const pool = templatePool(namespace.name, 'sidekiq', { scaling: { minReplicas: 3 } });
@@ -100,9 +136,15 @@ describe('the cluster-wide install (manifests/)', () => {
     expect(await client.readSecretValue(namespace.name, 'redis-auth', 'password')).toBe(REDIS_PASSWORD);
   });
 
-  it('lets the operator list a pool\'s pods and set their deletion cost, as idle-first scale-down does', async () => {
+  it("lets the operator list a pool's pods and set their deletion cost, as idle-first scale-down does", async () => {
     // No ReplicaSet controller runs here: the pod a worker Deployment would have is made by hand.
-    await core.createNamespacedPod({ namespace: namespace.name, body: { metadata: { name: 'mailers-7f9c-x', labels: { [POOL_LABEL]: 'mailers' } }, spec: { containers: [{ name: 'worker', image: 'worker:1' }] } } });
+    await core.createNamespacedPod({
+      namespace: namespace.name,
+      body: {
+        metadata: { name: 'mailers-7f9c-x', labels: { [POOL_LABEL]: 'mailers' } },
+        spec: { containers: [{ name: 'worker', image: 'worker:1' }] },
+      },
+    });
     const client = new KubeClient(asOperator, operator.metrics, 'rbac-test');
     const pods = await client.listPods(namespace.name, { [POOL_LABEL]: 'mailers' });
     expect(pods.map((pod) => pod.metadata?.name)).toEqual(['mailers-7f9c-x']);
@@ -120,9 +162,11 @@ describe('the cluster-wide install (manifests/)', () => {
     const name = 'workerpool-operator';
     // MicroTime, not Date: the API server rejects a Lease time with milliseconds only.
     const spec = { holderIdentity: 'rbac-test', leaseDurationSeconds: 15, renewTime: new V1MicroTime() };
-    await leases.createNamespacedLease({ namespace: OPERATOR_NAMESPACE, body: { metadata: { name }, spec } }).catch((error: unknown) => {
-      if (httpStatus(error) !== 409) throw error; // a Lease left by another run of the operator is fine
-    });
+    await leases
+      .createNamespacedLease({ namespace: OPERATOR_NAMESPACE, body: { metadata: { name }, spec } })
+      .catch((error: unknown) => {
+        if (httpStatus(error) !== 409) throw error; // a Lease left by another run of the operator is fine
+      });
     const lease = await leases.readNamespacedLease({ namespace: OPERATOR_NAMESPACE, name });
     lease.spec = { ...lease.spec, holderIdentity: 'rbac-test', renewTime: new V1MicroTime() };
     const renewed = await leases.replaceNamespacedLease({ namespace: OPERATOR_NAMESPACE, name, body: lease });
@@ -137,7 +181,7 @@ describe('the cluster-wide install (manifests/)', () => {
     ['watches Deployments in every namespace', ['watch', 'deployments.apps', '-A']],
     ['creates a worker Deployment by server-side apply', ['create', 'deployments.apps', '-n', 'default']],
     ['applies a Deployment', ['patch', 'deployments.apps', '-n', 'default']],
-    ['lists a pool\'s Pods before scaling it down', ['list', 'pods', '-n', 'default']],
+    ["lists a pool's Pods before scaling it down", ['list', 'pods', '-n', 'default']],
     ['sets pod-deletion-cost on them', ['patch', 'pods', '-n', 'default']],
     ['records Events', ['create', 'events', '-n', 'default']],
     ['reads a named Secret', ['get', 'secrets/redis-auth', '-n', 'default']],
@@ -150,13 +194,22 @@ describe('the cluster-wide install (manifests/)', () => {
   });
 
   const denied: [string, string[]][] = [
-    ['deleting Deployments (the garbage collector removes owned ones)', ['delete', 'deployments.apps', '-n', 'default']],
+    [
+      'deleting Deployments (the garbage collector removes owned ones)',
+      ['delete', 'deployments.apps', '-n', 'default'],
+    ],
     ['replacing Deployments (apply is a patch)', ['update', 'deployments.apps', '-n', 'default']],
-    ['scaling Deployments through the scale subresource', ['update', 'deployments.apps', '--subresource=scale', '-n', 'default']],
+    [
+      'scaling Deployments through the scale subresource',
+      ['update', 'deployments.apps', '--subresource=scale', '-n', 'default'],
+    ],
     ['listing Secrets', ['list', 'secrets', '-n', 'default']],
     ['watching Secrets', ['watch', 'secrets', '-A']],
     ['writing Secrets', ['create', 'secrets', '-n', 'default']],
-    ['reading a WorkerPool from the API (the cache serves reconciles)', ['get', 'workerpools.workerpool.dev', '-n', 'default']],
+    [
+      'reading a WorkerPool from the API (the cache serves reconciles)',
+      ['get', 'workerpools.workerpool.dev', '-n', 'default'],
+    ],
     ['reading a Pod', ['get', 'pods', '-n', 'default']],
     ['watching Pods', ['watch', 'pods', '-A']],
     ['creating Pods', ['create', 'pods', '-n', 'default']],
@@ -168,7 +221,10 @@ describe('the cluster-wide install (manifests/)', () => {
     ['editing a WorkerPool spec', ['patch', 'workerpools.workerpool.dev', '-n', 'default']],
     ['deleting WorkerPools', ['delete', 'workerpools.workerpool.dev', '-n', 'default']],
     ['editing or deleting Events', ['delete', 'events', '-n', 'default']],
-    ['another Lease in its namespace', ['update', 'leases.coordination.k8s.io/kube-scheduler', '-n', OPERATOR_NAMESPACE]],
+    [
+      'another Lease in its namespace',
+      ['update', 'leases.coordination.k8s.io/kube-scheduler', '-n', OPERATOR_NAMESPACE],
+    ],
     ['Leases outside its namespace', ['create', 'leases.coordination.k8s.io', '-n', 'default']],
     ['granting rights', ['create', 'rolebindings.rbac.authorization.k8s.io', '-n', 'default']],
     ['minting tokens', ['create', 'serviceaccounts/token', '-n', OPERATOR_NAMESPACE]],
@@ -183,10 +239,23 @@ describe('the cluster-wide install (manifests/)', () => {
   it('is refused by the API server when it tries, not only on paper', async () => {
     const appsAsOperator = asOperator.makeApiClient(AppsV1Api);
     const coreAsOperator = asOperator.makeApiClient(CoreV1Api);
-    const refusal = (promise: Promise<unknown>) => promise.then(() => 'allowed', (error: unknown) => httpStatus(error));
-    expect(await refusal(appsAsOperator.deleteNamespacedDeployment({ namespace: namespace.name, name: 'mailers' }))).toBe(403);
+    const refusal = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'allowed',
+        (error: unknown) => httpStatus(error),
+      );
+    expect(
+      await refusal(appsAsOperator.deleteNamespacedDeployment({ namespace: namespace.name, name: 'mailers' })),
+    ).toBe(403);
     expect(await refusal(coreAsOperator.listNamespacedSecret({ namespace: namespace.name }))).toBe(403);
-    expect(await refusal(coreAsOperator.createNamespacedPod({ namespace: namespace.name, body: { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } }))).toBe(403);
+    expect(
+      await refusal(
+        coreAsOperator.createNamespacedPod({
+          namespace: namespace.name,
+          body: { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
+        }),
+      ),
+    ).toBe(403);
   });
 });
 
@@ -220,7 +289,13 @@ describe('the namespaced install (manifests/overlays/namespaced)', () => {
   it('lets the operator reconcile a pool in its own namespace', async () => {
     await createPoolWithSecret(namespace.name, 'reports');
     await expectReconciled(namespace.name, 'reports');
-    expect(await new KubeClient(asOperator, operator.metrics, 'rbac-test').readSecretValue(namespace.name, 'redis-auth', 'password')).toBe(REDIS_PASSWORD);
+    expect(
+      await new KubeClient(asOperator, operator.metrics, 'rbac-test').readSecretValue(
+        namespace.name,
+        'redis-auth',
+        'password',
+      ),
+    ).toBe(REDIS_PASSWORD);
     expect(await reconcileErrors(operator)).toBe(0);
   });
 

@@ -49,7 +49,11 @@ function record(packages: Map<string, Set<string>>, workspace: string, name: str
   packages.set(workspace, names);
 }
 
-const packageName = (specifier: string) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+const packageName = (specifier: string) =>
+  specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
 
 /** `@workerpool/<folder>/<sub>` → <folder>/src/<sub>.ts, as the workspaces' `exports` map it. */
 function workspaceFile(specifier: string): string {
@@ -59,6 +63,8 @@ function workspaceFile(specifier: string): string {
 
 /** The `dependencies` (not devDependencies) a workspace folder's package.json declares. */
 export function productionDependencies(workspace: string): Set<string> {
-  const manifest = JSON.parse(readFileSync(join(REPOSITORY_ROOT, workspace, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(join(REPOSITORY_ROOT, workspace, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
   return new Set(Object.keys(manifest.dependencies ?? {}));
 }

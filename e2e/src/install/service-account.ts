@@ -8,7 +8,11 @@ import { kubectl, testKubeConfig } from '../harness/cluster.ts';
 export async function serviceAccountKubeConfig(namespace: string, name: string): Promise<KubeConfig> {
   const admin = testKubeConfig();
   const core = admin.makeApiClient(CoreV1Api);
-  const request = await core.createNamespacedServiceAccountToken({ namespace, name, body: { spec: { expirationSeconds: 3600 } } });
+  const request = await core.createNamespacedServiceAccountToken({
+    namespace,
+    name,
+    body: { spec: { expirationSeconds: 3600 } },
+  });
   const token = request.status?.token;
   if (!token) throw new Error(`the API server issued no token for ${namespace}/${name}`);
   const server = admin.getCurrentCluster()?.server;
@@ -31,6 +35,7 @@ export async function serviceAccountKubeConfig(namespace: string, name: string):
 export function canI(user: string, args: string[]): boolean {
   const answer = kubectl(['auth', 'can-i', ...args, `--as=${user}`]);
   const said = answer.stdout.trim();
-  if (said !== 'yes' && said !== 'no') throw new Error(`kubectl auth can-i ${args.join(' ')}: unexpected answer ${JSON.stringify(answer)}`);
+  if (said !== 'yes' && said !== 'no')
+    throw new Error(`kubectl auth can-i ${args.join(' ')}: unexpected answer ${JSON.stringify(answer)}`);
   return said === 'yes';
 }

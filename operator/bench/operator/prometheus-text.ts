@@ -23,7 +23,11 @@ export function parseSamples(text: string, name: string): Sample[] {
 }
 
 /** Sums of `after - before` grouped by a key made of some labels. */
-export function deltaBy(before: readonly Sample[], after: readonly Sample[], key: (labels: Record<string, string>) => string): Map<string, number> {
+export function deltaBy(
+  before: readonly Sample[],
+  after: readonly Sample[],
+  key: (labels: Record<string, string>) => string,
+): Map<string, number> {
   const out = new Map<string, number>();
   const add = (samples: readonly Sample[], sign: number) => {
     for (const sample of samples) {

@@ -1,7 +1,14 @@
 import { applySpecDefaults } from '../../src/api/defaults.ts';
 import type { ScalingSpec } from '../../src/api/workerpool-schema.ts';
-import { backlogPerInstance, kedaHpaPolicy, KEDA_DEFAULT_LIST_LENGTH } from '../../src/simulator/baselines/keda-hpa-policy.ts';
-import { JUDOSCALE_DEFAULT_DOWNSCALE_DELAY_SECONDS, judoscalePolicy } from '../../src/simulator/baselines/judoscale-policy.ts';
+import {
+  backlogPerInstance,
+  kedaHpaPolicy,
+  KEDA_DEFAULT_LIST_LENGTH,
+} from '../../src/simulator/baselines/keda-hpa-policy.ts';
+import {
+  JUDOSCALE_DEFAULT_DOWNSCALE_DELAY_SECONDS,
+  judoscalePolicy,
+} from '../../src/simulator/baselines/judoscale-policy.ts';
 import { wpaPolicy } from '../../src/simulator/baselines/wpa-policy.ts';
 import { enginePolicy, ENGINE_POLICY_NAME } from '../../src/simulator/engine-policy.ts';
 import { meanServiceSeconds } from '../../src/simulator/service-time.ts';
@@ -31,7 +38,9 @@ export function engineScaling(scenario: Scenario, overrides: { scaleDownWindowSe
       concurrency: scenario.concurrency,
       targetLatencySeconds: scenario.targetSeconds,
       podStartupSeconds: scenario.podStartupSeconds,
-      ...(overrides.scaleDownWindowSeconds === undefined ? {} : { scaleDown: { stabilizationWindowSeconds: overrides.scaleDownWindowSeconds } }),
+      ...(overrides.scaleDownWindowSeconds === undefined
+        ? {}
+        : { scaleDown: { stabilizationWindowSeconds: overrides.scaleDownWindowSeconds } }),
     },
   }).scaling;
 }
@@ -41,13 +50,23 @@ export function engineScaling(scenario: Scenario, overrides: { scaleDownWindowSe
  * shared stat:processed counter), BullMQ without `metrics`, a list with and without timestamps
  * and a stream really report. native is the engine row of the main table.
  */
-export const BENCH_PROFILES: readonly SignalProfileName[] = ['native', 'sidekiq', 'bullmq', 'list', 'list+timestamp', 'stream'];
+export const BENCH_PROFILES: readonly SignalProfileName[] = [
+  'native',
+  'sidekiq',
+  'bullmq',
+  'list',
+  'list+timestamp',
+  'stream',
+];
 
 /** The engine once per signal profile (the native run is the main table's engine row). */
 export function profilePolicies(scenario: Scenario): { profile: SignalProfileName; policy: ScalingPolicy }[] {
   return BENCH_PROFILES.filter((name) => name !== 'native').map((name) => ({
     profile: name,
-    policy: enginePolicy(engineScaling(scenario), { name: `${ENGINE_POLICY_NAME} (${name})`, profile: signalProfile(name) }),
+    policy: enginePolicy(engineScaling(scenario), {
+      name: `${ENGINE_POLICY_NAME} (${name})`,
+      profile: signalProfile(name),
+    }),
   }));
 }
 
@@ -58,10 +77,21 @@ export function onlinePolicies(scenario: Scenario): ScalingPolicy[] {
   return [
     enginePolicy(engineScaling(scenario)),
     { ...enginePolicy(engineScaling(scenario), { name: ENGINE_IDLE_FIRST_NAME }), scaleDownOrder: 'idle-first' },
-    enginePolicy(engineScaling(scenario, { scaleDownWindowSeconds: LONG_DOWN_WINDOW_SECONDS }), { name: ENGINE_LONG_WINDOW_NAME }),
-    kedaHpaPolicy({ name: `KEDA redis list (listLength ${KEDA_DEFAULT_LIST_LENGTH})`, listLength: KEDA_DEFAULT_LIST_LENGTH, ...bounds }),
+    enginePolicy(engineScaling(scenario, { scaleDownWindowSeconds: LONG_DOWN_WINDOW_SECONDS }), {
+      name: ENGINE_LONG_WINDOW_NAME,
+    }),
+    kedaHpaPolicy({
+      name: `KEDA redis list (listLength ${KEDA_DEFAULT_LIST_LENGTH})`,
+      listLength: KEDA_DEFAULT_LIST_LENGTH,
+      ...bounds,
+    }),
     kedaHpaPolicy({ name: `KEDA + AWS backlog rule (listLength ${backlog})`, listLength: backlog, ...bounds }),
-    wpaPolicy({ name: `practo WPA (${backlog} msgs/worker)`, targetMessagesPerWorker: backlog, secondsToProcessOneJob: meanService / scenario.concurrency, ...bounds }),
+    wpaPolicy({
+      name: `practo WPA (${backlog} msgs/worker)`,
+      targetMessagesPerWorker: backlog,
+      secondsToProcessOneJob: meanService / scenario.concurrency,
+      ...bounds,
+    }),
     judoscalePolicy({
       name: 'Judoscale-style step',
       upperLatencySeconds: scenario.targetSeconds / 2,

@@ -20,7 +20,16 @@ function row(cells: string[], widths: number[]): string {
   return cells.map((cell, index) => pad(cell, widths[index] ?? 10, index > 0)).join('  ');
 }
 
-const HEADER = ['policy', 'replica-s', 'x oracle', '% > target', 'p99 wait s', 'scale events', 'interrupted', 're-run s'];
+const HEADER = [
+  'policy',
+  'replica-s',
+  'x oracle',
+  '% > target',
+  'p99 wait s',
+  'scale events',
+  'interrupted',
+  're-run s',
+];
 const WIDTHS = [52, 10, 8, 10, 10, 12, 11, 8];
 
 function summaryRow(summary: RunSummary, oracleReplicaSeconds: number): string {
@@ -53,7 +62,8 @@ function engineNotes(engine: RunSummary, oracle: RunSummary): string[] {
   const ratio = engine.replicaSeconds / oracle.replicaSeconds;
   if (ratio > MAX_ORACLE_RATIO) notes.push(`${ratio.toFixed(2)}x the oracle's replica-seconds`);
   const events = engine.scaleEvents / Math.max(1, oracle.scaleEvents);
-  if (events > MAX_ORACLE_SCALE_EVENTS_RATIO) notes.push(`${engine.scaleEvents} scale events, ${events.toFixed(1)}x the oracle's ${oracle.scaleEvents}`);
+  if (events > MAX_ORACLE_SCALE_EVENTS_RATIO)
+    notes.push(`${engine.scaleEvents} scale events, ${events.toFixed(1)}x the oracle's ${oracle.scaleEvents}`);
   return notes;
 }
 
@@ -63,7 +73,8 @@ export function verdict(result: ScenarioResult): Verdict {
   const notes = engineNotes(engine, result.oracle).map((note) => `engine: ${note}`);
   for (const baseline of result.policies) {
     if (baseline.policy.startsWith(ENGINE_POLICY_NAME) || !meetsSlo(baseline)) continue;
-    if (baseline.replicaSeconds <= engine.replicaSeconds) notes.push(`${baseline.policy} meets the SLO with fewer replica-seconds`);
+    if (baseline.replicaSeconds <= engine.replicaSeconds)
+      notes.push(`${baseline.policy} meets the SLO with fewer replica-seconds`);
   }
   return { met: notes.length === 0, notes };
 }
@@ -74,14 +85,40 @@ export function formatScenario(result: ScenarioResult): string {
     row(HEADER, WIDTHS),
     ...result.policies.map((summary) => summaryRow(summary, result.oracle.replicaSeconds)),
     summaryRow(result.oracle, result.oracle.replicaSeconds),
-    row(['work bound (service time / concurrency)', result.workBoundReplicaSeconds.toFixed(0), (result.workBoundReplicaSeconds / result.oracle.replicaSeconds).toFixed(2), '', '', '', '', ''], WIDTHS).trimEnd(),
+    row(
+      [
+        'work bound (service time / concurrency)',
+        result.workBoundReplicaSeconds.toFixed(0),
+        (result.workBoundReplicaSeconds / result.oracle.replicaSeconds).toFixed(2),
+        '',
+        '',
+        '',
+        '',
+        '',
+      ],
+      WIDTHS,
+    ).trimEnd(),
   ];
   const judged = verdict(result);
-  lines.push(judged.met ? 'target met: >= 99 % within target, cheapest of the policies that meet it, <= 1.25x oracle, <= 2x its scale events' : `target NOT met: ${judged.notes.join('; ')}`);
+  lines.push(
+    judged.met
+      ? 'target met: >= 99 % within target, cheapest of the policies that meet it, <= 1.25x oracle, <= 2x its scale events'
+      : `target NOT met: ${judged.notes.join('; ')}`,
+  );
   return lines.join('\n');
 }
 
-const PROFILE_HEADER = ['trace', 'replica-s', 'x oracle', '% > target', 'p99 wait s', 'events', 'x oracle', 'interrupted', 'verdict'];
+const PROFILE_HEADER = [
+  'trace',
+  'replica-s',
+  'x oracle',
+  '% > target',
+  'p99 wait s',
+  'events',
+  'x oracle',
+  'interrupted',
+  'verdict',
+];
 const PROFILE_WIDTHS = [12, 10, 8, 10, 10, 7, 8, 11, 0];
 
 export interface ProfileVerdict {
@@ -92,10 +129,12 @@ export interface ProfileVerdict {
 }
 
 export function profileVerdicts(results: readonly ScenarioResult[]): ProfileVerdict[] {
-  return results.flatMap((result) => result.profiles.map((run) => {
-    const notes = engineNotes(run.summary, result.oracle);
-    return { profile: run.profile, scenario: result.scenario, met: notes.length === 0, notes };
-  }));
+  return results.flatMap((result) =>
+    result.profiles.map((run) => {
+      const notes = engineNotes(run.summary, result.oracle);
+      return { profile: run.profile, scenario: result.scenario, met: notes.length === 0, notes };
+    }),
+  );
 }
 
 /** One table per signal profile: the engine on every trace with only that profile's signals. */
@@ -103,10 +142,15 @@ export function formatProfiles(results: readonly ScenarioResult[], profiles: rea
   const verdicts = profileVerdicts(results);
   return profiles
     .map((profile) => {
-      const lines = [`== signal profile ${profile}: ${signalProfile(profile).summary}`, row(PROFILE_HEADER, PROFILE_WIDTHS)];
+      const lines = [
+        `== signal profile ${profile}: ${signalProfile(profile).summary}`,
+        row(PROFILE_HEADER, PROFILE_WIDTHS),
+      ];
       for (const result of results) {
         const run = result.profiles.find((candidate) => candidate.profile === profile);
-        const judged = verdicts.find((candidate) => candidate.profile === profile && candidate.scenario === result.scenario);
+        const judged = verdicts.find(
+          (candidate) => candidate.profile === profile && candidate.scenario === result.scenario,
+        );
         if (run === undefined || judged === undefined) continue;
         const summary = run.summary;
         lines.push(

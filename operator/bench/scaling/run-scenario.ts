@@ -35,16 +35,33 @@ export function runScenario(scenario: Scenario): ScenarioResult {
   const started = performance.now();
   const jobs = generateJobs({ trace: scenario.trace, service: scenario.service, seed: scenario.seed });
   const endSeconds = traceDurationSeconds(scenario.trace);
-  const base = { ...jobs, concurrency: scenario.concurrency, podStartupSeconds: scenario.podStartupSeconds, initialReplicas: scenario.initialReplicas, endSeconds };
+  const base = {
+    ...jobs,
+    concurrency: scenario.concurrency,
+    podStartupSeconds: scenario.podStartupSeconds,
+    initialReplicas: scenario.initialReplicas,
+    endSeconds,
+  };
   const results: SimulationResult[] = onlinePolicies(scenario).map((policy) => simulate({ ...base, policy }));
-  const profileRuns = profilePolicies(scenario).map(({ profile, policy }) => ({ profile, summary: summarize(simulate({ ...base, policy }), scenario.targetSeconds) }));
-  const oracle = runOracle(base, { targetSeconds: scenario.targetSeconds, concurrency: scenario.concurrency, minReplicas: scenario.minReplicas, maxReplicas: scenario.maxReplicas });
+  const profileRuns = profilePolicies(scenario).map(({ profile, policy }) => ({
+    profile,
+    summary: summarize(simulate({ ...base, policy }), scenario.targetSeconds),
+  }));
+  const oracle = runOracle(base, {
+    targetSeconds: scenario.targetSeconds,
+    concurrency: scenario.concurrency,
+    minReplicas: scenario.minReplicas,
+    maxReplicas: scenario.maxReplicas,
+  });
   const chartSvg = renderChart({
     title: `${scenario.name}: ${scenario.description}`,
     durationSeconds: endSeconds,
     load: loadPerSecond(jobs.arrivals, endSeconds, CHART_LOAD_BUCKET_SECONDS),
     loadBucketSeconds: CHART_LOAD_BUCKET_SECONDS,
-    series: [...results, oracle.result].map((result) => ({ name: result.policy === ORACLE_POLICY_NAME ? ORACLE_POLICY_NAME : result.policy, points: result.replicas })),
+    series: [...results, oracle.result].map((result) => ({
+      name: result.policy === ORACLE_POLICY_NAME ? ORACLE_POLICY_NAME : result.policy,
+      points: result.replicas,
+    })),
   });
   return {
     scenario: scenario.name,
@@ -54,7 +71,10 @@ export function runScenario(scenario: Scenario): ScenarioResult {
     oracle: summarize(oracle.result, scenario.targetSeconds),
     oracleRepairRounds: oracle.repairRounds,
     policies: results.map((result) => summarize(result, scenario.targetSeconds)),
-    profiles: [{ profile: 'native', summary: summarize(results[0] as SimulationResult, scenario.targetSeconds) }, ...profileRuns],
+    profiles: [
+      { profile: 'native', summary: summarize(results[0] as SimulationResult, scenario.targetSeconds) },
+      ...profileRuns,
+    ],
     chartSvg,
     seconds: (performance.now() - started) / 1000,
   };

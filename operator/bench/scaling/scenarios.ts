@@ -1,5 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { burstyTrace, diurnalTrace, parseTraceCsv, rampTrace, spikeTrace, stepTrace, type ArrivalTrace } from '../../src/simulator/arrival-trace.ts';
+import {
+  burstyTrace,
+  diurnalTrace,
+  parseTraceCsv,
+  rampTrace,
+  spikeTrace,
+  stepTrace,
+  type ArrivalTrace,
+} from '../../src/simulator/arrival-trace.ts';
 import type { ServiceTimeSpec } from '../../src/simulator/service-time.ts';
 
 // The benchmark's traces. Each is a pool (target, concurrency, start-up delay, bounds) and a load
@@ -43,7 +51,13 @@ export function scenarios(): Scenario[] {
     {
       name: 'spike',
       description: 'a 60 s burst of 250 jobs/s over a base of 15 jobs/s',
-      trace: spikeTrace('spike', { durationSeconds: HOUR, baseRate: 15, spikeRate: 250, spikeAtSeconds: 1500, spikeSeconds: 60 }),
+      trace: spikeTrace('spike', {
+        durationSeconds: HOUR,
+        baseRate: 15,
+        spikeRate: 250,
+        spikeAtSeconds: 1500,
+        spikeSeconds: 60,
+      }),
       service: { kind: 'fixed', seconds: 1 },
       concurrency: 10,
       targetSeconds: 30,
@@ -56,7 +70,18 @@ export function scenarios(): Scenario[] {
     {
       name: 'ramp',
       description: 'load ramps from 5 to 100 jobs/s over 30 minutes, then back down over 10',
-      trace: rampDownAfter(rampTrace('ramp', { durationSeconds: HOUR, fromRate: 5, toRate: 100, rampStartSeconds: 300, rampEndSeconds: 2100 }), 2700, 3300, 5),
+      trace: rampDownAfter(
+        rampTrace('ramp', {
+          durationSeconds: HOUR,
+          fromRate: 5,
+          toRate: 100,
+          rampStartSeconds: 300,
+          rampEndSeconds: 2100,
+        }),
+        2700,
+        3300,
+        5,
+      ),
       service: { kind: 'exponential', meanSeconds: 2 },
       concurrency: 10,
       targetSeconds: 30,

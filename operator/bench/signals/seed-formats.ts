@@ -16,7 +16,8 @@ export interface BenchFormat {
   spec(pool: number, url: string): QueueSpec;
 }
 
-const jobJson = (queue: string, epochSeconds: number) => JSON.stringify({ class: 'BenchJob', args: [1], queue, jid: `${queue}-${epochSeconds}`, enqueued_at: epochSeconds });
+const jobJson = (queue: string, epochSeconds: number) =>
+  JSON.stringify({ class: 'BenchJob', args: [1], queue, jid: `${queue}-${epochSeconds}`, enqueued_at: epochSeconds });
 
 const sidekiq: BenchFormat = {
   name: 'sidekiq',
@@ -25,13 +26,24 @@ const sidekiq: BenchFormat = {
     await forEachPoolBatch(async (pool) => {
       const keys = sidekiqKeys(`p${pool}`);
       const m = redis.multi();
-      for (const q of poolQueues(pool)) for (let j = 0; j < JOBS_PER_QUEUE; j += 1) m.lpush(keys.queue(q), jobJson(q, now - 30 + j));
+      for (const q of poolQueues(pool))
+        for (let j = 0; j < JOBS_PER_QUEUE; j += 1) m.lpush(keys.queue(q), jobJson(q, now - 30 + j));
       const first = poolQueues(pool)[0] ?? '';
       m.zadd(keys.schedule, now - 10, jobJson(first, now), now + 600, jobJson(first, now + 1));
       m.zadd(keys.retry, now - 5, jobJson(first, now + 2));
       for (const host of ['a', 'b']) {
         const identity = `p${pool}-${host}:1:abc`;
-        m.sadd(keys.processes, identity).hset(`${keys.ns}${identity}`, 'info', JSON.stringify({ hostname: identity, concurrency: 10, queues: poolQueues(pool) }), 'busy', 3, 'beat', now, 'quiet', 'false');
+        m.sadd(keys.processes, identity).hset(
+          `${keys.ns}${identity}`,
+          'info',
+          JSON.stringify({ hostname: identity, concurrency: 10, queues: poolQueues(pool) }),
+          'busy',
+          3,
+          'beat',
+          now,
+          'quiet',
+          'false',
+        );
       }
       m.set(keys.processed, 1000);
       await m.exec();
@@ -47,7 +59,22 @@ const bullmq: BenchFormat = {
       const m = redis.multi();
       for (const q of poolQueues(pool)) {
         const k = bullmqKeys(undefined, q);
-        for (let j = 1; j <= JOBS_PER_QUEUE + 3; j += 1) m.hset(`${k.jobPrefix}${j}`, 'name', 'bench', 'data', '{}', 'opts', '{"attempts":1}', 'timestamp', nowMs - 30_000 + j, 'delay', 0, 'priority', 0);
+        for (let j = 1; j <= JOBS_PER_QUEUE + 3; j += 1)
+          m.hset(
+            `${k.jobPrefix}${j}`,
+            'name',
+            'bench',
+            'data',
+            '{}',
+            'opts',
+            '{"attempts":1}',
+            'timestamp',
+            nowMs - 30_000 + j,
+            'delay',
+            0,
+            'priority',
+            0,
+          );
         for (let j = 1; j <= JOBS_PER_QUEUE; j += 1) m.lpush(k.wait, String(j));
         m.zadd(k.prioritized, 2 * 0x100000000 + 1, String(JOBS_PER_QUEUE + 1));
         m.zadd(k.delayed, (nowMs - 1000) * 0x1000, String(JOBS_PER_QUEUE + 2));
@@ -65,11 +92,20 @@ const list: BenchFormat = {
   async seed(redis, nowMs) {
     await forEachPoolBatch(async (pool) => {
       const m = redis.multi();
-      for (const q of poolQueues(pool)) m.lpush(q, ...Array.from({ length: JOBS_PER_QUEUE }, (_, j) => JSON.stringify({ enqueuedAt: nowMs - 30_000 + j })));
+      for (const q of poolQueues(pool))
+        m.lpush(
+          q,
+          ...Array.from({ length: JOBS_PER_QUEUE }, (_, j) => JSON.stringify({ enqueuedAt: nowMs - 30_000 + j })),
+        );
       await m.exec();
     });
   },
-  spec: (pool, url) => ({ format: 'list', names: poolQueues(pool), redis: { url }, list: { timestampField: 'enqueuedAt', timestampUnit: 'milliseconds', oldestAt: 'right' } }),
+  spec: (pool, url) => ({
+    format: 'list',
+    names: poolQueues(pool),
+    redis: { url },
+    list: { timestampField: 'enqueuedAt', timestampUnit: 'milliseconds', oldestAt: 'right' },
+  }),
 };
 
 const stream: BenchFormat = {
@@ -85,7 +121,12 @@ const stream: BenchFormat = {
       await m.exec();
     });
   },
-  spec: (pool, url) => ({ format: 'stream', names: poolQueues(pool), redis: { url }, stream: { consumerGroup: 'workers' } }),
+  spec: (pool, url) => ({
+    format: 'stream',
+    names: poolQueues(pool),
+    redis: { url },
+    stream: { consumerGroup: 'workers' },
+  }),
 };
 
 const native: BenchFormat = {
@@ -94,12 +135,31 @@ const native: BenchFormat = {
     await forEachPoolBatch(async (pool) => {
       for (const q of poolQueues(pool)) {
         const keys = queueKeys('wp:', q);
-        const jobs = Array.from({ length: JOBS_PER_QUEUE + 2 }, (_, j) => ({ id: `${q}-${j}`, record: '{"name":"bench","data":{}}', dueAt: nowMs - 30_000 }));
+        const jobs = Array.from({ length: JOBS_PER_QUEUE + 2 }, (_, j) => ({
+          id: `${q}-${j}`,
+          record: '{"name":"bench","data":{}}',
+          dueAt: nowMs - 30_000,
+        }));
         await addJobs(redis, keys, nowMs - 30_000, jobs);
         await ackAndReserve(redis, keys, { now: nowMs, deadline: nowMs + 60_000, count: 2, acks: [] });
         const workerId = `p${pool}-a:1:x`;
-        const beat = encodeHeartbeat({ workerId, pod: `p${pool}-a`, pid: 1, busy: 2, concurrency: 10, draining: false, beatAt: nowMs, startedAt: nowMs });
-        await publishHeartbeat(redis, keys, { workerId, expiresAt: nowMs + 3_600_000, heartbeat: beat, deadline: nowMs + 60_000, entries: [] });
+        const beat = encodeHeartbeat({
+          workerId,
+          pod: `p${pool}-a`,
+          pid: 1,
+          busy: 2,
+          concurrency: 10,
+          draining: false,
+          beatAt: nowMs,
+          startedAt: nowMs,
+        });
+        await publishHeartbeat(redis, keys, {
+          workerId,
+          expiresAt: nowMs + 3_600_000,
+          heartbeat: beat,
+          deadline: nowMs + 60_000,
+          entries: [],
+        });
       }
     });
   },

@@ -5,7 +5,8 @@ import { BENCH_FORMATS } from './seed-formats.ts';
 // that the benchmark's memory reading is the poller's, not the seeding's.
 const [formatName, url] = process.argv.slice(2);
 const format = BENCH_FORMATS.find((f) => f.name === formatName);
-if (format === undefined || url === undefined) throw new Error(`usage: seed-main.ts <${BENCH_FORMATS.map((f) => f.name).join('|')}> <redis-url>`);
+if (format === undefined || url === undefined)
+  throw new Error(`usage: seed-main.ts <${BENCH_FORMATS.map((f) => f.name).join('|')}> <redis-url>`);
 const redis = new Redis(url);
 try {
   const [seconds] = await redis.time();

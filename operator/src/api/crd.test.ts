@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CRD_FILE, buildWorkerPoolCrd, renderWorkerPoolCrd } from './crd.ts';
 
-type Schema = { type?: string; description?: string; properties?: Record<string, Schema>; items?: Schema; 'x-kubernetes-preserve-unknown-fields'?: boolean };
+type Schema = {
+  type?: string;
+  description?: string;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  'x-kubernetes-preserve-unknown-fields'?: boolean;
+};
 
 /** Paths of fields that lack a description, which would leave `kubectl explain` silent. */
 function undescribed(schema: Schema, path: string, out: string[]): string[] {
@@ -23,7 +29,10 @@ describe('the WorkerPool CRD', () => {
     const crd = buildWorkerPoolCrd() as { spec: { versions: { schema: { openAPIV3Schema: Schema } }[] } };
     const root = crd.spec.versions[0]?.schema.openAPIV3Schema;
     if (!root?.properties) throw new Error('the CRD has no schema');
-    const missing = [...undescribed(root.properties['spec'] ?? {}, 'spec', []), ...undescribed(root.properties['status'] ?? {}, 'status', [])];
+    const missing = [
+      ...undescribed(root.properties['spec'] ?? {}, 'spec', []),
+      ...undescribed(root.properties['status'] ?? {}, 'status', []),
+    ];
     expect(missing).toEqual([]);
   });
 });

@@ -17,7 +17,10 @@ describe('applySpecDefaults', () => {
   });
 
   it('keeps what the user wrote', () => {
-    const spec = applySpecDefaults({ queue: { format: 'native', names: ['mail'], redis: { url: 'redis://r:6379' } }, scaling: { maxReplicas: 40, scaleDown: { stabilizationWindowSeconds: 60 } } });
+    const spec = applySpecDefaults({
+      queue: { format: 'native', names: ['mail'], redis: { url: 'redis://r:6379' } },
+      scaling: { maxReplicas: 40, scaleDown: { stabilizationWindowSeconds: 60 } },
+    });
     expect(spec.scaling.maxReplicas).toBe(40);
     expect(spec.scaling.scaleDown.stabilizationWindowSeconds).toBe(60);
     expect(spec.scaling.minReplicas).toBe(1);

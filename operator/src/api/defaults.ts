@@ -1,7 +1,11 @@
 import { Value } from 'typebox/value';
 import { WorkerPoolSpecSchema, type WorkerPoolSpec } from './workerpool-schema.ts';
 
-type DeepPartial<T> = T extends readonly (infer Item)[] ? Item[] : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+type DeepPartial<T> = T extends readonly (infer Item)[]
+  ? Item[]
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
 
 /** A spec as a user writes it: defaulted fields may be left out. */
 export type WorkerPoolSpecInput = DeepPartial<WorkerPoolSpec> & Pick<WorkerPoolSpec, 'queue'>;

@@ -12,8 +12,10 @@ export interface Rule {
   reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
 }
 
-export const text = (description: string, options: { maxLength?: number; minLength?: number; pattern?: string; default?: string } = {}) =>
-  Type.String({ description, maxLength: options.maxLength ?? 253, ...options });
+export const text = (
+  description: string,
+  options: { maxLength?: number; minLength?: number; pattern?: string; default?: string } = {},
+) => Type.String({ description, maxLength: options.maxLength ?? 253, ...options });
 
 export const int = (description: string, options: { minimum?: number; maximum?: number; default?: number } = {}) =>
   Type.Integer({ description, ...options });
@@ -29,7 +31,11 @@ export const bool = (description: string, defaultValue?: boolean) =>
   Type.Boolean(defaultValue === undefined ? { description } : { description, default: defaultValue });
 
 /** A string restricted to a set of values, typed as their union. */
-export const oneOf = <const Values extends readonly string[]>(description: string, values: Values, defaultValue?: Values[number]) =>
+export const oneOf = <const Values extends readonly string[]>(
+  description: string,
+  values: Values,
+  defaultValue?: Values[number],
+) =>
   Type.Unsafe<Values[number]>({
     type: 'string',
     enum: [...values],
@@ -39,7 +45,11 @@ export const oneOf = <const Values extends readonly string[]>(description: strin
 
 export const timestamp = (description: string) => Type.String({ description, format: 'date-time', maxLength: 64 });
 
-export const list = <Item extends TSchema>(description: string, items: Item, options: { minItems?: number; maxItems: number; set?: boolean }) =>
+export const list = <Item extends TSchema>(
+  description: string,
+  items: Item,
+  options: { minItems?: number; maxItems: number; set?: boolean },
+) =>
   Type.Array(items, {
     description,
     maxItems: options.maxItems,

@@ -44,7 +44,14 @@ function changed(change: Json): Json {
     const out: Json = { ...base };
     for (const [key, value] of Object.entries(patch)) {
       if (value === null) delete out[key];
-      else if (value && typeof value === 'object' && !Array.isArray(value) && base[key] && typeof base[key] === 'object') out[key] = merge(base[key] as Json, value as Json);
+      else if (
+        value &&
+        typeof value === 'object' &&
+        !Array.isArray(value) &&
+        base[key] &&
+        typeof base[key] === 'object'
+      )
+        out[key] = merge(base[key] as Json, value as Json);
       else out[key] = value;
     }
     return out;
@@ -56,46 +63,190 @@ describe('WorkerPool validation by the API server', () => {
   it('accepts the valid pool the cases below are made from, and fills the defaults', async () => {
     expect(await dryRunCreate(validSpec())).toBe('accepted');
     const created = (await custom.createNamespacedCustomObject({
-      group: GROUP, version: VERSION, plural: PLURAL, namespace: namespace.name,
-      body: { apiVersion: API_VERSION, kind: KIND, metadata: { name: 'defaults' }, spec: { ...validSpec(), scaling: undefined } },
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+      namespace: namespace.name,
+      body: {
+        apiVersion: API_VERSION,
+        kind: KIND,
+        metadata: { name: 'defaults' },
+        spec: { ...validSpec(), scaling: undefined },
+      },
     })) as { spec: { scaling: Json } };
-    expect(created.spec.scaling).toMatchObject({ minReplicas: 1, maxReplicas: 10, targetLatencySeconds: 30, pollIntervalSeconds: 2, scaleDown: { stabilizationWindowSeconds: 45 }, scaleToZeroAfterSeconds: 30 });
+    expect(created.spec.scaling).toMatchObject({
+      minReplicas: 1,
+      maxReplicas: 10,
+      targetLatencySeconds: 30,
+      pollIntervalSeconds: 2,
+      scaleDown: { stabilizationWindowSeconds: 45 },
+      scaleToZeroAfterSeconds: 30,
+    });
   });
 
   it.each([
-    { case: 'neither template nor scaleTargetRef', change: { template: null }, field: /spec: Invalid value.*exactly one of template or scaleTargetRef/ },
-    { case: 'both template and scaleTargetRef', change: { scaleTargetRef: { kind: 'Deployment', name: 'x' } }, field: /spec: Invalid value.*exactly one of template or scaleTargetRef/ },
-    { case: 'a template without containers', change: { template: { spec: { containers: [] } } }, field: /spec\.template\.spec\.containers/ },
-    { case: 'a template without a pod spec', change: { template: { spec: null, metadata: {} } }, field: /spec\.template\.spec: Required value/ },
-    { case: 'scaleTargetRef of an unsupported kind', change: { template: null, scaleTargetRef: { kind: 'StatefulSet', name: 'x' } }, field: /spec\.scaleTargetRef\.kind: Unsupported value: "StatefulSet"/ },
-    { case: 'scaleTargetRef without a name', change: { template: null, scaleTargetRef: { kind: 'Deployment' } }, field: /spec\.scaleTargetRef\.name: Required value/ },
+    {
+      case: 'neither template nor scaleTargetRef',
+      change: { template: null },
+      field: /spec: Invalid value.*exactly one of template or scaleTargetRef/,
+    },
+    {
+      case: 'both template and scaleTargetRef',
+      change: { scaleTargetRef: { kind: 'Deployment', name: 'x' } },
+      field: /spec: Invalid value.*exactly one of template or scaleTargetRef/,
+    },
+    {
+      case: 'a template without containers',
+      change: { template: { spec: { containers: [] } } },
+      field: /spec\.template\.spec\.containers/,
+    },
+    {
+      case: 'a template without a pod spec',
+      change: { template: { spec: null, metadata: {} } },
+      field: /spec\.template\.spec: Required value/,
+    },
+    {
+      case: 'scaleTargetRef of an unsupported kind',
+      change: { template: null, scaleTargetRef: { kind: 'StatefulSet', name: 'x' } },
+      field: /spec\.scaleTargetRef\.kind: Unsupported value: "StatefulSet"/,
+    },
+    {
+      case: 'scaleTargetRef without a name',
+      change: { template: null, scaleTargetRef: { kind: 'Deployment' } },
+      field: /spec\.scaleTargetRef\.name: Required value/,
+    },
     { case: 'no queue', change: { queue: null }, field: /spec\.queue: Required value/ },
-    { case: 'an unknown queue format', change: { queue: { format: 'resque' } }, field: /spec\.queue\.format: Unsupported value: "resque"/ },
-    { case: 'no queue names', change: { queue: { names: [] } }, field: /spec\.queue\.names: Invalid value.*at least 1 item/ },
-    { case: 'an empty queue name', change: { queue: { names: [''] } }, field: /spec\.queue\.names\[0\]: Invalid value: "": spec\.queue\.names\[0\] in body should be at least 1 chars long/ },
-    { case: 'a queue named twice', change: { queue: { names: ['mail', 'mail'] } }, field: /spec\.queue\.names\[1\]: Duplicate value: "mail"/ },
-    { case: 'no redis endpoint', change: { queue: { redis: { url: null } } }, field: /spec\.queue\.redis: Invalid value.*exactly one of url, sentinel or cluster/ },
-    { case: 'two redis endpoints', change: { queue: { redis: { url: 'redis://r:6379', cluster: { endpoints: ['r:6379'] } } } }, field: /spec\.queue\.redis: Invalid value.*exactly one of url, sentinel or cluster/ },
-    { case: 'a redis URL of another scheme', change: { queue: { redis: { url: 'http://redis:6379' } } }, field: /spec\.queue\.redis\.url: Invalid value: "http:\/\/redis:6379"/ },
-    { case: 'a password inside the redis URL', change: { queue: { redis: { url: 'redis://:hunter2@redis:6379' } } }, field: /spec\.queue\.redis\.url: Invalid value.*must not contain credentials/ },
-    { case: 'a sentinel endpoint without a port', change: { queue: { redis: { url: null, sentinel: { masterName: 'm', endpoints: ['sentinel'] } } } }, field: /spec\.queue\.redis\.sentinel\.endpoints\[0\]/ },
-    { case: 'a password secret reference without a key', change: { queue: { redis: { passwordSecretRef: { name: 'redis-auth' } } } }, field: /spec\.queue\.redis\.passwordSecretRef\.key: Required value/ },
-    { case: 'format stream without a consumer group', change: { queue: { format: 'stream' } }, field: /spec\.queue\.stream: Required value.*format stream needs stream\.consumerGroup/ },
-    { case: 'stream settings on a native queue', change: { queue: { stream: { consumerGroup: 'g' } } }, field: /spec\.queue\.stream: Forbidden.*only to format stream/ },
-    { case: 'list settings on a native queue', change: { queue: { list: { timestampField: 'at' } } }, field: /spec\.queue\.list: Forbidden.*only to format list/ },
-    { case: 'a key prefix on a list queue', change: { queue: { format: 'list', keyPrefix: 'x' } }, field: /spec\.queue\.keyPrefix: Forbidden/ },
-    { case: 'an unknown timestamp unit', change: { queue: { format: 'list', list: { timestampField: 'at', timestampUnit: 'hours' } } }, field: /spec\.queue\.list\.timestampUnit: Unsupported value: "hours"/ },
-    { case: 'minReplicas above maxReplicas', change: { scaling: { minReplicas: 6, maxReplicas: 5 } }, field: /spec\.scaling\.minReplicas: Invalid value.*minReplicas must not exceed maxReplicas/ },
-    { case: 'negative minReplicas', change: { scaling: { minReplicas: -1 } }, field: /spec\.scaling\.minReplicas: Invalid value: -1/ },
-    { case: 'zero maxReplicas', change: { scaling: { maxReplicas: 0 } }, field: /spec\.scaling\.maxReplicas: Invalid value: 0/ },
-    { case: 'zero concurrency', change: { scaling: { concurrency: 0 } }, field: /spec\.scaling\.concurrency: Invalid value: 0/ },
-    { case: 'a zero latency target', change: { scaling: { targetLatencySeconds: 0 } }, field: /spec\.scaling\.targetLatencySeconds: Invalid value: 0/ },
-    { case: 'a fractional poll interval', change: { scaling: { pollIntervalSeconds: 1.5 } }, field: /spec\.scaling\.pollIntervalSeconds: Invalid value: "number"/ },
-    { case: 'a poll interval of ten minutes', change: { scaling: { pollIntervalSeconds: 600 } }, field: /spec\.scaling\.pollIntervalSeconds: Invalid value: 600/ },
-    { case: 'a scale-up policy of an unknown type', change: { scaling: { scaleUp: { policies: [{ type: 'Nodes', value: 1, periodSeconds: 15 }] } } }, field: /spec\.scaling\.scaleUp\.policies\[0\]\.type: Unsupported value: "Nodes"/ },
-    { case: 'a scale-down policy without a period', change: { scaling: { scaleDown: { policies: [{ type: 'Pods', value: 1 }] } } }, field: /spec\.scaling\.scaleDown\.policies\[0\]\.periodSeconds: Required value/ },
-    { case: 'an unknown select policy', change: { scaling: { scaleDown: { selectPolicy: 'Average' } } }, field: /spec\.scaling\.scaleDown\.selectPolicy: Unsupported value: "Average"/ },
-    { case: 'a fallback above maxReplicas', change: { scaling: { fallback: { replicas: 9 } } }, field: /spec\.scaling\.fallback\.replicas: Invalid value.*must not exceed maxReplicas/ },
+    {
+      case: 'an unknown queue format',
+      change: { queue: { format: 'resque' } },
+      field: /spec\.queue\.format: Unsupported value: "resque"/,
+    },
+    {
+      case: 'no queue names',
+      change: { queue: { names: [] } },
+      field: /spec\.queue\.names: Invalid value.*at least 1 item/,
+    },
+    {
+      case: 'an empty queue name',
+      change: { queue: { names: [''] } },
+      field:
+        /spec\.queue\.names\[0\]: Invalid value: "": spec\.queue\.names\[0\] in body should be at least 1 chars long/,
+    },
+    {
+      case: 'a queue named twice',
+      change: { queue: { names: ['mail', 'mail'] } },
+      field: /spec\.queue\.names\[1\]: Duplicate value: "mail"/,
+    },
+    {
+      case: 'no redis endpoint',
+      change: { queue: { redis: { url: null } } },
+      field: /spec\.queue\.redis: Invalid value.*exactly one of url, sentinel or cluster/,
+    },
+    {
+      case: 'two redis endpoints',
+      change: { queue: { redis: { url: 'redis://r:6379', cluster: { endpoints: ['r:6379'] } } } },
+      field: /spec\.queue\.redis: Invalid value.*exactly one of url, sentinel or cluster/,
+    },
+    {
+      case: 'a redis URL of another scheme',
+      change: { queue: { redis: { url: 'http://redis:6379' } } },
+      field: /spec\.queue\.redis\.url: Invalid value: "http:\/\/redis:6379"/,
+    },
+    {
+      case: 'a password inside the redis URL',
+      change: { queue: { redis: { url: 'redis://:hunter2@redis:6379' } } },
+      field: /spec\.queue\.redis\.url: Invalid value.*must not contain credentials/,
+    },
+    {
+      case: 'a sentinel endpoint without a port',
+      change: { queue: { redis: { url: null, sentinel: { masterName: 'm', endpoints: ['sentinel'] } } } },
+      field: /spec\.queue\.redis\.sentinel\.endpoints\[0\]/,
+    },
+    {
+      case: 'a password secret reference without a key',
+      change: { queue: { redis: { passwordSecretRef: { name: 'redis-auth' } } } },
+      field: /spec\.queue\.redis\.passwordSecretRef\.key: Required value/,
+    },
+    {
+      case: 'format stream without a consumer group',
+      change: { queue: { format: 'stream' } },
+      field: /spec\.queue\.stream: Required value.*format stream needs stream\.consumerGroup/,
+    },
+    {
+      case: 'stream settings on a native queue',
+      change: { queue: { stream: { consumerGroup: 'g' } } },
+      field: /spec\.queue\.stream: Forbidden.*only to format stream/,
+    },
+    {
+      case: 'list settings on a native queue',
+      change: { queue: { list: { timestampField: 'at' } } },
+      field: /spec\.queue\.list: Forbidden.*only to format list/,
+    },
+    {
+      case: 'a key prefix on a list queue',
+      change: { queue: { format: 'list', keyPrefix: 'x' } },
+      field: /spec\.queue\.keyPrefix: Forbidden/,
+    },
+    {
+      case: 'an unknown timestamp unit',
+      change: { queue: { format: 'list', list: { timestampField: 'at', timestampUnit: 'hours' } } },
+      field: /spec\.queue\.list\.timestampUnit: Unsupported value: "hours"/,
+    },
+    {
+      case: 'minReplicas above maxReplicas',
+      change: { scaling: { minReplicas: 6, maxReplicas: 5 } },
+      field: /spec\.scaling\.minReplicas: Invalid value.*minReplicas must not exceed maxReplicas/,
+    },
+    {
+      case: 'negative minReplicas',
+      change: { scaling: { minReplicas: -1 } },
+      field: /spec\.scaling\.minReplicas: Invalid value: -1/,
+    },
+    {
+      case: 'zero maxReplicas',
+      change: { scaling: { maxReplicas: 0 } },
+      field: /spec\.scaling\.maxReplicas: Invalid value: 0/,
+    },
+    {
+      case: 'zero concurrency',
+      change: { scaling: { concurrency: 0 } },
+      field: /spec\.scaling\.concurrency: Invalid value: 0/,
+    },
+    {
+      case: 'a zero latency target',
+      change: { scaling: { targetLatencySeconds: 0 } },
+      field: /spec\.scaling\.targetLatencySeconds: Invalid value: 0/,
+    },
+    {
+      case: 'a fractional poll interval',
+      change: { scaling: { pollIntervalSeconds: 1.5 } },
+      field: /spec\.scaling\.pollIntervalSeconds: Invalid value: "number"/,
+    },
+    {
+      case: 'a poll interval of ten minutes',
+      change: { scaling: { pollIntervalSeconds: 600 } },
+      field: /spec\.scaling\.pollIntervalSeconds: Invalid value: 600/,
+    },
+    {
+      case: 'a scale-up policy of an unknown type',
+      change: { scaling: { scaleUp: { policies: [{ type: 'Nodes', value: 1, periodSeconds: 15 }] } } },
+      field: /spec\.scaling\.scaleUp\.policies\[0\]\.type: Unsupported value: "Nodes"/,
+    },
+    {
+      case: 'a scale-down policy without a period',
+      change: { scaling: { scaleDown: { policies: [{ type: 'Pods', value: 1 }] } } },
+      field: /spec\.scaling\.scaleDown\.policies\[0\]\.periodSeconds: Required value/,
+    },
+    {
+      case: 'an unknown select policy',
+      change: { scaling: { scaleDown: { selectPolicy: 'Average' } } },
+      field: /spec\.scaling\.scaleDown\.selectPolicy: Unsupported value: "Average"/,
+    },
+    {
+      case: 'a fallback above maxReplicas',
+      change: { scaling: { fallback: { replicas: 9 } } },
+      field: /spec\.scaling\.fallback\.replicas: Invalid value.*must not exceed maxReplicas/,
+    },
     { case: 'a negative manual pin', change: { replicas: -2 }, field: /spec\.replicas: Invalid value: -2/ },
     { case: 'paused as a string', change: { paused: 'yes' }, field: /spec\.paused: Invalid value: "string"/ },
   ])('rejects $case, naming the field', async ({ change, field }) => {

@@ -29,13 +29,16 @@ export type QueueFormat = (typeof QUEUE_FORMATS)[number];
 const secretKeyRef = (description: string) =>
   Type.Object(
     {
-      name: text('Name of a Secret in the WorkerPool\'s namespace.', { minLength: 1 }),
+      name: text("Name of a Secret in the WorkerPool's namespace.", { minLength: 1 }),
       key: text('Key within the Secret whose value is used.', { minLength: 1 }),
     },
     { description },
   );
 
-const hostPort = text('A host:port pair, for example redis-sentinel.cache.svc:26379.', { minLength: 3, pattern: '^[^:/\\s]+:[0-9]{1,5}$' });
+const hostPort = text('A host:port pair, for example redis-sentinel.cache.svc:26379.', {
+  minLength: 3,
+  pattern: '^[^:/\\s]+:[0-9]{1,5}$',
+});
 
 const scalingRules = (direction: 'up' | 'down', defaultWindow: number) =>
   Type.Object(
@@ -51,7 +54,10 @@ const scalingRules = (direction: 'up' | 'down', defaultWindow: number) =>
           `Rate limits on scaling ${direction}, as in the HorizontalPodAutoscaler: each allows a change of at most \`value\` pods (or percent of current replicas) per \`periodSeconds\`.`,
           Type.Object(
             {
-              type: oneOf('Pods limits the change to a number of pods; Percent to a percentage of the current replicas.', ['Pods', 'Percent'] as const),
+              type: oneOf(
+                'Pods limits the change to a number of pods; Percent to a percentage of the current replicas.',
+                ['Pods', 'Percent'] as const,
+              ),
               value: int('Pods or percent allowed per period.', { minimum: 1, maximum: 10000 }),
               periodSeconds: int('Length of the period the limit applies to.', { minimum: 1, maximum: 1800 }),
             },
@@ -74,17 +80,23 @@ const scalingRules = (direction: 'up' | 'down', defaultWindow: number) =>
 export const RedisEndpointSchema = Type.Object(
   {
     url: Type.Optional(
-      text('Redis URL of a single server: redis://host:port/db or rediss://host:port/db for TLS. Credentials do not belong here: use passwordSecretRef.', {
-        minLength: 9,
-        maxLength: 512,
-        pattern: '^rediss?://',
-      }),
+      text(
+        'Redis URL of a single server: redis://host:port/db or rediss://host:port/db for TLS. Credentials do not belong here: use passwordSecretRef.',
+        {
+          minLength: 9,
+          maxLength: 512,
+          pattern: '^rediss?://',
+        },
+      ),
     ),
     sentinel: Type.Optional(
       Type.Object(
         {
           masterName: text('Name of the master set the sentinels monitor.', { minLength: 1 }),
-          endpoints: list('Sentinel endpoints (host:port); any reachable one is enough.', hostPort, { minItems: 1, maxItems: 10 }),
+          endpoints: list('Sentinel endpoints (host:port); any reachable one is enough.', hostPort, {
+            minItems: 1,
+            maxItems: 10,
+          }),
           db: Type.Optional(int('Logical database number.', { minimum: 0, maximum: 255, default: 0 })),
         },
         { description: 'Reach Redis through Redis Sentinel instead of a fixed URL.' },
@@ -95,18 +107,31 @@ export const RedisEndpointSchema = Type.Object(
         {
           endpoints: list('Seed nodes of the Redis Cluster (host:port).', hostPort, { minItems: 1, maxItems: 10 }),
         },
-        { description: 'Reach a Redis Cluster. Keys of one queue must hash to one slot (BullMQ and the native format use {hash tags} for this).' },
+        {
+          description:
+            'Reach a Redis Cluster. Keys of one queue must hash to one slot (BullMQ and the native format use {hash tags} for this).',
+        },
       ),
     ),
-    usernameSecretRef: Type.Optional(secretKeyRef('Secret key holding the Redis ACL user name (Redis 6+). Omit to use the default user.')),
-    passwordSecretRef: Type.Optional(secretKeyRef('Secret key holding the Redis password. The value is never logged nor copied into status or events.')),
+    usernameSecretRef: Type.Optional(
+      secretKeyRef('Secret key holding the Redis ACL user name (Redis 6+). Omit to use the default user.'),
+    ),
+    passwordSecretRef: Type.Optional(
+      secretKeyRef(
+        'Secret key holding the Redis password. The value is never logged nor copied into status or events.',
+      ),
+    ),
     tls: Type.Optional(
       Type.Object(
         {
           enabled: bool('Connect with TLS.', false),
           insecureSkipVerify: bool('Accept any server certificate. Only for testing.', false),
-          caSecretRef: Type.Optional(secretKeyRef('Secret key holding a PEM CA bundle that signs the server certificate.')),
-          serverName: Type.Optional(text('Server name to verify the certificate against, when it differs from the host.')),
+          caSecretRef: Type.Optional(
+            secretKeyRef('Secret key holding a PEM CA bundle that signs the server certificate.'),
+          ),
+          serverName: Type.Optional(
+            text('Server name to verify the certificate against, when it differs from the host.'),
+          ),
         },
         { description: 'TLS settings. A rediss:// URL enables TLS as well.' },
       ),
@@ -120,7 +145,7 @@ export const RedisEndpointSchema = Type.Object(
         message: 'exactly one of url, sentinel or cluster must be set',
       },
       {
-        rule: '!has(self.url) || !self.url.matches(\'^rediss?://[^/@]*@\')',
+        rule: "!has(self.url) || !self.url.matches('^rediss?://[^/@]*@')",
         message: 'must not contain credentials; put the password in a Secret and reference it with passwordSecretRef',
         fieldPath: '.url',
       },
@@ -131,11 +156,11 @@ export const RedisEndpointSchema = Type.Object(
 export const QueueSchema = Type.Object(
   {
     format: oneOf(
-      'How jobs are stored in Redis: native (this project\'s worker-runtime), sidekiq (6.x to 8.x), bullmq (v5, v6), list (a plain Redis list, as KEDA\'s redis scaler reads it) or stream (a Redis stream read by a consumer group).',
+      "How jobs are stored in Redis: native (this project's worker-runtime), sidekiq (6.x to 8.x), bullmq (v5, v6), list (a plain Redis list, as KEDA's redis scaler reads it) or stream (a Redis stream read by a consumer group).",
       QUEUE_FORMATS,
     ),
     names: list(
-      'Queues the pool\'s workers take jobs from. Depth is summed over them and latency is the age of the oldest waiting job among them. For list and stream these are Redis key names.',
+      "Queues the pool's workers take jobs from. Depth is summed over them and latency is the age of the oldest waiting job among them. For list and stream these are Redis key names.",
       text('A queue name.', { minLength: 1, maxLength: 256 }),
       { minItems: 1, maxItems: 100, set: true },
     ),
@@ -150,10 +175,21 @@ export const QueueSchema = Type.Object(
       Type.Object(
         {
           timestampField: Type.Optional(
-            text('JSON field of each list item holding its enqueue time. Without it depth is known but latency is not, and latency-based scaling is unavailable.', { minLength: 1, maxLength: 128 }),
+            text(
+              'JSON field of each list item holding its enqueue time. Without it depth is known but latency is not, and latency-based scaling is unavailable.',
+              { minLength: 1, maxLength: 128 },
+            ),
           ),
-          timestampUnit: oneOf('Unit of the timestamp field: seconds or milliseconds since the epoch.', ['seconds', 'milliseconds'] as const, 'milliseconds'),
-          oldestAt: oneOf('Which end of the list is the oldest item: right (producers LPUSH, consumers RPOP, as KEDA assumes) or left.', ['right', 'left'] as const, 'right'),
+          timestampUnit: oneOf(
+            'Unit of the timestamp field: seconds or milliseconds since the epoch.',
+            ['seconds', 'milliseconds'] as const,
+            'milliseconds',
+          ),
+          oldestAt: oneOf(
+            'Which end of the list is the oldest item: right (producers LPUSH, consumers RPOP, as KEDA assumes) or left.',
+            ['right', 'left'] as const,
+            'right',
+          ),
         },
         { description: 'Settings for format list.' },
       ),
@@ -161,7 +197,10 @@ export const QueueSchema = Type.Object(
     stream: Type.Optional(
       Type.Object(
         {
-          consumerGroup: text('Consumer group the workers read with. Lag and pending entries are read for this group.', { minLength: 1, maxLength: 256 }),
+          consumerGroup: text(
+            'Consumer group the workers read with. Lag and pending entries are read for this group.',
+            { minLength: 1, maxLength: 256 },
+          ),
         },
         { description: 'Settings for format stream.' },
       ),
@@ -170,34 +209,80 @@ export const QueueSchema = Type.Object(
   {
     description: 'The queue the pool works on and how to read its depth and latency.',
     ...withRules([
-      { rule: 'self.format != \'stream\' || has(self.stream)', message: 'format stream needs stream.consumerGroup', fieldPath: '.stream', reason: 'FieldValueRequired' },
-      { rule: '!has(self.stream) || self.format == \'stream\'', message: 'stream settings apply only to format stream', fieldPath: '.stream', reason: 'FieldValueForbidden' },
-      { rule: '!has(self.list) || self.format == \'list\'', message: 'list settings apply only to format list', fieldPath: '.list', reason: 'FieldValueForbidden' },
-      { rule: '!has(self.keyPrefix) || self.format in [\'native\', \'bullmq\', \'sidekiq\']', message: 'keyPrefix applies only to formats native, bullmq and sidekiq', fieldPath: '.keyPrefix', reason: 'FieldValueForbidden' },
+      {
+        rule: "self.format != 'stream' || has(self.stream)",
+        message: 'format stream needs stream.consumerGroup',
+        fieldPath: '.stream',
+        reason: 'FieldValueRequired',
+      },
+      {
+        rule: "!has(self.stream) || self.format == 'stream'",
+        message: 'stream settings apply only to format stream',
+        fieldPath: '.stream',
+        reason: 'FieldValueForbidden',
+      },
+      {
+        rule: "!has(self.list) || self.format == 'list'",
+        message: 'list settings apply only to format list',
+        fieldPath: '.list',
+        reason: 'FieldValueForbidden',
+      },
+      {
+        rule: "!has(self.keyPrefix) || self.format in ['native', 'bullmq', 'sidekiq']",
+        message: 'keyPrefix applies only to formats native, bullmq and sidekiq',
+        fieldPath: '.keyPrefix',
+        reason: 'FieldValueForbidden',
+      },
     ]),
   },
 );
 
 export const ScalingSchema = Type.Object(
   {
-    minReplicas: int('Fewest replicas. 0 lets an idle pool scale to zero; it wakes when a job waits, counting scheduled and retry jobs that have come due.', { minimum: 0, maximum: 10000, default: 1 }),
+    minReplicas: int(
+      'Fewest replicas. 0 lets an idle pool scale to zero; it wakes when a job waits, counting scheduled and retry jobs that have come due.',
+      { minimum: 0, maximum: 10000, default: 1 },
+    ),
     maxReplicas: int('Most replicas, whatever the load.', { minimum: 1, maximum: 10000, default: 10 }),
-    concurrency: int('Jobs one replica runs at once. Worker heartbeats refine it when the format records them. At most what the worker runtime accepts.', { minimum: 1, maximum: MAX_CONCURRENCY, default: 10 }),
-    targetLatencySeconds: positiveNumber('The service level: a job should start within this many seconds of being enqueued. The pool is sized to keep the oldest waiting job younger than this.', {
-      maximum: 86400,
-      default: 30,
+    concurrency: int(
+      'Jobs one replica runs at once. Worker heartbeats refine it when the format records them. At most what the worker runtime accepts.',
+      { minimum: 1, maximum: MAX_CONCURRENCY, default: 10 },
+    ),
+    targetLatencySeconds: positiveNumber(
+      'The service level: a job should start within this many seconds of being enqueued. The pool is sized to keep the oldest waiting job younger than this.',
+      {
+        maximum: 86400,
+        default: 30,
+      },
+    ),
+    pollIntervalSeconds: int('How often queue signals are read and the scale decided.', {
+      minimum: 1,
+      maximum: 300,
+      default: 2,
     }),
-    pollIntervalSeconds: int('How often queue signals are read and the scale decided.', { minimum: 1, maximum: 300, default: 2 }),
-    scaleToZeroAfterSeconds: int('With minReplicas 0: how long the queue must be empty and idle before the pool goes to zero.', { minimum: 0, maximum: 86400, default: 30 }),
-    podStartupSeconds: int('Typical seconds from a scale-up to a worker taking jobs. The engine scales ahead by this much.', { minimum: 0, maximum: 3600, default: 10 }),
+    scaleToZeroAfterSeconds: int(
+      'With minReplicas 0: how long the queue must be empty and idle before the pool goes to zero.',
+      { minimum: 0, maximum: 86400, default: 30 },
+    ),
+    podStartupSeconds: int(
+      'Typical seconds from a scale-up to a worker taking jobs. The engine scales ahead by this much.',
+      { minimum: 0, maximum: 3600, default: 10 },
+    ),
     scaleUp: scalingRules('up', 0),
     // Defaults chosen on the scaling benchmark: operator/src/scaling/adr/0001-defaults-that-serve.md.
     scaleDown: scalingRules('down', 45),
     fallback: Type.Optional(
       Type.Object(
         {
-          failureThresholdSeconds: int('Seconds signals may be unreadable before the fallback applies.', { minimum: 1, maximum: 3600, default: 30 }),
-          replicas: int('Replicas to run while signals stay unreadable. The pool is only ever raised to this, never lowered: a blind scale-down could stop work that is waiting.', { minimum: 0, maximum: 10000 }),
+          failureThresholdSeconds: int('Seconds signals may be unreadable before the fallback applies.', {
+            minimum: 1,
+            maximum: 3600,
+            default: 30,
+          }),
+          replicas: int(
+            'Replicas to run while signals stay unreadable. The pool is only ever raised to this, never lowered: a blind scale-down could stop work that is waiting.',
+            { minimum: 0, maximum: 10000 },
+          ),
         },
         { description: 'What to do when queue signals cannot be read. Without it the pool holds its current size.' },
       ),
@@ -207,8 +292,16 @@ export const ScalingSchema = Type.Object(
     description: 'How the pool is sized from queue signals.',
     default: {},
     ...withRules([
-      { rule: 'self.minReplicas <= self.maxReplicas', message: 'minReplicas must not exceed maxReplicas', fieldPath: '.minReplicas' },
-      { rule: '!has(self.fallback) || self.fallback.replicas <= self.maxReplicas', message: 'fallback.replicas must not exceed maxReplicas', fieldPath: '.fallback.replicas' },
+      {
+        rule: 'self.minReplicas <= self.maxReplicas',
+        message: 'minReplicas must not exceed maxReplicas',
+        fieldPath: '.minReplicas',
+      },
+      {
+        rule: '!has(self.fallback) || self.fallback.replicas <= self.maxReplicas',
+        message: 'fallback.replicas must not exceed maxReplicas',
+        fieldPath: '.fallback.replicas',
+      },
     ]),
   },
 );
@@ -217,9 +310,12 @@ export const ScaleTargetRefSchema = Type.Object(
   {
     apiVersion: Type.Optional(oneOf('API version of the target.', ['apps/v1'] as const, 'apps/v1')),
     kind: oneOf('Kind of the target.', ['Deployment'] as const),
-    name: text('Name of the Deployment, in the WorkerPool\'s namespace.', { minLength: 1 }),
+    name: text("Name of the Deployment, in the WorkerPool's namespace.", { minLength: 1 }),
   },
-  { description: 'Scale an existing Deployment (for example Sidekiq workers deployed by a Helm chart) instead of one built from template. Only its replicas are changed; its pod template is never touched.' },
+  {
+    description:
+      'Scale an existing Deployment (for example Sidekiq workers deployed by a Helm chart) instead of one built from template. Only its replicas are changed; its pod template is never touched.',
+  },
 );
 
 // Only the parts of the PodTemplateSpec the operator relies on are spelled out; the rest is
@@ -230,7 +326,11 @@ const PodTemplate = Type.Unsafe<V1PodTemplateSpec>({
     'Pod template of the worker Deployment the operator owns (a PodTemplateSpec, as in a Deployment). The operator adds its selector labels and restricted security defaults where the template leaves them unset.',
   required: ['spec'],
   properties: {
-    metadata: { type: 'object', description: 'Labels and annotations of the worker pods.', 'x-kubernetes-preserve-unknown-fields': true },
+    metadata: {
+      type: 'object',
+      description: 'Labels and annotations of the worker pods.',
+      'x-kubernetes-preserve-unknown-fields': true,
+    },
     spec: {
       type: 'object',
       description: 'A PodSpec for the workers.',
@@ -255,17 +355,23 @@ export const WorkerPoolSpecSchema = Type.Object(
     queue: QueueSchema,
     scaling: ScalingSchema,
     replicas: Type.Optional(
-      int('Manual pin: when set (for example by kubectl scale wp NAME --replicas=3) the pool runs exactly this many replicas and autoscaling is off. Remove it to resume autoscaling. Leave it out of Git for autoscaled pools.', {
-        minimum: 0,
-        maximum: 10000,
-      }),
+      int(
+        'Manual pin: when set (for example by kubectl scale wp NAME --replicas=3) the pool runs exactly this many replicas and autoscaling is off. Remove it to resume autoscaling. Leave it out of Git for autoscaled pools.',
+        {
+          minimum: 0,
+          maximum: 10000,
+        },
+      ),
     ),
     paused: Type.Optional(bool('Freeze the pool: replicas stay as they are and no scaling happens.', false)),
   },
   {
     description: 'Desired state of the WorkerPool.',
     ...withRules([
-      { rule: 'has(self.template) != has(self.scaleTargetRef)', message: 'exactly one of template or scaleTargetRef must be set' },
+      {
+        rule: 'has(self.template) != has(self.scaleTargetRef)',
+        message: 'exactly one of template or scaleTargetRef must be set',
+      },
     ]),
   },
 );
@@ -286,15 +392,23 @@ export const ConditionSchema = Type.Object(
 
 export const QueueStatusSchema = Type.Object(
   {
-    depth: Type.Optional(int('Jobs waiting in the pool\'s queues.')),
-    oldestJobAgeSeconds: Type.Optional(num('Age of the oldest waiting job, in seconds: the latency the pool is scaled on.')),
-    dueScheduled: Type.Optional(int('Scheduled, retry or delayed jobs already due that only a running worker would move into a queue.')),
+    depth: Type.Optional(int("Jobs waiting in the pool's queues.")),
+    oldestJobAgeSeconds: Type.Optional(
+      num('Age of the oldest waiting job, in seconds: the latency the pool is scaled on.'),
+    ),
+    dueScheduled: Type.Optional(
+      int('Scheduled, retry or delayed jobs already due that only a running worker would move into a queue.'),
+    ),
     busy: Type.Optional(int('Jobs running now, where the format records it.')),
     concurrency: Type.Optional(int('Total concurrency reported by live workers, where the format records it.')),
-    throughputPerSecond: Type.Optional(num('Jobs completed per second over the recent past, where the format counts completions.')),
+    throughputPerSecond: Type.Optional(
+      num('Jobs completed per second over the recent past, where the format counts completions.'),
+    ),
     observedAt: Type.Optional(timestamp('When these readings were taken.')),
     stale: Type.Optional(bool('True when the latest read failed and these readings are the last good ones.')),
-    latencyUnavailableReason: Type.Optional(text('Why the oldest job age cannot be read, when it cannot.', { maxLength: 1024 })),
+    latencyUnavailableReason: Type.Optional(
+      text('Why the oldest job age cannot be read, when it cannot.', { maxLength: 1024 }),
+    ),
   },
   {
     description: `Queue readings as of observedAt. Rewritten together with any change of desiredReplicas or of a condition, and otherwise at most every ${QUEUE_STATUS_REFRESH_SECONDS} s while the readings change; the workerpool_queue_* metrics carry every poll.`,
@@ -307,11 +421,15 @@ export const WorkerPoolStatusSchema = Type.Object(
     replicas: Type.Optional(int('Replicas of the worker Deployment (the scale subresource reads it).', { minimum: 0 })),
     readyReplicas: Type.Optional(int('Ready replicas of the worker Deployment.', { minimum: 0 })),
     desiredReplicas: Type.Optional(int('Replicas the operator last decided on.', { minimum: 0 })),
-    selector: Type.Optional(text('Label selector of the worker pods, serialized (the scale subresource reads it).', { maxLength: 4096 })),
+    selector: Type.Optional(
+      text('Label selector of the worker pods, serialized (the scale subresource reads it).', { maxLength: 4096 }),
+    ),
     deploymentName: Type.Optional(text('Name of the Deployment the pool scales.')),
     queue: Type.Optional(QueueStatusSchema),
     lastScaleTime: Type.Optional(timestamp('When the replicas last changed.')),
-    lastScaleReason: Type.Optional(text('Why the replicas last changed, for example "oldest job 45s > target 30s: 3 -> 8".', { maxLength: 1024 })),
+    lastScaleReason: Type.Optional(
+      text('Why the replicas last changed, for example "oldest job 45s > target 30s: 3 -> 8".', { maxLength: 1024 }),
+    ),
     conditions: Type.Optional(
       Type.Array(ConditionSchema, {
         description: 'Ready, Reconciling, Stalled (kstatus) and SignalsAvailable.',

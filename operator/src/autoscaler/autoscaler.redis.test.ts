@@ -65,20 +65,37 @@ function startAutoscaler(readSecret: () => Promise<string | undefined>): Harness
     secretRetryMs: 50,
   });
   running.push(autoscaler);
-  return { autoscaler, watchdog, secretReads: () => reads, wakeUps: () => wakes, advanceClock: (ms) => (offsetMs += ms), deployment };
+  return {
+    autoscaler,
+    watchdog,
+    secretReads: () => reads,
+    wakeUps: () => wakes,
+    advanceClock: (ms) => (offsetMs += ms),
+    deployment,
+  };
 }
 
 function nativePool(name: string, keyPrefix: string, scaling: WorkerPoolSpecInput['scaling'] = {}): WorkerPool {
   const pool = templatePool('billing', name, {
-    queue: { format: 'native', names: ['mail'], keyPrefix, redis: { url: `redis://127.0.0.1:${redis.port}/0`, passwordSecretRef: { name: 'redis-auth', key: 'password' } } },
+    queue: {
+      format: 'native',
+      names: ['mail'],
+      keyPrefix,
+      redis: { url: `redis://127.0.0.1:${redis.port}/0`, passwordSecretRef: { name: 'redis-auth', key: 'password' } },
+    },
     scaling: { minReplicas: 1, maxReplicas: 10, pollIntervalSeconds: POLL_SECONDS, ...scaling },
   });
   pool.metadata.generation = 1;
   return pool;
 }
 
-const deploymentWith = (replicas: number): V1Deployment => ({ metadata: { name: 'mailers', namespace: 'billing' }, spec: { replicas, selector: {}, template: {} }, status: { readyReplicas: replicas } });
-const signals = (harness: Harness, pool: WorkerPool) => harness.autoscaler.view(pool, harness.deployment.current).conditions.find((c) => c.type === 'SignalsAvailable');
+const deploymentWith = (replicas: number): V1Deployment => ({
+  metadata: { name: 'mailers', namespace: 'billing' },
+  spec: { replicas, selector: {}, template: {} },
+  status: { readyReplicas: replicas },
+});
+const signals = (harness: Harness, pool: WorkerPool) =>
+  harness.autoscaler.view(pool, harness.deployment.current).conditions.find((c) => c.type === 'SignalsAvailable');
 const POLL = { timeout: 10_000, interval: 50 };
 
 describe('the autoscaler', () => {

@@ -81,13 +81,21 @@ export class Autoscaler implements ReplicaAdvisor {
 
   view(pool: WorkerPool, deployment: V1Deployment | undefined): PoolScaleView {
     const tracked = this.#track(pool);
-    if (tracked.decision === undefined || tracked.decidedGeneration !== pool.metadata.generation) this.#redecide(tracked, deployment);
+    if (tracked.decision === undefined || tracked.decidedGeneration !== pool.metadata.generation)
+      this.#redecide(tracked, deployment);
     this.#refreshPublished(tracked);
     const decision = tracked.decision as Decision;
     const published = tracked.published as Published;
-    const view: PoolScaleView = { replicas: decision.desiredReplicas, reason: decision.reason, conditions: published.conditions };
+    const view: PoolScaleView = {
+      replicas: decision.desiredReplicas,
+      reason: decision.reason,
+      conditions: published.conditions,
+    };
     if (published.queue) view.queue = published.queue;
-    const byPod = this.#deps.idleFirstScaleDown === false ? undefined : busyByPod(tracked.result?.ok ? tracked.result.reading : undefined);
+    const byPod =
+      this.#deps.idleFirstScaleDown === false
+        ? undefined
+        : busyByPod(tracked.result?.ok ? tracked.result.reading : undefined);
     if (byPod) view.busyByPod = byPod;
     return view;
   }
@@ -101,7 +109,17 @@ export class Autoscaler implements ReplicaAdvisor {
     if (tracked.endpoint) this.#reschedule(tracked.endpoint);
     const metrics = this.#deps.metrics;
     // Every per-pool gauge goes with the pool, or dashboards and alerts would show a deleted pool forever.
-    for (const gauge of [metrics.queueDepth, metrics.queueOldestJobAgeSeconds, metrics.queueBusy, metrics.queueThroughput, metrics.desiredReplicas, metrics.readyReplicas, metrics.maxReplicas, metrics.targetLatencySeconds, metrics.signalsAvailable]) {
+    for (const gauge of [
+      metrics.queueDepth,
+      metrics.queueOldestJobAgeSeconds,
+      metrics.queueBusy,
+      metrics.queueThroughput,
+      metrics.desiredReplicas,
+      metrics.readyReplicas,
+      metrics.maxReplicas,
+      metrics.targetLatencySeconds,
+      metrics.signalsAvailable,
+    ]) {
       gauge.remove({ namespace: tracked.namespace, pool: tracked.name });
     }
   }
@@ -165,7 +183,11 @@ export class Autoscaler implements ReplicaAdvisor {
       const credentials = await readPoolCredentials(pool, this.#deps.readSecretValue);
       if (credentials.ok) {
         try {
-          endpoint = this.#poller.register(tracked.key, { queue: pool.spec.queue, credentials: credentials.credentials, tlsMaterial: credentials.tls });
+          endpoint = this.#poller.register(tracked.key, {
+            queue: pool.spec.queue,
+            credentials: credentials.credentials,
+            tlsMaterial: credentials.tls,
+          });
         } catch (error) {
           // The spec itself cannot be read (a bad URL): only an edit of it can help.
           problem = error instanceof Error ? error.message : String(error);
@@ -190,7 +212,7 @@ export class Autoscaler implements ReplicaAdvisor {
       this.#reschedule(endpoint);
     } else {
       if (tracked.registeredQueueKey !== queueKey) this.#dropRegistration(tracked);
-      this.#deps.logger.warn({ pool: tracked.key, problem }, 'cannot read this pool\'s queue');
+      this.#deps.logger.warn({ pool: tracked.key, problem }, "cannot read this pool's queue");
       if (retry) this.#retrySecrets(tracked);
     }
     if (this.#refreshPublished(tracked)) this.#deps.enqueue(tracked.namespace, tracked.name);
@@ -220,7 +242,10 @@ export class Autoscaler implements ReplicaAdvisor {
     this.#decide(tracked, { ...base, ...this.#specInput(tracked.pool, deployment) });
   }
 
-  #specInput(pool: WorkerPool, deployment: V1Deployment | undefined): Pick<ScaleInput, 'scaling' | 'format' | 'pinnedReplicas' | 'paused' | 'currentReplicas' | 'readyReplicas'> {
+  #specInput(
+    pool: WorkerPool,
+    deployment: V1Deployment | undefined,
+  ): Pick<ScaleInput, 'scaling' | 'format' | 'pinnedReplicas' | 'paused' | 'currentReplicas' | 'readyReplicas'> {
     return {
       scaling: pool.spec.scaling,
       format: pool.spec.queue.format,
@@ -237,7 +262,10 @@ export class Autoscaler implements ReplicaAdvisor {
     tracked.lastInput = input;
     tracked.decision = decision;
     tracked.decidedGeneration = tracked.pool.metadata.generation;
-    this.#deps.metrics.desiredReplicas.set({ namespace: tracked.namespace, pool: tracked.name }, decision.desiredReplicas);
+    this.#deps.metrics.desiredReplicas.set(
+      { namespace: tracked.namespace, pool: tracked.name },
+      decision.desiredReplicas,
+    );
     return decision;
   }
 
@@ -247,7 +275,10 @@ export class Autoscaler implements ReplicaAdvisor {
     const queue = reported ? queueStatusOf(reported, tracked.throughputPerSecond) : undefined;
     const next = {
       queue,
-      conditions: [this.#signalsCondition(tracked), idleFirstCondition(tracked.pool, this.#deps.idleFirstScaleDown !== false)],
+      conditions: [
+        this.#signalsCondition(tracked),
+        idleFirstCondition(tracked.pool, this.#deps.idleFirstScaleDown !== false),
+      ],
       desiredReplicas: tracked.decision?.desiredReplicas ?? 0,
       readingKey: readingKeyOf(queue),
     };
@@ -258,10 +289,33 @@ export class Autoscaler implements ReplicaAdvisor {
 
   #signalsCondition(tracked: TrackedPool): ConditionInput {
     const { pool, result, credentialsProblem } = tracked;
-    if (credentialsProblem) return { type: ConditionType.SignalsAvailable, status: 'False', reason: Reason.CredentialsUnavailable, message: credentialsProblem };
-    if (result === undefined) return { type: ConditionType.SignalsAvailable, status: 'Unknown', reason: Reason.SignalsPending, message: 'waiting for the first reading' };
-    if (!result.ok) return { type: ConditionType.SignalsAvailable, status: 'False', reason: Reason.SignalsReadFailed, message: result.error.message };
-    return { type: ConditionType.SignalsAvailable, status: 'True', reason: Reason.SignalsRead, message: `read ${pool.spec.queue.format} queue ${pool.spec.queue.names.join(', ')}` };
+    if (credentialsProblem)
+      return {
+        type: ConditionType.SignalsAvailable,
+        status: 'False',
+        reason: Reason.CredentialsUnavailable,
+        message: credentialsProblem,
+      };
+    if (result === undefined)
+      return {
+        type: ConditionType.SignalsAvailable,
+        status: 'Unknown',
+        reason: Reason.SignalsPending,
+        message: 'waiting for the first reading',
+      };
+    if (!result.ok)
+      return {
+        type: ConditionType.SignalsAvailable,
+        status: 'False',
+        reason: Reason.SignalsReadFailed,
+        message: result.error.message,
+      };
+    return {
+      type: ConditionType.SignalsAvailable,
+      status: 'True',
+      reason: Reason.SignalsRead,
+      message: `read ${pool.spec.queue.format} queue ${pool.spec.queue.names.join(', ')}`,
+    };
   }
 
   /** One timer per endpoint, at the shortest poll interval of the pools it serves. */
@@ -276,11 +330,16 @@ export class Autoscaler implements ReplicaAdvisor {
     }
     if (this.#timers.has(endpoint)) return;
     this.#deps.watchdog?.expect(pollLoop(endpoint), POLL_STUCK_SLACK_MS);
-    this.#timers.set(endpoint, setTimeout(() => this.#tick(endpoint), 0));
+    this.#timers.set(
+      endpoint,
+      setTimeout(() => this.#tick(endpoint), 0),
+    );
   }
 
   #intervalOf(endpoint: string): number | undefined {
-    const intervals = [...this.#pools.values()].filter((p) => p.endpoint === endpoint).map((p) => p.pool.spec.scaling.pollIntervalSeconds * 1000);
+    const intervals = [...this.#pools.values()]
+      .filter((p) => p.endpoint === endpoint)
+      .map((p) => p.pool.spec.scaling.pollIntervalSeconds * 1000);
     return intervals.length === 0 ? undefined : Math.min(...intervals);
   }
 
@@ -297,7 +356,10 @@ export class Autoscaler implements ReplicaAdvisor {
           return;
         }
         this.#deps.watchdog?.expect(loop, interval + POLL_STUCK_SLACK_MS);
-        this.#timers.set(endpoint, setTimeout(() => this.#tick(endpoint), interval));
+        this.#timers.set(
+          endpoint,
+          setTimeout(() => this.#tick(endpoint), interval),
+        );
       });
   }
 
@@ -314,7 +376,8 @@ export class Autoscaler implements ReplicaAdvisor {
     if (total === undefined) return;
     const last = tracked.lastCompletions;
     // A counter that went down was reset (a Redis flush): start counting again.
-    if (last && reading.observedAtMs > last.atMs && total >= last.total) tracked.throughputPerSecond = ((total - last.total) * 1000) / (reading.observedAtMs - last.atMs);
+    if (last && reading.observedAtMs > last.atMs && total >= last.total)
+      tracked.throughputPerSecond = ((total - last.total) * 1000) / (reading.observedAtMs - last.atMs);
     tracked.lastCompletions = { atMs: reading.observedAtMs, total };
   }
 
@@ -327,7 +390,8 @@ export class Autoscaler implements ReplicaAdvisor {
       return;
     }
     metrics.queueDepth.set(labels, result.reading.depth);
-    if (result.reading.oldestJobAgeSeconds !== undefined) metrics.queueOldestJobAgeSeconds.set(labels, result.reading.oldestJobAgeSeconds);
+    if (result.reading.oldestJobAgeSeconds !== undefined)
+      metrics.queueOldestJobAgeSeconds.set(labels, result.reading.oldestJobAgeSeconds);
     if (result.reading.busy !== undefined) metrics.queueBusy.set(labels, result.reading.busy);
     this.#countThroughput(tracked, result.reading);
     if (tracked.throughputPerSecond !== undefined) metrics.queueThroughput.set(labels, tracked.throughputPerSecond);
@@ -350,7 +414,10 @@ export class Autoscaler implements ReplicaAdvisor {
     const previous = tracked.decision?.desiredReplicas;
     const decision = this.#decide(tracked, input);
     if (decision.desiredReplicas !== previous) {
-      this.#deps.logger.info({ pool: tracked.key, from: input.currentReplicas, to: decision.desiredReplicas, reason: decision.reason }, 'scale decision');
+      this.#deps.logger.info(
+        { pool: tracked.key, from: input.currentReplicas, to: decision.desiredReplicas, reason: decision.reason },
+        'scale decision',
+      );
     }
     const labels = { namespace: tracked.namespace, pool: tracked.name };
     this.#deps.metrics.readyReplicas.set(labels, deployment?.status?.readyReplicas ?? 0);
@@ -358,9 +425,14 @@ export class Autoscaler implements ReplicaAdvisor {
     this.#deps.metrics.targetLatencySeconds.set(labels, pool.spec.scaling.targetLatencySeconds);
     const published = this.#refreshPublished(tracked);
     if (decision.desiredReplicas !== input.currentReplicas) {
-      this.#deps.metrics.scaleDecisions.inc({ ...labels, direction: decision.desiredReplicas > input.currentReplicas ? 'up' : 'down', reason: decision.reasonCode });
+      this.#deps.metrics.scaleDecisions.inc({
+        ...labels,
+        direction: decision.desiredReplicas > input.currentReplicas ? 'up' : 'down',
+        reason: decision.reasonCode,
+      });
     }
-    if (published || decision.desiredReplicas !== input.currentReplicas) this.#deps.enqueue(tracked.namespace, tracked.name);
+    if (published || decision.desiredReplicas !== input.currentReplicas)
+      this.#deps.enqueue(tracked.namespace, tracked.name);
   }
 }
 
@@ -370,11 +442,27 @@ const pollLoop = (endpoint: string) => `poll ${endpoint}`;
 /** Idle-first scale-down works where heartbeats say which pod runs how many jobs. */
 function idleFirstCondition(pool: WorkerPool, enabled: boolean): ConditionInput {
   if (!enabled) {
-    return { type: ConditionType.IdleFirstScaleDown, status: 'False', reason: Reason.IdleFirstDisabled, message: 'turned off by the operator (--idle-first-scale-down=false): scale-down removes pods without regard to the jobs they run' };
+    return {
+      type: ConditionType.IdleFirstScaleDown,
+      status: 'False',
+      reason: Reason.IdleFirstDisabled,
+      message:
+        'turned off by the operator (--idle-first-scale-down=false): scale-down removes pods without regard to the jobs they run',
+    };
   }
   const unavailable = readerFor(pool.spec.queue.format).perPodBusyUnavailable;
   if (unavailable !== undefined) {
-    return { type: ConditionType.IdleFirstScaleDown, status: 'False', reason: Reason.BusyCountsUnavailable, message: `format ${pool.spec.queue.format}: ${unavailable}; scale-down removes pods without regard to the jobs they run` };
+    return {
+      type: ConditionType.IdleFirstScaleDown,
+      status: 'False',
+      reason: Reason.BusyCountsUnavailable,
+      message: `format ${pool.spec.queue.format}: ${unavailable}; scale-down removes pods without regard to the jobs they run`,
+    };
   }
-  return { type: ConditionType.IdleFirstScaleDown, status: 'True', reason: Reason.BusyCountsReported, message: 'pods running the fewest jobs are removed first (pod-deletion-cost from worker heartbeats)' };
+  return {
+    type: ConditionType.IdleFirstScaleDown,
+    status: 'True',
+    reason: Reason.BusyCountsReported,
+    message: 'pods running the fewest jobs are removed first (pod-deletion-cost from worker heartbeats)',
+  };
 }

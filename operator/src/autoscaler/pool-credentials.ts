@@ -10,7 +10,10 @@ export type PoolCredentials =
   | { ok: false; problem: string };
 
 /** The Redis credentials a pool's spec.queue.redis refers to. API errors are thrown, not folded in. */
-export async function readPoolCredentials(pool: WorkerPool, readSecretValue: ReadSecretValue): Promise<PoolCredentials> {
+export async function readPoolCredentials(
+  pool: WorkerPool,
+  readSecretValue: ReadSecretValue,
+): Promise<PoolCredentials> {
   const redis = pool.spec.queue.redis;
   const namespace = pool.metadata.namespace ?? '';
   const refs = [
@@ -25,7 +28,11 @@ export async function readPoolCredentials(pool: WorkerPool, readSecretValue: Rea
       continue;
     }
     const value = await readSecretValue(namespace, ref.name, ref.key);
-    if (value === undefined) return { ok: false, problem: `spec.queue.redis.${field}: Secret ${namespace}/${ref.name} has no key "${ref.key}" (or does not exist)` };
+    if (value === undefined)
+      return {
+        ok: false,
+        problem: `spec.queue.redis.${field}: Secret ${namespace}/${ref.name} has no key "${ref.key}" (or does not exist)`,
+      };
     values.push(value);
   }
   const [password, username, ca] = values;

@@ -3,8 +3,18 @@ import { QUEUE_STATUS_REFRESH_SECONDS } from '../api/workerpool-schema.ts';
 import { ConditionType, Reason } from '../controller/conditions.ts';
 import { busyByPod, publishDue, readingKeyOf, type Published } from './published-status.ts';
 
-const read = { type: ConditionType.SignalsAvailable, status: 'True', reason: Reason.SignalsRead, message: 'read' } as const;
-const failed = { type: ConditionType.SignalsAvailable, status: 'False', reason: Reason.SignalsReadFailed, message: 'connection refused' } as const;
+const read = {
+  type: ConditionType.SignalsAvailable,
+  status: 'True',
+  reason: Reason.SignalsRead,
+  message: 'read',
+} as const;
+const failed = {
+  type: ConditionType.SignalsAvailable,
+  status: 'False',
+  reason: Reason.SignalsReadFailed,
+  message: 'connection refused',
+} as const;
 const published = (depth: number, atMs: number, extra: Partial<Published> = {}): Published => {
   const queue = { depth, observedAt: new Date(atMs).toISOString() };
   return { queue, conditions: [read], desiredReplicas: 3, readingKey: readingKeyOf(queue), atMs, ...extra };
@@ -35,6 +45,11 @@ describe('busyByPod', () => {
       { pod: 'a', busy: 1, concurrency: 5, draining: false },
       { pod: 'b', busy: 0, concurrency: 5, draining: false },
     ];
-    expect(busyByPod({ observedAtMs: 0, depth: 0, oldestJobAgeSeconds: 0, dueScheduled: 0, workers })).toEqual(new Map([['a', 3], ['b', 0]]));
+    expect(busyByPod({ observedAtMs: 0, depth: 0, oldestJobAgeSeconds: 0, dueScheduled: 0, workers })).toEqual(
+      new Map([
+        ['a', 3],
+        ['b', 0],
+      ]),
+    );
   });
 });

@@ -20,7 +20,12 @@ const timestamp = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/
 
 export function queueStatusOf(reported: ReportedReading, throughputPerSecond: number | undefined): QueueStatus {
   const reading = reported.reading;
-  const queue: QueueStatus = { depth: reading.depth, dueScheduled: reading.dueScheduled, observedAt: timestamp(reading.observedAtMs), stale: reported.stale };
+  const queue: QueueStatus = {
+    depth: reading.depth,
+    dueScheduled: reading.dueScheduled,
+    observedAt: timestamp(reading.observedAtMs),
+    stale: reported.stale,
+  };
   if (reading.oldestJobAgeSeconds !== undefined) queue.oldestJobAgeSeconds = round(reading.oldestJobAgeSeconds);
   if (reading.latencyUnavailableReason) queue.latencyUnavailableReason = reading.latencyUnavailableReason;
   if (reading.busy !== undefined) queue.busy = reading.busy;
@@ -35,7 +40,8 @@ export function readingKeyOf(queue: QueueStatus | undefined): string {
   return JSON.stringify(Object.entries(rest).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-const conditionKey = (conditions: readonly ConditionInput[]) => JSON.stringify(conditions.map((c) => [c.type, c.status, c.reason]));
+const conditionKey = (conditions: readonly ConditionInput[]) =>
+  JSON.stringify(conditions.map((c) => [c.type, c.status, c.reason]));
 
 /** Whether `next` deserves a status write now, given what was published last. */
 export function publishDue(previous: Published | undefined, next: Omit<Published, 'atMs'>, nowMs: number): boolean {

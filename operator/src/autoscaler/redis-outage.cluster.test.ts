@@ -36,10 +36,24 @@ afterAll(async () => {
   await namespace?.delete();
 });
 
-const getPool = async () => (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: namespace.name, name: 'outage' })) as WorkerPool;
+const getPool = async () =>
+  (await custom.getNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: PLURAL,
+    namespace: namespace.name,
+    name: 'outage',
+  })) as WorkerPool;
 const signals = async () => (await getPool()).status?.conditions?.find((c) => c.type === 'SignalsAvailable');
-const replicas = async () => (await apps.readNamespacedDeployment({ name: 'outage', namespace: namespace.name })).spec?.replicas ?? 0;
-const warnings = async () => (await core.listNamespacedEvent({ namespace: namespace.name, fieldSelector: 'involvedObject.name=outage,type=Warning' })).items;
+const replicas = async () =>
+  (await apps.readNamespacedDeployment({ name: 'outage', namespace: namespace.name })).spec?.replicas ?? 0;
+const warnings = async () =>
+  (
+    await core.listNamespacedEvent({
+      namespace: namespace.name,
+      fieldSelector: 'involvedObject.name=outage,type=Warning',
+    })
+  ).items;
 
 describe('a Redis outage under load', () => {
   const keyPrefix = uniqueKeyPrefix('outage');
@@ -48,9 +62,22 @@ describe('a Redis outage under load', () => {
     const pool = templatePool(namespace.name, 'outage', {
       queue: { format: 'native', names: ['jobs'], keyPrefix, redis: { url: redis.url } },
       // No scale-down window: a reading of zero would shrink the pool at once.
-      scaling: { minReplicas: 1, maxReplicas: 8, concurrency: 5, targetLatencySeconds: 5, pollIntervalSeconds: POLL_SECONDS, scaleDown: { stabilizationWindowSeconds: 0 } },
+      scaling: {
+        minReplicas: 1,
+        maxReplicas: 8,
+        concurrency: 5,
+        targetLatencySeconds: 5,
+        pollIntervalSeconds: POLL_SECONDS,
+        scaleDown: { stabilizationWindowSeconds: 0 },
+      },
     });
-    await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: namespace.name, body: pool });
+    await custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+      namespace: namespace.name,
+      body: pool,
+    });
     const producer = new Queue('jobs', { connection: redis.url, prefix: keyPrefix });
     await producer.addBulk(Array.from({ length: 200 }, (_, i) => ({ name: 'work', data: { i } })));
     await expect.poll(replicas, { timeout: 20_000, interval: 200 }).toBe(8);
@@ -65,7 +92,8 @@ describe('a Redis outage under load', () => {
     let unavailableAfterMs: number | undefined;
     while (Date.now() - hungAt < OUTAGE_MS - 1_000) {
       lowest.replicas = Math.min(lowest.replicas, await replicas());
-      if (unavailableAfterMs === undefined && (await signals())?.status === 'False') unavailableAfterMs = Date.now() - hungAt;
+      if (unavailableAfterMs === undefined && (await signals())?.status === 'False')
+        unavailableAfterMs = Date.now() - hungAt;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, hungAt + OUTAGE_MS - Date.now())));
@@ -97,6 +125,11 @@ describe('a Redis outage under load', () => {
     await redis.restart();
     expect(await waiting()).toBe(before);
     await expect.poll(async () => (await signals())?.status, { timeout: 15_000, interval: 200 }).toBe('True');
-    await expect.poll(async () => (await operator.metrics.queueDepth.get()).values.find((v) => v.labels['pool'] === 'outage')?.value, { timeout: 15_000, interval: 200 }).toBe(before);
+    await expect
+      .poll(
+        async () => (await operator.metrics.queueDepth.get()).values.find((v) => v.labels['pool'] === 'outage')?.value,
+        { timeout: 15_000, interval: 200 },
+      )
+      .toBe(before);
   });
 });

@@ -8,10 +8,17 @@ describe('nativeWorkerEnv', () => {
   it('tells a native worker its queue, concurrency and a drain deadline inside the grace period, and refers to the password by Secret', () => {
     const pool = templatePool('billing', 'mailers', {
       template: { spec: { terminationGracePeriodSeconds: 60, containers: [{ name: 'worker', image: 'w:1' }] } },
-      queue: { format: 'native', names: ['mail', 'bulk'], keyPrefix: 'billing:', redis: { url: 'redis://r:6379/0', passwordSecretRef: { name: 'redis-auth', key: 'password' } } },
+      queue: {
+        format: 'native',
+        names: ['mail', 'bulk'],
+        keyPrefix: 'billing:',
+        redis: { url: 'redis://r:6379/0', passwordSecretRef: { name: 'redis-auth', key: 'password' } },
+      },
       scaling: { concurrency: 25 },
     });
-    const env = Object.fromEntries(nativeWorkerEnv(pool).map((variable) => [variable.name, variable.value ?? variable.valueFrom]));
+    const env = Object.fromEntries(
+      nativeWorkerEnv(pool).map((variable) => [variable.name, variable.value ?? variable.valueFrom]),
+    );
     expect(env).toEqual({
       REDIS_URL: 'redis://r:6379/0',
       WORKERPOOL_QUEUES: 'mail,bulk',
@@ -24,18 +31,29 @@ describe('nativeWorkerEnv', () => {
   });
 
   it('leaves workers of other formats alone: their teams configure them', () => {
-    const pool = templatePool('shop', 'sidekiq', { queue: { format: 'sidekiq', names: ['default'], redis: { url: 'redis://r:6379/0' } } });
+    const pool = templatePool('shop', 'sidekiq', {
+      queue: { format: 'sidekiq', names: ['default'], redis: { url: 'redis://r:6379/0' } },
+    });
     expect(nativeWorkerEnv(pool)).toEqual([]);
   });
 
   it('never gives a worker settings its runtime refuses, even at the largest concurrency and grace period the CRD accepts', () => {
     const pool = templatePool('billing', 'big', {
       template: { spec: { terminationGracePeriodSeconds: 24 * 3600, containers: [{ name: 'worker', image: 'w:1' }] } },
-      queue: { format: 'native', names: ['mail'], redis: { url: 'redis://r:6379/0', passwordSecretRef: { name: 'redis-auth', key: 'password' } } },
+      queue: {
+        format: 'native',
+        names: ['mail'],
+        redis: { url: 'redis://r:6379/0', passwordSecretRef: { name: 'redis-auth', key: 'password' } },
+      },
       scaling: { concurrency: (ScalingSchema.properties.concurrency as { maximum?: number }).maximum ?? Number.NaN },
     });
     // What the kubelet would put in the container's environment.
-    const env = Object.fromEntries(nativeWorkerEnv(pool).map((variable) => [variable.name, variable.value ?? (variable.valueFrom?.fieldRef ? 'big-7d9f-x2' : 'pw')]));
+    const env = Object.fromEntries(
+      nativeWorkerEnv(pool).map((variable) => [
+        variable.name,
+        variable.value ?? (variable.valueFrom?.fieldRef ? 'big-7d9f-x2' : 'pw'),
+      ]),
+    );
     const config = parseRunConfig({ handlers: './handlers.js' }, env);
     expect(config.concurrency).toBe(pool.spec.scaling.concurrency);
     expect(config.podName).toBe('big-7d9f-x2');

@@ -15,7 +15,8 @@ const DEFAULT_GRACE_SECONDS = 30;
 /** The variable the runtime reads first for a setting. */
 const envName = (setting: SettingSource): string => {
   const [name] = setting.env;
-  if (name === undefined) throw new Error(`worker-runtime setting --${setting.flag ?? '?'} has no environment variable`);
+  if (name === undefined)
+    throw new Error(`worker-runtime setting --${setting.flag ?? '?'} has no environment variable`);
   return name;
 };
 
@@ -38,6 +39,10 @@ export function nativeWorkerEnv(pool: WorkerPool): V1EnvVar[] {
   ];
   if (queue.keyPrefix) env.push({ name: envName(SETTINGS.keyPrefix), value: queue.keyPrefix });
   const password = queue.redis.passwordSecretRef;
-  if (password) env.push({ name: envName(SETTINGS.redisPassword), valueFrom: { secretKeyRef: { name: password.name, key: password.key } } });
+  if (password)
+    env.push({
+      name: envName(SETTINGS.redisPassword),
+      valueFrom: { secretKeyRef: { name: password.name, key: password.key } },
+    });
   return env;
 }

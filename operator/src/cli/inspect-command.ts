@@ -12,18 +12,47 @@ const EXIT_USAGE = 2;
 
 const options = (yargs: Argv) =>
   yargs
-    .option('redis', { type: 'string', demandOption: true, describe: 'Redis URL (redis:// or rediss://). A password written into it is used but never printed.' })
-    .option('format', { type: 'string', choices: QUEUE_FORMATS, demandOption: true, describe: 'Queue format, as in spec.queue.format' })
-    .option('queue', { type: 'string', array: true, demandOption: true, describe: 'Queue name (repeat for several), as in spec.queue.names' })
+    .option('redis', {
+      type: 'string',
+      demandOption: true,
+      describe: 'Redis URL (redis:// or rediss://). A password written into it is used but never printed.',
+    })
+    .option('format', {
+      type: 'string',
+      choices: QUEUE_FORMATS,
+      demandOption: true,
+      describe: 'Queue format, as in spec.queue.format',
+    })
+    .option('queue', {
+      type: 'string',
+      array: true,
+      demandOption: true,
+      describe: 'Queue name (repeat for several), as in spec.queue.names',
+    })
     .option('key-prefix', { type: 'string', describe: 'native / bullmq prefix, or the Sidekiq 6 redis-namespace' })
     .option('consumer-group', { type: 'string', describe: 'Consumer group (format stream)' })
-    .option('timestamp-field', { type: 'string', describe: 'JSON field of list items holding their enqueue time (format list)' })
-    .option('timestamp-unit', { type: 'string', choices: ['seconds', 'milliseconds'], describe: 'Unit of --timestamp-field (default milliseconds)' })
-    .option('oldest-at', { type: 'string', choices: ['right', 'left'], describe: 'End of the list holding the oldest item (default right)' })
+    .option('timestamp-field', {
+      type: 'string',
+      describe: 'JSON field of list items holding their enqueue time (format list)',
+    })
+    .option('timestamp-unit', {
+      type: 'string',
+      choices: ['seconds', 'milliseconds'],
+      describe: 'Unit of --timestamp-field (default milliseconds)',
+    })
+    .option('oldest-at', {
+      type: 'string',
+      choices: ['right', 'left'],
+      describe: 'End of the list holding the oldest item (default right)',
+    })
     .option('password-env', { type: 'string', describe: 'Name of an environment variable holding the Redis password' })
     .option('username', { type: 'string', describe: 'Redis ACL user name' })
     .option('ca-file', { type: 'string', describe: 'PEM CA bundle for TLS' })
-    .option('insecure-skip-verify', { type: 'boolean', default: false, describe: 'Accept any TLS server certificate (testing only)' })
+    .option('insecure-skip-verify', {
+      type: 'boolean',
+      default: false,
+      describe: 'Accept any TLS server certificate (testing only)',
+    })
     .option('timeout-ms', { type: 'number', default: 2000, describe: 'Command and connect timeout' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the reading as JSON' });
 
@@ -58,14 +87,29 @@ async function inspect(registration: PoolRegistration, args: InspectArgs): Promi
   try {
     poller.register(INSPECTED_POOL, registration);
     const result = (await poller.readAll()).get(INSPECTED_POOL);
-    const header = { endpoint: describeEndpoint(registration.queue.redis), format: registration.queue.format, queues: registration.queue.names };
+    const header = {
+      endpoint: describeEndpoint(registration.queue.redis),
+      format: registration.queue.format,
+      queues: registration.queue.names,
+    };
     if (result === undefined || !result.ok) {
       const error = result?.ok === false ? result.error : undefined;
-      if (args.json) console.log(JSON.stringify({ ...header, error: { kind: error?.kind ?? 'redis-error', message: error?.message ?? 'no reading' } }, null, 2));
+      if (args.json)
+        console.log(
+          JSON.stringify(
+            { ...header, error: { kind: error?.kind ?? 'redis-error', message: error?.message ?? 'no reading' } },
+            null,
+            2,
+          ),
+        );
       else console.error(`workerpool-operator inspect: ${error?.kind ?? 'error'}: ${error?.message ?? 'no reading'}`);
       return EXIT_READ_FAILED;
     }
-    console.log(args.json ? JSON.stringify({ ...header, reading: result.reading }, null, 2) : formatReadingTable(header, result.reading));
+    console.log(
+      args.json
+        ? JSON.stringify({ ...header, reading: result.reading }, null, 2)
+        : formatReadingTable(header, result.reading),
+    );
     return 0;
   } finally {
     await poller.close();

@@ -7,12 +7,24 @@ const MAIN = join(import.meta.dirname, 'main.ts');
 
 /** `workerpool-operator run` with a bad log level, so that it stops right after parsing (exit 2). */
 function runWithBadLogLevel(env: NodeJS.ProcessEnv) {
-  return spawnSync(process.execPath, [MAIN, 'run'], { encoding: 'utf8', timeout: 30_000, env: { PATH: process.env['PATH'], WORKERPOOL_LOG_LEVEL: 'chatty', ...env } });
+  return spawnSync(process.execPath, [MAIN, 'run'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { PATH: process.env['PATH'], WORKERPOOL_LOG_LEVEL: 'chatty', ...env },
+  });
 }
 
 describe('workerpool-operator run reads its WORKERPOOL_* variables', () => {
   it('maps each documented variable to its flag, and no other', () => {
-    expect(flagsFromEnv({ WORKERPOOL_LOG_LEVEL: 'debug', WORKERPOOL_LEADER_ELECT: 'true', WORKERPOOL_IDLE_FIRST_SCALE_DOWN: 'false', WORKERPOOL_OPERATOR_METRICS_PORT: 'tcp://10.0.0.9:8080', WORKERPOOL_NAMESPACE: '' })).toEqual({
+    expect(
+      flagsFromEnv({
+        WORKERPOOL_LOG_LEVEL: 'debug',
+        WORKERPOOL_LEADER_ELECT: 'true',
+        WORKERPOOL_IDLE_FIRST_SCALE_DOWN: 'false',
+        WORKERPOOL_OPERATOR_METRICS_PORT: 'tcp://10.0.0.9:8080',
+        WORKERPOOL_NAMESPACE: '',
+      }),
+    ).toEqual({
       'log-level': 'debug',
       'leader-elect': 'true',
       'idle-first-scale-down': 'false',

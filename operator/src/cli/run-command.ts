@@ -3,7 +3,18 @@ import { ConfigError, LOG_LEVELS, parseOperatorConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { startOperator } from '../operator.ts';
 
-const RUN_FLAGS = ['kubeconfig', 'namespace', 'metrics-bind-address', 'health-probe-bind-address', 'log-level', 'reconcile-workers', 'identity', 'leader-elect', 'leader-election-namespace', 'idle-first-scale-down'] as const;
+const RUN_FLAGS = [
+  'kubeconfig',
+  'namespace',
+  'metrics-bind-address',
+  'health-probe-bind-address',
+  'log-level',
+  'reconcile-workers',
+  'identity',
+  'leader-elect',
+  'leader-election-namespace',
+  'idle-first-scale-down',
+] as const;
 
 /**
  * The documented variable of each flag (WORKERPOOL_LOG_LEVEL for --log-level), and no other. Not
@@ -23,20 +34,55 @@ export function flagsFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
 const options = (yargs: Argv) =>
   yargs
     .config(flagsFromEnv(process.env))
-    .option('kubeconfig', { type: 'string', describe: 'Path of a kubeconfig file (default: in-cluster, then $KUBECONFIG, then ~/.kube/config). Env: WORKERPOOL_KUBECONFIG' })
-    .option('namespace', { type: 'string', describe: 'Manage WorkerPools of this namespace only (default: all namespaces). Env: WORKERPOOL_NAMESPACE' })
-    .option('metrics-bind-address', { type: 'string', default: ':8080', describe: 'Where /metrics is served. Env: WORKERPOOL_METRICS_BIND_ADDRESS' })
-    .option('health-probe-bind-address', { type: 'string', default: ':8081', describe: 'Where /healthz and /readyz are served. Env: WORKERPOOL_HEALTH_PROBE_BIND_ADDRESS' })
-    .option('log-level', { type: 'string', default: 'info', describe: `One of ${LOG_LEVELS.join(', ')}. Env: WORKERPOOL_LOG_LEVEL` })
-    .option('reconcile-workers', { type: 'number', default: 4, describe: 'Reconciles running at once. Env: WORKERPOOL_RECONCILE_WORKERS' })
-    .option('identity', { type: 'string', describe: 'Name in Events and on the leader lease (default: $POD_NAME). Env: WORKERPOOL_IDENTITY' })
-    .option('leader-elect', { type: 'boolean', default: false, describe: 'Run as one of several replicas: only the holder of a Lease acts. Env: WORKERPOOL_LEADER_ELECT' })
+    .option('kubeconfig', {
+      type: 'string',
+      describe:
+        'Path of a kubeconfig file (default: in-cluster, then $KUBECONFIG, then ~/.kube/config). Env: WORKERPOOL_KUBECONFIG',
+    })
+    .option('namespace', {
+      type: 'string',
+      describe: 'Manage WorkerPools of this namespace only (default: all namespaces). Env: WORKERPOOL_NAMESPACE',
+    })
+    .option('metrics-bind-address', {
+      type: 'string',
+      default: ':8080',
+      describe: 'Where /metrics is served. Env: WORKERPOOL_METRICS_BIND_ADDRESS',
+    })
+    .option('health-probe-bind-address', {
+      type: 'string',
+      default: ':8081',
+      describe: 'Where /healthz and /readyz are served. Env: WORKERPOOL_HEALTH_PROBE_BIND_ADDRESS',
+    })
+    .option('log-level', {
+      type: 'string',
+      default: 'info',
+      describe: `One of ${LOG_LEVELS.join(', ')}. Env: WORKERPOOL_LOG_LEVEL`,
+    })
+    .option('reconcile-workers', {
+      type: 'number',
+      default: 4,
+      describe: 'Reconciles running at once. Env: WORKERPOOL_RECONCILE_WORKERS',
+    })
+    .option('identity', {
+      type: 'string',
+      describe: 'Name in Events and on the leader lease (default: $POD_NAME). Env: WORKERPOOL_IDENTITY',
+    })
+    .option('leader-elect', {
+      type: 'boolean',
+      default: false,
+      describe: 'Run as one of several replicas: only the holder of a Lease acts. Env: WORKERPOOL_LEADER_ELECT',
+    })
     .option('idle-first-scale-down', {
       type: 'boolean',
       default: true,
-      describe: 'Before a scale-down, set pod-deletion-cost from worker heartbeats so that idle pods go first (needs pods list and patch). Env: WORKERPOOL_IDLE_FIRST_SCALE_DOWN',
+      describe:
+        'Before a scale-down, set pod-deletion-cost from worker heartbeats so that idle pods go first (needs pods list and patch). Env: WORKERPOOL_IDLE_FIRST_SCALE_DOWN',
     })
-    .option('leader-election-namespace', { type: 'string', describe: 'Namespace of the leader Lease (default: $POD_NAMESPACE, else --namespace). Env: WORKERPOOL_LEADER_ELECTION_NAMESPACE' });
+    .option('leader-election-namespace', {
+      type: 'string',
+      describe:
+        'Namespace of the leader Lease (default: $POD_NAMESPACE, else --namespace). Env: WORKERPOOL_LEADER_ELECTION_NAMESPACE',
+    });
 
 type RunArgs = ReturnType<typeof options> extends Argv<infer T> ? T : never;
 

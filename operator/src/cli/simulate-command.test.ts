@@ -40,24 +40,55 @@ describe('simulate command', () => {
   it('prints a summary, writes the chart and can answer in JSON', async () => {
     writeFileSync(join(directory, 'pool.yaml'), POOL);
     writeFileSync(join(directory, 'trace.csv'), 'timestamp,count\n0,20\n10,20\n20,200\n30,20\n40,20\n50,0\n');
-    const text = await run(['simulate', '--pool', join(directory, 'pool.yaml'), '--trace', join(directory, 'trace.csv'), '--chart', join(directory, 'out.svg'), '--service-distribution', 'fixed']);
+    const text = await run([
+      'simulate',
+      '--pool',
+      join(directory, 'pool.yaml'),
+      '--trace',
+      join(directory, 'trace.csv'),
+      '--chart',
+      join(directory, 'out.svg'),
+      '--service-distribution',
+      'fixed',
+    ]);
     expect(text).toMatch(/^jobs +280 \(service time fixed 1s\)/);
     expect(text).toContain('over target 20s');
     expect(readFileSync(join(directory, 'out.svg'), 'utf8')).toContain('<svg');
-    const json = JSON.parse(await run(['simulate', '--pool', join(directory, 'pool.yaml'), '--trace', join(directory, 'trace.csv'), '--json'])) as { summary: { jobs: number } };
+    const json = JSON.parse(
+      await run([
+        'simulate',
+        '--pool',
+        join(directory, 'pool.yaml'),
+        '--trace',
+        join(directory, 'trace.csv'),
+        '--json',
+      ]),
+    ) as { summary: { jobs: number } };
     expect(json.summary.jobs).toBe(280);
   });
 
   it('names the bad field and exits 2 on an invalid pool', async () => {
     writeFileSync(join(directory, 'bad.yaml'), POOL.replace('maxReplicas: 40', 'maxReplicas: -1'));
     writeFileSync(join(directory, 'trace.csv'), '0,1\n');
-    const text = await run(['simulate', '--pool', join(directory, 'bad.yaml'), '--trace', join(directory, 'trace.csv')]);
+    const text = await run([
+      'simulate',
+      '--pool',
+      join(directory, 'bad.yaml'),
+      '--trace',
+      join(directory, 'trace.csv'),
+    ]);
     expect(text).toMatch(/^workerpool-operator simulate: spec\.scaling\.maxReplicas: /);
     expect(process.exitCode).toBe(2);
   });
 
   it('reports a missing file without a stack trace', async () => {
-    const text = await run(['simulate', '--pool', join(directory, 'missing.yaml'), '--trace', join(directory, 'trace.csv')]);
+    const text = await run([
+      'simulate',
+      '--pool',
+      join(directory, 'missing.yaml'),
+      '--trace',
+      join(directory, 'trace.csv'),
+    ]);
     expect(text).toContain('ENOENT');
     expect(process.exitCode).toBe(2);
   });

@@ -14,19 +14,43 @@ export const SERVICE_DISTRIBUTIONS = ['fixed', 'exponential', 'lognormal'] as co
 
 const options = (yargs: Argv) =>
   yargs
-    .option('pool', { type: 'string', demandOption: true, describe: 'WorkerPool manifest (YAML); its spec.scaling is simulated' })
-    .option('trace', { type: 'string', demandOption: true, describe: 'Arrival trace, CSV lines of "timestamp,count" (seconds or ISO dates)' })
+    .option('pool', {
+      type: 'string',
+      demandOption: true,
+      describe: 'WorkerPool manifest (YAML); its spec.scaling is simulated',
+    })
+    .option('trace', {
+      type: 'string',
+      demandOption: true,
+      describe: 'Arrival trace, CSV lines of "timestamp,count" (seconds or ISO dates)',
+    })
     .option('chart', { type: 'string', describe: 'Write an SVG chart of load and replicas to this file' })
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as JSON' })
     .option('service-mean', { type: 'number', default: 1, describe: 'Mean seconds one job runs' })
-    .option('service-distribution', { choices: SERVICE_DISTRIBUTIONS, default: 'exponential' as const, describe: 'Distribution of job run times' })
-    .option('service-sigma', { type: 'number', default: 1, describe: 'Sigma of the log-normal distribution (its heavy tail)' })
-    .option('seed', { type: 'number', default: 1, describe: 'Seed of the random draws: the same seed gives the same run' })
+    .option('service-distribution', {
+      choices: SERVICE_DISTRIBUTIONS,
+      default: 'exponential' as const,
+      describe: 'Distribution of job run times',
+    })
+    .option('service-sigma', {
+      type: 'number',
+      default: 1,
+      describe: 'Sigma of the log-normal distribution (its heavy tail)',
+    })
+    .option('seed', {
+      type: 'number',
+      default: 1,
+      describe: 'Seed of the random draws: the same seed gives the same run',
+    })
     .option('initial-replicas', { type: 'number', describe: 'Replicas ready at the start (default: minReplicas)' });
 
 type SimulateArgs = ReturnType<typeof options> extends Argv<infer T> ? T : never;
 
-export function serviceSpec(distribution: (typeof SERVICE_DISTRIBUTIONS)[number], meanSeconds: number, sigma: number): ServiceTimeSpec {
+export function serviceSpec(
+  distribution: (typeof SERVICE_DISTRIBUTIONS)[number],
+  meanSeconds: number,
+  sigma: number,
+): ServiceTimeSpec {
   if (!(meanSeconds > 0)) throw new PoolFileError('--service-mean: must be more than 0');
   if (distribution === 'fixed') return { kind: 'fixed', seconds: meanSeconds };
   if (distribution === 'exponential') return { kind: 'exponential', meanSeconds };
@@ -44,7 +68,13 @@ export function formatSummary(run: PoolSimulation, targetSeconds: number, servic
     `scale events         ${summary.scaleEvents}, peak ${run.peakReplicas} replicas`,
   ];
   const recent = run.result.scaleChanges.slice(-5);
-  if (recent.length > 0) lines.push('last scale events:', ...recent.map((change) => `  ${change.atSeconds.toFixed(0)}s  ${change.reason ?? `${change.from} -> ${change.to}`}`));
+  if (recent.length > 0)
+    lines.push(
+      'last scale events:',
+      ...recent.map(
+        (change) => `  ${change.atSeconds.toFixed(0)}s  ${change.reason ?? `${change.from} -> ${change.to}`}`,
+      ),
+    );
   return lines.join('\n');
 }
 
@@ -64,7 +94,19 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       const run = simulatePool({ spec, trace, service, seed: args.seed, initialReplicas: args['initial-replicas'] });
       if (args.chart !== undefined) writeFileSync(args.chart, run.chartSvg);
       const target = spec.scaling.targetLatencySeconds;
-      if (args.json) console.log(JSON.stringify({ summary: run.summary, workBoundReplicaSeconds: run.workBoundReplicaSeconds, peakReplicas: run.peakReplicas, scaleChanges: run.result.scaleChanges }, null, 2));
+      if (args.json)
+        console.log(
+          JSON.stringify(
+            {
+              summary: run.summary,
+              workBoundReplicaSeconds: run.workBoundReplicaSeconds,
+              peakReplicas: run.peakReplicas,
+              scaleChanges: run.result.scaleChanges,
+            },
+            null,
+            2,
+          ),
+        );
       else console.log(formatSummary(run, target, service));
     } catch (error) {
       // A bad file is the user's to fix: say which and why, without a stack trace.

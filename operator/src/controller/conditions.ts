@@ -44,15 +44,33 @@ export interface ConditionInput {
  * Sets conditions for the given generation. lastTransitionTime moves only when the status flips,
  * as metav1 conditions require; reason and message may change without a transition.
  */
-export function mergeConditions(previous: readonly Condition[] | undefined, next: readonly ConditionInput[], generation: number, now: Date): Condition[] {
+export function mergeConditions(
+  previous: readonly Condition[] | undefined,
+  next: readonly ConditionInput[],
+  generation: number,
+  now: Date,
+): Condition[] {
   const byType = new Map((previous ?? []).map((condition) => [condition.type, condition]));
   return next.map((input) => {
     const before = byType.get(input.type);
-    const lastTransitionTime = before && before.status === input.status ? before.lastTransitionTime : now.toISOString().replace(/\.\d{3}Z$/, 'Z');
-    return { type: input.type, status: input.status, observedGeneration: generation, lastTransitionTime, reason: input.reason, message: input.message };
+    const lastTransitionTime =
+      before && before.status === input.status
+        ? before.lastTransitionTime
+        : now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return {
+      type: input.type,
+      status: input.status,
+      observedGeneration: generation,
+      lastTransitionTime,
+      reason: input.reason,
+      message: input.message,
+    };
   });
 }
 
-export function findCondition(conditions: readonly Condition[] | undefined, type: ConditionType): Condition | undefined {
+export function findCondition(
+  conditions: readonly Condition[] | undefined,
+  type: ConditionType,
+): Condition | undefined {
   return conditions?.find((condition) => condition.type === type);
 }

@@ -1,4 +1,10 @@
-import { AppsV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type V1Deployment } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  type KubernetesListObject,
+  type V1Deployment,
+} from '@kubernetes/client-node';
 import { GROUP, KIND, PLURAL, VERSION, type WorkerPool } from '../api/workerpool-schema.ts';
 import type { Logger } from '../logger.ts';
 import type { LoopWatchdog } from '../loop-watchdog.ts';
@@ -52,7 +58,11 @@ export class Controller {
       list: async () =>
         (namespace
           ? await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace })
-          : await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as KubernetesListObject<WorkerPool>,
+          : await custom.listClusterCustomObject({
+              group: GROUP,
+              version: VERSION,
+              plural: PLURAL,
+            })) as KubernetesListObject<WorkerPool>,
       onChange: (pool) => this.#poolChanged(pool),
       onDelete: (pool) => {
         this.#seenGenerations.delete(keyOf(pool.metadata?.namespace, pool.metadata?.name));
@@ -94,13 +104,16 @@ export class Controller {
 
   #wakePoolsOf(deployment: V1Deployment): void {
     const namespace = deployment.metadata?.namespace;
-    const owner = deployment.metadata?.ownerReferences?.find((ref) => ref.controller && ref.kind === KIND && ref.apiVersion.startsWith(`${GROUP}/`));
+    const owner = deployment.metadata?.ownerReferences?.find(
+      (ref) => ref.controller && ref.kind === KIND && ref.apiVersion.startsWith(`${GROUP}/`),
+    );
     if (owner) {
       this.enqueue(namespace, owner.name);
       return;
     }
     for (const pool of this.pools.list(namespace)) {
-      if (pool.spec.scaleTargetRef && targetDeploymentName(pool) === deployment.metadata?.name) this.enqueue(namespace, pool.metadata.name);
+      if (pool.spec.scaleTargetRef && targetDeploymentName(pool) === deployment.metadata?.name)
+        this.enqueue(namespace, pool.metadata.name);
     }
   }
 
@@ -136,7 +149,10 @@ export class Controller {
         metrics.reconcileTotal.inc({ result: 'error' });
         metrics.reconcileErrors.inc({ reason: error instanceof Error ? error.name : 'unknown' });
         stopTimer({ result: 'error' });
-        logger.error({ pool: key, err: apiMessage(error), retries: this.queue.retries(key) }, 'reconcile failed; retrying with backoff');
+        logger.error(
+          { pool: key, err: apiMessage(error), retries: this.queue.retries(key) },
+          'reconcile failed; retrying with backoff',
+        );
         this.queue.addRateLimited(key);
       } finally {
         watchdog?.done(loop);

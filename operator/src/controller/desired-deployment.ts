@@ -1,4 +1,10 @@
-import type { V1Container, V1Deployment, V1PodSecurityContext, V1PodSpec, V1SecurityContext } from '@kubernetes/client-node';
+import type {
+  V1Container,
+  V1Deployment,
+  V1PodSecurityContext,
+  V1PodSpec,
+  V1SecurityContext,
+} from '@kubernetes/client-node';
 import { API_VERSION, KIND, type WorkerPool } from '../api/workerpool-schema.ts';
 import { childLabels, selectorLabels } from './labels.ts';
 
@@ -42,7 +48,11 @@ export function ownerReference(pool: WorkerPool) {
  * The worker Deployment of a template-mode pool, as an apply configuration: exactly the fields
  * the operator owns. Anything else on the live object (defaults, other managers' fields) is left alone.
  */
-export function buildWorkerDeployment(pool: WorkerPool, replicas: number, extraEnv: V1Container['env'] = []): V1Deployment {
+export function buildWorkerDeployment(
+  pool: WorkerPool,
+  replicas: number,
+  extraEnv: V1Container['env'] = [],
+): V1Deployment {
   const template = pool.spec.template;
   if (!template?.spec) throw new Error('buildWorkerDeployment needs a template-mode WorkerPool');
   const name = pool.metadata.name ?? '';
@@ -73,5 +83,10 @@ function withEnv(container: V1Container, extra: NonNullable<V1Container['env']>)
 
 /** The apply configuration that sets only the replicas of a Deployment the operator does not own. */
 export function buildReplicasOnlyApply(namespace: string, name: string, replicas: number): V1Deployment {
-  return { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace }, spec: { replicas } as V1Deployment['spec'] };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace },
+    spec: { replicas } as V1Deployment['spec'],
+  };
 }

@@ -1,4 +1,11 @@
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestNamespace, testKubeConfig, type TestNamespace } from '@workerpool/e2e/harness/cluster';
@@ -43,8 +50,10 @@ afterAll(async () => {
 
 const ref = (name: string) => ({ group: GROUP, version: VERSION, plural: PLURAL, namespace: namespace.name, name });
 const getPool = async (name: string) => (await custom.getNamespacedCustomObject(ref(name))) as WorkerPool;
-const livePods = async (pool: string): Promise<V1Pod[]> => (await core.listNamespacedPod({ namespace: namespace.name, labelSelector: `${POOL_LABEL}=${pool}` })).items;
-const condition = async (pool: string, type: string) => (await getPool(pool)).status?.conditions?.find((c) => c.type === type);
+const livePods = async (pool: string): Promise<V1Pod[]> =>
+  (await core.listNamespacedPod({ namespace: namespace.name, labelSelector: `${POOL_LABEL}=${pool}` })).items;
+const condition = async (pool: string, type: string) =>
+  (await getPool(pool)).status?.conditions?.find((c) => c.type === type);
 
 /** Writes the heartbeats a worker-runtime process in each pod would write, with its busy count. */
 async function beat(keyPrefix: string, queue: string, busyByPod: Map<string, number>): Promise<void> {
@@ -53,8 +62,23 @@ async function beat(keyPrefix: string, queue: string, busyByPod: Map<string, num
     const [seconds, micros] = (await client.time()).map(Number);
     const now = (seconds ?? 0) * 1000 + Math.floor((micros ?? 0) / 1000);
     for (const [pod, busy] of busyByPod) {
-      const heartbeat = encodeHeartbeat({ workerId: `${pod}-w`, pod, pid: 1, busy, concurrency: 4, draining: false, beatAt: now, startedAt: now - 60_000 });
-      await publishHeartbeat(client, queueKeys(keyPrefix, queue), { workerId: `${pod}-w`, expiresAt: now + 120_000, heartbeat, deadline: now + 120_000, entries: [] });
+      const heartbeat = encodeHeartbeat({
+        workerId: `${pod}-w`,
+        pod,
+        pid: 1,
+        busy,
+        concurrency: 4,
+        draining: false,
+        beatAt: now,
+        startedAt: now - 60_000,
+      });
+      await publishHeartbeat(client, queueKeys(keyPrefix, queue), {
+        workerId: `${pod}-w`,
+        expiresAt: now + 120_000,
+        heartbeat,
+        deadline: now + 120_000,
+        entries: [],
+      });
     }
   } finally {
     client.disconnect();
@@ -69,25 +93,59 @@ describe('idle-first scale-down', () => {
       scaling: { minReplicas: 1, maxReplicas: 10, pollIntervalSeconds: 1 },
       replicas: 6,
     });
-    const pods = ['workers-5d8f-a', 'workers-5d8f-b', 'workers-5d8f-c', 'workers-5d8f-d', 'workers-5d8f-e', 'workers-5d8f-f'];
+    const pods = [
+      'workers-5d8f-a',
+      'workers-5d8f-b',
+      'workers-5d8f-c',
+      'workers-5d8f-d',
+      'workers-5d8f-e',
+      'workers-5d8f-f',
+    ];
     for (const name of pods) {
-      await core.createNamespacedPod({ namespace: namespace.name, body: { metadata: { name, labels: { [POOL_LABEL]: 'workers' } }, spec: { containers: [{ name: 'worker', image: 'worker:1' }] } } });
+      await core.createNamespacedPod({
+        namespace: namespace.name,
+        body: {
+          metadata: { name, labels: { [POOL_LABEL]: 'workers' } },
+          spec: { containers: [{ name: 'worker', image: 'worker:1' }] },
+        },
+      });
     }
     // A worker in a pod of another pool on the same queue must not be mistaken for one of ours.
-    await core.createNamespacedPod({ namespace: namespace.name, body: { metadata: { name: 'stranger', labels: { [POOL_LABEL]: 'other' } }, spec: { containers: [{ name: 'worker', image: 'worker:1' }] } } });
+    await core.createNamespacedPod({
+      namespace: namespace.name,
+      body: {
+        metadata: { name: 'stranger', labels: { [POOL_LABEL]: 'other' } },
+        spec: { containers: [{ name: 'worker', image: 'worker:1' }] },
+      },
+    });
     const busy = new Map([...pods.map((name): [string, number] => [name, 0]), ['stranger', 5]]);
     busy.set('workers-5d8f-b', 3).set('workers-5d8f-e', 1);
     await beat(keyPrefix, 'jobs', busy);
 
     await custom.createNamespacedCustomObject({ ...ref(''), body: pool });
-    await expect.poll(async () => (await apps.readNamespacedDeployment({ namespace: namespace.name, name: 'workers' }).catch(() => undefined))?.spec?.replicas, POLL).toBe(6);
+    await expect
+      .poll(
+        async () =>
+          (await apps.readNamespacedDeployment({ namespace: namespace.name, name: 'workers' }).catch(() => undefined))
+            ?.spec?.replicas,
+        POLL,
+      )
+      .toBe(6);
     await expect.poll(async () => (await condition('workers', 'SignalsAvailable'))?.status, POLL).toBe('True');
 
     await custom.patchNamespacedCustomObject({ ...ref('workers'), body: { spec: { replicas: 2 } } }, mergePatch);
-    await expect.poll(async () => (await apps.readNamespacedDeployment({ namespace: namespace.name, name: 'workers' })).spec?.replicas, POLL).toBe(2);
+    await expect
+      .poll(
+        async () =>
+          (await apps.readNamespacedDeployment({ namespace: namespace.name, name: 'workers' })).spec?.replicas,
+        POLL,
+      )
+      .toBe(2);
     const lowered = await apps.readNamespacedDeployment({ namespace: namespace.name, name: 'workers' });
     const annotated = await livePods('workers');
-    expect(Object.fromEntries(annotated.map((pod) => [pod.metadata?.name, pod.metadata?.annotations?.[POD_DELETION_COST]]))).toEqual({
+    expect(
+      Object.fromEntries(annotated.map((pod) => [pod.metadata?.name, pod.metadata?.annotations?.[POD_DELETION_COST]])),
+    ).toEqual({
       'workers-5d8f-a': '0',
       'workers-5d8f-b': '3',
       'workers-5d8f-c': '0',
@@ -95,18 +153,30 @@ describe('idle-first scale-down', () => {
       'workers-5d8f-e': '1',
       'workers-5d8f-f': '0',
     });
-    expect((await core.readNamespacedPod({ namespace: namespace.name, name: 'stranger' })).metadata?.annotations?.[POD_DELETION_COST]).toBeUndefined();
+    expect(
+      (await core.readNamespacedPod({ namespace: namespace.name, name: 'stranger' })).metadata?.annotations?.[
+        POD_DELETION_COST
+      ],
+    ).toBeUndefined();
     // One etcd orders every write: each annotation has a lower revision than the write that lowered
     // the replicas (nothing else writes this Deployment here, as no controller manager runs).
-    const revision = (object: { metadata?: { resourceVersion?: string } }) => BigInt(object.metadata?.resourceVersion ?? '0');
+    const revision = (object: { metadata?: { resourceVersion?: string } }) =>
+      BigInt(object.metadata?.resourceVersion ?? '0');
     for (const pod of annotated) expect(revision(pod)).toBeLessThan(revision(lowered));
-    expect(await condition('workers', 'IdleFirstScaleDown')).toMatchObject({ status: 'True', reason: 'BusyCountsReported' });
+    expect(await condition('workers', 'IdleFirstScaleDown')).toMatchObject({
+      status: 'True',
+      reason: 'BusyCountsReported',
+    });
   });
 
   it('says in status that idle-first is unavailable where the format has no per-pod busy count', async () => {
-    const pool = templatePool(namespace.name, 'bull', { queue: { format: 'bullmq', names: ['emails'], redis: { url: `redis://127.0.0.1:${redis.port}/0` } } });
+    const pool = templatePool(namespace.name, 'bull', {
+      queue: { format: 'bullmq', names: ['emails'], redis: { url: `redis://127.0.0.1:${redis.port}/0` } },
+    });
     await custom.createNamespacedCustomObject({ ...ref(''), body: pool });
-    await expect.poll(async () => (await condition('bull', 'IdleFirstScaleDown'))?.reason, POLL).toBe('BusyCountsUnavailable');
+    await expect
+      .poll(async () => (await condition('bull', 'IdleFirstScaleDown'))?.reason, POLL)
+      .toBe('BusyCountsUnavailable');
     const unavailable = await condition('bull', 'IdleFirstScaleDown');
     expect(unavailable?.status).toBe('False');
     expect(unavailable?.message).toMatch(/^format bullmq: BullMQ records the jobs in its active list/);

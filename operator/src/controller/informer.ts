@@ -1,4 +1,11 @@
-import { makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ListPromise, type ObjectCache } from '@kubernetes/client-node';
+import {
+  makeInformer,
+  type Informer,
+  type KubeConfig,
+  type KubernetesObject,
+  type ListPromise,
+  type ObjectCache,
+} from '@kubernetes/client-node';
 import type { Logger } from '../logger.ts';
 
 // @kubernetes/client-node's informer re-lists on 410 Gone and resumes a watch that ends
@@ -79,7 +86,10 @@ export class ResilientInformer<T extends KubernetesObject> {
     if (Date.now() - this.#lastRestartAt > 60_000) this.#restartDelayMs = 0;
     this.#restartDelayMs = Math.min(this.#restartDelayMs > 0 ? this.#restartDelayMs * 2 : 500, 30_000);
     const message = error instanceof Error ? error.message : String(error);
-    this.#options.logger.warn({ informer: this.#options.name, err: message, retryInMs: this.#restartDelayMs }, 'watch failed; restarting the informer');
+    this.#options.logger.warn(
+      { informer: this.#options.name, err: message, retryInMs: this.#restartDelayMs },
+      'watch failed; restarting the informer',
+    );
     clearTimeout(this.#restartTimer);
     this.#restartTimer = setTimeout(() => {
       this.#lastRestartAt = Date.now();

@@ -9,7 +9,15 @@ import {
   type V1Deployment,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { GROUP, PLURAL, VERSION, type WorkerPool, type WorkerPoolStatus, API_VERSION, KIND } from '../api/workerpool-schema.ts';
+import {
+  GROUP,
+  PLURAL,
+  VERSION,
+  type WorkerPool,
+  type WorkerPoolStatus,
+  API_VERSION,
+  KIND,
+} from '../api/workerpool-schema.ts';
 import type { OperatorMetrics } from '../metrics.ts';
 import { isNotFound } from './kube-errors.ts';
 import { FIELD_MANAGER } from './labels.ts';
@@ -58,7 +66,13 @@ export class KubeClient {
   async applyDeployment(deployment: V1Deployment): Promise<V1Deployment> {
     this.#metrics.apiWrites.inc({ kind: 'Deployment', verb: 'apply' });
     return this.#apps.patchNamespacedDeployment(
-      { namespace: deployment.metadata?.namespace ?? '', name: deployment.metadata?.name ?? '', body: deployment, fieldManager: FIELD_MANAGER, force: true },
+      {
+        namespace: deployment.metadata?.namespace ?? '',
+        name: deployment.metadata?.name ?? '',
+        body: deployment,
+        fieldManager: FIELD_MANAGER,
+        force: true,
+      },
       serverSideApply,
     );
   }
@@ -66,22 +80,41 @@ export class KubeClient {
   /** Returns the pool as the API server stored it. */
   async applyStatus(pool: WorkerPool, status: WorkerPoolStatus): Promise<WorkerPool> {
     this.#metrics.apiWrites.inc({ kind: KIND, verb: 'apply-status' });
-    const body = { apiVersion: API_VERSION, kind: KIND, metadata: { name: pool.metadata.name, namespace: pool.metadata.namespace }, status };
+    const body = {
+      apiVersion: API_VERSION,
+      kind: KIND,
+      metadata: { name: pool.metadata.name, namespace: pool.metadata.namespace },
+      status,
+    };
     return (await this.#custom.patchNamespacedCustomObjectStatus(
-      { group: GROUP, version: VERSION, plural: PLURAL, namespace: pool.metadata.namespace ?? '', name: pool.metadata.name ?? '', body, fieldManager: FIELD_MANAGER, force: true },
+      {
+        group: GROUP,
+        version: VERSION,
+        plural: PLURAL,
+        namespace: pool.metadata.namespace ?? '',
+        name: pool.metadata.name ?? '',
+        body,
+        fieldManager: FIELD_MANAGER,
+        force: true,
+      },
       serverSideApply,
     )) as WorkerPool;
   }
 
   async listPods(namespace: string, matchLabels: Record<string, string>): Promise<V1Pod[]> {
-    const labelSelector = Object.entries(matchLabels).map(([key, value]) => `${key}=${value}`).join(',');
+    const labelSelector = Object.entries(matchLabels)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(',');
     return (await this.#core.listNamespacedPod({ namespace, labelSelector })).items;
   }
 
   /** A merge patch of one annotation: the pod's spec and every other field stay untouched. */
   async setPodDeletionCost(namespace: string, name: string, cost: number): Promise<void> {
     this.#metrics.apiWrites.inc({ kind: 'Pod', verb: 'patch' });
-    await this.#core.patchNamespacedPod({ namespace, name, body: { metadata: { annotations: { [POD_DELETION_COST]: String(cost) } } } }, mergePatch);
+    await this.#core.patchNamespacedPod(
+      { namespace, name, body: { metadata: { annotations: { [POD_DELETION_COST]: String(cost) } } } },
+      mergePatch,
+    );
   }
 
   async readSecretValue(namespace: string, name: string, key: string): Promise<string | undefined> {

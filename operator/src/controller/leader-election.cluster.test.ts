@@ -21,9 +21,17 @@ afterAll(async () => {
 });
 
 const elector = (identity: string) =>
-  new LeaderElector({ kubeConfig, namespace: namespace.name, name: 'workerpool-operator', identity, logger: createLogger('fatal'), ...FAST });
+  new LeaderElector({
+    kubeConfig,
+    namespace: namespace.name,
+    name: 'workerpool-operator',
+    identity,
+    logger: createLogger('fatal'),
+    ...FAST,
+  });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const holder = async () => (await coordination.readNamespacedLease({ name: 'workerpool-operator', namespace: namespace.name })).spec;
+const holder = async () =>
+  (await coordination.readNamespacedLease({ name: 'workerpool-operator', namespace: namespace.name })).spec;
 
 describe('leader election on a Lease', () => {
   it('lets one replica lead while it renews, and hands over at once when it releases the lease', async () => {
@@ -45,9 +53,19 @@ describe('leader election on a Lease', () => {
   });
 
   it('takes over from a leader killed with SIGKILL once its lease expires', async () => {
-    crashing = spawn(process.execPath, [join(import.meta.dirname, '..', 'testing', 'lease-holder.ts'), inject('kubeconfigPath'), namespace.name, 'replica-killed', String(FAST.leaseDurationMs)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    crashing = spawn(
+      process.execPath,
+      [
+        join(import.meta.dirname, '..', 'testing', 'lease-holder.ts'),
+        inject('kubeconfigPath'),
+        namespace.name,
+        'replica-killed',
+        String(FAST.leaseDurationMs),
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     await once(crashing.stdout as NodeJS.ReadableStream, 'data');
     expect((await holder())?.holderIdentity).toBe('replica-killed');
 

@@ -23,7 +23,11 @@ export const LEASE_DEFAULTS = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000
 export class LeaderElector {
   readonly #options: Required<LeaderElectionOptions>;
   readonly #api: CoordinationV1Api;
-  #observed: { holder: string | undefined; resourceVersion: string | undefined; at: number } = { holder: undefined, resourceVersion: undefined, at: 0 };
+  #observed: { holder: string | undefined; resourceVersion: string | undefined; at: number } = {
+    holder: undefined,
+    resourceVersion: undefined,
+    at: 0,
+  };
   #leading = false;
   #lastRenew = 0;
   #stopped = false;
@@ -47,13 +51,19 @@ export class LeaderElector {
     }
     this.#leading = true;
     this.#lastRenew = Date.now();
-    this.#options.logger.info({ lease: `${this.#options.namespace}/${this.#options.name}`, identity: this.#options.identity }, 'became leader');
+    this.#options.logger.info(
+      { lease: `${this.#options.namespace}/${this.#options.name}`, identity: this.#options.identity },
+      'became leader',
+    );
     const renew = async () => {
       if (this.#stopped) return;
       if (await this.#tryAcquireOrRenew()) this.#lastRenew = Date.now();
       else if (Date.now() - this.#lastRenew > this.#options.renewDeadlineMs) {
         this.#leading = false;
-        this.#options.logger.error({ lease: this.#options.name }, 'lost the leader lease: could not renew it within the deadline');
+        this.#options.logger.error(
+          { lease: this.#options.name },
+          'lost the leader lease: could not renew it within the deadline',
+        );
         onLost();
         return;
       }
@@ -69,13 +79,26 @@ export class LeaderElector {
     if (!this.#leading) return;
     this.#leading = false;
     try {
-      const lease = await this.#api.readNamespacedLease({ name: this.#options.name, namespace: this.#options.namespace });
+      const lease = await this.#api.readNamespacedLease({
+        name: this.#options.name,
+        namespace: this.#options.namespace,
+      });
       if (lease.spec?.holderIdentity !== this.#options.identity) return;
       lease.spec = { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: new V1MicroTime() };
-      await this.#api.replaceNamespacedLease({ name: this.#options.name, namespace: this.#options.namespace, body: lease });
-      this.#options.logger.info({ lease: `${this.#options.namespace}/${this.#options.name}` }, 'released the leader lease');
+      await this.#api.replaceNamespacedLease({
+        name: this.#options.name,
+        namespace: this.#options.namespace,
+        body: lease,
+      });
+      this.#options.logger.info(
+        { lease: `${this.#options.namespace}/${this.#options.name}` },
+        'released the leader lease',
+      );
     } catch (error) {
-      this.#options.logger.warn({ err: (error as Error).message }, 'could not release the leader lease; a standby takes over when it expires');
+      this.#options.logger.warn(
+        { err: (error as Error).message },
+        'could not release the leader lease; a standby takes over when it expires',
+      );
     }
   }
 
@@ -91,7 +114,16 @@ export class LeaderElector {
       try {
         await this.#api.createNamespacedLease({
           namespace,
-          body: { metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 } },
+          body: {
+            metadata: { name, namespace },
+            spec: {
+              holderIdentity: identity,
+              leaseDurationSeconds: durationSeconds,
+              acquireTime: now,
+              renewTime: now,
+              leaseTransitions: 0,
+            },
+          },
         });
         return true;
       } catch (createError) {
@@ -123,7 +155,8 @@ export class LeaderElector {
 
   #failed(error: unknown): false {
     // A conflict means another replica wrote first: expected, and settled on the next try.
-    if (httpStatus(error) !== 409) this.#options.logger.warn({ err: (error as Error).message }, 'leader election request failed');
+    if (httpStatus(error) !== 409)
+      this.#options.logger.warn({ err: (error as Error).message }, 'leader election request failed');
     return false;
   }
 }

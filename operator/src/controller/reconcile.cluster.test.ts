@@ -1,4 +1,11 @@
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Deployment,
+} from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestNamespace, kubectl, testKubeConfig, type TestNamespace } from '@workerpool/e2e/harness/cluster';
 import { GROUP, PLURAL, VERSION, type WorkerPool } from '../api/workerpool-schema.ts';
@@ -29,8 +36,10 @@ afterAll(async () => {
 const ref = (name: string) => ({ group: GROUP, version: VERSION, plural: PLURAL, namespace: namespace.name, name });
 const createPool = (pool: WorkerPool) => custom.createNamespacedCustomObject({ ...ref(''), body: pool });
 const getPool = async (name: string) => (await custom.getNamespacedCustomObject(ref(name))) as WorkerPool;
-const patchPool = (name: string, body: object) => custom.patchNamespacedCustomObject({ ...ref(name), body }, mergePatch);
-const readDeployment = (name: string) => apps.readNamespacedDeployment({ name, namespace: namespace.name }).catch(() => undefined);
+const patchPool = (name: string, body: object) =>
+  custom.patchNamespacedCustomObject({ ...ref(name), body }, mergePatch);
+const readDeployment = (name: string) =>
+  apps.readNamespacedDeployment({ name, namespace: namespace.name }).catch(() => undefined);
 
 /** Plays the part of kube-controller-manager: reports the Deployment's rollout as complete. */
 async function completeRollout(name: string): Promise<void> {
@@ -40,7 +49,15 @@ async function completeRollout(name: string): Promise<void> {
     {
       name,
       namespace: namespace.name,
-      body: { status: { observedGeneration: deployment.metadata?.generation, replicas, updatedReplicas: replicas, readyReplicas: replicas, availableReplicas: replicas } },
+      body: {
+        status: {
+          observedGeneration: deployment.metadata?.generation,
+          replicas,
+          updatedReplicas: replicas,
+          readyReplicas: replicas,
+          availableReplicas: replicas,
+        },
+      },
     },
     mergePatch,
   );
@@ -54,37 +71,73 @@ describe('a template-mode WorkerPool', () => {
     const pool = await getPool('mailers');
 
     expect(deployment.metadata?.ownerReferences).toEqual([
-      expect.objectContaining({ apiVersion: `${GROUP}/${VERSION}`, kind: 'WorkerPool', name: 'mailers', uid: pool.metadata.uid, controller: true, blockOwnerDeletion: true }),
+      expect.objectContaining({
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind: 'WorkerPool',
+        name: 'mailers',
+        uid: pool.metadata.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      }),
     ]);
-    expect(deployment.metadata?.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'workerpool-operator', 'app.kubernetes.io/instance': 'mailers', [POOL_LABEL]: 'mailers' });
+    expect(deployment.metadata?.labels).toMatchObject({
+      'app.kubernetes.io/managed-by': 'workerpool-operator',
+      'app.kubernetes.io/instance': 'mailers',
+      [POOL_LABEL]: 'mailers',
+    });
     expect(deployment.metadata?.labels).not.toHaveProperty('team'); // the pool's own labels stay on the pool
     expect(deployment.spec?.replicas).toBe(2);
     expect(deployment.spec?.template.metadata?.labels).toMatchObject({ tier: 'background', [POOL_LABEL]: 'mailers' });
     const [container] = deployment.spec?.template.spec?.containers ?? [];
     expect(container?.image).toBe('registry.example/mailer:1.0');
-    expect(container?.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
-    expect(deployment.spec?.template.spec?.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(container?.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(deployment.spec?.template.spec?.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
     expect(deployment.metadata?.managedFields?.map((entry) => entry.manager)).toContain(FIELD_MANAGER);
   });
 
   it('reports progress, then Ready once the rollout completes, for the generation it saw', async () => {
     await expect
-      .poll(async () => (await getPool('mailers')).status?.conditions?.find((c) => c.type === 'Reconciling')?.status, POLL)
+      .poll(
+        async () => (await getPool('mailers')).status?.conditions?.find((c) => c.type === 'Reconciling')?.status,
+        POLL,
+      )
       .toBe('True');
     let pool = await getPool('mailers');
-    expect(pool.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'RollingOut' });
+    expect(pool.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'RollingOut',
+    });
 
     await completeRollout('mailers');
-    await expect.poll(async () => (await getPool('mailers')).status?.conditions?.find((c) => c.type === 'Ready')?.status, POLL).toBe('True');
+    await expect
+      .poll(async () => (await getPool('mailers')).status?.conditions?.find((c) => c.type === 'Ready')?.status, POLL)
+      .toBe('True');
     pool = await getPool('mailers');
-    expect(pool.status).toMatchObject({ observedGeneration: pool.metadata.generation, replicas: 2, readyReplicas: 2, desiredReplicas: 2, selector: `${POOL_LABEL}=mailers`, deploymentName: 'mailers' });
+    expect(pool.status).toMatchObject({
+      observedGeneration: pool.metadata.generation,
+      replicas: 2,
+      readyReplicas: 2,
+      desiredReplicas: 2,
+      selector: `${POOL_LABEL}=mailers`,
+      deploymentName: 'mailers',
+    });
     expect(pool.status?.conditions?.find((c) => c.type === 'Reconciling')).toBeUndefined();
   });
 
   it('follows an edit of the pool to the Deployment and records the new generation', async () => {
     const before = await getPool('mailers');
-    await patchPool('mailers', { spec: { template: { spec: { containers: [{ name: 'worker', image: 'registry.example/mailer:2.0' }] } } } });
-    await expect.poll(async () => (await readDeployment('mailers'))?.spec?.template.spec?.containers[0]?.image, POLL).toBe('registry.example/mailer:2.0');
+    await patchPool('mailers', {
+      spec: { template: { spec: { containers: [{ name: 'worker', image: 'registry.example/mailer:2.0' }] } } },
+    });
+    await expect
+      .poll(async () => (await readDeployment('mailers'))?.spec?.template.spec?.containers[0]?.image, POLL)
+      .toBe('registry.example/mailer:2.0');
     await expect
       .poll(async () => (await getPool('mailers')).status?.observedGeneration, POLL)
       .toBe((before.metadata.generation ?? 0) + 1);
@@ -92,10 +145,18 @@ describe('a template-mode WorkerPool', () => {
 
   it('puts back a Deployment edited by hand', async () => {
     await apps.patchNamespacedDeployment(
-      { name: 'mailers', namespace: namespace.name, body: { spec: { replicas: 7, template: { spec: { containers: [{ name: 'worker', image: 'hand-edited:latest' }] } } } } },
+      {
+        name: 'mailers',
+        namespace: namespace.name,
+        body: {
+          spec: { replicas: 7, template: { spec: { containers: [{ name: 'worker', image: 'hand-edited:latest' }] } } },
+        },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
     );
-    await expect.poll(async () => (await readDeployment('mailers'))?.spec?.template.spec?.containers[0]?.image, POLL).toBe('registry.example/mailer:2.0');
+    await expect
+      .poll(async () => (await readDeployment('mailers'))?.spec?.template.spec?.containers[0]?.image, POLL)
+      .toBe('registry.example/mailer:2.0');
     expect((await readDeployment('mailers'))?.spec?.replicas).toBe(2);
   });
 
@@ -103,20 +164,35 @@ describe('a template-mode WorkerPool', () => {
     const scaled = kubectl(['scale', `workerpool/mailers`, '-n', namespace.name, '--replicas=4']);
     expect(scaled.stderr).toBe('');
     await expect.poll(async () => (await readDeployment('mailers'))?.spec?.replicas, POLL).toBe(4);
-    const events = await core.listNamespacedEvent({ namespace: namespace.name, fieldSelector: 'involvedObject.name=mailers' });
-    expect(events.items.map((event) => `${event.reason}: ${event.message}`)).toContainEqual(expect.stringMatching(/^SuccessfulRescale: Scaled Deployment mailers from 2 to 4 replicas/));
+    const events = await core.listNamespacedEvent({
+      namespace: namespace.name,
+      fieldSelector: 'involvedObject.name=mailers',
+    });
+    expect(events.items.map((event) => `${event.reason}: ${event.message}`)).toContainEqual(
+      expect.stringMatching(/^SuccessfulRescale: Scaled Deployment mailers from 2 to 4 replicas/),
+    );
   });
 
   it('shows Format, Desired, Ready, Depth, Latency and Age in kubectl get wp', () => {
     const table = kubectl(['get', 'wp', '-n', namespace.name]);
-    expect(table.stdout.split('\n')[0]?.split(/\s{2,}/)).toEqual(['NAME', 'FORMAT', 'DESIRED', 'READY', 'DEPTH', 'LATENCY', 'AGE']);
+    expect(table.stdout.split('\n')[0]?.split(/\s{2,}/)).toEqual([
+      'NAME',
+      'FORMAT',
+      'DESIRED',
+      'READY',
+      'DEPTH',
+      'LATENCY',
+      'AGE',
+    ]);
     expect(table.stdout).toMatch(/mailers\s+native\s+4\s+/);
   });
 
   it('writes nothing to the API when nothing changed', async () => {
-    const writes = async () => (await operator.metrics.apiWrites.get()).values.reduce((sum, sample) => sum + sample.value, 0);
+    const writes = async () =>
+      (await operator.metrics.apiWrites.get()).values.reduce((sum, sample) => sum + sample.value, 0);
     const before = await writes();
-    for (const pool of operator.controller.pools.list()) operator.controller.enqueue(pool.metadata.namespace, pool.metadata.name);
+    for (const pool of operator.controller.pools.list())
+      operator.controller.enqueue(pool.metadata.namespace, pool.metadata.name);
     await expect.poll(() => operator.controller.queue.length, POLL).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await writes()).toBe(before);
@@ -129,7 +205,10 @@ describe('a scaleTargetRef WorkerPool', () => {
     spec: {
       replicas: 1,
       selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'sidekiq', image: 'rails-app:1', command: ['bundle', 'exec', 'sidekiq'] }] } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: 'sidekiq', image: 'rails-app:1', command: ['bundle', 'exec', 'sidekiq'] }] },
+      },
     },
   });
 
@@ -156,12 +235,22 @@ describe('a scaleTargetRef WorkerPool', () => {
     delete pool.spec.template;
     pool.spec.scaleTargetRef = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'not-yet' };
     await createPool(pool);
-    await expect.poll(async () => (await getPool('orphan-pool')).status?.conditions?.find((c) => c.type === 'Stalled')?.reason, POLL).toBe('ScaleTargetNotFound');
-    const events = await core.listNamespacedEvent({ namespace: namespace.name, fieldSelector: 'involvedObject.name=orphan-pool' });
+    await expect
+      .poll(
+        async () => (await getPool('orphan-pool')).status?.conditions?.find((c) => c.type === 'Stalled')?.reason,
+        POLL,
+      )
+      .toBe('ScaleTargetNotFound');
+    const events = await core.listNamespacedEvent({
+      namespace: namespace.name,
+      fieldSelector: 'involvedObject.name=orphan-pool',
+    });
     expect(events.items.map((event) => event.reason)).toContain('ScaleTargetNotFound');
 
     await apps.createNamespacedDeployment({ namespace: namespace.name, body: sidekiqDeployment('not-yet') });
-    await expect.poll(async () => (await getPool('orphan-pool')).status?.conditions?.find((c) => c.type === 'Stalled'), POLL).toBeUndefined();
+    await expect
+      .poll(async () => (await getPool('orphan-pool')).status?.conditions?.find((c) => c.type === 'Stalled'), POLL)
+      .toBeUndefined();
     expect((await readDeployment('not-yet'))?.spec?.replicas).toBe(1);
   });
 });

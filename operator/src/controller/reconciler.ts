@@ -60,7 +60,9 @@ export class Reconciler {
     }
     if (pool.metadata.deletionTimestamp) return {}; // the Deployment goes with its ownerReference
     const events: PoolEvent[] = [];
-    const world = pool.spec.scaleTargetRef ? await this.#scaleTarget(pool, events) : await this.#ensureWorkerDeployment(pool, events);
+    const world = pool.spec.scaleTargetRef
+      ? await this.#scaleTarget(pool, events)
+      : await this.#ensureWorkerDeployment(pool, events);
     this.#signalEvents(pool, world, events);
     await this.#writeStatus(pool, world);
     await this.#record(pool, events);
@@ -79,7 +81,10 @@ export class Reconciler {
   }
 
   async #liveDeployment(pool: WorkerPool): Promise<V1Deployment | undefined> {
-    return this.#deps.deploymentOf(pool) ?? (await this.#deps.client.getDeployment(pool.metadata.namespace ?? '', targetDeploymentName(pool)));
+    return (
+      this.#deps.deploymentOf(pool) ??
+      (await this.#deps.client.getDeployment(pool.metadata.namespace ?? '', targetDeploymentName(pool)))
+    );
   }
 
   async #ensureWorkerDeployment(pool: WorkerPool, events: PoolEvent[]): Promise<ObservedWorld> {
@@ -112,7 +117,12 @@ export class Reconciler {
       if (pool.status?.conditions?.find((c) => c.type === 'Stalled')?.reason !== Reason.ScaleTargetNotFound) {
         events.push({ type: 'Warning', reason: EventReason.ScaleTargetNotFound, message });
       }
-      return { ...observedOf(view, undefined), deployment: undefined, desiredReplicas: pool.status?.desiredReplicas ?? 0, blocker: { reason: Reason.ScaleTargetNotFound, message } };
+      return {
+        ...observedOf(view, undefined),
+        deployment: undefined,
+        desiredReplicas: pool.status?.desiredReplicas ?? 0,
+        blocker: { reason: Reason.ScaleTargetNotFound, message },
+      };
     }
     const matchLabels = live.spec?.selector?.matchLabels;
     const observed = observedOf(view, matchLabels ? serializeSelector(matchLabels) : undefined);
@@ -120,7 +130,9 @@ export class Reconciler {
     if (live.spec?.replicas !== view.replicas) {
       await this.#spareBusyPods(pool, live, view);
       try {
-        deployment = await this.#deps.client.applyDeployment(buildReplicasOnlyApply(namespace, targetName, view.replicas));
+        deployment = await this.#deps.client.applyDeployment(
+          buildReplicasOnlyApply(namespace, targetName, view.replicas),
+        );
       } catch (error) {
         return this.#rejected(error, { ...observed, deployment: live }, events);
       }
@@ -157,11 +169,20 @@ export class Reconciler {
     return { ...world, blocker: { reason: Reason.ApplyRejected, message } };
   }
 
-  #scaleRecord(before: V1Deployment | undefined, after: V1Deployment | undefined, reason: string | undefined): Pick<ObservedWorld, 'lastScale'> {
+  #scaleRecord(
+    before: V1Deployment | undefined,
+    after: V1Deployment | undefined,
+    reason: string | undefined,
+  ): Pick<ObservedWorld, 'lastScale'> {
     const from = before?.spec?.replicas;
     const to = after?.spec?.replicas;
     if (from === undefined || to === undefined || from === to) return {};
-    return { lastScale: { time: (this.#deps.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'), reason: reason ?? `${from} -> ${to}` } };
+    return {
+      lastScale: {
+        time: (this.#deps.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        reason: reason ?? `${from} -> ${to}`,
+      },
+    };
   }
 
   /** People hear once when signals stop being readable, not on every failed poll. */
@@ -177,7 +198,10 @@ export class Reconciler {
     const status = buildStatus(pool, world, this.#deps.now?.() ?? new Date());
     if (!statusChanged(pool.status, status)) return;
     const updated = await this.#deps.client.applyStatus(pool, status);
-    this.#written.set(`${pool.metadata.namespace ?? ''}/${pool.metadata.name ?? ''}`, { basedOn: pool.metadata.resourceVersion, pool: updated });
+    this.#written.set(`${pool.metadata.namespace ?? ''}/${pool.metadata.name ?? ''}`, {
+      basedOn: pool.metadata.resourceVersion,
+      pool: updated,
+    });
   }
 
   async #record(pool: WorkerPool, events: PoolEvent[]): Promise<void> {
@@ -186,21 +210,47 @@ export class Reconciler {
         await this.#deps.client.recordEvent(pool, event);
       } catch (error) {
         // An event is a courtesy to people; failing to write one must not fail the reconcile.
-        this.#deps.logger.warn({ pool: `${pool.metadata.namespace}/${pool.metadata.name}`, reason: event.reason, err: apiMessage(error) }, 'could not record event');
+        this.#deps.logger.warn(
+          { pool: `${pool.metadata.namespace}/${pool.metadata.name}`, reason: event.reason, err: apiMessage(error) },
+          'could not record event',
+        );
       }
     }
   }
 }
 
 function observedOf(view: PoolScaleView, selector: string | undefined): Omit<ObservedWorld, 'deployment'> {
-  return { desiredReplicas: view.replicas, selector, conditions: view.conditions, ...(view.queue ? { queue: view.queue } : {}) };
+  return {
+    desiredReplicas: view.replicas,
+    selector,
+    conditions: view.conditions,
+    ...(view.queue ? { queue: view.queue } : {}),
+  };
 }
 
-function describeApply(before: V1Deployment | undefined, after: V1Deployment | undefined, reason: string | undefined): PoolEvent {
+function describeApply(
+  before: V1Deployment | undefined,
+  after: V1Deployment | undefined,
+  reason: string | undefined,
+): PoolEvent {
   const name = after?.metadata?.name ?? '';
-  if (!before) return { type: 'Normal', reason: EventReason.DeploymentCreated, message: `Created Deployment ${name} with ${after?.spec?.replicas ?? 0} replicas` };
+  if (!before)
+    return {
+      type: 'Normal',
+      reason: EventReason.DeploymentCreated,
+      message: `Created Deployment ${name} with ${after?.spec?.replicas ?? 0} replicas`,
+    };
   const from = before.spec?.replicas;
   const to = after?.spec?.replicas;
-  if (from !== to) return { type: 'Normal', reason: EventReason.SuccessfulRescale, message: `Scaled Deployment ${name} from ${from ?? 0} to ${to ?? 0} replicas${reason ? `: ${reason}` : ''}` };
-  return { type: 'Normal', reason: EventReason.DeploymentUpdated, message: `Updated Deployment ${name} to match the WorkerPool` };
+  if (from !== to)
+    return {
+      type: 'Normal',
+      reason: EventReason.SuccessfulRescale,
+      message: `Scaled Deployment ${name} from ${from ?? 0} to ${to ?? 0} replicas${reason ? `: ${reason}` : ''}`,
+    };
+  return {
+    type: 'Normal',
+    reason: EventReason.DeploymentUpdated,
+    message: `Updated Deployment ${name} to match the WorkerPool`,
+  };
 }

@@ -19,14 +19,21 @@ export interface ObservedWorld {
   lastScale?: { time: string; reason: string };
 }
 
-function rolloutState(pool: WorkerPool, world: ObservedWorld): { ready: ConditionInput; reconciling: ConditionInput | undefined } {
+function rolloutState(
+  pool: WorkerPool,
+  world: ObservedWorld,
+): { ready: ConditionInput; reconciling: ConditionInput | undefined } {
   const deployment = world.deployment;
   const status = deployment?.status;
   const specReplicas = deployment?.spec?.replicas ?? 0;
   const progressing = status?.conditions?.find((c) => c.type === 'Progressing');
   if (progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded') {
-    const message = `Deployment ${deployment?.metadata?.name} exceeded its progress deadline: ${progressing.message ?? ''}`.trim();
-    return { ready: { type: ConditionType.Ready, status: 'False', reason: Reason.ProgressDeadlineExceeded, message }, reconciling: undefined };
+    const message =
+      `Deployment ${deployment?.metadata?.name} exceeded its progress deadline: ${progressing.message ?? ''}`.trim();
+    return {
+      ready: { type: ConditionType.Ready, status: 'False', reason: Reason.ProgressDeadlineExceeded, message },
+      reconciling: undefined,
+    };
   }
   const deploymentGeneration = deployment?.metadata?.generation ?? 0;
   const caughtUp = (status?.observedGeneration ?? 0) >= deploymentGeneration;
@@ -48,25 +55,55 @@ function rolloutState(pool: WorkerPool, world: ObservedWorld): { ready: Conditio
     };
   }
   if (pool.spec.paused) {
-    return { ready: { type: ConditionType.Ready, status: 'True', reason: Reason.Paused, message: `paused at ${specReplicas} replicas` }, reconciling: undefined };
+    return {
+      ready: {
+        type: ConditionType.Ready,
+        status: 'True',
+        reason: Reason.Paused,
+        message: `paused at ${specReplicas} replicas`,
+      },
+      reconciling: undefined,
+    };
   }
   if (specReplicas === 0) {
-    return { ready: { type: ConditionType.Ready, status: 'True', reason: Reason.ScaledToZero, message: 'no replicas needed' }, reconciling: undefined };
+    return {
+      ready: { type: ConditionType.Ready, status: 'True', reason: Reason.ScaledToZero, message: 'no replicas needed' },
+      reconciling: undefined,
+    };
   }
-  return { ready: { type: ConditionType.Ready, status: 'True', reason: Reason.Available, message: `${available} of ${specReplicas} replicas available` }, reconciling: undefined };
+  return {
+    ready: {
+      type: ConditionType.Ready,
+      status: 'True',
+      reason: Reason.Available,
+      message: `${available} of ${specReplicas} replicas available`,
+    },
+    reconciling: undefined,
+  };
 }
 
 export function buildStatus(pool: WorkerPool, world: ObservedWorld, now: Date): WorkerPoolStatus {
   const generation = pool.metadata.generation ?? 0;
   const inputs: ConditionInput[] = [];
   if (world.blocker) {
-    inputs.push({ type: ConditionType.Ready, status: 'False', reason: world.blocker.reason, message: world.blocker.message });
-    inputs.push({ type: ConditionType.Stalled, status: 'True', reason: world.blocker.reason, message: world.blocker.message });
+    inputs.push({
+      type: ConditionType.Ready,
+      status: 'False',
+      reason: world.blocker.reason,
+      message: world.blocker.message,
+    });
+    inputs.push({
+      type: ConditionType.Stalled,
+      status: 'True',
+      reason: world.blocker.reason,
+      message: world.blocker.message,
+    });
   } else {
     const { ready, reconciling } = rolloutState(pool, world);
     inputs.push(ready);
     if (reconciling) inputs.push(reconciling);
-    if (ready.reason === Reason.ProgressDeadlineExceeded) inputs.push({ ...ready, type: ConditionType.Stalled, status: 'True' });
+    if (ready.reason === Reason.ProgressDeadlineExceeded)
+      inputs.push({ ...ready, type: ConditionType.Stalled, status: 'True' });
   }
   inputs.push(...world.conditions);
   const previous = pool.status?.conditions;
@@ -80,7 +117,11 @@ export function buildStatus(pool: WorkerPool, world: ObservedWorld, now: Date): 
   if (world.selector !== undefined) status.selector = world.selector;
   if (world.deployment?.metadata?.name) status.deploymentName = world.deployment.metadata.name;
   if (world.queue) status.queue = world.queue;
-  const lastScale = world.lastScale ?? (pool.status?.lastScaleTime ? { time: pool.status.lastScaleTime, reason: pool.status.lastScaleReason ?? '' } : undefined);
+  const lastScale =
+    world.lastScale ??
+    (pool.status?.lastScaleTime
+      ? { time: pool.status.lastScaleTime, reason: pool.status.lastScaleReason ?? '' }
+      : undefined);
   if (lastScale) {
     status.lastScaleTime = lastScale.time;
     status.lastScaleReason = lastScale.reason;

@@ -8,7 +8,11 @@ export function isSubset(wanted: unknown, actual: unknown): boolean {
   if (wanted === null || typeof wanted !== 'object') return wanted === actual;
   if (actual === null || typeof actual !== 'object') return false;
   if (Array.isArray(wanted)) {
-    return Array.isArray(actual) && wanted.length === actual.length && wanted.every((item, index) => isSubset(item, actual[index]));
+    return (
+      Array.isArray(actual) &&
+      wanted.length === actual.length &&
+      wanted.every((item, index) => isSubset(item, actual[index]))
+    );
   }
   const actualRecord = actual as Record<string, unknown>;
   return Object.entries(wanted as Record<string, unknown>).every(([key, value]) => isSubset(value, actualRecord[key]));

@@ -46,7 +46,9 @@ describe('WorkQueue', () => {
     afterEach(() => vi.useRealTimers());
 
     it('retries a failing key after an exponentially growing delay, reset by forget()', async () => {
-      const queue = new WorkQueue(new RateLimiter({ baseDelayMs: 100, maxDelayMs: 10_000, perSecond: 1000, burst: 1000 }));
+      const queue = new WorkQueue(
+        new RateLimiter({ baseDelayMs: 100, maxDelayMs: 10_000, perSecond: 1000, burst: 1000 }),
+      );
       const delays: number[] = [];
       for (let attempt = 0; attempt < 3; attempt++) {
         const started = Date.now();

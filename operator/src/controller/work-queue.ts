@@ -12,7 +12,12 @@ export interface RateLimiterOptions {
   burst: number;
 }
 
-export const DEFAULT_RATE_LIMITS: RateLimiterOptions = { baseDelayMs: 5, maxDelayMs: 1000_000, perSecond: 10, burst: 100 };
+export const DEFAULT_RATE_LIMITS: RateLimiterOptions = {
+  baseDelayMs: 5,
+  maxDelayMs: 1000_000,
+  perSecond: 10,
+  burst: 100,
+};
 
 export class RateLimiter {
   readonly #options: RateLimiterOptions;
@@ -46,7 +51,10 @@ export class RateLimiter {
 
   #takeToken(): number {
     const now = this.#now();
-    this.#tokens = Math.min(this.#options.burst, this.#tokens + ((now - this.#tokensAt) / 1000) * this.#options.perSecond);
+    this.#tokens = Math.min(
+      this.#options.burst,
+      this.#tokens + ((now - this.#tokensAt) / 1000) * this.#options.perSecond,
+    );
     this.#tokensAt = now;
     this.#tokens -= 1;
     return this.#tokens >= 0 ? 0 : Math.ceil((-this.#tokens / this.#options.perSecond) * 1000);

@@ -10,7 +10,13 @@ export const EMPTY_RATE: DecayedRate = { events: 0, seconds: 0 };
  * Adds `events` observed over `seconds` after decaying what came before by the wall time that
  * passed (`elapsedSeconds`, the same as `seconds` for a plain rate).
  */
-export function addToRate(rate: DecayedRate, events: number, seconds: number, halfLifeSeconds: number, elapsedSeconds = seconds): DecayedRate {
+export function addToRate(
+  rate: DecayedRate,
+  events: number,
+  seconds: number,
+  halfLifeSeconds: number,
+  elapsedSeconds = seconds,
+): DecayedRate {
   if (elapsedSeconds <= 0) return rate;
   const keep = Math.pow(0.5, elapsedSeconds / halfLifeSeconds);
   return { events: rate.events * keep + events, seconds: rate.seconds * keep + seconds };

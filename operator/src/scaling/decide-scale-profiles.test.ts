@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { QueueReading, WorkerHeartbeat } from '../signals/queue-reading.ts';
-import { restrictToProfile, SIGNAL_PROFILE_NAMES, signalProfile, type SignalProfile } from '../signals/signal-profile.ts';
+import {
+  restrictToProfile,
+  SIGNAL_PROFILE_NAMES,
+  signalProfile,
+  type SignalProfile,
+} from '../signals/signal-profile.ts';
 import { assumedServiceSeconds, decideScale } from './decide-scale.ts';
 import { reading, scalingSpec } from './test-helpers.ts';
 import { initialScalerState, SCALE_REASONS, type Decision, type ScalerState } from './types.ts';
@@ -51,7 +56,12 @@ function runBurst(profile: SignalProfile, untilSeconds: number): Run {
       started += 1;
     }
     if (step % (POLL_SECONDS / STEP_SECONDS) !== 0) continue;
-    const workers: WorkerHeartbeat[] = Array.from({ length: ready }, (_, pod) => ({ pod: `pod-${pod}`, busy: Math.min(CONCURRENCY, Math.max(0, running.length - pod * CONCURRENCY)), concurrency: CONCURRENCY, draining: false }));
+    const workers: WorkerHeartbeat[] = Array.from({ length: ready }, (_, pod) => ({
+      pod: `pod-${pod}`,
+      busy: Math.min(CONCURRENCY, Math.max(0, running.length - pod * CONCURRENCY)),
+      concurrency: CONCURRENCY,
+      draining: false,
+    }));
     const full: QueueReading = reading({
       observedAtMs: now * 1000,
       depth: arrived - started,
@@ -61,7 +71,15 @@ function runBurst(profile: SignalProfile, untilSeconds: number): Run {
       workers,
       completedTotal: completed,
     });
-    last = decideScale({ nowMs: now * 1000, scaling, format: profile.format, currentReplicas: replicas, readyReplicas: ready, reading: restrictToProfile(profile, full, now * OTHER_POOLS_JOBS_PER_SECOND), state });
+    last = decideScale({
+      nowMs: now * 1000,
+      scaling,
+      format: profile.format,
+      currentReplicas: replicas,
+      readyReplicas: ready,
+      reading: restrictToProfile(profile, full, now * OTHER_POOLS_JOBS_PER_SECOND),
+      state,
+    });
     state = last.state;
     ready = replicas;
     replicas = last.desiredReplicas;
@@ -89,35 +107,87 @@ describe('decideScale per signal profile: a burst, then an idle queue', () => {
   it('names the estimate it used in the reason', () => {
     expect(runBurst(signalProfile('bullmq'), 60).last.reason).toContain('(from queue drain)');
     expect(runBurst(signalProfile('native'), 60).last.reason).toContain('(from completions)');
-    expect(runBurst(signalProfile('list'), 60).last.reason).toMatch(/\(from depth drain\)|service time not measured yet/);
+    expect(runBurst(signalProfile('list'), 60).last.reason).toMatch(
+      /\(from depth drain\)|service time not measured yet/,
+    );
   });
 });
 
 describe('decideScale: what the queue system says about its own capacity', () => {
-  const pool = { format: 'bullmq' as const, scaling: scalingSpec({ minReplicas: 1, maxReplicas: 20 }), currentReplicas: 2, readyReplicas: 2 };
+  const pool = {
+    format: 'bullmq' as const,
+    scaling: scalingSpec({ minReplicas: 1, maxReplicas: 20 }),
+    currentReplicas: 2,
+    readyReplicas: 2,
+  };
 
   it('does not add replicas for the backlog of a paused BullMQ queue', () => {
-    const paused = reading({ observedAtMs: 0, depth: 5000, oldestJobAgeSeconds: 600, busy: 0, completedTotal: undefined, paused: true });
+    const paused = reading({
+      observedAtMs: 0,
+      depth: 5000,
+      oldestJobAgeSeconds: 600,
+      busy: 0,
+      completedTotal: undefined,
+      paused: true,
+    });
     const decision = decideScale({ ...pool, nowMs: 0, reading: paused, state: initialScalerState() });
     expect(decision.desiredReplicas).toBeLessThanOrEqual(2);
     expect(decision.reason).toContain('queue paused: not sized for');
-    const running = decideScale({ ...pool, nowMs: 0, reading: { ...paused, paused: undefined }, state: initialScalerState() });
+    const running = decideScale({
+      ...pool,
+      nowMs: 0,
+      reading: { ...paused, paused: undefined },
+      state: initialScalerState(),
+    });
     expect(running.desiredReplicas).toBe(20);
   });
 
   it('does not wake a pool at zero for a paused queue', () => {
-    const zeroable = { ...pool, scaling: scalingSpec({ minReplicas: 0, maxReplicas: 20 }), currentReplicas: 0, readyReplicas: 0 };
-    const decision = decideScale({ ...zeroable, nowMs: 0, reading: reading({ observedAtMs: 0, depth: 30, oldestJobAgeSeconds: 60, busy: 0, completedTotal: undefined, paused: true }), state: initialScalerState() });
+    const zeroable = {
+      ...pool,
+      scaling: scalingSpec({ minReplicas: 0, maxReplicas: 20 }),
+      currentReplicas: 0,
+      readyReplicas: 0,
+    };
+    const decision = decideScale({
+      ...zeroable,
+      nowMs: 0,
+      reading: reading({
+        observedAtMs: 0,
+        depth: 30,
+        oldestJobAgeSeconds: 60,
+        busy: 0,
+        completedTotal: undefined,
+        paused: true,
+      }),
+      state: initialScalerState(),
+    });
     expect(decision.desiredReplicas).toBe(0);
   });
 
   it('does not count quiet Sidekiq processes as serving capacity', () => {
-    const workers = (quiet: number): WorkerHeartbeat[] => Array.from({ length: 4 }, (_, pod) => ({ pod: `pod-${pod}`, busy: pod < quiet ? 3 : 10, concurrency: 10, draining: pod < quiet }));
-    const sidekiq = { format: 'sidekiq' as const, scaling: scalingSpec({ minReplicas: 1, maxReplicas: 100 }), currentReplicas: 4, readyReplicas: 4 };
+    const workers = (quiet: number): WorkerHeartbeat[] =>
+      Array.from({ length: 4 }, (_, pod) => ({
+        pod: `pod-${pod}`,
+        busy: pod < quiet ? 3 : 10,
+        concurrency: 10,
+        draining: pod < quiet,
+      }));
+    const sidekiq = {
+      format: 'sidekiq' as const,
+      scaling: scalingSpec({ minReplicas: 1, maxReplicas: 100 }),
+      currentReplicas: 4,
+      readyReplicas: 4,
+    };
     // 1000 jobs waiting that arrived over the last 25 s; every serving slot is busy.
-    const at = (quiet: number) => reading({ observedAtMs: 0, depth: 1000, oldestJobAgeSeconds: 25, busy: 40 - 7 * quiet, workers: workers(quiet) });
+    const at = (quiet: number) =>
+      reading({ observedAtMs: 0, depth: 1000, oldestJobAgeSeconds: 25, busy: 40 - 7 * quiet, workers: workers(quiet) });
     // 4 s jobs, measured while the queue drained earlier.
-    const state: ScalerState = { ...initialScalerState(), service: { events: 100, seconds: 400 }, serviceEstimate: 'queue drain' };
+    const state: ScalerState = {
+      ...initialScalerState(),
+      service: { events: 100, seconds: 400 },
+      serviceEstimate: 'queue drain',
+    };
     const allServing = decideScale({ ...sidekiq, nowMs: 0, reading: at(0), state });
     const twoQuiet = decideScale({ ...sidekiq, nowMs: 0, reading: at(2), state });
     expect(allServing.desiredReplicas).toBeGreaterThan(4);
@@ -130,7 +200,15 @@ describe('decideScale: waking from zero before any service time is known', () =>
   it('sizes 500 jobs from the backlog and the target, not to maxReplicas', () => {
     const scaling = scalingSpec({ minReplicas: 0, maxReplicas: 20, concurrency: 10, targetLatencySeconds: 30 });
     // 500 jobs pushed 2 s ago onto a pool at zero that has never run a job.
-    const decision = decideScale({ nowMs: 2000, scaling, format: 'native', currentReplicas: 0, readyReplicas: 0, reading: reading({ observedAtMs: 2000, depth: 500, oldestJobAgeSeconds: 2, busy: 0, completedTotal: 0 }), state: initialScalerState() });
+    const decision = decideScale({
+      nowMs: 2000,
+      scaling,
+      format: 'native',
+      currentReplicas: 0,
+      readyReplicas: 0,
+      reading: reading({ observedAtMs: 2000, depth: 500, oldestJobAgeSeconds: 2, busy: 0, completedTotal: 0 }),
+      state: initialScalerState(),
+    });
     expect(decision.reasonCode).toBe(SCALE_REASONS.wakeFromZero);
     expect(decision.desiredReplicas).toBeGreaterThanOrEqual(2);
     expect(decision.desiredReplicas).toBeLessThan(20);

@@ -9,10 +9,20 @@ import { initialScalerState, SCALE_REASONS, type Decision, type ScaleInput, type
 const POLL_MS = 2000;
 
 function steadyReading(atMs: number, overrides: Partial<QueueReading> = {}): QueueReading {
-  return reading({ observedAtMs: atMs, depth: 0, oldestJobAgeSeconds: 0, busy: 40, completedTotal: (atMs / 1000) * 20, ...overrides });
+  return reading({
+    observedAtMs: atMs,
+    depth: 0,
+    oldestJobAgeSeconds: 0,
+    busy: 40,
+    completedTotal: (atMs / 1000) * 20,
+    ...overrides,
+  });
 }
 
-function warmUp(input: Omit<ScaleInput, 'nowMs' | 'reading' | 'state'>, untilMs = 120_000): { state: ScalerState; last: Decision } {
+function warmUp(
+  input: Omit<ScaleInput, 'nowMs' | 'reading' | 'state'>,
+  untilMs = 120_000,
+): { state: ScalerState; last: Decision } {
   let state = initialScalerState();
   let last: Decision | undefined;
   for (let atMs = 0; atMs <= untilMs; atMs += POLL_MS) {
@@ -22,7 +32,12 @@ function warmUp(input: Omit<ScaleInput, 'nowMs' | 'reading' | 'state'>, untilMs 
   return { state, last: last as Decision };
 }
 
-const pool = { format: 'native' as const, scaling: scalingSpec({ maxReplicas: 50, scaleDown: { stabilizationWindowSeconds: 0 } }), currentReplicas: 4, readyReplicas: 4 };
+const pool = {
+  format: 'native' as const,
+  scaling: scalingSpec({ maxReplicas: 50, scaleDown: { stabilizationWindowSeconds: 0 } }),
+  currentReplicas: 4,
+  readyReplicas: 4,
+};
 
 describe('decideScale: steady load', () => {
   it('keeps a pool that matches its load', () => {
@@ -30,7 +45,9 @@ describe('decideScale: steady load', () => {
     expect(last.desiredReplicas).toBe(4);
     expect(last.signals?.serviceTimeSeconds).toBeCloseTo(2, 6);
     expect(last.signals?.arrivalRatePerSecond).toBeCloseTo(20, 6);
-    expect(last.reason).toBe('oldest job 0s <= target 30s, backlog 0, 20 jobs/s arriving, 5 jobs/s per replica (from completions): holding 4');
+    expect(last.reason).toBe(
+      'oldest job 0s <= target 30s, backlog 0, 20 jobs/s arriving, 5 jobs/s per replica (from completions): holding 4',
+    );
   });
 
   it('shrinks an oversized pool to what the load needs, keeping the scale-down headroom', () => {
@@ -52,34 +69,71 @@ describe('decideScale: steady load', () => {
 describe('decideScale: bursts', () => {
   it('scales up when the oldest job passes the target, and says why', () => {
     const { state } = warmUp({ ...pool, currentReplicas: 3, readyReplicas: 3 });
-    const decision = decideScale({ ...pool, currentReplicas: 3, readyReplicas: 3, nowMs: 122_000, reading: steadyReading(122_000, { depth: 900, oldestJobAgeSeconds: 45, busy: 30 }), state });
+    const decision = decideScale({
+      ...pool,
+      currentReplicas: 3,
+      readyReplicas: 3,
+      nowMs: 122_000,
+      reading: steadyReading(122_000, { depth: 900, oldestJobAgeSeconds: 45, busy: 30 }),
+      state,
+    });
     expect(decision.desiredReplicas).toBeGreaterThan(8);
     expect(decision.reasonCode).toBe(SCALE_REASONS.latency);
-    expect(decision.reason).toMatch(/^oldest job 45s > target 30s, backlog 900, \d+ jobs\/s arriving, 5 jobs\/s per replica \(from completions\): 3 -> \d+$/);
+    expect(decision.reason).toMatch(
+      /^oldest job 45s > target 30s, backlog 900, \d+ jobs\/s arriving, 5 jobs\/s per replica \(from completions\): 3 -> \d+$/,
+    );
   });
 
   it('never goes above maxReplicas', () => {
     const capped = { ...pool, scaling: scalingSpec({ maxReplicas: 6 }) };
     const { state } = warmUp(capped);
-    const decision = decideScale({ ...capped, nowMs: 122_000, reading: steadyReading(122_000, { depth: 50_000, oldestJobAgeSeconds: 200 }), state });
+    const decision = decideScale({
+      ...capped,
+      nowMs: 122_000,
+      reading: steadyReading(122_000, { depth: 50_000, oldestJobAgeSeconds: 200 }),
+      state,
+    });
     expect(decision.desiredReplicas).toBe(6);
   });
 
   it('respects scale-up rate limits and says so', () => {
-    const limited = { ...pool, scaling: scalingSpec({ maxReplicas: 50, scaleUp: { policies: [{ type: 'Pods', value: 2, periodSeconds: 60 }] } }) };
+    const limited = {
+      ...pool,
+      scaling: scalingSpec({ maxReplicas: 50, scaleUp: { policies: [{ type: 'Pods', value: 2, periodSeconds: 60 }] } }),
+    };
     const { state } = warmUp(limited);
-    const decision = decideScale({ ...limited, nowMs: 122_000, reading: steadyReading(122_000, { depth: 5000, oldestJobAgeSeconds: 40 }), state });
+    const decision = decideScale({
+      ...limited,
+      nowMs: 122_000,
+      reading: steadyReading(122_000, { depth: 5000, oldestJobAgeSeconds: 40 }),
+      state,
+    });
     expect(decision.desiredReplicas).toBe(6);
     expect(decision.reasonCode).toBe(SCALE_REASONS.rateLimited);
     expect(decision.reason).toContain('rate limited');
   });
 
   it('holds a scale-down within the down stabilization window', () => {
-    const windowed = { ...pool, scaling: scalingSpec({ maxReplicas: 50, scaleDown: { stabilizationWindowSeconds: 60 } }) };
+    const windowed = {
+      ...pool,
+      scaling: scalingSpec({ maxReplicas: 50, scaleDown: { stabilizationWindowSeconds: 60 } }),
+    };
     let state = warmUp(windowed).state;
-    const burst = decideScale({ ...windowed, nowMs: 122_000, reading: steadyReading(122_000, { depth: 3000, oldestJobAgeSeconds: 40 }), state });
+    const burst = decideScale({
+      ...windowed,
+      nowMs: 122_000,
+      reading: steadyReading(122_000, { depth: 3000, oldestJobAgeSeconds: 40 }),
+      state,
+    });
     state = burst.state;
-    const after = decideScale({ ...windowed, currentReplicas: burst.desiredReplicas, readyReplicas: burst.desiredReplicas, nowMs: 124_000, reading: steadyReading(124_000), state });
+    const after = decideScale({
+      ...windowed,
+      currentReplicas: burst.desiredReplicas,
+      readyReplicas: burst.desiredReplicas,
+      nowMs: 124_000,
+      reading: steadyReading(124_000),
+      state,
+    });
     expect(after.desiredReplicas).toBe(burst.desiredReplicas);
     expect(after.reasonCode).toBe(SCALE_REASONS.stabilized);
   });
@@ -87,14 +141,27 @@ describe('decideScale: bursts', () => {
 
 describe('decideScale: manual control', () => {
   it('runs exactly the pinned replicas, whatever the queue says', () => {
-    const decision = decideScale({ ...pool, pinnedReplicas: 3, currentReplicas: 5, nowMs: 0, reading: steadyReading(0, { depth: 10_000, oldestJobAgeSeconds: 500 }), state: initialScalerState() });
+    const decision = decideScale({
+      ...pool,
+      pinnedReplicas: 3,
+      currentReplicas: 5,
+      nowMs: 0,
+      reading: steadyReading(0, { depth: 10_000, oldestJobAgeSeconds: 500 }),
+      state: initialScalerState(),
+    });
     expect(decision.desiredReplicas).toBe(3);
     expect(decision.reasonCode).toBe(SCALE_REASONS.pinned);
     expect(decision.reason).toBe('pinned to 3 by spec.replicas: 5 -> 3');
   });
 
   it('holds a paused pool', () => {
-    const decision = decideScale({ ...pool, paused: true, nowMs: 0, reading: steadyReading(0, { depth: 10_000, oldestJobAgeSeconds: 500 }), state: initialScalerState() });
+    const decision = decideScale({
+      ...pool,
+      paused: true,
+      nowMs: 0,
+      reading: steadyReading(0, { depth: 10_000, oldestJobAgeSeconds: 500 }),
+      state: initialScalerState(),
+    });
     expect(decision.desiredReplicas).toBe(4);
     expect(decision.reasonCode).toBe(SCALE_REASONS.paused);
   });
@@ -103,20 +170,37 @@ describe('decideScale: manual control', () => {
 describe('decideScale: missing signals', () => {
   it('holds, never scaling down blind, when a read fails', () => {
     const { state } = warmUp({ ...pool, currentReplicas: 12, readyReplicas: 12 }, 10_000);
-    const decision = decideScale({ ...pool, currentReplicas: 12, readyReplicas: 12, nowMs: 12_000, reading: undefined, state });
+    const decision = decideScale({
+      ...pool,
+      currentReplicas: 12,
+      readyReplicas: 12,
+      nowMs: 12_000,
+      reading: undefined,
+      state,
+    });
     expect(decision.desiredReplicas).toBe(12);
     expect(decision.reasonCode).toBe(SCALE_REASONS.signalsUnavailable);
     expect(decision.reason).toBe('signals unavailable for 0s: holding 12');
   });
 
   it('treats a reading older than three polls as missing', () => {
-    const decision = decideScale({ ...pool, currentReplicas: 12, readyReplicas: 12, nowMs: 60_000, reading: steadyReading(20_000), state: initialScalerState() });
+    const decision = decideScale({
+      ...pool,
+      currentReplicas: 12,
+      readyReplicas: 12,
+      nowMs: 60_000,
+      reading: steadyReading(20_000),
+      state: initialScalerState(),
+    });
     expect(decision.reasonCode).toBe(SCALE_REASONS.signalsUnavailable);
     expect(decision.desiredReplicas).toBe(12);
   });
 
   it('raises to fallback.replicas once signals stayed unreadable past the threshold', () => {
-    const withFallback = { ...pool, scaling: scalingSpec({ maxReplicas: 50, fallback: { failureThresholdSeconds: 30, replicas: 8 } }) };
+    const withFallback = {
+      ...pool,
+      scaling: scalingSpec({ maxReplicas: 50, fallback: { failureThresholdSeconds: 30, replicas: 8 } }),
+    };
     let state = initialScalerState();
     const early = decideScale({ ...withFallback, nowMs: 0, reading: undefined, state });
     state = early.state;
@@ -128,7 +212,12 @@ describe('decideScale: missing signals', () => {
   });
 
   it('never lowers a pool to fallback.replicas', () => {
-    const withFallback = { ...pool, currentReplicas: 20, readyReplicas: 20, scaling: scalingSpec({ maxReplicas: 50, fallback: { failureThresholdSeconds: 30, replicas: 8 } }) };
+    const withFallback = {
+      ...pool,
+      currentReplicas: 20,
+      readyReplicas: 20,
+      scaling: scalingSpec({ maxReplicas: 50, fallback: { failureThresholdSeconds: 30, replicas: 8 } }),
+    };
     const state: ScalerState = { ...initialScalerState(), failingSinceMs: 0 };
     expect(decideScale({ ...withFallback, nowMs: 60_000, reading: undefined, state }).desiredReplicas).toBe(20);
   });
@@ -143,38 +232,96 @@ describe('decideScale: missing signals', () => {
 });
 
 describe('decideScale: scale to zero', () => {
-  const zeroable = { format: 'native' as const, scaling: scalingSpec({ minReplicas: 0, maxReplicas: 20, scaleToZeroAfterSeconds: 60, scaleDown: { stabilizationWindowSeconds: 0 } }) };
+  const zeroable = {
+    format: 'native' as const,
+    scaling: scalingSpec({
+      minReplicas: 0,
+      maxReplicas: 20,
+      scaleToZeroAfterSeconds: 60,
+      scaleDown: { stabilizationWindowSeconds: 0 },
+    }),
+  };
   const idleReading = (atMs: number) => reading({ observedAtMs: atMs, depth: 0, busy: 0, completedTotal: 500 });
 
   it('keeps one replica until the queue has been idle for scaleToZeroAfterSeconds, then goes to zero', () => {
     let state = initialScalerState();
     let decision: Decision | undefined;
     for (let atMs = 0; atMs <= 58_000; atMs += POLL_MS) {
-      decision = decideScale({ ...zeroable, currentReplicas: 2, readyReplicas: 2, nowMs: atMs, reading: idleReading(atMs), state });
+      decision = decideScale({
+        ...zeroable,
+        currentReplicas: 2,
+        readyReplicas: 2,
+        nowMs: atMs,
+        reading: idleReading(atMs),
+        state,
+      });
       state = decision.state;
       expect(decision.desiredReplicas).toBeGreaterThanOrEqual(1);
     }
-    const zero = decideScale({ ...zeroable, currentReplicas: 1, readyReplicas: 1, nowMs: 62_000, reading: idleReading(62_000), state });
+    const zero = decideScale({
+      ...zeroable,
+      currentReplicas: 1,
+      readyReplicas: 1,
+      nowMs: 62_000,
+      reading: idleReading(62_000),
+      state,
+    });
     expect(zero.desiredReplicas).toBe(0);
     expect(zero.reasonCode).toBe(SCALE_REASONS.scaleToZero);
   });
 
   it('stays at zero while nothing waits', () => {
-    const decision = decideScale({ ...zeroable, currentReplicas: 0, readyReplicas: 0, nowMs: 0, reading: idleReading(0), state: initialScalerState() });
+    const decision = decideScale({
+      ...zeroable,
+      currentReplicas: 0,
+      readyReplicas: 0,
+      nowMs: 0,
+      reading: idleReading(0),
+      state: initialScalerState(),
+    });
     expect(decision.desiredReplicas).toBe(0);
   });
 
   it('wakes at once for due scheduled jobs, even with a Percent-only scale-up policy', () => {
-    const percentOnly = { format: 'native' as const, scaling: scalingSpec({ minReplicas: 0, maxReplicas: 20, scaleUp: { policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] } }) };
-    const decision = decideScale({ ...percentOnly, currentReplicas: 0, readyReplicas: 0, nowMs: 0, reading: reading({ observedAtMs: 0, depth: 0, dueScheduled: 3, busy: 0 }), state: initialScalerState() });
+    const percentOnly = {
+      format: 'native' as const,
+      scaling: scalingSpec({
+        minReplicas: 0,
+        maxReplicas: 20,
+        scaleUp: { policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] },
+      }),
+    };
+    const decision = decideScale({
+      ...percentOnly,
+      currentReplicas: 0,
+      readyReplicas: 0,
+      nowMs: 0,
+      reading: reading({ observedAtMs: 0, depth: 0, dueScheduled: 3, busy: 0 }),
+      state: initialScalerState(),
+    });
     expect(decision.desiredReplicas).toBeGreaterThanOrEqual(1);
     expect(decision.reasonCode).toBe(SCALE_REASONS.wakeFromZero);
   });
 
   it('any job arriving resets the idle clock', () => {
     let state = initialScalerState();
-    for (let atMs = 0; atMs <= 40_000; atMs += POLL_MS) state = decideScale({ ...zeroable, currentReplicas: 1, readyReplicas: 1, nowMs: atMs, reading: idleReading(atMs), state }).state;
-    const busy = decideScale({ ...zeroable, currentReplicas: 1, readyReplicas: 1, nowMs: 42_000, reading: reading({ observedAtMs: 42_000, busy: 1, completedTotal: 500 }), state });
+    for (let atMs = 0; atMs <= 40_000; atMs += POLL_MS)
+      state = decideScale({
+        ...zeroable,
+        currentReplicas: 1,
+        readyReplicas: 1,
+        nowMs: atMs,
+        reading: idleReading(atMs),
+        state,
+      }).state;
+    const busy = decideScale({
+      ...zeroable,
+      currentReplicas: 1,
+      readyReplicas: 1,
+      nowMs: 42_000,
+      reading: reading({ observedAtMs: 42_000, busy: 1, completedTotal: 500 }),
+      state,
+    });
     expect(busy.state.idleSinceMs).toBeUndefined();
   });
 });

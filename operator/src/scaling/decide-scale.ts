@@ -3,10 +3,23 @@ import type { QueueReading } from '../signals/queue-reading.ts';
 import { poolCompletions, profileOfReading } from '../signals/signal-profile.ts';
 import { limitRate, longestPeriodSeconds, rememberScaleEvent } from './rate-limits.ts';
 import { describeChange, describeSignals, formatNumber } from './reason.ts';
-import { observeReading, plannedArrivalRate, serviceTimeSeconds, type ObservationContext, type ObservedSignals } from './signal-estimates.ts';
+import {
+  observeReading,
+  plannedArrivalRate,
+  serviceTimeSeconds,
+  type ObservationContext,
+  type ObservedSignals,
+} from './signal-estimates.ts';
 import { sizeReplicas, type Sizing, type SizingBinding, type SizingInput } from './sizing.ts';
 import { rememberRecommendation, spacedScaleDown, stabilize } from './stabilization.ts';
-import { SCALE_REASONS, type Decision, type ScaleInput, type ScaleReasonCode, type ScalerState, type SignalEstimate } from './types.ts';
+import {
+  SCALE_REASONS,
+  type Decision,
+  type ScaleInput,
+  type ScaleReasonCode,
+  type ScalerState,
+  type SignalEstimate,
+} from './types.ts';
 
 // The engine: one pure function from (spec, latest reading, replicas, previous state, clock) to
 // (desired replicas, reason, next state). The controller calls it once per poll and per pool;
@@ -22,10 +35,20 @@ export const IDLE_POOL_AFTER_SECONDS = 30;
 export function decideScale(input: ScaleInput): Decision {
   if (input.pinnedReplicas !== undefined) {
     const pinned = input.pinnedReplicas;
-    return manualDecision(input, pinned, SCALE_REASONS.pinned, `pinned to ${pinned} by spec.replicas: ${describeChange(input.currentReplicas, pinned)}`);
+    return manualDecision(
+      input,
+      pinned,
+      SCALE_REASONS.pinned,
+      `pinned to ${pinned} by spec.replicas: ${describeChange(input.currentReplicas, pinned)}`,
+    );
   }
   if (input.paused === true) {
-    return manualDecision(input, input.currentReplicas, SCALE_REASONS.paused, `paused: ${describeChange(input.currentReplicas, input.currentReplicas)}`);
+    return manualDecision(
+      input,
+      input.currentReplicas,
+      SCALE_REASONS.paused,
+      `paused: ${describeChange(input.currentReplicas, input.currentReplicas)}`,
+    );
   }
   const reading = usableReading(input);
   if (reading === undefined) return decideWithoutSignals(input);
@@ -36,7 +59,8 @@ export function decideScale(input: ScaleInput): Decision {
 export function usableReading(input: Pick<ScaleInput, 'reading' | 'nowMs' | 'scaling'>): QueueReading | undefined {
   const reading = input.reading;
   if (reading === undefined) return undefined;
-  const staleAfterMs = Math.max(STALE_AFTER_POLL_INTERVALS * input.scaling.pollIntervalSeconds, STALE_AFTER_MIN_SECONDS) * 1000;
+  const staleAfterMs =
+    Math.max(STALE_AFTER_POLL_INTERVALS * input.scaling.pollIntervalSeconds, STALE_AFTER_MIN_SECONDS) * 1000;
   return input.nowMs - reading.observedAtMs > staleAfterMs ? undefined : reading;
 }
 
@@ -47,8 +71,18 @@ function clamp(value: number, low: number, high: number): number {
 /** Pinned or paused: no autoscaling, but readings still feed the estimates for when it resumes. */
 function manualDecision(input: ScaleInput, desired: number, reasonCode: ScaleReasonCode, reason: string): Decision {
   const reading = usableReading(input);
-  const state: ScalerState = reading === undefined ? input.state : withObserved(input.state, observeReading(input.state, reading, observationContext(input, reading)));
-  return { desiredReplicas: desired, recommendedReplicas: desired, reasonCode, reason, signals: undefined, state: { ...state, recommendations: [], idleSinceMs: undefined } };
+  const state: ScalerState =
+    reading === undefined
+      ? input.state
+      : withObserved(input.state, observeReading(input.state, reading, observationContext(input, reading)));
+  return {
+    desiredReplicas: desired,
+    recommendedReplicas: desired,
+    reasonCode,
+    reason,
+    signals: undefined,
+    state: { ...state, recommendations: [], idleSinceMs: undefined },
+  };
 }
 
 function withObserved(state: ScalerState, observed: ObservedSignals): ScalerState {
@@ -77,13 +111,33 @@ function decideWithoutSignals(input: ScaleInput): Decision {
   if (fallback !== undefined && failingSeconds >= fallback.failureThresholdSeconds) {
     const desired = Math.max(hold, Math.min(fallback.replicas, scaling.maxReplicas));
     const reason = `signals unavailable for ${formatNumber(failingSeconds)}s (threshold ${fallback.failureThresholdSeconds}s), fallback ${fallback.replicas} replicas: ${describeChange(currentReplicas, desired)}`;
-    return { desiredReplicas: desired, recommendedReplicas: desired, reasonCode: SCALE_REASONS.fallback, reason, signals: undefined, state: recordChange(state, scaling, nowMs, currentReplicas, desired) };
+    return {
+      desiredReplicas: desired,
+      recommendedReplicas: desired,
+      reasonCode: SCALE_REASONS.fallback,
+      reason,
+      signals: undefined,
+      state: recordChange(state, scaling, nowMs, currentReplicas, desired),
+    };
   }
   const reason = `signals unavailable for ${formatNumber(failingSeconds)}s: ${describeChange(currentReplicas, hold)}`;
-  return { desiredReplicas: hold, recommendedReplicas: hold, reasonCode: SCALE_REASONS.signalsUnavailable, reason, signals: undefined, state: recordChange(state, scaling, nowMs, currentReplicas, hold) };
+  return {
+    desiredReplicas: hold,
+    recommendedReplicas: hold,
+    reasonCode: SCALE_REASONS.signalsUnavailable,
+    reason,
+    signals: undefined,
+    state: recordChange(state, scaling, nowMs, currentReplicas, hold),
+  };
 }
 
-function recordChange(state: ScalerState, scaling: ScalingSpec, nowMs: number, current: number, desired: number): ScalerState {
+function recordChange(
+  state: ScalerState,
+  scaling: ScalingSpec,
+  nowMs: number,
+  current: number,
+  desired: number,
+): ScalerState {
   const keep = longestPeriodSeconds([scaling.scaleUp, scaling.scaleDown]);
   return {
     ...state,
@@ -116,13 +170,18 @@ export function servingReplicas(readyReplicas: number, reading: QueueReading): n
 /** Jobs running on serving replicas: the busy count without what draining workers still finish. */
 function servingBusy(reading: QueueReading): number | undefined {
   if (reading.busy === undefined) return undefined;
-  const drainingBusy = (reading.workers ?? []).filter((worker) => worker.draining).reduce((sum, worker) => sum + worker.busy, 0);
+  const drainingBusy = (reading.workers ?? [])
+    .filter((worker) => worker.draining)
+    .reduce((sum, worker) => sum + worker.busy, 0);
   return Math.max(0, reading.busy - drainingBusy);
 }
 
 function observationContext(input: ScaleInput, reading: QueueReading): ObservationContext {
   const ready = servingReplicas(Math.min(input.readyReplicas, input.currentReplicas), reading);
-  return { profile: profileOfReading(input.format, reading), servingSlots: ready * concurrencyPerReplica(reading, input.scaling.concurrency) };
+  return {
+    profile: profileOfReading(input.format, reading),
+    servingSlots: ready * concurrencyPerReplica(reading, input.scaling.concurrency),
+  };
 }
 
 /**
@@ -168,8 +227,12 @@ function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
   // what the serving ones must do, while there is work.
   const sized = sizeReplicas(sizingInput);
   const heldByDraining = Math.min(input.readyReplicas, currentReplicas) - ready;
-  const sizing = sized.replicas > 0 ? { ...sized, replicas: sized.replicas + heldByDraining, keepReplicas: sized.keepReplicas + heldByDraining } : sized;
-  const idle = waiting === 0 && (reading.busy ?? 0) === 0 && (reading.paused === true || (observed.arrivedSinceLast ?? 0) === 0);
+  const sizing =
+    sized.replicas > 0
+      ? { ...sized, replicas: sized.replicas + heldByDraining, keepReplicas: sized.keepReplicas + heldByDraining }
+      : sized;
+  const idle =
+    waiting === 0 && (reading.busy ?? 0) === 0 && (reading.paused === true || (observed.arrivedSinceLast ?? 0) === 0);
   const idleSinceMs = idle ? (input.state.idleSinceMs ?? nowMs) : undefined;
   const recommendation = recommend(input, idleAwhile(sizing, idleSinceMs, nowMs), waiting, idleSinceMs);
   const windowed = recommendation.bypassWindows
@@ -187,14 +250,28 @@ function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
           downWindowSeconds: scaling.scaleDown.stabilizationWindowSeconds,
         }),
       );
-  const limited = limitRate({ nowMs, currentReplicas, desiredReplicas: windowed, events: input.state.scaleEvents, scaleUp: scaling.scaleUp, scaleDown: scaling.scaleDown });
+  const limited = limitRate({
+    nowMs,
+    currentReplicas,
+    desiredReplicas: windowed,
+    events: input.state.scaleEvents,
+    scaleUp: scaling.scaleUp,
+    scaleDown: scaling.scaleDown,
+  });
   // Waking from zero must add a replica even when a Percent policy allows 0 % of 0.
   const desired = recommendation.code === SCALE_REASONS.wakeFromZero ? Math.max(1, limited) : limited;
   const code = limiterCode(recommendation, windowed, limited, desired);
-  const keepSeconds = Math.max(scaling.scaleUp.stabilizationWindowSeconds, scaling.scaleDown.stabilizationWindowSeconds);
+  const keepSeconds = Math.max(
+    scaling.scaleUp.stabilizationWindowSeconds,
+    scaling.scaleDown.stabilizationWindowSeconds,
+  );
   const state: ScalerState = {
     ...withObserved(input.state, observed),
-    recommendations: rememberRecommendation(input.state.recommendations, { atMs: nowMs, replicas: recommendation.replicas, keepReplicas: recommendation.keepReplicas }, keepSeconds),
+    recommendations: rememberRecommendation(
+      input.state.recommendations,
+      { atMs: nowMs, replicas: recommendation.replicas, keepReplicas: recommendation.keepReplicas },
+      keepSeconds,
+    ),
     idleSinceMs,
     unmeasuredSinceMs,
   };
@@ -208,7 +285,12 @@ function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
   };
 }
 
-function limiterCode(recommendation: Recommendation, windowed: number, limited: number, desired: number): ScaleReasonCode {
+function limiterCode(
+  recommendation: Recommendation,
+  windowed: number,
+  limited: number,
+  desired: number,
+): ScaleReasonCode {
   if (desired === recommendation.replicas) return recommendation.code;
   if (windowed !== recommendation.replicas) return SCALE_REASONS.stabilized;
   return limited !== windowed ? SCALE_REASONS.rateLimited : recommendation.code;
@@ -220,7 +302,10 @@ function limiterCode(recommendation: Recommendation, windowed: number, limited: 
  * completions, the longer jobs run without one completing, as long as they have run — up to the
  * target, beyond which a job needs a slot of its own anyway.
  */
-export function assumedServiceSeconds(unmeasuredForSeconds: number, scaling: Pick<ScalingSpec, 'pollIntervalSeconds' | 'targetLatencySeconds'>): number {
+export function assumedServiceSeconds(
+  unmeasuredForSeconds: number,
+  scaling: Pick<ScalingSpec, 'pollIntervalSeconds' | 'targetLatencySeconds'>,
+): number {
   return Math.min(scaling.targetLatencySeconds, Math.max(scaling.pollIntervalSeconds, unmeasuredForSeconds));
 }
 
@@ -228,7 +313,8 @@ export function assumedServiceSeconds(unmeasuredForSeconds: number, scaling: Pic
 function unmeasuredSince(input: ScaleInput, reading: QueueReading, measured: number | undefined): number | undefined {
   // Without a counter of the pool's completions, time without a measurement says nothing about
   // how long jobs run (a queue that never backs up is never measured): stay at one poll.
-  if (measured !== undefined || poolCompletions(profileOfReading(input.format, reading), reading) === undefined) return undefined;
+  if (measured !== undefined || poolCompletions(profileOfReading(input.format, reading), reading) === undefined)
+    return undefined;
   const running = (reading.busy ?? 0) > 0;
   return running ? (input.state.unmeasuredSinceMs ?? input.nowMs) : input.state.unmeasuredSinceMs;
 }
@@ -251,16 +337,33 @@ function queuedArrivalRate(input: ScaleInput, reading: QueueReading, minimumAgeS
   return reading.depth / age;
 }
 
-function estimateSignals(input: ScaleInput, reading: QueueReading, observed: ObservedSignals, unmeasuredSinceMs: number | undefined): SignalEstimate {
+function estimateSignals(
+  input: ScaleInput,
+  reading: QueueReading,
+  observed: ObservedSignals,
+  unmeasuredSinceMs: number | undefined,
+): SignalEstimate {
   const { scaling } = input;
-  const rates = plannedArrivalRate(observed.arrivalsFast, observed.arrivalsSlow, scaling.podStartupSeconds + scaling.pollIntervalSeconds);
+  const rates = plannedArrivalRate(
+    observed.arrivalsFast,
+    observed.arrivalsSlow,
+    scaling.podStartupSeconds + scaling.pollIntervalSeconds,
+  );
   const measured = serviceTimeSeconds(observed.service);
-  const service = measured ?? assumedServiceSeconds(unmeasuredSinceMs === undefined ? 0 : (input.nowMs - unmeasuredSinceMs) / 1000, scaling);
+  const service =
+    measured ??
+    assumedServiceSeconds(unmeasuredSinceMs === undefined ? 0 : (input.nowMs - unmeasuredSinceMs) / 1000, scaling);
   const concurrency = concurrencyPerReplica(reading, scaling.concurrency);
   return {
     arrivalRatePerSecond: rates.current,
-    plannedArrivalRatePerSecond: Math.max(rates.planned, queuedArrivalRate(input, reading, scaling.pollIntervalSeconds / 2)),
-    sustainedArrivalRatePerSecond: Math.max(rates.sustained, queuedArrivalRate(input, reading, scaling.pollIntervalSeconds * QUEUED_RATE_SUSTAINED_POLLS)),
+    plannedArrivalRatePerSecond: Math.max(
+      rates.planned,
+      queuedArrivalRate(input, reading, scaling.pollIntervalSeconds / 2),
+    ),
+    sustainedArrivalRatePerSecond: Math.max(
+      rates.sustained,
+      queuedArrivalRate(input, reading, scaling.pollIntervalSeconds * QUEUED_RATE_SUSTAINED_POLLS),
+    ),
     serviceTimeSeconds: service,
     serviceEstimate: measured === undefined ? 'assumed' : (observed.serviceEstimate ?? 'assumed'),
     perReplicaJobsPerSecond: concurrency / service,
@@ -296,10 +399,18 @@ function idleAwhile(sizing: Sizing, idleSinceMs: number | undefined, nowMs: numb
 }
 
 /** The sizing within min/max, with scale to zero after the idle period and wake from zero. */
-function recommend(input: ScaleInput, sizing: Sizing, waiting: number, idleSinceMs: number | undefined): Recommendation {
+function recommend(
+  input: ScaleInput,
+  sizing: Sizing,
+  waiting: number,
+  idleSinceMs: number | undefined,
+): Recommendation {
   const { scaling, currentReplicas, nowMs } = input;
   const code = BINDING_REASONS[sizing.binding];
-  const within = (low: number) => ({ replicas: clamp(sizing.replicas, low, scaling.maxReplicas), keepReplicas: clamp(sizing.keepReplicas, low, scaling.maxReplicas) });
+  const within = (low: number) => ({
+    replicas: clamp(sizing.replicas, low, scaling.maxReplicas),
+    keepReplicas: clamp(sizing.keepReplicas, low, scaling.maxReplicas),
+  });
   if (scaling.minReplicas > 0) return { ...within(scaling.minReplicas), code, bypassWindows: false };
   if (currentReplicas === 0) {
     if (waiting === 0) return { replicas: 0, keepReplicas: 0, code: SCALE_REASONS.idle, bypassWindows: true };
@@ -312,7 +423,14 @@ function recommend(input: ScaleInput, sizing: Sizing, waiting: number, idleSince
   return { ...within(1), code, bypassWindows: false };
 }
 
-function explain(target: number, signals: SignalEstimate, current: number, desired: number, recommended: number, code: ScaleReasonCode): string {
+function explain(
+  target: number,
+  signals: SignalEstimate,
+  current: number,
+  desired: number,
+  recommended: number,
+  code: ScaleReasonCode,
+): string {
   const change = describeChange(current, desired);
   const base = `${describeSignals(signals, target)}: ${change}`;
   if (code === SCALE_REASONS.stabilized) return `${base} (stabilization window holds it; load asks for ${recommended})`;

@@ -1,4 +1,10 @@
 // The scaling engine's public surface: the controller and the simulator import from here.
-export { decideScale, usableReading, concurrencyPerReplica, STALE_AFTER_POLL_INTERVALS, STALE_AFTER_MIN_SECONDS } from './decide-scale.ts';
+export {
+  decideScale,
+  usableReading,
+  concurrencyPerReplica,
+  STALE_AFTER_POLL_INTERVALS,
+  STALE_AFTER_MIN_SECONDS,
+} from './decide-scale.ts';
 export { initialScalerState, SCALE_REASONS } from './types.ts';
 export type { Decision, ScaleInput, ScalerState, ScaleReasonCode, SignalEstimate } from './types.ts';

@@ -60,7 +60,12 @@ function scaleDownLimit(input: RateLimitInput): number {
 }
 
 /** Events still inside the longest policy period, with this change appended when there is one. */
-export function rememberScaleEvent(events: ScaleEvent[], nowMs: number, change: number, keepSeconds: number): ScaleEvent[] {
+export function rememberScaleEvent(
+  events: ScaleEvent[],
+  nowMs: number,
+  change: number,
+  keepSeconds: number,
+): ScaleEvent[] {
   const cutoff = nowMs - keepSeconds * 1000;
   const kept = events.filter((event) => event.atMs > cutoff);
   return change === 0 ? kept : kept.concat({ atMs: nowMs, change });

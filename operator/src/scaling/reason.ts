@@ -11,8 +11,15 @@ export function formatNumber(value: number): string {
 export function describeSignals(signals: SignalEstimate, targetSeconds: number): string {
   const parts: string[] = [];
   const age = signals.oldestJobAgeSeconds;
-  if (age !== undefined) parts.push(`oldest job ${formatNumber(age)}s ${age > targetSeconds ? '>' : '<='} target ${formatNumber(targetSeconds)}s`);
-  parts.push(signals.queuePaused ? `backlog ${formatNumber(signals.depth)} (queue paused: not sized for)` : `backlog ${formatNumber(signals.depth)}`);
+  if (age !== undefined)
+    parts.push(
+      `oldest job ${formatNumber(age)}s ${age > targetSeconds ? '>' : '<='} target ${formatNumber(targetSeconds)}s`,
+    );
+  parts.push(
+    signals.queuePaused
+      ? `backlog ${formatNumber(signals.depth)} (queue paused: not sized for)`
+      : `backlog ${formatNumber(signals.depth)}`,
+  );
   parts.push(`${formatNumber(signals.plannedArrivalRatePerSecond)} jobs/s arriving`);
   parts.push(
     signals.serviceEstimate === 'assumed'

@@ -1,34 +1,59 @@
 import { describe, expect, it } from 'vitest';
 import { addToRate, EMPTY_RATE } from './decayed-rate.ts';
 import { signalProfile } from '../signals/signal-profile.ts';
-import { arrivalsBetween, observeReading, plannedArrivalRate, serviceTimeSeconds, startsFromHeadAdvance, sustainedRate, type ObservationContext } from './signal-estimates.ts';
+import {
+  arrivalsBetween,
+  observeReading,
+  plannedArrivalRate,
+  serviceTimeSeconds,
+  startsFromHeadAdvance,
+  sustainedRate,
+  type ObservationContext,
+} from './signal-estimates.ts';
 import { reading } from './test-helpers.ts';
 import { initialScalerState, type SampleMemo } from './types.ts';
 
-const memo = (fields: Partial<SampleMemo> & { atMs: number }): SampleMemo => ({ depth: 0, busy: 0, completedTotal: 0, oldestAgeSeconds: 0, ...fields });
+const memo = (fields: Partial<SampleMemo> & { atMs: number }): SampleMemo => ({
+  depth: 0,
+  busy: 0,
+  completedTotal: 0,
+  oldestAgeSeconds: 0,
+  ...fields,
+});
 const native: ObservationContext = { profile: signalProfile('native'), servingSlots: 40 };
 
 describe('arrivalsBetween', () => {
   it('counts every arrival as waiting, running or done: Δdepth + Δbusy + Δcompleted', () => {
-    const arrived = arrivalsBetween(memo({ atMs: 0, depth: 10, busy: 5, completedTotal: 100 }), memo({ atMs: 2000, depth: 4, busy: 8, completedTotal: 130 }));
+    const arrived = arrivalsBetween(
+      memo({ atMs: 0, depth: 10, busy: 5, completedTotal: 100 }),
+      memo({ atMs: 2000, depth: 4, busy: 8, completedTotal: 130 }),
+    );
     expect(arrived).toBe(-6 + 3 + 30);
   });
 
   it('is unknown when the format does not count completions', () => {
-    expect(arrivalsBetween(memo({ atMs: 0, completedTotal: undefined }), memo({ atMs: 2000, completedTotal: undefined }))).toBeUndefined();
+    expect(
+      arrivalsBetween(memo({ atMs: 0, completedTotal: undefined }), memo({ atMs: 2000, completedTotal: undefined })),
+    ).toBeUndefined();
   });
 
   it('is unknown when the completion counter went backwards (Redis restarted)', () => {
-    expect(arrivalsBetween(memo({ atMs: 0, completedTotal: 500 }), memo({ atMs: 2000, completedTotal: 3 }))).toBeUndefined();
+    expect(
+      arrivalsBetween(memo({ atMs: 0, completedTotal: 500 }), memo({ atMs: 2000, completedTotal: 3 })),
+    ).toBeUndefined();
   });
 });
 
 describe('observeReading', () => {
-  it('learns the service time from busy slots and completions (Little\'s law)', () => {
+  it("learns the service time from busy slots and completions (Little's law)", () => {
     let state = initialScalerState();
     // 20 jobs always running, 10 completing per second: each runs 2 s.
     for (let second = 0; second <= 60; second += 2) {
-      const observed = observeReading(state, reading({ observedAtMs: second * 1000, busy: 20, completedTotal: second * 10 }), native);
+      const observed = observeReading(
+        state,
+        reading({ observedAtMs: second * 1000, busy: 20, completedTotal: second * 10 }),
+        native,
+      );
       state = { ...state, ...observed, lastSample: observed.lastSample };
     }
     expect(serviceTimeSeconds(state.service)).toBeCloseTo(2, 6);
@@ -38,7 +63,11 @@ describe('observeReading', () => {
     let state = initialScalerState();
     for (let second = 0; second <= 60; second += 2) {
       // 7 jobs/s arrive and complete at once; the queue stays empty.
-      const observed = observeReading(state, reading({ observedAtMs: second * 1000, busy: 0, completedTotal: second * 7 }), native);
+      const observed = observeReading(
+        state,
+        reading({ observedAtMs: second * 1000, busy: 0, completedTotal: second * 7 }),
+        native,
+      );
       state = { ...state, ...observed, lastSample: observed.lastSample };
     }
     expect(state.arrivalsFast.events / state.arrivalsFast.seconds).toBeCloseTo(7, 6);
@@ -57,18 +86,35 @@ describe('startsFromHeadAdvance', () => {
   it('counts the share of the backlog the head moved past', () => {
     // 100 jobs that arrived over the last 50 s; 2 s later the oldest is 38 s old: the head passed
     // the jobs of 14 of those 50 seconds.
-    expect(startsFromHeadAdvance(memo({ atMs: 0, depth: 100, oldestAgeSeconds: 50 }), memo({ atMs: 2000, depth: 80, oldestAgeSeconds: 38 }))).toBeCloseTo(28, 9);
+    expect(
+      startsFromHeadAdvance(
+        memo({ atMs: 0, depth: 100, oldestAgeSeconds: 50 }),
+        memo({ atMs: 2000, depth: 80, oldestAgeSeconds: 38 }),
+      ),
+    ).toBeCloseTo(28, 9);
   });
 
   it('counts the whole backlog and the newer jobs the head moved past', () => {
     // 10 jobs waited at 0 s; at 4 s the oldest waiting job arrived at 3 s and 5 jobs arrived
     // since then (5 per second): the 10 and the 15 that arrived in the first 3 s started.
-    expect(startsFromHeadAdvance(memo({ atMs: 0, depth: 10, oldestAgeSeconds: 6 }), memo({ atMs: 4000, depth: 5, oldestAgeSeconds: 1 }))).toBeCloseTo(25, 9);
+    expect(
+      startsFromHeadAdvance(
+        memo({ atMs: 0, depth: 10, oldestAgeSeconds: 6 }),
+        memo({ atMs: 4000, depth: 5, oldestAgeSeconds: 1 }),
+      ),
+    ).toBeCloseTo(25, 9);
   });
 
   it('cannot tell how many started once the queue is empty, nor without an age', () => {
-    expect(startsFromHeadAdvance(memo({ atMs: 0, depth: 10, oldestAgeSeconds: 6 }), memo({ atMs: 2000, depth: 0 }))).toBeUndefined();
-    expect(startsFromHeadAdvance(memo({ atMs: 0, depth: 10, oldestAgeSeconds: undefined }), memo({ atMs: 2000, depth: 5, oldestAgeSeconds: undefined }))).toBeUndefined();
+    expect(
+      startsFromHeadAdvance(memo({ atMs: 0, depth: 10, oldestAgeSeconds: 6 }), memo({ atMs: 2000, depth: 0 })),
+    ).toBeUndefined();
+    expect(
+      startsFromHeadAdvance(
+        memo({ atMs: 0, depth: 10, oldestAgeSeconds: undefined }),
+        memo({ atMs: 2000, depth: 5, oldestAgeSeconds: undefined }),
+      ),
+    ).toBeUndefined();
   });
 });
 
@@ -81,7 +127,17 @@ describe('observeReading without a completion counter', () => {
     for (let second = 0; second <= 40; second += 2) {
       const depth = 600 - 6 * second;
       const oldest = depth / 4;
-      const observed = observeReading(state, reading({ observedAtMs: second * 1000, depth, oldestJobAgeSeconds: oldest, busy: 40, completedTotal: undefined }), bullmq);
+      const observed = observeReading(
+        state,
+        reading({
+          observedAtMs: second * 1000,
+          depth,
+          oldestJobAgeSeconds: oldest,
+          busy: 40,
+          completedTotal: undefined,
+        }),
+        bullmq,
+      );
       state = { ...state, ...observed, lastSample: observed.lastSample };
     }
     expect(serviceTimeSeconds(state.service)).toBeCloseTo(4, 1);
@@ -89,11 +145,15 @@ describe('observeReading without a completion counter', () => {
     expect(state.arrivalsSlow.events / state.arrivalsSlow.seconds).toBeCloseTo(4, 1);
   });
 
-  it('ignores Sidekiq\'s stat:processed, which other pools move too', () => {
+  it("ignores Sidekiq's stat:processed, which other pools move too", () => {
     const sidekiq: ObservationContext = { profile: signalProfile('sidekiq'), servingSlots: 40 };
     let state = initialScalerState();
     for (let second = 0; second <= 20; second += 2) {
-      const observed = observeReading(state, reading({ observedAtMs: second * 1000, depth: 0, busy: 0, completedTotal: second * 500 }), sidekiq);
+      const observed = observeReading(
+        state,
+        reading({ observedAtMs: second * 1000, depth: 0, busy: 0, completedTotal: second * 500 }),
+        sidekiq,
+      );
       state = { ...state, ...observed, lastSample: observed.lastSample };
     }
     expect(serviceTimeSeconds(state.service)).toBeUndefined();

@@ -73,20 +73,43 @@ export function startsFromHeadAdvance(previous: SampleMemo, current: SampleMemo)
 }
 
 export function memoOf(reading: QueueReading, profile: SignalProfile): SampleMemo {
-  return { atMs: reading.observedAtMs, depth: reading.depth, busy: reading.busy, completedTotal: poolCompletions(profile, reading), oldestAgeSeconds: reading.oldestJobAgeSeconds };
+  return {
+    atMs: reading.observedAtMs,
+    depth: reading.depth,
+    busy: reading.busy,
+    completedTotal: poolCompletions(profile, reading),
+    oldestAgeSeconds: reading.oldestJobAgeSeconds,
+  };
 }
 
 /** Folds one reading into the decayed rates of the state. */
-export function observeReading(state: ScalerState, reading: QueueReading, context: ObservationContext): ObservedSignals {
+export function observeReading(
+  state: ScalerState,
+  reading: QueueReading,
+  context: ObservationContext,
+): ObservedSignals {
   const current = memoOf(reading, context.profile);
   const previous = state.lastSample;
-  const unchanged = { arrivalsFast: state.arrivalsFast, arrivalsSlow: state.arrivalsSlow, service: state.service, serviceEstimate: state.serviceEstimate, arrivedSinceLast: undefined, lastSample: current };
+  const unchanged = {
+    arrivalsFast: state.arrivalsFast,
+    arrivalsSlow: state.arrivalsSlow,
+    service: state.service,
+    serviceEstimate: state.serviceEstimate,
+    arrivedSinceLast: undefined,
+    lastSample: current,
+  };
   if (previous === undefined || current.atMs <= previous.atMs) return unchanged;
   const seconds = (current.atMs - previous.atMs) / 1000;
   const flow = intervalFlow(previous, current, context, serviceTimeSeconds(state.service));
   const arrived = flow.arrived;
-  const arrivalsFast = arrived === undefined ? state.arrivalsFast : addToRate(state.arrivalsFast, arrived, seconds, ARRIVALS_FAST_HALF_LIFE_SECONDS);
-  const arrivalsSlow = arrived === undefined ? state.arrivalsSlow : addToRate(state.arrivalsSlow, arrived, seconds, ARRIVALS_SLOW_HALF_LIFE_SECONDS);
+  const arrivalsFast =
+    arrived === undefined
+      ? state.arrivalsFast
+      : addToRate(state.arrivalsFast, arrived, seconds, ARRIVALS_FAST_HALF_LIFE_SECONDS);
+  const arrivalsSlow =
+    arrived === undefined
+      ? state.arrivalsSlow
+      : addToRate(state.arrivalsSlow, arrived, seconds, ARRIVALS_SLOW_HALF_LIFE_SECONDS);
   const service = observeService(state.service, flow, seconds);
   const serviceEstimate = service === state.service ? state.serviceEstimate : flow.estimate;
   return { arrivalsFast, arrivalsSlow, service, serviceEstimate, arrivedSinceLast: arrived, lastSample: current };
@@ -107,29 +130,53 @@ interface IntervalFlow {
  * depth alone a shrinking backlog bounds them from below. While jobs wait, every serving slot
  * is busy, which stands in for a busy count the format does not keep.
  */
-function intervalFlow(previous: SampleMemo, current: SampleMemo, context: ObservationContext, serviceSeconds: number | undefined): IntervalFlow {
+function intervalFlow(
+  previous: SampleMemo,
+  current: SampleMemo,
+  context: ObservationContext,
+  serviceSeconds: number | undefined,
+): IntervalFlow {
   const seconds = (current.atMs - previous.atMs) / 1000;
   const busyKnown = previous.busy !== undefined && current.busy !== undefined;
   const saturated = previous.depth > 0 && current.depth > 0;
-  const inService = busyKnown ? ((previous.busy ?? 0) + (current.busy ?? 0)) / 2 : saturated ? context.servingSlots : undefined;
+  const inService = busyKnown
+    ? ((previous.busy ?? 0) + (current.busy ?? 0)) / 2
+    : saturated
+      ? context.servingSlots
+      : undefined;
   const busyChange = busyKnown ? (current.busy ?? 0) - (previous.busy ?? 0) : 0;
   const depthChange = current.depth - previous.depth;
   const counted = arrivalsBetween(previous, current);
-  if (counted !== undefined) return { arrived: counted, completed: (current.completedTotal ?? 0) - (previous.completedTotal ?? 0), inService: busyKnown ? inService : undefined, estimate: 'completions' };
+  if (counted !== undefined)
+    return {
+      arrived: counted,
+      completed: (current.completedTotal ?? 0) - (previous.completedTotal ?? 0),
+      inService: busyKnown ? inService : undefined,
+      estimate: 'completions',
+    };
   const headStarts = startsFromHeadAdvance(previous, current);
   const drained = !context.profile.oldestAge && saturated && depthChange < 0 ? -depthChange : undefined;
   const starts = headStarts ?? drained;
-  const estimate: ServiceEstimate | undefined = headStarts !== undefined ? 'queue drain' : drained !== undefined ? 'depth drain' : undefined;
+  const estimate: ServiceEstimate | undefined =
+    headStarts !== undefined ? 'queue drain' : drained !== undefined ? 'depth drain' : undefined;
   // Only while jobs wait at both samples is the head's advance a good count of starts; at the
   // edges of a burst it is a small difference of large numbers, and one such sample would
   // throw the service time off by a multiple.
   const completed = starts === undefined || !saturated ? undefined : Math.max(0, starts - busyChange);
-  if (headStarts !== undefined) return { arrived: Math.max(0, depthChange + headStarts), completed, inService, estimate };
+  if (headStarts !== undefined)
+    return { arrived: Math.max(0, depthChange + headStarts), completed, inService, estimate };
   // Jobs in service complete at inService / service time (Little's law read the other way).
-  if (inService !== undefined && serviceSeconds !== undefined) return { arrived: Math.max(0, depthChange + busyChange + (inService * seconds) / serviceSeconds), completed, inService, estimate };
+  if (inService !== undefined && serviceSeconds !== undefined)
+    return {
+      arrived: Math.max(0, depthChange + busyChange + (inService * seconds) / serviceSeconds),
+      completed,
+      inService,
+      estimate,
+    };
   // Depth alone and an empty queue: nothing seen arriving. An idle pool and one that keeps up
   // look the same; counting nothing lets an idle pool shrink, and a backlog regrows it.
-  if (!context.profile.inFlight && current.depth <= 0) return { arrived: Math.max(0, depthChange), completed, inService, estimate };
+  if (!context.profile.inFlight && current.depth <= 0)
+    return { arrived: Math.max(0, depthChange), completed, inService, estimate };
   return { arrived: undefined, completed, inService, estimate };
 }
 
@@ -174,7 +221,11 @@ export function sustainedRate(fast: number, slow: number): number {
  * extrapolated over the time new capacity needs to arrive. A falling rate is not extrapolated:
  * under-sizing costs the SLO, over-sizing only costs until the next poll.
  */
-export function plannedArrivalRate(fast: DecayedRate, slow: DecayedRate, leadSeconds: number): { current: number; planned: number; sustained: number } {
+export function plannedArrivalRate(
+  fast: DecayedRate,
+  slow: DecayedRate,
+  leadSeconds: number,
+): { current: number; planned: number; sustained: number } {
   const current = rateOf(fast) ?? 0;
   const baseline = rateOf(slow) ?? current;
   // The fast and slow averages lag the truth by about their mean ages (half-life / ln 2).

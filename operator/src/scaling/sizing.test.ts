@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { effectiveTargetSeconds, QUEUE_BUFFER_FLOOR, sizeReplicas, steadyFloorFraction, steadyStateReplicas, waitingOlderThan, type SizingInput } from './sizing.ts';
+import {
+  effectiveTargetSeconds,
+  QUEUE_BUFFER_FLOOR,
+  sizeReplicas,
+  steadyFloorFraction,
+  steadyStateReplicas,
+  waitingOlderThan,
+  type SizingInput,
+} from './sizing.ts';
 
 // A pool of 10-slot replicas running 2 s jobs: 5 jobs/s per replica.
 const base: SizingInput = {
@@ -19,7 +27,7 @@ const base: SizingInput = {
 };
 
 describe('steady state', () => {
-  it('needs arrival rate / per-replica throughput replicas (Little\'s law)', () => {
+  it("needs arrival rate / per-replica throughput replicas (Little's law)", () => {
     expect(steadyStateReplicas(50, 5)).toBe(10);
     expect(steadyStateReplicas(0, 5)).toBe(0);
   });
@@ -57,7 +65,14 @@ describe('sizeReplicas', () => {
 
   it('adds replicas for a backlog that would otherwise miss the target', () => {
     const calm = sizeReplicas({ ...base, arrivalRate: 20, sustainedArrivalRate: 20, busy: 40 });
-    const late = sizeReplicas({ ...base, arrivalRate: 20, sustainedArrivalRate: 20, busy: 40, waiting: 900, oldestAgeSeconds: 20 });
+    const late = sizeReplicas({
+      ...base,
+      arrivalRate: 20,
+      sustainedArrivalRate: 20,
+      busy: 40,
+      waiting: 900,
+      oldestAgeSeconds: 20,
+    });
     expect(calm.replicas).toBe(4);
     // 342 jobs are due before new pods can start (10 s); each new pod takes 10 at once.
     expect(late.replicas).toBe(19);
@@ -65,7 +80,14 @@ describe('sizeReplicas', () => {
   });
 
   it('counts replicas still starting as capacity to come', () => {
-    const backlog = { ...base, arrivalRate: 20, sustainedArrivalRate: 20, busy: 40, waiting: 900, oldestAgeSeconds: 20 };
+    const backlog = {
+      ...base,
+      arrivalRate: 20,
+      sustainedArrivalRate: 20,
+      busy: 40,
+      waiting: 900,
+      oldestAgeSeconds: 20,
+    };
     const withoutStarting = sizeReplicas(backlog);
     const withStarting = sizeReplicas({ ...backlog, startingReplicas: 10, startingReadyInSeconds: 1 });
     expect(withStarting.replicas).toBeLessThan(withoutStarting.replicas);
@@ -74,12 +96,28 @@ describe('sizeReplicas', () => {
   });
 
   it('scales ahead by the start-up delay: slower pods need more of them for the same backlog', () => {
-    const backlog = { ...base, arrivalRate: 20, sustainedArrivalRate: 20, busy: 40, waiting: 800, oldestAgeSeconds: 18 };
-    expect(sizeReplicas({ ...backlog, startupSeconds: 15 }).replicas).toBeGreaterThan(sizeReplicas({ ...backlog, startupSeconds: 2 }).replicas);
+    const backlog = {
+      ...base,
+      arrivalRate: 20,
+      sustainedArrivalRate: 20,
+      busy: 40,
+      waiting: 800,
+      oldestAgeSeconds: 18,
+    };
+    expect(sizeReplicas({ ...backlog, startupSeconds: 15 }).replicas).toBeGreaterThan(
+      sizeReplicas({ ...backlog, startupSeconds: 2 }).replicas,
+    );
   });
 
   it('estimates the oldest age from depth and rate when the format cannot read it', () => {
-    const sizing = sizeReplicas({ ...base, arrivalRate: 20, sustainedArrivalRate: 20, busy: 40, waiting: 600, oldestAgeSeconds: undefined });
+    const sizing = sizeReplicas({
+      ...base,
+      arrivalRate: 20,
+      sustainedArrivalRate: 20,
+      busy: 40,
+      waiting: 600,
+      oldestAgeSeconds: undefined,
+    });
     expect(sizing.replicas).toBeGreaterThan(4);
   });
 });
@@ -93,9 +131,19 @@ describe('sizeReplicas hysteresis', () => {
 
   it('time-shares a fraction of a replica in a small pool of short jobs, and rounds up for long ones', () => {
     // 7 jobs/s of 1 s jobs on 5-slot replicas: 1.4 replicas.
-    const small = { ...base, concurrencyPerReplica: 5, serviceTimeSeconds: 1, arrivalRate: 7, sustainedArrivalRate: 7, readyReplicas: 2, busy: 7 };
+    const small = {
+      ...base,
+      concurrencyPerReplica: 5,
+      serviceTimeSeconds: 1,
+      arrivalRate: 7,
+      sustainedArrivalRate: 7,
+      readyReplicas: 2,
+      busy: 7,
+    };
     expect(sizeReplicas(small).replicas).toBe(1);
     // The same load in 10 s jobs (0.7 jobs/s): a slot turns over only 3 times within the target.
-    expect(sizeReplicas({ ...small, serviceTimeSeconds: 10, arrivalRate: 0.7, sustainedArrivalRate: 0.7 }).replicas).toBe(2);
+    expect(
+      sizeReplicas({ ...small, serviceTimeSeconds: 10, arrivalRate: 0.7, sustainedArrivalRate: 0.7 }).replicas,
+    ).toBe(2);
   });
 });

@@ -89,7 +89,10 @@ interface DeadlineModel {
 
 /** Jobs that must have started within `h` seconds from now. */
 function jobsDueWithin(model: DeadlineModel, h: number): number {
-  return waitingOlderThan(model.waiting, model.oldestAge, model.target - h) + model.arrivalRate * Math.max(0, h - model.target);
+  return (
+    waitingOlderThan(model.waiting, model.oldestAge, model.target - h) +
+    model.arrivalRate * Math.max(0, h - model.target)
+  );
 }
 
 /** Jobs one replica that takes work from `readyIn` seconds can start within `h` seconds. */
@@ -118,7 +121,10 @@ export const TIME_SHARED_FLOOR_BELOW_REPLICAS = 2;
  * many times within the target. Larger pools, long jobs and slow starters round up.
  */
 function roundSteadyFloor(steady: number, floorFraction: number, headroom: number, turnoversPerTarget: number): number {
-  const timeShare = steady < TIME_SHARED_FLOOR_BELOW_REPLICAS && floorFraction <= 1 - (1 - QUEUE_BUFFER_FLOOR) / 2 && turnoversPerTarget >= TIME_SHARE_MIN_TURNOVERS;
+  const timeShare =
+    steady < TIME_SHARED_FLOOR_BELOW_REPLICAS &&
+    floorFraction <= 1 - (1 - QUEUE_BUFFER_FLOOR) / 2 &&
+    turnoversPerTarget >= TIME_SHARE_MIN_TURNOVERS;
   return timeShare ? Math.floor(steady + 1e-9) : Math.ceil(steady * headroom - 1e-9);
 }
 
@@ -128,16 +134,30 @@ export function sizeReplicas(input: SizingInput): Sizing {
   const perReplica = input.concurrencyPerReplica / service;
   const target = effectiveTargetSeconds(input.targetSeconds, input.pollSeconds);
   const oldestAge = input.oldestAgeSeconds ?? estimatedOldestAge(input.waiting, input.arrivalRate, target);
-  const model: DeadlineModel = { target: target * DEADLINE_PLANNING_FRACTION, waiting: input.waiting, oldestAge, arrivalRate: input.arrivalRate };
+  const model: DeadlineModel = {
+    target: target * DEADLINE_PLANNING_FRACTION,
+    waiting: input.waiting,
+    oldestAge,
+    arrivalRate: input.arrivalRate,
+  };
   const floorFraction = steadyFloorFraction(target, input.startupSeconds + input.pollSeconds);
   const steady = floorFraction * steadyStateReplicas(input.sustainedArrivalRate, perReplica);
   const deadline = deadlineReplicas(input, model, perReplica, existing);
   // The epsilon keeps float noise (7.0000000001) from costing a replica.
   const turnovers = input.targetSeconds / service;
   const replicas = Math.max(0, roundSteadyFloor(steady, floorFraction, 1, turnovers), Math.ceil(deadline - 1e-9));
-  const keepReplicas = Math.max(replicas, roundSteadyFloor(steady, floorFraction, 1 + SCALE_DOWN_HEADROOM, turnovers), Math.ceil(deadline * (1 + SCALE_DOWN_HEADROOM) - 1e-9));
+  const keepReplicas = Math.max(
+    replicas,
+    roundSteadyFloor(steady, floorFraction, 1 + SCALE_DOWN_HEADROOM, turnovers),
+    Math.ceil(deadline * (1 + SCALE_DOWN_HEADROOM) - 1e-9),
+  );
   if (replicas === 0) return { replicas, keepReplicas, binding: 'idle', perReplicaJobsPerSecond: perReplica };
-  const binding: SizingBinding = deadline > steady ? (input.oldestAgeSeconds !== undefined && input.oldestAgeSeconds > target / 2 ? 'latency' : 'backlog') : 'arrivalRate';
+  const binding: SizingBinding =
+    deadline > steady
+      ? input.oldestAgeSeconds !== undefined && input.oldestAgeSeconds > target / 2
+        ? 'latency'
+        : 'backlog'
+      : 'arrivalRate';
   return { replicas, keepReplicas, binding, perReplicaJobsPerSecond: perReplica };
 }
 
@@ -166,7 +186,9 @@ function deadlineReplicas(input: SizingInput, model: DeadlineModel, perReplica: 
     const h = Math.max(input.pollSeconds, (end * step) / DEADLINE_HORIZON_STEPS);
     const due = jobsDueWithin(model, h);
     const fromExisting =
-      freeSlots + input.readyReplicas * perReplica * h + input.startingReplicas * startsByOneReplica(h, input.startingReadyInSeconds, concurrency, perReplica);
+      freeSlots +
+      input.readyReplicas * perReplica * h +
+      input.startingReplicas * startsByOneReplica(h, input.startingReadyInSeconds, concurrency, perReplica);
     if (h >= lead) extra = Math.max(extra, (due - fromExisting) / startsByOneReplica(h, lead, concurrency, perReplica));
     kept = Math.max(kept, due / (perReplica * h + freePerReplica));
   }

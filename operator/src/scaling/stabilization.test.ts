@@ -6,28 +6,82 @@ const at = (seconds: number, replicas: number) => ({ atMs: seconds * 1000, repli
 describe('stabilize (HPA semantics)', () => {
   it('scales down no lower than the highest recommendation of the down window', () => {
     const history = [at(10, 8), at(40, 6), at(70, 4)];
-    expect(stabilize({ nowMs: 95_000, currentReplicas: 8, recommendation: 3, history, upWindowSeconds: 0, downWindowSeconds: 60 })).toBe(6);
+    expect(
+      stabilize({
+        nowMs: 95_000,
+        currentReplicas: 8,
+        recommendation: 3,
+        history,
+        upWindowSeconds: 0,
+        downWindowSeconds: 60,
+      }),
+    ).toBe(6);
     // As in the HPA, the window's start is exclusive.
-    expect(stabilize({ nowMs: 100_000, currentReplicas: 8, recommendation: 3, history, upWindowSeconds: 0, downWindowSeconds: 60 })).toBe(4);
+    expect(
+      stabilize({
+        nowMs: 100_000,
+        currentReplicas: 8,
+        recommendation: 3,
+        history,
+        upWindowSeconds: 0,
+        downWindowSeconds: 60,
+      }),
+    ).toBe(4);
   });
 
   it('scales down fully once the window holds only low recommendations', () => {
     const history = [at(10, 8), at(40, 6), at(70, 4)];
-    expect(stabilize({ nowMs: 200_000, currentReplicas: 8, recommendation: 3, history, upWindowSeconds: 0, downWindowSeconds: 60 })).toBe(3);
+    expect(
+      stabilize({
+        nowMs: 200_000,
+        currentReplicas: 8,
+        recommendation: 3,
+        history,
+        upWindowSeconds: 0,
+        downWindowSeconds: 60,
+      }),
+    ).toBe(3);
   });
 
   it('scales up no higher than the lowest recommendation of the up window', () => {
     const history = [at(90, 5), at(95, 12)];
-    expect(stabilize({ nowMs: 100_000, currentReplicas: 4, recommendation: 20, history, upWindowSeconds: 30, downWindowSeconds: 300 })).toBe(5);
+    expect(
+      stabilize({
+        nowMs: 100_000,
+        currentReplicas: 4,
+        recommendation: 20,
+        history,
+        upWindowSeconds: 30,
+        downWindowSeconds: 300,
+      }),
+    ).toBe(5);
   });
 
   it('scales up at once with a zero up window', () => {
-    expect(stabilize({ nowMs: 100_000, currentReplicas: 4, recommendation: 20, history: [at(99, 4)], upWindowSeconds: 0, downWindowSeconds: 300 })).toBe(20);
+    expect(
+      stabilize({
+        nowMs: 100_000,
+        currentReplicas: 4,
+        recommendation: 20,
+        history: [at(99, 4)],
+        upWindowSeconds: 0,
+        downWindowSeconds: 300,
+      }),
+    ).toBe(20);
   });
 
   it('holds when the windows disagree with the direction', () => {
     const history = [at(90, 3), at(95, 9)];
-    expect(stabilize({ nowMs: 100_000, currentReplicas: 6, recommendation: 6, history, upWindowSeconds: 30, downWindowSeconds: 30 })).toBe(6);
+    expect(
+      stabilize({
+        nowMs: 100_000,
+        currentReplicas: 6,
+        recommendation: 6,
+        history,
+        upWindowSeconds: 30,
+        downWindowSeconds: 30,
+      }),
+    ).toBe(6);
   });
 });
 
@@ -47,9 +101,19 @@ describe('spacedScaleDown', () => {
   });
 });
 
-describe('stabilize with the engine\'s headroom', () => {
+describe("stabilize with the engine's headroom", () => {
   it('scales down no lower than the highest kept recommendation of the window', () => {
     const history = [{ atMs: 0, replicas: 7, keepReplicas: 8 }];
-    expect(stabilize({ nowMs: 10_000, currentReplicas: 10, recommendation: 6, keepRecommendation: 7, history, upWindowSeconds: 0, downWindowSeconds: 60 })).toBe(8);
+    expect(
+      stabilize({
+        nowMs: 10_000,
+        currentReplicas: 10,
+        recommendation: 6,
+        keepRecommendation: 7,
+        history,
+        upWindowSeconds: 0,
+        downWindowSeconds: 60,
+      }),
+    ).toBe(8);
   });
 });

@@ -34,7 +34,11 @@ export function stabilize(input: StabilizationInput): number {
 }
 
 /** Recommendations still inside the longer window, with this poll's appended. */
-export function rememberRecommendation(history: TimedReplicas[], entry: TimedReplicas, keepSeconds: number): TimedReplicas[] {
+export function rememberRecommendation(
+  history: TimedReplicas[],
+  entry: TimedReplicas,
+  keepSeconds: number,
+): TimedReplicas[] {
   const cutoff = entry.atMs - keepSeconds * 1000;
   return history.filter((past) => past.atMs > cutoff).concat(entry);
 }
@@ -47,7 +51,11 @@ export function rememberRecommendation(history: TimedReplicas[], entry: TimedRep
  */
 export const SCALE_DOWN_SPACING_SECONDS = 30;
 
-export function spacedScaleDown(currentReplicas: number, sinceLastScaleDownSeconds: number, desiredReplicas: number): number {
+export function spacedScaleDown(
+  currentReplicas: number,
+  sinceLastScaleDownSeconds: number,
+  desiredReplicas: number,
+): number {
   // Halving or more is a load that went away, not one that fades: follow it at once.
   if (desiredReplicas >= currentReplicas || desiredReplicas <= currentReplicas / 2) return desiredReplicas;
   return sinceLastScaleDownSeconds < SCALE_DOWN_SPACING_SECONDS ? currentReplicas : desiredReplicas;

@@ -5,7 +5,10 @@ import type { QueueReading } from '../signals/queue-reading.ts';
 // Builders for the engine's tests: a defaulted scaling spec and a reading with named fields.
 
 export function scalingSpec(scaling: WorkerPoolSpecInput['scaling'] = {}): ScalingSpec {
-  return applySpecDefaults({ queue: { format: 'native', names: ['jobs'], redis: { url: 'redis://test:6379' } }, scaling }).scaling;
+  return applySpecDefaults({
+    queue: { format: 'native', names: ['jobs'], redis: { url: 'redis://test:6379' } },
+    scaling,
+  }).scaling;
 }
 
 export function reading(fields: Partial<QueueReading> & { observedAtMs: number }): QueueReading {

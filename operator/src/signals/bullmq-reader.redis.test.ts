@@ -94,8 +94,16 @@ describe('the bullmq reader, against queues written by the real bullmq package',
 
   it('reads the completion counter that workers with metrics keep, and none without', async () => {
     const q = queue('done');
-    await q.addBulk([{ name: 'a', data: {} }, { name: 'b', data: {} }, { name: 'c', data: {} }]);
-    const worker = new Worker('done', () => Promise.resolve('ok'), { connection, prefix, metrics: { maxDataPoints: 60 } });
+    await q.addBulk([
+      { name: 'a', data: {} },
+      { name: 'b', data: {} },
+      { name: 'c', data: {} },
+    ]);
+    const worker = new Worker('done', () => Promise.resolve('ok'), {
+      connection,
+      prefix,
+      metrics: { maxDataPoints: 60 },
+    });
     closers.push(() => worker.close());
     await expect.poll(() => q.getCompletedCount(), { timeout: 10_000 }).toBe(3);
     expect(await reading(['done'])).toMatchObject({ depth: 0, busy: 0, oldestJobAgeSeconds: 0, completedTotal: 3 });
@@ -118,8 +126,26 @@ describe('the bullmq reader, against queues written by the real bullmq package',
   it('the v5 layout: paused jobs sit in the paused list and still count as waiting; a legacy marker is skipped', async () => {
     const k = bullmqKeys(prefix, 'legacy');
     const now = Date.now();
-    for (const [id, age] of [['1', 30_000], ['2', 20_000], ['3', 5_000]] as const) {
-      await redis.hset(`${k.jobPrefix}${id}`, 'name', 'job', 'data', '{}', 'opts', '{"attempts":1}', 'timestamp', now - age, 'delay', 0, 'priority', 0);
+    for (const [id, age] of [
+      ['1', 30_000],
+      ['2', 20_000],
+      ['3', 5_000],
+    ] as const) {
+      await redis.hset(
+        `${k.jobPrefix}${id}`,
+        'name',
+        'job',
+        'data',
+        '{}',
+        'opts',
+        '{"attempts":1}',
+        'timestamp',
+        now - age,
+        'delay',
+        0,
+        'priority',
+        0,
+      );
     }
     // Paused in v5: the jobs moved from wait to paused, the marker "0:0" left at wait's tail.
     await redis.lpush(k.paused, '1', '2');

@@ -44,7 +44,17 @@ interface QueueCounts {
 
 function parseQueueReply(reply: unknown, queue: string): QueueCounts {
   const n = replyArray(reply, `bullmq ${queue}`).map((v, i) => replyNumber(v, `bullmq ${queue} reply[${i + 1}]`));
-  const [now = 0, wait = 0, paused = 0, prioritized = 0, dueDelayed = 0, active = 0, isPaused = 0, completed = -1, readySince = -1] = n;
+  const [
+    now = 0,
+    wait = 0,
+    paused = 0,
+    prioritized = 0,
+    dueDelayed = 0,
+    active = 0,
+    isPaused = 0,
+    completed = -1,
+    readySince = -1,
+  ] = n;
   return {
     nowMs: now,
     waiting: wait + paused + prioritized,
@@ -63,7 +73,11 @@ export const bullmqReader: QueueFormatReader = {
   plan(queue: QueueSpec): ReadCommand[] {
     return queue.names.map((name) => {
       const k = bullmqKeys(queue.keyPrefix, name);
-      return scriptCommand(QUEUE_SCRIPT, [k.wait, k.paused, k.prioritized, k.delayed, k.active, k.meta, k.completedMetrics], [k.jobPrefix]);
+      return scriptCommand(
+        QUEUE_SCRIPT,
+        [k.wait, k.paused, k.prioritized, k.delayed, k.active, k.meta, k.completedMetrics],
+        [k.jobPrefix],
+      );
     });
   },
 

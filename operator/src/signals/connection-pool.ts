@@ -41,7 +41,14 @@ export class ConnectionPool {
       return existing;
     }
     const client = createSignalClient(access, this.#timeouts);
-    const connection: EndpointConnection = { key, description: describeEndpoint(access.spec), secrets: endpointSecrets(access), client, lastError: undefined, refs: 1 };
+    const connection: EndpointConnection = {
+      key,
+      description: describeEndpoint(access.spec),
+      secrets: endpointSecrets(access),
+      client,
+      lastError: undefined,
+      refs: 1,
+    };
     // Without a listener an 'error' event would crash the process; the poller reports it instead.
     client.on('error', (err: Error) => {
       connection.lastError = err;

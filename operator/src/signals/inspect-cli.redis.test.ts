@@ -17,7 +17,10 @@ interface CliOutput {
 
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliOutput> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [MAIN, 'inspect', ...args], { env: { ...process.env, ...env }, timeout: 30_000 });
+    const { stdout, stderr } = await run(process.execPath, [MAIN, 'inspect', ...args], {
+      env: { ...process.env, ...env },
+      timeout: 30_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const failed = err as { code?: number; stdout?: string; stderr?: string };
@@ -37,9 +40,27 @@ describe('workerpool-operator inspect', () => {
   afterAll(() => server.stop());
 
   it('prints the reading as JSON with the password from --password-env, and never prints the password', async () => {
-    const out = await cli(['--redis', `redis://127.0.0.1:${server.port}`, '--format', 'list', '--queue', 'jobs', '--timestamp-field', 'at', '--password-env', 'INSPECT_PW', '--json'], { INSPECT_PW: PASSWORD });
+    const out = await cli(
+      [
+        '--redis',
+        `redis://127.0.0.1:${server.port}`,
+        '--format',
+        'list',
+        '--queue',
+        'jobs',
+        '--timestamp-field',
+        'at',
+        '--password-env',
+        'INSPECT_PW',
+        '--json',
+      ],
+      { INSPECT_PW: PASSWORD },
+    );
     expect(out.code, out.stderr).toBe(0);
-    const printed = JSON.parse(out.stdout) as { endpoint: string; reading: { depth: number; oldestJobAgeSeconds: number } };
+    const printed = JSON.parse(out.stdout) as {
+      endpoint: string;
+      reading: { depth: number; oldestJobAgeSeconds: number };
+    };
     expect(printed.endpoint).toBe(`redis://127.0.0.1:${server.port}`);
     expect(printed.reading.depth).toBe(2);
     expect(printed.reading.oldestJobAgeSeconds).toBeGreaterThanOrEqual(20);
@@ -48,7 +69,14 @@ describe('workerpool-operator inspect', () => {
 
   it('accepts a password inside --redis, hides it, and exits 1 with the error kind when it is wrong', async () => {
     const wrong = 'wrong-pw-Zz';
-    const out = await cli(['--redis', `redis://:${wrong}@127.0.0.1:${server.port}`, '--format', 'list', '--queue', 'jobs']);
+    const out = await cli([
+      '--redis',
+      `redis://:${wrong}@127.0.0.1:${server.port}`,
+      '--format',
+      'list',
+      '--queue',
+      'jobs',
+    ]);
     expect(out.code).toBe(1);
     expect(out.stderr).toContain('auth-failed');
     expect(out.stdout + out.stderr).not.toContain(wrong);

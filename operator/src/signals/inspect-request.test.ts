@@ -23,7 +23,13 @@ describe('inspect flags', () => {
   });
 
   it('turns TLS on when a CA or insecure mode is given', () => {
-    const registration = inspectRegistration({ redis: 'redis://r:6379', format: 'bullmq', queues: ['q'], ca: 'PEM', keyPrefix: '{app}' });
+    const registration = inspectRegistration({
+      redis: 'redis://r:6379',
+      format: 'bullmq',
+      queues: ['q'],
+      ca: 'PEM',
+      keyPrefix: '{app}',
+    });
     expect(registration.queue.redis.tls).toEqual({ enabled: true, insecureSkipVerify: false });
     expect(registration.tlsMaterial).toEqual({ ca: 'PEM' });
     expect(registration.queue.keyPrefix).toBe('{app}');
@@ -37,11 +43,17 @@ describe('inspect flags', () => {
     [{ format: 'list', keyPrefix: 'x' }, /--key-prefix applies only/],
     [{ format: 'list', redis: 'http://nope' }, /--redis must be/],
   ])('refuses %o with a message naming the flag', (overrides, message) => {
-    expect(() => inspectRegistration({ redis: 'redis://r:6379', queues: ['q'], ...overrides, format: overrides.format })).toThrow(InspectUsageError);
-    expect(() => inspectRegistration({ redis: 'redis://r:6379', queues: ['q'], ...overrides, format: overrides.format })).toThrow(message);
+    expect(() =>
+      inspectRegistration({ redis: 'redis://r:6379', queues: ['q'], ...overrides, format: overrides.format }),
+    ).toThrow(InspectUsageError);
+    expect(() =>
+      inspectRegistration({ redis: 'redis://r:6379', queues: ['q'], ...overrides, format: overrides.format }),
+    ).toThrow(message);
   });
 
   it('never echoes a password written into --redis when refusing it', () => {
-    expect(() => inspectRegistration({ redis: 'http://user:hunter2@r:6379', format: 'list', queues: ['q'] })).toThrow(/^(?!.*hunter2)/s);
+    expect(() => inspectRegistration({ redis: 'http://user:hunter2@r:6379', format: 'list', queues: ['q'] })).toThrow(
+      /^(?!.*hunter2)/s,
+    );
   });
 });

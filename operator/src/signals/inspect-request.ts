@@ -35,34 +35,52 @@ function isFormat(value: string): value is QueueFormat {
 }
 
 function listSettings(request: InspectRequest, format: QueueFormat): Pick<QueueSpec, 'list'> {
-  const given = request.timestampField !== undefined || request.timestampUnit !== undefined || request.oldestAt !== undefined;
+  const given =
+    request.timestampField !== undefined || request.timestampUnit !== undefined || request.oldestAt !== undefined;
   if (!given) return {};
-  if (format !== 'list') throw new InspectUsageError('--timestamp-field, --timestamp-unit and --oldest-at apply only to --format list');
+  if (format !== 'list')
+    throw new InspectUsageError('--timestamp-field, --timestamp-unit and --oldest-at apply only to --format list');
   const unit = request.timestampUnit ?? 'milliseconds';
   const oldestAt = request.oldestAt ?? 'right';
-  if (unit !== 'seconds' && unit !== 'milliseconds') throw new InspectUsageError(`--timestamp-unit must be seconds or milliseconds, got "${unit}"`);
-  if (oldestAt !== 'right' && oldestAt !== 'left') throw new InspectUsageError(`--oldest-at must be right or left, got "${oldestAt}"`);
-  return { list: { ...(request.timestampField === undefined ? {} : { timestampField: request.timestampField }), timestampUnit: unit, oldestAt } };
+  if (unit !== 'seconds' && unit !== 'milliseconds')
+    throw new InspectUsageError(`--timestamp-unit must be seconds or milliseconds, got "${unit}"`);
+  if (oldestAt !== 'right' && oldestAt !== 'left')
+    throw new InspectUsageError(`--oldest-at must be right or left, got "${oldestAt}"`);
+  return {
+    list: {
+      ...(request.timestampField === undefined ? {} : { timestampField: request.timestampField }),
+      timestampUnit: unit,
+      oldestAt,
+    },
+  };
 }
 
 function streamSettings(request: InspectRequest, format: QueueFormat): Pick<QueueSpec, 'stream'> {
-  if (format === 'stream' && request.consumerGroup === undefined) throw new InspectUsageError('--format stream needs --consumer-group');
-  if (format !== 'stream' && request.consumerGroup !== undefined) throw new InspectUsageError('--consumer-group applies only to --format stream');
+  if (format === 'stream' && request.consumerGroup === undefined)
+    throw new InspectUsageError('--format stream needs --consumer-group');
+  if (format !== 'stream' && request.consumerGroup !== undefined)
+    throw new InspectUsageError('--consumer-group applies only to --format stream');
   return request.consumerGroup === undefined ? {} : { stream: { consumerGroup: request.consumerGroup } };
 }
 
 /** The registration the controller would make for these flags. */
 export function inspectRegistration(request: InspectRequest): PoolRegistration {
-  if (!isFormat(request.format)) throw new InspectUsageError(`--format must be one of ${QUEUE_FORMATS.join(', ')}, got "${request.format}"`);
+  if (!isFormat(request.format))
+    throw new InspectUsageError(`--format must be one of ${QUEUE_FORMATS.join(', ')}, got "${request.format}"`);
   const format = request.format;
-  if (!/^rediss?:\/\//.test(request.redis)) throw new InspectUsageError(`--redis must be a redis:// or rediss:// URL, got "${describeUrl(request.redis)}"`);
+  if (!/^rediss?:\/\//.test(request.redis))
+    throw new InspectUsageError(`--redis must be a redis:// or rediss:// URL, got "${describeUrl(request.redis)}"`);
   if (request.queues.length === 0) throw new InspectUsageError('name at least one --queue');
-  if (request.keyPrefix !== undefined && (format === 'list' || format === 'stream')) throw new InspectUsageError('--key-prefix applies only to --format native, bullmq and sidekiq');
+  if (request.keyPrefix !== undefined && (format === 'list' || format === 'stream'))
+    throw new InspectUsageError('--key-prefix applies only to --format native, bullmq and sidekiq');
   const tlsWanted = request.ca !== undefined || request.insecureSkipVerify === true;
   const queue: QueueSpec = {
     format,
     names: [...request.queues],
-    redis: { url: request.redis, ...(tlsWanted ? { tls: { enabled: true, insecureSkipVerify: request.insecureSkipVerify === true } } : {}) },
+    redis: {
+      url: request.redis,
+      ...(tlsWanted ? { tls: { enabled: true, insecureSkipVerify: request.insecureSkipVerify === true } } : {}),
+    },
     ...(request.keyPrefix === undefined ? {} : { keyPrefix: request.keyPrefix }),
     ...listSettings(request, format),
     ...streamSettings(request, format),

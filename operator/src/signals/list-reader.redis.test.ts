@@ -36,7 +36,15 @@ describe('the list reader, on a real Redis', () => {
     await redis.lpush(key('a'), 'x', 'y', 'z');
     await redis.lpush(key('b'), 'w');
     const result = await readOnce('depth-only', { format: 'list', names: [key('a'), key('b'), key('missing')] });
-    expect(result).toMatchObject({ ok: true, reading: { depth: 4, dueScheduled: 0, oldestJobAgeSeconds: undefined, latencyUnavailableReason: NO_TIMESTAMP_REASON } });
+    expect(result).toMatchObject({
+      ok: true,
+      reading: {
+        depth: 4,
+        dueScheduled: 0,
+        oldestJobAgeSeconds: undefined,
+        latencyUnavailableReason: NO_TIMESTAMP_REASON,
+      },
+    });
   });
 
   it('ages the oldest item (the right end) from its timestamp field, in seconds or milliseconds', async () => {
@@ -45,9 +53,21 @@ describe('the list reader, on a real Redis', () => {
     // LPUSH puts the newest on the left: the item pushed first (40 s old) is the oldest, at the right.
     await redis.lpush(key('a'), JSON.stringify({ at: now - 40 }), JSON.stringify({ at: now - 5 }));
     await redis.lpush(key('b'), JSON.stringify({ at: Math.round((now - 70) * 1000) }));
-    const inSeconds = await readOnce('secs', { format: 'list', names: [key('a')], list: { timestampField: 'at', timestampUnit: 'seconds', oldestAt: 'right' } });
-    const inMs = await readOnce('ms', { format: 'list', names: [key('b')], list: { timestampField: 'at', timestampUnit: 'milliseconds', oldestAt: 'right' } });
-    const left = await readOnce('left', { format: 'list', names: [key('a')], list: { timestampField: 'at', timestampUnit: 'seconds', oldestAt: 'left' } });
+    const inSeconds = await readOnce('secs', {
+      format: 'list',
+      names: [key('a')],
+      list: { timestampField: 'at', timestampUnit: 'seconds', oldestAt: 'right' },
+    });
+    const inMs = await readOnce('ms', {
+      format: 'list',
+      names: [key('b')],
+      list: { timestampField: 'at', timestampUnit: 'milliseconds', oldestAt: 'right' },
+    });
+    const left = await readOnce('left', {
+      format: 'list',
+      names: [key('a')],
+      list: { timestampField: 'at', timestampUnit: 'seconds', oldestAt: 'left' },
+    });
     const age = (r: typeof inSeconds) => (r.ok ? r.reading.oldestJobAgeSeconds : undefined);
     // Ages grow while the test runs, so each is checked within a second of what was written.
     expect(age(inSeconds)).toBeGreaterThanOrEqual(40);
@@ -59,7 +79,11 @@ describe('the list reader, on a real Redis', () => {
   });
 
   it('reads an empty or missing list as depth 0 and age 0', async () => {
-    const result = await readOnce('empty', { format: 'list', names: [key('nothing')], list: { timestampField: 'at', timestampUnit: 'seconds', oldestAt: 'right' } });
+    const result = await readOnce('empty', {
+      format: 'list',
+      names: [key('nothing')],
+      list: { timestampField: 'at', timestampUnit: 'seconds', oldestAt: 'right' },
+    });
     expect(result).toMatchObject({ ok: true, reading: { depth: 0, oldestJobAgeSeconds: 0 } });
   });
 
@@ -75,7 +99,11 @@ describe('the list reader, on a real Redis', () => {
 
   it('fails with malformed-job when the oldest item is not JSON, instead of guessing', async () => {
     await redis.lpush(key('a'), 'not json');
-    const result = await readOnce('malformed', { format: 'list', names: [key('a')], list: { timestampField: 'at', timestampUnit: 'seconds', oldestAt: 'right' } });
+    const result = await readOnce('malformed', {
+      format: 'list',
+      names: [key('a')],
+      list: { timestampField: 'at', timestampUnit: 'seconds', oldestAt: 'right' },
+    });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.error.kind).toBe('malformed-job');

@@ -26,9 +26,14 @@ function timestampSettings(queue: QueueSpec) {
 function enqueuedAtMs(item: string, key: string, field: string, unitMs: number): number {
   const job = parseJobJson(item, key);
   const value = isRecord(job) ? job[field] : undefined;
-  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+  const n =
+    typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
   if (!Number.isFinite(n)) {
-    throw new SignalReadError('malformed-job', `key "${key}": the oldest item has no numeric "${field}" field: ${item.slice(0, 80)}`, { key });
+    throw new SignalReadError(
+      'malformed-job',
+      `key "${key}": the oldest item has no numeric "${field}" field: ${item.slice(0, 80)}`,
+      { key },
+    );
   }
   return n * unitMs;
 }
@@ -40,7 +45,9 @@ export const listReader: QueueFormatReader = {
   plan(queue: QueueSpec): ReadCommand[] {
     const { field, oldestIndex } = timestampSettings(queue);
     return queue.names.flatMap((key) =>
-      field === undefined ? [redisCommand('LLEN', [key], key)] : [redisCommand('LLEN', [key], key), redisCommand('LINDEX', [key, oldestIndex], key)],
+      field === undefined
+        ? [redisCommand('LLEN', [key], key)]
+        : [redisCommand('LLEN', [key], key), redisCommand('LINDEX', [key, oldestIndex], key)],
     );
   },
 
@@ -59,6 +66,9 @@ export const listReader: QueueFormatReader = {
     });
     const reading: QueueReading = { observedAtMs: nowMs, depth, dueScheduled: 0, oldestJobAgeSeconds: undefined };
     if (field === undefined) return { ...reading, latencyUnavailableReason: NO_TIMESTAMP_REASON };
-    return { ...reading, oldestJobAgeSeconds: oldestMs === undefined ? 0 : Math.max(0, nowMs - oldestMs) / MS_PER_SECOND };
+    return {
+      ...reading,
+      oldestJobAgeSeconds: oldestMs === undefined ? 0 : Math.max(0, nowMs - oldestMs) / MS_PER_SECOND,
+    };
   },
 };

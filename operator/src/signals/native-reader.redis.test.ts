@@ -31,8 +31,23 @@ describe('the native reader, on queues written by the worker-runtime protocol', 
 
   async function heartbeat(queue: string, workerId: string, pod: string, busy: number, draining = false) {
     const now = await redisNowMs();
-    const beat = encodeHeartbeat({ workerId, pod, pid: 1, busy, concurrency: 4, draining, beatAt: now, startedAt: now - 60_000 });
-    await publishHeartbeat(redis, queueKeys(prefix, queue), { workerId, expiresAt: now + 15_000, heartbeat: beat, deadline: now + 30_000, entries: [] });
+    const beat = encodeHeartbeat({
+      workerId,
+      pod,
+      pid: 1,
+      busy,
+      concurrency: 4,
+      draining,
+      beatAt: now,
+      startedAt: now - 60_000,
+    });
+    await publishHeartbeat(redis, queueKeys(prefix, queue), {
+      workerId,
+      expiresAt: now + 15_000,
+      heartbeat: beat,
+      deadline: now + 30_000,
+      entries: [],
+    });
   }
 
   it('reads depth, latency, due delayed work, in-flight jobs, completions and per-pod workers over two queues', async () => {
@@ -46,12 +61,19 @@ describe('the native reader, on queues written by the worker-runtime protocol', 
     await addJobs(redis, digests, now - 10_000, [job('d1', now - 1_000), job('d2', now + 3_600_000)]);
     // A worker takes m1 and m2 (in flight), finishes m1 and takes m3 in the same call.
     const first = await ackAndReserve(redis, mailers, { now, deadline: now + 30_000, count: 2, acks: [] });
-    await ackAndReserve(redis, mailers, { now, deadline: now + 30_000, count: 1, acks: [first.reserved[0]?.entry ?? ''] });
+    await ackAndReserve(redis, mailers, {
+      now,
+      deadline: now + 30_000,
+      count: 1,
+      acks: [first.reserved[0]?.entry ?? ''],
+    });
     await heartbeat('mailers', 'pod-a:1:x', 'pod-a', 2);
     await heartbeat('digests', 'pod-a:1:x', 'pod-a', 2);
     await heartbeat('mailers', 'pod-b:1:y', 'pod-b', 0, true);
 
-    poller.register('pool', { queue: queueSpec(url, { format: 'native', names: ['mailers', 'digests'], keyPrefix: prefix }) });
+    poller.register('pool', {
+      queue: queueSpec(url, { format: 'native', names: ['mailers', 'digests'], keyPrefix: prefix }),
+    });
     const result = (await poller.readAll()).get('pool');
     await poller.unregister('pool');
     expect(result?.ok).toBe(true);
@@ -71,6 +93,8 @@ describe('the native reader, on queues written by the worker-runtime protocol', 
   });
 
   it('refuses a queue name the protocol cannot hash-tag, at registration', () => {
-    expect(() => poller.register('bad', { queue: queueSpec(url, { format: 'native', names: ['has{brace}'] }) })).toThrow(/brace/);
+    expect(() =>
+      poller.register('bad', { queue: queueSpec(url, { format: 'native', names: ['has{brace}'] }) }),
+    ).toThrow(/brace/);
   });
 });

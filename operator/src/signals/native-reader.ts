@@ -1,4 +1,10 @@
-import { DEFAULT_KEY_PREFIX, parseSignalsReply, queueKeys, readSignalsCall, type QueueSignals } from '@workerpool/worker-runtime/protocol/keys';
+import {
+  DEFAULT_KEY_PREFIX,
+  parseSignalsReply,
+  queueKeys,
+  readSignalsCall,
+  type QueueSignals,
+} from '@workerpool/worker-runtime/protocol/keys';
 import type { QueueSpec } from '../api/workerpool-schema.ts';
 import type { QueueFormatReader, ReadContext } from './queue-reader.ts';
 import type { QueueReading, WorkerHeartbeat } from './queue-reading.ts';
@@ -23,7 +29,8 @@ function keysOf(queue: QueueSpec, name: string) {
 function uniqueWorkers(signals: readonly QueueSignals[]): WorkerHeartbeat[] {
   const byId = new Map<string, WorkerHeartbeat>();
   for (const s of signals) {
-    for (const w of s.workers) byId.set(w.workerId, { pod: w.pod, busy: w.busy, concurrency: w.concurrency, draining: w.draining });
+    for (const w of s.workers)
+      byId.set(w.workerId, { pod: w.pod, busy: w.busy, concurrency: w.concurrency, draining: w.draining });
   }
   return [...byId.values()];
 }
@@ -44,7 +51,10 @@ export const nativeReader: QueueFormatReader = {
       try {
         return parseSignalsReply(name, replies[i]);
       } catch (err) {
-        throw new SignalReadError('redis-error', `native queue "${name}": unexpected reply from read-signals: ${err instanceof Error ? err.message : String(err)}`);
+        throw new SignalReadError(
+          'redis-error',
+          `native queue "${name}": unexpected reply from read-signals: ${err instanceof Error ? err.message : String(err)}`,
+        );
       }
     });
     const sum = (pick: (s: QueueSignals) => number) => signals.reduce((total, s) => total + pick(s), 0);

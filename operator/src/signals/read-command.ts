@@ -22,7 +22,8 @@ export interface ScriptCommand {
 export type ReadCommand = PlainCommand | ScriptCommand;
 
 /** The outcome of one command of a pipeline. */
-export type CommandResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: Error };
+export type CommandResult =
+  { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: Error };
 
 export function redisCommand(name: string, args: readonly CommandArg[], key?: string): PlainCommand {
   return key === undefined ? { kind: 'command', name, args } : { kind: 'command', name, args, key };

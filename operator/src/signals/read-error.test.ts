@@ -26,8 +26,16 @@ describe('read errors', () => {
   });
 
   it('keep the kind of an error a reader threw, adding the endpoint', () => {
-    const error = toSignalReadError(new SignalReadError('malformed-job', 'key "k" holds a job that is not valid JSON', { key: 'k' }), { endpoint: 'redis://r:6379' }, []);
-    expect(error).toMatchObject({ kind: 'malformed-job', key: 'k', message: 'redis://r:6379: key "k" holds a job that is not valid JSON' });
+    const error = toSignalReadError(
+      new SignalReadError('malformed-job', 'key "k" holds a job that is not valid JSON', { key: 'k' }),
+      { endpoint: 'redis://r:6379' },
+      [],
+    );
+    expect(error).toMatchObject({
+      kind: 'malformed-job',
+      key: 'k',
+      message: 'redis://r:6379: key "k" holds a job that is not valid JSON',
+    });
   });
 
   it('redact does nothing without secrets', () => {

@@ -33,7 +33,8 @@ export function redact(text: string, secrets: readonly (string | undefined)[]): 
   let out = text;
   for (const secret of secrets) {
     if (secret !== undefined && secret.length > 0) out = out.split(secret).join('***');
-    if (secret !== undefined && secret.length > 0 && encodeURIComponent(secret) !== secret) out = out.split(encodeURIComponent(secret)).join('***');
+    if (secret !== undefined && secret.length > 0 && encodeURIComponent(secret) !== secret)
+      out = out.split(encodeURIComponent(secret)).join('***');
   }
   return out;
 }
@@ -42,14 +43,21 @@ const KIND_PATTERNS: readonly [RegExp, ReadErrorKind][] = [
   [/WRONGPASS|NOAUTH|invalid password|invalid username-password|NOPERM/i, 'auth-failed'],
   [/certificate|self[- ]signed|SSL|TLS|altnames|ERR_TLS/i, 'tls-failed'],
   [/timed? ?out|ETIMEDOUT/i, 'timeout'],
-  [/ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|EAI_AGAIN|Connection is closed|isn't writeable|Stream isn't|connection.*(closed|lost)|All sentinels are unreachable|Failed to refresh slots|max retries per request/i, 'connection-refused'],
+  [
+    /ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|EAI_AGAIN|Connection is closed|isn't writeable|Stream isn't|connection.*(closed|lost)|All sentinels are unreachable|Failed to refresh slots|max retries per request/i,
+    'connection-refused',
+  ],
   [/WRONGTYPE/, 'wrong-type'],
   [/MALFORMED/, 'malformed-job'],
   [/NOGROUP|no consumer group/i, 'missing-consumer-group'],
 ];
 
 /** Turns a Redis or socket error into a typed one, naming the endpoint and key, with secrets redacted. */
-export function toSignalReadError(err: unknown, where: { endpoint: string; key?: string | undefined }, secrets: readonly (string | undefined)[]): SignalReadError {
+export function toSignalReadError(
+  err: unknown,
+  where: { endpoint: string; key?: string | undefined },
+  secrets: readonly (string | undefined)[],
+): SignalReadError {
   if (err instanceof SignalReadError) {
     const message = err.message.startsWith(where.endpoint) ? err.message : `${where.endpoint}: ${err.message}`;
     const key = err.key ?? where.key;

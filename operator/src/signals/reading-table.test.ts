@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { formatReadingTable } from './reading-table.ts';
 
-const header = { endpoint: 'redis://redis.billing.svc:6379/0', format: 'sidekiq' as const, queues: ['mailers', 'default'] };
+const header = {
+  endpoint: 'redis://redis.billing.svc:6379/0',
+  format: 'sidekiq' as const,
+  queues: ['mailers', 'default'],
+};
 
 describe('the inspect table', () => {
   it('shows every signal the operator scales on, and the workers sorted by pod', () => {
@@ -23,7 +27,9 @@ describe('the inspect table', () => {
     expect(text).toContain('oldest job age  45.5 s');
     expect(text).toContain('due scheduled   2');
     expect(text).toContain('completed total 123456');
-    expect(text).toContain('signal profile  sidekiq: depth, oldest age, busy, per-process concurrency and quiet; stat:processed counts every pool on the Redis');
+    expect(text).toContain(
+      'signal profile  sidekiq: depth, oldest age, busy, per-process concurrency and quiet; stat:processed counts every pool on the Redis',
+    );
     const lines = text.split('\n');
     const podHeader = lines.findIndex((l) => l.includes('POD'));
     expect(lines[podHeader + 1]).toMatch(/^ {2}mailers-a +3 +10 +no$/);
@@ -33,7 +39,13 @@ describe('the inspect table', () => {
   it('says why latency is unknown and which signals the format does not record', () => {
     const text = formatReadingTable(
       { ...header, format: 'list' },
-      { observedAtMs: 0, depth: 3, oldestJobAgeSeconds: undefined, latencyUnavailableReason: 'list items carry no enqueue time', dueScheduled: 0 },
+      {
+        observedAtMs: 0,
+        depth: 3,
+        oldestJobAgeSeconds: undefined,
+        latencyUnavailableReason: 'list items carry no enqueue time',
+        dueScheduled: 0,
+      },
     );
     expect(text).toContain('oldest job age  unknown (list items carry no enqueue time)');
     expect(text).toContain('busy            not recorded by this format');

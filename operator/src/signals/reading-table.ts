@@ -37,7 +37,10 @@ function workerRows(reading: QueueReading): string[] {
   const sorted = [...reading.workers].sort((a, b) => a.pod.localeCompare(b.pod));
   return [
     row('workers', `${sorted.length} alive`),
-    ...table([['POD', 'BUSY', 'CONCURRENCY', 'DRAINING'], ...sorted.map((w) => [w.pod, String(w.busy), String(w.concurrency), w.draining ? 'yes' : 'no'])]),
+    ...table([
+      ['POD', 'BUSY', 'CONCURRENCY', 'DRAINING'],
+      ...sorted.map((w) => [w.pod, String(w.busy), String(w.concurrency), w.draining ? 'yes' : 'no']),
+    ]),
   ];
 }
 

@@ -49,8 +49,12 @@ describe('reading from a real Redis Cluster', () => {
     await seed.hset(`${k.jobPrefix}1`, 'timestamp', now - 5000, 'opts', '{}');
     seed.disconnect();
     const endpoints = cluster.endpoints;
-    poller.register('native', { queue: { format: 'native', names: ['alpha', 'bravo', 'charlie', 'delta'], redis: { cluster: { endpoints } } } });
-    poller.register('bullmq', { queue: { format: 'bullmq', names: ['emails'], keyPrefix: '{jobs}', redis: { cluster: { endpoints } } } });
+    poller.register('native', {
+      queue: { format: 'native', names: ['alpha', 'bravo', 'charlie', 'delta'], redis: { cluster: { endpoints } } },
+    });
+    poller.register('bullmq', {
+      queue: { format: 'bullmq', names: ['emails'], keyPrefix: '{jobs}', redis: { cluster: { endpoints } } },
+    });
     const results = await poller.readAll();
     const native = results.get('native');
     const bull = results.get('bullmq');

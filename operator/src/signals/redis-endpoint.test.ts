@@ -11,7 +11,12 @@ describe('redis endpoints', () => {
     expect(endpointKey({ spec, credentials: { password: 'p4ss-one' } })).toBe(a);
     expect(endpointKey({ spec, credentials: { password: 'p4ss-two' } })).not.toBe(a);
     expect(endpointKey({ spec, credentials: { username: 'reader', password: 'p4ss-one' } })).not.toBe(a);
-    expect(endpointKey({ spec: { ...spec, tls: { enabled: true, insecureSkipVerify: false } }, credentials: { password: 'p4ss-one' } })).not.toBe(a);
+    expect(
+      endpointKey({
+        spec: { ...spec, tls: { enabled: true, insecureSkipVerify: false } },
+        credentials: { password: 'p4ss-one' },
+      }),
+    ).not.toBe(a);
     expect(a).not.toContain('p4ss-one');
   });
 
@@ -24,24 +29,63 @@ describe('redis endpoints', () => {
   });
 
   it('build a TLS client from rediss:// with the CA, server name and verification settings', () => {
-    const client = createSignalClient({ spec: { url: 'rediss://r:6379/3', tls: { enabled: true, insecureSkipVerify: false, serverName: 'redis.internal' } }, tlsMaterial: { ca: 'PEM' } }, timeouts);
+    const client = createSignalClient(
+      {
+        spec: {
+          url: 'rediss://r:6379/3',
+          tls: { enabled: true, insecureSkipVerify: false, serverName: 'redis.internal' },
+        },
+        tlsMaterial: { ca: 'PEM' },
+      },
+      timeouts,
+    );
     expect(client).toBeInstanceOf(Redis);
     const options = (client as Redis).options;
-    expect(options).toMatchObject({ host: 'r', port: 6379, db: 3, tls: { ca: 'PEM', servername: 'redis.internal', rejectUnauthorized: true }, commandTimeout: 2000, enableOfflineQueue: false });
+    expect(options).toMatchObject({
+      host: 'r',
+      port: 6379,
+      db: 3,
+      tls: { ca: 'PEM', servername: 'redis.internal', rejectUnauthorized: true },
+      commandTimeout: 2000,
+      enableOfflineQueue: false,
+    });
     client.disconnect();
   });
 
   it('build a Sentinel client that asks the sentinels for the master', () => {
-    const client = createSignalClient({ spec: { sentinel: { masterName: 'mymaster', endpoints: ['s1:26379', 's2:26379'], db: 1 } }, credentials: { password: 'x' } }, timeouts);
-    expect((client as Redis).options).toMatchObject({ name: 'mymaster', db: 1, password: 'x', sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26379 }] });
-    expect(describeEndpoint({ sentinel: { masterName: 'mymaster', endpoints: ['s1:26379'], db: 1 } })).toBe('sentinel mymaster@s1:26379/1');
+    const client = createSignalClient(
+      {
+        spec: { sentinel: { masterName: 'mymaster', endpoints: ['s1:26379', 's2:26379'], db: 1 } },
+        credentials: { password: 'x' },
+      },
+      timeouts,
+    );
+    expect((client as Redis).options).toMatchObject({
+      name: 'mymaster',
+      db: 1,
+      password: 'x',
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26379 },
+      ],
+    });
+    expect(describeEndpoint({ sentinel: { masterName: 'mymaster', endpoints: ['s1:26379'], db: 1 } })).toBe(
+      'sentinel mymaster@s1:26379/1',
+    );
     client.disconnect();
   });
 
   it('build a Cluster client from the seed nodes, with credentials for every node', () => {
-    const client = createSignalClient({ spec: { cluster: { endpoints: ['c1:7000', 'c2:7001'] } }, credentials: { username: 'u', password: 'x' } }, timeouts);
+    const client = createSignalClient(
+      { spec: { cluster: { endpoints: ['c1:7000', 'c2:7001'] } }, credentials: { username: 'u', password: 'x' } },
+      timeouts,
+    );
     expect(client).toBeInstanceOf(Cluster);
-    expect((client as Cluster).options.redisOptions).toMatchObject({ username: 'u', password: 'x', commandTimeout: 2000 });
+    expect((client as Cluster).options.redisOptions).toMatchObject({
+      username: 'u',
+      password: 'x',
+      commandTimeout: 2000,
+    });
     client.disconnect();
   });
 });

@@ -50,11 +50,15 @@ function parseRedisUrl(url: string): ParsedUrl {
     throw new SignalReadError('invalid-spec', `redis url is not a URL: ${describeUrl(url)}`);
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new SignalReadError('invalid-spec', `redis url must start with redis:// or rediss://, got ${parsed.protocol}//`);
+    throw new SignalReadError(
+      'invalid-spec',
+      `redis url must start with redis:// or rediss://, got ${parsed.protocol}//`,
+    );
   }
   const dbText = parsed.pathname.replace(/^\//, '');
   const db = dbText === '' ? 0 : Number(dbText);
-  if (!Number.isInteger(db) || db < 0) throw new SignalReadError('invalid-spec', `redis url names database "${dbText}", not a number`);
+  if (!Number.isInteger(db) || db < 0)
+    throw new SignalReadError('invalid-spec', `redis url names database "${dbText}", not a number`);
   return {
     host: parsed.hostname.replace(/^\[|\]$/g, ''),
     port: parsed.port === '' ? DEFAULT_REDIS_PORT : Number(parsed.port),
@@ -75,7 +79,8 @@ export function describeUrl(url: string): string {
 /** A short, credential-free name of the endpoint for messages. */
 export function describeEndpoint(spec: RedisEndpointSpec): string {
   if (spec.url !== undefined) return describeUrl(spec.url);
-  if (spec.sentinel !== undefined) return `sentinel ${spec.sentinel.masterName}@${spec.sentinel.endpoints.join(',')}/${spec.sentinel.db ?? 0}`;
+  if (spec.sentinel !== undefined)
+    return `sentinel ${spec.sentinel.masterName}@${spec.sentinel.endpoints.join(',')}/${spec.sentinel.db ?? 0}`;
   if (spec.cluster !== undefined) return `cluster ${spec.cluster.endpoints.join(',')}`;
   return 'redis endpoint (none of url, sentinel, cluster set)';
 }

@@ -26,7 +26,11 @@ describe('reading through Redis Sentinel', () => {
 
   it('asks the sentinel for the master and reads the queue there with the resolved password', async () => {
     poller.register('pool', {
-      queue: { format: 'list', names: ['jobs'], redis: { sentinel: { masterName: 'jobs-master', endpoints: [sentinel.endpoint], db: 0 } } },
+      queue: {
+        format: 'list',
+        names: ['jobs'],
+        redis: { sentinel: { masterName: 'jobs-master', endpoints: [sentinel.endpoint], db: 0 } },
+      },
       credentials: { password: PASSWORD },
     });
     const result = (await poller.readAll()).get('pool');
@@ -36,13 +40,19 @@ describe('reading through Redis Sentinel', () => {
 
   it('fails with a typed error naming the sentinel set when the master name is unknown', async () => {
     poller.register('pool', {
-      queue: { format: 'list', names: ['jobs'], redis: { sentinel: { masterName: 'no-such-master', endpoints: [sentinel.endpoint], db: 0 } } },
+      queue: {
+        format: 'list',
+        names: ['jobs'],
+        redis: { sentinel: { masterName: 'no-such-master', endpoints: [sentinel.endpoint], db: 0 } },
+      },
       credentials: { password: PASSWORD },
     });
     const result = (await poller.readAll()).get('pool');
     await poller.unregister('pool');
     expect(result?.ok).toBe(false);
     expect(result?.ok === false && result.error.message).toContain('sentinel no-such-master@');
-    expect(result?.ok === false && result.error.kind, result?.ok === false ? result.error.message : '').toBe('connection-refused');
+    expect(result?.ok === false && result.error.kind, result?.ok === false ? result.error.message : '').toBe(
+      'connection-refused',
+    );
   });
 });

@@ -16,7 +16,10 @@ describe('reading over TLS', () => {
     await server.stop();
   });
 
-  async function read(redis: RedisEndpointSpec, tlsMaterial?: PoolRegistration['tlsMaterial']): Promise<PoolReadResult> {
+  async function read(
+    redis: RedisEndpointSpec,
+    tlsMaterial?: PoolRegistration['tlsMaterial'],
+  ): Promise<PoolReadResult> {
     poller.register('pool', { queue: { format: 'list', names: ['jobs'], redis }, tlsMaterial });
     const result = (await poller.readAll()).get('pool');
     await poller.unregister('pool');
@@ -25,14 +28,34 @@ describe('reading over TLS', () => {
   }
 
   it('verifies the server against the CA from the Secret, for rediss:// and for tls.enabled', async () => {
-    expect(await read({ url: `rediss://127.0.0.1:${server.port}` }, { ca: server.ca })).toMatchObject({ ok: true, reading: { depth: 0 } });
-    expect(await read({ url: `redis://127.0.0.1:${server.port}`, tls: { enabled: true, insecureSkipVerify: false } }, { ca: server.ca })).toMatchObject({ ok: true });
+    expect(await read({ url: `rediss://127.0.0.1:${server.port}` }, { ca: server.ca })).toMatchObject({
+      ok: true,
+      reading: { depth: 0 },
+    });
+    expect(
+      await read(
+        { url: `redis://127.0.0.1:${server.port}`, tls: { enabled: true, insecureSkipVerify: false } },
+        { ca: server.ca },
+      ),
+    ).toMatchObject({ ok: true });
   });
 
   it('checks the certificate against tls.serverName when given', async () => {
-    const right = await read({ url: `rediss://127.0.0.1:${server.port}`, tls: { enabled: true, insecureSkipVerify: false, serverName: 'redis.test' } }, { ca: server.ca });
+    const right = await read(
+      {
+        url: `rediss://127.0.0.1:${server.port}`,
+        tls: { enabled: true, insecureSkipVerify: false, serverName: 'redis.test' },
+      },
+      { ca: server.ca },
+    );
     expect(right.ok).toBe(true);
-    const wrong = await read({ url: `rediss://127.0.0.1:${server.port}`, tls: { enabled: true, insecureSkipVerify: false, serverName: 'other.test' } }, { ca: server.ca });
+    const wrong = await read(
+      {
+        url: `rediss://127.0.0.1:${server.port}`,
+        tls: { enabled: true, insecureSkipVerify: false, serverName: 'other.test' },
+      },
+      { ca: server.ca },
+    );
     expect(wrong.ok === false && wrong.error.kind).toBe('tls-failed');
   });
 
@@ -40,7 +63,10 @@ describe('reading over TLS', () => {
     const unverified = await read({ url: `rediss://127.0.0.1:${server.port}` });
     expect(unverified.ok === false && unverified.error.kind).toBe('tls-failed');
     expect(unverified.ok === false && unverified.error.message).toContain(`127.0.0.1:${server.port}`);
-    const insecure = await read({ url: `rediss://127.0.0.1:${server.port}`, tls: { enabled: true, insecureSkipVerify: true } });
+    const insecure = await read({
+      url: `rediss://127.0.0.1:${server.port}`,
+      tls: { enabled: true, insecureSkipVerify: true },
+    });
     expect(insecure.ok).toBe(true);
   });
 });

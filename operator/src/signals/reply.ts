@@ -4,13 +4,15 @@ import { SignalReadError } from './read-error.ts';
 // expected, instead of letting a surprising reply become a silent NaN or zero.
 
 export function replyArray(value: unknown, what: string): unknown[] {
-  if (!Array.isArray(value)) throw new SignalReadError('redis-error', `${what}: expected an array reply, got ${typeof value}`);
+  if (!Array.isArray(value))
+    throw new SignalReadError('redis-error', `${what}: expected an array reply, got ${typeof value}`);
   return value as unknown[];
 }
 
 export function replyNumber(value: unknown, what: string): number {
   const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
-  if (!Number.isFinite(n)) throw new SignalReadError('redis-error', `${what}: expected a number, got ${JSON.stringify(value)}`);
+  if (!Number.isFinite(n))
+    throw new SignalReadError('redis-error', `${what}: expected a number, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -40,7 +42,11 @@ export function parseJobJson(text: string, key: string): unknown {
     return JSON.parse(text);
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
-    throw new SignalReadError('malformed-job', `key "${key}" holds a job that is not valid JSON (${detail}): ${text.slice(0, 80)}`, { key });
+    throw new SignalReadError(
+      'malformed-job',
+      `key "${key}" holds a job that is not valid JSON (${detail}): ${text.slice(0, 80)}`,
+      { key },
+    );
   }
 }
 

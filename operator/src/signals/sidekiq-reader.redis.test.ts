@@ -29,7 +29,9 @@ describe('the sidekiq reader, on data laid out as Sidekiq 6, 7 and 8 write it', 
   });
 
   async function read(names: string[], keyPrefix?: string): Promise<PoolReadResult> {
-    poller.register('pool', { queue: queueSpec(server.url, { format: 'sidekiq', names, ...(keyPrefix === undefined ? {} : { keyPrefix }) }) });
+    poller.register('pool', {
+      queue: queueSpec(server.url, { format: 'sidekiq', names, ...(keyPrefix === undefined ? {} : { keyPrefix }) }),
+    });
     const result = (await poller.readAll()).get('pool');
     await poller.unregister('pool');
     if (!result) throw new Error('no result');
@@ -75,7 +77,7 @@ describe('the sidekiq reader, on data laid out as Sidekiq 6, 7 and 8 write it', 
     expect(r.oldestJobAgeSeconds).toBeLessThan(91);
   });
 
-  it('counts due schedule and retry jobs of the pool\'s queues only, as work waiting', async () => {
+  it("counts due schedule and retry jobs of the pool's queues only, as work waiting", async () => {
     const sidekiq = sidekiqWriter(redis, '7');
     await sidekiq.schedule('mailers', -30); // due: nobody moved it, as with zero replicas
     await sidekiq.schedule('mailers', 3600); // not due yet
@@ -88,10 +90,27 @@ describe('the sidekiq reader, on data laid out as Sidekiq 6, 7 and 8 write it', 
 
   it('sums busy and concurrency over live processes serving the pool, leaving out expired, stale and unrelated ones', async () => {
     const sidekiq = sidekiqWriter(redis, '7');
-    await sidekiq.heartbeat({ hostname: 'mailers-7d9f-abcde', queues: ['mailers', 'default'], concurrency: 10, busy: 3 });
-    await sidekiq.heartbeat({ hostname: 'mailers-7d9f-fghij', queues: ['mailers'], concurrency: 5, busy: 5, quiet: true });
+    await sidekiq.heartbeat({
+      hostname: 'mailers-7d9f-abcde',
+      queues: ['mailers', 'default'],
+      concurrency: 10,
+      busy: 3,
+    });
+    await sidekiq.heartbeat({
+      hostname: 'mailers-7d9f-fghij',
+      queues: ['mailers'],
+      concurrency: 5,
+      busy: 5,
+      quiet: true,
+    });
     await sidekiq.heartbeat({ hostname: 'reports-1', queues: ['reports'], concurrency: 25, busy: 25 });
-    await sidekiq.heartbeat({ hostname: 'mailers-stuck', queues: ['mailers'], concurrency: 10, busy: 10, beatAgeSeconds: 61 });
+    await sidekiq.heartbeat({
+      hostname: 'mailers-stuck',
+      queues: ['mailers'],
+      concurrency: 10,
+      busy: 10,
+      beatAgeSeconds: 61,
+    });
     await sidekiq.deadProcess('mailers-gone');
     await sidekiq.setProcessed(123_456);
     const r = await reading(['mailers']);

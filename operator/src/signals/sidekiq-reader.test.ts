@@ -11,6 +11,11 @@ describe('sidekiq layout details', () => {
   it('puts every key under the redis-namespace, with or without its trailing colon', () => {
     expect(sidekiqKeys('billing').queue('mailers')).toBe('billing:queue:mailers');
     expect(sidekiqKeys('billing:').schedule).toBe('billing:schedule');
-    expect(sidekiqKeys(undefined)).toMatchObject({ ns: '', retry: 'retry', processes: 'processes', processed: 'stat:processed' });
+    expect(sidekiqKeys(undefined)).toMatchObject({
+      ns: '',
+      retry: 'retry',
+      processes: 'processes',
+      processed: 'stat:processed',
+    });
   });
 });

@@ -65,15 +65,25 @@ function parseInfo(info: string): ProcessInfo | undefined {
   try {
     const parsed: unknown = JSON.parse(info);
     if (!isRecord(parsed) || typeof parsed['concurrency'] !== 'number') return undefined;
-    const queues = Array.isArray(parsed['queues']) ? parsed['queues'].filter((q): q is string => typeof q === 'string') : undefined;
-    return { hostname: typeof parsed['hostname'] === 'string' ? parsed['hostname'] : undefined, concurrency: parsed['concurrency'], queues };
+    const queues = Array.isArray(parsed['queues'])
+      ? parsed['queues'].filter((q): q is string => typeof q === 'string')
+      : undefined;
+    return {
+      hostname: typeof parsed['hostname'] === 'string' ? parsed['hostname'] : undefined,
+      concurrency: parsed['concurrency'],
+      queues,
+    };
   } catch {
     return undefined;
   }
 }
 
 /** Live processes serving at least one of the pool's queues, and how many heartbeats were unreadable. */
-function liveWorkers(reply: unknown, queueNames: readonly string[], nowMs: number): { workers: WorkerHeartbeat[]; unreadable: number } {
+function liveWorkers(
+  reply: unknown,
+  queueNames: readonly string[],
+  nowMs: number,
+): { workers: WorkerHeartbeat[]; unreadable: number } {
   const flat = replyArray(reply, 'sidekiq processes');
   const workers: WorkerHeartbeat[] = [];
   let unreadable = 0;
@@ -103,7 +113,10 @@ export const sidekiqReader: QueueFormatReader = {
   plan(queue: QueueSpec): ReadCommand[] {
     const keys = sidekiqKeys(queue.keyPrefix);
     return [
-      ...queue.names.flatMap((name) => [redisCommand('LLEN', [keys.queue(name)], keys.queue(name)), redisCommand('LINDEX', [keys.queue(name), -1], keys.queue(name))]),
+      ...queue.names.flatMap((name) => [
+        redisCommand('LLEN', [keys.queue(name)], keys.queue(name)),
+        redisCommand('LINDEX', [keys.queue(name), -1], keys.queue(name)),
+      ]),
       scriptCommand(DUE_SCRIPT, [keys.schedule, keys.retry], [DUE_SCAN_LIMIT, ...queue.names]),
       scriptCommand(PROCESSES_SCRIPT, [keys.processes], [keys.ns]),
       redisCommand('GET', [keys.processed], keys.processed),
@@ -117,13 +130,18 @@ export const sidekiqReader: QueueFormatReader = {
     queue.names.forEach((name, i) => {
       const key = keys.queue(name);
       depth += replyNumber(replies[2 * i], `LLEN ${key}`);
-      oldestMs = Math.max(oldestMs, queueLatencyMs(replyOptionalString(replies[2 * i + 1], `LINDEX ${key}`), key, nowMs));
+      oldestMs = Math.max(
+        oldestMs,
+        queueLatencyMs(replyOptionalString(replies[2 * i + 1], `LINDEX ${key}`), key, nowMs),
+      );
     });
     const tail = 2 * queue.names.length;
     const [due, truncated] = replyArray(replies[tail], 'sidekiq due jobs');
     const { workers, unreadable } = liveWorkers(replies[tail + 1], queue.names, nowMs);
     const notes = [
-      ...(replyNumber(truncated, 'sidekiq due truncated') === 1 ? [`more than ${DUE_SCAN_LIMIT} due jobs in schedule/retry: dueScheduled is a lower bound`] : []),
+      ...(replyNumber(truncated, 'sidekiq due truncated') === 1
+        ? [`more than ${DUE_SCAN_LIMIT} due jobs in schedule/retry: dueScheduled is a lower bound`]
+        : []),
       ...(unreadable > 0 ? [`${unreadable} Sidekiq heartbeat(s) with unreadable info were left out`] : []),
     ];
     return {

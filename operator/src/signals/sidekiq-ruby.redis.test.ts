@@ -19,12 +19,22 @@ interface SidekiqMeasure {
   due: number;
 }
 
-async function sidekiq(command: 'push' | 'measure' | 'slow' | 'processes', url: string, ...args: string[]): Promise<string> {
+async function sidekiq(
+  command: 'push' | 'measure' | 'slow' | 'processes',
+  url: string,
+  ...args: string[]
+): Promise<string> {
   try {
-    const { stdout } = await run('ruby', [SCRIPT, command, ...args], { env: { ...process.env, REDIS_URL: url }, timeout: 30_000 });
+    const { stdout } = await run('ruby', [SCRIPT, command, ...args], {
+      env: { ...process.env, REDIS_URL: url },
+      timeout: 30_000,
+    });
     return stdout;
   } catch (err) {
-    throw new Error(`running the Sidekiq gem failed (is ruby-sidekiq installed? apt-get install ruby-sidekiq): ${String(err)}`, { cause: err });
+    throw new Error(
+      `running the Sidekiq gem failed (is ruby-sidekiq installed? apt-get install ruby-sidekiq): ${String(err)}`,
+      { cause: err },
+    );
   }
 }
 
@@ -59,18 +69,34 @@ describe('the sidekiq reader next to the real Sidekiq 6 gem', () => {
 
   it('reads busy and concurrency from the heartbeat of a real Sidekiq server process, as ProcessSet does', async () => {
     const app = join(import.meta.dirname, 'testing', 'sidekiq-server-app.rb');
-    const server6 = startProcess('sidekiq', 'sidekiq', ['-r', app, '-q', 'mailers', '-c', '3', '-t', '1'], { ...process.env, REDIS_URL: server.url });
+    const server6 = startProcess('sidekiq', 'sidekiq', ['-r', app, '-q', 'mailers', '-c', '3', '-t', '1'], {
+      ...process.env,
+      REDIS_URL: server.url,
+    });
     try {
       await sidekiq('slow', server.url, '2');
       poller.register('busy-pool', { queue: { format: 'sidekiq', names: ['mailers'], redis: { url: server.url } } });
       // Sidekiq beats every 5 s; the busy count appears with the first beat after the jobs start.
       await expect
-        .poll(async () => { const r = (await poller.readAll()).get('busy-pool'); return r?.ok ? r.reading.busy : undefined; }, { timeout: 30_000, interval: 500 })
+        .poll(
+          async () => {
+            const r = (await poller.readAll()).get('busy-pool');
+            return r?.ok ? r.reading.busy : undefined;
+          },
+          { timeout: 30_000, interval: 500 },
+        )
         .toBe(2);
       const result = (await poller.readAll()).get('busy-pool');
-      const processes = JSON.parse(await sidekiq('processes', server.url)) as { hostname: string; busy: number; concurrency: number; quiet: boolean }[];
+      const processes = JSON.parse(await sidekiq('processes', server.url)) as {
+        hostname: string;
+        busy: number;
+        concurrency: number;
+        quiet: boolean;
+      }[];
       expect(result?.ok && result.reading).toMatchObject({ busy: 2, concurrency: 3, depth: 0 });
-      expect(result?.ok && result.reading.workers).toEqual(processes.map((p) => ({ pod: p.hostname, busy: p.busy, concurrency: p.concurrency, draining: p.quiet })));
+      expect(result?.ok && result.reading.workers).toEqual(
+        processes.map((p) => ({ pod: p.hostname, busy: p.busy, concurrency: p.concurrency, draining: p.quiet })),
+      );
     } finally {
       await poller.unregister('busy-pool');
       await server6.stop();

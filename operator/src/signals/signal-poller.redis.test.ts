@@ -73,7 +73,10 @@ describe('the signal poller', () => {
     seed.disconnect();
     const poller = newPoller({ commandTimeoutMs: 500, connectTimeoutMs: 500 });
     const urlWithoutPassword = `redis://127.0.0.1:${server.port}`;
-    poller.register('pool', { queue: queueSpec(urlWithoutPassword, { format: 'list', names: ['jobs'] }), credentials: { password: PASSWORD } });
+    poller.register('pool', {
+      queue: queueSpec(urlWithoutPassword, { format: 'list', names: ['jobs'] }),
+      credentials: { password: PASSWORD },
+    });
 
     const good = (await poller.readAll()).get('pool');
     expect(good).toMatchObject({ ok: true, reading: { depth: 3 } });
@@ -104,14 +107,21 @@ describe('the signal poller', () => {
     servers.push(server);
     const poller = newPoller({ commandTimeoutMs: 500, connectTimeoutMs: 1000 });
     const wrong = 'wrong-Xy7-secret';
-    poller.register('pool', { queue: queueSpec(`redis://127.0.0.1:${server.port}`, { format: 'list', names: ['jobs'] }), credentials: { password: wrong } });
+    poller.register('pool', {
+      queue: queueSpec(`redis://127.0.0.1:${server.port}`, { format: 'list', names: ['jobs'] }),
+      credentials: { password: wrong },
+    });
     const result = (await poller.readAll()).get('pool');
     expect(result?.ok).toBe(false);
     if (!result || result.ok) return;
     expect(result.error.kind).toBe('auth-failed');
     expect(result.lastGood).toBeUndefined();
     expect(reportedReading(result)).toBeUndefined();
-    const everything = JSON.stringify({ message: result.error.message, stack: result.error.stack, endpoints: poller.endpoints() });
+    const everything = JSON.stringify({
+      message: result.error.message,
+      stack: result.error.stack,
+      endpoints: poller.endpoints(),
+    });
     expect(everything).not.toContain(wrong);
     expect(everything).not.toContain(PASSWORD);
   });

@@ -81,7 +81,11 @@ export class SignalPoller {
   register(id: string, registration: PoolRegistration): string {
     const reader = readerFor(registration.queue.format);
     const plan = reader.plan(registration.queue);
-    const connection = this.#connections.acquire({ spec: registration.queue.redis, credentials: registration.credentials, tlsMaterial: registration.tlsMaterial });
+    const connection = this.#connections.acquire({
+      spec: registration.queue.redis,
+      credentials: registration.credentials,
+      tlsMaterial: registration.tlsMaterial,
+    });
     const previous = this.#pools.get(id);
     this.#pools.set(id, { id, registration, reader, plan, endpoint: connection.key });
     if (previous) {
@@ -143,11 +147,19 @@ export class SignalPoller {
     return this.#decodeAll(connection, pools, results);
   }
 
-  #decodeAll(connection: EndpointConnection, pools: readonly RegisteredPool[], results: readonly CommandResult[]): Map<string, PoolReadResult> {
+  #decodeAll(
+    connection: EndpointConnection,
+    pools: readonly RegisteredPool[],
+    results: readonly CommandResult[],
+  ): Map<string, PoolReadResult> {
     const out = new Map<string, PoolReadResult>();
     const [time] = results;
     if (!time?.ok) {
-      const error = toSignalReadError(time?.error ?? new Error('no reply to TIME'), { endpoint: connection.description }, connection.secrets);
+      const error = toSignalReadError(
+        time?.error ?? new Error('no reply to TIME'),
+        { endpoint: connection.description },
+        connection.secrets,
+      );
       for (const p of pools) out.set(p.id, this.#failed(p, error));
       return out;
     }
@@ -161,16 +173,28 @@ export class SignalPoller {
     return out;
   }
 
-  #decodeOne(connection: EndpointConnection, pool: RegisteredPool, results: readonly CommandResult[], context: { nowMs: number }): PoolReadResult {
+  #decodeOne(
+    connection: EndpointConnection,
+    pool: RegisteredPool,
+    results: readonly CommandResult[],
+    context: { nowMs: number },
+  ): PoolReadResult {
     const failed = results.findIndex((r) => !r.ok);
     const first = results[failed];
     if (first !== undefined && !first.ok) {
       const command = pool.plan[failed];
       const key = command === undefined ? undefined : commandKey(command);
-      return this.#failed(pool, toSignalReadError(first.error, { endpoint: connection.description, key }, connection.secrets));
+      return this.#failed(
+        pool,
+        toSignalReadError(first.error, { endpoint: connection.description, key }, connection.secrets),
+      );
     }
     try {
-      const reading = pool.reader.decode(pool.registration.queue, results.map((r) => (r.ok ? r.value : undefined)), context);
+      const reading = pool.reader.decode(
+        pool.registration.queue,
+        results.map((r) => (r.ok ? r.value : undefined)),
+        context,
+      );
       // A pool unregistered or re-registered while this poll was in flight keeps no reading from it.
       if (this.#pools.get(pool.id) === pool) this.#lastGood.set(pool.id, reading);
       return { ok: true, reading };

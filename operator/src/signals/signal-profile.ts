@@ -12,7 +12,15 @@ import type { QueueReading } from './queue-reading.ts';
  */
 export type CompletionCounter = 'pool' | 'shared' | 'none';
 
-export const SIGNAL_PROFILE_NAMES = ['native', 'sidekiq', 'bullmq', 'bullmq+metrics', 'list', 'list+timestamp', 'stream'] as const;
+export const SIGNAL_PROFILE_NAMES = [
+  'native',
+  'sidekiq',
+  'bullmq',
+  'bullmq+metrics',
+  'list',
+  'list+timestamp',
+  'stream',
+] as const;
 export type SignalProfileName = (typeof SIGNAL_PROFILE_NAMES)[number];
 
 export interface SignalProfile {
@@ -40,7 +48,7 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     heartbeats: true,
     completions: 'pool',
     pausedFlag: false,
-    summary: 'depth, oldest age, busy, per-worker concurrency and draining, the pool\'s own completion counter',
+    summary: "depth, oldest age, busy, per-worker concurrency and draining, the pool's own completion counter",
   },
   sidekiq: {
     name: 'sidekiq',
@@ -50,7 +58,8 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     heartbeats: true,
     completions: 'shared',
     pausedFlag: false,
-    summary: 'depth, oldest age, busy, per-process concurrency and quiet; stat:processed counts every pool on the Redis, so it is not used: service time comes from the queue draining',
+    summary:
+      'depth, oldest age, busy, per-process concurrency and quiet; stat:processed counts every pool on the Redis, so it is not used: service time comes from the queue draining',
   },
   bullmq: {
     name: 'bullmq',
@@ -60,7 +69,8 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     heartbeats: false,
     completions: 'none',
     pausedFlag: true,
-    summary: 'depth, oldest age, active jobs, meta.paused; no completion counter (workers run without `metrics`): service time comes from the queue draining',
+    summary:
+      'depth, oldest age, active jobs, meta.paused; no completion counter (workers run without `metrics`): service time comes from the queue draining',
   },
   'bullmq+metrics': {
     name: 'bullmq+metrics',
@@ -70,7 +80,8 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     heartbeats: false,
     completions: 'pool',
     pausedFlag: true,
-    summary: 'depth, oldest age, active jobs, meta.paused and the completion count that workers started with `metrics` keep',
+    summary:
+      'depth, oldest age, active jobs, meta.paused and the completion count that workers started with `metrics` keep',
   },
   list: {
     name: 'list',
@@ -80,7 +91,8 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     heartbeats: false,
     completions: 'none',
     pausedFlag: false,
-    summary: 'depth only (items carry no timestamp): throughput is a lower bound from the backlog draining, and an empty list cannot tell an idle pool from one that keeps up',
+    summary:
+      'depth only (items carry no timestamp): throughput is a lower bound from the backlog draining, and an empty list cannot tell an idle pool from one that keeps up',
   },
   'list+timestamp': {
     name: 'list+timestamp',
@@ -90,7 +102,8 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     heartbeats: false,
     completions: 'none',
     pausedFlag: false,
-    summary: 'depth and oldest age (queue.list.timestampField); nothing on jobs in flight: throughput comes from the queue draining',
+    summary:
+      'depth and oldest age (queue.list.timestampField); nothing on jobs in flight: throughput comes from the queue draining',
   },
   stream: {
     name: 'stream',
@@ -100,7 +113,8 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     heartbeats: false,
     completions: 'none',
     pausedFlag: false,
-    summary: 'lag (depth), oldest undelivered age, pending entries (in flight); no completion counter: service time comes from the queue draining',
+    summary:
+      'lag (depth), oldest undelivered age, pending entries (in flight); no completion counter: service time comes from the queue draining',
   },
 };
 
@@ -112,7 +126,10 @@ export function signalProfile(name: SignalProfileName): SignalProfile {
  * The profile a reading of `format` has. BullMQ keeps completions only when workers run with
  * `metrics`, and a list has an age only with queue.list.timestampField: the reading says which.
  */
-export function profileOfReading(format: QueueFormat, reading: Pick<QueueReading, 'completedTotal' | 'oldestJobAgeSeconds'>): SignalProfile {
+export function profileOfReading(
+  format: QueueFormat,
+  reading: Pick<QueueReading, 'completedTotal' | 'oldestJobAgeSeconds'>,
+): SignalProfile {
   if (format === 'bullmq') return PROFILES[reading.completedTotal === undefined ? 'bullmq' : 'bullmq+metrics'];
   if (format === 'list') return PROFILES[reading.oldestJobAgeSeconds === undefined ? 'list' : 'list+timestamp'];
   return PROFILES[format];
@@ -129,7 +146,10 @@ export function profileOfQueue(queue: Pick<QueueSpec, 'format' | 'list'>): Signa
 }
 
 /** The completion counter of a reading when it counts this pool's jobs, else undefined. */
-export function poolCompletions(profile: SignalProfile, reading: Pick<QueueReading, 'completedTotal'>): number | undefined {
+export function poolCompletions(
+  profile: SignalProfile,
+  reading: Pick<QueueReading, 'completedTotal'>,
+): number | undefined {
   return profile.completions === 'pool' ? reading.completedTotal : undefined;
 }
 
@@ -139,13 +159,19 @@ export function poolCompletions(profile: SignalProfile, reading: Pick<QueueReadi
  * shared counter (Sidekiq's stat:processed) also counts.
  */
 export function restrictToProfile(profile: SignalProfile, full: QueueReading, sharedCompletions = 0): QueueReading {
-  const reading: QueueReading = { observedAtMs: full.observedAtMs, depth: full.depth, oldestJobAgeSeconds: profile.oldestAge ? full.oldestJobAgeSeconds : undefined, dueScheduled: full.dueScheduled };
+  const reading: QueueReading = {
+    observedAtMs: full.observedAtMs,
+    depth: full.depth,
+    oldestJobAgeSeconds: profile.oldestAge ? full.oldestJobAgeSeconds : undefined,
+    dueScheduled: full.dueScheduled,
+  };
   if (profile.inFlight && full.busy !== undefined) reading.busy = full.busy;
   if (profile.heartbeats) {
     if (full.workers !== undefined) reading.workers = full.workers;
     if (full.concurrency !== undefined) reading.concurrency = full.concurrency;
   }
-  if (profile.completions !== 'none' && full.completedTotal !== undefined) reading.completedTotal = full.completedTotal + (profile.completions === 'shared' ? sharedCompletions : 0);
+  if (profile.completions !== 'none' && full.completedTotal !== undefined)
+    reading.completedTotal = full.completedTotal + (profile.completions === 'shared' ? sharedCompletions : 0);
   if (profile.pausedFlag && full.paused === true) reading.paused = true;
   return reading;
 }

@@ -47,8 +47,10 @@ function consumerGroup(queue: QueueSpec): string {
 }
 
 function lagNote(key: string, group: GroupReply): string | undefined {
-  if (group.lagSource === 'counted') return `stream ${key}: Redis reports no lag (entries were deleted), so the ${group.lag} undelivered entries were counted`;
-  if (group.lagSource === 'bounded') return `stream ${key}: Redis reports no lag (entries were deleted); counting stopped at ${LAG_COUNT_LIMIT}, so depth is at least that`;
+  if (group.lagSource === 'counted')
+    return `stream ${key}: Redis reports no lag (entries were deleted), so the ${group.lag} undelivered entries were counted`;
+  if (group.lagSource === 'bounded')
+    return `stream ${key}: Redis reports no lag (entries were deleted); counting stopped at ${LAG_COUNT_LIMIT}, so depth is at least that`;
   return undefined;
 }
 
@@ -70,7 +72,11 @@ export const streamReader: QueueFormatReader = {
     queue.names.forEach((key, i) => {
       const reply = parseGroupReply(replies[i], key);
       if (reply.status === 'no-group') {
-        throw new SignalReadError('missing-consumer-group', `stream "${key}" has no consumer group "${group}": workers create it (XGROUP CREATE) before reading`, { key });
+        throw new SignalReadError(
+          'missing-consumer-group',
+          `stream "${key}" has no consumer group "${group}": workers create it (XGROUP CREATE) before reading`,
+          { key },
+        );
       }
       depth += reply.lag;
       pending += reply.pending;

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { arrivalTimes, burstyTrace, diurnalTrace, parseTraceCsv, rampTrace, spikeTrace, stepTrace, TraceFormatError, traceDurationSeconds, traceToCsv } from './arrival-trace.ts';
+import {
+  arrivalTimes,
+  burstyTrace,
+  diurnalTrace,
+  parseTraceCsv,
+  rampTrace,
+  spikeTrace,
+  stepTrace,
+  TraceFormatError,
+  traceDurationSeconds,
+  traceToCsv,
+} from './arrival-trace.ts';
 import { seededRandom } from './prng.ts';
 
 describe('trace generators', () => {
@@ -10,12 +21,24 @@ describe('trace generators', () => {
   });
 
   it('spike is the base rate with a burst', () => {
-    const trace = spikeTrace('s', { durationSeconds: 6, baseRate: 1, spikeRate: 50, spikeAtSeconds: 2, spikeSeconds: 2 });
+    const trace = spikeTrace('s', {
+      durationSeconds: 6,
+      baseRate: 1,
+      spikeRate: 50,
+      spikeAtSeconds: 2,
+      spikeSeconds: 2,
+    });
     expect(trace.counts).toEqual([1, 1, 50, 50, 1, 1]);
   });
 
   it('ramp interpolates between its ends and is flat outside', () => {
-    const trace = rampTrace('r', { durationSeconds: 8, fromRate: 0, toRate: 10, rampStartSeconds: 2, rampEndSeconds: 6 });
+    const trace = rampTrace('r', {
+      durationSeconds: 8,
+      fromRate: 0,
+      toRate: 10,
+      rampStartSeconds: 2,
+      rampEndSeconds: 6,
+    });
     expect(trace.counts).toEqual([0, 0, 0, 2.5, 5, 7.5, 10, 10]);
   });
 
@@ -46,7 +69,9 @@ describe('parseTraceCsv', () => {
   });
 
   it('names the line that is wrong', () => {
-    expect(() => parseTraceCsv('t', '0,1\n1,x\n')).toThrow(new TraceFormatError('trace t line 2: expected a timestamp and a non-negative count, got "1,x"'));
+    expect(() => parseTraceCsv('t', '0,1\n1,x\n')).toThrow(
+      new TraceFormatError('trace t line 2: expected a timestamp and a non-negative count, got "1,x"'),
+    );
     expect(() => parseTraceCsv('t', '0,1\n0,2\n')).toThrow('line 2: timestamps must increase');
     expect(() => parseTraceCsv('t', '0,1,2\n')).toThrow('expected "timestamp,count"');
     expect(() => parseTraceCsv('t', '\n# nothing\n')).toThrow('no rows');

@@ -38,7 +38,9 @@ export interface StepShape {
 
 /** A lasting change of load: base rate, then the step rate from stepAtSeconds on. */
 export function stepTrace(name: string, shape: StepShape): ArrivalTrace {
-  return fromRate(name, shape.durationSeconds, (second) => (second >= shape.stepAtSeconds ? shape.stepRate : shape.baseRate));
+  return fromRate(name, shape.durationSeconds, (second) =>
+    second >= shape.stepAtSeconds ? shape.stepRate : shape.baseRate,
+  );
 }
 
 export interface SpikeShape {
@@ -52,7 +54,9 @@ export interface SpikeShape {
 /** A short burst over a base load. */
 export function spikeTrace(name: string, shape: SpikeShape): ArrivalTrace {
   const end = shape.spikeAtSeconds + shape.spikeSeconds;
-  return fromRate(name, shape.durationSeconds, (second) => (second >= shape.spikeAtSeconds && second < end ? shape.spikeRate : shape.baseRate));
+  return fromRate(name, shape.durationSeconds, (second) =>
+    second >= shape.spikeAtSeconds && second < end ? shape.spikeRate : shape.baseRate,
+  );
 }
 
 export interface RampShape {
@@ -82,7 +86,11 @@ export interface DiurnalShape {
 /** A day compressed into periodSeconds: a smooth cosine from the night low to the day peak. */
 export function diurnalTrace(name: string, shape: DiurnalShape): ArrivalTrace {
   const amplitude = (shape.maxRate - shape.minRate) / 2;
-  return fromRate(name, shape.durationSeconds, (second) => shape.minRate + amplitude * (1 - Math.cos((2 * Math.PI * second) / shape.periodSeconds)));
+  return fromRate(
+    name,
+    shape.durationSeconds,
+    (second) => shape.minRate + amplitude * (1 - Math.cos((2 * Math.PI * second) / shape.periodSeconds)),
+  );
 }
 
 export interface BurstyShape {
@@ -96,7 +104,9 @@ export interface BurstyShape {
 /** Batch producers: on periods of heavy load separated by quiet ones. */
 export function burstyTrace(name: string, shape: BurstyShape): ArrivalTrace {
   const cycle = shape.onSeconds + shape.offSeconds;
-  return fromRate(name, shape.durationSeconds, (second) => (second % cycle < shape.onSeconds ? shape.onRate : shape.offRate));
+  return fromRate(name, shape.durationSeconds, (second) =>
+    second % cycle < shape.onSeconds ? shape.onRate : shape.offRate,
+  );
 }
 
 /**
@@ -111,15 +121,19 @@ export function parseTraceCsv(name: string, text: string): ArrivalTrace {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
     const [timestampField, countField, ...rest] = line.split(',').map((field) => field.trim());
-    if (timestampField === undefined || countField === undefined || rest.length > 0) throw new TraceFormatError(`trace ${name} line ${index + 1}: expected "timestamp,count", got "${line}"`);
+    if (timestampField === undefined || countField === undefined || rest.length > 0)
+      throw new TraceFormatError(`trace ${name} line ${index + 1}: expected "timestamp,count", got "${line}"`);
     const count = Number(countField);
     const at = parseTimestamp(timestampField);
     if (at === undefined || !Number.isFinite(count) || count < 0) {
       if (rows.length === 0 && index === firstContentLine(lines)) return; // a header line
-      throw new TraceFormatError(`trace ${name} line ${index + 1}: expected a timestamp and a non-negative count, got "${line}"`);
+      throw new TraceFormatError(
+        `trace ${name} line ${index + 1}: expected a timestamp and a non-negative count, got "${line}"`,
+      );
     }
     const previous = rows[rows.length - 1];
-    if (previous !== undefined && at <= previous.at) throw new TraceFormatError(`trace ${name} line ${index + 1}: timestamps must increase`);
+    if (previous !== undefined && at <= previous.at)
+      throw new TraceFormatError(`trace ${name} line ${index + 1}: timestamps must increase`);
     rows.push({ at, count });
   });
   if (rows.length === 0) throw new TraceFormatError(`trace ${name}: no rows`);
@@ -141,7 +155,8 @@ function parseTimestamp(field: string): number | undefined {
 function bucketRows(name: string, rows: { at: number; count: number }[]): ArrivalTrace {
   const first = (rows[0] as { at: number }).at;
   let bucket = Infinity;
-  for (let index = 1; index < rows.length; index += 1) bucket = Math.min(bucket, (rows[index] as { at: number }).at - (rows[index - 1] as { at: number }).at);
+  for (let index = 1; index < rows.length; index += 1)
+    bucket = Math.min(bucket, (rows[index] as { at: number }).at - (rows[index - 1] as { at: number }).at);
   const bucketSeconds = Number.isFinite(bucket) ? bucket : 1;
   const last = (rows[rows.length - 1] as { at: number }).at;
   const counts = new Array<number>(Math.round((last - first) / bucketSeconds) + 1).fill(0);

@@ -19,6 +19,8 @@ describe('jobs', () => {
   });
 
   it('bounds the cost by the total work over the concurrency', () => {
-    expect(workBoundReplicaSeconds({ arrivals: Float64Array.from([0, 1, 2]), services: Float64Array.from([4, 6, 10]) }, 4)).toBe(5);
+    expect(
+      workBoundReplicaSeconds({ arrivals: Float64Array.from([0, 1, 2]), services: Float64Array.from([4, 6, 10]) }, 4),
+    ).toBe(5);
   });
 });

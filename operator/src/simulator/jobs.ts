@@ -23,7 +23,8 @@ export function generateJobs(workload: Workload): Jobs {
   const arrivals = arrivalTimes(workload.trace, seededRandom(workload.seed));
   const serviceRandom = seededRandom(workload.seed ^ 0x5bd1e995);
   const services = new Float64Array(arrivals.length);
-  for (let job = 0; job < services.length; job += 1) services[job] = drawServiceSeconds(workload.service, serviceRandom);
+  for (let job = 0; job < services.length; job += 1)
+    services[job] = drawServiceSeconds(workload.service, serviceRandom);
   return { arrivals, services };
 }
 

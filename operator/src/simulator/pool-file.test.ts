@@ -14,18 +14,30 @@ spec:
 describe('parsePoolYaml', () => {
   it('reads a manifest and fills the defaults', () => {
     const spec = parsePoolYaml(manifest('{maxReplicas: 40, targetLatencySeconds: 20}'));
-    expect(spec.scaling).toMatchObject({ maxReplicas: 40, targetLatencySeconds: 20, minReplicas: 1, concurrency: 10, pollIntervalSeconds: 2 });
+    expect(spec.scaling).toMatchObject({
+      maxReplicas: 40,
+      targetLatencySeconds: 20,
+      minReplicas: 1,
+      concurrency: 10,
+      pollIntervalSeconds: 2,
+    });
   });
 
   it('names the field that is wrong', () => {
     expect(() => parsePoolYaml(manifest('{maxReplicas: 0}'))).toThrow(/^spec\.scaling\.maxReplicas: /);
     expect(() => parsePoolYaml(manifest('{concurrency: "ten"}'))).toThrow(/^spec\.scaling\.concurrency: /);
-    expect(() => parsePoolYaml(manifest('{minReplicas: 5, maxReplicas: 2}'))).toThrow('spec.scaling.minReplicas: must not exceed maxReplicas');
-    expect(() => parsePoolYaml(manifest('{fallback: {replicas: 50}}'))).toThrow('spec.scaling.fallback.replicas: must not exceed maxReplicas');
+    expect(() => parsePoolYaml(manifest('{minReplicas: 5, maxReplicas: 2}'))).toThrow(
+      'spec.scaling.minReplicas: must not exceed maxReplicas',
+    );
+    expect(() => parsePoolYaml(manifest('{fallback: {replicas: 50}}'))).toThrow(
+      'spec.scaling.fallback.replicas: must not exceed maxReplicas',
+    );
   });
 
   it('names a missing field', () => {
-    expect(() => parsePoolYaml('kind: WorkerPool\nspec:\n  template: {spec: {containers: [{name: w}]}}\n  scaling: {}\n')).toThrow(new PoolFileError('spec.queue: required'));
+    expect(() =>
+      parsePoolYaml('kind: WorkerPool\nspec:\n  template: {spec: {containers: [{name: w}]}}\n  scaling: {}\n'),
+    ).toThrow(new PoolFileError('spec.queue: required'));
   });
 
   it('rejects what is not a WorkerPool', () => {

@@ -28,15 +28,21 @@ export function parsePoolYaml(text: string): WorkerPoolSpec {
     throw new PoolFileError(`not valid YAML: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (!isRecord(document)) throw new PoolFileError('expected a WorkerPool manifest (a YAML mapping)');
-  if (document['kind'] !== KIND) throw new PoolFileError(`kind: expected ${KIND}, got ${JSON.stringify(document['kind'])}`);
+  if (document['kind'] !== KIND)
+    throw new PoolFileError(`kind: expected ${KIND}, got ${JSON.stringify(document['kind'])}`);
   const spec = document['spec'];
   if (!isRecord(spec)) throw new PoolFileError('spec: required');
   const defaulted = applySpecDefaults(spec as WorkerPoolSpecInput);
   const [first] = Value.Errors(WorkerPoolSpecSchema, defaulted);
   if (first !== undefined) {
-    const missing = first.keyword === 'required' ? (first.params as { requiredProperties?: string[] }).requiredProperties : undefined;
+    const missing =
+      first.keyword === 'required' ? (first.params as { requiredProperties?: string[] }).requiredProperties : undefined;
     const path = fieldPath(first.instancePath);
-    throw new PoolFileError(missing !== undefined && missing.length > 0 ? `${path}.${missing.join(', ')}: required` : `${path}: ${first.message}`);
+    throw new PoolFileError(
+      missing !== undefined && missing.length > 0
+        ? `${path}.${missing.join(', ')}: required`
+        : `${path}: ${first.message}`,
+    );
   }
   checkRules(defaulted);
   return defaulted;
@@ -45,7 +51,10 @@ export function parsePoolYaml(text: string): WorkerPoolSpec {
 /** The schema's cross-field rules (CEL on the API server), checked here as well. */
 function checkRules(spec: WorkerPoolSpec): void {
   const scaling = spec.scaling;
-  if (scaling.minReplicas > scaling.maxReplicas) throw new PoolFileError('spec.scaling.minReplicas: must not exceed maxReplicas');
-  if (scaling.fallback !== undefined && scaling.fallback.replicas > scaling.maxReplicas) throw new PoolFileError('spec.scaling.fallback.replicas: must not exceed maxReplicas');
-  if ((spec.template === undefined) === (spec.scaleTargetRef === undefined)) throw new PoolFileError('spec: exactly one of template or scaleTargetRef must be set');
+  if (scaling.minReplicas > scaling.maxReplicas)
+    throw new PoolFileError('spec.scaling.minReplicas: must not exceed maxReplicas');
+  if (scaling.fallback !== undefined && scaling.fallback.replicas > scaling.maxReplicas)
+    throw new PoolFileError('spec.scaling.fallback.replicas: must not exceed maxReplicas');
+  if ((spec.template === undefined) === (spec.scaleTargetRef === undefined))
+    throw new PoolFileError('spec: exactly one of template or scaleTargetRef must be set');
 }

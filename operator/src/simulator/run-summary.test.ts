@@ -21,6 +21,17 @@ describe('run summaries', () => {
       interruptedJobs: 2,
       rerunSeconds: 7.5,
     };
-    expect(summarize(result, 30)).toEqual({ policy: 'p', jobs: 5, replicaSeconds: 123, overTargetPercent: 40, p50WaitSeconds: 29.9, p99WaitSeconds: 60, maxWaitSeconds: 60, scaleEvents: 1, interruptedJobs: 2, rerunSeconds: 7.5 });
+    expect(summarize(result, 30)).toEqual({
+      policy: 'p',
+      jobs: 5,
+      replicaSeconds: 123,
+      overTargetPercent: 40,
+      p50WaitSeconds: 29.9,
+      p99WaitSeconds: 60,
+      maxWaitSeconds: 60,
+      scaleEvents: 1,
+      interruptedJobs: 2,
+      rerunSeconds: 7.5,
+    });
   });
 });

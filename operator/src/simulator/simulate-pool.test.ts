@@ -12,7 +12,13 @@ spec:
   queue: {format: native, names: [q], redis: {url: "redis://r:6379"}}
   scaling: {concurrency: 5, targetLatencySeconds: 20, podStartupSeconds: 5, maxReplicas: 40}
 `);
-    const trace = spikeTrace('spike', { durationSeconds: 300, baseRate: 5, spikeRate: 40, spikeAtSeconds: 100, spikeSeconds: 30 });
+    const trace = spikeTrace('spike', {
+      durationSeconds: 300,
+      baseRate: 5,
+      spikeRate: 40,
+      spikeAtSeconds: 100,
+      spikeSeconds: 30,
+    });
     const run = simulatePool({ spec, trace, service: { kind: 'fixed', seconds: 1 }, seed: 5 });
     expect(run.summary.jobs).toBeGreaterThan(2000);
     expect(run.summary.overTargetPercent).toBeLessThan(1);

@@ -40,7 +40,11 @@ export function simulatePool(input: PoolSimulationInput): PoolSimulation {
     podStartupSeconds: scaling.podStartupSeconds,
     initialReplicas: input.initialReplicas ?? input.spec.replicas ?? scaling.minReplicas,
     endSeconds,
-    policy: enginePolicy(scaling, { profile: profileOfQueue(input.spec.queue), pinnedReplicas: input.spec.replicas, paused: input.spec.paused }),
+    policy: enginePolicy(scaling, {
+      profile: profileOfQueue(input.spec.queue),
+      pinnedReplicas: input.spec.replicas,
+      paused: input.spec.paused,
+    }),
   });
   const chartSvg = renderChart({
     title: `${input.trace.name}: target ${scaling.targetLatencySeconds}s, concurrency ${scaling.concurrency}, start-up ${scaling.podStartupSeconds}s`,

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { simulate, type PolicyObservation, type ScalingPolicy, type SimulationConfig } from './simulation.ts';
 
 /** A policy that asks for replicas by a schedule and records what it observed. */
-function scripted(replicasAt: (seconds: number) => number, intervalSeconds = 1): ScalingPolicy & { seen: PolicyObservation[] } {
+function scripted(
+  replicasAt: (seconds: number) => number,
+  intervalSeconds = 1,
+): ScalingPolicy & { seen: PolicyObservation[] } {
   const seen: PolicyObservation[] = [];
   return {
     name: 'scripted',
@@ -15,15 +18,28 @@ function scripted(replicasAt: (seconds: number) => number, intervalSeconds = 1):
   };
 }
 
-function config(fields: Partial<SimulationConfig> & Pick<SimulationConfig, 'arrivals' | 'services' | 'policy'>): SimulationConfig {
+function config(
+  fields: Partial<SimulationConfig> & Pick<SimulationConfig, 'arrivals' | 'services' | 'policy'>,
+): SimulationConfig {
   return { concurrency: 1, podStartupSeconds: 0, initialReplicas: 0, endSeconds: 100, ...fields };
 }
 
-const jobs = (arrivals: number[], service: number) => ({ arrivals: Float64Array.from(arrivals), services: Float64Array.from(arrivals.map(() => service)) });
+const jobs = (arrivals: number[], service: number) => ({
+  arrivals: Float64Array.from(arrivals),
+  services: Float64Array.from(arrivals.map(() => service)),
+});
 
 describe('simulate', () => {
   it('starts jobs at once while slots are free, in arrival order once they are not', () => {
-    const result = simulate(config({ ...jobs([0.1, 0.2, 0.3], 10), concurrency: 2, initialReplicas: 1, endSeconds: 50, policy: scripted(() => 1) }));
+    const result = simulate(
+      config({
+        ...jobs([0.1, 0.2, 0.3], 10),
+        concurrency: 2,
+        initialReplicas: 1,
+        endSeconds: 50,
+        policy: scripted(() => 1),
+      }),
+    );
     expect([...result.waits]).toEqual([0, 0, expect.closeTo(9.8, 9)]);
   });
 
@@ -36,7 +52,14 @@ describe('simulate', () => {
 
   it('a replica removed by a scale-down drains: it finishes its job and takes no new one', () => {
     // Two replicas; at second 5 the pool shrinks to 1 while both run 20 s jobs.
-    const result = simulate(config({ ...jobs([0, 0, 6], 20), initialReplicas: 2, endSeconds: 100, policy: scripted((at) => (at < 5 ? 2 : 1)) }));
+    const result = simulate(
+      config({
+        ...jobs([0, 0, 6], 20),
+        initialReplicas: 2,
+        endSeconds: 100,
+        policy: scripted((at) => (at < 5 ? 2 : 1)),
+      }),
+    );
     // The third job waits for the kept replica (free at 20), not for the draining one (free at 20, gone).
     expect(result.waits[2]).toBeCloseTo(14, 9);
     // Kept replica: 0..100; drained replica: 0..20.
@@ -45,7 +68,16 @@ describe('simulate', () => {
 
   it('removes starting pods first, then the most recently ready ones, as the ReplicaSet does', () => {
     const policy = scripted((at) => (at < 2 ? 3 : at < 4 ? 4 : 1));
-    const result = simulate(config({ ...jobs([0.5], 30), initialReplicas: 3, podStartupSeconds: 10, endSeconds: 40, gracePeriodSeconds: 60, policy }));
+    const result = simulate(
+      config({
+        ...jobs([0.5], 30),
+        initialReplicas: 3,
+        podStartupSeconds: 10,
+        endSeconds: 40,
+        gracePeriodSeconds: 60,
+        policy,
+      }),
+    );
     // Replicas 0-2 were ready at 0 (a tie: the newest id goes first); replica 0 runs the job.
     // At 2 a fourth starts; at 4 the pool shrinks to 1: the starting one goes (2 s), then
     // replicas 2 and 1 (idle, 4 s each); replica 0, the oldest, stays.
@@ -57,7 +89,15 @@ describe('simulate', () => {
     // Two replicas each run a 100 s job; at 5 the pool shrinks to 1. The newest pod (1) goes:
     // its job is cut at 35 (30 s grace), re-queued ahead of the job that arrived at 6, and run
     // again on replica 0 once it is free at 100.
-    const result = simulate(config({ ...jobs([0, 0, 6], 100), initialReplicas: 2, endSeconds: 400, gracePeriodSeconds: 30, policy: scripted((at) => (at < 5 ? 2 : 1)) }));
+    const result = simulate(
+      config({
+        ...jobs([0, 0, 6], 100),
+        initialReplicas: 2,
+        endSeconds: 400,
+        gracePeriodSeconds: 30,
+        policy: scripted((at) => (at < 5 ? 2 : 1)),
+      }),
+    );
     expect(result.interruptedJobs).toBe(1);
     expect(result.rerunSeconds).toBeCloseTo(35, 9);
     // Job 2 waits for the re-run to finish: 100 + 100 = 200, so it starts at 200.
@@ -69,7 +109,9 @@ describe('simulate', () => {
   it('with pod-deletion-cost removes idle pods first: nothing is interrupted', () => {
     const policy: ScalingPolicy = { ...scripted((at) => (at < 5 ? 2 : 1)), scaleDownOrder: 'idle-first' };
     // Only the first replica runs a job; the idle one goes.
-    const result = simulate(config({ ...jobs([0], 100), initialReplicas: 2, endSeconds: 200, gracePeriodSeconds: 30, policy }));
+    const result = simulate(
+      config({ ...jobs([0], 100), initialReplicas: 2, endSeconds: 200, gracePeriodSeconds: 30, policy }),
+    );
     expect(result.interruptedJobs).toBe(0);
     expect(result.replicaSeconds).toBeCloseTo(200 + 5, 6);
   });
@@ -92,7 +134,12 @@ describe('simulate', () => {
   });
 
   it('records the replicas over time at every change', () => {
-    const result = simulate(config({ ...jobs([], 1), endSeconds: 10, policy: scripted((at) => (at < 3 ? 2 : 1)), initialReplicas: 2 }));
-    expect(result.replicas).toEqual([{ atSeconds: 0, replicas: 2 }, { atSeconds: 3, replicas: 1 }]);
+    const result = simulate(
+      config({ ...jobs([], 1), endSeconds: 10, policy: scripted((at) => (at < 3 ? 2 : 1)), initialReplicas: 2 }),
+    );
+    expect(result.replicas).toEqual([
+      { atSeconds: 0, replicas: 2 },
+      { atSeconds: 3, replicas: 1 },
+    ]);
   });
 });

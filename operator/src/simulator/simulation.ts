@@ -125,7 +125,8 @@ interface Pod {
   running: Run[];
 }
 
-type SimEvent = { kind: 'complete'; pod: Pod; run: Run } | { kind: 'ready'; pod: Pod } | { kind: 'grace-over'; pod: Pod };
+type SimEvent =
+  { kind: 'complete'; pod: Pod; run: Run } | { kind: 'ready'; pod: Pod } | { kind: 'grace-over'; pod: Pod };
 
 export function simulate(config: SimulationConfig): SimulationResult {
   return new Simulation(config).run();
@@ -285,7 +286,12 @@ class Simulation {
     let concurrency = 0;
     for (const pod of this.pods) {
       if (pod.phase !== 'ready' && pod.phase !== 'draining') continue;
-      workers.push({ pod: `pod-${pod.id}`, busy: pod.busy, concurrency: this.config.concurrency, draining: pod.phase === 'draining' });
+      workers.push({
+        pod: `pod-${pod.id}`,
+        busy: pod.busy,
+        concurrency: this.config.concurrency,
+        draining: pod.phase === 'draining',
+      });
       concurrency += this.config.concurrency;
     }
     return {
@@ -308,7 +314,8 @@ class Simulation {
       jobCount: () => this.config.arrivals.length,
       arrivalSeconds: (job) => this.config.arrivals[job] as number,
       serviceSeconds: (job) => this.config.services[job] as number,
-      servingSlotEnds: () => this.pods.filter((pod) => pod.phase === 'ready').map((pod) => pod.running.map((run) => run.endsAt)),
+      servingSlotEnds: () =>
+        this.pods.filter((pod) => pod.phase === 'ready').map((pod) => pod.running.map((run) => run.endsAt)),
     };
   }
 
@@ -319,7 +326,15 @@ class Simulation {
   }
 
   private addPod(at: number, alreadyReady: boolean): void {
-    const pod: Pod = { id: this.nextPodId, createdAt: at, readyAt: NaN, phase: 'starting', busy: 0, goneAt: NaN, running: [] };
+    const pod: Pod = {
+      id: this.nextPodId,
+      createdAt: at,
+      readyAt: NaN,
+      phase: 'starting',
+      busy: 0,
+      goneAt: NaN,
+      running: [],
+    };
     this.nextPodId += 1;
     this.pods.push(pod);
     if (alreadyReady || this.config.podStartupSeconds <= 0) {
@@ -342,7 +357,10 @@ class Simulation {
     for (let index = active.length; index < desired; index += 1) this.addPod(this.now, false);
     if (desired >= active.length) return;
     const idleFirst = this.config.policy.scaleDownOrder === 'idle-first';
-    const order = active.sort((a, b) => phaseRank(a) - phaseRank(b) || (idleFirst ? a.busy - b.busy : 0) || b.readyAt - a.readyAt || b.id - a.id);
+    const order = active.sort(
+      (a, b) =>
+        phaseRank(a) - phaseRank(b) || (idleFirst ? a.busy - b.busy : 0) || b.readyAt - a.readyAt || b.id - a.id,
+    );
     const grace = this.config.gracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_SECONDS;
     for (const pod of order.slice(0, active.length - desired)) {
       this.withFreeSlot.delete(pod);
@@ -363,7 +381,8 @@ class Simulation {
   /** Service seconds still to run at the end: jobs never started and the rest of running ones. */
   private deferredWorkSeconds(): number {
     let seconds = 0;
-    for (let job = this.nextToStart; job < this.config.arrivals.length; job += 1) seconds += this.config.services[job] as number;
+    for (let job = this.nextToStart; job < this.config.arrivals.length; job += 1)
+      seconds += this.config.services[job] as number;
     for (const job of this.requeued) seconds += this.config.services[job] as number;
     for (const pod of this.pods) for (const run of pod.running) seconds += Math.max(0, run.endsAt - this.now);
     return seconds;

@@ -13,7 +13,13 @@ describe('svg chart', () => {
       load: [1, 5, 2],
       loadBucketSeconds: 33,
       series: [
-        { name: 'engine', points: [{ atSeconds: 0, replicas: 1 }, { atSeconds: 50, replicas: 4 }] },
+        {
+          name: 'engine',
+          points: [
+            { atSeconds: 0, replicas: 1 },
+            { atSeconds: 50, replicas: 4 },
+          ],
+        },
         { name: 'KEDA & HPA', points: [{ atSeconds: 0, replicas: 2 }] },
       ],
     });

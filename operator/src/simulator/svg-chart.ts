@@ -42,13 +42,20 @@ function axis(top: number, height: number, max: number, label: string): string {
   for (const fraction of [0, 0.5, 1]) {
     const y = top + height - fraction * height;
     lines.push(`<line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${y}" y2="${y}" stroke="#ddd"/>`);
-    lines.push(`<text x="${LEFT - 6}" y="${y + 4}" font-size="11" text-anchor="end">${Number((fraction * max).toFixed(1))}</text>`);
+    lines.push(
+      `<text x="${LEFT - 6}" y="${y + 4}" font-size="11" text-anchor="end">${Number((fraction * max).toFixed(1))}</text>`,
+    );
   }
   return lines.join('');
 }
 
 /** Step-shaped polyline points: a replica count holds until the next change. */
-function stepPoints(points: ReplicaPoint[], x: (seconds: number) => number, y: (value: number) => number, durationSeconds: number): string {
+function stepPoints(
+  points: ReplicaPoint[],
+  x: (seconds: number) => number,
+  y: (value: number) => number,
+  durationSeconds: number,
+): string {
   const coordinates: string[] = [];
   let previous: number | undefined;
   for (const point of points) {
@@ -64,10 +71,14 @@ export function renderChart(input: ChartInput): string {
   const plotWidth = WIDTH - LEFT - RIGHT;
   const x = (seconds: number) => LEFT + (Math.min(seconds, input.durationSeconds) / input.durationSeconds) * plotWidth;
   const loadMax = niceMax(Math.max(0, ...input.load));
-  const replicaMax = niceMax(Math.max(1, ...input.series.flatMap((series) => series.points.map((point) => point.replicas))));
+  const replicaMax = niceMax(
+    Math.max(1, ...input.series.flatMap((series) => series.points.map((point) => point.replicas))),
+  );
   const loadY = (value: number) => LOAD_TOP + LOAD_HEIGHT - (value / loadMax) * LOAD_HEIGHT;
   const replicaY = (value: number) => REPLICAS_TOP + REPLICAS_HEIGHT - (value / replicaMax) * REPLICAS_HEIGHT;
-  const loadPoints = input.load.map((value, bucket) => `${x((bucket + 0.5) * input.loadBucketSeconds).toFixed(1)},${loadY(value).toFixed(1)}`).join(' ');
+  const loadPoints = input.load
+    .map((value, bucket) => `${x((bucket + 0.5) * input.loadBucketSeconds).toFixed(1)},${loadY(value).toFixed(1)}`)
+    .join(' ');
   const legendTop = REPLICAS_TOP + REPLICAS_HEIGHT + 40;
   const height = legendTop + Math.ceil(input.series.length / 3) * 18 + 10;
   const parts: string[] = [
@@ -80,12 +91,18 @@ export function renderChart(input: ChartInput): string {
   ];
   input.series.forEach((series, index) => {
     const color = PALETTE[index % PALETTE.length] as string;
-    parts.push(`<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${stepPoints(series.points, x, replicaY, input.durationSeconds)}"/>`);
+    parts.push(
+      `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${stepPoints(series.points, x, replicaY, input.durationSeconds)}"/>`,
+    );
     const legendX = LEFT + (index % 3) * 300;
     const legendY = legendTop + Math.floor(index / 3) * 18;
-    parts.push(`<rect x="${legendX}" y="${legendY - 9}" width="14" height="4" fill="${color}"/><text x="${legendX + 20}" y="${legendY - 4}" font-size="12">${escapeXml(series.name)}</text>`);
+    parts.push(
+      `<rect x="${legendX}" y="${legendY - 9}" width="14" height="4" fill="${color}"/><text x="${legendX + 20}" y="${legendY - 4}" font-size="12">${escapeXml(series.name)}</text>`,
+    );
   });
-  parts.push(`<text x="${WIDTH - RIGHT}" y="${REPLICAS_TOP + REPLICAS_HEIGHT + 18}" font-size="11" text-anchor="end">seconds (0 to ${Math.round(input.durationSeconds)})</text>`);
+  parts.push(
+    `<text x="${WIDTH - RIGHT}" y="${REPLICAS_TOP + REPLICAS_HEIGHT + 18}" font-size="11" text-anchor="end">seconds (0 to ${Math.round(input.durationSeconds)})</text>`,
+  );
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
 }

@@ -8,7 +8,10 @@ export function templatePool(namespace: string, name: string, spec: Partial<Work
     kind: KIND,
     metadata: { name, namespace, labels: { 'app.kubernetes.io/instance': 'argocd-app-billing', team: 'billing' } },
     spec: applySpecDefaults({
-      template: { metadata: { labels: { tier: 'background' } }, spec: { containers: [{ name: 'worker', image: 'registry.example/mailer:1.0' }] } },
+      template: {
+        metadata: { labels: { tier: 'background' } },
+        spec: { containers: [{ name: 'worker', image: 'registry.example/mailer:1.0' }] },
+      },
       queue: { format: 'native', names: ['mailers'], redis: { url: 'redis://redis.billing.svc:6379/0' } },
       ...spec,
     }),

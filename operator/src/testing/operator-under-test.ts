@@ -7,7 +7,11 @@ import { startOperator, type RunningOperator } from '../operator.ts';
 export async function startOperatorForNamespace(
   kubeConfig: KubeConfig,
   namespace: string,
-  options: { logStream?: NodeJS.WritableStream; leaderElection?: { namespace: string }; idleFirstScaleDown?: boolean } = {},
+  options: {
+    logStream?: NodeJS.WritableStream;
+    leaderElection?: { namespace: string };
+    idleFirstScaleDown?: boolean;
+  } = {},
 ): Promise<RunningOperator> {
   const config = parseOperatorConfig({
     namespace,

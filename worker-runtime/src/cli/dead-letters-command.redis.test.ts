@@ -14,7 +14,9 @@ describe('the dead-letters CLI', () => {
   const fx = redisFixture(inject('redisUrl'), 'cli-dead');
   afterAll(() => fx.cleanup());
   const cli = (...args: string[]) =>
-    run(process.execPath, [MAIN, 'dead-letters', ...args, '--queue', 'mail'], { env: { REDIS_URL: fx.url, WORKERPOOL_KEY_PREFIX: fx.prefix } });
+    run(process.execPath, [MAIN, 'dead-letters', ...args, '--queue', 'mail'], {
+      env: { REDIS_URL: fx.url, WORKERPOOL_KEY_PREFIX: fx.prefix },
+    });
 
   /** Three jobs reserved and buried through the protocol, as a worker would. */
   async function buryThree(queue: Queue): Promise<string[]> {
@@ -22,8 +24,17 @@ describe('the dead-letters CLI', () => {
     const now = Date.now();
     const { reserved } = await ackAndReserve(fx.redis, queue.keys, { now, deadline: now + 30_000, count: 3, acks: [] });
     for (const job of reserved) {
-      const outcome = { kind: 'dead', info: { reason: 'attempts-exhausted', attempts: 3, lastError: 'Error: smtp 550', deadAt: now } } as const;
-      await recordFailure(fx.redis, queue.keys, { now, entry: job.entry, jobId: entryJobId(job.entry), record: job.record, outcome });
+      const outcome = {
+        kind: 'dead',
+        info: { reason: 'attempts-exhausted', attempts: 3, lastError: 'Error: smtp 550', deadAt: now },
+      } as const;
+      await recordFailure(fx.redis, queue.keys, {
+        now,
+        entry: job.entry,
+        jobId: entryJobId(job.entry),
+        record: job.record,
+        outcome,
+      });
     }
     return reserved.map((job) => entryJobId(job.entry));
   }
@@ -32,11 +43,25 @@ describe('the dead-letters CLI', () => {
     const queue = new Queue('mail', { connection: fx.redis, prefix: fx.prefix });
     const [first, ...rest] = await buryThree(queue);
 
-    const listed = (await cli('list')).stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const listed = (await cli('list')).stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(listed).toHaveLength(3);
-    expect(listed[0]).toMatchObject({ id: first, name: 'send', reason: 'attempts-exhausted', attempts: 3, lastError: 'Error: smtp 550', data: { to: 'a' } });
+    expect(listed[0]).toMatchObject({
+      id: first,
+      name: 'send',
+      reason: 'attempts-exhausted',
+      attempts: 3,
+      lastError: 'Error: smtp 550',
+      data: { to: 'a' },
+    });
 
-    expect(JSON.parse((await cli('replay', first ?? '')).stdout)).toEqual({ queue: 'mail', replayed: 1, skippedMalformed: [] });
+    expect(JSON.parse((await cli('replay', first ?? '')).stdout)).toEqual({
+      queue: 'mail',
+      replayed: 1,
+      skippedMalformed: [],
+    });
     expect(await fx.redis.llen(queue.keys.wait)).toBe(1);
     expect(JSON.parse((await cli('purge', '--all')).stdout)).toEqual({ queue: 'mail', purged: rest.length });
     expect(await fx.redis.zcard(queue.keys.dead)).toBe(0);

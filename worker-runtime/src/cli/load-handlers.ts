@@ -12,15 +12,21 @@ export async function loadHandlers(path: string, cwd: string = process.cwd()): P
   try {
     mod = (await import(url)) as Record<string, unknown>;
   } catch (err) {
-    throw new Error(`--handlers / WORKERPOOL_HANDLERS: cannot load "${path}": ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new Error(
+      `--handlers / WORKERPOOL_HANDLERS: cannot load "${path}": ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
   }
-  const source = typeof mod['default'] === 'object' && mod['default'] !== null ? (mod['default'] as Record<string, unknown>) : mod;
+  const source =
+    typeof mod['default'] === 'object' && mod['default'] !== null ? (mod['default'] as Record<string, unknown>) : mod;
   const handlers: Record<string, JobHandler> = {};
   for (const [name, value] of Object.entries(source)) {
     if (name === 'default') continue;
-    if (typeof value !== 'function') throw new Error(`--handlers / WORKERPOOL_HANDLERS: export "${name}" of "${path}" is not a function`);
+    if (typeof value !== 'function')
+      throw new Error(`--handlers / WORKERPOOL_HANDLERS: export "${name}" of "${path}" is not a function`);
     handlers[name] = value as JobHandler;
   }
-  if (Object.keys(handlers).length === 0) throw new Error(`--handlers / WORKERPOOL_HANDLERS: "${path}" exports no handler`);
+  if (Object.keys(handlers).length === 0)
+    throw new Error(`--handlers / WORKERPOOL_HANDLERS: "${path}" exports no handler`);
   return handlers;
 }

@@ -72,9 +72,13 @@ async function run(flags: Flags): Promise<void> {
   state.running = await startWorkers(config, log);
 }
 
-function selection(argv: { ids?: string[]; all?: boolean }, verb: string): DeadLettersAction & { kind: 'replay' | 'purge' } {
+function selection(
+  argv: { ids?: string[]; all?: boolean },
+  verb: string,
+): DeadLettersAction & { kind: 'replay' | 'purge' } {
   const ids = argv.ids ?? [];
-  if (argv.all === true && ids.length > 0) throw new ConfigError(`dead-letters ${verb}: give job ids or --all, not both`);
+  if (argv.all === true && ids.length > 0)
+    throw new ConfigError(`dead-letters ${verb}: give job ids or --all, not both`);
   if (argv.all !== true && ids.length === 0) throw new ConfigError(`dead-letters ${verb}: give job ids, or --all`);
   return { kind: verb === 'replay' ? 'replay' : 'purge', selection: argv.all === true ? 'all' : ids };
 }
@@ -82,19 +86,40 @@ function selection(argv: { ids?: string[]; all?: boolean }, verb: string): DeadL
 function deadLetterCommands(y: Argv): Argv {
   const print = (line: string) => process.stdout.write(`${line}\n`);
   const target = { ...connectionOptions, queue: describe('queue', 'the queue') };
-  const withIds = (c: Argv) => c.options(target).positional('ids', { type: 'string', array: true }).option('all', { type: 'boolean', describe: 'every dead letter' });
+  const withIds = (c: Argv) =>
+    c
+      .options(target)
+      .positional('ids', { type: 'string', array: true })
+      .option('all', { type: 'boolean', describe: 'every dead letter' });
   return y
     .command(
       'list',
       'print dead letters (oldest first) as JSON lines',
-      (c) => c.options(target).option('limit', { type: 'number', default: 100 }).option('offset', { type: 'number', default: 0 }),
-      (argv) => runDeadLetters(parseDeadLettersConfig(argv, process.env), { kind: 'list', limit: argv.limit, offset: argv.offset }, print),
+      (c) =>
+        c
+          .options(target)
+          .option('limit', { type: 'number', default: 100 })
+          .option('offset', { type: 'number', default: 0 }),
+      (argv) =>
+        runDeadLetters(
+          parseDeadLettersConfig(argv, process.env),
+          { kind: 'list', limit: argv.limit, offset: argv.offset },
+          print,
+        ),
     )
     .command('replay [ids..]', 'put dead letters back on the queue with fresh attempts', withIds, (argv) =>
-      runDeadLetters(parseDeadLettersConfig(argv, process.env), selection(argv as { ids?: string[]; all?: boolean }, 'replay'), print),
+      runDeadLetters(
+        parseDeadLettersConfig(argv, process.env),
+        selection(argv as { ids?: string[]; all?: boolean }, 'replay'),
+        print,
+      ),
     )
     .command('purge [ids..]', 'delete dead letters for good', withIds, (argv) =>
-      runDeadLetters(parseDeadLettersConfig(argv, process.env), selection(argv as { ids?: string[]; all?: boolean }, 'purge'), print),
+      runDeadLetters(
+        parseDeadLettersConfig(argv, process.env),
+        selection(argv as { ids?: string[]; all?: boolean }, 'purge'),
+        print,
+      ),
     )
     .demandCommand(1, 'dead-letters needs a subcommand: list, replay or purge');
 }
@@ -102,7 +127,12 @@ function deadLetterCommands(y: Argv): Argv {
 async function main(): Promise<void> {
   await yargs(hideBin(process.argv))
     .scriptName('workerpool-worker')
-    .command('run', 'run workers for the configured queues until SIGTERM', (y) => y.options(runOptions), (argv) => run(argv))
+    .command(
+      'run',
+      'run workers for the configured queues until SIGTERM',
+      (y) => y.options(runOptions),
+      (argv) => run(argv),
+    )
     .command('dead-letters', 'inspect, replay or purge dead letters', deadLetterCommands)
     .demandCommand(1, 'give a command: run or dead-letters')
     .strict()

@@ -16,8 +16,13 @@ export interface RunningWorkers {
 
 export async function startWorkers(config: RunConfig, log: Logger): Promise<RunningWorkers> {
   const handlers = await loadHandlers(config.handlersPath);
-  const redis = connectRedis(config.redis.url, config.redis.password === undefined ? {} : { password: config.redis.password });
-  redis.on('error', (err: Error) => log.warn({ err: err.message, redis: redactUrl(config.redis.url) }, 'redis connection error'));
+  const redis = connectRedis(
+    config.redis.url,
+    config.redis.password === undefined ? {} : { password: config.redis.password },
+  );
+  redis.on('error', (err: Error) =>
+    log.warn({ err: err.message, redis: redactUrl(config.redis.url) }, 'redis connection error'),
+  );
   const metrics = createWorkerMetrics({ defaultMetrics: true });
   const workers = config.queues.map(
     (queue) =>
@@ -43,7 +48,13 @@ export async function startWorkers(config: RunConfig, log: Logger): Promise<Runn
   });
   await Promise.all(workers.map((w) => w.start()));
   log.info(
-    { queues: config.queues, concurrency: config.concurrency, handlers: Object.keys(handlers), redis: redactUrl(config.redis.url), metricsPort: server.port },
+    {
+      queues: config.queues,
+      concurrency: config.concurrency,
+      handlers: Object.keys(handlers),
+      redis: redactUrl(config.redis.url),
+      metricsPort: server.port,
+    },
     'workers running',
   );
   let closing: Promise<void> | undefined;

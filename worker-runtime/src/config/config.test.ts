@@ -35,7 +35,11 @@ describe('the worker configuration', () => {
       WORKERPOOL_HEARTBEAT_INTERVAL_SECONDS: '0.1',
     };
     const config = parseRunConfig({ concurrency: '50', 'metrics-port': '0' }, env);
-    expect(config.redis).toEqual({ url: 'rediss://redis.billing.svc:6380/2', password: 's3cret', keyPrefix: 'billing:' });
+    expect(config.redis).toEqual({
+      url: 'rediss://redis.billing.svc:6380/2',
+      password: 's3cret',
+      keyPrefix: 'billing:',
+    });
     expect(config.queues).toEqual(['mailers', 'default']);
     expect(config.concurrency).toBe(50);
     expect(config.metricsPort).toBe(0);
@@ -49,25 +53,40 @@ describe('the worker configuration', () => {
   it.each([
     [{ WORKERPOOL_CONCURRENCY: 'ten' }, 'WORKERPOOL_CONCURRENCY: "ten" is not an integer from 1 to 1000'],
     [{ WORKERPOOL_CONCURRENCY: '0' }, 'WORKERPOOL_CONCURRENCY: "0" is not an integer from 1 to 1000'],
-    [{ WORKERPOOL_DRAIN_TIMEOUT_SECONDS: '-1' }, 'WORKERPOOL_DRAIN_TIMEOUT_SECONDS: "-1" is not a number of seconds from 0 to 3600'],
+    [
+      { WORKERPOOL_DRAIN_TIMEOUT_SECONDS: '-1' },
+      'WORKERPOOL_DRAIN_TIMEOUT_SECONDS: "-1" is not a number of seconds from 0 to 3600',
+    ],
     [{ REDIS_URL: 'http://redis:6379' }, 'REDIS_URL: the scheme must be redis:// or rediss://, got http://'],
     [{ REDIS_URL: 'not a url' }, 'REDIS_URL: not a URL'],
     [{ WORKERPOOL_QUEUES: 'a,{b}' }, 'WORKERPOOL_QUEUES: queue name "{b}" must not contain braces or whitespace'],
     [{ WORKERPOOL_QUEUES: 'a,a' }, 'WORKERPOOL_QUEUES: a queue is listed twice in "a,a"'],
     [{ WORKERPOOL_METRICS_PORT: '70000' }, 'WORKERPOOL_METRICS_PORT: "70000" is not an integer from 0 to 65535'],
-    [{ WORKERPOOL_LOG_LEVEL: 'loud' }, 'WORKERPOOL_LOG_LEVEL: "loud" is not one of fatal, error, warn, info, debug, trace, silent'],
-    [{ WORKERPOOL_HEARTBEAT_INTERVAL_SECONDS: '40' }, '--heartbeat-interval-seconds / WORKERPOOL_HEARTBEAT_INTERVAL_SECONDS (40) must be below'],
+    [
+      { WORKERPOOL_LOG_LEVEL: 'loud' },
+      'WORKERPOOL_LOG_LEVEL: "loud" is not one of fatal, error, warn, info, debug, trace, silent',
+    ],
+    [
+      { WORKERPOOL_HEARTBEAT_INTERVAL_SECONDS: '40' },
+      '--heartbeat-interval-seconds / WORKERPOOL_HEARTBEAT_INTERVAL_SECONDS (40) must be below',
+    ],
   ])('rejects %o naming the variable', (bad, message) => {
     expect(() => parseRunConfig({}, { ...minimal, ...bad })).toThrow(message);
   });
 
   it('names the flag when the bad value came from a flag', () => {
-    expect(() => parseRunConfig({ concurrency: '1.5' }, minimal)).toThrow('--concurrency: "1.5" is not an integer from 1 to 1000');
+    expect(() => parseRunConfig({ concurrency: '1.5' }, minimal)).toThrow(
+      '--concurrency: "1.5" is not an integer from 1 to 1000',
+    );
   });
 
   it('fails fast when a required setting is missing', () => {
-    expect(() => parseRunConfig({}, { WORKERPOOL_HANDLERS: 'h.js' })).toThrow('--queues / WORKERPOOL_QUEUES / WORKERPOOL_QUEUE is required');
-    expect(() => parseRunConfig({}, { WORKERPOOL_QUEUES: 'q' })).toThrow('--handlers / WORKERPOOL_HANDLERS is required');
+    expect(() => parseRunConfig({}, { WORKERPOOL_HANDLERS: 'h.js' })).toThrow(
+      '--queues / WORKERPOOL_QUEUES / WORKERPOOL_QUEUE is required',
+    );
+    expect(() => parseRunConfig({}, { WORKERPOOL_QUEUES: 'q' })).toThrow(
+      '--handlers / WORKERPOOL_HANDLERS is required',
+    );
     expect(() => parseDeadLettersConfig({}, {})).toThrow('--queue / WORKERPOOL_QUEUE / WORKERPOOL_QUEUES is required');
   });
 });

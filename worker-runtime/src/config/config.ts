@@ -79,14 +79,23 @@ function required(source: SettingSource, flags: Flags, env: Env, what: string) {
   return raw;
 }
 
-function optional<T>(source: SettingSource, flags: Flags, env: Env, fallback: T, parse: (raw: NonNullable<ReturnType<typeof readSetting>>) => T): T {
+function optional<T>(
+  source: SettingSource,
+  flags: Flags,
+  env: Env,
+  fallback: T,
+  parse: (raw: NonNullable<ReturnType<typeof readSetting>>) => T,
+): T {
   const raw = readSetting(source, flags, env);
   return raw ? parse(raw) : fallback;
 }
 
 function parseQueueList(source: SettingSource, flags: Flags, env: Env): string[] {
   const raw = required(source, flags, env, 'the queue names to work on, comma-separated');
-  const queues = raw.value.split(',').map((q) => q.trim()).filter((q) => q.length > 0);
+  const queues = raw.value
+    .split(',')
+    .map((q) => q.trim())
+    .filter((q) => q.length > 0);
   if (queues.length === 0) throw new ConfigError(`${raw.from}: no queue name in "${raw.value}"`);
   for (const q of queues) {
     try {
@@ -95,7 +104,8 @@ function parseQueueList(source: SettingSource, flags: Flags, env: Env): string[]
       throw new ConfigError(`${raw.from}: ${(err as Error).message}`);
     }
   }
-  if (new Set(queues).size !== queues.length) throw new ConfigError(`${raw.from}: a queue is listed twice in "${raw.value}"`);
+  if (new Set(queues).size !== queues.length)
+    throw new ConfigError(`${raw.from}: a queue is listed twice in "${raw.value}"`);
   return queues;
 }
 
@@ -107,7 +117,8 @@ function parseRedisConfig(flags: Flags, env: Env): RedisConfig {
   };
 }
 
-const logLevel = (flags: Flags, env: Env): LogLevel => optional(SETTINGS.logLevel, flags, env, CONFIG_DEFAULTS.logLevel, (raw) => parseChoice(raw, LOG_LEVELS));
+const logLevel = (flags: Flags, env: Env): LogLevel =>
+  optional(SETTINGS.logLevel, flags, env, CONFIG_DEFAULTS.logLevel, (raw) => parseChoice(raw, LOG_LEVELS));
 
 /** Parses `workerpool-worker run` settings once, failing fast with the flag or variable that is wrong. */
 export function parseRunConfig(flags: Flags, env: Env): RunConfig {
@@ -117,13 +128,19 @@ export function parseRunConfig(flags: Flags, env: Env): RunConfig {
     redis: parseRedisConfig(flags, env),
     queues: parseQueueList(SETTINGS.queues, flags, env),
     handlersPath: required(SETTINGS.handlers, flags, env, 'the module exporting the job handlers').value,
-    concurrency: optional(SETTINGS.concurrency, flags, env, WORKER_DEFAULTS.concurrency, (raw) => parseInteger(raw, 1, MAX_CONCURRENCY)),
+    concurrency: optional(SETTINGS.concurrency, flags, env, WORKER_DEFAULTS.concurrency, (raw) =>
+      parseInteger(raw, 1, MAX_CONCURRENCY),
+    ),
     drainTimeoutMs: seconds(SETTINGS.drainTimeout, WORKER_DEFAULTS.drainTimeoutMs, 0, MAX_DRAIN_TIMEOUT_SECONDS),
     visibilityTimeoutMs: seconds(SETTINGS.visibilityTimeout, WORKER_DEFAULTS.visibilityTimeoutMs, 0.1, 86_400),
     heartbeatIntervalMs: seconds(SETTINGS.heartbeatInterval, WORKER_DEFAULTS.heartbeatIntervalMs, 0.05, 3_600),
-    maxStalls: optional(SETTINGS.maxStalls, flags, env, WORKER_DEFAULTS.maxStalls, (raw) => parseInteger(raw, 0, 1_000)),
+    maxStalls: optional(SETTINGS.maxStalls, flags, env, WORKER_DEFAULTS.maxStalls, (raw) =>
+      parseInteger(raw, 0, 1_000),
+    ),
     podName: optional(SETTINGS.podName, flags, env, hostname(), (raw) => raw.value),
-    metricsPort: optional(SETTINGS.metricsPort, flags, env, CONFIG_DEFAULTS.metricsPort, (raw) => parseInteger(raw, 0, 65_535)),
+    metricsPort: optional(SETTINGS.metricsPort, flags, env, CONFIG_DEFAULTS.metricsPort, (raw) =>
+      parseInteger(raw, 0, 65_535),
+    ),
     metricsHost: optional(SETTINGS.metricsHost, flags, env, CONFIG_DEFAULTS.metricsHost, (raw) => raw.value),
     logLevel: logLevel(flags, env),
   };

@@ -49,7 +49,8 @@ export function parseInteger(raw: RawSetting, min: number, max: number): number 
 /** Seconds may be fractional (tests use sub-second timeouts); the result is in milliseconds. */
 export function parseSecondsAsMs(raw: RawSetting, minSeconds: number, maxSeconds: number): number {
   const n = Number(raw.value);
-  if (raw.value.trim() === '' || !Number.isFinite(n) || n < minSeconds || n > maxSeconds) fail(raw, `a number of seconds from ${minSeconds} to ${maxSeconds}`);
+  if (raw.value.trim() === '' || !Number.isFinite(n) || n < minSeconds || n > maxSeconds)
+    fail(raw, `a number of seconds from ${minSeconds} to ${maxSeconds}`);
   return Math.round(n * 1000);
 }
 
@@ -65,6 +66,7 @@ export function parseRedisUrl(raw: RawSetting): string {
   } catch {
     throw new ConfigError(`${raw.from}: not a URL (expected redis://[:password@]host:port[/db] or rediss://…)`);
   }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new ConfigError(`${raw.from}: the scheme must be redis:// or rediss://, got ${url.protocol}//`);
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:')
+    throw new ConfigError(`${raw.from}: the scheme must be redis:// or rediss://, got ${url.protocol}//`);
   return raw.value;
 }

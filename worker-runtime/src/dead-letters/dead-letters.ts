@@ -23,7 +23,11 @@ export type DeadLetterSelection = 'all' | readonly string[];
 
 const CHUNK = 500;
 
-async function readDetails(redis: Redis, keys: QueueKeys, ids: readonly string[]): Promise<{ infos: (string | null)[]; records: (string | null)[] }> {
+async function readDetails(
+  redis: Redis,
+  keys: QueueKeys,
+  ids: readonly string[],
+): Promise<{ infos: (string | null)[]; records: (string | null)[] }> {
   if (ids.length === 0) return { infos: [], records: [] };
   const [infos, records] = await Promise.all([redis.hmget(keys.deadInfo, ...ids), redis.hmget(keys.jobs, ...ids)]);
   return { infos, records };
@@ -50,8 +54,15 @@ function toDeadLetter(id: string, deadAt: number, info: string | null, raw: stri
 }
 
 /** Dead letters, oldest first. */
-export async function listDeadLetters(redis: Redis, keys: QueueKeys, { offset = 0, limit = 100 } = {}): Promise<DeadLetter[]> {
-  const flat = replyArray(await redis.zrange(keys.dead, String(offset), String(offset + limit - 1), 'WITHSCORES'), 'ZRANGE dead');
+export async function listDeadLetters(
+  redis: Redis,
+  keys: QueueKeys,
+  { offset = 0, limit = 100 } = {},
+): Promise<DeadLetter[]> {
+  const flat = replyArray(
+    await redis.zrange(keys.dead, String(offset), String(offset + limit - 1), 'WITHSCORES'),
+    'ZRANGE dead',
+  );
   const ids: string[] = [];
   const scores: number[] = [];
   for (let i = 0; i + 1 < flat.length; i += 2) {
@@ -67,7 +78,12 @@ export async function countDeadLetters(redis: Redis, keys: QueueKeys): Promise<n
 }
 
 /** Runs `each` over the selected ids in chunks; 'all' is the dead letters at the time of the call. */
-async function forEachChunk(redis: Redis, keys: QueueKeys, selection: DeadLetterSelection, each: (ids: string[]) => Promise<number>): Promise<number> {
+async function forEachChunk(
+  redis: Redis,
+  keys: QueueKeys,
+  selection: DeadLetterSelection,
+  each: (ids: string[]) => Promise<number>,
+): Promise<number> {
   const ids = selection === 'all' ? await redis.zrange(keys.dead, '0', '-1') : selection;
   let total = 0;
   for (let i = 0; i < ids.length; i += CHUNK) total += await each(ids.slice(i, i + CHUNK));
@@ -81,7 +97,12 @@ export interface ReplayResult {
 }
 
 /** Puts dead letters back on the wait list with their attempt count reset. */
-export async function replayDeadLetters(redis: Redis, keys: QueueKeys, selection: DeadLetterSelection, now: number = Date.now()): Promise<ReplayResult> {
+export async function replayDeadLetters(
+  redis: Redis,
+  keys: QueueKeys,
+  selection: DeadLetterSelection,
+  now: number = Date.now(),
+): Promise<ReplayResult> {
   const skipped: string[] = [];
   const replayed = await forEachChunk(redis, keys, selection, async (ids) => {
     const raws = await redis.hmget(keys.jobs, ...ids);

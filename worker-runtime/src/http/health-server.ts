@@ -40,7 +40,9 @@ async function route(req: IncomingMessage, res: ServerResponse, options: HealthS
 /** /metrics, /healthz and /readyz on node:http: no framework for three routes. */
 export async function startHealthServer(options: HealthServerOptions): Promise<HealthServer> {
   const server: Server = createServer((req, res) => {
-    route(req, res, options).catch((err: unknown) => reply(res, 500, `${err instanceof Error ? err.message : String(err)}\n`));
+    route(req, res, options).catch((err: unknown) =>
+      reply(res, 500, `${err instanceof Error ? err.message : String(err)}\n`),
+    );
   });
   server.listen(options.port, options.host);
   await once(server, 'listening');

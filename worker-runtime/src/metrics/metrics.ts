@@ -34,10 +34,30 @@ export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}):
   const registers = [registry];
   return {
     registry,
-    jobsProcessed: new Counter({ name: `${METRIC_PREFIX}jobs_processed_total`, help: 'Jobs whose handler succeeded', labelNames: ['queue', 'name'], registers }),
-    jobsFailed: new Counter({ name: `${METRIC_PREFIX}jobs_failed_total`, help: 'Job runs that failed (every failed attempt)', labelNames: ['queue', 'name'], registers }),
-    jobsRetried: new Counter({ name: `${METRIC_PREFIX}jobs_retried_total`, help: 'Failed runs scheduled to run again', labelNames: ['queue', 'name'], registers }),
-    jobsDead: new Counter({ name: `${METRIC_PREFIX}jobs_dead_total`, help: 'Jobs moved to the dead letters', labelNames: ['queue', 'name', 'reason'], registers }),
+    jobsProcessed: new Counter({
+      name: `${METRIC_PREFIX}jobs_processed_total`,
+      help: 'Jobs whose handler succeeded',
+      labelNames: ['queue', 'name'],
+      registers,
+    }),
+    jobsFailed: new Counter({
+      name: `${METRIC_PREFIX}jobs_failed_total`,
+      help: 'Job runs that failed (every failed attempt)',
+      labelNames: ['queue', 'name'],
+      registers,
+    }),
+    jobsRetried: new Counter({
+      name: `${METRIC_PREFIX}jobs_retried_total`,
+      help: 'Failed runs scheduled to run again',
+      labelNames: ['queue', 'name'],
+      registers,
+    }),
+    jobsDead: new Counter({
+      name: `${METRIC_PREFIX}jobs_dead_total`,
+      help: 'Jobs moved to the dead letters',
+      labelNames: ['queue', 'name', 'reason'],
+      registers,
+    }),
     jobDuration: new Histogram({
       name: `${METRIC_PREFIX}job_duration_seconds`,
       help: 'Handler run time, successful or not',
@@ -45,8 +65,18 @@ export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}):
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
       registers,
     }),
-    jobsInFlight: new Gauge({ name: `${METRIC_PREFIX}jobs_in_flight`, help: 'Jobs running now', labelNames: ['queue'], registers }),
-    concurrency: new Gauge({ name: `${METRIC_PREFIX}worker_concurrency`, help: 'Jobs the worker runs at once at most', labelNames: ['queue'], registers }),
+    jobsInFlight: new Gauge({
+      name: `${METRIC_PREFIX}jobs_in_flight`,
+      help: 'Jobs running now',
+      labelNames: ['queue'],
+      registers,
+    }),
+    concurrency: new Gauge({
+      name: `${METRIC_PREFIX}worker_concurrency`,
+      help: 'Jobs the worker runs at once at most',
+      labelNames: ['queue'],
+      registers,
+    }),
     fetchDuration: new Histogram({
       name: `${METRIC_PREFIX}fetch_duration_seconds`,
       help: 'Latency of one ack-and-reserve round trip to Redis',
@@ -54,6 +84,11 @@ export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}):
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
       registers,
     }),
-    draining: new Gauge({ name: `${METRIC_PREFIX}worker_draining`, help: '1 while the worker drains before exit', labelNames: ['queue'], registers }),
+    draining: new Gauge({
+      name: `${METRIC_PREFIX}worker_draining`,
+      help: '1 while the worker drains before exit',
+      labelNames: ['queue'],
+      registers,
+    }),
   };
 }

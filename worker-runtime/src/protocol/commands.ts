@@ -21,7 +21,10 @@ export interface NewJob {
 export async function addJobs(redis: Redis, keys: QueueKeys, now: number, jobs: readonly NewJob[]): Promise<boolean[]> {
   const args: (string | number)[] = [now];
   for (const job of jobs) args.push(job.id, job.record, job.dueAt);
-  const reply = replyArray(await runScript(redis, { script: SCRIPTS.add, keys: [keys.wait, keys.delayed, keys.jobs], args }), 'add');
+  const reply = replyArray(
+    await runScript(redis, { script: SCRIPTS.add, keys: [keys.wait, keys.delayed, keys.jobs], args }),
+    'add',
+  );
   return reply.map((v) => replyInt(v, 'add') === 1);
 }
 
@@ -51,12 +54,16 @@ export async function ackAndReserve(
   );
   const reserved: ReservedJob[] = [];
   for (let i = 1; i + 1 < reply.length; i += 2) {
-    reserved.push({ entry: replyString(reply[i], 'ack-and-reserve entry'), record: replyString(reply[i + 1], 'ack-and-reserve record') });
+    reserved.push({
+      entry: replyString(reply[i], 'ack-and-reserve entry'),
+      record: replyString(reply[i + 1], 'ack-and-reserve record'),
+    });
   }
   return { completed: replyInt(reply[0], 'ack-and-reserve completed'), reserved };
 }
 
-export type FailureOutcome = { readonly kind: 'retry'; readonly dueAt: number } | { readonly kind: 'dead'; readonly info: DeadInfo };
+export type FailureOutcome =
+  { readonly kind: 'retry'; readonly dueAt: number } | { readonly kind: 'dead'; readonly info: DeadInfo };
 
 /** Returns false when the reservation had already been reclaimed (then nothing was changed). */
 export async function recordFailure(
@@ -77,7 +84,10 @@ export async function recordFailure(
 /** Returns reservations to the head of the wait list, the first entry at the very head. */
 export async function releaseJobs(redis: Redis, keys: QueueKeys, entries: readonly string[]): Promise<number> {
   if (entries.length === 0) return 0;
-  return replyInt(await runScript(redis, { script: SCRIPTS.release, keys: [keys.active, keys.wait], args: entries }), 'release');
+  return replyInt(
+    await runScript(redis, { script: SCRIPTS.release, keys: [keys.active, keys.wait], args: entries }),
+    'release',
+  );
 }
 
 export async function publishHeartbeat(
@@ -99,27 +109,58 @@ export interface MaintainResult {
   readonly buried: number;
 }
 
-export async function maintainQueue(redis: Redis, keys: QueueKeys, call: { now: number; maxStalls: number; limit: number }): Promise<MaintainResult> {
+export async function maintainQueue(
+  redis: Redis,
+  keys: QueueKeys,
+  call: { now: number; maxStalls: number; limit: number },
+): Promise<MaintainResult> {
   const reply = replyArray(
     await runScript(redis, {
       script: SCRIPTS.maintain,
-      keys: [keys.wait, keys.delayed, keys.active, keys.stalls, keys.dead, keys.deadInfo, keys.counters, keys.workers, keys.workerInfo, keys.jobs],
+      keys: [
+        keys.wait,
+        keys.delayed,
+        keys.active,
+        keys.stalls,
+        keys.dead,
+        keys.deadInfo,
+        keys.counters,
+        keys.workers,
+        keys.workerInfo,
+        keys.jobs,
+      ],
       args: [call.now, call.maxStalls, call.limit],
     }),
     'maintain',
   );
-  return { promoted: replyInt(reply[0], 'maintain promoted'), reclaimed: replyInt(reply[1], 'maintain reclaimed'), buried: replyInt(reply[2], 'maintain buried') };
+  return {
+    promoted: replyInt(reply[0], 'maintain promoted'),
+    reclaimed: replyInt(reply[1], 'maintain reclaimed'),
+    buried: replyInt(reply[2], 'maintain buried'),
+  };
 }
 
-export async function replayDead(redis: Redis, keys: QueueKeys, now: number, jobs: readonly { id: string; record: string }[]): Promise<number> {
+export async function replayDead(
+  redis: Redis,
+  keys: QueueKeys,
+  now: number,
+  jobs: readonly { id: string; record: string }[],
+): Promise<number> {
   if (jobs.length === 0) return 0;
   const args: (string | number)[] = [now];
   for (const job of jobs) args.push(job.id, job.record);
-  const reply = await runScript(redis, { script: SCRIPTS.replayDead, keys: [keys.dead, keys.deadInfo, keys.jobs, keys.wait, keys.stalls], args });
+  const reply = await runScript(redis, {
+    script: SCRIPTS.replayDead,
+    keys: [keys.dead, keys.deadInfo, keys.jobs, keys.wait, keys.stalls],
+    args,
+  });
   return replyInt(reply, 'replay-dead');
 }
 
 export async function purgeDead(redis: Redis, keys: QueueKeys, ids: readonly string[]): Promise<number> {
   if (ids.length === 0) return 0;
-  return replyInt(await runScript(redis, { script: SCRIPTS.purgeDead, keys: [keys.dead, keys.deadInfo, keys.jobs], args: ids }), 'purge-dead');
+  return replyInt(
+    await runScript(redis, { script: SCRIPTS.purgeDead, keys: [keys.dead, keys.deadInfo, keys.jobs], args: ids }),
+    'purge-dead',
+  );
 }

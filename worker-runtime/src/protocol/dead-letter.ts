@@ -27,7 +27,12 @@ export function encodeDeadInfo(info: DeadInfo): string {
 
 /** Lenient: dead letters are for humans to inspect, so an odd entry is shown, not rejected. */
 export function decodeDeadInfo(json: string | null): DeadInfo {
-  const fallback: DeadInfo = { reason: DEAD_REASONS.malformed, attempts: 0, lastError: 'no dead-letter detail recorded', deadAt: 0 };
+  const fallback: DeadInfo = {
+    reason: DEAD_REASONS.malformed,
+    attempts: 0,
+    lastError: 'no dead-letter detail recorded',
+    deadAt: 0,
+  };
   if (json === null) return fallback;
   try {
     const obj = JSON.parse(json) as Partial<DeadInfo> & { stalls?: number };

@@ -56,7 +56,8 @@ export function decodeRecord(json: string): JobRecord {
   } catch (err) {
     throw new MalformedJobError(`job record is not JSON: ${(err as Error).message}`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new MalformedJobError('job record must be a JSON object');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new MalformedJobError('job record must be a JSON object');
   const obj = parsed as Record<string, unknown>;
   expectField(obj, 'id', (v) => typeof v === 'string' && v.length > 0, 'a non-empty string');
   expectField(obj, 'name', (v) => typeof v === 'string' && v.length > 0, 'a non-empty string');

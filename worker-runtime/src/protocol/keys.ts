@@ -46,7 +46,8 @@ const MAX_QUEUE_NAME_LENGTH = 200;
 /** Throws a message naming the bad value: a brace would break the cluster hash tag. */
 export function validateQueueName(queue: string): void {
   if (queue.length === 0) throw new Error('queue name must not be empty');
-  if (queue.length > MAX_QUEUE_NAME_LENGTH) throw new Error(`queue name "${queue.slice(0, 40)}…" is longer than ${MAX_QUEUE_NAME_LENGTH} characters`);
+  if (queue.length > MAX_QUEUE_NAME_LENGTH)
+    throw new Error(`queue name "${queue.slice(0, 40)}…" is longer than ${MAX_QUEUE_NAME_LENGTH} characters`);
   if (/[{}\s]/.test(queue)) throw new Error(`queue name "${queue}" must not contain braces or whitespace`);
 }
 

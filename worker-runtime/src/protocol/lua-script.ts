@@ -20,7 +20,8 @@ const FILE_NAME = /^([a-z][a-z0-9-]*)-(\d+)\.lua$/;
  */
 export function loadLuaScript(fileName: string, folder: string = SCRIPTS_DIR): LuaScript {
   const match = FILE_NAME.exec(fileName);
-  if (!match?.[1] || !match[2]) throw new Error(`Lua script file "${fileName}" must be named <name>-<numberOfKeys>.lua`);
+  if (!match?.[1] || !match[2])
+    throw new Error(`Lua script file "${fileName}" must be named <name>-<numberOfKeys>.lua`);
   const lua = readFileSync(join(folder, fileName), 'utf8');
   return { name: match[1], numberOfKeys: Number(match[2]), lua, sha: createHash('sha1').update(lua).digest('hex') };
 }

@@ -7,7 +7,8 @@ export function replyArray(value: unknown, what: string): unknown[] {
 
 export function replyInt(value: unknown, what: string): number {
   const n = typeof value === 'string' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isFinite(n)) throw new Error(`${what}: expected an integer reply, got ${String(value)}`);
+  if (typeof n !== 'number' || !Number.isFinite(n))
+    throw new Error(`${what}: expected an integer reply, got ${String(value)}`);
   return n;
 }
 

@@ -54,14 +54,19 @@ function queue(pipeline: ChainableCommander, call: PipelineCall): void {
   else pipeline.call(call.command, [...call.args]);
 }
 
-const settle = ([err, value]: [Error | null, unknown]): Settled => (err ? { ok: false, error: err } : { ok: true, value });
+const settle = ([err, value]: [Error | null, unknown]): Settled =>
+  err ? { ok: false, error: err } : { ok: true, value };
 
 /**
  * Sends every call in one pipeline (one round trip). If the server answers NOSCRIPT, the scripts
  * are loaded in one more pipeline and the calls sent once again. `onRoundTrip` counts what a
  * pipeline cost, for the benchmarks and the tests that hold the operator to one trip per poll.
  */
-export async function runPipeline(redis: Redis, calls: readonly PipelineCall[], onRoundTrip: () => void = () => undefined): Promise<Settled[]> {
+export async function runPipeline(
+  redis: Redis,
+  calls: readonly PipelineCall[],
+  onRoundTrip: () => void = () => undefined,
+): Promise<Settled[]> {
   const scripts = new Map<string, string>();
   for (const call of calls) {
     if (!isScriptCall(call)) continue;

@@ -24,9 +24,23 @@ describe('reading the signals of native queues in one round trip', () => {
     await redis.zadd(mailers.active, now + 10_000, `${now - 20_000}:c`, now - 1, `${now - 30_000}:d`);
     await redis.hset(mailers.counters, 'completed', 42);
     await redis.zadd(mailers.dead, now, 'x');
-    const beat = { pod: 'mailers-7d9-abc', pid: 1, busy: 2, concurrency: 10, draining: false, beatAt: now, startedAt: now - 1 };
+    const beat = {
+      pod: 'mailers-7d9-abc',
+      pid: 1,
+      busy: 2,
+      concurrency: 10,
+      draining: false,
+      beatAt: now,
+      startedAt: now - 1,
+    };
     await redis.zadd(mailers.workers, now + 15_000, 'live', now - 1, 'gone');
-    await redis.hset(mailers.workerInfo, 'live', encodeHeartbeat({ workerId: 'live', ...beat }), 'gone', encodeHeartbeat({ workerId: 'gone', ...beat }));
+    await redis.hset(
+      mailers.workerInfo,
+      'live',
+      encodeHeartbeat({ workerId: 'live', ...beat }),
+      'gone',
+      encodeHeartbeat({ workerId: 'gone', ...beat }),
+    );
 
     const [signals, empty] = await readQueueSignals(redis, [mailers, queueKeys(prefix, 'empty')], now);
 

@@ -78,7 +78,14 @@ export function parseSignalsReply(queue: string, reply: unknown): QueueSignals {
 }
 
 /** Reads the signals of several queues in ONE round trip (a pipeline of EVALSHA, NOSCRIPT handled). */
-export async function readQueueSignals(redis: Redis, keys: readonly QueueKeys[], nowMs?: number): Promise<QueueSignals[]> {
-  const replies = await runScriptsPipelined(redis, keys.map((k) => readSignalsCall(k, nowMs)));
+export async function readQueueSignals(
+  redis: Redis,
+  keys: readonly QueueKeys[],
+  nowMs?: number,
+): Promise<QueueSignals[]> {
+  const replies = await runScriptsPipelined(
+    redis,
+    keys.map((k) => readSignalsCall(k, nowMs)),
+  );
   return replies.map((reply, i) => parseSignalsReply(keys[i]?.queue ?? '', reply));
 }

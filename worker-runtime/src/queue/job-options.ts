@@ -34,7 +34,8 @@ const MAX_JOB_ID_LENGTH = 256;
 
 function nonNegative(value: number | undefined, field: string, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new Error(`${field} must be a number >= 0, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    throw new Error(`${field} must be a number >= 0, got ${String(value)}`);
   return Math.floor(value);
 }
 
@@ -58,7 +59,8 @@ function resolveJobId(value: string | undefined, field: string): string | undefi
 /** Checks options and fills defaults; `where` names the call in error messages, e.g. `queue.add("mail") opts`. */
 export function resolveJobOptions(opts: JobOptions, defaults: ResolvedJobOptions, where: string): ResolvedJobOptions {
   const attempts = opts.attempts ?? defaults.attempts;
-  if (!Number.isInteger(attempts) || attempts < 1) throw new Error(`${where}.attempts must be an integer >= 1, got ${String(attempts)}`);
+  if (!Number.isInteger(attempts) || attempts < 1)
+    throw new Error(`${where}.attempts must be an integer >= 1, got ${String(attempts)}`);
   return {
     delayMs: nonNegative(opts.delay, `${where}.delay`, defaults.delayMs),
     attempts,

@@ -46,9 +46,15 @@ describe('adding jobs', () => {
 
   it('rejects bad options with a message naming the field', async () => {
     const queue = new Queue('bad', { connection: fx.redis, prefix: fx.prefix });
-    await expect(queue.add('x', {}, { attempts: 0 })).rejects.toThrow('queue.add("x") opts.attempts must be an integer >= 1, got 0');
+    await expect(queue.add('x', {}, { attempts: 0 })).rejects.toThrow(
+      'queue.add("x") opts.attempts must be an integer >= 1, got 0',
+    );
     await expect(queue.add('x', {}, { delay: -5 })).rejects.toThrow('queue.add("x") opts.delay must be a number >= 0');
-    await expect(queue.add('x', {}, { jobId: '' })).rejects.toThrow('queue.add("x") opts.jobId must be a non-empty string');
-    expect(() => new Queue('has space', { connection: fx.redis })).toThrow('queue name "has space" must not contain braces or whitespace');
+    await expect(queue.add('x', {}, { jobId: '' })).rejects.toThrow(
+      'queue.add("x") opts.jobId must be a non-empty string',
+    );
+    expect(() => new Queue('has space', { connection: fx.redis })).toThrow(
+      'queue name "has space" must not contain braces or whitespace',
+    );
   });
 });

@@ -58,7 +58,9 @@ export class Queue {
 
   async addBulk(jobs: readonly BulkJob[]): Promise<AddResult[]> {
     const now = this.now();
-    const prepared = jobs.map((job, i) => this.prepare(job, now, jobs.length === 1 ? `queue.add("${job.name}") opts` : `addBulk[${i}].opts`));
+    const prepared = jobs.map((job, i) =>
+      this.prepare(job, now, jobs.length === 1 ? `queue.add("${job.name}") opts` : `addBulk[${i}].opts`),
+    );
     const chunks: NewJob[][] = [];
     for (let i = 0; i < prepared.length; i += ADD_CHUNK) chunks.push(prepared.slice(i, i + ADD_CHUNK));
     // Sent together: ioredis writes them back to back, so a bulk add costs about one round trip.
@@ -72,7 +74,8 @@ export class Queue {
   }
 
   private prepare(job: BulkJob, now: number, where: string): NewJob {
-    if (typeof job.name !== 'string' || job.name.length === 0) throw new Error(`${where.replace(/ opts$|\.opts$/, '')}: job name must be a non-empty string`);
+    if (typeof job.name !== 'string' || job.name.length === 0)
+      throw new Error(`${where.replace(/ opts$|\.opts$/, '')}: job name must be a non-empty string`);
     const opts = resolveJobOptions(job.opts ?? {}, this.defaults, where);
     const id = opts.jobId ?? this.nextId();
     const record: JobRecord = {

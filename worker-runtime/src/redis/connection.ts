@@ -37,5 +37,7 @@ export function withoutPassword(url: string): string {
 export type Connection = Redis | string;
 
 export function openConnection(connection: Connection): { redis: Redis; owned: boolean } {
-  return typeof connection === 'string' ? { redis: connectRedis(connection), owned: true } : { redis: connection, owned: false };
+  return typeof connection === 'string'
+    ? { redis: connectRedis(connection), owned: true }
+    : { redis: connection, owned: false };
 }

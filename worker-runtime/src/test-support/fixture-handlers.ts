@@ -12,7 +12,10 @@ const prefix = process.env['FIXTURE_PREFIX'] ?? 'fixture:';
 const redisUrl = process.env['REDIS_URL'];
 if (redisUrl === undefined) throw new Error('the fixture handlers need REDIS_URL');
 const password = process.env['REDIS_PASSWORD'];
-const redis = new Redis(password === undefined ? redisUrl : withoutPassword(redisUrl), { maxRetriesPerRequest: null, ...(password === undefined ? {} : { password }) });
+const redis = new Redis(password === undefined ? redisUrl : withoutPassword(redisUrl), {
+  maxRetriesPerRequest: null,
+  ...(password === undefined ? {} : { password }),
+});
 redis.on('error', () => undefined); // the Redis restart test takes the server away on purpose
 
 const keys = fixtureKeys(prefix);

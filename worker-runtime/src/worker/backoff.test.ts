@@ -5,8 +5,12 @@ describe('retry backoff', () => {
   const exponential = { type: 'exponential', delayMs: 1_000 } as const;
 
   it('doubles with every retry, jittered between half and all of it', () => {
-    expect([1, 2, 3, 4].map((retry) => backoffDelayMs(exponential, retry, () => 1))).toEqual([1_000, 2_000, 4_000, 8_000]);
-    expect([1, 2, 3, 4].map((retry) => backoffDelayMs(exponential, retry, () => 0))).toEqual([500, 1_000, 2_000, 4_000]);
+    expect([1, 2, 3, 4].map((retry) => backoffDelayMs(exponential, retry, () => 1))).toEqual([
+      1_000, 2_000, 4_000, 8_000,
+    ]);
+    expect([1, 2, 3, 4].map((retry) => backoffDelayMs(exponential, retry, () => 0))).toEqual([
+      500, 1_000, 2_000, 4_000,
+    ]);
   });
 
   it('spreads jobs that failed together over the jitter window', () => {

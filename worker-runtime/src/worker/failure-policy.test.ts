@@ -24,11 +24,19 @@ describe('what happens to a failed run', () => {
   });
 
   it('gives up after the last attempt', () => {
-    expect(decideFailure({ ...record, attempt: 2 }, new Error('still down'))).toMatchObject({ kind: 'dead', reason: 'attempts-exhausted', record: { attempt: 3 } });
+    expect(decideFailure({ ...record, attempt: 2 }, new Error('still down'))).toMatchObject({
+      kind: 'dead',
+      reason: 'attempts-exhausted',
+      record: { attempt: 3 },
+    });
   });
 
   it('gives up at once on an UnrecoverableError', () => {
-    expect(decideFailure(record, new UnrecoverableError('bad address'))).toMatchObject({ kind: 'dead', reason: 'unrecoverable', record: { attempt: 1 } });
+    expect(decideFailure(record, new UnrecoverableError('bad address'))).toMatchObject({
+      kind: 'dead',
+      reason: 'unrecoverable',
+      record: { attempt: 1 },
+    });
   });
 
   it('recognises an UnrecoverableError from another copy of the package by its name', () => {

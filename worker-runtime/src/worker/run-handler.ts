@@ -6,7 +6,12 @@ import type { Job, JobHandler } from './job.ts';
  * function, so on timeout the job's AbortSignal fires and the handler is expected to give up;
  * its late result is ignored.
  */
-export async function runHandler(handler: JobHandler, job: Job, controller: AbortController, timeoutMs: number): Promise<void> {
+export async function runHandler(
+  handler: JobHandler,
+  job: Job,
+  controller: AbortController,
+  timeoutMs: number,
+): Promise<void> {
   if (timeoutMs <= 0) {
     await handler(job);
     return;

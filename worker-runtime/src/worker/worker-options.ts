@@ -52,16 +52,29 @@ export const MAX_BATCH = 1_000;
 
 function positiveInt(value: number | undefined, field: string, fallback: number, min = 1): number {
   const v = value ?? fallback;
-  if (!Number.isInteger(v) || v < min) throw new Error(`worker option ${field} must be an integer >= ${min}, got ${String(v)}`);
+  if (!Number.isInteger(v) || v < min)
+    throw new Error(`worker option ${field} must be an integer >= ${min}, got ${String(v)}`);
   return v;
 }
 
 export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOptions {
   const resolved = {
     concurrency: positiveInt(options.concurrency, 'concurrency', WORKER_DEFAULTS.concurrency),
-    visibilityTimeoutMs: positiveInt(options.visibilityTimeoutMs, 'visibilityTimeoutMs', WORKER_DEFAULTS.visibilityTimeoutMs),
-    heartbeatIntervalMs: positiveInt(options.heartbeatIntervalMs, 'heartbeatIntervalMs', WORKER_DEFAULTS.heartbeatIntervalMs),
-    maintenanceIntervalMs: positiveInt(options.maintenanceIntervalMs, 'maintenanceIntervalMs', WORKER_DEFAULTS.maintenanceIntervalMs),
+    visibilityTimeoutMs: positiveInt(
+      options.visibilityTimeoutMs,
+      'visibilityTimeoutMs',
+      WORKER_DEFAULTS.visibilityTimeoutMs,
+    ),
+    heartbeatIntervalMs: positiveInt(
+      options.heartbeatIntervalMs,
+      'heartbeatIntervalMs',
+      WORKER_DEFAULTS.heartbeatIntervalMs,
+    ),
+    maintenanceIntervalMs: positiveInt(
+      options.maintenanceIntervalMs,
+      'maintenanceIntervalMs',
+      WORKER_DEFAULTS.maintenanceIntervalMs,
+    ),
     drainTimeoutMs: positiveInt(options.drainTimeoutMs, 'drainTimeoutMs', WORKER_DEFAULTS.drainTimeoutMs, 0),
     maxStalls: positiveInt(options.maxStalls, 'maxStalls', WORKER_DEFAULTS.maxStalls, 0),
     podName: options.podName ?? hostname(),

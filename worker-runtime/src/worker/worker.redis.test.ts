@@ -17,8 +17,19 @@ describe('a worker in process', () => {
   });
   afterAll(() => fx.cleanup());
 
-  function startWorker(queue: string, handlers: Handlers, extra: Partial<ConstructorParameters<typeof Worker>[1]> = {}): Promise<Worker> {
-    const worker = new Worker(queue, { connection: fx.redis, prefix: fx.prefix, handlers, maintenanceIntervalMs: 100, drainTimeoutMs: 2_000, ...extra });
+  function startWorker(
+    queue: string,
+    handlers: Handlers,
+    extra: Partial<ConstructorParameters<typeof Worker>[1]> = {},
+  ): Promise<Worker> {
+    const worker = new Worker(queue, {
+      connection: fx.redis,
+      prefix: fx.prefix,
+      handlers,
+      maintenanceIntervalMs: 100,
+      drainTimeoutMs: 2_000,
+      ...extra,
+    });
     workers.push(worker);
     return worker.start().then(() => worker);
   }
@@ -45,7 +56,10 @@ describe('a worker in process', () => {
     await waitUntil('200 jobs done', () => Promise.resolve(done === 200), { timeoutMs: 20_000 });
     expect(peak).toBe(4);
     const [signals] = await readQueueSignals(fx.redis, [queue.keys]);
-    await waitUntil('the last acks to reach Redis', async () => (await readQueueSignals(fx.redis, [queue.keys]))[0]?.completed === 200);
+    await waitUntil(
+      'the last acks to reach Redis',
+      async () => (await readQueueSignals(fx.redis, [queue.keys]))[0]?.completed === 200,
+    );
     expect(signals?.waiting).toBe(0);
   });
 
@@ -69,7 +83,11 @@ describe('a worker in process', () => {
       },
     });
     const { id } = await queue.add('explode', { n: 1 }, { attempts: 3, backoff: 50 });
-    await waitUntil('the poison job to become a dead letter', async () => (await fx.redis.zscore(queue.keys.dead, id)) !== null, { timeoutMs: 10_000 });
+    await waitUntil(
+      'the poison job to become a dead letter',
+      async () => (await fx.redis.zscore(queue.keys.dead, id)) !== null,
+      { timeoutMs: 10_000 },
+    );
 
     expect(attempts).toEqual([1, 2, 3]);
     const [dead] = await listDeadLetters(fx.redis, queue.keys);
@@ -91,7 +109,9 @@ describe('a worker in process', () => {
     });
     const a = await queue.add('charge', { card: 'a' }, { attempts: 5 });
     const b = await queue.add('charge', { card: 'b' }, { attempts: 5 });
-    await waitUntil('both jobs to be dead letters', async () => (await fx.redis.zcard(queue.keys.dead)) === 2, { timeoutMs: 5_000 });
+    await waitUntil('both jobs to be dead letters', async () => (await fx.redis.zcard(queue.keys.dead)) === 2, {
+      timeoutMs: 5_000,
+    });
     expect(calls).toBe(2);
     expect((await listDeadLetters(fx.redis, queue.keys)).map((d) => [d.reason, d.attempts])).toEqual([
       ['unrecoverable', 1],
@@ -100,7 +120,11 @@ describe('a worker in process', () => {
 
     healed = true;
     expect(await replayDeadLetters(fx.redis, queue.keys, [a.id])).toEqual({ replayed: 1, skippedMalformed: [] });
-    await waitUntil('the replayed job to complete', async () => (await fx.redis.hget(queue.keys.counters, 'completed')) === '1', { timeoutMs: 5_000 });
+    await waitUntil(
+      'the replayed job to complete',
+      async () => (await fx.redis.hget(queue.keys.counters, 'completed')) === '1',
+      { timeoutMs: 5_000 },
+    );
     expect(await purgeDeadLetters(fx.redis, queue.keys, 'all')).toBe(1);
     expect(await fx.redis.hexists(queue.keys.jobs, b.id)).toBe(0);
     expect(await fx.redis.zcard(queue.keys.dead)).toBe(0);
@@ -116,7 +140,9 @@ describe('a worker in process', () => {
     await queue.add('unknown-name', {});
     await queue.add('good', {});
     await waitUntil('the good job to run', () => Promise.resolve(good === 1), { timeoutMs: 5_000 });
-    await waitUntil('three dead letters', async () => (await fx.redis.zcard(queue.keys.dead)) === 3, { timeoutMs: 5_000 });
+    await waitUntil('three dead letters', async () => (await fx.redis.zcard(queue.keys.dead)) === 3, {
+      timeoutMs: 5_000,
+    });
     const reasons = (await listDeadLetters(fx.redis, queue.keys)).map((d) => d.reason).sort();
     expect(reasons).toEqual(['malformed', 'malformed', 'no-handler']);
     const nameless = (await listDeadLetters(fx.redis, queue.keys)).find((d) => d.id === 'nameless');
@@ -133,7 +159,11 @@ describe('a worker in process', () => {
       },
     });
     const { id } = await queue.add('hang', {}, { timeout: 200, attempts: 1 });
-    await waitUntil('the timed-out job to be a dead letter', async () => (await fx.redis.zscore(queue.keys.dead, id)) !== null, { timeoutMs: 5_000 });
+    await waitUntil(
+      'the timed-out job to be a dead letter',
+      async () => (await fx.redis.zscore(queue.keys.dead, id)) !== null,
+      { timeoutMs: 5_000 },
+    );
     expect(aborted).toBe(true);
     expect((await listDeadLetters(fx.redis, queue.keys))[0]?.lastError).toContain('job timed out after 200 ms');
   });
@@ -142,15 +172,27 @@ describe('a worker in process', () => {
     const queue = new Queue('heartbeat', { connection: fx.redis, prefix: fx.prefix });
     let release: () => void = () => undefined;
     const blocker = new Promise<void>((resolve) => (release = resolve));
-    const worker = await startWorker('heartbeat', { block: () => blocker }, { concurrency: 3, podName: 'mailers-abc', heartbeatIntervalMs: 100 });
+    const worker = await startWorker(
+      'heartbeat',
+      { block: () => blocker },
+      { concurrency: 3, podName: 'mailers-abc', heartbeatIntervalMs: 100 },
+    );
     await queue.add('block', {});
-    await waitUntil('a heartbeat with one busy slot', async () => (await readQueueSignals(fx.redis, [queue.keys]))[0]?.workers[0]?.busy === 1);
+    await waitUntil(
+      'a heartbeat with one busy slot',
+      async () => (await readQueueSignals(fx.redis, [queue.keys]))[0]?.workers[0]?.busy === 1,
+    );
     const [signals] = await readQueueSignals(fx.redis, [queue.keys]);
-    expect(signals?.workers).toEqual([expect.objectContaining({ pod: 'mailers-abc', busy: 1, concurrency: 3, draining: false, pid: process.pid })]);
+    expect(signals?.workers).toEqual([
+      expect.objectContaining({ pod: 'mailers-abc', busy: 1, concurrency: 3, draining: false, pid: process.pid }),
+    ]);
     expect(signals?.active).toBe(1);
 
     const closing = worker.close();
-    await waitUntil('a heartbeat saying the worker drains', async () => (await readQueueSignals(fx.redis, [queue.keys]))[0]?.workers[0]?.draining === true);
+    await waitUntil(
+      'a heartbeat saying the worker drains',
+      async () => (await readQueueSignals(fx.redis, [queue.keys]))[0]?.workers[0]?.draining === true,
+    );
     release();
     await closing;
     const [after] = await readQueueSignals(fx.redis, [queue.keys]);
@@ -162,10 +204,18 @@ describe('a worker in process', () => {
     let release: () => void = () => undefined;
     const blocker = new Promise<void>((resolve) => (release = resolve));
     // A minute between heartbeats: only the idle -> busy beat can report the job in time.
-    const worker = await startWorker('busy-at-once', { block: () => blocker }, { podName: 'mailers-xyz', heartbeatIntervalMs: 60_000, visibilityTimeoutMs: 120_000 });
+    const worker = await startWorker(
+      'busy-at-once',
+      { block: () => blocker },
+      { podName: 'mailers-xyz', heartbeatIntervalMs: 60_000, visibilityTimeoutMs: 120_000 },
+    );
     await new Promise((resolve) => setTimeout(resolve, 1_100)); // past the start-up heartbeat's minimum gap
     await queue.add('block', {});
-    await waitUntil('a heartbeat with one busy slot', async () => (await readQueueSignals(fx.redis, [queue.keys]))[0]?.workers[0]?.busy === 1, { timeoutMs: 3_000 });
+    await waitUntil(
+      'a heartbeat with one busy slot',
+      async () => (await readQueueSignals(fx.redis, [queue.keys]))[0]?.workers[0]?.busy === 1,
+      { timeoutMs: 3_000 },
+    );
     release();
     await worker.close();
   });
@@ -175,7 +225,11 @@ describe('a worker in process', () => {
     let quick = 0;
     let release: () => void = () => undefined;
     const blocker = new Promise<void>((resolve) => (release = resolve));
-    const worker = await startWorker('prefetch', { quick: () => void (quick += 1), block: () => blocker }, { concurrency: 2 });
+    const worker = await startWorker(
+      'prefetch',
+      { quick: () => void (quick += 1), block: () => blocker },
+      { concurrency: 2 },
+    );
     await queue.addBulk(Array.from({ length: 30 }, () => ({ name: 'quick', data: null })));
     await waitUntil('30 quick jobs, teaching the worker its jobs are short', () => Promise.resolve(quick === 30));
 
@@ -185,11 +239,17 @@ describe('a worker in process', () => {
       { name: 'quick', data: null },
       { name: 'quick', data: null },
     ]);
-    await waitUntil('both slots blocked and two more jobs held in reserve', async () => (await fx.redis.zcard(queue.keys.active)) === 4);
+    await waitUntil(
+      'both slots blocked and two more jobs held in reserve',
+      async () => (await fx.redis.zcard(queue.keys.active)) === 4,
+    );
     expect(worker.busy).toBe(2);
 
     const closing = worker.close();
-    await waitUntil('the prefetched jobs to be back on the wait list while the blocked ones still run', async () => (await fx.redis.llen(queue.keys.wait)) === 2);
+    await waitUntil(
+      'the prefetched jobs to be back on the wait list while the blocked ones still run',
+      async () => (await fx.redis.llen(queue.keys.wait)) === 2,
+    );
     expect(quick).toBe(30);
     release();
     await closing;

@@ -4,7 +4,14 @@ import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promi
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { createWorkerMetrics, type WorkerMetrics } from '../metrics/metrics.ts';
-import { ackAndReserve, maintainQueue, publishHeartbeat, recordFailure, releaseJobs, type ReservedJob } from '../protocol/commands.ts';
+import {
+  ackAndReserve,
+  maintainQueue,
+  publishHeartbeat,
+  recordFailure,
+  releaseJobs,
+  type ReservedJob,
+} from '../protocol/commands.ts';
 import { DEAD_REASONS, type DeadReason } from '../protocol/dead-letter.ts';
 import { entryJobId } from '../protocol/entry.ts';
 import { encodeHeartbeat } from '../protocol/heartbeat.ts';
@@ -98,8 +105,16 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.random = options.random ?? Math.random;
     this.workerId = `${this.opts.podName}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.startedAt = this.now();
-    this.heartbeat = new Periodic(this.opts.heartbeatIntervalMs, () => this.beat(false), (err) => this.reportError('heartbeat failed', err));
-    this.maintenance = new Periodic(this.opts.maintenanceIntervalMs, () => this.maintain(), (err) => this.reportError('maintenance failed', err));
+    this.heartbeat = new Periodic(
+      this.opts.heartbeatIntervalMs,
+      () => this.beat(false),
+      (err) => this.reportError('heartbeat failed', err),
+    );
+    this.maintenance = new Periodic(
+      this.opts.maintenanceIntervalMs,
+      () => this.maintain(),
+      (err) => this.reportError('maintenance failed', err),
+    );
   }
 
   /** Jobs running now. */
@@ -162,7 +177,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const now = this.now();
     const stopTimer = this.metrics.fetchDuration.startTimer({ queue: this.queue });
     try {
-      const result = await ackAndReserve(this.redis, this.keys, { now, deadline: now + this.opts.visibilityTimeoutMs, count, acks });
+      const result = await ackAndReserve(this.redis, this.keys, {
+        now,
+        deadline: now + this.opts.visibilityTimeoutMs,
+        count,
+        acks,
+      });
       stopTimer();
       this.prefetched.push(...result.reserved);
       this.fillSlots();
@@ -229,7 +249,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const handler = Object.hasOwn(this.handlers, record.name) ? this.handlers[record.name] : undefined;
     if (!handler) {
       const known = Object.keys(this.handlers).join(', ');
-      await this.bury(reserved.entry, encodeRecord(record), DEAD_REASONS.noHandler, record.attempt, `no handler for job name "${record.name}" (handlers: ${known})`, record.name);
+      await this.bury(
+        reserved.entry,
+        encodeRecord(record),
+        DEAD_REASONS.noHandler,
+        record.attempt,
+        `no handler for job name "${record.name}" (handlers: ${known})`,
+        record.name,
+      );
       return;
     }
     const job = this.toJob(record, state.controller.signal);
@@ -268,25 +295,54 @@ export class Worker extends EventEmitter<WorkerEvents> {
     this.emit('failed', job, err);
     const decision = decideFailure(record, err, this.random);
     if (decision.kind === 'dead') {
-      await this.bury(entry, encodeRecord(decision.record), decision.reason, decision.record.attempt, decision.record.lastError ?? '', record.name);
+      await this.bury(
+        entry,
+        encodeRecord(decision.record),
+        decision.reason,
+        decision.record.attempt,
+        decision.record.lastError ?? '',
+        record.name,
+      );
       return;
     }
     const now = this.now();
     try {
-      await recordFailure(this.redis, this.keys, { now, entry, jobId: entryJobId(entry), record: encodeRecord(decision.record), outcome: { kind: 'retry', dueAt: now + decision.delayMs } });
+      await recordFailure(this.redis, this.keys, {
+        now,
+        entry,
+        jobId: entryJobId(entry),
+        record: encodeRecord(decision.record),
+        outcome: { kind: 'retry', dueAt: now + decision.delayMs },
+      });
       this.metrics.jobsRetried.inc(labels);
-      this.log.warn({ jobId: record.id, name: record.name, attempt: job.attempt, retryInMs: decision.delayMs, err }, 'job failed, will retry');
+      this.log.warn(
+        { jobId: record.id, name: record.name, attempt: job.attempt, retryInMs: decision.delayMs, err },
+        'job failed, will retry',
+      );
     } catch (redisErr) {
       // The reservation stays; it expires and the job is reclaimed, so nothing is lost.
       this.reportError('recording a failed job failed', redisErr);
     }
   }
 
-  private async bury(entry: string, record: string, reason: DeadReason, attempts: number, lastError: string, name: string): Promise<void> {
+  private async bury(
+    entry: string,
+    record: string,
+    reason: DeadReason,
+    attempts: number,
+    lastError: string,
+    name: string,
+  ): Promise<void> {
     const now = this.now();
     const jobId = entryJobId(entry);
     try {
-      await recordFailure(this.redis, this.keys, { now, entry, jobId, record, outcome: { kind: 'dead', info: { reason, attempts, lastError, deadAt: now } } });
+      await recordFailure(this.redis, this.keys, {
+        now,
+        entry,
+        jobId,
+        record,
+        outcome: { kind: 'dead', info: { reason, attempts, lastError, deadAt: now } },
+      });
       this.metrics.jobsDead.inc({ queue: this.queue, name, reason });
       this.log.error({ jobId, name, reason, attempts, lastError }, 'job moved to the dead letters');
       this.emit('dead', jobId, reason);
@@ -320,7 +376,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   private async maintain(): Promise<void> {
-    const result = await maintainQueue(this.redis, this.keys, { now: this.now(), maxStalls: this.opts.maxStalls, limit: MAINTAIN_LIMIT });
+    const result = await maintainQueue(this.redis, this.keys, {
+      now: this.now(),
+      maxStalls: this.opts.maxStalls,
+      limit: MAINTAIN_LIMIT,
+    });
     if (result.reclaimed > 0 || result.buried > 0) this.log.warn(result, 'reclaimed reservations of dead workers');
   }
 
@@ -336,7 +396,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
     });
     await this.step('return prefetched jobs', () => this.releasePrefetched());
     await this.step('publish draining', () => this.heartbeat.runNow());
-    await this.step('wait for in-flight jobs', () => this.waitForInFlight(), this.opts.drainTimeoutMs + CLOSE_STEP_TIMEOUT_MS);
+    await this.step(
+      'wait for in-flight jobs',
+      () => this.waitForInFlight(),
+      this.opts.drainTimeoutMs + CLOSE_STEP_TIMEOUT_MS,
+    );
     // Release first: it marks the stragglers synchronously, so none of them can slip an ack in later.
     await this.step('return unfinished jobs', () => this.releaseUnfinished());
     await this.step('acknowledge finished jobs', () => this.flushAcks());
@@ -387,7 +451,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
       state.released = true;
       state.controller.abort(new Error('the worker is shutting down; the job was returned to the queue'));
     }
-    const returned = await releaseJobs(this.redis, this.keys, unfinished.map((s) => s.entry));
+    const returned = await releaseJobs(
+      this.redis,
+      this.keys,
+      unfinished.map((s) => s.entry),
+    );
     this.log.warn({ returned, unfinished: unfinished.length }, 'returned unfinished jobs to the head of the queue');
   }
 

@@ -16,7 +16,13 @@ export interface RedisCluster {
 }
 
 async function ping(port: number): Promise<boolean> {
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const client = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();
@@ -35,15 +41,38 @@ export async function startRedisCluster(): Promise<RedisCluster> {
     const port = await freeLoopbackPort();
     ports.push(port);
     const nodeDir = mkdtempSync(join(dir, `node-${i}-`));
-    const proc = startProcess(`redis-cluster-${i}`, 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', join(nodeDir, 'nodes.conf'), '--save', '', '--appendonly', 'no', '--dir', nodeDir]);
+    const proc = startProcess(`redis-cluster-${i}`, 'redis-server', [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      join(nodeDir, 'nodes.conf'),
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      nodeDir,
+    ]);
     procs.push(proc);
     await waitUntil(`cluster node on port ${port}`, () => ping(port), { process: proc, timeoutMs: 15_000 });
   }
-  await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-yes'], { timeout: 30_000 });
+  await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-yes'], {
+    timeout: 30_000,
+  });
   // Every node must have agreed on the slot map, or a command routed to it answers CLUSTERDOWN.
   for (const port of ports) {
     await waitUntil(`cluster node ${port} to report state ok`, async () => {
-      const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const client = new Redis({
+        port,
+        host: '127.0.0.1',
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
       client.on('error', () => undefined);
       try {
         await client.connect();

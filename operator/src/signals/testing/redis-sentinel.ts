@@ -11,20 +11,36 @@ export interface RedisSentinel {
 }
 
 /** A real Redis Sentinel monitoring the master at `masterPort` under `masterName`. */
-export async function startSentinel(masterName: string, masterPort: number, masterPassword?: string): Promise<RedisSentinel> {
+export async function startSentinel(
+  masterName: string,
+  masterPort: number,
+  masterPassword?: string,
+): Promise<RedisSentinel> {
   const dir = mkdtempSync(join(tmpdir(), 'workerpool-sentinel-'));
   const port = await freeLoopbackPort();
   const config = join(dir, 'sentinel.conf');
   // Sentinel rewrites its own config file, so it gets a private, writable one.
   writeFileSync(
     config,
-    [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor ${masterName} 127.0.0.1 ${masterPort} 1`, ...(masterPassword === undefined ? [] : [`sentinel auth-pass ${masterName} ${masterPassword}`])].join('\n') + '\n',
+    [
+      `port ${port}`,
+      'bind 127.0.0.1',
+      `dir ${dir}`,
+      `sentinel monitor ${masterName} 127.0.0.1 ${masterPort} 1`,
+      ...(masterPassword === undefined ? [] : [`sentinel auth-pass ${masterName} ${masterPassword}`]),
+    ].join('\n') + '\n',
   );
   const proc = startProcess('redis-sentinel', 'redis-server', [config, '--sentinel']);
   await waitUntil(
     `sentinel on port ${port} to know master ${masterName}`,
     async () => {
-      const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const client = new Redis({
+        port,
+        host: '127.0.0.1',
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
       client.on('error', () => undefined);
       try {
         await client.connect();

@@ -15,7 +15,14 @@ export interface SidekiqWriter {
   /** A failed job waiting in the retry ZSET for its next attempt. */
   retry(queue: string, retryInSeconds: number): Promise<void>;
   /** A process heartbeat (Launcher#❤), its hash expiring after 60 s as Sidekiq's does. */
-  heartbeat(process: { hostname: string; queues: string[]; concurrency: number; busy: number; beatAgeSeconds?: number; quiet?: boolean }): Promise<string>;
+  heartbeat(process: {
+    hostname: string;
+    queues: string[];
+    concurrency: number;
+    busy: number;
+    beatAgeSeconds?: number;
+    quiet?: boolean;
+  }): Promise<string>;
   /** A process still in the SET whose heartbeat hash has expired (a process that died). */
   deadProcess(hostname: string): Promise<void>;
   setProcessed(count: number): Promise<void>;
@@ -68,11 +75,35 @@ export function sidekiqWriter(redis: Redis, version: SidekiqVersion, namespace?:
     async heartbeat({ hostname, queues, concurrency, busy, beatAgeSeconds = 0, quiet = false }) {
       const now = await redisEpochSeconds(redis);
       const identity = `${hostname}:${1000 + Math.floor(Math.random() * 9000)}:${randomBytes(6).toString('hex')}`;
-      const info = { hostname, started_at: now - 300, pid: 1, tag: 'app', concurrency, queues, labels: [], identity, ...(version === '6' ? {} : { weights: [], version: `${version}.0.0`, embedded: false }) };
+      const info = {
+        hostname,
+        started_at: now - 300,
+        pid: 1,
+        tag: 'app',
+        concurrency,
+        queues,
+        labels: [],
+        identity,
+        ...(version === '6' ? {} : { weights: [], version: `${version}.0.0`, embedded: false }),
+      };
       await redis
         .multi()
         .sadd(keys.processes, identity)
-        .hset(`${keys.ns}${identity}`, 'info', JSON.stringify(info), 'busy', busy, 'beat', now - beatAgeSeconds, 'rtt_us', 150, 'quiet', String(quiet), 'rss', 51200)
+        .hset(
+          `${keys.ns}${identity}`,
+          'info',
+          JSON.stringify(info),
+          'busy',
+          busy,
+          'beat',
+          now - beatAgeSeconds,
+          'rtt_us',
+          150,
+          'quiet',
+          String(quiet),
+          'rss',
+          51200,
+        )
         .expire(`${keys.ns}${identity}`, 60)
         .exec();
       return identity;

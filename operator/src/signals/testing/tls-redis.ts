@@ -19,9 +19,50 @@ function openssl(dir: string, args: string[]): void {
 /** Makes a throw-away CA and a server certificate signed by it. */
 function makeCertificates(dir: string): void {
   writeFileSync(join(dir, 'san.cnf'), 'subjectAltName=DNS:redis.test,IP:127.0.0.1\n');
-  openssl(dir, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=workerpool test CA', '-keyout', 'ca.key', '-out', 'ca.crt']);
-  openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=redis.test', '-keyout', 'server.key', '-out', 'server.csr']);
-  openssl(dir, ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'san.cnf', '-out', 'server.crt']);
+  openssl(dir, [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=workerpool test CA',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+  ]);
+  openssl(dir, [
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    '/CN=redis.test',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+  ]);
+  openssl(dir, [
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '1',
+    '-extfile',
+    'san.cnf',
+    '-out',
+    'server.crt',
+  ]);
 }
 
 /** A redis-server that speaks only TLS, on a free loopback port. */
@@ -31,8 +72,26 @@ export async function startTlsRedis(): Promise<TlsRedis> {
   const port = await freeLoopbackPort();
   const ca = readFileSync(join(dir, 'ca.crt'), 'utf8');
   const proc = startProcess('redis-server (tls)', 'redis-server', [
-    '--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
-    '--tls-cert-file', join(dir, 'server.crt'), '--tls-key-file', join(dir, 'server.key'), '--tls-ca-cert-file', join(dir, 'ca.crt'), '--tls-auth-clients', 'no',
+    '--port',
+    '0',
+    '--tls-port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--tls-cert-file',
+    join(dir, 'server.crt'),
+    '--tls-key-file',
+    join(dir, 'server.key'),
+    '--tls-ca-cert-file',
+    join(dir, 'ca.crt'),
+    '--tls-auth-clients',
+    'no',
   ]);
   await waitUntil(
     `TLS redis-server on port ${port}`,

@@ -2,12 +2,26 @@ import { describe, expect, it } from 'vitest';
 import type { PolicyObservation, SimulatorView } from '../simulation.ts';
 import { judoscalePolicy, type JudoscaleOptions } from './judoscale-policy.ts';
 
-const options: JudoscaleOptions = { name: 'judo', upperLatencySeconds: 15, lowerLatencySeconds: 3, upscaleJump: 1, upscaleFrequencySeconds: 30, downscaleDelaySeconds: 60, minReplicas: 1, maxReplicas: 10 };
+const options: JudoscaleOptions = {
+  name: 'judo',
+  upperLatencySeconds: 15,
+  lowerLatencySeconds: 3,
+  upscaleJump: 1,
+  upscaleFrequencySeconds: 30,
+  downscaleDelaySeconds: 60,
+  minReplicas: 1,
+  maxReplicas: 10,
+};
 
 function observe(seconds: number, latency: number, currentReplicas: number): PolicyObservation {
   return {
     nowMs: seconds * 1000,
-    reading: { observedAtMs: seconds * 1000, depth: latency > 0 ? 10 : 0, oldestJobAgeSeconds: latency, dueScheduled: 0 },
+    reading: {
+      observedAtMs: seconds * 1000,
+      depth: latency > 0 ? 10 : 0,
+      oldestJobAgeSeconds: latency,
+      dueScheduled: 0,
+    },
     currentReplicas,
     readyReplicas: currentReplicas,
     arrivedTotal: 0,

@@ -31,12 +31,17 @@ export function judoscalePolicy(options: JudoscaleOptions): ScalingPolicy {
     decide(observation: PolicyObservation): PolicyDecision {
       const { nowMs, currentReplicas } = observation;
       const latency = observation.reading.oldestJobAgeSeconds ?? 0;
-      if (currentReplicas < options.minReplicas) return { replicas: options.minReplicas, reason: 'judoscale: below the dyno range' };
+      if (currentReplicas < options.minReplicas)
+        return { replicas: options.minReplicas, reason: 'judoscale: below the dyno range' };
       if (latency > options.upperLatencySeconds || (currentReplicas === 0 && observation.reading.depth > 0)) {
         belowSinceMs = undefined;
-        if (nowMs - lastUpscaleMs < options.upscaleFrequencySeconds * 1000 || currentReplicas >= options.maxReplicas) return { replicas: currentReplicas };
+        if (nowMs - lastUpscaleMs < options.upscaleFrequencySeconds * 1000 || currentReplicas >= options.maxReplicas)
+          return { replicas: currentReplicas };
         lastUpscaleMs = nowMs;
-        return { replicas: Math.min(options.maxReplicas, currentReplicas + options.upscaleJump), reason: `judoscale: latency ${latency.toFixed(1)}s above ${options.upperLatencySeconds}s` };
+        return {
+          replicas: Math.min(options.maxReplicas, currentReplicas + options.upscaleJump),
+          reason: `judoscale: latency ${latency.toFixed(1)}s above ${options.upperLatencySeconds}s`,
+        };
       }
       if (latency >= options.lowerLatencySeconds) {
         belowSinceMs = undefined;
@@ -44,9 +49,13 @@ export function judoscalePolicy(options: JudoscaleOptions): ScalingPolicy {
       }
       belowSinceMs ??= nowMs;
       const delayMs = options.downscaleDelaySeconds * 1000;
-      if (nowMs - belowSinceMs < delayMs || nowMs - lastDownscaleMs < delayMs || currentReplicas <= options.minReplicas) return { replicas: currentReplicas };
+      if (nowMs - belowSinceMs < delayMs || nowMs - lastDownscaleMs < delayMs || currentReplicas <= options.minReplicas)
+        return { replicas: currentReplicas };
       lastDownscaleMs = nowMs;
-      return { replicas: currentReplicas - 1, reason: `judoscale: latency below ${options.lowerLatencySeconds}s for the downscale delay` };
+      return {
+        replicas: currentReplicas - 1,
+        reason: `judoscale: latency below ${options.lowerLatencySeconds}s for the downscale delay`,
+      };
     },
   };
 }

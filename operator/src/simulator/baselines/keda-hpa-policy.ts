@@ -53,7 +53,11 @@ export function hpaAverageValueReplicas(metric: number, targetPerReplica: number
  * AWS's "backlog per instance" rule: the acceptable backlog per instance is the acceptable
  * latency divided by the average processing time, and an instance here runs `concurrency` jobs.
  */
-export function backlogPerInstance(targetLatencySeconds: number, meanServiceSeconds: number, concurrency: number): number {
+export function backlogPerInstance(
+  targetLatencySeconds: number,
+  meanServiceSeconds: number,
+  concurrency: number,
+): number {
   return Math.max(1, Math.floor((targetLatencySeconds / meanServiceSeconds) * concurrency));
 }
 
@@ -74,8 +78,14 @@ export function kedaHpaPolicy(options: KedaHpaOptions): ScalingPolicy {
       if (sinceKedaPollSeconds >= KEDA_POLLING_INTERVAL_SECONDS) {
         sinceKedaPollSeconds = 0;
         if (listLength > 0) lastActiveMs = nowMs;
-        if (listLength > 0 && currentReplicas === 0) return { replicas: hpaMin, reason: `keda: list length ${listLength} > activation 0` };
-        if (listLength === 0 && options.minReplicas === 0 && currentReplicas > 0 && nowMs - lastActiveMs >= KEDA_COOLDOWN_PERIOD_SECONDS * 1000) {
+        if (listLength > 0 && currentReplicas === 0)
+          return { replicas: hpaMin, reason: `keda: list length ${listLength} > activation 0` };
+        if (
+          listLength === 0 &&
+          options.minReplicas === 0 &&
+          currentReplicas > 0 &&
+          nowMs - lastActiveMs >= KEDA_COOLDOWN_PERIOD_SECONDS * 1000
+        ) {
           recommendations = [];
           return { replicas: 0, reason: 'keda: inactive for the cooldown period' };
         }
@@ -91,8 +101,19 @@ export function kedaHpaPolicy(options: KedaHpaOptions): ScalingPolicy {
         upWindowSeconds: HPA_DEFAULT_SCALE_UP.stabilizationWindowSeconds,
         downWindowSeconds: HPA_DEFAULT_SCALE_DOWN.stabilizationWindowSeconds,
       });
-      recommendations = rememberRecommendation(recommendations, { atMs: nowMs, replicas: recommendation }, HPA_DEFAULT_SCALE_DOWN.stabilizationWindowSeconds);
-      const desired = limitRate({ nowMs, currentReplicas, desiredReplicas: stabilized, events, scaleUp: HPA_DEFAULT_SCALE_UP, scaleDown: HPA_DEFAULT_SCALE_DOWN });
+      recommendations = rememberRecommendation(
+        recommendations,
+        { atMs: nowMs, replicas: recommendation },
+        HPA_DEFAULT_SCALE_DOWN.stabilizationWindowSeconds,
+      );
+      const desired = limitRate({
+        nowMs,
+        currentReplicas,
+        desiredReplicas: stabilized,
+        events,
+        scaleUp: HPA_DEFAULT_SCALE_UP,
+        scaleDown: HPA_DEFAULT_SCALE_DOWN,
+      });
       events = rememberScaleEvent(events, nowMs, desired - currentReplicas, keepEvents);
       return { replicas: desired, reason: `hpa: list length ${listLength} / target ${options.listLength} per replica` };
     },

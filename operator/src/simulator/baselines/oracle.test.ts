@@ -14,7 +14,13 @@ describe('requestedReplicas', () => {
 });
 
 describe('runOracle', () => {
-  const trace = spikeTrace('spike', { durationSeconds: 600, baseRate: 5, spikeRate: 60, spikeAtSeconds: 200, spikeSeconds: 40 });
+  const trace = spikeTrace('spike', {
+    durationSeconds: 600,
+    baseRate: 5,
+    spikeRate: 60,
+    spikeAtSeconds: 200,
+    spikeSeconds: 40,
+  });
   const jobs = generateJobs({ trace, service: { kind: 'exponential', meanSeconds: 2 }, seed: 3 });
   const base = { ...jobs, concurrency: 4, podStartupSeconds: 10, initialReplicas: 3, endSeconds: 600 };
   const options = { targetSeconds: 20, concurrency: 4, minReplicas: 1, maxReplicas: 100 };
@@ -26,7 +32,10 @@ describe('runOracle', () => {
 
   it('costs at least the work bound and no more than an online policy', () => {
     expect(oracle.result.replicaSeconds).toBeGreaterThanOrEqual(workBoundReplicaSeconds(jobs, 4));
-    const scaling = applySpecDefaults({ queue: { format: 'native', names: ['q'], redis: { url: 'redis://r:6379' } }, scaling: { concurrency: 4, targetLatencySeconds: 20, podStartupSeconds: 10, maxReplicas: 100 } }).scaling;
+    const scaling = applySpecDefaults({
+      queue: { format: 'native', names: ['q'], redis: { url: 'redis://r:6379' } },
+      scaling: { concurrency: 4, targetLatencySeconds: 20, podStartupSeconds: 10, maxReplicas: 100 },
+    }).scaling;
     const online = simulate({ ...base, policy: enginePolicy(scaling) });
     expect(oracle.result.replicaSeconds).toBeLessThan(online.replicaSeconds);
     expect(summarize(oracle.result, 20).overTargetPercent).toBe(0);

@@ -1,5 +1,13 @@
 import { MinHeap } from '../min-heap.ts';
-import { simulate, type PolicyDecision, type PolicyObservation, type ScalingPolicy, type SimulationConfig, type SimulationResult, type SimulatorView } from '../simulation.ts';
+import {
+  simulate,
+  type PolicyDecision,
+  type PolicyObservation,
+  type ScalingPolicy,
+  type SimulationConfig,
+  type SimulationResult,
+  type SimulatorView,
+} from '../simulation.ts';
 
 // The offline oracle: a policy that knows every future arrival and service time. It cannot be
 // run online; it bounds what any online policy can achieve with the same start-up delay.
@@ -38,7 +46,12 @@ export interface OracleOptions {
 }
 
 /** Whether `replicas` serving replicas, held for `segmentSeconds`, start every job due by then in time. */
-export function deadlinesMet(view: SimulatorView, replicas: number, segmentSeconds: number, options: OracleOptions): boolean {
+export function deadlinesMet(
+  view: SimulatorView,
+  replicas: number,
+  segmentSeconds: number,
+  options: OracleOptions,
+): boolean {
   const now = view.nowSeconds();
   const horizon = now + segmentSeconds;
   const first = view.firstWaitingJob();
@@ -50,7 +63,8 @@ export function deadlinesMet(view: SimulatorView, replicas: number, segmentSecon
     for (const end of ends) slots.push(end, end);
     for (let free = ends.length; free < options.concurrency; free += 1) slots.push(now, now);
   }
-  for (let added = serving.length; added < replicas; added += 1) for (let slot = 0; slot < options.concurrency; slot += 1) slots.push(now, now);
+  for (let added = serving.length; added < replicas; added += 1)
+    for (let slot = 0; slot < options.concurrency; slot += 1) slots.push(now, now);
   for (let job = first; job < jobs; job += 1) {
     const arrival = view.arrivalSeconds(job);
     const deadline = arrival + options.targetSeconds;
@@ -83,7 +97,11 @@ function fewestReplicas(view: SimulatorView, segmentSeconds: number, options: Or
 }
 
 /** Step 1: replicas needed in each second, planned in segments with instant pods. */
-export function planReplicas(config: Omit<SimulationConfig, 'policy' | 'podStartupSeconds'>, options: OracleOptions, segmentSeconds: number): number[] {
+export function planReplicas(
+  config: Omit<SimulationConfig, 'policy' | 'podStartupSeconds'>,
+  options: OracleOptions,
+  segmentSeconds: number,
+): number[] {
   const plan: number[] = [];
   const planner: ScalingPolicy = {
     name: 'oracle plan',
@@ -104,7 +122,8 @@ export function requestedReplicas(plan: number[], startupSeconds: number): numbe
   const ahead = Math.ceil(startupSeconds);
   return plan.map((_, index) => {
     let most = 0;
-    for (let step = index; step <= Math.min(plan.length - 1, index + ahead); step += 1) most = Math.max(most, plan[step] as number);
+    for (let step = index; step <= Math.min(plan.length - 1, index + ahead); step += 1)
+      most = Math.max(most, plan[step] as number);
     return most;
   });
 }
@@ -141,15 +160,24 @@ export interface OracleRun {
 }
 
 /** Runs a plan, adding a replica before each missed deadline, until no job misses. */
-function runPlan(config: Omit<SimulationConfig, 'policy'>, options: OracleOptions, initial: number[]): { result: SimulationResult; plan: number[]; rounds: number } {
+function runPlan(
+  config: Omit<SimulationConfig, 'policy'>,
+  options: OracleOptions,
+  initial: number[],
+): { result: SimulationResult; plan: number[]; rounds: number } {
   const plan = [...initial];
   let rounds = 0;
   for (;;) {
-    const result = simulate({ ...config, gracePeriodSeconds: ORACLE_GRACE_PERIOD_SECONDS, policy: schedulePolicy(requestedReplicas(plan, config.podStartupSeconds)) });
+    const result = simulate({
+      ...config,
+      gracePeriodSeconds: ORACLE_GRACE_PERIOD_SECONDS,
+      policy: schedulePolicy(requestedReplicas(plan, config.podStartupSeconds)),
+    });
     const repairs = repairSteps(result, config.arrivals, options.targetSeconds);
     if (repairs.size === 0 || rounds >= ORACLE_REPAIR_ROUNDS) return { result, plan, rounds };
     for (const step of repairs) {
-      for (let index = Math.max(0, step - 1); index <= Math.min(plan.length - 1, step); index += 1) plan[index] = Math.min(options.maxReplicas, (plan[index] as number) + 1);
+      for (let index = Math.max(0, step - 1); index <= Math.min(plan.length - 1, step); index += 1)
+        plan[index] = Math.min(options.maxReplicas, (plan[index] as number) + 1);
     }
     rounds += 1;
   }
@@ -161,7 +189,11 @@ export function missedDeadlines(result: SimulationResult, targetSeconds: number)
   return count;
 }
 
-export function runOracle(config: Omit<SimulationConfig, 'policy'>, options: OracleOptions, segments: number[] = ORACLE_SEGMENTS_SECONDS): OracleRun {
+export function runOracle(
+  config: Omit<SimulationConfig, 'policy'>,
+  options: OracleOptions,
+  segments: number[] = ORACLE_SEGMENTS_SECONDS,
+): OracleRun {
   let best: OracleRun | undefined;
   for (const segmentSeconds of segments) {
     const run = runPlan(config, options, planReplicas(config, options, segmentSeconds));

@@ -41,17 +41,28 @@ function convertWithRules(current: number, desired: number, min: number, max: nu
 
 export function wpaDesiredWorkers(options: WpaOptions, input: WpaInput): number {
   const { queueMessages, messagesSentPerMinute, currentWorkers, idleWorkers } = input;
-  const rateMin = options.secondsToProcessOneJob > 0 ? Math.ceil((options.secondsToProcessOneJob * messagesSentPerMinute) / 60) : 0;
+  const rateMin =
+    options.secondsToProcessOneJob > 0 ? Math.ceil((options.secondsToProcessOneJob * messagesSentPerMinute) / 60) : 0;
   const min = Math.max(options.minReplicas, rateMin);
-  const maxDisruptable = Math.floor((currentWorkers * (options.maxDisruptionPercent ?? WPA_DEFAULT_MAX_DISRUPTION_PERCENT)) / 100);
+  const maxDisruptable = Math.floor(
+    (currentWorkers * (options.maxDisruptionPercent ?? WPA_DEFAULT_MAX_DISRUPTION_PERCENT)) / 100,
+  );
   const desired = Math.ceil(queueMessages / options.targetMessagesPerWorker);
   if (currentWorkers === 0) return convertWithRules(currentWorkers, desired, min, options.maxReplicas, maxDisruptable);
   if (queueMessages > 0) {
     const tooSmall = Math.abs(desired - currentWorkers) / currentWorkers <= WPA_TOLERANCE;
-    return convertWithRules(currentWorkers, tooSmall ? currentWorkers : desired, min, options.maxReplicas, maxDisruptable);
+    return convertWithRules(
+      currentWorkers,
+      tooSmall ? currentWorkers : desired,
+      min,
+      options.maxReplicas,
+      maxDisruptable,
+    );
   }
-  if (messagesSentPerMinute > 0 && options.secondsToProcessOneJob > 0) return convertWithRules(currentWorkers, min, min, options.maxReplicas, maxDisruptable);
-  if (currentWorkers === idleWorkers) return convertWithRules(currentWorkers, 0, min, options.maxReplicas, currentWorkers);
+  if (messagesSentPerMinute > 0 && options.secondsToProcessOneJob > 0)
+    return convertWithRules(currentWorkers, min, min, options.maxReplicas, maxDisruptable);
+  if (currentWorkers === idleWorkers)
+    return convertWithRules(currentWorkers, 0, min, options.maxReplicas, currentWorkers);
   return convertWithRules(currentWorkers, min, min, options.maxReplicas, maxDisruptable);
 }
 
@@ -74,7 +85,10 @@ export function wpaPolicy(options: WpaOptions): ScalingPolicy {
         currentWorkers: observation.currentReplicas,
         idleWorkers: idle ? observation.currentReplicas : 0,
       };
-      return { replicas: wpaDesiredWorkers(options, input), reason: `wpa: ${reading.depth} messages, ${Math.round(messagesSentPerMinute)} sent/min` };
+      return {
+        replicas: wpaDesiredWorkers(options, input),
+        reason: `wpa: ${reading.depth} messages, ${Math.round(messagesSentPerMinute)} sent/min`,
+      };
     },
   };
 }
