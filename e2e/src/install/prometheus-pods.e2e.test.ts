@@ -64,14 +64,12 @@ describe('a real Prometheus scraping the worker pods of a pool on the real node'
     };
     await watch.create(exampleNativePool(namespace, POOL, redis.url, { recordPrefix: evidence.prefix, scaling }));
     const unreachable = `redis://127.0.0.1:${await freeLoopbackPort()}/0`;
-    await scenario
-      .watch(UNREACHABLE)
-      .create(
-        exampleNativePool(namespace, UNREACHABLE, unreachable, {
-          recordPrefix: evidence.prefix,
-          scaling: { ...scaling, minReplicas: 0, maxReplicas: 1 },
-        }),
-      );
+    await scenario.watch(UNREACHABLE).create(
+      exampleNativePool(namespace, UNREACHABLE, unreachable, {
+        recordPrefix: evidence.prefix,
+        scaling: { ...scaling, minReplicas: 0, maxReplicas: 1 },
+      }),
+    );
     // 60 jobs of 300 ms: one pod of 2 would need 9 s, past the 5 s target.
     flowing.push(...(await enqueueWork(redis.url, POOL, 60, 300)));
     await waitUntil(`${PODS} ready pods of ${POOL}`, async () => (await watch.readyPods()).length === PODS, {
