@@ -199,22 +199,46 @@ describe('a worker in process', () => {
     expect(after).toMatchObject({ workers: [], active: 0, completed: 1 });
   });
 
-  it('says it is busy as soon as an idle worker takes a job, not at its next heartbeat', async () => {
+  it('says it is busy before the job of an idle worker runs, not at its next heartbeat', async () => {
     const queue = new Queue('busy-at-once', { connection: fx.redis, prefix: fx.prefix });
     let release: () => void = () => undefined;
     const blocker = new Promise<void>((resolve) => (release = resolve));
+    let busyWhenTheJobStarted: number | undefined;
     // A minute between heartbeats: only the idle -> busy beat can report the job in time.
     const worker = await startWorker(
       'busy-at-once',
-      { block: () => blocker },
+      {
+        block: async () => {
+          busyWhenTheJobStarted = (await readQueueSignals(fx.redis, [queue.keys]))[0]?.workers[0]?.busy;
+          await blocker;
+        },
+      },
       { podName: 'mailers-xyz', heartbeatIntervalMs: 60_000, visibilityTimeoutMs: 120_000 },
     );
-    await new Promise((resolve) => setTimeout(resolve, 1_100)); // past the start-up heartbeat's minimum gap
+    await sleep(1_100); // past the start-up heartbeat's minimum gap
     await queue.add('block', {});
+    await waitUntil('the job to start', () => Promise.resolve(busyWhenTheJobStarted !== undefined), {
+      timeoutMs: 3_000,
+    });
+    expect(busyWhenTheJobStarted).toBe(1);
+    release();
+    await worker.close();
+  });
+
+  it('announces a job taken within the minimum gap after an idle heartbeat once the gap ends, not a minute later', async () => {
+    const queue = new Queue('busy-in-gap', { connection: fx.redis, prefix: fx.prefix });
+    let release: () => void = () => undefined;
+    const blocker = new Promise<void>((resolve) => (release = resolve));
+    const worker = await startWorker(
+      'busy-in-gap',
+      { block: () => blocker },
+      { podName: 'mailers-gap', heartbeatIntervalMs: 60_000, visibilityTimeoutMs: 120_000 },
+    );
+    await queue.add('block', {}); // right after the start-up heartbeat, which said idle
     await waitUntil(
       'a heartbeat with one busy slot',
       async () => (await readQueueSignals(fx.redis, [queue.keys]))[0]?.workers[0]?.busy === 1,
-      { timeoutMs: 3_000 },
+      { timeoutMs: 5_000 },
     );
     release();
     await worker.close();

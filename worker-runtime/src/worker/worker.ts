@@ -53,6 +53,8 @@ const CLOSE_STEP_TIMEOUT_MS = 5_000;
 const MAINTAIN_LIMIT = 1_000;
 /** At most one extra heartbeat a second for a worker that goes idle -> busy over and over on sparse load. */
 const IDLE_TO_BUSY_BEAT_MIN_GAP_MS = 1_000;
+/** How long a job that ends a worker's idle spell waits for the heartbeat announcing it: a slow Redis must not stall jobs. */
+const BUSY_ANNOUNCEMENT_WAIT_MS = 1_000;
 
 /**
  * Runs the jobs of one queue: reserves batches, runs handlers with bounded concurrency, acks, retries,
@@ -73,6 +75,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly random: () => number;
   private readonly inFlight = new Map<string, InFlight>();
   private lastBeatAt = 0;
+  /** The busy count the last published heartbeat gave. */
+  private lastBeatBusy = 0;
+  private deferredBusyBeat: NodeJS.Timeout | undefined;
   /** Reserved, not started yet (see prefetch.ts). */
   private readonly prefetched: ReservedJob[] = [];
   private readonly runTime = new RunTimeAverage();
@@ -226,11 +231,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const state: InFlight = { entry: reserved.entry, controller: new AbortController(), released: false };
     const wasIdle = this.inFlight.size === 0;
     this.inFlight.set(reserved.entry, state);
-    // An idle worker that takes a job says so at once, not at its next heartbeat: the operator's
-    // idle-first scale-down reads busy counts from heartbeats, and must not take this pod for idle.
-    if (wasIdle && this.now() - this.lastBeatAt >= IDLE_TO_BUSY_BEAT_MIN_GAP_MS) void this.heartbeat.runNow();
+    const announced = wasIdle ? this.announceBusy() : undefined;
     this.metrics.jobsInFlight.inc({ queue: this.queue });
-    void this.processJob(reserved, state).finally(() => {
+    void this.processJob(reserved, state, announced).finally(() => {
       this.inFlight.delete(reserved.entry);
       this.metrics.jobsInFlight.dec({ queue: this.queue });
       this.fillSlots();
@@ -238,7 +241,26 @@ export class Worker extends EventEmitter<WorkerEvents> {
     });
   }
 
-  private async processJob(reserved: ReservedJob, state: InFlight): Promise<void> {
+  /**
+   * An idle worker that takes a job says so before the job runs, not at its next heartbeat: the
+   * operator's idle-first scale-down reads busy counts from heartbeats, and must not take this pod
+   * for idle while its job runs. Within the minimum gap after a heartbeat that said idle, the
+   * announcement is deferred to the end of the gap, never dropped.
+   */
+  private announceBusy(): Promise<void> | undefined {
+    if (this.lastBeatBusy > 0 || this.deferredBusyBeat) return undefined;
+    const wait = this.lastBeatAt + IDLE_TO_BUSY_BEAT_MIN_GAP_MS - this.now();
+    if (wait <= 0) return this.heartbeat.runNow();
+    this.deferredBusyBeat = setTimeout(() => {
+      this.deferredBusyBeat = undefined;
+      if (this.inFlight.size > 0 && this.lastBeatBusy === 0) void this.heartbeat.runNow();
+    }, wait);
+    this.deferredBusyBeat.unref();
+    return undefined;
+  }
+
+  private async processJob(reserved: ReservedJob, state: InFlight, announced?: Promise<void>): Promise<void> {
+    if (announced) await Promise.race([announced, sleep(BUSY_ANNOUNCEMENT_WAIT_MS, undefined, { ref: false })]);
     let record: JobRecord;
     try {
       record = decodeRecord(reserved.record);
@@ -354,6 +376,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private async beat(leaving: boolean): Promise<void> {
     const now = this.now();
     this.lastBeatAt = now;
+    this.lastBeatBusy = this.inFlight.size;
     const heartbeat = encodeHeartbeat({
       workerId: this.workerId,
       pod: this.opts.podName,
@@ -405,6 +428,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     await this.step('return unfinished jobs', () => this.releaseUnfinished());
     await this.step('acknowledge finished jobs', () => this.flushAcks());
     await this.step('stop timers', async () => {
+      clearTimeout(this.deferredBusyBeat);
       await this.heartbeat.stop();
       await this.maintenance.stop();
     });
