@@ -67,6 +67,7 @@ export function packPackages(outDir: string): string[] {
     writeFileSync(join(packageDir, 'package.json'), `${JSON.stringify(publishedManifest(source), null, 2)}\n`);
     copyLuaScripts(join(ROOT, name, 'src'), join(packageDir, 'src'));
     if (existsSync(join(ROOT, name, 'README.md'))) cpSync(join(ROOT, name, 'README.md'), join(packageDir, 'README.md'));
+    cpSync(join(ROOT, 'LICENSE'), join(packageDir, 'LICENSE'));
     const [packed] = JSON.parse(
       execFileSync('npm', ['pack', '--json', '--pack-destination', outDir], { cwd: packageDir, encoding: 'utf8' }),
     ) as { filename: string }[];

@@ -102,7 +102,7 @@ describe('the packed packages, installed into a fresh app', () => {
     await worker?.stop();
   });
 
-  it('ship JavaScript, type declarations and the Lua scripts, and no TypeScript sources or tests', async () => {
+  it('ship JavaScript, type declarations, the Lua scripts and the license, and no TypeScript sources or tests', async () => {
     const { stdout } = await run('npm', ['ls', '--all', '--parseable'], { cwd: app, env: appEnv });
     const installed = stdout.split('\n').filter((path) => path.endsWith('/@workerpool/worker-runtime'));
     expect(installed).toHaveLength(1); // the operator uses the same installed library
@@ -112,6 +112,7 @@ describe('the packed packages, installed into a fresh app', () => {
     expect(paths).toContain('src/index.d.ts');
     expect(paths).toContain('src/cli/main.js');
     expect(paths.some((path) => path.endsWith('.lua'))).toBe(true);
+    expect(paths).toContain('LICENSE');
     expect(paths.filter((path) => path.endsWith('.ts') && !path.endsWith('.d.ts'))).toEqual([]);
     expect(paths.filter((path) => /test/.test(path))).toEqual([]);
   });
