@@ -23,9 +23,12 @@ when 'push'
   Sidekiq::Client.push('class' => HardWorker, 'args' => [4], 'queue' => 'mailers', 'at' => Time.now.to_f - 30)
 when 'measure'
   queue = Sidekiq::Queue.new('mailers')
-  now = Time.now.to_f
-  due = Sidekiq::ScheduledSet.new.count { |job| job.at.to_f <= now && job.queue == 'mailers' }
-  puts JSON.generate(version: Sidekiq::VERSION, size: queue.size, latency: queue.latency, now: now, due: due)
+  # Queue#latency reads its own clock at some moment between these two.
+  before = Time.now.to_f
+  latency = queue.latency
+  after = Time.now.to_f
+  due = Sidekiq::ScheduledSet.new.count { |job| job.at.to_f <= after && job.queue == 'mailers' }
+  puts JSON.generate(version: Sidekiq::VERSION, size: queue.size, latency: latency, before: before, after: after, due: due)
 end
 
 # ruby sidekiq-ruby.rb slow N   pushes N SlowWorker jobs that run 30 s each
