@@ -2,8 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { templatePool } from '@workerpool/operator/testing/fixtures';
 import { kubectl, testKubeConfig } from '../harness/cluster.ts';
 import { startControlPlane, type ControlPlane } from '../harness/control-plane.ts';
-import { CHART, helm, helmTemplate, setFlags } from './helm.ts';
+import { CHART, helm, helmTemplate, removeHelmHome, setFlags } from './helm.ts';
 import { OPERATOR_NAMESPACE, ensureNamespace, kustomize, type ManifestObject } from './manifests.ts';
+
+afterAll(removeHelmHome);
 
 // The Helm chart as a platform engineer uses it, with the real helm CLI: it lints, it renders
 // the same objects as the kustomize install for the same settings (one source of truth: a change to

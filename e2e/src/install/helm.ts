@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runTool, type ToolResult } from './ecosystem-tools.ts';
@@ -16,6 +16,11 @@ const helmEnv = (kubeconfigPath?: string): NodeJS.ProcessEnv => ({
   HELM_DATA_HOME: join(helmHome, 'data'),
   ...(kubeconfigPath ? { KUBECONFIG: kubeconfigPath } : {}),
 });
+
+/** Removes the throw-away helm home; the test file that uses helm calls it once it is done. */
+export function removeHelmHome(): void {
+  rmSync(helmHome, { recursive: true, force: true });
+}
 
 /**
  * The real helm CLI, against the API server of `kubeconfigPath` when given. Helm notes on stderr
