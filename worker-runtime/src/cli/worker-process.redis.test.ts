@@ -39,7 +39,8 @@ describe('worker processes', () => {
     const queue = new Queue('kill', { connection: fx.redis, prefix: fx.prefix });
     const first = spawn('kill', 'kill-a');
     await waitForHeartbeat('kill', first);
-    const { id } = await queue.add('record', { sleepMs: 1_500 });
+    // Long enough to outlast starting the second worker process, which takes seconds on a loaded machine.
+    const { id } = await queue.add('record', { sleepMs: 8_000 });
     await waitUntil(
       'the job to start in the first worker',
       async () => (await fx.redis.hget(fixture('kill').startedBy, id)) === String(first.child.pid),
@@ -54,7 +55,7 @@ describe('worker processes', () => {
     await waitUntil(
       'the job to complete in the second worker',
       async () => (await fx.redis.hget(fixture('kill').runs, id)) === '1',
-      { timeoutMs: 15_000, process: second },
+      { timeoutMs: 30_000, process: second },
     );
     expect(await fx.redis.hget(fixture('kill').startedBy, id)).toBe(String(second.child.pid));
     expect(await fx.redis.hget(fixture('kill').starts, id)).toBe('2'); // ran twice: once killed, once to completion
@@ -63,7 +64,7 @@ describe('worker processes', () => {
     expect(restartedAfter).toBeGreaterThanOrEqual(1_000);
     await waitUntil('the completion to be counted', async () => (await signals('kill')).completed === 1);
     expect(await signals('kill')).toMatchObject({ active: 0, waiting: 0 });
-  });
+  }, 90_000);
 
   it('drains on SIGTERM: finishes what it can, returns the rest to the head of the queue, says it drains, exits 0', async () => {
     const queue = new Queue('drain', { connection: fx.redis, prefix: fx.prefix });
