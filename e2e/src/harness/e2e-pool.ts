@@ -7,6 +7,7 @@ import {
   type V1PodTemplateSpec,
 } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
+import { CONFIG_DEFAULTS } from '@workerpool/worker-runtime/config/config';
 import { inject } from 'vitest';
 import { GROUP, PLURAL, VERSION, type WorkerPool } from '@workerpool/operator/api/workerpool-schema';
 import type { WorkerPoolSpecInput } from '@workerpool/operator/api/defaults';
@@ -17,8 +18,6 @@ import { uniqueSuffix } from './isolation.ts';
 
 // What the end-to-end tests share: a native pool whose pods run the example worker image on the
 // real node, and the evidence its handlers leave in Redis (e2e/images/worker-example/handlers.ts).
-
-export const WORKER_METRICS_PORT = 9464;
 
 /** The example worker's pod template: real image, readiness from the worker's own /readyz. */
 export function exampleWorkerTemplate(recordPrefix: string, graceSeconds = 15): V1PodTemplateSpec {
@@ -32,8 +31,10 @@ export function exampleWorkerTemplate(recordPrefix: string, graceSeconds = 15): 
           image: TEST_IMAGES.exampleWorker,
           imagePullPolicy: 'Never',
           env: [{ name: 'EXAMPLE_RECORD_PREFIX', value: recordPrefix }],
+          // Named as manifests/components/podmonitor expects.
+          ports: [{ name: 'metrics', containerPort: CONFIG_DEFAULTS.metricsPort }],
           readinessProbe: {
-            httpGet: { path: '/readyz', port: WORKER_METRICS_PORT },
+            httpGet: { path: '/readyz', port: 'metrics' },
             periodSeconds: 1,
             failureThreshold: 1,
           },

@@ -84,8 +84,13 @@ describe('the chart and the kustomize install render the same objects', () => {
     expectSameObjects(helmTemplate(OPERATOR_NAMESPACE, { watchNamespace: OPERATOR_NAMESPACE }), fromKustomize);
   });
 
-  it('with monitoring: serviceMonitor, prometheusRule and dashboard enabled, and overlays/monitoring', () => {
-    const monitoring = { 'serviceMonitor.enabled': true, 'prometheusRule.enabled': true, 'dashboard.enabled': true };
+  it('with monitoring: serviceMonitor, podMonitor, prometheusRule and dashboard enabled, and overlays/monitoring', () => {
+    const monitoring = {
+      'serviceMonitor.enabled': true,
+      'podMonitor.enabled': true,
+      'prometheusRule.enabled': true,
+      'dashboard.enabled': true,
+    };
     expectSameObjects(
       helmTemplate(OPERATOR_NAMESPACE, monitoring),
       withoutNamespaceObject(kustomize('manifests/overlays/monitoring')),

@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { WorkerPool } from '@workerpool/operator/api/workerpool-schema';
+import { POOL_LABEL, childLabels } from '@workerpool/operator/controller/labels';
+import { CONFIG_DEFAULTS } from '@workerpool/worker-runtime/config/config';
 import { kubectl, testKubeConfig } from '../harness/cluster.ts';
 import {
   MANIFESTS,
@@ -96,6 +99,7 @@ describe('kubectl apply -k', () => {
     // server is not. monitoring.cluster.test.ts checks the rules and the dashboard themselves.
     const added = [
       'ServiceMonitor/workerpool-operator',
+      'PodMonitor/workerpool-workers',
       'PrometheusRule/workerpool-operator',
       'ConfigMap/workerpool-dashboard',
     ];
@@ -107,6 +111,31 @@ describe('kubectl apply -k', () => {
     expect(
       kindsAndNames(objects.filter((object) => !added.includes(`${object.kind}/${object.metadata.name}`))),
     ).toEqual(kindsAndNames(kustomize('manifests')));
+  });
+
+  it("overlays/monitoring adds a PodMonitor that selects every pool's worker pods and scrapes the example's metrics port", () => {
+    const monitor = findObject(
+      kustomize('manifests/overlays/monitoring'),
+      'PodMonitor',
+      'workerpool-workers',
+    ) as unknown as {
+      spec: {
+        namespaceSelector: { any?: boolean };
+        selector: { matchLabels: Record<string, string> };
+        podMetricsEndpoints: { port: string; relabelings: { sourceLabels: string[]; targetLabel: string }[] }[];
+      };
+    };
+    expect(monitor.spec.namespaceSelector.any).toBe(true);
+    // The labels the operator puts on the pods of any pool, and nothing a user's template adds.
+    expect(childLabels('any-pool')).toMatchObject(monitor.spec.selector.matchLabels);
+    const [endpoint] = monitor.spec.podMetricsEndpoints;
+    expect(endpoint?.relabelings).toContainEqual({
+      sourceLabels: [`__meta_kubernetes_pod_label_${POOL_LABEL.replace(/[^a-zA-Z0-9_]/g, '_')}`],
+      targetLabel: 'pool',
+    });
+    const example = readManifests('manifests', 'examples', 'native-workerpool.yaml')[0] as unknown as WorkerPool;
+    const ports = example.spec.template?.spec?.containers.flatMap((container) => container.ports ?? []) ?? [];
+    expect(ports).toContainEqual({ name: endpoint?.port, containerPort: CONFIG_DEFAULTS.metricsPort });
   });
 });
 

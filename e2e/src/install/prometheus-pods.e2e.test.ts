@@ -1,41 +1,26 @@
-import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from '@workerpool/worker-runtime';
-import { WORKER_METRICS_PORT, enqueueWork, exampleNativePool } from '../harness/e2e-pool.ts';
+import { enqueueWork, exampleNativePool } from '../harness/e2e-pool.ts';
 import { freeLoopbackPort, waitUntil } from '../harness/processes.ts';
 import { startScenario, type Scenario } from '../harness/scenario.ts';
 import {
   dashboardQueries,
   grafanaQuery,
   operatorScrapeJob,
+  podMonitorScrapeJob,
   startPrometheus,
   type RunningPrometheus,
-  type ScrapeJob,
 } from './prometheus.ts';
 
 // The dashboard as an operations team sees it: a real Prometheus scrapes the operator and the
-// worker pods of a pool running on the real node (at their pod IPs, as a pod scrape config does),
+// worker pods of a pool running on the real node (at their pod IPs, as the shipped PodMonitor has the
+// Prometheus Operator configure it),
 // while jobs flow, some fail and some end in the dead letters; every panel then shows that pool.
 
 const POOL = 'mailers';
 // Its Redis refuses connections, so the signal-error panel has a pool to show.
 const UNREACHABLE = 'unreachable';
 const PODS = 2;
-
-/** What a Kubernetes pod scrape config would give each worker pod: its address and its pool's labels. */
-function workerScrapeJob(pods: readonly V1Pod[]): ScrapeJob {
-  return {
-    job_name: 'workerpool-workers',
-    static_configs: pods.map((pod) => ({
-      targets: [`${pod.status?.podIP ?? ''}:${WORKER_METRICS_PORT}`],
-      labels: {
-        namespace: pod.metadata?.namespace ?? '',
-        pool: pod.metadata?.labels?.['workerpool.dev/pool'] ?? '',
-        pod: pod.metadata?.name ?? '',
-      },
-    })),
-  };
-}
 
 const sumOf = (result: unknown[]) =>
   result.reduce<number>((total, sample) => total + Number((sample as { value: [number, string] }).value[1]), 0);
@@ -78,7 +63,10 @@ describe('a real Prometheus scraping the worker pods of a pool on the real node'
     });
 
     const pods = await watch.readyPods();
-    prometheus = await startPrometheus([operatorScrapeJob(scenario.operator.addresses.metrics), workerScrapeJob(pods)]);
+    prometheus = await startPrometheus([
+      operatorScrapeJob(scenario.operator.addresses.metrics),
+      podMonitorScrapeJob(pods),
+    ]);
 
     producer = (async () => {
       while (producing) {
@@ -99,10 +87,13 @@ describe('a real Prometheus scraping the worker pods of a pool on the real node'
     await scenario?.close();
   });
 
-  it('scrapes the operator and every worker pod at its pod IP', async () => {
+  it('scrapes the operator, and every worker pod at its pod IP as the shipped PodMonitor selects it', async () => {
     await expect
       .poll(
-        () => prometheus.query(`up{job="workerpool-workers", pool="${POOL}"} == 1`).then((result) => result.length),
+        () =>
+          prometheus
+            .query(`up{job="workerpool-system/workerpool-workers", pool="${POOL}"} == 1`)
+            .then((result) => result.length),
         { timeout: 30_000, interval: 500 },
       )
       .toBe(PODS);

@@ -1,9 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { V1Pod } from '@kubernetes/client-node';
 import { freeLoopbackPort, startProcess, waitUntil } from '../harness/processes.ts';
 import { ecosystemTool } from './ecosystem-tools.ts';
-import { MANIFESTS } from './manifests.ts';
+import { MANIFESTS, readManifests } from './manifests.ts';
 
 // A real Prometheus (the cached binary) on loopback with a static scrape config, and the shipped
 // dashboard's queries as Grafana would send them: what the monitoring tests run against it.
@@ -45,6 +46,57 @@ export interface ScrapeJob {
 /** The operator's /metrics, as the test process serves it. */
 export function operatorScrapeJob(metricsUrl: string): ScrapeJob {
   return { job_name: 'workerpool-operator', static_configs: [{ targets: [new URL(metricsUrl).host] }] };
+}
+
+interface PodMonitor {
+  metadata: { name: string; namespace: string };
+  spec: {
+    selector: { matchLabels: Record<string, string> };
+    podMetricsEndpoints: { port: string; relabelings?: { sourceLabels: string[]; targetLabel: string }[] }[];
+  };
+}
+
+/** The Prometheus meta label a pod label becomes: every character outside [a-zA-Z0-9_] is an underscore. */
+const podLabelMeta = (label: string) => `__meta_kubernetes_pod_label_${label.replace(/[^a-zA-Z0-9_]/g, '_')}`;
+
+/**
+ * What the Prometheus Operator makes of the shipped PodMonitor (manifests/components/podmonitor),
+ * written out as a static config for these pods: the pods its selector matches, at the container
+ * port of its endpoint's name, with the job, namespace, pod and container labels the Prometheus
+ * Operator adds and the pod-label relabelings the PodMonitor asks for. A relabeling of any other
+ * kind fails here, so the shipped object cannot drift from what the test scrapes.
+ */
+export function podMonitorScrapeJob(pods: readonly V1Pod[]): ScrapeJob {
+  const monitor = readManifests('manifests', 'components', 'podmonitor', 'podmonitor.yaml')[0] as unknown as PodMonitor;
+  const [endpoint, ...more] = monitor.spec.podMetricsEndpoints;
+  if (!endpoint || more.length > 0) throw new Error('the PodMonitor should have exactly one endpoint');
+  const selected = pods.filter((pod) =>
+    Object.entries(monitor.spec.selector.matchLabels).every(([key, value]) => pod.metadata?.labels?.[key] === value),
+  );
+  return {
+    job_name: `${monitor.metadata.namespace}/${monitor.metadata.name}`,
+    static_configs: selected.flatMap((pod) =>
+      (pod.spec?.containers ?? []).flatMap((container) =>
+        (container.ports ?? [])
+          .filter((port) => port.name === endpoint.port)
+          .map((port) => {
+            const labels: Record<string, string> = {
+              namespace: pod.metadata?.namespace ?? '',
+              pod: pod.metadata?.name ?? '',
+              container: container.name,
+            };
+            for (const { sourceLabels, targetLabel } of endpoint.relabelings ?? []) {
+              const [source, ...others] = sourceLabels;
+              const label = Object.keys(pod.metadata?.labels ?? {}).find((key) => podLabelMeta(key) === source);
+              if (others.length > 0 || !source?.startsWith('__meta_kubernetes_pod_label_'))
+                throw new Error(`the test cannot apply the PodMonitor relabeling of ${sourceLabels.join(', ')}`);
+              if (label) labels[targetLabel] = pod.metadata?.labels?.[label] ?? '';
+            }
+            return { targets: [`${pod.status?.podIP ?? ''}:${port.containerPort}`], labels };
+          }),
+      ),
+    ),
+  };
 }
 
 export interface RunningPrometheus {
