@@ -1,4 +1,5 @@
 import { ENGINE_POLICY_NAME } from '../../src/simulator/engine-policy.ts';
+import { formatComparisonTable, tableRow } from '../../src/simulator/comparison-table.ts';
 import type { RunSummary } from '../../src/simulator/run-summary.ts';
 import { signalProfile, type SignalProfileName } from '../../src/signals/signal-profile.ts';
 import type { ScenarioResult } from './run-scenario.ts';
@@ -11,42 +12,6 @@ import type { ScenarioResult } from './run-scenario.ts';
 export const REQUIRED_WITHIN_TARGET_PERCENT = 99;
 export const MAX_ORACLE_RATIO = 1.25;
 export const MAX_ORACLE_SCALE_EVENTS_RATIO = 2;
-
-function pad(text: string, width: number, right = false): string {
-  return right ? text.padStart(width) : text.padEnd(width);
-}
-
-function row(cells: string[], widths: number[]): string {
-  return cells.map((cell, index) => pad(cell, widths[index] ?? 10, index > 0)).join('  ');
-}
-
-const HEADER = [
-  'policy',
-  'replica-s',
-  'x oracle',
-  '% > target',
-  'p99 wait s',
-  'scale events',
-  'interrupted',
-  're-run s',
-];
-const WIDTHS = [52, 10, 8, 10, 10, 12, 11, 8];
-
-function summaryRow(summary: RunSummary, oracleReplicaSeconds: number): string {
-  return row(
-    [
-      summary.policy,
-      summary.replicaSeconds.toFixed(0),
-      (summary.replicaSeconds / oracleReplicaSeconds).toFixed(2),
-      summary.overTargetPercent.toFixed(2),
-      summary.p99WaitSeconds.toFixed(1),
-      String(summary.scaleEvents),
-      String(summary.interruptedJobs),
-      summary.rerunSeconds.toFixed(0),
-    ],
-    WIDTHS,
-  );
-}
 
 export interface Verdict {
   met: boolean;
@@ -82,22 +47,7 @@ export function verdict(result: ScenarioResult): Verdict {
 export function formatScenario(result: ScenarioResult): string {
   const lines = [
     `== ${result.scenario}: ${result.description} (${result.jobs} jobs, ${result.seconds.toFixed(1)} s to simulate)`,
-    row(HEADER, WIDTHS),
-    ...result.policies.map((summary) => summaryRow(summary, result.oracle.replicaSeconds)),
-    summaryRow(result.oracle, result.oracle.replicaSeconds),
-    row(
-      [
-        'work bound (service time / concurrency)',
-        result.workBoundReplicaSeconds.toFixed(0),
-        (result.workBoundReplicaSeconds / result.oracle.replicaSeconds).toFixed(2),
-        '',
-        '',
-        '',
-        '',
-        '',
-      ],
-      WIDTHS,
-    ).trimEnd(),
+    ...formatComparisonTable(result),
   ];
   const judged = verdict(result);
   lines.push(
@@ -144,7 +94,7 @@ export function formatProfiles(results: readonly ScenarioResult[], profiles: rea
     .map((profile) => {
       const lines = [
         `== signal profile ${profile}: ${signalProfile(profile).summary}`,
-        row(PROFILE_HEADER, PROFILE_WIDTHS),
+        tableRow(PROFILE_HEADER, PROFILE_WIDTHS),
       ];
       for (const result of results) {
         const run = result.profiles.find((candidate) => candidate.profile === profile);
@@ -154,7 +104,7 @@ export function formatProfiles(results: readonly ScenarioResult[], profiles: rea
         if (run === undefined || judged === undefined) continue;
         const summary = run.summary;
         lines.push(
-          row(
+          tableRow(
             [
               result.scenario,
               summary.replicaSeconds.toFixed(0),

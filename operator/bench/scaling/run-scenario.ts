@@ -1,14 +1,13 @@
 import { traceDurationSeconds } from '../../src/simulator/arrival-trace.ts';
-import { runOracle, ORACLE_POLICY_NAME } from '../../src/simulator/baselines/oracle.ts';
-import { generateJobs, workBoundReplicaSeconds } from '../../src/simulator/jobs.ts';
+import { comparePolicies } from '../../src/simulator/policy-comparison.ts';
 import { summarize, type RunSummary } from '../../src/simulator/run-summary.ts';
-import { simulate, type SimulationResult } from '../../src/simulator/simulation.ts';
-import { loadPerSecond, renderChart } from '../../src/simulator/svg-chart.ts';
-import { onlinePolicies, profilePolicies } from './policies.ts';
+import { simulate } from '../../src/simulator/simulation.ts';
 import type { SignalProfileName } from '../../src/signals/signal-profile.ts';
+import { enginePolicies, profilePolicies } from './policies.ts';
 import type { Scenario } from './scenarios.ts';
 
-// One scenario: the same jobs replayed through every policy, the oracle and the work bound.
+// One scenario: the same jobs replayed through every policy, the oracle and the work bound
+// (comparePolicies, as `simulate --compare` runs them), then the engine once per signal profile.
 
 export interface ScenarioResult {
   scenario: string;
@@ -33,49 +32,36 @@ export const CHART_LOAD_BUCKET_SECONDS = 30;
 
 export function runScenario(scenario: Scenario): ScenarioResult {
   const started = performance.now();
-  const jobs = generateJobs({ trace: scenario.trace, service: scenario.service, seed: scenario.seed });
-  const endSeconds = traceDurationSeconds(scenario.trace);
+  const comparison = comparePolicies({
+    pool: scenario,
+    trace: scenario.trace,
+    seed: scenario.seed,
+    initialReplicas: scenario.initialReplicas,
+    enginePolicies: enginePolicies(scenario),
+    chartTitle: `${scenario.name}: ${scenario.description}`,
+    chartBucketSeconds: CHART_LOAD_BUCKET_SECONDS,
+  });
   const base = {
-    ...jobs,
+    ...comparison.jobs,
     concurrency: scenario.concurrency,
     podStartupSeconds: scenario.podStartupSeconds,
     initialReplicas: scenario.initialReplicas,
-    endSeconds,
+    endSeconds: traceDurationSeconds(scenario.trace),
   };
-  const results: SimulationResult[] = onlinePolicies(scenario).map((policy) => simulate({ ...base, policy }));
   const profileRuns = profilePolicies(scenario).map(({ profile, policy }) => ({
     profile,
     summary: summarize(simulate({ ...base, policy }), scenario.targetSeconds),
   }));
-  const oracle = runOracle(base, {
-    targetSeconds: scenario.targetSeconds,
-    concurrency: scenario.concurrency,
-    minReplicas: scenario.minReplicas,
-    maxReplicas: scenario.maxReplicas,
-  });
-  const chartSvg = renderChart({
-    title: `${scenario.name}: ${scenario.description}`,
-    durationSeconds: endSeconds,
-    load: loadPerSecond(jobs.arrivals, endSeconds, CHART_LOAD_BUCKET_SECONDS),
-    loadBucketSeconds: CHART_LOAD_BUCKET_SECONDS,
-    series: [...results, oracle.result].map((result) => ({
-      name: result.policy === ORACLE_POLICY_NAME ? ORACLE_POLICY_NAME : result.policy,
-      points: result.replicas,
-    })),
-  });
   return {
     scenario: scenario.name,
     description: scenario.description,
-    jobs: jobs.arrivals.length,
-    workBoundReplicaSeconds: workBoundReplicaSeconds(jobs, scenario.concurrency),
-    oracle: summarize(oracle.result, scenario.targetSeconds),
-    oracleRepairRounds: oracle.repairRounds,
-    policies: results.map((result) => summarize(result, scenario.targetSeconds)),
-    profiles: [
-      { profile: 'native', summary: summarize(results[0] as SimulationResult, scenario.targetSeconds) },
-      ...profileRuns,
-    ],
-    chartSvg,
+    jobs: comparison.jobs.arrivals.length,
+    workBoundReplicaSeconds: comparison.workBoundReplicaSeconds,
+    oracle: comparison.oracle,
+    oracleRepairRounds: comparison.oracleRepairRounds,
+    policies: comparison.policies,
+    profiles: [{ profile: 'native', summary: comparison.policies[0] as RunSummary }, ...profileRuns],
+    chartSvg: comparison.chartSvg,
     seconds: (performance.now() - started) / 1000,
   };
 }

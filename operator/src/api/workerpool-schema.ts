@@ -243,7 +243,10 @@ export const ScalingSchema = Type.Object(
       'Fewest replicas. 0 lets an idle pool scale to zero; it wakes when a job waits, counting scheduled and retry jobs that have come due.',
       { minimum: 0, maximum: 10000, default: 1 },
     ),
-    maxReplicas: int('Most replicas, whatever the load.', { minimum: 1, maximum: 10000, default: 10 }),
+    maxReplicas: int(
+      "Most replicas, whatever the load. A BullMQ queue's own global concurrency and global rate limit (its meta hash) cap the replicas further: no more run than the queue lets work, and status.lastScaleReason names that bound when it wins.",
+      { minimum: 1, maximum: 10000, default: 10 },
+    ),
     concurrency: int(
       'Jobs one replica runs at once. Worker heartbeats refine it when the format records them. At most what the worker runtime accepts.',
       { minimum: 1, maximum: MAX_CONCURRENCY, default: 10 },
@@ -428,7 +431,10 @@ export const WorkerPoolStatusSchema = Type.Object(
     queue: Type.Optional(QueueStatusSchema),
     lastScaleTime: Type.Optional(timestamp('When the replicas last changed.')),
     lastScaleReason: Type.Optional(
-      text('Why the replicas last changed, for example "oldest job 45s > target 30s: 3 -> 8".', { maxLength: 1024 }),
+      text(
+        'Why the replicas last changed, for example "oldest job 45s > target 30s: 3 -> 8", and which bound held them when one did: a stabilization window, a rate limit, or the queue\'s own capacity ("capped by the queue global concurrency 20").',
+        { maxLength: 1024 },
+      ),
     ),
     conditions: Type.Optional(
       Type.Array(ConditionSchema, {

@@ -1,10 +1,16 @@
 import { readFileSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { QUEUE_FORMATS } from '../api/workerpool-schema.ts';
 import { InspectUsageError, inspectRegistration, type InspectRequest } from '../signals/inspect-request.ts';
 import { formatReadingTable } from '../signals/reading-table.ts';
 import { describeEndpoint } from '../signals/redis-endpoint.ts';
 import { SignalPoller, type PoolRegistration } from '../signals/signal-poller.ts';
+import {
+  FORMAT_OPTION,
+  KEY_PREFIX_OPTION,
+  PASSWORD_ENV_OPTION,
+  passwordFromEnv,
+  REDIS_URL_OPTION,
+} from './queue-options.ts';
 
 const INSPECTED_POOL = 'inspect';
 const EXIT_READ_FAILED = 1;
@@ -12,24 +18,15 @@ const EXIT_USAGE = 2;
 
 const options = (yargs: Argv) =>
   yargs
-    .option('redis', {
-      type: 'string',
-      demandOption: true,
-      describe: 'Redis URL (redis:// or rediss://). A password written into it is used but never printed.',
-    })
-    .option('format', {
-      type: 'string',
-      choices: QUEUE_FORMATS,
-      demandOption: true,
-      describe: 'Queue format, as in spec.queue.format',
-    })
+    .option('redis', REDIS_URL_OPTION)
+    .option('format', FORMAT_OPTION)
     .option('queue', {
       type: 'string',
       array: true,
       demandOption: true,
       describe: 'Queue name (repeat for several), as in spec.queue.names',
     })
-    .option('key-prefix', { type: 'string', describe: 'native / bullmq prefix, or the Sidekiq 6 redis-namespace' })
+    .option('key-prefix', KEY_PREFIX_OPTION)
     .option('consumer-group', { type: 'string', describe: 'Consumer group (format stream)' })
     .option('timestamp-field', {
       type: 'string',
@@ -45,7 +42,7 @@ const options = (yargs: Argv) =>
       choices: ['right', 'left'],
       describe: 'End of the list holding the oldest item (default right)',
     })
-    .option('password-env', { type: 'string', describe: 'Name of an environment variable holding the Redis password' })
+    .option('password-env', PASSWORD_ENV_OPTION)
     .option('username', { type: 'string', describe: 'Redis ACL user name' })
     .option('ca-file', { type: 'string', describe: 'PEM CA bundle for TLS' })
     .option('insecure-skip-verify', {
@@ -58,13 +55,6 @@ const options = (yargs: Argv) =>
 
 type InspectArgs = ReturnType<typeof options> extends Argv<infer T> ? T : never;
 
-function passwordFrom(variable: string | undefined): string | undefined {
-  if (variable === undefined) return undefined;
-  const value = process.env[variable];
-  if (value === undefined) throw new InspectUsageError(`--password-env names ${variable}, which is not set`);
-  return value;
-}
-
 function requestFrom(args: InspectArgs): InspectRequest {
   return {
     redis: args.redis,
@@ -75,7 +65,7 @@ function requestFrom(args: InspectArgs): InspectRequest {
     timestampField: args['timestamp-field'],
     timestampUnit: args['timestamp-unit'],
     oldestAt: args['oldest-at'],
-    password: passwordFrom(args['password-env']),
+    password: passwordFromEnv(args['password-env'], (message) => new InspectUsageError(message)),
     username: args.username,
     ca: args['ca-file'] === undefined ? undefined : readFileSync(args['ca-file'], 'utf8'),
     insecureSkipVerify: args['insecure-skip-verify'],

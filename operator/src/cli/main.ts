@@ -2,6 +2,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { inspectCommand } from './inspect-command.ts';
+import { recordCommand } from './record-command.ts';
 import { runCommand } from './run-command.ts';
 import { simulateCommand } from './simulate-command.ts';
 
@@ -11,6 +12,7 @@ await yargs(hideBin(process.argv))
   .command(runCommand)
   .command(simulateCommand)
   .command(inspectCommand)
+  .command(recordCommand)
   .demandCommand(1, 'name a command: run')
   .strict()
   .help()

@@ -4,11 +4,17 @@ import type { Argv, CommandModule } from 'yargs';
 import { parseTraceCsv, TraceFormatError } from '../simulator/arrival-trace.ts';
 import { parsePoolYaml, PoolFileError } from '../simulator/pool-file.ts';
 import { describeServiceTime, type ServiceTimeSpec } from '../simulator/service-time.ts';
-import { simulatePool, type PoolSimulation } from '../simulator/simulate-pool.ts';
+import { formatComparisonTable } from '../simulator/comparison-table.ts';
+import type { Comparison } from '../simulator/policy-comparison.ts';
+import { comparePool, simulatePool, type PoolSimulation } from '../simulator/simulate-pool.ts';
 
 // `workerpool-operator simulate`: what would the engine have done with this pool on this
 // trace? Replays a recorded arrival trace through the very engine the operator runs, on
 // virtual time, and reports cost (replica-seconds) and service level (waits vs the target).
+// With --compare, the same jobs also go through KEDA, WPA, a Judoscale-style policy and the
+// offline oracle, and the answer is the benchmark's table.
+
+export const DEFAULT_COMPARE_CHART = 'simulate-compare.svg';
 
 export const SERVICE_DISTRIBUTIONS = ['fixed', 'exponential', 'lognormal'] as const;
 
@@ -24,7 +30,16 @@ const options = (yargs: Argv) =>
       demandOption: true,
       describe: 'Arrival trace, CSV lines of "timestamp,count" (seconds or ISO dates)',
     })
-    .option('chart', { type: 'string', describe: 'Write an SVG chart of load and replicas to this file' })
+    .option('compare', {
+      type: 'boolean',
+      default: false,
+      describe:
+        'Also run KEDA (defaults and the AWS backlog rule), practo WPA, a Judoscale-style policy and the offline oracle on the same jobs, and print the comparison table',
+    })
+    .option('chart', {
+      type: 'string',
+      describe: `Write an SVG chart of load and replicas to this file (with --compare, default ${DEFAULT_COMPARE_CHART})`,
+    })
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as JSON' })
     .option('service-mean', { type: 'number', default: 1, describe: 'Mean seconds one job runs' })
     .option('service-distribution', {
@@ -78,6 +93,21 @@ export function formatSummary(run: PoolSimulation, targetSeconds: number, servic
   return lines.join('\n');
 }
 
+export function formatComparison(comparison: Comparison, targetSeconds: number, service: ServiceTimeSpec): string {
+  return [
+    `jobs ${comparison.jobs.arrivals.length} (service time ${describeServiceTime(service)}), target ${targetSeconds}s`,
+    ...formatComparisonTable(comparison),
+  ].join('\n');
+}
+
+function comparisonJson(comparison: Comparison): object {
+  return {
+    policies: comparison.policies,
+    oracle: comparison.oracle,
+    workBoundReplicaSeconds: comparison.workBoundReplicaSeconds,
+  };
+}
+
 function isFileSystemError(error: unknown): error is NodeJS.ErrnoException {
   return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string';
 }
@@ -91,9 +121,18 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       const spec = parsePoolYaml(readFileSync(args.pool, 'utf8'));
       const trace = parseTraceCsv(basename(args.trace), readFileSync(args.trace, 'utf8'));
       const service = serviceSpec(args['service-distribution'], args['service-mean'], args['service-sigma']);
-      const run = simulatePool({ spec, trace, service, seed: args.seed, initialReplicas: args['initial-replicas'] });
-      if (args.chart !== undefined) writeFileSync(args.chart, run.chartSvg);
+      const input = { spec, trace, service, seed: args.seed, initialReplicas: args['initial-replicas'] };
       const target = spec.scaling.targetLatencySeconds;
+      if (args.compare) {
+        const comparison = comparePool(input);
+        const chart = args.chart ?? DEFAULT_COMPARE_CHART;
+        writeFileSync(chart, comparison.chartSvg);
+        if (args.json) console.log(JSON.stringify(comparisonJson(comparison), null, 2));
+        else console.log(`${formatComparison(comparison, target, service)}\nchart: ${chart}`);
+        return;
+      }
+      const run = simulatePool(input);
+      if (args.chart !== undefined) writeFileSync(args.chart, run.chartSvg);
       if (args.json)
         console.log(
           JSON.stringify(

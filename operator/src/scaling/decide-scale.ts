@@ -1,3 +1,4 @@
+import { capacityCeiling, type CapacityCeiling } from './queue-capacity.ts';
 import type { ScalingSpec } from '../api/workerpool-schema.ts';
 import type { QueueReading } from '../signals/queue-reading.ts';
 import { poolCompletions, profileOfReading } from '../signals/signal-profile.ts';
@@ -199,6 +200,8 @@ interface Recommendation {
   code: ScaleReasonCode;
   /** Wake-up and scale to zero skip the windows: the idle period already was the window. */
   bypassWindows: boolean;
+  /** The queue's own capacity held the sizing below what the load asks for. */
+  capped?: { bound: string; askedReplicas: number };
 }
 
 function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
@@ -234,7 +237,8 @@ function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
   const idle =
     waiting === 0 && (reading.busy ?? 0) === 0 && (reading.paused === true || (observed.arrivedSinceLast ?? 0) === 0);
   const idleSinceMs = idle ? (input.state.idleSinceMs ?? nowMs) : undefined;
-  const recommendation = recommend(input, idleAwhile(sizing, idleSinceMs, nowMs), waiting, idleSinceMs);
+  const ceiling = capacityCeiling(reading.capacity, sizingInput.concurrencyPerReplica, signals);
+  const recommendation = recommend(input, idleAwhile(sizing, idleSinceMs, nowMs), waiting, idleSinceMs, ceiling);
   const windowed = recommendation.bypassWindows
     ? recommendation.replicas
     : spacedScaleDown(
@@ -279,7 +283,7 @@ function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
     desiredReplicas: desired,
     recommendedReplicas: recommendation.replicas,
     reasonCode: code,
-    reason: explain(scaling.targetLatencySeconds, signals, currentReplicas, desired, recommendation.replicas, code),
+    reason: explain(scaling.targetLatencySeconds, signals, currentReplicas, desired, recommendation, code),
     signals,
     state: recordChange(state, scaling, nowMs, currentReplicas, desired),
   };
@@ -398,18 +402,28 @@ function idleAwhile(sizing: Sizing, idleSinceMs: number | undefined, nowMs: numb
   return { ...sizing, replicas: 0, keepReplicas: 0, binding: 'idle' };
 }
 
-/** The sizing within min/max, with scale to zero after the idle period and wake from zero. */
+/**
+ * The sizing within min/max and below the queue's own capacity (minReplicas still wins), with
+ * scale to zero after the idle period and wake from zero.
+ */
 function recommend(
   input: ScaleInput,
   sizing: Sizing,
   waiting: number,
   idleSinceMs: number | undefined,
+  ceiling: CapacityCeiling | undefined,
 ): Recommendation {
   const { scaling, currentReplicas, nowMs } = input;
-  const code = BINDING_REASONS[sizing.binding];
+  const high = Math.min(scaling.maxReplicas, ceiling?.replicas ?? Infinity);
+  const capped =
+    ceiling !== undefined && ceiling.replicas < scaling.maxReplicas && sizing.replicas > high
+      ? { bound: ceiling.bound, askedReplicas: Math.min(sizing.replicas, scaling.maxReplicas) }
+      : undefined;
+  const code = capped === undefined ? BINDING_REASONS[sizing.binding] : SCALE_REASONS.queueCapacity;
   const within = (low: number) => ({
-    replicas: clamp(sizing.replicas, low, scaling.maxReplicas),
-    keepReplicas: clamp(sizing.keepReplicas, low, scaling.maxReplicas),
+    replicas: clamp(sizing.replicas, low, Math.max(low, high)),
+    keepReplicas: clamp(sizing.keepReplicas, low, Math.max(low, high)),
+    ...(capped === undefined ? {} : { capped }),
   });
   if (scaling.minReplicas > 0) return { ...within(scaling.minReplicas), code, bypassWindows: false };
   if (currentReplicas === 0) {
@@ -428,14 +442,19 @@ function explain(
   signals: SignalEstimate,
   current: number,
   desired: number,
-  recommended: number,
+  recommendation: Recommendation,
   code: ScaleReasonCode,
 ): string {
   const change = describeChange(current, desired);
+  const recommended = recommendation.replicas;
   const base = `${describeSignals(signals, target)}: ${change}`;
+  const cap =
+    recommendation.capped === undefined
+      ? ''
+      : ` (capped by the ${recommendation.capped.bound}: load asks for ${recommendation.capped.askedReplicas})`;
   if (code === SCALE_REASONS.stabilized) return `${base} (stabilization window holds it; load asks for ${recommended})`;
   if (code === SCALE_REASONS.rateLimited) return `${base} (rate limited; load asks for ${recommended})`;
   if (code === SCALE_REASONS.scaleToZero) return `idle for the scale-to-zero period: ${change}`;
-  if (code === SCALE_REASONS.wakeFromZero) return `${base} (waking from zero)`;
-  return base;
+  if (code === SCALE_REASONS.wakeFromZero) return `${base} (waking from zero)${cap}`;
+  return `${base}${cap}`;
 }

@@ -109,6 +109,8 @@ export const SCALE_REASONS = {
   idle: 'Idle',
   stabilized: 'Stabilized',
   rateLimited: 'RateLimited',
+  /** The queue system's own global concurrency or rate limit caps the replicas worth running. */
+  queueCapacity: 'QueueCapacity',
 } as const;
 export type ScaleReasonCode = (typeof SCALE_REASONS)[keyof typeof SCALE_REASONS];
 

@@ -171,4 +171,21 @@ describe('the bullmq reader, against queues written by the real bullmq package',
     expect(malformed.ok === false && malformed.error.kind).toBe('malformed-job');
     expect(malformed.ok === false && malformed.error.message).toContain(`${k.jobPrefix}9`);
   });
+
+  it("reads the capacity BullMQ's own setGlobalConcurrency and setGlobalRateLimit give a queue", async () => {
+    const limited = queue('limited');
+    await limited.add('send', { n: 1 });
+    expect((await reading(['limited'])).capacity).toBeUndefined();
+    await limited.setGlobalConcurrency(12);
+    await limited.setGlobalRateLimit(30, 2000); // 30 jobs per 2 s
+    expect(await limited.getGlobalConcurrency()).toBe(12);
+    expect((await reading(['limited'])).capacity).toEqual({ maxActiveJobs: 12, maxJobsPerSecond: 15 });
+    // A pool of two queues can run what both allow; with one unlimited queue there is no ceiling.
+    const other = queue('other');
+    await other.setGlobalConcurrency(8);
+    expect((await reading(['limited', 'other'])).capacity).toEqual({ maxActiveJobs: 20 });
+    await limited.removeGlobalConcurrency();
+    await limited.removeGlobalRateLimit();
+    expect((await reading(['limited', 'other'])).capacity).toBeUndefined();
+  });
 });

@@ -1,7 +1,7 @@
 import type { QueueSpec } from '../api/workerpool-schema.ts';
 import { loadSignalScript } from './lua-script.ts';
 import type { QueueFormatReader, ReadContext } from './queue-reader.ts';
-import type { QueueReading } from './queue-reading.ts';
+import type { QueueCapacity, QueueReading } from './queue-reading.ts';
 import { scriptCommand, type ReadCommand } from './read-command.ts';
 import { replyArray, replyNumber } from './reply.ts';
 
@@ -40,6 +40,8 @@ interface QueueCounts {
   paused: boolean;
   completed: number | undefined;
   readySinceMs: number | undefined;
+  globalConcurrency: number | undefined;
+  maxJobsPerSecond: number | undefined;
 }
 
 function parseQueueReply(reply: unknown, queue: string): QueueCounts {
@@ -54,6 +56,9 @@ function parseQueueReply(reply: unknown, queue: string): QueueCounts {
     isPaused = 0,
     completed = -1,
     readySince = -1,
+    globalConcurrency = -1,
+    rateMax = -1,
+    rateDurationMs = -1,
   ] = n;
   return {
     nowMs: now,
@@ -63,6 +68,24 @@ function parseQueueReply(reply: unknown, queue: string): QueueCounts {
     paused: isPaused === 1,
     completed: completed < 0 ? undefined : completed,
     readySinceMs: readySince < 0 ? undefined : readySince,
+    globalConcurrency: globalConcurrency < 0 ? undefined : globalConcurrency,
+    maxJobsPerSecond: rateMax < 0 || rateDurationMs <= 0 ? undefined : (rateMax * MS_PER_SECOND) / rateDurationMs,
+  };
+}
+
+/** A limit of the pool's queues together: the sum, when every queue has one; else none. */
+function sumOfLimits(values: readonly (number | undefined)[]): number | undefined {
+  if (values.length === 0 || values.some((value) => value === undefined)) return undefined;
+  return values.reduce<number>((total, value) => total + (value as number), 0);
+}
+
+function capacityOf(counts: readonly QueueCounts[]): QueueCapacity | undefined {
+  const maxActiveJobs = sumOfLimits(counts.map((c) => c.globalConcurrency));
+  const maxJobsPerSecond = sumOfLimits(counts.map((c) => c.maxJobsPerSecond));
+  if (maxActiveJobs === undefined && maxJobsPerSecond === undefined) return undefined;
+  return {
+    ...(maxActiveJobs === undefined ? {} : { maxActiveJobs }),
+    ...(maxJobsPerSecond === undefined ? {} : { maxJobsPerSecond }),
   };
 }
 
@@ -86,6 +109,7 @@ export const bullmqReader: QueueFormatReader = {
     const readySince = counts.flatMap((c) => (c.readySinceMs === undefined ? [] : [c.readySinceMs]));
     const completed = counts.flatMap((c) => (c.completed === undefined ? [] : [c.completed]));
     const sum = (pick: (c: QueueCounts) => number) => counts.reduce((total, c) => total + pick(c), 0);
+    const capacity = capacityOf(counts);
     return {
       observedAtMs: nowMs,
       depth: sum((c) => c.waiting),
@@ -96,6 +120,7 @@ export const bullmqReader: QueueFormatReader = {
       ...(completed.length > 0 ? { completedTotal: completed.reduce((a, b) => a + b, 0) } : {}),
       // A pool is paused only when every one of its queues is: then more replicas cannot help.
       ...(counts.every((c) => c.paused) ? { paused: true } : {}),
+      ...(capacity === undefined ? {} : { capacity }),
     };
   },
 };

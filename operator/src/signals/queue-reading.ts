@@ -43,6 +43,18 @@ export interface QueueReading {
    * worker takes them, so more replicas would not lower the latency.
    */
   paused?: boolean;
+  /**
+   * What the queue system itself lets the pool's workers do, where it says (BullMQ's global
+   * concurrency and global rate limit): replicas beyond it would only wait.
+   */
+  capacity?: QueueCapacity;
   /** Caveats about this reading for people (e.g. depth counted, not reported, by Redis). */
   notes?: string[];
+}
+
+export interface QueueCapacity {
+  /** Jobs every worker together may run at once (BullMQ meta.concurrency). */
+  maxActiveJobs?: number;
+  /** Jobs the queue starts per second at most (BullMQ meta.max per meta.duration). */
+  maxJobsPerSecond?: number;
 }

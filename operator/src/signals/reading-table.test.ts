@@ -52,4 +52,20 @@ describe('the inspect table', () => {
     expect(text).not.toContain('workers');
     expect(text).toContain('signal profile  list: depth only (items carry no timestamp)');
   });
+
+  it("shows the BullMQ queue's own limits, which cap the replicas", () => {
+    const text = formatReadingTable(
+      { ...header, format: 'bullmq' },
+      {
+        observedAtMs: 0,
+        depth: 3,
+        oldestJobAgeSeconds: 1,
+        dueScheduled: 0,
+        busy: 2,
+        capacity: { maxActiveJobs: 12, maxJobsPerSecond: 15 },
+      },
+    );
+    expect(text).toContain('\nmax active      12 jobs (global concurrency)\n');
+    expect(text).toContain('\nrate limit      15 jobs/s');
+  });
 });

@@ -50,6 +50,20 @@ function profileLine(format: QueueFormat, reading: QueueReading): string {
   return `${profile.name}: ${profile.summary}`;
 }
 
+/** The queue system's own limits, which cap the replicas worth running. */
+function capacityRows(reading: QueueReading): string[] {
+  const capacity = reading.capacity;
+  if (capacity === undefined) return [];
+  return [
+    ...(capacity.maxActiveJobs === undefined
+      ? []
+      : [row('max active', `${capacity.maxActiveJobs} jobs (global concurrency)`)]),
+    ...(capacity.maxJobsPerSecond === undefined
+      ? []
+      : [row('rate limit', `${Number(capacity.maxJobsPerSecond.toFixed(3))} jobs/s`)]),
+  ];
+}
+
 /** The reading as aligned text lines. */
 export function formatReadingTable(header: ReadingHeader, reading: QueueReading): string {
   return [
@@ -65,6 +79,7 @@ export function formatReadingTable(header: ReadingHeader, reading: QueueReading)
     row('concurrency', optional(reading.concurrency)),
     row('completed total', optional(reading.completedTotal)),
     ...(reading.paused === true ? [row('paused', 'yes: the queue system is paused, workers take no jobs')] : []),
+    ...capacityRows(reading),
     ...(reading.notes ?? []).map((note, i) => row(i === 0 ? 'notes' : '', note)),
     ...workerRows(reading),
   ].join('\n');

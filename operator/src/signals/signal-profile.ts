@@ -35,6 +35,8 @@ export interface SignalProfile {
   completions: CompletionCounter;
   /** The queue system can say it is paused (BullMQ meta.paused). */
   pausedFlag: boolean;
+  /** The queue system says what capacity it allows (BullMQ meta global concurrency and rate limit). */
+  queueCapacity: boolean;
   /** One line for people: what is read and what the engine cannot know. */
   summary: string;
 }
@@ -48,6 +50,7 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     heartbeats: true,
     completions: 'pool',
     pausedFlag: false,
+    queueCapacity: false,
     summary: "depth, oldest age, busy, per-worker concurrency and draining, the pool's own completion counter",
   },
   sidekiq: {
@@ -58,6 +61,7 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     heartbeats: true,
     completions: 'shared',
     pausedFlag: false,
+    queueCapacity: false,
     summary:
       'depth, oldest age, busy, per-process concurrency and quiet; stat:processed counts every pool on the Redis, so it is not used: service time comes from the queue draining',
   },
@@ -69,8 +73,9 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     heartbeats: false,
     completions: 'none',
     pausedFlag: true,
+    queueCapacity: true,
     summary:
-      'depth, oldest age, active jobs, meta.paused; no completion counter (workers run without `metrics`): service time comes from the queue draining',
+      'depth, oldest age, active jobs, meta.paused, global concurrency and rate limit; no completion counter (workers run without `metrics`): service time comes from the queue draining',
   },
   'bullmq+metrics': {
     name: 'bullmq+metrics',
@@ -80,8 +85,9 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     heartbeats: false,
     completions: 'pool',
     pausedFlag: true,
+    queueCapacity: true,
     summary:
-      'depth, oldest age, active jobs, meta.paused and the completion count that workers started with `metrics` keep',
+      'depth, oldest age, active jobs, meta.paused, global concurrency and rate limit, and the completion count that workers started with `metrics` keep',
   },
   list: {
     name: 'list',
@@ -91,6 +97,7 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     heartbeats: false,
     completions: 'none',
     pausedFlag: false,
+    queueCapacity: false,
     summary:
       'depth only (items carry no timestamp): throughput is a lower bound from the backlog draining, and an empty list cannot tell an idle pool from one that keeps up',
   },
@@ -102,6 +109,7 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     heartbeats: false,
     completions: 'none',
     pausedFlag: false,
+    queueCapacity: false,
     summary:
       'depth and oldest age (queue.list.timestampField); nothing on jobs in flight: throughput comes from the queue draining',
   },
@@ -113,6 +121,7 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     heartbeats: false,
     completions: 'none',
     pausedFlag: false,
+    queueCapacity: false,
     summary:
       'lag (depth), oldest undelivered age, pending entries (in flight); no completion counter: service time comes from the queue draining',
   },
@@ -173,5 +182,6 @@ export function restrictToProfile(profile: SignalProfile, full: QueueReading, sh
   if (profile.completions !== 'none' && full.completedTotal !== undefined)
     reading.completedTotal = full.completedTotal + (profile.completions === 'shared' ? sharedCompletions : 0);
   if (profile.pausedFlag && full.paused === true) reading.paused = true;
+  if (profile.queueCapacity && full.capacity !== undefined) reading.capacity = full.capacity;
   return reading;
 }

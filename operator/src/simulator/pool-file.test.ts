@@ -34,6 +34,13 @@ describe('parsePoolYaml', () => {
     );
   });
 
+  it('rejects a target of 0 as the API server does (OpenAPI 3.0 exclusiveMinimum)', () => {
+    expect(() => parsePoolYaml(manifest('{targetLatencySeconds: 0}'))).toThrow(
+      new PoolFileError('spec.scaling.targetLatencySeconds: must be greater than 0'),
+    );
+    expect(parsePoolYaml(manifest('{targetLatencySeconds: 0.5}')).scaling.targetLatencySeconds).toBe(0.5);
+  });
+
   it('names a missing field', () => {
     expect(() =>
       parsePoolYaml('kind: WorkerPool\nspec:\n  template: {spec: {containers: [{name: w}]}}\n  scaling: {}\n'),

@@ -44,8 +44,25 @@ export function parsePoolYaml(text: string): WorkerPoolSpec {
         : `${path}: ${first.message}`,
     );
   }
+  checkExclusiveBounds(WorkerPoolSpecSchema, defaulted, 'spec');
   checkRules(defaulted);
   return defaulted;
+}
+
+/**
+ * The schema speaks OpenAPI 3.0, as the API server does, where `exclusiveMinimum: true` makes
+ * `minimum` exclusive; the JSON Schema checker above reads exclusiveMinimum as a number and so
+ * skips it. Checked here, so that a file the API server rejects is rejected here too.
+ */
+function checkExclusiveBounds(schema: unknown, value: unknown, path: string): void {
+  if (!isRecord(schema)) return;
+  if (typeof value === 'number' && schema['exclusiveMinimum'] === true && typeof schema['minimum'] === 'number')
+    if (value <= schema['minimum']) throw new PoolFileError(`${path}: must be greater than ${schema['minimum']}`);
+  const properties = schema['properties'];
+  if (isRecord(properties) && isRecord(value))
+    for (const [key, child] of Object.entries(properties)) checkExclusiveBounds(child, value[key], `${path}.${key}`);
+  if (Array.isArray(value))
+    value.forEach((item, index) => checkExclusiveBounds(schema['items'], item, `${path}[${index}]`));
 }
 
 /** The schema's cross-field rules (CEL on the API server), checked here as well. */

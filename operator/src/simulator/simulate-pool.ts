@@ -1,15 +1,17 @@
 import type { WorkerPoolSpec } from '../api/workerpool-schema.ts';
 import { profileOfQueue } from '../signals/signal-profile.ts';
 import { traceDurationSeconds, type ArrivalTrace } from './arrival-trace.ts';
-import { enginePolicy } from './engine-policy.ts';
+import { enginePolicy, ENGINE_POLICY_NAME } from './engine-policy.ts';
 import { generateJobs, workBoundReplicaSeconds } from './jobs.ts';
+import { comparePolicies, type Comparison } from './policy-comparison.ts';
 import { summarize, type RunSummary } from './run-summary.ts';
 import type { ServiceTimeSpec } from './service-time.ts';
-import { simulate, type SimulationResult } from './simulation.ts';
+import { simulate, type ScalingPolicy, type SimulationResult } from './simulation.ts';
 import { loadPerSecond, renderChart } from './svg-chart.ts';
 
-// One what-if run for the `simulate` command: a WorkerPool's spec, a trace and a service-time
-// model through the engine, with a summary and a chart.
+// What-if runs for the `simulate` command: a WorkerPool's spec, a trace and a service-time
+// model through the engine (with a summary and a chart), or, with --compare, through the engine,
+// every baseline and the oracle on the same jobs.
 
 export interface PoolSimulationInput {
   spec: WorkerPoolSpec;
@@ -30,6 +32,28 @@ export interface PoolSimulation {
 
 export const SIMULATE_CHART_BUCKET_SECONDS = 10;
 
+/**
+ * The engine as the operator runs this pool: its spec, its format's signals, and pods removed
+ * idle first where the format reports per-pod busy counts (the operator's default
+ * --idle-first-scale-down), newest ready first where it does not.
+ */
+export function poolEnginePolicy(spec: WorkerPoolSpec, name = ENGINE_POLICY_NAME): ScalingPolicy {
+  const profile = profileOfQueue(spec.queue);
+  return {
+    ...enginePolicy(spec.scaling, { name, profile, pinnedReplicas: spec.replicas, paused: spec.paused }),
+    scaleDownOrder: profile.heartbeats ? 'idle-first' : 'newest-ready',
+  };
+}
+
+function chartTitle(input: PoolSimulationInput): string {
+  const scaling = input.spec.scaling;
+  return `${input.trace.name}: target ${scaling.targetLatencySeconds}s, concurrency ${scaling.concurrency}, start-up ${scaling.podStartupSeconds}s`;
+}
+
+function initialReplicasOf(input: PoolSimulationInput): number {
+  return input.initialReplicas ?? input.spec.replicas ?? input.spec.scaling.minReplicas;
+}
+
 export function simulatePool(input: PoolSimulationInput): PoolSimulation {
   const scaling = input.spec.scaling;
   const jobs = generateJobs({ trace: input.trace, service: input.service, seed: input.seed });
@@ -38,16 +62,12 @@ export function simulatePool(input: PoolSimulationInput): PoolSimulation {
     ...jobs,
     concurrency: scaling.concurrency,
     podStartupSeconds: scaling.podStartupSeconds,
-    initialReplicas: input.initialReplicas ?? input.spec.replicas ?? scaling.minReplicas,
+    initialReplicas: initialReplicasOf(input),
     endSeconds,
-    policy: enginePolicy(scaling, {
-      profile: profileOfQueue(input.spec.queue),
-      pinnedReplicas: input.spec.replicas,
-      paused: input.spec.paused,
-    }),
+    policy: poolEnginePolicy(input.spec),
   });
   const chartSvg = renderChart({
-    title: `${input.trace.name}: target ${scaling.targetLatencySeconds}s, concurrency ${scaling.concurrency}, start-up ${scaling.podStartupSeconds}s`,
+    title: chartTitle(input),
     durationSeconds: endSeconds,
     load: loadPerSecond(jobs.arrivals, endSeconds, SIMULATE_CHART_BUCKET_SECONDS),
     loadBucketSeconds: SIMULATE_CHART_BUCKET_SECONDS,
@@ -60,4 +80,27 @@ export function simulatePool(input: PoolSimulationInput): PoolSimulation {
     peakReplicas: Math.max(0, ...result.replicas.map((point) => point.replicas)),
     chartSvg,
   };
+}
+
+export const POOL_ENGINE_ROW_NAME = `${ENGINE_POLICY_NAME} (this pool's settings)`;
+
+/** The pool's own settings, every baseline and the offline oracle on the same jobs. */
+export function comparePool(input: PoolSimulationInput): Comparison {
+  const scaling = input.spec.scaling;
+  return comparePolicies({
+    pool: {
+      minReplicas: scaling.minReplicas,
+      maxReplicas: scaling.maxReplicas,
+      concurrency: scaling.concurrency,
+      targetSeconds: scaling.targetLatencySeconds,
+      podStartupSeconds: scaling.podStartupSeconds,
+      service: input.service,
+    },
+    trace: input.trace,
+    seed: input.seed,
+    initialReplicas: initialReplicasOf(input),
+    enginePolicies: [poolEnginePolicy(input.spec, POOL_ENGINE_ROW_NAME)],
+    chartTitle: chartTitle(input),
+    chartBucketSeconds: SIMULATE_CHART_BUCKET_SECONDS,
+  });
 }

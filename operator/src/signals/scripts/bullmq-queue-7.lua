@@ -1,14 +1,16 @@
 --[[
   Reads one BullMQ queue (v5 and v6 layouts) in one call: waiting, prioritized, due delayed and
-  active jobs, whether the queue is paused, the completion counter, and when the oldest waiting
-  job became ready. Counts follow BullMQ's own getCounts-1.lua.
+  active jobs, whether the queue is paused, the completion counter, when the oldest waiting
+  job became ready, and the capacity the queue itself allows (Queue.setGlobalConcurrency and
+  Queue.setGlobalRateLimit write meta "concurrency", "max" and "duration"). Counts follow
+  BullMQ's own getCounts-1.lua.
 
   KEYS[1] wait                LIST  job ids; FIFO adds LPUSH, workers take from the right (-1)
   KEYS[2] paused              LIST  v5 only: where wait's jobs sit while the queue is paused
   KEYS[3] prioritized         ZSET  job id -> priority score
   KEYS[4] delayed             ZSET  job id -> timestamp_ms * 0x1000 + seq
   KEYS[5] active              LIST  jobs a worker runs now
-  KEYS[6] meta                HASH  "paused" field present while paused (v5 and v6)
+  KEYS[6] meta                HASH  "paused" while paused (v5 and v6); "concurrency", "max", "duration" when set
   KEYS[7] metrics:completed   HASH  "count": completions, kept only when workers enable metrics
 
   ARGV[1] job key prefix, "<prefix>:<queue>:" (a job hash is ARGV[1] .. id; same hash tag as KEYS)
@@ -23,6 +25,9 @@
     [7] isPaused    1 when meta has "paused", else 0
     [8] completed   metrics:completed count, -1 when BullMQ keeps none
     [9] readySince  epoch ms the oldest waiting job became ready, -1 when none waits
+    [10] globalConcurrency  meta "concurrency": jobs all workers together may run, -1 when unset
+    [11] rateMax     meta "max": jobs the queue starts per rateDuration, -1 when unset
+    [12] rateDuration meta "duration" (ms), -1 when unset
 
   Errors: "WRONGTYPE <key> ..." when a key has another type; "MALFORMED <key> ..." when a job's
   opts are not JSON.
@@ -89,4 +94,8 @@ for i = 1, 3 do
   if since >= 0 and (oldest < 0 or since < oldest) then oldest = since end
 end
 
-return { now, wait, paused, prioritized, dueDelayed, active, isPaused, completed, oldest }
+local limits = rcall('HMGET', KEYS[6], 'concurrency', 'max', 'duration')
+local function limit(value) return math.floor(tonumber(value or '') or -1) end
+
+return { now, wait, paused, prioritized, dueDelayed, active, isPaused, completed, oldest,
+  limit(limits[1]), limit(limits[2]), limit(limits[3]) }
