@@ -10,6 +10,9 @@ import { LeaderElector } from './leader-election.ts';
 const kubeConfig = testKubeConfig();
 const coordination = kubeConfig.makeApiClient(CoordinationV1Api);
 const FAST = { leaseDurationMs: 2_000, renewDeadlineMs: 1_500, retryPeriodMs: 200 };
+// A release hands over "at once": sooner than the lease would expire. A lease this long keeps that
+// distinguishable from an expiry even when a loaded machine stalls the standby for seconds.
+const HANDOVER = { leaseDurationMs: 8_000, renewDeadlineMs: 6_000, retryPeriodMs: 200 };
 let namespace: TestNamespace;
 beforeAll(async () => {
   namespace = await createTestNamespace(kubeConfig);
@@ -20,14 +23,14 @@ afterAll(async () => {
   await namespace?.delete();
 });
 
-const elector = (identity: string) =>
+const elector = (identity: string, timing = FAST) =>
   new LeaderElector({
     kubeConfig,
     namespace: namespace.name,
     name: 'workerpool-operator',
     identity,
     logger: createLogger('fatal'),
-    ...FAST,
+    ...timing,
   });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const holder = async () =>
@@ -35,19 +38,19 @@ const holder = async () =>
 
 describe('leader election on a Lease', () => {
   it('lets one replica lead while it renews, and hands over at once when it releases the lease', async () => {
-    const first = elector('replica-a');
-    const second = elector('replica-b');
+    const first = elector('replica-a', HANDOVER);
+    const second = elector('replica-b', HANDOVER);
     await first.acquire(() => undefined);
     let secondLeads = false;
     const secondAcquired = second.acquire(() => undefined).then(() => (secondLeads = true));
-    await sleep(3 * FAST.leaseDurationMs);
+    await sleep(1.5 * HANDOVER.leaseDurationMs);
     expect(first.isLeader).toBe(true);
     expect(secondLeads).toBe(false);
 
     const releasedAt = Date.now();
     await first.release();
     await secondAcquired;
-    expect(Date.now() - releasedAt).toBeLessThan(FAST.leaseDurationMs);
+    expect(Date.now() - releasedAt).toBeLessThan(HANDOVER.leaseDurationMs);
     expect(await holder()).toMatchObject({ holderIdentity: 'replica-b', leaseTransitions: 1 });
     await second.release();
   });
