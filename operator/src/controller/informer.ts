@@ -112,7 +112,8 @@ export class ResilientInformer<T extends KubernetesObject> {
   }
 }
 
-function stripManagedFields(object: KubernetesObject | undefined): void {
+/** The operator never reads managedFields; a copy of an object it keeps should not hold them. */
+export function stripManagedFields(object: KubernetesObject | undefined): void {
   if (object?.metadata?.managedFields) delete object.metadata.managedFields;
 }
 
