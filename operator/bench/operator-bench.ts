@@ -29,7 +29,8 @@ import { deltaBy, parseSamples, type Sample } from './operator/prometheus-text.t
 // status writes per pool per minute, Secret reads, and p95 time from a burst to the decision and
 // to the Deployment's spec.replicas. Writes bench-results/operator.json.
 //
-// BENCH_POOLS, BENCH_STEADY_SECONDS and BENCH_WARMUP_SECONDS shrink it for a quick try.
+// BENCH_POOLS, BENCH_STEADY_SECONDS and BENCH_WARMUP_SECONDS shrink it for a quick try;
+// BENCH_OPERATOR_NODE_ARGS passes flags to the operator's node, e.g. "--cpu-prof --cpu-prof-dir=prof".
 
 const POOLS = Number(process.env['BENCH_POOLS'] ?? 1000);
 const ENDPOINTS = 10;
@@ -38,6 +39,7 @@ const STEADY_SECONDS = Number(process.env['BENCH_STEADY_SECONDS'] ?? 300);
 const WARMUP_SECONDS = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 90);
 /** I/O-bound reconciles: a thousand pools want more of them than the default 4. */
 const RECONCILE_WORKERS = Number(process.env['BENCH_RECONCILE_WORKERS'] ?? 16);
+const OPERATOR_NODE_ARGS = (process.env['BENCH_OPERATOR_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
 const LEVEL = 20;
 const BURST_JOBS = 300;
 const BURST_EVERY_MS = 10_000;
@@ -155,6 +157,7 @@ try {
   const operator = spawn(
     process.execPath,
     [
+      ...OPERATOR_NODE_ARGS,
       join(REPOSITORY, 'operator', 'src', 'cli', 'main.ts'),
       'run',
       '--kubeconfig',
@@ -275,7 +278,13 @@ try {
   const statusWrites = [...requests]
     .filter(([key]) => key === 'APPLY workerpools/status' || key === 'PATCH workerpools/status')
     .reduce((sum, [, n]) => sum + n, 0);
-  const secretReads = [...requests].filter(([key]) => key.endsWith(' secrets')).reduce((sum, [, n]) => sum + n, 0);
+  // GET and LIST only: the API server's own loopback informers re-open a WATCH of secrets now and then.
+  const secretReads = [...requests]
+    .filter(([key]) => key === 'GET secrets' || key === 'LIST secrets')
+    .reduce((sum, [, n]) => sum + n, 0);
+  const operatorSecretReads =
+    parseSamples(after.operator, 'workerpool_secret_reads_total').reduce((sum, s) => sum + s.value, 0) -
+    parseSamples(before.operator, 'workerpool_secret_reads_total').reduce((sum, s) => sum + s.value, 0);
   const operatorCounter = (text: string, name: string): Sample[] => parseSamples(text, name);
   const operatorWrites = deltaBy(
     operatorCounter(before.operator, 'workerpool_api_writes_total'),
@@ -302,10 +311,17 @@ try {
     steadySeconds: round(seconds, 0),
     operatorCpuPercentOfOneCore: cpuPercent,
     operatorRssMiB: { max: Math.max(...rss), end: rss.at(-1) },
+    // Where the RSS goes, as the operator's own process metrics saw it at the end of the window.
+    operatorHeapMiB: Object.fromEntries(
+      ['nodejs_heap_size_used_bytes', 'nodejs_heap_size_total_bytes', 'nodejs_external_memory_bytes'].map((name) => [
+        name,
+        round((parseSamples(after.operator, `workerpool_operator_${name}`)[0]?.value ?? Number.NaN) / 2 ** 20, 1),
+      ]),
+    ),
     redisRoundTripsPerEndpointPerPoll: roundTrips,
     apiRequestsPerMinute: apiPerMinute,
     statusWritesPerPoolPerMinute: round(statusWrites / POOLS / minutes, 3),
-    secretReadsInWindow: secretReads,
+    secretReadsInWindow: { apiserver: secretReads, operator: operatorSecretReads },
     operatorWritesInWindow: Object.fromEntries(operatorWrites),
     bursts: bursts.length,
     burstToDecisionSeconds: {
@@ -325,9 +341,10 @@ try {
   const rows: [string, string, string][] = [
     ['operator CPU (% of one core)', String(result.operatorCpuPercentOfOneCore), '<= 10'],
     ['operator RSS MiB (max / end)', `${result.operatorRssMiB.max} / ${result.operatorRssMiB.end ?? ''}`, '<= 256'],
+    ['operator heap used / total / external MiB (end)', Object.values(result.operatorHeapMiB).join(' / '), ''],
     ['Redis round trips per endpoint per poll', `${Math.min(...roundTrips)} .. ${Math.max(...roundTrips)}`, '1'],
     ['status writes per pool per minute', String(result.statusWritesPerPoolPerMinute), '<= 2'],
-    ['Secret reads in the window', String(secretReads), '0'],
+    ['Secret reads in the window (API server / operator)', `${secretReads} / ${operatorSecretReads}`, '0'],
     [
       'burst -> decision p50 / p95 / max s',
       `${result.burstToDecisionSeconds.p50} / ${result.burstToDecisionSeconds.p95} / ${result.burstToDecisionSeconds.max} (n=${toDecision.length})`,

@@ -1,9 +1,10 @@
 import type { Server } from 'node:http';
-import { KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+import type { KubeConfig, V1Deployment } from '@kubernetes/client-node';
 import type { WorkerPool } from './api/workerpool-schema.ts';
 import type { OperatorConfig } from './config.ts';
 import { Controller } from './controller/controller.ts';
 import { KubeClient } from './controller/kube-client.ts';
+import { ConnectionReusingKubeConfig } from './controller/kube-config.ts';
 import { Reconciler } from './controller/reconciler.ts';
 import { targetDeploymentName } from './controller/scale-target.ts';
 import { Autoscaler } from './autoscaler/autoscaler.ts';
@@ -28,7 +29,7 @@ export interface RunningOperator {
 }
 
 export function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kubeConfig = new KubeConfig();
+  const kubeConfig = new ConnectionReusingKubeConfig();
   if (path) kubeConfig.loadFromFile(path);
   else kubeConfig.loadFromDefault(); // in-cluster service account, else $KUBECONFIG / ~/.kube/config
   return kubeConfig;
@@ -63,7 +64,7 @@ export async function startOperator(
   const autoscaler = new Autoscaler({
     readSecretValue: (namespace, name, key) => client.readSecretValue(namespace, name, key),
     deploymentOf,
-    enqueue: (namespace, name) => controller.enqueue(namespace, name),
+    enqueue: (namespace, name, priority) => controller.enqueue(namespace, name, priority),
     metrics,
     logger,
     watchdog,

@@ -4,6 +4,7 @@ import { ConditionType, Reason, type ConditionInput } from '../controller/condit
 import { apiMessage } from '../controller/kube-errors.ts';
 import type { PoolScaleView, ReplicaAdvisor } from '../controller/replica-advisor.ts';
 import type { DeploymentOf } from '../controller/scale-target.ts';
+import type { Priority } from '../controller/work-queue.ts';
 import type { Logger } from '../logger.ts';
 import type { LoopWatchdog } from '../loop-watchdog.ts';
 import type { OperatorMetrics } from '../metrics.ts';
@@ -11,7 +12,7 @@ import { decideScale, initialScalerState, type Decision, type ScaleInput } from 
 import { SignalPoller, readerFor, reportedReading, type PoolReadResult, type QueueReading } from '../signals/index.ts';
 import { Backoff } from './backoff.ts';
 import { namesSecrets, readPoolCredentials, type ReadSecretValue } from './pool-credentials.ts';
-import { busyByPod, publishDue, queueStatusOf, readingKeyOf, type Published } from './published-status.ts';
+import { busyByPod, nextPublished, queueStatusOf, type Published } from './published-status.ts';
 
 // The operator's autoscaling loop: every poll interval, all pools that share a Redis endpoint
 // are read in one round trip and each pool's reading goes through the scaling engine. The
@@ -47,8 +48,8 @@ interface TrackedPool {
 export interface AutoscalerDeps {
   readSecretValue: ReadSecretValue;
   deploymentOf: DeploymentOf;
-  /** Asks for a reconcile of the pool: the only path to an API write. */
-  enqueue: (namespace: string, name: string) => void;
+  /** Asks for a reconcile of the pool: the only path to an API write. A status refresh alone asks at low priority. */
+  enqueue: (namespace: string, name: string, priority?: Priority) => void;
   metrics: OperatorMetrics;
   logger: Logger;
   watchdog?: LoopWatchdog;
@@ -271,19 +272,19 @@ export class Autoscaler implements ReplicaAdvisor {
 
   /** Updates what status shows when a write is due; true when it changed. */
   #refreshPublished(tracked: TrackedPool): boolean {
-    const reported = tracked.result ? reportedReading(tracked.result, this.#now()) : undefined;
-    const queue = reported ? queueStatusOf(reported, tracked.throughputPerSecond) : undefined;
-    const next = {
-      queue,
-      conditions: [
-        this.#signalsCondition(tracked),
-        idleFirstCondition(tracked.pool, this.#deps.idleFirstScaleDown !== false),
-      ],
-      desiredReplicas: tracked.decision?.desiredReplicas ?? 0,
-      readingKey: readingKeyOf(queue),
+    const nowMs = this.#now();
+    const conditions = [
+      this.#signalsCondition(tracked),
+      idleFirstCondition(tracked.pool, this.#deps.idleFirstScaleDown !== false),
+    ];
+    const queueOf = () => {
+      const reported = tracked.result ? reportedReading(tracked.result, nowMs) : undefined;
+      return reported ? queueStatusOf(reported, tracked.throughputPerSecond) : undefined;
     };
-    if (!publishDue(tracked.published, next, this.#now())) return false;
-    tracked.published = { ...next, atMs: this.#now() };
+    const desiredReplicas = tracked.decision?.desiredReplicas ?? 0;
+    const published = nextPublished(tracked.published, { conditions, desiredReplicas }, queueOf, nowMs);
+    if (!published) return false;
+    tracked.published = published;
     return true;
   }
 
@@ -343,8 +344,13 @@ export class Autoscaler implements ReplicaAdvisor {
     return intervals.length === 0 ? undefined : Math.min(...intervals);
   }
 
+  /**
+   * Polls at a fixed rate: the next poll is due an interval after this one started, not after it
+   * ended, or every poll would come late by its own duration. Timers run on the real clock.
+   */
   #tick(endpoint: string): void {
     const loop = pollLoop(endpoint);
+    const startedAt = performance.now();
     this.#pollEndpoint(endpoint)
       .catch((error: unknown) => this.#deps.logger.error({ endpoint, err: String(error) }, 'poll failed'))
       .finally(() => {
@@ -358,7 +364,7 @@ export class Autoscaler implements ReplicaAdvisor {
         this.#deps.watchdog?.expect(loop, interval + POLL_STUCK_SLACK_MS);
         this.#timers.set(
           endpoint,
-          setTimeout(() => this.#tick(endpoint), interval),
+          setTimeout(() => this.#tick(endpoint), Math.max(0, startedAt + interval - performance.now())),
         );
       });
   }
@@ -431,8 +437,8 @@ export class Autoscaler implements ReplicaAdvisor {
         reason: decision.reasonCode,
       });
     }
-    if (published || decision.desiredReplicas !== input.currentReplicas)
-      this.#deps.enqueue(tracked.namespace, tracked.name);
+    if (decision.desiredReplicas !== input.currentReplicas) this.#deps.enqueue(tracked.namespace, tracked.name);
+    else if (published) this.#deps.enqueue(tracked.namespace, tracked.name, 'low');
   }
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { QUEUE_STATUS_REFRESH_SECONDS } from '../api/workerpool-schema.ts';
 import { ConditionType, Reason } from '../controller/conditions.ts';
-import { busyByPod, publishDue, readingKeyOf, type Published } from './published-status.ts';
+import { busyByPod, nextPublished, readingKeyOf, type Published } from './published-status.ts';
 
 const read = {
   type: ConditionType.SignalsAvailable,
@@ -20,21 +20,40 @@ const published = (depth: number, atMs: number, extra: Partial<Published> = {}):
   return { queue, conditions: [read], desiredReplicas: 3, readingKey: readingKeyOf(queue), atMs, ...extra };
 };
 
-describe('publishDue', () => {
+/** Whether `next` is written at `nowMs` after `previous`, and what is written then. */
+const publish = (previous: Published, next: Published, nowMs: number) =>
+  nextPublished(previous, next, () => next.queue, nowMs);
+
+describe('nextPublished', () => {
   const t0 = 1_000_000;
   it('holds a changed reading back until the refresh period has passed', () => {
     const next = published(9, t0 + 5_000);
-    expect(publishDue(published(4, t0), next, t0 + 5_000)).toBe(false);
-    expect(publishDue(published(4, t0), next, t0 + QUEUE_STATUS_REFRESH_SECONDS * 1000)).toBe(true);
+    expect(publish(published(4, t0), next, t0 + 5_000)).toBeUndefined();
+    const refreshAt = t0 + QUEUE_STATUS_REFRESH_SECONDS * 1000;
+    expect(publish(published(4, t0), next, refreshAt)).toEqual({ ...next, atMs: refreshAt });
   });
 
-  it('writes a new decision or a condition flip at once', () => {
-    expect(publishDue(published(4, t0), published(9, t0 + 1_000, { desiredReplicas: 5 }), t0 + 1_000)).toBe(true);
-    expect(publishDue(published(4, t0), published(4, t0 + 1_000, { conditions: [failed] }), t0 + 1_000)).toBe(true);
+  it('writes a new decision or a condition flip at once, with the latest readings', () => {
+    const scaled = published(9, t0 + 1_000, { desiredReplicas: 5 });
+    expect(publish(published(4, t0), scaled, t0 + 1_000)).toEqual(scaled);
+    const failing = published(4, t0 + 1_000, { conditions: [failed] });
+    expect(publish(published(4, t0), failing, t0 + 1_000)).toEqual(failing);
   });
 
   it('never rewrites a reading that only got newer', () => {
-    expect(publishDue(published(4, t0), published(4, t0 + 60_000), t0 + 60_000)).toBe(false);
+    expect(publish(published(4, t0), published(4, t0 + 60_000), t0 + 60_000)).toBeUndefined();
+  });
+
+  it('builds no readings on a poll where nothing can be due', () => {
+    let built = 0;
+    const queueOf = () => {
+      built += 1;
+      return published(9, t0).queue;
+    };
+    expect(nextPublished(published(4, t0), published(9, t0 + 5_000), queueOf, t0 + 5_000)).toBeUndefined();
+    expect(built).toBe(0);
+    expect(nextPublished(undefined, published(9, t0 + 5_000), queueOf, t0 + 5_000)).toBeDefined();
+    expect(built).toBe(1);
   });
 });
 

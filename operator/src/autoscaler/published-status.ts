@@ -43,12 +43,25 @@ export function readingKeyOf(queue: QueueStatus | undefined): string {
 const conditionKey = (conditions: readonly ConditionInput[]) =>
   JSON.stringify(conditions.map((c) => [c.type, c.status, c.reason]));
 
-/** Whether `next` deserves a status write now, given what was published last. */
-export function publishDue(previous: Published | undefined, next: Omit<Published, 'atMs'>, nowMs: number): boolean {
-  if (!previous) return true;
-  if (previous.desiredReplicas !== next.desiredReplicas) return true;
-  if (conditionKey(previous.conditions) !== conditionKey(next.conditions)) return true;
-  return previous.readingKey !== next.readingKey && nowMs - previous.atMs >= QUEUE_STATUS_REFRESH_SECONDS * 1000;
+/**
+ * What status should show from now on, given what was published last, or undefined when no write
+ * is due. It runs on every poll of every pool, so the readings are only built once they could be due.
+ */
+export function nextPublished(
+  previous: Published | undefined,
+  next: Pick<Published, 'conditions' | 'desiredReplicas'>,
+  queueOf: () => QueueStatus | undefined,
+  nowMs: number,
+): Published | undefined {
+  const urgent =
+    !previous ||
+    previous.desiredReplicas !== next.desiredReplicas ||
+    conditionKey(previous.conditions) !== conditionKey(next.conditions);
+  if (!urgent && nowMs - previous.atMs < QUEUE_STATUS_REFRESH_SECONDS * 1000) return undefined;
+  const queue = queueOf();
+  const readingKey = readingKeyOf(queue);
+  if (!urgent && readingKey === previous.readingKey) return undefined;
+  return { ...next, queue, readingKey, atMs: nowMs };
 }
 
 /** Jobs running per pod, summed over a pod's workers, from heartbeats that carry pod names. */

@@ -13,7 +13,7 @@ import { ResilientInformer } from './informer.ts';
 import { apiMessage } from './kube-errors.ts';
 import type { Reconciler } from './reconciler.ts';
 import { targetDeploymentName } from './scale-target.ts';
-import { WorkQueue } from './work-queue.ts';
+import { WorkQueue, type Priority } from './work-queue.ts';
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
@@ -68,7 +68,7 @@ export class Controller {
         this.#seenGenerations.delete(keyOf(pool.metadata?.namespace, pool.metadata?.name));
         this.enqueue(pool.metadata?.namespace, pool.metadata?.name);
       },
-      onResync: (pool) => this.enqueue(pool.metadata?.namespace, pool.metadata?.name),
+      onResync: (pool) => this.enqueue(pool.metadata?.namespace, pool.metadata?.name, 'low'),
       resyncMs,
       logger,
     });
@@ -84,8 +84,8 @@ export class Controller {
     });
   }
 
-  enqueue(namespace: string | undefined, name: string | undefined): void {
-    this.queue.add(keyOf(namespace, name));
+  enqueue(namespace: string | undefined, name: string | undefined, priority: Priority = 'normal'): void {
+    this.queue.add(keyOf(namespace, name), priority);
     this.#options.metrics.workQueueDepth.set(this.queue.length);
   }
 

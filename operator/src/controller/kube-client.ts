@@ -19,6 +19,7 @@ import {
   KIND,
 } from '../api/workerpool-schema.ts';
 import type { OperatorMetrics } from '../metrics.ts';
+import { stripManagedFields } from './informer.ts';
 import { isNotFound } from './kube-errors.ts';
 import { FIELD_MANAGER } from './labels.ts';
 
@@ -77,7 +78,7 @@ export class KubeClient {
     );
   }
 
-  /** Returns the pool as the API server stored it. */
+  /** Returns the pool as the API server stored it, without managedFields (the reconciler keeps it until the cache catches up). */
   async applyStatus(pool: WorkerPool, status: WorkerPoolStatus): Promise<WorkerPool> {
     this.#metrics.apiWrites.inc({ kind: KIND, verb: 'apply-status' });
     const body = {
@@ -86,7 +87,7 @@ export class KubeClient {
       metadata: { name: pool.metadata.name, namespace: pool.metadata.namespace },
       status,
     };
-    return (await this.#custom.patchNamespacedCustomObjectStatus(
+    const stored = (await this.#custom.patchNamespacedCustomObjectStatus(
       {
         group: GROUP,
         version: VERSION,
@@ -99,6 +100,8 @@ export class KubeClient {
       },
       serverSideApply,
     )) as WorkerPool;
+    stripManagedFields(stored);
+    return stored;
   }
 
   async listPods(namespace: string, matchLabels: Record<string, string>): Promise<V1Pod[]> {

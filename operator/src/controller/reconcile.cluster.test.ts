@@ -164,13 +164,14 @@ describe('a template-mode WorkerPool', () => {
     const scaled = kubectl(['scale', `workerpool/mailers`, '-n', namespace.name, '--replicas=4']);
     expect(scaled.stderr).toBe('');
     await expect.poll(async () => (await readDeployment('mailers'))?.spec?.replicas, POLL).toBe(4);
-    const events = await core.listNamespacedEvent({
-      namespace: namespace.name,
-      fieldSelector: 'involvedObject.name=mailers',
-    });
-    expect(events.items.map((event) => `${event.reason}: ${event.message}`)).toContainEqual(
-      expect.stringMatching(/^SuccessfulRescale: Scaled Deployment mailers from 2 to 4 replicas/),
-    );
+    // The Event is recorded after the Deployment and the status are written, so it may come a moment later.
+    const events = async () =>
+      (
+        await core.listNamespacedEvent({ namespace: namespace.name, fieldSelector: 'involvedObject.name=mailers' })
+      ).items.map((event) => `${event.reason}: ${event.message}`);
+    await expect
+      .poll(events, POLL)
+      .toContainEqual(expect.stringMatching(/^SuccessfulRescale: Scaled Deployment mailers from 2 to 4 replicas/));
   });
 
   it('shows Format, Desired, Ready, Depth, Latency and Age in kubectl get wp', () => {

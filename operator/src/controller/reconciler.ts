@@ -64,8 +64,13 @@ export class Reconciler {
       ? await this.#scaleTarget(pool, events)
       : await this.#ensureWorkerDeployment(pool, events);
     this.#signalEvents(pool, world, events);
-    await this.#writeStatus(pool, world);
-    await this.#record(pool, events);
+    try {
+      await this.#writeStatus(pool, world);
+    } finally {
+      // A failed status write is retried, but the retry finds the Deployment already changed:
+      // the Event of this change is recorded now or never.
+      await this.#record(pool, events);
+    }
     return world.blocker?.reason === Reason.ScaleTargetNotFound ? { requeueAfterMs: 30_000 } : {};
   }
 

@@ -27,6 +27,50 @@ describe('WorkQueue', () => {
     expect(second).toBe('a/pool');
   });
 
+  it('hands out every normal key before any low-priority one, so that refreshes never delay a scale-up', async () => {
+    const queue = new WorkQueue();
+    queue.add('a/refresh-1', 'low');
+    queue.add('a/refresh-2', 'low');
+    queue.add('a/scale-up');
+    expect(queue.length).toBe(3);
+    expect(await queue.get()).toBe('a/scale-up');
+    expect(await queue.get()).toBe('a/refresh-1');
+    expect(await queue.get()).toBe('a/refresh-2');
+  });
+
+  it('moves a waiting low-priority key ahead when it is added again as normal, and stores it once', async () => {
+    const queue = new WorkQueue();
+    queue.add('a/other', 'low');
+    queue.add('a/pool', 'low');
+    queue.add('a/pool');
+    queue.add('a/pool', 'low'); // a later refresh does not demote it again
+    expect(queue.length).toBe(2);
+    expect(await queue.get()).toBe('a/pool');
+    expect(await queue.get()).toBe('a/other');
+  });
+
+  it('requeues a key added during processing at the priority it was asked for', async () => {
+    const queue = new WorkQueue();
+    queue.add('a/busy');
+    const first = await queue.get();
+    queue.add('a/busy', 'low');
+    queue.add('a/waiting');
+    queue.done(first ?? '');
+    expect(await queue.get()).toBe('a/waiting');
+    expect(await queue.get()).toBe('a/busy');
+
+    queue.done('a/waiting');
+    queue.done('a/busy');
+    queue.add('a/busy', 'low');
+    const second = await queue.get();
+    queue.add('a/later', 'low');
+    queue.add('a/busy', 'low');
+    queue.add('a/busy'); // a replica change arrives while the refresh runs
+    queue.done(second ?? '');
+    expect(await queue.get()).toBe('a/busy');
+    expect(await queue.get()).toBe('a/later');
+  });
+
   it('wakes a waiting worker as soon as a key arrives', async () => {
     const queue = new WorkQueue();
     const waiting = queue.get();

@@ -2,6 +2,10 @@
 // often it is added; a key being processed is never handed to a second worker, and if it is
 // added meanwhile it is queued again when the first worker calls done(). Failed keys come back
 // after a per-key exponential backoff, and a token bucket limits the overall retry rate.
+// Keys come in two priorities (as in controller-runtime's priority queue): a key added as `low`
+// (a status refresh, a periodic resync) waits behind every normal key (a replica change, a spec
+// edit), so that a thousand refreshes never delay a scale-up; a low key added again as normal
+// moves ahead.
 
 export interface RateLimiterOptions {
   /** First retry delay of a failing key; doubles on each failure. */
@@ -61,9 +65,14 @@ export class RateLimiter {
   }
 }
 
+export type Priority = 'normal' | 'low';
+
 export class WorkQueue {
   readonly #queue: string[] = [];
+  readonly #low: string[] = [];
   readonly #dirty = new Set<string>();
+  /** Dirty keys that only low-priority adds asked for. */
+  readonly #dirtyLow = new Set<string>();
   readonly #processing = new Set<string>();
   readonly #delayed = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   readonly #waiters: ((key: string | undefined) => void)[] = [];
@@ -75,21 +84,34 @@ export class WorkQueue {
   }
 
   get length(): number {
-    return this.#queue.length;
+    return this.#queue.length + this.#low.length;
   }
 
-  add(key: string): void {
-    if (this.#shuttingDown || this.#dirty.has(key)) return;
+  add(key: string, priority: Priority = 'normal'): void {
+    if (this.#shuttingDown) return;
+    if (this.#dirty.has(key)) {
+      if (priority === 'normal' && this.#dirtyLow.delete(key) && !this.#processing.has(key)) {
+        this.#low.splice(this.#low.indexOf(key), 1);
+        this.#queue.push(key);
+      }
+      return;
+    }
     this.#dirty.add(key);
+    if (priority === 'low') this.#dirtyLow.add(key);
     if (this.#processing.has(key)) return;
     const waiter = this.#waiters.shift();
     if (waiter) {
-      this.#dirty.delete(key);
-      this.#processing.add(key);
+      this.#take(key);
       waiter(key);
     } else {
-      this.#queue.push(key);
+      (priority === 'low' ? this.#low : this.#queue).push(key);
     }
+  }
+
+  #take(key: string): void {
+    this.#dirty.delete(key);
+    this.#dirtyLow.delete(key);
+    this.#processing.add(key);
   }
 
   /** Adds the key after a delay; an earlier pending delay for the same key wins. */
@@ -126,10 +148,9 @@ export class WorkQueue {
 
   /** The next key to process, or undefined once the queue shuts down. */
   get(): Promise<string | undefined> {
-    const key = this.#queue.shift();
+    const key = this.#queue.shift() ?? this.#low.shift();
     if (key !== undefined) {
-      this.#dirty.delete(key);
-      this.#processing.add(key);
+      this.#take(key);
       return Promise.resolve(key);
     }
     if (this.#shuttingDown) return Promise.resolve(undefined);
@@ -139,8 +160,10 @@ export class WorkQueue {
   done(key: string): void {
     this.#processing.delete(key);
     if (this.#dirty.has(key)) {
+      const priority = this.#dirtyLow.has(key) ? 'low' : 'normal';
       this.#dirty.delete(key);
-      this.add(key);
+      this.#dirtyLow.delete(key);
+      this.add(key, priority);
     }
   }
 
