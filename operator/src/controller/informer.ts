@@ -13,6 +13,14 @@ import type { Logger } from '../logger.ts';
 // with a capped backoff, and resyncs every object periodically (as client-go does) so that a
 // missed event is repaired within the resync period.
 
+/**
+ * The longest wait between restarts of a failed watch. Once the API server is back, nothing the
+ * informer watches is seen until its next restart, so this bounds how long a pool edited then
+ * goes unreconciled; at client-go's 30 s that alone could break the 30 s promise in
+ * docs/failure-modes.md. Two watches retried every 5 s cost a down API server nothing.
+ */
+const WATCH_RESTART_MAX_DELAY_MS = 5_000;
+
 export interface ResilientInformerOptions<T extends KubernetesObject> {
   name: string;
   kubeConfig: KubeConfig;
@@ -25,6 +33,8 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
   onResync?: (object: T) => void;
   /** Hand every cached object to onResync this often; omit for no resync. */
   resyncMs?: number;
+  /** Called after each list but the first: the watch had expired (410 Gone) and the cache was rebuilt. */
+  onRelist?: () => void;
   logger: Logger;
 }
 
@@ -37,10 +47,11 @@ export class ResilientInformer<T extends KubernetesObject> {
   #resyncTimer: NodeJS.Timeout | undefined;
   #stopped = false;
   #synced = false;
+  #lists = 0;
 
   constructor(options: ResilientInformerOptions<T>) {
     this.#options = options;
-    this.#informer = makeInformer(options.kubeConfig, options.path, options.list, options.labelSelector);
+    this.#informer = makeInformer(options.kubeConfig, options.path, () => this.#list(), options.labelSelector);
     this.#informer.on('add', options.onChange);
     this.#informer.on('update', options.onChange);
     this.#informer.on('delete', options.onDelete);
@@ -80,11 +91,31 @@ export class ResilientInformer<T extends KubernetesObject> {
     return this.#informer.list(namespace);
   }
 
+  /**
+   * client-node lists only at the start and after a watch was refused with 410 Gone (it forgets
+   * its resourceVersion then and nowhere else), so every successful list after the first is a
+   * re-list after expiry: said here, because client-node does it silently.
+   */
+  async #list(): ReturnType<ListPromise<T>> {
+    const result = await this.#options.list();
+    if (this.#lists++ > 0) {
+      this.#options.logger.warn(
+        { informer: this.#options.name, objects: result.items.length },
+        'watch expired (410 Gone); re-listed',
+      );
+      this.#options.onRelist?.();
+    }
+    return result;
+  }
+
   #scheduleRestart(error: unknown): void {
     if (this.#stopped) return;
     // A watch that ran for a while before failing starts its backoff afresh.
     if (Date.now() - this.#lastRestartAt > 60_000) this.#restartDelayMs = 0;
-    this.#restartDelayMs = Math.min(this.#restartDelayMs > 0 ? this.#restartDelayMs * 2 : 500, 30_000);
+    this.#restartDelayMs = Math.min(
+      this.#restartDelayMs > 0 ? this.#restartDelayMs * 2 : 500,
+      WATCH_RESTART_MAX_DELAY_MS,
+    );
     const message = error instanceof Error ? error.message : String(error);
     this.#options.logger.warn(
       { informer: this.#options.name, err: message, retryInMs: this.#restartDelayMs },
