@@ -72,6 +72,9 @@ function writer(event: AuditEvent, podByIp: ReadonlyMap<string, string>): Pick<W
   };
 }
 
+/** A holder identity is the pod name and a per-process id: `<pod>_<uuid>`. */
+const podOf = (holderIdentity: string) => holderIdentity.split('_')[0] ?? '';
+
 const isLeaseWrite = (write: Write) => write.what.includes(' leases ');
 const isPoolWrite = (write: Write) => POOL_OBJECTS.has(write.what.split(' ')[1] ?? '');
 
@@ -110,7 +113,7 @@ describe('the leader SIGKILLed during a scale-up', () => {
     // 600 jobs of 1 s: far more than six pods of two slots clear in 5 s, so the target is the maximum.
     const ids = await enqueueWork(s.redis.url, POOL, 600, 1_000);
     await expect.poll(() => watch.specReplicas(), { timeout: 20_000, interval: 100 }).toBeGreaterThan(1);
-    const leader = leaseHolder();
+    const leader = podOf(leaseHolder());
     const pods = await operatorPods();
     const leaderPod = pods.find((pod) => pod.metadata?.name === leader);
     const standby = pods.find((pod) => pod.metadata?.name !== leader)?.metadata?.name ?? '';
@@ -121,7 +124,7 @@ describe('the leader SIGKILLed during a scale-up', () => {
     process.kill(containerPid(inject('nodeDir'), inject('controlPlaneAssets'), containerId!), 'SIGKILL');
     const killedAt = Date.now();
 
-    await expect.poll(leaseHolder, { timeout: leaseDurationMs + 10_000, interval: 250 }).toBe(standby);
+    await expect.poll(() => podOf(leaseHolder()), { timeout: leaseDurationMs + 10_000, interval: 250 }).toBe(standby);
     await expect.poll(() => watch.specReplicas(), { timeout: 60_000, interval: 500 }).toBe(MAX_REPLICAS);
     await expect
       .poll(async () => (await watch.readyPods()).length, { timeout: 120_000, interval: 1_000 })
