@@ -23,6 +23,7 @@ export interface OperatorMetrics {
   targetLatencySeconds: Gauge<'namespace' | 'pool'>;
   scaleDecisions: Counter<'namespace' | 'pool' | 'direction' | 'reason'>;
   apiWrites: Counter<'kind' | 'verb'>;
+  informerRelists: Counter<'informer'>;
   secretReads: Counter;
   isLeader: Gauge;
 }
@@ -127,6 +128,12 @@ export function createOperatorMetrics(): OperatorMetrics {
       name: 'workerpool_api_writes_total',
       help: 'Writes the operator sent to the Kubernetes API.',
       labelNames: ['kind', 'verb'],
+      registers: [registry],
+    }),
+    informerRelists: new Counter({
+      name: 'workerpool_informer_relists_total',
+      help: 'Full re-lists of a watched resource after its watch expired (410 Gone).',
+      labelNames: ['informer'],
       registers: [registry],
     }),
     secretReads: new Counter({

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { KubeConfig, V1Deployment } from '@kubernetes/client-node';
 import type { WorkerPool } from './api/workerpool-schema.ts';
@@ -83,7 +84,10 @@ export async function startOperator(
         kubeConfig,
         namespace: config.leaderElection.namespace,
         name: config.leaderElection.leaseName,
-        identity: config.identity,
+        // Per process, as controller-runtime does: a container restarted in the same pod keeps the
+        // pod name, and with that alone it would take a dead leader's Lease as its own at once,
+        // before the lease ran out (the real-node leader-kill test caught it).
+        identity: `${config.identity}_${randomUUID()}`,
         logger,
       })
     : undefined;

@@ -57,10 +57,17 @@ export interface ControlPlane {
   readonly adminToken: string;
   /** Runs the real kubectl against this API server and returns its stdout. */
   kubectl(args: string[], input?: string): string;
+  /** etcd's client URL (loopback), for faults a test injects into the store itself. */
+  readonly etcdUrl: string;
+  /** The API server's JSON audit log, when started with `audit`. */
+  readonly auditLogPath: string | undefined;
   /** The pids of etcd, kube-apiserver and kube-controller-manager, for a last-resort cleanup. */
   processIds(): number[];
-  /** Stops kube-apiserver and starts it again on the same port and store: every watch breaks. */
-  restartApiServer(): Promise<void>;
+  /**
+   * Stops kube-apiserver and starts it again on the same port, certificates and store: every
+   * watch breaks. `whileDown` runs between the two, while nothing answers on the port.
+   */
+  restartApiServer(whileDown?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -78,6 +85,8 @@ export interface ControlPlaneOptions {
   readonly withControllerManager?: boolean;
   /** Run as a cluster with a node: Node authorization, the ServiceAccount admission, every controller. */
   readonly node?: NodeControlPlaneOptions;
+  /** An audit.k8s.io/v1 Policy: the API server then writes a JSON audit log (`auditLogPath`). */
+  readonly auditPolicy?: Record<string, unknown>;
 }
 
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -118,6 +127,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     writeFileSync(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
     writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
     const server = `https://${address}:${apiPort}`;
+    const auditLogPath = options.auditPolicy ? join(dir, 'audit.log') : undefined;
+    if (options.auditPolicy) writeFileSync(join(dir, 'audit-policy.json'), JSON.stringify(options.auditPolicy));
     const apiserverArgs = [
       `--etcd-servers=http://127.0.0.1:${etcdClientPort}`,
       `--secure-port=${apiPort}`,
@@ -132,6 +143,16 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       '--allow-privileged=true',
       '--enable-priority-and-fairness=false',
       '--storage-media-type=application/json',
+      ...(auditLogPath
+        ? [
+            `--audit-policy-file=${join(dir, 'audit-policy.json')}`,
+            `--audit-log-path=${auditLogPath}`,
+            '--audit-log-format=json',
+            // Blocking: an event is in the file before the response leaves, so the file's order is the server's.
+            '--audit-log-mode=blocking',
+            '--audit-log-maxsize=0',
+          ]
+        : []),
       ...(node
         ? [
             '--authorization-mode=Node,RBAC',
@@ -170,8 +191,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         intervalMs: 250,
       });
     await apiserverReady();
-    const restartApiServer = async () => {
+    const restartApiServer = async (whileDown?: () => Promise<void>) => {
       await apiserver.stop();
+      await whileDown?.();
       const restarted = startProcess('kube-apiserver', join(assets, 'kube-apiserver'), apiserverArgs);
       processes[processes.indexOf(apiserver)] = restarted;
       apiserver = restarted;
@@ -196,7 +218,19 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       processes.push(kcm);
     }
     const processIds = () => processes.map((proc) => proc.child.pid).filter((pid): pid is number => pid !== undefined);
-    return { assets, server, dir, kubeconfigPath, adminToken, kubectl, restartApiServer, processIds, stop: stopAll };
+    return {
+      assets,
+      server,
+      dir,
+      kubeconfigPath,
+      adminToken,
+      etcdUrl: `http://127.0.0.1:${etcdClientPort}`,
+      auditLogPath,
+      kubectl,
+      restartApiServer,
+      processIds,
+      stop: stopAll,
+    };
   } catch (error) {
     await stopAll();
     throw error;

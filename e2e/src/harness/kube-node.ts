@@ -48,6 +48,8 @@ export interface NodeCluster extends ControlPlane {
 export interface NodeClusterOptions {
   /** docker-archive tarballs to import into containerd (e2e/images/build.sh); the pause image among them. */
   readonly images: readonly string[];
+  /** An audit policy for the API server (ControlPlaneOptions.auditPolicy); no audit log without one. */
+  readonly auditPolicy?: Record<string, unknown>;
 }
 
 /** Fails at once, naming what to install, when this machine cannot run a node. */
@@ -117,6 +119,7 @@ export async function startNodeCluster(options: NodeClusterOptions): Promise<Nod
         ],
         kubeletClient: pki.kubeletClient,
       },
+      ...(options.auditPolicy ? { auditPolicy: options.auditPolicy } : {}),
     });
     undo.push(() => controlPlane.stop());
     record.pids.push(...controlPlane.processIds().map((pid) => ({ pid, named: controlPlane.assets })));

@@ -1,4 +1,6 @@
 import type { TestProject } from 'vitest/node';
+import { OPERATOR_SERVICE_ACCOUNT } from '../install/manifests.ts';
+import { writesOfUserPolicy } from './audit.ts';
 import { installCrds } from './control-plane.ts';
 import { buildTestImages } from './images.ts';
 import { startNodeCluster } from './kube-node.ts';
@@ -9,12 +11,18 @@ declare module 'vitest' {
     podHostAddress: string;
     /** The node's folder: its containerd socket, kubelet and containerd logs. */
     nodeDir: string;
+    /** The API server's audit log of the installed operator's writes (e2e/src/harness/audit.ts). */
+    auditLogPath: string;
   }
 }
 
 /** One real node cluster for the e2e project; each test owns a namespace, a Redis and its queues. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const cluster = await startNodeCluster({ images: buildTestImages() });
+  // Only the operator installed as pods is audited: what it writes, to prove who wrote when.
+  const cluster = await startNodeCluster({
+    images: buildTestImages(),
+    auditPolicy: writesOfUserPolicy(OPERATOR_SERVICE_ACCOUNT),
+  });
   try {
     installCrds(cluster);
   } catch (error) {
@@ -25,5 +33,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('controlPlaneAssets', cluster.assets);
   project.provide('podHostAddress', cluster.hostAddress);
   project.provide('nodeDir', cluster.nodeDir);
+  project.provide('auditLogPath', cluster.auditLogPath ?? '');
   return () => cluster.stop();
 }

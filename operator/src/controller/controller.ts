@@ -70,6 +70,7 @@ export class Controller {
       },
       onResync: (pool) => this.enqueue(pool.metadata?.namespace, pool.metadata?.name, 'low'),
       resyncMs,
+      onRelist: () => options.metrics.informerRelists.inc({ informer: 'workerpools' }),
       logger,
     });
     // All Deployments in scope, not only owned ones: a scaleTargetRef Deployment carries no label of ours.
@@ -80,6 +81,7 @@ export class Controller {
       list: () => (namespace ? apps.listNamespacedDeployment({ namespace }) : apps.listDeploymentForAllNamespaces()),
       onChange: (deployment) => this.#wakePoolsOf(deployment),
       onDelete: (deployment) => this.#wakePoolsOf(deployment),
+      onRelist: () => options.metrics.informerRelists.inc({ informer: 'deployments' }),
       logger,
     });
   }

@@ -16,6 +16,14 @@ import type { Logger } from '../logger.ts';
 // (as client-go's TransformStripManagedFields does): the operator never reads them, and they were
 // most of the cache's memory at 1,000 pools.
 
+/**
+ * The longest wait between restarts of a failed watch. Once the API server is back, nothing the
+ * informer watches is seen until its next restart, so this bounds how long a pool edited then
+ * goes unreconciled; at client-go's 30 s that alone could break the 30 s promise in
+ * docs/failure-modes.md. Two watches retried every 5 s cost a down API server nothing.
+ */
+const WATCH_RESTART_MAX_DELAY_MS = 5_000;
+
 export interface ResilientInformerOptions<T extends KubernetesObject> {
   name: string;
   kubeConfig: KubeConfig;
@@ -28,6 +36,8 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
   onResync?: (object: T) => void;
   /** Hand every cached object to onResync this often; omit for no resync. */
   resyncMs?: number;
+  /** Called after each list but the first: the watch had expired (410 Gone) and the cache was rebuilt. */
+  onRelist?: () => void;
   logger: Logger;
 }
 
@@ -40,18 +50,14 @@ export class ResilientInformer<T extends KubernetesObject> {
   #resyncTimer: NodeJS.Timeout | undefined;
   #stopped = false;
   #synced = false;
+  #lists = 0;
 
   constructor(options: ResilientInformerOptions<T>) {
     this.#options = options;
-    const list: ListPromise<T> = async () => {
-      const listed = await options.list();
-      listed.items.forEach(stripManagedFields);
-      return listed;
-    };
     this.#informer = new ListWatch(
       options.path,
       new StrippingWatch(options.kubeConfig),
-      list,
+      () => this.#list(),
       false,
       options.labelSelector,
     );
@@ -94,11 +100,32 @@ export class ResilientInformer<T extends KubernetesObject> {
     return this.#informer.list(namespace);
   }
 
+  /**
+   * client-node lists only at the start and after a watch was refused with 410 Gone (it forgets
+   * its resourceVersion then and nowhere else), so every successful list after the first is a
+   * re-list after expiry: said here, because client-node does it silently.
+   */
+  async #list(): ReturnType<ListPromise<T>> {
+    const result = await this.#options.list();
+    result.items.forEach(stripManagedFields);
+    if (this.#lists++ > 0) {
+      this.#options.logger.warn(
+        { informer: this.#options.name, objects: result.items.length },
+        'watch expired (410 Gone); re-listed',
+      );
+      this.#options.onRelist?.();
+    }
+    return result;
+  }
+
   #scheduleRestart(error: unknown): void {
     if (this.#stopped) return;
     // A watch that ran for a while before failing starts its backoff afresh.
     if (Date.now() - this.#lastRestartAt > 60_000) this.#restartDelayMs = 0;
-    this.#restartDelayMs = Math.min(this.#restartDelayMs > 0 ? this.#restartDelayMs * 2 : 500, 30_000);
+    this.#restartDelayMs = Math.min(
+      this.#restartDelayMs > 0 ? this.#restartDelayMs * 2 : 500,
+      WATCH_RESTART_MAX_DELAY_MS,
+    );
     const message = error instanceof Error ? error.message : String(error);
     this.#options.logger.warn(
       { informer: this.#options.name, err: message, retryInMs: this.#restartDelayMs },
