@@ -1,13 +1,7 @@
-import { PassThrough } from 'node:stream';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GROUP, PLURAL, VERSION, type WorkerPool } from '@workerpool/operator/api/workerpool-schema';
-import type { RunningOperator } from '@workerpool/operator/operator';
+import { describe, expect, it } from 'vitest';
 import { templatePool } from '@workerpool/operator/testing/fixtures';
-import { startOperatorForNamespace } from '@workerpool/operator/testing/operator-under-test';
+import { useOperatorNamespace } from '@workerpool/operator/testing/operator-namespace';
 import { Queue } from '@workerpool/worker-runtime';
-import { createTestNamespace, testKubeConfig, type TestNamespace } from './harness/cluster.ts';
-import { startRedisServer, type RedisServer } from './harness/redis-server.ts';
 
 // The whole loop against real servers: jobs land in a password-protected Redis, the operator
 // reads them through the Secret it is pointed at, the scaling engine decides, and the
@@ -15,56 +9,22 @@ import { startRedisServer, type RedisServer } from './harness/redis-server.ts';
 
 const PASSWORD = 'pw-7f3a9c1e-do-not-leak';
 const POLL_SECONDS = 1;
-const kubeConfig = testKubeConfig();
-const apps = kubeConfig.makeApiClient(AppsV1Api);
-const core = kubeConfig.makeApiClient(CoreV1Api);
-const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-
-let namespace: TestNamespace;
-let redis: RedisServer;
-let operator: RunningOperator;
-const logs: string[] = [];
-
-beforeAll(async () => {
-  namespace = await createTestNamespace(kubeConfig);
-  redis = await startRedisServer({ password: PASSWORD });
-  await core.createNamespacedSecret({
-    namespace: namespace.name,
-    body: { metadata: { name: 'redis-auth' }, stringData: { password: PASSWORD } },
-  });
-  const logStream = new PassThrough();
-  logStream.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')));
-  operator = await startOperatorForNamespace(kubeConfig, namespace.name, { logStream });
-});
-afterAll(async () => {
-  await operator?.stop();
-  await redis?.stop();
-  await namespace?.delete();
-});
-
-const getPool = async () =>
-  (await custom.getNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    plural: PLURAL,
-    namespace: namespace.name,
-    name: 'mailers',
-  })) as WorkerPool;
-const replicas = async () =>
-  (await apps.readNamespacedDeployment({ name: 'mailers', namespace: namespace.name })).spec?.replicas;
-const condition = async (type: string) => (await getPool()).status?.conditions?.find((c) => c.type === type);
-const eventsText = async () =>
-  (await core.listNamespacedEvent({ namespace: namespace.name })).items.map(
-    (event) => `${event.reason}: ${event.message}`,
-  );
+const ns = useOperatorNamespace({ redis: { password: PASSWORD }, redisPasswordSecret: true, captureLogs: true });
+const getPool = () => ns.getPool('mailers');
+const replicas = () => ns.replicas('mailers');
+const condition = (type: string) => ns.condition('mailers', type);
+const eventsText = async () => (await ns.events('mailers')).map((event) => `${event.reason}: ${event.message}`);
 
 describe('autoscaling a native pool on a real Redis', () => {
   it('reads the queue with the password from the Secret and reports it in status', async () => {
-    const pool = templatePool(namespace.name, 'mailers', {
+    const pool = templatePool(ns.name, 'mailers', {
       queue: {
         format: 'native',
         names: ['mail'],
-        redis: { url: `redis://127.0.0.1:${redis.port}/0`, passwordSecretRef: { name: 'redis-auth', key: 'password' } },
+        redis: {
+          url: `redis://127.0.0.1:${ns.redis.port}/0`,
+          passwordSecretRef: { name: 'redis-auth', key: 'password' },
+        },
       },
       scaling: {
         minReplicas: 1,
@@ -75,20 +35,12 @@ describe('autoscaling a native pool on a real Redis', () => {
         podStartupSeconds: 2,
       },
     });
-    await custom.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: PLURAL,
-      namespace: namespace.name,
-      body: pool,
-    });
+    await ns.createPool(pool);
     await expect.poll(() => condition('SignalsAvailable').then((c) => c?.status), { timeout: 20_000 }).toBe('True');
     expect((await getPool()).status?.queue).toMatchObject({ depth: 0, stale: false });
     expect(await replicas()).toBe(1);
 
-    const env =
-      (await apps.readNamespacedDeployment({ name: 'mailers', namespace: namespace.name })).spec?.template.spec
-        ?.containers[0]?.env ?? [];
+    const env = (await ns.deployment('mailers'))?.spec?.template.spec?.containers[0]?.env ?? [];
     expect(env).toContainEqual({
       name: 'REDIS_PASSWORD',
       valueFrom: { secretKeyRef: { name: 'redis-auth', key: 'password' } },
@@ -97,7 +49,7 @@ describe('autoscaling a native pool on a real Redis', () => {
   });
 
   it('raises the Deployment within a poll interval or two of a burst landing, and says why', async () => {
-    const producer = new Queue('mail', { connection: redis.url });
+    const producer = new Queue('mail', { connection: ns.redis.url });
     const landedAt = Date.now();
     await producer.addBulk(Array.from({ length: 400 }, (_, i) => ({ name: 'send', data: { i } })));
     await expect.poll(() => replicas(), { timeout: 15_000, interval: 50 }).toBeGreaterThan(1);
@@ -117,7 +69,7 @@ describe('autoscaling a native pool on a real Redis', () => {
 
   it('marks the signals unavailable when Redis dies, keeps the last reading as stale, and never scales down blind', async () => {
     const before = await replicas();
-    await redis.stop();
+    await ns.redis.stop();
     await expect
       .poll(() => condition('SignalsAvailable').then((c) => c?.reason), { timeout: 20_000 })
       .toBe('SignalsReadFailed');
@@ -128,8 +80,10 @@ describe('autoscaling a native pool on a real Redis', () => {
   });
 
   it('never writes the Redis password to its logs, the pool status or events', async () => {
-    expect(logs.length).toBeGreaterThan(0);
-    const everything = [logs.join(''), JSON.stringify(await getPool()), JSON.stringify(await eventsText())].join('\n');
+    expect(ns.logs.length).toBeGreaterThan(0);
+    const everything = [ns.logs.join('\n'), JSON.stringify(await getPool()), JSON.stringify(await eventsText())].join(
+      '\n',
+    );
     expect(everything).not.toContain(PASSWORD);
     expect(everything).not.toContain(encodeURIComponent(PASSWORD));
   });

@@ -1,14 +1,11 @@
 import { PassThrough } from 'node:stream';
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { Counter } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestNamespace, testKubeConfig, type TestNamespace } from '@workerpool/e2e/harness/cluster';
 import { uniqueKeyPrefix } from '@workerpool/e2e/harness/isolation';
-import { startRedisServer, type RedisServer } from '@workerpool/e2e/harness/redis-server';
 import { Queue } from '@workerpool/worker-runtime';
-import { GROUP, PLURAL, VERSION, type WorkerPool } from './api/workerpool-schema.ts';
 import type { RunningOperator } from './operator.ts';
 import { templatePool } from './testing/fixtures.ts';
+import { useOperatorNamespace } from './testing/operator-namespace.ts';
 import { startOperatorForNamespace } from './testing/operator-under-test.ts';
 
 // The operator as a whole on the real API server and a real Redis: what it costs the API server
@@ -16,33 +13,8 @@ import { startOperatorForNamespace } from './testing/operator-under-test.ts';
 
 const PASSWORD = 'pw-operator-test-4e2b';
 const POLL_SECONDS = 1;
-const kubeConfig = testKubeConfig();
-const core = kubeConfig.makeApiClient(CoreV1Api);
-const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-
-let namespace: TestNamespace;
-let redis: RedisServer;
-beforeAll(async () => {
-  namespace = await createTestNamespace(kubeConfig);
-  redis = await startRedisServer({ password: PASSWORD });
-  await core.createNamespacedSecret({
-    namespace: namespace.name,
-    body: { metadata: { name: 'redis-auth' }, stringData: { password: PASSWORD } },
-  });
-});
-afterAll(async () => {
-  await redis?.stop();
-  await namespace?.delete();
-});
-
-const getPool = async (name: string) =>
-  (await custom.getNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    plural: PLURAL,
-    namespace: namespace.name,
-    name,
-  })) as WorkerPool;
+const ns = useOperatorNamespace({ redis: { password: PASSWORD }, redisPasswordSecret: true, operator: false });
+const { kubeConfig, getPool } = ns;
 const sum = async (metric: Counter, labels: Record<string, string> = {}) =>
   (await metric.get()).values
     .filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))
@@ -55,9 +27,9 @@ describe('the operator', () => {
   beforeAll(async () => {
     const logStream = new PassThrough();
     logStream.on('data', (chunk: Buffer) => logs.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
-    operator = await startOperatorForNamespace(kubeConfig, namespace.name, {
+    operator = await startOperatorForNamespace(kubeConfig, ns.name, {
       logStream,
-      leaderElection: { namespace: namespace.name },
+      leaderElection: { namespace: ns.name },
     });
     await operator.leading;
   });
@@ -67,23 +39,20 @@ describe('the operator', () => {
 
   it('keeps API traffic bounded while a queue changes on every poll: no status write per poll, no reconcile of its own writes, no Secret reads', async () => {
     const keyPrefix = uniqueKeyPrefix('busy');
-    const pool = templatePool(namespace.name, 'busy', {
+    const pool = templatePool(ns.name, 'busy', {
       queue: {
         format: 'native',
         names: ['mail'],
         keyPrefix,
-        redis: { url: `redis://127.0.0.1:${redis.port}/0`, passwordSecretRef: { name: 'redis-auth', key: 'password' } },
+        redis: {
+          url: `redis://127.0.0.1:${ns.redis.port}/0`,
+          passwordSecretRef: { name: 'redis-auth', key: 'password' },
+        },
       },
       // min = max, so that the decision stays put while the readings change.
       scaling: { minReplicas: 2, maxReplicas: 2, pollIntervalSeconds: POLL_SECONDS },
     });
-    await custom.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: PLURAL,
-      namespace: namespace.name,
-      body: pool,
-    });
+    await ns.createPool(pool);
     await expect
       .poll(
         async () => (await getPool('busy')).status?.conditions?.find((c) => c.type === 'SignalsAvailable')?.status,
@@ -92,7 +61,7 @@ describe('the operator', () => {
       .toBe('True');
     await new Promise((resolve) => setTimeout(resolve, 2 * POLL_SECONDS * 1000));
 
-    const producer = new Queue('mail', { connection: redis.url, prefix: keyPrefix });
+    const producer = new Queue('mail', { connection: ns.redis.url, prefix: keyPrefix });
     const before = {
       statusWrites: await sum(operator.metrics.apiWrites, { kind: 'WorkerPool' }),
       reconciles: await sum(operator.metrics.reconcileTotal),

@@ -1,66 +1,28 @@
-import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestNamespace, testKubeConfig, type TestNamespace } from '@workerpool/e2e/harness/cluster';
+import { describe, expect, it } from 'vitest';
 import { uniqueKeyPrefix } from '@workerpool/e2e/harness/isolation';
-import { startRedisServer, type RedisServer } from '@workerpool/e2e/harness/redis-server';
 import { Queue } from '@workerpool/worker-runtime';
 import { queueKeys } from '@workerpool/worker-runtime/protocol/keys';
 import { readQueueSignals } from '@workerpool/worker-runtime/protocol/signals';
-import { GROUP, PLURAL, VERSION, type WorkerPool } from '../api/workerpool-schema.ts';
-import type { RunningOperator } from '../operator.ts';
 import { templatePool } from '../testing/fixtures.ts';
-import { startOperatorForNamespace } from '../testing/operator-under-test.ts';
+import { useOperatorNamespace } from '../testing/operator-namespace.ts';
 
 // Redis goes away for 30 s while producers keep pushing, on a pool that would shrink if it took
 // the silence for an empty queue. Then Redis restarts from its append-only file.
 
 const POLL_SECONDS = 1;
 const OUTAGE_MS = 30_000;
-const kubeConfig = testKubeConfig();
-const apps = kubeConfig.makeApiClient(AppsV1Api);
-const core = kubeConfig.makeApiClient(CoreV1Api);
-const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-
-let namespace: TestNamespace;
-let redis: RedisServer;
-let operator: RunningOperator;
-beforeAll(async () => {
-  namespace = await createTestNamespace(kubeConfig);
-  redis = await startRedisServer({ appendOnly: true });
-  operator = await startOperatorForNamespace(kubeConfig, namespace.name);
-});
-afterAll(async () => {
-  await operator?.stop();
-  await redis?.stop();
-  await namespace?.delete();
-});
-
-const getPool = async () =>
-  (await custom.getNamespacedCustomObject({
-    group: GROUP,
-    version: VERSION,
-    plural: PLURAL,
-    namespace: namespace.name,
-    name: 'outage',
-  })) as WorkerPool;
-const signals = async () => (await getPool()).status?.conditions?.find((c) => c.type === 'SignalsAvailable');
-const replicas = async () =>
-  (await apps.readNamespacedDeployment({ name: 'outage', namespace: namespace.name })).spec?.replicas ?? 0;
-const warnings = async () =>
-  (
-    await core.listNamespacedEvent({
-      namespace: namespace.name,
-      fieldSelector: 'involvedObject.name=outage,type=Warning',
-    })
-  ).items;
+const ns = useOperatorNamespace({ redis: { appendOnly: true } });
+const signals = () => ns.condition('outage', 'SignalsAvailable');
+const replicas = async () => (await ns.replicas('outage')) ?? 0;
+const warnings = () => ns.events('outage', 'Warning');
 
 describe('a Redis outage under load', () => {
   const keyPrefix = uniqueKeyPrefix('outage');
 
   it('holds the pool while signals are missing, says so within two polls with one Warning, and recovers within a poll', async () => {
-    const pool = templatePool(namespace.name, 'outage', {
-      queue: { format: 'native', names: ['jobs'], keyPrefix, redis: { url: redis.url } },
+    const pool = templatePool(ns.name, 'outage', {
+      queue: { format: 'native', names: ['jobs'], keyPrefix, redis: { url: ns.redis.url } },
       // No scale-down window: a reading of zero would shrink the pool at once.
       scaling: {
         minReplicas: 1,
@@ -71,20 +33,14 @@ describe('a Redis outage under load', () => {
         scaleDown: { stabilizationWindowSeconds: 0 },
       },
     });
-    await custom.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: PLURAL,
-      namespace: namespace.name,
-      body: pool,
-    });
-    const producer = new Queue('jobs', { connection: redis.url, prefix: keyPrefix });
+    await ns.createPool(pool);
+    const producer = new Queue('jobs', { connection: ns.redis.url, prefix: keyPrefix });
     await producer.addBulk(Array.from({ length: 200 }, (_, i) => ({ name: 'work', data: { i } })));
     await expect.poll(replicas, { timeout: 20_000, interval: 200 }).toBe(8);
 
     // CLIENT PAUSE holds every command of every client: each poll times out, as with a Redis
     // that stopped answering, and the producers' writes wait too.
-    const hang = new Redis(redis.url);
+    const hang = new Redis(ns.redis.url);
     await hang.call('CLIENT', ['PAUSE', String(OUTAGE_MS), 'ALL']);
     const hungAt = Date.now();
     void producer.add('work', { during: 'outage' }).catch(() => undefined);
@@ -112,7 +68,7 @@ describe('a Redis outage under load', () => {
 
   it('loses no job across a Redis restart with the append-only file on, and reads the same depth after it', async () => {
     const waiting = async () => {
-      const client = new Redis(redis.url);
+      const client = new Redis(ns.redis.url);
       try {
         const [signalsOfJobs] = await readQueueSignals(client, [queueKeys(keyPrefix, 'jobs')]);
         return signalsOfJobs?.waiting;
@@ -122,12 +78,13 @@ describe('a Redis outage under load', () => {
     };
     const before = await waiting();
     expect(before).toBeGreaterThanOrEqual(200);
-    await redis.restart();
+    await ns.redis.restart();
     expect(await waiting()).toBe(before);
     await expect.poll(async () => (await signals())?.status, { timeout: 15_000, interval: 200 }).toBe('True');
     await expect
       .poll(
-        async () => (await operator.metrics.queueDepth.get()).values.find((v) => v.labels['pool'] === 'outage')?.value,
+        async () =>
+          (await ns.operator.metrics.queueDepth.get()).values.find((v) => v.labels['pool'] === 'outage')?.value,
         { timeout: 15_000, interval: 200 },
       )
       .toBe(before);

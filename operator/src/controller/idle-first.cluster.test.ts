@@ -1,23 +1,12 @@
-import {
-  AppsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Pod,
-} from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestNamespace, testKubeConfig, type TestNamespace } from '@workerpool/e2e/harness/cluster';
+import { describe, expect, it } from 'vitest';
 import { uniqueKeyPrefix } from '@workerpool/e2e/harness/isolation';
-import { startRedisServer, type RedisServer } from '@workerpool/e2e/harness/redis-server';
 import { publishHeartbeat } from '@workerpool/worker-runtime/protocol/commands';
 import { encodeHeartbeat } from '@workerpool/worker-runtime/protocol/heartbeat';
 import { queueKeys } from '@workerpool/worker-runtime/protocol/keys';
-import { GROUP, PLURAL, VERSION, type WorkerPool } from '../api/workerpool-schema.ts';
-import type { RunningOperator } from '../operator.ts';
 import { templatePool } from '../testing/fixtures.ts';
-import { startOperatorForNamespace } from '../testing/operator-under-test.ts';
+import { OPERATOR_POLL, useOperatorNamespace } from '../testing/operator-namespace.ts';
 import { POD_DELETION_COST } from './kube-client.ts';
 import { POOL_LABEL } from './labels.ts';
 
@@ -27,37 +16,16 @@ import { POOL_LABEL } from './labels.ts';
 // must carry its busy count as pod-deletion-cost before the Deployment's replicas go down. (The
 // real-node tests count the jobs a scale-down interrupts, with the ReplicaSet controller acting.)
 
-const kubeConfig = testKubeConfig();
-const core = kubeConfig.makeApiClient(CoreV1Api);
-const apps = kubeConfig.makeApiClient(AppsV1Api);
-const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-const POLL = { timeout: 30_000, interval: 100 };
+const ns = useOperatorNamespace({ redis: {} });
+const { apps, core, condition } = ns;
+const POLL = { ...OPERATOR_POLL, timeout: 30_000 };
 
-let namespace: TestNamespace;
-let redis: RedisServer;
-let operator: RunningOperator;
-beforeAll(async () => {
-  namespace = await createTestNamespace(kubeConfig);
-  redis = await startRedisServer();
-  operator = await startOperatorForNamespace(kubeConfig, namespace.name);
-});
-afterAll(async () => {
-  await operator?.stop();
-  await redis?.stop();
-  await namespace?.delete();
-});
-
-const ref = (name: string) => ({ group: GROUP, version: VERSION, plural: PLURAL, namespace: namespace.name, name });
-const getPool = async (name: string) => (await custom.getNamespacedCustomObject(ref(name))) as WorkerPool;
 const livePods = async (pool: string): Promise<V1Pod[]> =>
-  (await core.listNamespacedPod({ namespace: namespace.name, labelSelector: `${POOL_LABEL}=${pool}` })).items;
-const condition = async (pool: string, type: string) =>
-  (await getPool(pool)).status?.conditions?.find((c) => c.type === type);
+  (await core.listNamespacedPod({ namespace: ns.name, labelSelector: `${POOL_LABEL}=${pool}` })).items;
 
 /** Writes the heartbeats a worker-runtime process in each pod would write, with its busy count. */
 async function beat(keyPrefix: string, queue: string, busyByPod: Map<string, number>): Promise<void> {
-  const client = new Redis(redis.url);
+  const client = new Redis(ns.redis.url);
   try {
     const [seconds, micros] = (await client.time()).map(Number);
     const now = (seconds ?? 0) * 1000 + Math.floor((micros ?? 0) / 1000);
@@ -88,8 +56,8 @@ async function beat(keyPrefix: string, queue: string, busyByPod: Map<string, num
 describe('idle-first scale-down', () => {
   it('sets pod-deletion-cost from the heartbeats before lowering replicas, so the ReplicaSet controller keeps the busy pods', async () => {
     const keyPrefix = uniqueKeyPrefix('idle-first');
-    const pool = templatePool(namespace.name, 'workers', {
-      queue: { format: 'native', names: ['jobs'], keyPrefix, redis: { url: `redis://127.0.0.1:${redis.port}/0` } },
+    const pool = templatePool(ns.name, 'workers', {
+      queue: { format: 'native', names: ['jobs'], keyPrefix, redis: { url: `redis://127.0.0.1:${ns.redis.port}/0` } },
       scaling: { minReplicas: 1, maxReplicas: 10, pollIntervalSeconds: 1 },
       replicas: 6,
     });
@@ -103,7 +71,7 @@ describe('idle-first scale-down', () => {
     ];
     for (const name of pods) {
       await core.createNamespacedPod({
-        namespace: namespace.name,
+        namespace: ns.name,
         body: {
           metadata: { name, labels: { [POOL_LABEL]: 'workers' } },
           spec: { containers: [{ name: 'worker', image: 'worker:1' }] },
@@ -112,7 +80,7 @@ describe('idle-first scale-down', () => {
     }
     // A worker in a pod of another pool on the same queue must not be mistaken for one of ours.
     await core.createNamespacedPod({
-      namespace: namespace.name,
+      namespace: ns.name,
       body: {
         metadata: { name: 'stranger', labels: { [POOL_LABEL]: 'other' } },
         spec: { containers: [{ name: 'worker', image: 'worker:1' }] },
@@ -122,26 +90,13 @@ describe('idle-first scale-down', () => {
     busy.set('workers-5d8f-b', 3).set('workers-5d8f-e', 1);
     await beat(keyPrefix, 'jobs', busy);
 
-    await custom.createNamespacedCustomObject({ ...ref(''), body: pool });
-    await expect
-      .poll(
-        async () =>
-          (await apps.readNamespacedDeployment({ namespace: namespace.name, name: 'workers' }).catch(() => undefined))
-            ?.spec?.replicas,
-        POLL,
-      )
-      .toBe(6);
+    await ns.createPool(pool);
+    await expect.poll(() => ns.replicas('workers'), POLL).toBe(6);
     await expect.poll(async () => (await condition('workers', 'SignalsAvailable'))?.status, POLL).toBe('True');
 
-    await custom.patchNamespacedCustomObject({ ...ref('workers'), body: { spec: { replicas: 2 } } }, mergePatch);
-    await expect
-      .poll(
-        async () =>
-          (await apps.readNamespacedDeployment({ namespace: namespace.name, name: 'workers' })).spec?.replicas,
-        POLL,
-      )
-      .toBe(2);
-    const lowered = await apps.readNamespacedDeployment({ namespace: namespace.name, name: 'workers' });
+    await ns.patchPool('workers', { spec: { replicas: 2 } });
+    await expect.poll(() => ns.replicas('workers'), POLL).toBe(2);
+    const lowered = await apps.readNamespacedDeployment({ namespace: ns.name, name: 'workers' });
     const annotated = await livePods('workers');
     expect(
       Object.fromEntries(annotated.map((pod) => [pod.metadata?.name, pod.metadata?.annotations?.[POD_DELETION_COST]])),
@@ -154,7 +109,7 @@ describe('idle-first scale-down', () => {
       'workers-5d8f-f': '0',
     });
     expect(
-      (await core.readNamespacedPod({ namespace: namespace.name, name: 'stranger' })).metadata?.annotations?.[
+      (await core.readNamespacedPod({ namespace: ns.name, name: 'stranger' })).metadata?.annotations?.[
         POD_DELETION_COST
       ],
     ).toBeUndefined();
@@ -170,10 +125,10 @@ describe('idle-first scale-down', () => {
   });
 
   it('says in status that idle-first is unavailable where the format has no per-pod busy count', async () => {
-    const pool = templatePool(namespace.name, 'bull', {
-      queue: { format: 'bullmq', names: ['emails'], redis: { url: `redis://127.0.0.1:${redis.port}/0` } },
+    const pool = templatePool(ns.name, 'bull', {
+      queue: { format: 'bullmq', names: ['emails'], redis: { url: `redis://127.0.0.1:${ns.redis.port}/0` } },
     });
-    await custom.createNamespacedCustomObject({ ...ref(''), body: pool });
+    await ns.createPool(pool);
     await expect
       .poll(async () => (await condition('bull', 'IdleFirstScaleDown'))?.reason, POLL)
       .toBe('BusyCountsUnavailable');

@@ -1,71 +1,18 @@
-import {
-  AppsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Deployment,
-} from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestNamespace, kubectl, testKubeConfig, type TestNamespace } from '@workerpool/e2e/harness/cluster';
-import { GROUP, PLURAL, VERSION, type WorkerPool } from '../api/workerpool-schema.ts';
-import type { RunningOperator } from '../operator.ts';
+import { PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { kubectl } from '@workerpool/e2e/harness/cluster';
+import { GROUP, VERSION } from '../api/workerpool-schema.ts';
 import { templatePool } from '../testing/fixtures.ts';
-import { startOperatorForNamespace } from '../testing/operator-under-test.ts';
+import { OPERATOR_POLL, useOperatorNamespace } from '../testing/operator-namespace.ts';
 import { FIELD_MANAGER, POOL_LABEL } from './labels.ts';
 
-const kubeConfig = testKubeConfig();
-const apps = kubeConfig.makeApiClient(AppsV1Api);
-const core = kubeConfig.makeApiClient(CoreV1Api);
-const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-const POLL = { timeout: 20_000, interval: 100 };
-
-let namespace: TestNamespace;
-let operator: RunningOperator;
-
-beforeAll(async () => {
-  namespace = await createTestNamespace(kubeConfig);
-  operator = await startOperatorForNamespace(kubeConfig, namespace.name);
-});
-afterAll(async () => {
-  await operator?.stop();
-  await namespace?.delete();
-});
-
-const ref = (name: string) => ({ group: GROUP, version: VERSION, plural: PLURAL, namespace: namespace.name, name });
-const createPool = (pool: WorkerPool) => custom.createNamespacedCustomObject({ ...ref(''), body: pool });
-const getPool = async (name: string) => (await custom.getNamespacedCustomObject(ref(name))) as WorkerPool;
-const patchPool = (name: string, body: object) =>
-  custom.patchNamespacedCustomObject({ ...ref(name), body }, mergePatch);
-const readDeployment = (name: string) =>
-  apps.readNamespacedDeployment({ name, namespace: namespace.name }).catch(() => undefined);
-
-/** Plays the part of kube-controller-manager: reports the Deployment's rollout as complete. */
-async function completeRollout(name: string): Promise<void> {
-  const deployment = await apps.readNamespacedDeployment({ name, namespace: namespace.name });
-  const replicas = deployment.spec?.replicas ?? 0;
-  await apps.patchNamespacedDeploymentStatus(
-    {
-      name,
-      namespace: namespace.name,
-      body: {
-        status: {
-          observedGeneration: deployment.metadata?.generation,
-          replicas,
-          updatedReplicas: replicas,
-          readyReplicas: replicas,
-          availableReplicas: replicas,
-        },
-      },
-    },
-    mergePatch,
-  );
-}
+const ns = useOperatorNamespace();
+const { apps, getPool, patchPool, createPool, deployment: readDeployment, completeRollout } = ns;
+const POLL = OPERATOR_POLL;
 
 describe('a template-mode WorkerPool', () => {
   it('yields a Deployment owned by the pool, with standard labels, the pod template and restricted defaults', async () => {
-    await createPool(templatePool(namespace.name, 'mailers', { scaling: { minReplicas: 2 } }));
+    await createPool(templatePool(ns.name, 'mailers', { scaling: { minReplicas: 2 } }));
     await expect.poll(() => readDeployment('mailers'), POLL).toBeDefined();
     const deployment = (await readDeployment('mailers')) as V1Deployment;
     const pool = await getPool('mailers');
@@ -102,12 +49,7 @@ describe('a template-mode WorkerPool', () => {
   });
 
   it('reports progress, then Ready once the rollout completes, for the generation it saw', async () => {
-    await expect
-      .poll(
-        async () => (await getPool('mailers')).status?.conditions?.find((c) => c.type === 'Reconciling')?.status,
-        POLL,
-      )
-      .toBe('True');
+    await expect.poll(async () => (await ns.condition('mailers', 'Reconciling'))?.status, POLL).toBe('True');
     let pool = await getPool('mailers');
     expect(pool.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
       status: 'False',
@@ -115,9 +57,7 @@ describe('a template-mode WorkerPool', () => {
     });
 
     await completeRollout('mailers');
-    await expect
-      .poll(async () => (await getPool('mailers')).status?.conditions?.find((c) => c.type === 'Ready')?.status, POLL)
-      .toBe('True');
+    await expect.poll(async () => (await ns.condition('mailers', 'Ready'))?.status, POLL).toBe('True');
     pool = await getPool('mailers');
     expect(pool.status).toMatchObject({
       observedGeneration: pool.metadata.generation,
@@ -147,7 +87,7 @@ describe('a template-mode WorkerPool', () => {
     await apps.patchNamespacedDeployment(
       {
         name: 'mailers',
-        namespace: namespace.name,
+        namespace: ns.name,
         body: {
           spec: { replicas: 7, template: { spec: { containers: [{ name: 'worker', image: 'hand-edited:latest' }] } } },
         },
@@ -161,21 +101,18 @@ describe('a template-mode WorkerPool', () => {
   });
 
   it('obeys kubectl scale through the scale subresource, as a manual pin', async () => {
-    const scaled = kubectl(['scale', `workerpool/mailers`, '-n', namespace.name, '--replicas=4']);
+    const scaled = kubectl(['scale', `workerpool/mailers`, '-n', ns.name, '--replicas=4']);
     expect(scaled.stderr).toBe('');
     await expect.poll(async () => (await readDeployment('mailers'))?.spec?.replicas, POLL).toBe(4);
     // The Event is recorded after the Deployment and the status are written, so it may come a moment later.
-    const events = async () =>
-      (
-        await core.listNamespacedEvent({ namespace: namespace.name, fieldSelector: 'involvedObject.name=mailers' })
-      ).items.map((event) => `${event.reason}: ${event.message}`);
+    const events = async () => (await ns.events('mailers')).map((event) => `${event.reason}: ${event.message}`);
     await expect
       .poll(events, POLL)
       .toContainEqual(expect.stringMatching(/^SuccessfulRescale: Scaled Deployment mailers from 2 to 4 replicas/));
   });
 
   it('shows Format, Desired, Ready, Depth, Latency and Age in kubectl get wp', () => {
-    const table = kubectl(['get', 'wp', '-n', namespace.name]);
+    const table = kubectl(['get', 'wp', '-n', ns.name]);
     expect(table.stdout.split('\n')[0]?.split(/\s{2,}/)).toEqual([
       'NAME',
       'FORMAT',
@@ -190,11 +127,11 @@ describe('a template-mode WorkerPool', () => {
 
   it('writes nothing to the API when nothing changed', async () => {
     const writes = async () =>
-      (await operator.metrics.apiWrites.get()).values.reduce((sum, sample) => sum + sample.value, 0);
+      (await ns.operator.metrics.apiWrites.get()).values.reduce((sum, sample) => sum + sample.value, 0);
     const before = await writes();
-    for (const pool of operator.controller.pools.list())
-      operator.controller.enqueue(pool.metadata.namespace, pool.metadata.name);
-    await expect.poll(() => operator.controller.queue.length, POLL).toBe(0);
+    for (const pool of ns.operator.controller.pools.list())
+      ns.operator.controller.enqueue(pool.metadata.namespace, pool.metadata.name);
+    await expect.poll(() => ns.operator.controller.queue.length, POLL).toBe(0);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await writes()).toBe(before);
   });
@@ -202,7 +139,7 @@ describe('a template-mode WorkerPool', () => {
 
 describe('a scaleTargetRef WorkerPool', () => {
   const sidekiqDeployment = (name: string): V1Deployment => ({
-    metadata: { name, namespace: namespace.name, labels: { app: name } },
+    metadata: { name, namespace: ns.name, labels: { app: name } },
     spec: {
       replicas: 1,
       selector: { matchLabels: { app: name } },
@@ -214,8 +151,8 @@ describe('a scaleTargetRef WorkerPool', () => {
   });
 
   it('scales the referenced Deployment and never rewrites its template', async () => {
-    await apps.createNamespacedDeployment({ namespace: namespace.name, body: sidekiqDeployment('sidekiq') });
-    const pool = templatePool(namespace.name, 'sidekiq-pool', { scaling: { minReplicas: 3 } });
+    await apps.createNamespacedDeployment({ namespace: ns.name, body: sidekiqDeployment('sidekiq') });
+    const pool = templatePool(ns.name, 'sidekiq-pool', { scaling: { minReplicas: 3 } });
     delete pool.spec.template;
     pool.spec.scaleTargetRef = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'sidekiq' };
     pool.spec.queue = { format: 'sidekiq', names: ['default'], redis: { url: 'redis://redis:6379/0' } };
@@ -232,26 +169,17 @@ describe('a scaleTargetRef WorkerPool', () => {
   });
 
   it('stalls with a reason and an event while the target does not exist, and recovers when it appears', async () => {
-    const pool = templatePool(namespace.name, 'orphan-pool');
+    const pool = templatePool(ns.name, 'orphan-pool');
     delete pool.spec.template;
     pool.spec.scaleTargetRef = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'not-yet' };
     await createPool(pool);
     await expect
-      .poll(
-        async () => (await getPool('orphan-pool')).status?.conditions?.find((c) => c.type === 'Stalled')?.reason,
-        POLL,
-      )
+      .poll(async () => (await ns.condition('orphan-pool', 'Stalled'))?.reason, POLL)
       .toBe('ScaleTargetNotFound');
-    const events = await core.listNamespacedEvent({
-      namespace: namespace.name,
-      fieldSelector: 'involvedObject.name=orphan-pool',
-    });
-    expect(events.items.map((event) => event.reason)).toContain('ScaleTargetNotFound');
+    expect((await ns.events('orphan-pool')).map((event) => event.reason)).toContain('ScaleTargetNotFound');
 
-    await apps.createNamespacedDeployment({ namespace: namespace.name, body: sidekiqDeployment('not-yet') });
-    await expect
-      .poll(async () => (await getPool('orphan-pool')).status?.conditions?.find((c) => c.type === 'Stalled'), POLL)
-      .toBeUndefined();
+    await apps.createNamespacedDeployment({ namespace: ns.name, body: sidekiqDeployment('not-yet') });
+    await expect.poll(() => ns.condition('orphan-pool', 'Stalled'), POLL).toBeUndefined();
     expect((await readDeployment('not-yet'))?.spec?.replicas).toBe(1);
   });
 });
