@@ -27,6 +27,11 @@ const KILL_EVERY_MS = 3_000;
 // minute of chaos, then the rest of the 100,000 at full speed, fits in about 3-4 minutes.
 const CHAOS_AT_MOST_MS = 60_000;
 const PROGRESS_EVERY_MS = 15_000;
+// What the test proves is that no job is lost, not how fast a shared machine works them: a
+// loaded run has taken four times as long as a quiet one. It fails when the queue stops moving
+// (longer than a container's restart back-off after a minute of kills), or at the outer bound.
+const STALLED_AFTER_MS = 90_000;
+const DRAINED_AT_MOST_MS = 600_000;
 /**
  * A worker holds at most `concurrency` running jobs plus, while jobs are short, `concurrency`
  * prefetched ones (worker-runtime/src/worker/prefetch.ts); finished runs stay reserved until the
@@ -108,7 +113,7 @@ function extraRuns(runs: Map<string, number>): number {
 describe('a pool of real worker pods, while its workers are killed at random', () => {
   it(
     `works ${JOBS.toLocaleString('en')} jobs to completion, at least once each, with duplicates bounded by what the killed workers held`,
-    { timeout: 420_000 },
+    { timeout: DRAINED_AT_MOST_MS + 180_000 },
     async () => {
       scenario = await startScenario();
       const s = scenario;
@@ -147,25 +152,27 @@ describe('a pool of real worker pods, while its workers are killed at random', (
         const enqueuedMs = Date.now() - startedAt;
 
         let drained = false;
-        let loggedAt = startedAt;
         const chaos = new Chaos(s, 'chaos');
         const chaosDone = chaos.run(() => drained, signals);
-        await expect
-          .poll(
-            async () => {
-              const now = await signals();
-              if (Date.now() - loggedAt >= PROGRESS_EVERY_MS) {
-                loggedAt = Date.now();
-                console.log(
-                  `chaos progress: ${((Date.now() - startedAt) / 1000).toFixed(0)} s, completed ${now.completed}, waiting ${now.waiting}, active ${now.active}, kills ${chaos.total}`,
-                );
-              }
-              drained = now.waiting + now.delayed + now.active === 0;
-              return drained;
-            },
-            { timeout: 270_000, interval: 1_000 },
-          )
-          .toBe(true);
+        const stateAt = (now: QueueSignals) =>
+          `${((Date.now() - startedAt) / 1000).toFixed(0)} s, completed ${now.completed}, waiting ${now.waiting}, delayed ${now.delayed}, active ${now.active}, kills ${chaos.total}`;
+        let loggedAt = startedAt;
+        let progress = { completed: -1, at: startedAt };
+        for (;;) {
+          const now = await signals();
+          drained = now.waiting + now.delayed + now.active === 0;
+          if (drained) break;
+          if (now.completed > progress.completed) progress = { completed: now.completed, at: Date.now() };
+          if (Date.now() - progress.at > STALLED_AFTER_MS)
+            throw new Error(`chaos: no job completed for ${STALLED_AFTER_MS / 1000} s: ${stateAt(now)}`);
+          if (Date.now() - startedAt > DRAINED_AT_MOST_MS)
+            throw new Error(`chaos: not drained within ${DRAINED_AT_MOST_MS / 1000} s: ${stateAt(now)}`);
+          if (Date.now() - loggedAt >= PROGRESS_EVERY_MS) {
+            loggedAt = Date.now();
+            console.log(`chaos progress: ${stateAt(now)}`);
+          }
+          await sleep(1_000);
+        }
         await chaosDone;
         const wallMs = Date.now() - startedAt;
 
