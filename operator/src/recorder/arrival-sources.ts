@@ -20,6 +20,11 @@ export interface ArrivalPoll {
   counted: number;
   /** Arrivals estimated, somewhere within that interval. */
   estimated: number;
+  /**
+   * Log entries (a stream's, BullMQ's events) trimmed away before this poll could read them: the
+   * arrivals among them are counted or estimated instead of timed, and the trace says so.
+   */
+  trimmed: number;
 }
 
 export interface ArrivalSource {
@@ -36,39 +41,90 @@ export interface SourceOptions {
   keyPrefix?: string;
 }
 
-const nothing = (): ArrivalPoll => ({ timedMs: [], counted: 0, estimated: 0 });
+const nothing = (): ArrivalPoll => ({ timedMs: [], counted: 0, estimated: 0, trimmed: 0 });
 const XRANGE_BATCH = 1000;
 
-/** Entries of a stream after `afterId`, in order, read in batches. */
-async function entriesAfter(redis: Redis, key: string, afterId: string): Promise<[string, string[]][]> {
+/** Entries of a stream after `afterId` up to `untilId`, in order, read in batches. */
+async function entriesBetween(
+  redis: Redis,
+  key: string,
+  afterId: string,
+  untilId: string,
+): Promise<[string, string[]][]> {
   const entries: [string, string[]][] = [];
   let last = afterId;
   for (;;) {
-    const batch = (await redis.xrange(key, `(${last}`, '+', 'COUNT', XRANGE_BATCH)) as [string, string[]][];
+    const batch = (await redis.xrange(key, `(${last}`, untilId, 'COUNT', XRANGE_BATCH)) as [string, string[]][];
     entries.push(...batch);
     if (batch.length < XRANGE_BATCH) return entries;
     last = (batch[batch.length - 1] as [string, string[]])[0];
   }
 }
 
-async function newestId(redis: Redis, key: string): Promise<string> {
-  const [newest] = (await redis.xrevrange(key, '+', '-', 'COUNT', 1)) as [string, string[]][];
-  return newest?.[0] ?? '0-0';
+interface StreamPosition {
+  /** The newest ID the stream ever gave an entry. */
+  lastId: string;
+  /** How many entries were ever added (Redis 7+: XINFO STREAM entries-added), trimmed ones included. */
+  added: number | undefined;
 }
 
-/** Entries of a stream as they are added: each entry's ID carries the ms it was added. */
-function streamEntries(redis: Redis, key: string, keep: (fields: string[]) => boolean, method: string): ArrivalSource {
-  let last: string | undefined;
+/** Where a stream stands now, or undefined while it does not exist (never written, or deleted). */
+async function streamPosition(redis: Redis, key: string): Promise<StreamPosition | undefined> {
+  let reply: unknown;
+  try {
+    reply = await redis.xinfo('STREAM', key);
+  } catch (error) {
+    if (/no such key/i.test(String(error))) return undefined;
+    throw error;
+  }
+  const fields = Array.isArray(reply) ? (reply as unknown[]) : [];
+  const field = (name: string) => fields[fields.indexOf(name) + 1];
+  const [lastId, added] = [field('last-generated-id'), field('entries-added')];
+  return {
+    lastId: typeof lastId === 'string' ? lastId : '0-0',
+    added: typeof added === 'number' ? added : undefined,
+  };
+}
+
+/**
+ * Entries of a stream as they are added: each entry's ID carries the ms it was added. A stream
+ * capped by MAXLEN can trim entries before a poll reads them; Redis 7's entries-added counter
+ * says how many, and `onTrimmed` turns them into counted or estimated arrivals.
+ */
+function streamEntries(
+  redis: Redis,
+  key: string,
+  keep: (fields: string[]) => boolean,
+  onTrimmed: (trimmed: number, keptShare: number | undefined) => Pick<ArrivalPoll, 'counted' | 'estimated'>,
+  method: string,
+): ArrivalSource {
+  let position: StreamPosition | undefined;
+  const seen = { read: 0, kept: 0 };
   return {
     method,
     async poll() {
-      if (last === undefined) {
-        last = await newestId(redis, key);
+      // A stream that does not exist yet has had nothing added: its first entries are arrivals.
+      const now = (await streamPosition(redis, key)) ?? { lastId: '0-0', added: 0 };
+      if (position === undefined) {
+        position = now;
         return nothing();
       }
-      const entries = await entriesAfter(redis, key, last);
-      if (entries.length > 0) last = (entries[entries.length - 1] as [string, string[]])[0];
-      return { ...nothing(), timedMs: entries.filter(([, fields]) => keep(fields)).map(([id]) => streamIdMs(id)) };
+      const entries = await entriesBetween(redis, key, position.lastId, now.lastId);
+      const timedMs = entries.filter(([, fields]) => keep(fields)).map(([id]) => streamIdMs(id));
+      seen.read += entries.length;
+      seen.kept += timedMs.length;
+      const trimmed =
+        now.added !== undefined && position.added !== undefined
+          ? Math.max(0, now.added - position.added - entries.length)
+          : 0;
+      position = now;
+      if (trimmed === 0) return { ...nothing(), timedMs };
+      return {
+        ...nothing(),
+        timedMs,
+        ...onTrimmed(trimmed, seen.read > 0 ? seen.kept / seen.read : undefined),
+        trimmed,
+      };
     },
   };
 }
@@ -79,7 +135,14 @@ function fieldOf(fields: string[], name: string): string | undefined {
 }
 
 function streamSource({ redis, queue }: SourceOptions): ArrivalSource {
-  return streamEntries(redis, queue, () => true, 'exact: each stream entry ID carries the time it was added');
+  return streamEntries(
+    redis,
+    queue,
+    () => true,
+    // Every entry is a job: the trimmed ones are counted exactly, their times lost within the poll.
+    (trimmed) => ({ counted: trimmed, estimated: 0 }),
+    'exact: each stream entry ID carries the time it was added',
+  );
 }
 
 /** BullMQ writes an `added` event for every job it stores (storeJob.lua), whatever its state. */
@@ -89,6 +152,9 @@ function bullmqSource({ redis, queue, keyPrefix }: SourceOptions): ArrivalSource
     redis,
     events,
     (fields) => fieldOf(fields, 'event') === 'added',
+    // A trimmed event's kind is lost: the added ones among them are estimated from the share of
+    // "added" in the events read so far (all of them, before any was read: an upper bound).
+    (trimmed, addedShare) => ({ counted: 0, estimated: Math.round(trimmed * (addedShare ?? 1)) }),
     'exact: the "added" events of the queue\'s events stream (kept up to its maxLenEvents, 10,000 by default)',
   );
 }

@@ -9,10 +9,10 @@ describe('recordTrace', () => {
   it('buckets timed arrivals at their time and counted ones mid-interval, on an injected clock', async () => {
     let clock = START_MS;
     const polls: ArrivalPoll[] = [
-      { timedMs: [START_MS - 5_000], counted: 0, estimated: 0 }, // the bearings: ignored
-      { timedMs: [START_MS + 100, START_MS + 900], counted: 0, estimated: 0 },
-      { timedMs: [], counted: 3, estimated: 0 },
-      { timedMs: [START_MS + 2_500], counted: 0, estimated: 4 },
+      { timedMs: [START_MS - 5_000], counted: 0, estimated: 0, trimmed: 0 }, // the bearings: ignored
+      { timedMs: [START_MS + 100, START_MS + 900], counted: 0, estimated: 0, trimmed: 0 },
+      { timedMs: [], counted: 3, estimated: 0, trimmed: 0 },
+      { timedMs: [START_MS + 2_500], counted: 0, estimated: 4, trimmed: 0 },
     ];
     const source: ArrivalSource = { method: 'test', poll: () => Promise.resolve(polls.shift() as ArrivalPoll) };
     const trace = await recordTrace({
@@ -27,7 +27,7 @@ describe('recordTrace', () => {
       },
     });
     expect(trace.counts).toEqual([2, 3, 5]);
-    expect(trace).toMatchObject({ timed: 3, counted: 3, estimated: 4 });
+    expect(trace).toMatchObject({ timed: 3, counted: 3, estimated: 4, trimmed: 0 });
     const csv = recordedTraceCsv(trace, 'redis://r:6379 native queue q');
     expect(csv.split('\n').slice(1, 3)).toEqual([
       '# arrivals ESTIMATED: 10 arrivals: 3 with their enqueue time, 3 counted exactly per poll, 4 estimated (test)',
@@ -41,7 +41,7 @@ describe('recordTrace', () => {
     const trace = emptyTrace('test', START_MS, 2_000, 1);
     addPoll(
       trace,
-      { timedMs: [START_MS - 50, START_MS + 2_050], counted: 0, estimated: 0 },
+      { timedMs: [START_MS - 50, START_MS + 2_050], counted: 0, estimated: 0, trimmed: 0 },
       START_MS,
       START_MS + 2_000,
     );

@@ -23,6 +23,8 @@ export interface RecordedTrace {
   timed: number;
   counted: number;
   estimated: number;
+  /** Log entries trimmed before a poll read them (see ArrivalPoll.trimmed). */
+  trimmed: number;
   method: string;
 }
 
@@ -39,6 +41,7 @@ export function addPoll(trace: RecordedTrace, poll: ArrivalPoll, fromMs: number,
   trace.timed += poll.timedMs.length;
   trace.counted += poll.counted;
   trace.estimated += poll.estimated;
+  trace.trimmed += poll.trimmed;
 }
 
 export function emptyTrace(method: string, startMs: number, durationMs: number, bucketSeconds: number): RecordedTrace {
@@ -51,6 +54,7 @@ export function emptyTrace(method: string, startMs: number, durationMs: number, 
     timed: 0,
     counted: 0,
     estimated: 0,
+    trimmed: 0,
     method,
   };
 }
@@ -80,7 +84,11 @@ export function describeAccuracy(trace: RecordedTrace): string {
     trace.counted > 0 ? `${trace.counted} counted exactly per poll` : undefined,
     trace.estimated > 0 ? `${trace.estimated} estimated` : undefined,
   ].filter((part) => part !== undefined);
-  return `${total} arrivals${parts.length > 0 ? `: ${parts.join(', ')}` : ''} (${trace.method})`;
+  const trimmed =
+    trace.trimmed > 0
+      ? `; ${trace.trimmed} log entries were trimmed before a poll read them: poll more often (--interval) or let the queue keep more`
+      : '';
+  return `${total} arrivals${parts.length > 0 ? `: ${parts.join(', ')}` : ''} (${trace.method})${trimmed}`;
 }
 
 /** The CSV simulate --trace reads: comment lines, a header, a row per bucket in epoch seconds. */

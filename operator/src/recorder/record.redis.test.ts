@@ -11,7 +11,7 @@ import { uniqueKeyPrefix, uniqueSuffix } from '@workerpool/e2e/harness/isolation
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { parseTraceCsv } from '../simulator/arrival-trace.ts';
 import { arrivalSource } from './arrival-sources.ts';
-import { recordTrace, type RecordedTrace } from './record-trace.ts';
+import { describeAccuracy, recordTrace, type RecordedTrace } from './record-trace.ts';
 
 // `record` against a real Redis, fed by each format's real producer: BullMQ's Queue.add, the
 // Sidekiq gem's Client.push_bulk, the worker runtime's Queue, LPUSH and XADD. The recorded
@@ -95,6 +95,41 @@ describe('record, against real producers of each format', () => {
     );
     expect(trace.counts).toEqual([5, 8, 3, 0]);
     expect(trace.timed).toBe(16);
+  });
+
+  it('stream: entries MAXLEN trimmed before a poll read them are still counted, and the trace says so', async () => {
+    const key = `${prefix}:capped-stream`;
+    await redis.xadd(key, 'MAXLEN', '5', '*', 'n', 'before');
+    const source = arrivalSource('stream', { redis, queue: key });
+    // The second wave (8) overflows MAXLEN 5 between two polls: 3 of its entries never reach a poll.
+    const { trace } = await recordWaves(source, (count) =>
+      Promise.all(Array.from({ length: count }, (_, n) => redis.xadd(key, 'MAXLEN', '5', '*', 'n', String(n)))),
+    );
+    expect(trace.counts).toEqual([5, 8, 3, 0]);
+    expect(trace).toMatchObject({ timed: 13, counted: 3, estimated: 0, trimmed: 3 });
+    expect(describeAccuracy(trace)).toMatch(/3 log entries were trimmed before a poll read them: poll more often/);
+  });
+
+  it('bullmq: arrivals whose events BullMQ trimmed (maxLenEvents) are estimated, not lost', async () => {
+    // BullMQ trims its events with MAXLEN ~, a whole stream node (100 entries) at a time.
+    const queue = new BullQueue('capped', {
+      connection: { host: hostname, port: Number(port) },
+      prefix,
+      streams: { events: { maxLen: 50 } },
+    });
+    closers.push(() => queue.close());
+    // The Queue writes its maxLenEvents to the meta hash once connected; the Lua scripts read it there.
+    await expect.poll(() => redis.hget(`${prefix}:capped:meta`, 'opts.maxLenEvents')).toBe('50');
+    const source = arrivalSource('bullmq', { redis, queue: 'capped', keyPrefix: prefix });
+    await source.poll(); // bearings
+    await queue.addBulk(Array.from({ length: 400 }, (_, n) => ({ name: 'send', data: { n } })));
+    const poll = await source.poll();
+
+    expect(poll.trimmed).toBeGreaterThan(0);
+    // Each job writes an "added" and a "waiting" event: half of what is trimmed were arrivals.
+    expect(poll.timedMs.length + poll.estimated).toBeGreaterThanOrEqual(390);
+    expect(poll.timedMs.length + poll.estimated).toBeLessThanOrEqual(410);
+    expect(poll.timedMs.length).toBeLessThan(400);
   });
 
   it('native: exact counts per poll, even for jobs a worker completed between two polls', async () => {
