@@ -24,7 +24,10 @@ import { startRedisServer } from '../src/harness/redis-server.ts';
 
 const burstsFlag = process.argv.indexOf('--bursts');
 const BURSTS = burstsFlag > 0 ? Number(process.argv[burstsFlag + 1]) : 30;
-const BURST_JOBS = 120;
+// One pod at concurrency 2 works ~13 jobs/s of 150 ms; a new pod is Ready ~15 s after a burst
+// lands. 400 jobs (~30 s of work for the pod already running) outlast that, so every burst also
+// times its first job on a new pod (with 120 jobs, 24 of 30 bursts were over before one was Ready).
+const BURST_JOBS = 400;
 const JOB_MS = 150;
 const NAMESPACE = 'default';
 const POOL = 'reaction';
