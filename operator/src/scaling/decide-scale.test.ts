@@ -139,6 +139,51 @@ describe('decideScale: bursts', () => {
   });
 });
 
+describe('decideScale: a batch that is done', () => {
+  // A batch kept 12 replicas busy; then nothing arrives and the queue is empty, with 15 jobs still
+  // running. The default 45 s down window remembers the batch's 12.
+  const batch = { format: 'native' as const, scaling: scalingSpec({ maxReplicas: 50 }) };
+  function afterBatch(quietReadings: (atMs: number) => QueueReading): Decision {
+    let state = initialScalerState();
+    let decision: Decision | undefined;
+    for (let atMs = 0; atMs <= 60_000; atMs += POLL_MS) {
+      const during = atMs <= 40_000;
+      decision = decideScale({
+        ...batch,
+        currentReplicas: 12,
+        readyReplicas: 12,
+        nowMs: atMs,
+        reading: during
+          ? reading({ observedAtMs: atMs, depth: 200, oldestJobAgeSeconds: 4, busy: 120, completedTotal: atMs / 20 })
+          : quietReadings(atMs),
+        state,
+      });
+      state = decision.state;
+    }
+    return decision as Decision;
+  }
+
+  it('lets go of the down window once nothing waits or arrives, keeping the replicas its running jobs fill', () => {
+    const decision = afterBatch((atMs) => reading({ observedAtMs: atMs, depth: 0, busy: 15, completedTotal: 2000 }));
+    expect(decision.desiredReplicas).toBe(2);
+    expect(decision.reasonCode).toBe(SCALE_REASONS.idle);
+  });
+
+  it('keeps the window where the format cannot see jobs in flight (an empty list may be keeping up)', () => {
+    const decision = afterBatch((atMs) =>
+      reading({ observedAtMs: atMs, depth: 0, busy: undefined, completedTotal: undefined }),
+    );
+    expect(decision.desiredReplicas).toBe(12);
+  });
+
+  it('keeps the window while jobs still arrive', () => {
+    const decision = afterBatch((atMs) =>
+      reading({ observedAtMs: atMs, depth: 0, busy: 15, completedTotal: 2000 + (atMs - 40_000) / 100 }),
+    );
+    expect(decision.desiredReplicas).toBe(12);
+  });
+});
+
 describe('decideScale: manual control', () => {
   it('runs exactly the pinned replicas, whatever the queue says', () => {
     const decision = decideScale({

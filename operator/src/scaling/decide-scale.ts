@@ -32,6 +32,12 @@ export const STALE_AFTER_POLL_INTERVALS = 3;
 export const STALE_AFTER_MIN_SECONDS = 10;
 /** How long a pool must be idle before the engine sizes it for no load at all. */
 export const IDLE_POOL_AFTER_SECONDS = 30;
+/**
+ * How long a pool that sees its jobs in flight must find nothing waiting and nothing arriving
+ * before the down window lets go of the load it remembers: a batch that is done leaves nothing
+ * for the held replicas to do but the jobs still running.
+ */
+export const QUIET_RELEASE_SECONDS = 2;
 
 export function decideScale(input: ScaleInput): Decision {
   if (input.pinnedReplicas !== undefined) {
@@ -202,6 +208,8 @@ interface Recommendation {
   bypassWindows: boolean;
   /** The queue's own capacity held the sizing below what the load asks for. */
   capped?: { bound: string; askedReplicas: number };
+  /** Nothing waits or arrives: the windows let go (quietRelease). */
+  quiet?: true;
 }
 
 function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
@@ -237,8 +245,18 @@ function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
   const idle =
     waiting === 0 && (reading.busy ?? 0) === 0 && (reading.paused === true || (observed.arrivedSinceLast ?? 0) === 0);
   const idleSinceMs = idle ? (input.state.idleSinceMs ?? nowMs) : undefined;
+  const quiet = waiting === 0 && reading.busy !== undefined && (observed.arrivedSinceLast ?? 0) === 0;
+  const quietSinceMs = quiet ? (input.state.quietSinceMs ?? nowMs) : undefined;
   const ceiling = capacityCeiling(reading.capacity, sizingInput.concurrencyPerReplica, signals);
-  const recommendation = recommend(input, idleAwhile(sizing, idleSinceMs, nowMs), waiting, idleSinceMs, ceiling);
+  const released = quietRelease(input, reading, quietSinceMs);
+  const recommendation = recommend(
+    input,
+    idleAwhile(sizing, idleSinceMs, nowMs),
+    waiting,
+    idleSinceMs,
+    ceiling,
+    released,
+  );
   const windowed = recommendation.bypassWindows
     ? recommendation.replicas
     : spacedScaleDown(
@@ -277,6 +295,7 @@ function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
       keepSeconds,
     ),
     idleSinceMs,
+    quietSinceMs,
     unmeasuredSinceMs,
   };
   return {
@@ -403,8 +422,21 @@ function idleAwhile(sizing: Sizing, idleSinceMs: number | undefined, nowMs: numb
 }
 
 /**
+ * The replicas a quiet pool still needs, once it has been quiet for QUIET_RELEASE_SECONDS; else
+ * undefined. The down window guards against a load that dips and comes back; with nothing
+ * waiting and nothing arriving there is no load, and the replicas it holds only idle, so the
+ * pool keeps those its running jobs fill. Only where the format reports the jobs in flight (an
+ * empty list cannot tell idle from keeping up) and counts arrivals while the queue is empty.
+ */
+function quietRelease(input: ScaleInput, reading: QueueReading, quietSinceMs: number | undefined): number | undefined {
+  if (quietSinceMs === undefined || input.nowMs - quietSinceMs < QUIET_RELEASE_SECONDS * 1000) return undefined;
+  return Math.ceil((servingBusy(reading) ?? 0) / concurrencyPerReplica(reading, input.scaling.concurrency));
+}
+
+/**
  * The sizing within min/max and below the queue's own capacity (minReplicas still wins), with
- * scale to zero after the idle period and wake from zero.
+ * scale to zero after the idle period, wake from zero, and an idle pool released from the down
+ * window.
  */
 function recommend(
   input: ScaleInput,
@@ -412,8 +444,13 @@ function recommend(
   waiting: number,
   idleSinceMs: number | undefined,
   ceiling: CapacityCeiling | undefined,
+  released: number | undefined,
 ): Recommendation {
-  const { scaling, currentReplicas, nowMs } = input;
+  const { scaling, currentReplicas } = input;
+  if (released !== undefined && currentReplicas > 0 && !idleToZero(input, idleSinceMs)) {
+    const kept = clamp(released, Math.max(1, scaling.minReplicas), scaling.maxReplicas);
+    return { replicas: kept, keepReplicas: kept, code: SCALE_REASONS.idle, bypassWindows: true, quiet: true };
+  }
   const high = Math.min(scaling.maxReplicas, ceiling?.replicas ?? Infinity);
   const capped =
     ceiling !== undefined && ceiling.replicas < scaling.maxReplicas && sizing.replicas > high
@@ -430,11 +467,19 @@ function recommend(
     if (waiting === 0) return { replicas: 0, keepReplicas: 0, code: SCALE_REASONS.idle, bypassWindows: true };
     return { ...within(1), code: SCALE_REASONS.wakeFromZero, bypassWindows: true };
   }
-  if (idleSinceMs !== undefined && nowMs - idleSinceMs >= scaling.scaleToZeroAfterSeconds * 1000) {
+  if (idleToZero(input, idleSinceMs)) {
     return { replicas: 0, keepReplicas: 0, code: SCALE_REASONS.scaleToZero, bypassWindows: true };
   }
   // Until the idle period has passed, keep one replica: a job arriving now starts at once.
   return { ...within(1), code, bypassWindows: false };
+}
+
+function idleToZero(input: ScaleInput, idleSinceMs: number | undefined): boolean {
+  return (
+    input.scaling.minReplicas === 0 &&
+    idleSinceMs !== undefined &&
+    input.nowMs - idleSinceMs >= input.scaling.scaleToZeroAfterSeconds * 1000
+  );
 }
 
 function explain(
@@ -456,5 +501,6 @@ function explain(
   if (code === SCALE_REASONS.rateLimited) return `${base} (rate limited; load asks for ${recommended})`;
   if (code === SCALE_REASONS.scaleToZero) return `idle for the scale-to-zero period: ${change}`;
   if (code === SCALE_REASONS.wakeFromZero) return `${base} (waking from zero)${cap}`;
+  if (recommendation.quiet === true) return `${base} (nothing waiting or arriving: keeping the replicas jobs run on)`;
   return `${base}${cap}`;
 }
