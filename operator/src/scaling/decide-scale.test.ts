@@ -139,6 +139,37 @@ describe('decideScale: bursts', () => {
   });
 });
 
+describe("decideScale: the queue's own arrival rate", () => {
+  // After two minutes at 20 jobs/s a queue forms and grows over two polls. Depth / oldest age is
+  // the rate of the jobs waiting; it counts only when it stands out of its own count noise.
+  function queueGrowsTo(depth: number, ageSeconds: number): Decision {
+    let { state } = warmUp(pool);
+    state = decideScale({
+      ...pool,
+      nowMs: 122_000,
+      reading: steadyReading(122_000, { depth: Math.round(depth / 4), oldestJobAgeSeconds: ageSeconds / 2 }),
+      state,
+    }).state;
+    return decideScale({
+      ...pool,
+      nowMs: 124_000,
+      reading: steadyReading(124_000, { depth, oldestJobAgeSeconds: ageSeconds }),
+      state,
+    });
+  }
+
+  it('sizes a lasting burst from the queue at its second poll', () => {
+    const decision = queueGrowsTo(400, 2.4);
+    expect(decision.signals?.sustainedArrivalRatePerSecond).toBeCloseTo(400 / 2.4, 6);
+  });
+
+  it('does not take a short queue of a pool that keeps up for a higher rate', () => {
+    // 60 jobs in 2.4 s is 25 jobs/s, within 4 deviations (1 / sqrt(60) each) of the 20 measured.
+    const decision = queueGrowsTo(60, 2.4);
+    expect(decision.signals?.sustainedArrivalRatePerSecond).toBeLessThan(23);
+  });
+});
+
 describe('decideScale: a batch that is done', () => {
   // A batch kept 12 replicas busy; then nothing arrives and the queue is empty, with 15 jobs still
   // running. The default 45 s down window remembers the batch's 12.

@@ -351,13 +351,27 @@ function unmeasuredSince(input: ScaleInput, reading: QueueReading, measured: num
  * less than half a poll says little.
  */
 export const QUEUED_RATE_SUSTAINED_POLLS = 1;
+/**
+ * ...and only when it stands out of its own count noise: n jobs that arrived over the oldest
+ * age are a Poisson count with a relative deviation of 1 / sqrt(n), and a pool that keeps up
+ * has a short queue most polls. Taking every such reading at face value ratcheted a slow ramp
+ * up and held it there (the down window keeps the peak): the queue's rate counts when it is
+ * this many deviations above the averages. Checked every poll, so far out in the tail.
+ */
+export const QUEUED_RATE_SIGMAS = 4;
 
-function queuedArrivalRate(input: ScaleInput, reading: QueueReading, minimumAgeSeconds: number): number {
+function queuedArrivalRate(
+  input: ScaleInput,
+  reading: QueueReading,
+  minimumAgeSeconds: number,
+  averaged: number,
+): number {
   const age = reading.oldestJobAgeSeconds;
   const previous = input.state.lastSample;
   const growing = previous !== undefined && previous.depth > 0 && reading.depth > previous.depth;
   if (!growing || reading.paused === true || age === undefined || age <= 0 || age < minimumAgeSeconds) return 0;
-  return reading.depth / age;
+  const rate = reading.depth / age;
+  return rate > averaged * (1 + QUEUED_RATE_SIGMAS / Math.sqrt(reading.depth)) ? rate : 0;
 }
 
 function estimateSignals(
@@ -381,11 +395,11 @@ function estimateSignals(
     arrivalRatePerSecond: rates.current,
     plannedArrivalRatePerSecond: Math.max(
       rates.planned,
-      queuedArrivalRate(input, reading, scaling.pollIntervalSeconds / 2),
+      queuedArrivalRate(input, reading, scaling.pollIntervalSeconds / 2, rates.planned),
     ),
     sustainedArrivalRatePerSecond: Math.max(
       rates.sustained,
-      queuedArrivalRate(input, reading, scaling.pollIntervalSeconds * QUEUED_RATE_SUSTAINED_POLLS),
+      queuedArrivalRate(input, reading, scaling.pollIntervalSeconds * QUEUED_RATE_SUSTAINED_POLLS, rates.sustained),
     ),
     serviceTimeSeconds: service,
     serviceEstimate: measured === undefined ? 'assumed' : (observed.serviceEstimate ?? 'assumed'),
