@@ -170,6 +170,32 @@ describe("decideScale: the queue's own arrival rate", () => {
   });
 });
 
+describe('decideScale: a real drop in the arrival rate', () => {
+  it('shortens the down window, which is there for noise, to FALLING_DOWN_WINDOW_SECONDS (15 s)', () => {
+    // 50 jobs/s of 2 s jobs keep 10 replicas busy for two minutes; then 15 jobs/s. The default
+    // 45 s window would hold 10 for 45 s; a drop this clear is not noise.
+    const dropping = { format: 'native' as const, scaling: scalingSpec({ maxReplicas: 50 }) };
+    let state = initialScalerState();
+    let completed = 0;
+    let decision: Decision | undefined;
+    for (let atMs = 0; atMs <= 150_000; atMs += POLL_MS) {
+      const rate = atMs <= 120_000 ? 50 : 15;
+      completed += (rate * POLL_MS) / 1000;
+      decision = decideScale({
+        ...dropping,
+        currentReplicas: 10,
+        readyReplicas: 10,
+        nowMs: atMs,
+        reading: reading({ observedAtMs: atMs, busy: rate * 2, completedTotal: completed }),
+        state,
+      });
+      state = decision.state;
+      if (atMs === 120_000) expect(decision.desiredReplicas).toBe(10);
+    }
+    expect((decision as Decision).desiredReplicas).toBeLessThan(10);
+  });
+});
+
 describe('decideScale: a batch that is done', () => {
   // A batch kept 12 replicas busy; then nothing arrives and the queue is empty, with 15 jobs still
   // running. The default 45 s down window remembers the batch's 12.
@@ -207,9 +233,9 @@ describe('decideScale: a batch that is done', () => {
     expect(decision.desiredReplicas).toBe(12);
   });
 
-  it('keeps the window while jobs still arrive', () => {
+  it('keeps the window while jobs still arrive as fast as during the batch', () => {
     const decision = afterBatch((atMs) =>
-      reading({ observedAtMs: atMs, depth: 0, busy: 15, completedTotal: 2000 + (atMs - 40_000) / 100 }),
+      reading({ observedAtMs: atMs, depth: 0, busy: 15, completedTotal: 2000 + (atMs - 40_000) / 20 }),
     );
     expect(decision.desiredReplicas).toBe(12);
   });

@@ -7,12 +7,13 @@ import { describeChange, describeSignals, formatNumber } from './reason.ts';
 import {
   observeReading,
   plannedArrivalRate,
+  arrivalsDropping,
   serviceTimeSeconds,
   type ObservationContext,
   type ObservedSignals,
 } from './signal-estimates.ts';
 import { sizeReplicas, type Sizing, type SizingBinding, type SizingInput } from './sizing.ts';
-import { rememberRecommendation, spacedScaleDown, stabilize } from './stabilization.ts';
+import { FALLING_DOWN_WINDOW_SECONDS, rememberRecommendation, spacedScaleDown, stabilize } from './stabilization.ts';
 import {
   SCALE_REASONS,
   type Decision,
@@ -269,7 +270,7 @@ function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
           keepRecommendation: recommendation.keepReplicas,
           history: input.state.recommendations,
           upWindowSeconds: scaling.scaleUp.stabilizationWindowSeconds,
-          downWindowSeconds: scaling.scaleDown.stabilizationWindowSeconds,
+          downWindowSeconds: downWindowSeconds(scaling, observed),
         }),
       );
   const limited = limitRate({
@@ -291,7 +292,7 @@ function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
     ...withObserved(input.state, observed),
     recommendations: rememberRecommendation(
       input.state.recommendations,
-      { atMs: nowMs, replicas: recommendation.replicas, keepReplicas: recommendation.keepReplicas },
+      { atMs: nowMs, replicas: recommendation.replicas },
       keepSeconds,
     ),
     idleSinceMs,
@@ -306,6 +307,18 @@ function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
     signals,
     state: recordChange(state, scaling, nowMs, currentReplicas, desired),
   };
+}
+
+/**
+ * The down window is there for noise: a load that dips and comes back. While the arrival rate
+ * has really dropped (arrivalsDropping), holding the highest need of 45 s keeps replicas for a
+ * load that is gone, so the window shortens to FALLING_DOWN_WINDOW_SECONDS.
+ */
+function downWindowSeconds(scaling: ScalingSpec, observed: ObservedSignals): number {
+  const configured = scaling.scaleDown.stabilizationWindowSeconds;
+  return arrivalsDropping(observed.arrivalsFast, observed.arrivalsSlow)
+    ? Math.min(configured, FALLING_DOWN_WINDOW_SECONDS)
+    : configured;
 }
 
 function limiterCode(

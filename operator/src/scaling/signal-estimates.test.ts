@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { addToRate, EMPTY_RATE } from './decayed-rate.ts';
 import { signalProfile } from '../signals/signal-profile.ts';
 import {
+  arrivalsDropping,
   arrivalsBetween,
   observeReading,
   plannedArrivalRate,
@@ -168,13 +169,14 @@ describe('serviceTimeSeconds', () => {
   });
 });
 
-describe('plannedArrivalRate', () => {
-  const steady = (perSecond: number, halfLife: number, seconds: number) => {
-    let rate = EMPTY_RATE;
-    for (let second = 0; second < seconds; second += 1) rate = addToRate(rate, perSecond, 1, halfLife);
-    return rate;
-  };
+/** A decayed rate after `seconds` of a steady `perSecond`. */
+function steady(perSecond: number, halfLife: number, seconds = 600) {
+  let rate = EMPTY_RATE;
+  for (let second = 0; second < seconds; second += 1) rate = addToRate(rate, perSecond, 1, halfLife);
+  return rate;
+}
 
+describe('plannedArrivalRate', () => {
   it('plans for the current rate when it is flat', () => {
     const rates = plannedArrivalRate(steady(20, 6, 600), steady(20, 45, 600), 10);
     expect(rates.planned).toBeCloseTo(20, 6);
@@ -204,5 +206,20 @@ describe('sustainedRate', () => {
 
   it('keeps the slow rate when the fast one is higher (the deadlines handle a rise)', () => {
     expect(sustainedRate(80, 50)).toBe(50);
+  });
+});
+
+describe('arrivalsDropping', () => {
+  it('is a drop when the fast rate falls beyond its noise below the slow one', () => {
+    expect(arrivalsDropping(steady(15, 6), steady(50, 45))).toBe(true);
+  });
+
+  it('is not a drop within the noise, nor a rise', () => {
+    expect(arrivalsDropping(steady(48, 6), steady(50, 45))).toBe(false);
+    expect(arrivalsDropping(steady(80, 6), steady(50, 45))).toBe(false);
+  });
+
+  it('is not a drop before anything was measured', () => {
+    expect(arrivalsDropping(EMPTY_RATE, EMPTY_RATE)).toBe(false);
   });
 });

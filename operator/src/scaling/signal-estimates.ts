@@ -215,6 +215,14 @@ export function sustainedRate(fast: number, slow: number): number {
   return fast < slow * (1 - RATE_DROP_SIGMAS * relativeNoise) ? fast : slow;
 }
 
+/** Whether the fast rate has fallen clearly (beyond its noise) below the slow one: a real drop. */
+export function arrivalsDropping(fast: DecayedRate, slow: DecayedRate): boolean {
+  const recent = rateOf(fast);
+  const baseline = rateOf(slow);
+  if (recent === undefined || baseline === undefined) return false;
+  return sustainedRate(recent, baseline) < baseline;
+}
+
 /**
  * The arrival rates to plan for: the recent one (for deadlines) and the sustained one (for the
  * steady floor, which then changes less often), each plus, when arrivals are rising, the rise

@@ -58,8 +58,6 @@ export interface DecayedRate {
 export interface TimedReplicas {
   atMs: number;
   replicas: number;
-  /** What a scale-down may go to: the recommendation with the engine's headroom (default replicas). */
-  keepReplicas?: number;
 }
 
 export interface ScaleEvent {
