@@ -106,6 +106,17 @@ describe('startsFromHeadAdvance', () => {
     ).toBeCloseTo(25, 9);
   });
 
+  it('counts at least what the backlog lost when its jobs all arrived at one instant', () => {
+    // 500 jobs enqueued at once: while they drain the head keeps the burst's age, so the head's
+    // advance alone counted nothing and made the service time look many times too long.
+    expect(
+      startsFromHeadAdvance(
+        memo({ atMs: 0, depth: 500, oldestAgeSeconds: 4 }),
+        memo({ atMs: 2000, depth: 400, oldestAgeSeconds: 6 }),
+      ),
+    ).toBe(100);
+  });
+
   it('cannot tell how many started once the queue is empty, nor without an age', () => {
     expect(
       startsFromHeadAdvance(memo({ atMs: 0, depth: 10, oldestAgeSeconds: 6 }), memo({ atMs: 2000, depth: 0 })),
