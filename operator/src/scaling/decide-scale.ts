@@ -246,7 +246,7 @@ function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
   const idle =
     waiting === 0 && (reading.busy ?? 0) === 0 && (reading.paused === true || (observed.arrivedSinceLast ?? 0) === 0);
   const idleSinceMs = idle ? (input.state.idleSinceMs ?? nowMs) : undefined;
-  const quiet = waiting === 0 && reading.busy !== undefined && (observed.arrivedSinceLast ?? 0) === 0;
+  const quiet = waiting === 0 && seesArrivalsWhileEmpty(reading) && (observed.arrivedSinceLast ?? 0) === 0;
   const quietSinceMs = quiet ? (input.state.quietSinceMs ?? nowMs) : undefined;
   const ceiling = capacityCeiling(reading.capacity, sizingInput.concurrencyPerReplica, signals);
   const released = quietRelease(input, reading, quietSinceMs);
@@ -270,7 +270,7 @@ function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
           keepRecommendation: recommendation.keepReplicas,
           history: input.state.recommendations,
           upWindowSeconds: scaling.scaleUp.stabilizationWindowSeconds,
-          downWindowSeconds: downWindowSeconds(scaling, observed),
+          downWindowSeconds: downWindowSeconds(scaling, reading, observed),
         }),
       );
   const limited = limitRate({
@@ -312,11 +312,13 @@ function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
 /**
  * The down window is there for noise: a load that dips and comes back. While the arrival rate
  * has really dropped (arrivalsDropping), holding the highest need of 45 s keeps replicas for a
- * load that is gone, so the window shortens to FALLING_DOWN_WINDOW_SECONDS.
+ * load that is gone, so the window shortens to FALLING_DOWN_WINDOW_SECONDS. Not with depth
+ * alone: there an empty queue hides every arrival, and each time it empties the rate seems to
+ * drop.
  */
-function downWindowSeconds(scaling: ScalingSpec, observed: ObservedSignals): number {
+function downWindowSeconds(scaling: ScalingSpec, reading: QueueReading, observed: ObservedSignals): number {
   const configured = scaling.scaleDown.stabilizationWindowSeconds;
-  return arrivalsDropping(observed.arrivalsFast, observed.arrivalsSlow)
+  return seesArrivalsWhileEmpty(reading) && arrivalsDropping(observed.arrivalsFast, observed.arrivalsSlow)
     ? Math.min(configured, FALLING_DOWN_WINDOW_SECONDS)
     : configured;
 }
@@ -446,6 +448,11 @@ const BINDING_REASONS: Record<SizingBinding, ScaleReasonCode> = {
 function idleAwhile(sizing: Sizing, idleSinceMs: number | undefined, nowMs: number): Sizing {
   if (idleSinceMs === undefined || nowMs - idleSinceMs < IDLE_POOL_AFTER_SECONDS * 1000) return sizing;
   return { ...sizing, replicas: 0, keepReplicas: 0, binding: 'idle' };
+}
+
+/** A format that reports the jobs in flight still sees work arrive while its queue is empty. */
+function seesArrivalsWhileEmpty(reading: QueueReading): boolean {
+  return reading.busy !== undefined;
 }
 
 /**
