@@ -139,6 +139,108 @@ describe('decideScale: bursts', () => {
   });
 });
 
+describe("decideScale: the queue's own arrival rate", () => {
+  // After two minutes at 20 jobs/s a queue forms and grows over two polls. Depth / oldest age is
+  // the rate of the jobs waiting; it counts only when it stands out of its own count noise.
+  function queueGrowsTo(depth: number, ageSeconds: number): Decision {
+    let { state } = warmUp(pool);
+    state = decideScale({
+      ...pool,
+      nowMs: 122_000,
+      reading: steadyReading(122_000, { depth: Math.round(depth / 4), oldestJobAgeSeconds: ageSeconds / 2 }),
+      state,
+    }).state;
+    return decideScale({
+      ...pool,
+      nowMs: 124_000,
+      reading: steadyReading(124_000, { depth, oldestJobAgeSeconds: ageSeconds }),
+      state,
+    });
+  }
+
+  it('sizes a lasting burst from the queue at its second poll', () => {
+    const decision = queueGrowsTo(400, 2.4);
+    expect(decision.signals?.sustainedArrivalRatePerSecond).toBeCloseTo(400 / 2.4, 6);
+  });
+
+  it('does not take a short queue of a pool that keeps up for a higher rate', () => {
+    // 60 jobs in 2.4 s is 25 jobs/s, within 4 deviations (1 / sqrt(60) each) of the 20 measured.
+    const decision = queueGrowsTo(60, 2.4);
+    expect(decision.signals?.sustainedArrivalRatePerSecond).toBeLessThan(23);
+  });
+});
+
+describe('decideScale: a real drop in the arrival rate', () => {
+  it('shortens the down window, which is there for noise, to FALLING_DOWN_WINDOW_SECONDS (15 s)', () => {
+    // 50 jobs/s of 2 s jobs keep 10 replicas busy for two minutes; then 15 jobs/s. The default
+    // 45 s window would hold 10 for 45 s; a drop this clear is not noise.
+    const dropping = { format: 'native' as const, scaling: scalingSpec({ maxReplicas: 50 }) };
+    let state = initialScalerState();
+    let completed = 0;
+    let decision: Decision | undefined;
+    for (let atMs = 0; atMs <= 150_000; atMs += POLL_MS) {
+      const rate = atMs <= 120_000 ? 50 : 15;
+      completed += (rate * POLL_MS) / 1000;
+      decision = decideScale({
+        ...dropping,
+        currentReplicas: 10,
+        readyReplicas: 10,
+        nowMs: atMs,
+        reading: reading({ observedAtMs: atMs, busy: rate * 2, completedTotal: completed }),
+        state,
+      });
+      state = decision.state;
+      if (atMs === 120_000) expect(decision.desiredReplicas).toBe(10);
+    }
+    expect((decision as Decision).desiredReplicas).toBeLessThan(10);
+  });
+});
+
+describe('decideScale: a batch that is done', () => {
+  // A batch kept 12 replicas busy; then nothing arrives and the queue is empty, with 15 jobs still
+  // running. The default 45 s down window remembers the batch's 12.
+  const batch = { format: 'native' as const, scaling: scalingSpec({ maxReplicas: 50 }) };
+  function afterBatch(quietReadings: (atMs: number) => QueueReading): Decision {
+    let state = initialScalerState();
+    let decision: Decision | undefined;
+    for (let atMs = 0; atMs <= 60_000; atMs += POLL_MS) {
+      const during = atMs <= 40_000;
+      decision = decideScale({
+        ...batch,
+        currentReplicas: 12,
+        readyReplicas: 12,
+        nowMs: atMs,
+        reading: during
+          ? reading({ observedAtMs: atMs, depth: 200, oldestJobAgeSeconds: 4, busy: 120, completedTotal: atMs / 20 })
+          : quietReadings(atMs),
+        state,
+      });
+      state = decision.state;
+    }
+    return decision as Decision;
+  }
+
+  it('lets go of the down window once nothing waits or arrives, keeping the replicas its running jobs fill', () => {
+    const decision = afterBatch((atMs) => reading({ observedAtMs: atMs, depth: 0, busy: 15, completedTotal: 2000 }));
+    expect(decision.desiredReplicas).toBe(2);
+    expect(decision.reasonCode).toBe(SCALE_REASONS.idle);
+  });
+
+  it('keeps the window where the format cannot see jobs in flight (an empty list may be keeping up)', () => {
+    const decision = afterBatch((atMs) =>
+      reading({ observedAtMs: atMs, depth: 0, busy: undefined, completedTotal: undefined }),
+    );
+    expect(decision.desiredReplicas).toBe(12);
+  });
+
+  it('keeps the window while jobs still arrive as fast as during the batch', () => {
+    const decision = afterBatch((atMs) =>
+      reading({ observedAtMs: atMs, depth: 0, busy: 15, completedTotal: 2000 + (atMs - 40_000) / 20 }),
+    );
+    expect(decision.desiredReplicas).toBe(12);
+  });
+});
+
 describe('decideScale: manual control', () => {
   it('runs exactly the pinned replicas, whatever the queue says', () => {
     const decision = decideScale({

@@ -7,12 +7,13 @@ import { describeChange, describeSignals, formatNumber } from './reason.ts';
 import {
   observeReading,
   plannedArrivalRate,
+  arrivalsDropping,
   serviceTimeSeconds,
   type ObservationContext,
   type ObservedSignals,
 } from './signal-estimates.ts';
 import { sizeReplicas, type Sizing, type SizingBinding, type SizingInput } from './sizing.ts';
-import { rememberRecommendation, spacedScaleDown, stabilize } from './stabilization.ts';
+import { FALLING_DOWN_WINDOW_SECONDS, rememberRecommendation, spacedScaleDown, stabilize } from './stabilization.ts';
 import {
   SCALE_REASONS,
   type Decision,
@@ -32,6 +33,12 @@ export const STALE_AFTER_POLL_INTERVALS = 3;
 export const STALE_AFTER_MIN_SECONDS = 10;
 /** How long a pool must be idle before the engine sizes it for no load at all. */
 export const IDLE_POOL_AFTER_SECONDS = 30;
+/**
+ * How long a pool that sees its jobs in flight must find nothing waiting and nothing arriving
+ * before the down window lets go of the load it remembers: a batch that is done leaves nothing
+ * for the held replicas to do but the jobs still running.
+ */
+export const QUIET_RELEASE_SECONDS = 2;
 
 export function decideScale(input: ScaleInput): Decision {
   if (input.pinnedReplicas !== undefined) {
@@ -202,6 +209,8 @@ interface Recommendation {
   bypassWindows: boolean;
   /** The queue's own capacity held the sizing below what the load asks for. */
   capped?: { bound: string; askedReplicas: number };
+  /** Nothing waits or arrives: the windows let go (quietRelease). */
+  quiet?: true;
 }
 
 function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
@@ -237,8 +246,18 @@ function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
   const idle =
     waiting === 0 && (reading.busy ?? 0) === 0 && (reading.paused === true || (observed.arrivedSinceLast ?? 0) === 0);
   const idleSinceMs = idle ? (input.state.idleSinceMs ?? nowMs) : undefined;
+  const quiet = waiting === 0 && seesArrivalsWhileEmpty(reading) && (observed.arrivedSinceLast ?? 0) === 0;
+  const quietSinceMs = quiet ? (input.state.quietSinceMs ?? nowMs) : undefined;
   const ceiling = capacityCeiling(reading.capacity, sizingInput.concurrencyPerReplica, signals);
-  const recommendation = recommend(input, idleAwhile(sizing, idleSinceMs, nowMs), waiting, idleSinceMs, ceiling);
+  const released = quietRelease(input, reading, quietSinceMs);
+  const recommendation = recommend(
+    input,
+    idleAwhile(sizing, idleSinceMs, nowMs),
+    waiting,
+    idleSinceMs,
+    ceiling,
+    released,
+  );
   const windowed = recommendation.bypassWindows
     ? recommendation.replicas
     : spacedScaleDown(
@@ -251,7 +270,7 @@ function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
           keepRecommendation: recommendation.keepReplicas,
           history: input.state.recommendations,
           upWindowSeconds: scaling.scaleUp.stabilizationWindowSeconds,
-          downWindowSeconds: scaling.scaleDown.stabilizationWindowSeconds,
+          downWindowSeconds: downWindowSeconds(scaling, reading, observed),
         }),
       );
   const limited = limitRate({
@@ -273,10 +292,11 @@ function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
     ...withObserved(input.state, observed),
     recommendations: rememberRecommendation(
       input.state.recommendations,
-      { atMs: nowMs, replicas: recommendation.replicas, keepReplicas: recommendation.keepReplicas },
+      { atMs: nowMs, replicas: recommendation.replicas },
       keepSeconds,
     ),
     idleSinceMs,
+    quietSinceMs,
     unmeasuredSinceMs,
   };
   return {
@@ -287,6 +307,20 @@ function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
     signals,
     state: recordChange(state, scaling, nowMs, currentReplicas, desired),
   };
+}
+
+/**
+ * The down window is there for noise: a load that dips and comes back. While the arrival rate
+ * has really dropped (arrivalsDropping), holding the highest need of 45 s keeps replicas for a
+ * load that is gone, so the window shortens to FALLING_DOWN_WINDOW_SECONDS. Not with depth
+ * alone: there an empty queue hides every arrival, and each time it empties the rate seems to
+ * drop.
+ */
+function downWindowSeconds(scaling: ScalingSpec, reading: QueueReading, observed: ObservedSignals): number {
+  const configured = scaling.scaleDown.stabilizationWindowSeconds;
+  return seesArrivalsWhileEmpty(reading) && arrivalsDropping(observed.arrivalsFast, observed.arrivalsSlow)
+    ? Math.min(configured, FALLING_DOWN_WINDOW_SECONDS)
+    : configured;
 }
 
 function limiterCode(
@@ -332,13 +366,27 @@ function unmeasuredSince(input: ScaleInput, reading: QueueReading, measured: num
  * less than half a poll says little.
  */
 export const QUEUED_RATE_SUSTAINED_POLLS = 1;
+/**
+ * ...and only when it stands out of its own count noise: n jobs that arrived over the oldest
+ * age are a Poisson count with a relative deviation of 1 / sqrt(n), and a pool that keeps up
+ * has a short queue most polls. Taking every such reading at face value ratcheted a slow ramp
+ * up and held it there (the down window keeps the peak): the queue's rate counts when it is
+ * this many deviations above the averages. Checked every poll, so far out in the tail.
+ */
+export const QUEUED_RATE_SIGMAS = 4;
 
-function queuedArrivalRate(input: ScaleInput, reading: QueueReading, minimumAgeSeconds: number): number {
+function queuedArrivalRate(
+  input: ScaleInput,
+  reading: QueueReading,
+  minimumAgeSeconds: number,
+  averaged: number,
+): number {
   const age = reading.oldestJobAgeSeconds;
   const previous = input.state.lastSample;
   const growing = previous !== undefined && previous.depth > 0 && reading.depth > previous.depth;
   if (!growing || reading.paused === true || age === undefined || age <= 0 || age < minimumAgeSeconds) return 0;
-  return reading.depth / age;
+  const rate = reading.depth / age;
+  return rate > averaged * (1 + QUEUED_RATE_SIGMAS / Math.sqrt(reading.depth)) ? rate : 0;
 }
 
 function estimateSignals(
@@ -362,11 +410,11 @@ function estimateSignals(
     arrivalRatePerSecond: rates.current,
     plannedArrivalRatePerSecond: Math.max(
       rates.planned,
-      queuedArrivalRate(input, reading, scaling.pollIntervalSeconds / 2),
+      queuedArrivalRate(input, reading, scaling.pollIntervalSeconds / 2, rates.planned),
     ),
     sustainedArrivalRatePerSecond: Math.max(
       rates.sustained,
-      queuedArrivalRate(input, reading, scaling.pollIntervalSeconds * QUEUED_RATE_SUSTAINED_POLLS),
+      queuedArrivalRate(input, reading, scaling.pollIntervalSeconds * QUEUED_RATE_SUSTAINED_POLLS, rates.sustained),
     ),
     serviceTimeSeconds: service,
     serviceEstimate: measured === undefined ? 'assumed' : (observed.serviceEstimate ?? 'assumed'),
@@ -402,9 +450,27 @@ function idleAwhile(sizing: Sizing, idleSinceMs: number | undefined, nowMs: numb
   return { ...sizing, replicas: 0, keepReplicas: 0, binding: 'idle' };
 }
 
+/** A format that reports the jobs in flight still sees work arrive while its queue is empty. */
+function seesArrivalsWhileEmpty(reading: QueueReading): boolean {
+  return reading.busy !== undefined;
+}
+
+/**
+ * The replicas a quiet pool still needs, once it has been quiet for QUIET_RELEASE_SECONDS; else
+ * undefined. The down window guards against a load that dips and comes back; with nothing
+ * waiting and nothing arriving there is no load, and the replicas it holds only idle, so the
+ * pool keeps those its running jobs fill. Only where the format reports the jobs in flight (an
+ * empty list cannot tell idle from keeping up) and counts arrivals while the queue is empty.
+ */
+function quietRelease(input: ScaleInput, reading: QueueReading, quietSinceMs: number | undefined): number | undefined {
+  if (quietSinceMs === undefined || input.nowMs - quietSinceMs < QUIET_RELEASE_SECONDS * 1000) return undefined;
+  return Math.ceil((servingBusy(reading) ?? 0) / concurrencyPerReplica(reading, input.scaling.concurrency));
+}
+
 /**
  * The sizing within min/max and below the queue's own capacity (minReplicas still wins), with
- * scale to zero after the idle period and wake from zero.
+ * scale to zero after the idle period, wake from zero, and an idle pool released from the down
+ * window.
  */
 function recommend(
   input: ScaleInput,
@@ -412,8 +478,13 @@ function recommend(
   waiting: number,
   idleSinceMs: number | undefined,
   ceiling: CapacityCeiling | undefined,
+  released: number | undefined,
 ): Recommendation {
-  const { scaling, currentReplicas, nowMs } = input;
+  const { scaling, currentReplicas } = input;
+  if (released !== undefined && currentReplicas > 0 && !idleToZero(input, idleSinceMs)) {
+    const kept = clamp(released, Math.max(1, scaling.minReplicas), scaling.maxReplicas);
+    return { replicas: kept, keepReplicas: kept, code: SCALE_REASONS.idle, bypassWindows: true, quiet: true };
+  }
   const high = Math.min(scaling.maxReplicas, ceiling?.replicas ?? Infinity);
   const capped =
     ceiling !== undefined && ceiling.replicas < scaling.maxReplicas && sizing.replicas > high
@@ -430,11 +501,19 @@ function recommend(
     if (waiting === 0) return { replicas: 0, keepReplicas: 0, code: SCALE_REASONS.idle, bypassWindows: true };
     return { ...within(1), code: SCALE_REASONS.wakeFromZero, bypassWindows: true };
   }
-  if (idleSinceMs !== undefined && nowMs - idleSinceMs >= scaling.scaleToZeroAfterSeconds * 1000) {
+  if (idleToZero(input, idleSinceMs)) {
     return { replicas: 0, keepReplicas: 0, code: SCALE_REASONS.scaleToZero, bypassWindows: true };
   }
   // Until the idle period has passed, keep one replica: a job arriving now starts at once.
   return { ...within(1), code, bypassWindows: false };
+}
+
+function idleToZero(input: ScaleInput, idleSinceMs: number | undefined): boolean {
+  return (
+    input.scaling.minReplicas === 0 &&
+    idleSinceMs !== undefined &&
+    input.nowMs - idleSinceMs >= input.scaling.scaleToZeroAfterSeconds * 1000
+  );
 }
 
 function explain(
@@ -456,5 +535,6 @@ function explain(
   if (code === SCALE_REASONS.rateLimited) return `${base} (rate limited; load asks for ${recommended})`;
   if (code === SCALE_REASONS.scaleToZero) return `idle for the scale-to-zero period: ${change}`;
   if (code === SCALE_REASONS.wakeFromZero) return `${base} (waking from zero)${cap}`;
+  if (recommendation.quiet === true) return `${base} (nothing waiting or arriving: keeping the replicas jobs run on)`;
   return `${base}${cap}`;
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { addToRate, EMPTY_RATE } from './decayed-rate.ts';
 import { signalProfile } from '../signals/signal-profile.ts';
 import {
+  arrivalsDropping,
   arrivalsBetween,
   observeReading,
   plannedArrivalRate,
@@ -105,6 +106,17 @@ describe('startsFromHeadAdvance', () => {
     ).toBeCloseTo(25, 9);
   });
 
+  it('counts at least what the backlog lost when its jobs all arrived at one instant', () => {
+    // 500 jobs enqueued at once: while they drain the head keeps the burst's age, so the head's
+    // advance alone counted nothing and made the service time look many times too long.
+    expect(
+      startsFromHeadAdvance(
+        memo({ atMs: 0, depth: 500, oldestAgeSeconds: 4 }),
+        memo({ atMs: 2000, depth: 400, oldestAgeSeconds: 6 }),
+      ),
+    ).toBe(100);
+  });
+
   it('cannot tell how many started once the queue is empty, nor without an age', () => {
     expect(
       startsFromHeadAdvance(memo({ atMs: 0, depth: 10, oldestAgeSeconds: 6 }), memo({ atMs: 2000, depth: 0 })),
@@ -168,13 +180,14 @@ describe('serviceTimeSeconds', () => {
   });
 });
 
-describe('plannedArrivalRate', () => {
-  const steady = (perSecond: number, halfLife: number, seconds: number) => {
-    let rate = EMPTY_RATE;
-    for (let second = 0; second < seconds; second += 1) rate = addToRate(rate, perSecond, 1, halfLife);
-    return rate;
-  };
+/** A decayed rate after `seconds` of a steady `perSecond`. */
+function steady(perSecond: number, halfLife: number, seconds = 600) {
+  let rate = EMPTY_RATE;
+  for (let second = 0; second < seconds; second += 1) rate = addToRate(rate, perSecond, 1, halfLife);
+  return rate;
+}
 
+describe('plannedArrivalRate', () => {
   it('plans for the current rate when it is flat', () => {
     const rates = plannedArrivalRate(steady(20, 6, 600), steady(20, 45, 600), 10);
     expect(rates.planned).toBeCloseTo(20, 6);
@@ -204,5 +217,20 @@ describe('sustainedRate', () => {
 
   it('keeps the slow rate when the fast one is higher (the deadlines handle a rise)', () => {
     expect(sustainedRate(80, 50)).toBe(50);
+  });
+});
+
+describe('arrivalsDropping', () => {
+  it('is a drop when the fast rate falls beyond its noise below the slow one', () => {
+    expect(arrivalsDropping(steady(15, 6), steady(50, 45))).toBe(true);
+  });
+
+  it('is not a drop within the noise, nor a rise', () => {
+    expect(arrivalsDropping(steady(48, 6), steady(50, 45))).toBe(false);
+    expect(arrivalsDropping(steady(80, 6), steady(50, 45))).toBe(false);
+  });
+
+  it('is not a drop before anything was measured', () => {
+    expect(arrivalsDropping(EMPTY_RATE, EMPTY_RATE)).toBe(false);
   });
 });

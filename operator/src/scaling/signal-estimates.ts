@@ -52,7 +52,8 @@ export function arrivalsBetween(previous: SampleMemo, current: SampleMemo): numb
  * waiting at each sample arrived `age` seconds before it, and the waiting jobs are taken to have
  * arrived evenly since the oldest one (the queue only tells its length and its oldest age).
  * Undefined when it cannot be told: no age, or the queue empty at the second sample (everything
- * started, arrivals in between included, and those are not counted).
+ * started, arrivals in between included, and those are not counted). Never less than the
+ * backlog's shrink.
  */
 export function startsFromHeadAdvance(previous: SampleMemo, current: SampleMemo): number | undefined {
   const ageBefore = previous.oldestAgeSeconds;
@@ -68,8 +69,12 @@ export function startsFromHeadAdvance(previous: SampleMemo, current: SampleMemo)
     if (ageNow < seconds / 2) return undefined;
     return Math.max(0, arrivingPerSecond * headNow);
   }
-  if (headNow <= 0) return previous.depth * Math.min(1, Math.max(0, (ageBefore + headNow) / ageBefore));
-  return previous.depth + arrivingPerSecond * headNow;
+  // However the jobs' ages are spread, a queue that shrank started at least what it lost: a
+  // one-off burst enqueued at one instant keeps its head's age while it drains.
+  const shrank = previous.depth - current.depth;
+  if (headNow <= 0)
+    return Math.max(shrank, previous.depth * Math.min(1, Math.max(0, (ageBefore + headNow) / ageBefore)));
+  return Math.max(shrank, previous.depth + arrivingPerSecond * headNow);
 }
 
 export function memoOf(reading: QueueReading, profile: SignalProfile): SampleMemo {
@@ -213,6 +218,14 @@ export function sustainedRate(fast: number, slow: number): number {
   const meanAge = ARRIVALS_FAST_HALF_LIFE_SECONDS / Math.LN2;
   const relativeNoise = 1 / Math.sqrt(Math.max(1, 2 * slow * meanAge));
   return fast < slow * (1 - RATE_DROP_SIGMAS * relativeNoise) ? fast : slow;
+}
+
+/** Whether the fast rate has fallen clearly (beyond its noise) below the slow one: a real drop. */
+export function arrivalsDropping(fast: DecayedRate, slow: DecayedRate): boolean {
+  const recent = rateOf(fast);
+  const baseline = rateOf(slow);
+  if (recent === undefined || baseline === undefined) return false;
+  return sustainedRate(recent, baseline) < baseline;
 }
 
 /**

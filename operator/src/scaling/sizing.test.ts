@@ -146,4 +146,19 @@ describe('sizeReplicas hysteresis', () => {
       sizeReplicas({ ...small, serviceTimeSeconds: 10, arrivalRate: 0.7, sustainedArrivalRate: 0.7 }).replicas,
     ).toBe(2);
   });
+
+  it('time-shares a pool that needs just over one replica of 2 s jobs within a 30 s target', () => {
+    // 5.4 jobs/s of 2.01 s jobs (a measured mean) on 10-slot replicas: a slot turns over about 15
+    // times within the target, the ramp trace's bottom. Rounding up flipped the pool between 1
+    // and 2 with every wobble of the rate.
+    const justOverOne = {
+      ...base,
+      serviceTimeSeconds: 2.01,
+      arrivalRate: 5.4,
+      sustainedArrivalRate: 5.4,
+      readyReplicas: 1,
+      busy: 10,
+    };
+    expect(sizeReplicas(justOverOne).replicas).toBe(1);
+  });
 });

@@ -108,7 +108,7 @@ function startsByOneReplica(h: number, readyIn: number, concurrency: number, per
 export const SCALE_DOWN_HEADROOM = 0.1;
 
 /** Time-sharing a replica needs its slots to turn over this often within the target. */
-export const TIME_SHARE_MIN_TURNOVERS = 15;
+export const TIME_SHARE_MIN_TURNOVERS = 12;
 
 /** Below this many replicas, rounding the steady floor up costs more than the tolerance. */
 export const TIME_SHARED_FLOOR_BELOW_REPLICAS = 2;

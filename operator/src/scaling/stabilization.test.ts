@@ -102,18 +102,23 @@ describe('spacedScaleDown', () => {
 });
 
 describe("stabilize with the engine's headroom", () => {
-  it('scales down no lower than the highest kept recommendation of the window', () => {
-    const history = [{ atMs: 0, replicas: 7, keepReplicas: 8 }];
-    expect(
-      stabilize({
-        nowMs: 10_000,
-        currentReplicas: 10,
-        recommendation: 6,
-        keepRecommendation: 7,
-        history,
-        upWindowSeconds: 0,
-        downWindowSeconds: 60,
-      }),
-    ).toBe(8);
+  const fading = (keepRecommendation: number) =>
+    stabilize({
+      nowMs: 10_000,
+      currentReplicas: 10,
+      recommendation: 6,
+      keepRecommendation,
+      // 10 s ago the load needed 7 (and the headroom band would have kept 8 then).
+      history: [{ atMs: 0, replicas: 7 }],
+      upWindowSeconds: 0,
+      downWindowSeconds: 60,
+    });
+
+  it("holds the window's highest past need, without the headroom those polls had", () => {
+    expect(fading(6)).toBe(7);
+  });
+
+  it("keeps this poll's headroom when it is above the window's needs", () => {
+    expect(fading(8)).toBe(8);
   });
 });

@@ -3,14 +3,16 @@ import type { TimedReplicas } from './types.ts';
 // The HorizontalPodAutoscaler's stabilization windows, with its semantics: a scale-up goes no
 // higher than the lowest recommendation of the up window (a short spike in the signal does not
 // add pods), and a scale-down goes no lower than the highest recommendation of the down window
-// (the pool shrinks only after the load stayed low for the whole window).
+// (the pool shrinks only after the load stayed low for the whole window). The engine's headroom
+// band (keepRecommendation) applies to this poll's need only: the window holds past needs, not
+// past needs plus headroom, which held a fading load 10 % higher for the whole window.
 
 export interface StabilizationInput {
   nowMs: number;
   currentReplicas: number;
   /** This poll's recommendation. */
   recommendation: number;
-  /** What a scale-down may go to at most this poll (default the recommendation). */
+  /** What a scale-down may go to at most this poll (default the recommendation); past polls count with their need. */
   keepRecommendation?: number;
   /** Earlier recommendations (this poll's is not among them). */
   history: TimedReplicas[];
@@ -25,7 +27,7 @@ export function stabilize(input: StabilizationInput): number {
   let downRecommendation = input.keepRecommendation ?? input.recommendation;
   for (const past of input.history) {
     if (past.atMs > upCutoff) upRecommendation = Math.min(upRecommendation, past.replicas);
-    if (past.atMs > downCutoff) downRecommendation = Math.max(downRecommendation, past.keepReplicas ?? past.replicas);
+    if (past.atMs > downCutoff) downRecommendation = Math.max(downRecommendation, past.replicas);
   }
   let stabilized = input.currentReplicas;
   if (stabilized < upRecommendation) stabilized = upRecommendation;
@@ -49,7 +51,9 @@ export function rememberRecommendation(
  * fades is followed in a few steps rather than one per poll; a load that went away (the
  * replicas at least halve) is followed at once.
  */
-export const SCALE_DOWN_SPACING_SECONDS = 30;
+export const SCALE_DOWN_SPACING_SECONDS = 60;
+/** The down window while the arrival rate has really dropped (see downWindowSeconds in decide-scale.ts). */
+export const FALLING_DOWN_WINDOW_SECONDS = 15;
 
 export function spacedScaleDown(
   currentReplicas: number,

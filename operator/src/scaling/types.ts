@@ -58,8 +58,6 @@ export interface DecayedRate {
 export interface TimedReplicas {
   atMs: number;
   replicas: number;
-  /** What a scale-down may go to: the recommendation with the engine's headroom (default replicas). */
-  keepReplicas?: number;
 }
 
 export interface ScaleEvent {
@@ -91,6 +89,8 @@ export interface ScalerState {
   unmeasuredSinceMs: number | undefined;
   /** Since when the queue has been empty and no job has run (scale to zero). */
   idleSinceMs: number | undefined;
+  /** Since when nothing has waited and nothing has arrived (jobs may still run): the load is gone. */
+  quietSinceMs: number | undefined;
   /** Since when readings have been missing or stale. */
   failingSinceMs: number | undefined;
 }
@@ -156,6 +156,7 @@ export function initialScalerState(): ScalerState {
     lastScaleDownAtMs: undefined,
     unmeasuredSinceMs: undefined,
     idleSinceMs: undefined,
+    quietSinceMs: undefined,
     failingSinceMs: undefined,
   };
 }
