@@ -40,13 +40,19 @@ const hostPort = text('A host:port pair, for example redis-sentinel.cache.svc:26
   pattern: '^[^:/\\s]+:[0-9]{1,5}$',
 });
 
+/**
+ * The schema's scale-down window, chosen on the scaling benchmark (scaling/adr/0001). Up to it the
+ * engine also follows clear drops and finished batches sooner; a longer window is held as set.
+ */
+export const DEFAULT_SCALE_DOWN_WINDOW_SECONDS = 45;
+
 const scalingRules = (direction: 'up' | 'down', defaultWindow: number) =>
   Type.Object(
     {
       stabilizationWindowSeconds: int(
         direction === 'up'
           ? 'Seconds of recommendations to consider when scaling up: the lowest recommendation in the window is used, which damps flapping. 0 scales up at once.'
-          : 'Seconds of recommendations to consider when scaling down: the highest recommendation in the window is used, so the pool shrinks only after load has stayed low this long.',
+          : `Seconds of recommendations to consider when scaling down: the highest recommendation in the window is used, so the pool shrinks only after load has stayed low this long. The window is there for noise: with the default (${DEFAULT_SCALE_DOWN_WINDOW_SECONDS}) or less, where the format reports jobs in flight, the engine follows a clear drop in arrivals after 15 s and lets a finished batch's idle replicas go after 2 s with nothing waiting or arriving. A longer window is held exactly as set, as the HorizontalPodAutoscaler does.`,
         { minimum: 0, maximum: 3600, default: defaultWindow },
       ),
       policies: Type.Optional(
@@ -273,7 +279,7 @@ export const ScalingSchema = Type.Object(
     ),
     scaleUp: scalingRules('up', 0),
     // Defaults chosen on the scaling benchmark: operator/src/scaling/adr/0001-defaults-that-serve.md.
-    scaleDown: scalingRules('down', 45),
+    scaleDown: scalingRules('down', DEFAULT_SCALE_DOWN_WINDOW_SECONDS),
     fallback: Type.Optional(
       Type.Object(
         {

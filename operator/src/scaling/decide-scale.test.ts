@@ -171,12 +171,14 @@ describe("decideScale: the queue's own arrival rate", () => {
 });
 
 describe('decideScale: a real drop in the arrival rate', () => {
-  it('shortens the down window, which is there for noise, to FALLING_DOWN_WINDOW_SECONDS (15 s)', () => {
-    // 50 jobs/s of 2 s jobs keep 10 replicas busy for two minutes; then 15 jobs/s. The default
-    // 45 s window would hold 10 for 45 s; a drop this clear is not noise.
-    const dropping = { format: 'native' as const, scaling: scalingSpec({ maxReplicas: 50 }) };
+  // 50 jobs/s of 2 s jobs keep 10 replicas busy for two minutes; then 15 jobs/s for 30 s.
+  function afterDrop(downWindowSeconds?: number): { atPeak: Decision; after: Decision } {
+    const scaleDown =
+      downWindowSeconds === undefined ? {} : { scaleDown: { stabilizationWindowSeconds: downWindowSeconds } };
+    const dropping = { format: 'native' as const, scaling: scalingSpec({ maxReplicas: 50, ...scaleDown }) };
     let state = initialScalerState();
     let completed = 0;
+    let atPeak: Decision | undefined;
     let decision: Decision | undefined;
     for (let atMs = 0; atMs <= 150_000; atMs += POLL_MS) {
       const rate = atMs <= 120_000 ? 50 : 15;
@@ -190,9 +192,20 @@ describe('decideScale: a real drop in the arrival rate', () => {
         state,
       });
       state = decision.state;
-      if (atMs === 120_000) expect(decision.desiredReplicas).toBe(10);
+      if (atMs === 120_000) atPeak = decision;
     }
-    expect((decision as Decision).desiredReplicas).toBeLessThan(10);
+    return { atPeak: atPeak as Decision, after: decision as Decision };
+  }
+
+  it('shortens the down window, which is there for noise, to FALLING_DOWN_WINDOW_SECONDS (15 s)', () => {
+    // The default 45 s window would hold 10 for 45 s; a drop this clear is not noise.
+    const { atPeak, after } = afterDrop();
+    expect(atPeak.desiredReplicas).toBe(10);
+    expect(after.desiredReplicas).toBeLessThan(10);
+  });
+
+  it('holds a window the pool set longer than the default, as set', () => {
+    expect(afterDrop(300).after.desiredReplicas).toBe(10);
   });
 });
 
@@ -200,13 +213,14 @@ describe('decideScale: a batch that is done', () => {
   // A batch kept 12 replicas busy; then nothing arrives and the queue is empty, with 15 jobs still
   // running. The default 45 s down window remembers the batch's 12.
   const batch = { format: 'native' as const, scaling: scalingSpec({ maxReplicas: 50 }) };
-  function afterBatch(quietReadings: (atMs: number) => QueueReading): Decision {
+  function afterBatch(quietReadings: (atMs: number) => QueueReading, scaling = batch.scaling): Decision {
     let state = initialScalerState();
     let decision: Decision | undefined;
     for (let atMs = 0; atMs <= 60_000; atMs += POLL_MS) {
       const during = atMs <= 40_000;
       decision = decideScale({
         ...batch,
+        scaling,
         currentReplicas: 12,
         readyReplicas: 12,
         nowMs: atMs,
@@ -224,6 +238,14 @@ describe('decideScale: a batch that is done', () => {
     const decision = afterBatch((atMs) => reading({ observedAtMs: atMs, depth: 0, busy: 15, completedTotal: 2000 }));
     expect(decision.desiredReplicas).toBe(2);
     expect(decision.reasonCode).toBe(SCALE_REASONS.idle);
+  });
+
+  it('keeps a window the pool set longer than the default, as set', () => {
+    const decision = afterBatch(
+      (atMs) => reading({ observedAtMs: atMs, depth: 0, busy: 15, completedTotal: 2000 }),
+      scalingSpec({ maxReplicas: 50, scaleDown: { stabilizationWindowSeconds: 300 } }),
+    );
+    expect(decision.desiredReplicas).toBe(12);
   });
 
   it('keeps the window where the format cannot see jobs in flight (an empty list may be keeping up)', () => {

@@ -1,5 +1,5 @@
 import { capacityCeiling, type CapacityCeiling } from './queue-capacity.ts';
-import type { ScalingSpec } from '../api/workerpool-schema.ts';
+import { DEFAULT_SCALE_DOWN_WINDOW_SECONDS, type ScalingSpec } from '../api/workerpool-schema.ts';
 import type { QueueReading } from '../signals/queue-reading.ts';
 import { poolCompletions, profileOfReading } from '../signals/signal-profile.ts';
 import { limitRate, longestPeriodSeconds, rememberScaleEvent } from './rate-limits.ts';
@@ -318,7 +318,9 @@ function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
  */
 function downWindowSeconds(scaling: ScalingSpec, reading: QueueReading, observed: ObservedSignals): number {
   const configured = scaling.scaleDown.stabilizationWindowSeconds;
-  return seesArrivalsWhileEmpty(reading) && arrivalsDropping(observed.arrivalsFast, observed.arrivalsSlow)
+  return letsGoSooner(scaling) &&
+    seesArrivalsWhileEmpty(reading) &&
+    arrivalsDropping(observed.arrivalsFast, observed.arrivalsSlow)
     ? Math.min(configured, FALLING_DOWN_WINDOW_SECONDS)
     : configured;
 }
@@ -450,6 +452,14 @@ function idleAwhile(sizing: Sizing, idleSinceMs: number | undefined, nowMs: numb
   return { ...sizing, replicas: 0, keepReplicas: 0, binding: 'idle' };
 }
 
+/**
+ * A pool that asks for a down window longer than the default has chosen to hold its replicas
+ * (warm caches, costly starts, an HPA configuration carried over): the engine holds it as set.
+ */
+function letsGoSooner(scaling: ScalingSpec): boolean {
+  return scaling.scaleDown.stabilizationWindowSeconds <= DEFAULT_SCALE_DOWN_WINDOW_SECONDS;
+}
+
 /** A format that reports the jobs in flight still sees work arrive while its queue is empty. */
 function seesArrivalsWhileEmpty(reading: QueueReading): boolean {
   return reading.busy !== undefined;
@@ -463,6 +473,7 @@ function seesArrivalsWhileEmpty(reading: QueueReading): boolean {
  * empty list cannot tell idle from keeping up) and counts arrivals while the queue is empty.
  */
 function quietRelease(input: ScaleInput, reading: QueueReading, quietSinceMs: number | undefined): number | undefined {
+  if (!letsGoSooner(input.scaling)) return undefined;
   if (quietSinceMs === undefined || input.nowMs - quietSinceMs < QUIET_RELEASE_SECONDS * 1000) return undefined;
   return Math.ceil((servingBusy(reading) ?? 0) / concurrencyPerReplica(reading, input.scaling.concurrency));
 }
