@@ -53,6 +53,27 @@ describe('the inspect table', () => {
     expect(text).toContain('signal profile  list: depth only (items carry no timestamp)');
   });
 
+  it('lists each queue of a pool that reads several, with its own depth and oldest age', () => {
+    const text = formatReadingTable(
+      { ...header, format: 'bullmq' },
+      {
+        observedAtMs: 0,
+        depth: 33,
+        oldestJobAgeSeconds: 12.3,
+        dueScheduled: 0,
+        queues: [
+          { name: 'critical', depth: 30, oldestJobAgeSeconds: 12.3 },
+          { name: 'default', depth: 3, oldestJobAgeSeconds: 1.5, paused: true },
+        ],
+      },
+    );
+    const lines = text.split('\n');
+    const queueHeader = lines.findIndex((l) => l.includes('QUEUE'));
+    expect(lines[queueHeader - 1]).toMatch(/^oldest job age/);
+    expect(lines[queueHeader + 1]).toMatch(/^ {2}critical +30 +12\.3 s$/);
+    expect(lines[queueHeader + 2]).toMatch(/^ {2}default +3 +1\.50 s +paused$/);
+  });
+
   it("shows the BullMQ queue's own limits, which cap the replicas", () => {
     const text = formatReadingTable(
       { ...header, format: 'bullmq' },
