@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { QueueReading } from './queue-reading.ts';
 import { formatReadingTable } from './reading-table.ts';
 
 const header = {
@@ -6,6 +7,12 @@ const header = {
   format: 'sidekiq' as const,
   queues: ['mailers', 'default'],
 };
+
+const bullmqTable = (fields: Partial<QueueReading>) =>
+  formatReadingTable(
+    { ...header, format: 'bullmq' },
+    { observedAtMs: 0, depth: 3, oldestJobAgeSeconds: 1, dueScheduled: 0, ...fields },
+  );
 
 describe('the inspect table', () => {
   it('shows every signal the operator scales on, and the workers sorted by pod', () => {
@@ -54,19 +61,14 @@ describe('the inspect table', () => {
   });
 
   it('lists each queue of a pool that reads several, with its own depth and oldest age', () => {
-    const text = formatReadingTable(
-      { ...header, format: 'bullmq' },
-      {
-        observedAtMs: 0,
-        depth: 33,
-        oldestJobAgeSeconds: 12.3,
-        dueScheduled: 0,
-        queues: [
-          { name: 'critical', depth: 30, oldestJobAgeSeconds: 12.3 },
-          { name: 'default', depth: 3, oldestJobAgeSeconds: 1.5, paused: true },
-        ],
-      },
-    );
+    const text = bullmqTable({
+      depth: 33,
+      oldestJobAgeSeconds: 12.3,
+      queues: [
+        { name: 'critical', depth: 30, oldestJobAgeSeconds: 12.3 },
+        { name: 'default', depth: 3, oldestJobAgeSeconds: 1.5, paused: true },
+      ],
+    });
     const lines = text.split('\n');
     const queueHeader = lines.findIndex((l) => l.includes('QUEUE'));
     expect(lines[queueHeader - 1]).toMatch(/^oldest job age/);
@@ -75,17 +77,7 @@ describe('the inspect table', () => {
   });
 
   it("shows the BullMQ queue's own limits, which cap the replicas", () => {
-    const text = formatReadingTable(
-      { ...header, format: 'bullmq' },
-      {
-        observedAtMs: 0,
-        depth: 3,
-        oldestJobAgeSeconds: 1,
-        dueScheduled: 0,
-        busy: 2,
-        capacity: { maxActiveJobs: 12, maxJobsPerSecond: 15 },
-      },
-    );
+    const text = bullmqTable({ busy: 2, capacity: { maxActiveJobs: 12, maxJobsPerSecond: 15 } });
     expect(text).toContain('\nmax active      12 jobs (global concurrency)\n');
     expect(text).toContain('\nrate limit      15 jobs/s');
   });
