@@ -1,4 +1,4 @@
-import { Type, type TSchema } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 
 // Small builders that keep the WorkerPool schema readable and structural. Kubernetes needs a
 // description on every field (kubectl explain shows it), bounded strings and lists (the API
@@ -8,6 +8,8 @@ import { Type, type TSchema } from 'typebox';
 export interface Rule {
   rule: string;
   message: string;
+  /** A CEL expression for the message, to name the offending value; `message` when it fails. */
+  messageExpression?: string;
   fieldPath?: string;
   reason?: 'FieldValueInvalid' | 'FieldValueForbidden' | 'FieldValueRequired' | 'FieldValueDuplicate';
 }
@@ -55,6 +57,19 @@ export const list = <Item extends TSchema>(
     maxItems: options.maxItems,
     ...(options.minItems === undefined ? {} : { minItems: options.minItems }),
     ...(options.set ? { 'x-kubernetes-list-type': 'set' } : {}),
+  });
+
+/**
+ * A map from names to values of one schema. Kubernetes takes a map as an object with
+ * additionalProperties only (no patternProperties, which a typebox Record would emit), and CEL
+ * needs maxProperties to bound the cost of rules that iterate it.
+ */
+export const map = <Value extends TSchema>(description: string, values: Value, options: { maxProperties: number }) =>
+  Type.Unsafe<Record<string, Static<Value>>>({
+    type: 'object',
+    description,
+    additionalProperties: values,
+    maxProperties: options.maxProperties,
   });
 
 export const withRules = (rules: Rule[]) => ({ 'x-kubernetes-validations': rules });

@@ -84,6 +84,14 @@ describe('WorkerPool validation by the API server', () => {
     });
   });
 
+  it('accepts per-queue targets for the queues the pool reads', async () => {
+    const tiers = changed({
+      queue: { names: ['critical', 'default'] },
+      scaling: { targetLatencySeconds: 60, queueTargetLatencySeconds: { critical: 5, default: 60 } },
+    });
+    expect(await dryRunCreate(tiers)).toBe('accepted');
+  });
+
   it.each([
     {
       case: 'neither template nor scaleTargetRef',
@@ -247,6 +255,21 @@ describe('WorkerPool validation by the API server', () => {
       change: { scaling: { fallback: { replicas: 9 } } },
       field: /spec\.scaling\.fallback\.replicas: Invalid value.*must not exceed maxReplicas/,
     },
+    {
+      case: 'a queue target for a queue the pool does not read',
+      change: { scaling: { queueTargetLatencySeconds: { urgent: 5 } } },
+      field: /spec\.scaling\.queueTargetLatencySeconds: Invalid value.*queue "urgent" is not one of queue\.names/,
+    },
+    {
+      case: 'a queue target of 0',
+      change: { scaling: { queueTargetLatencySeconds: { mail: 0 } } },
+      field: /spec\.scaling\.queueTargetLatencySeconds\.mail: Invalid value: 0/,
+    },
+    {
+      case: 'a queue target looser than the pool target',
+      change: { scaling: { targetLatencySeconds: 30, queueTargetLatencySeconds: { mail: 60 } } },
+      field: /spec\.scaling\.queueTargetLatencySeconds: Invalid value.*must not exceed targetLatencySeconds/,
+    },
     { case: 'a negative manual pin', change: { replicas: -2 }, field: /spec\.replicas: Invalid value: -2/ },
     { case: 'paused as a string', change: { paused: 'yes' }, field: /spec\.paused: Invalid value: "string"/ },
   ])('rejects $case, naming the field', async ({ change, field }) => {
@@ -258,6 +281,9 @@ describe('WorkerPool validation by the API server', () => {
     expect(explained.status).toBe(0);
     expect(explained.stdout).toMatch(/targetLatencySeconds\s+<number>/);
     expect(explained.stdout).toMatch(/a job should start within this many seconds/);
+    expect(kubectl(['explain', 'wp.spec.scaling.queueTargetLatencySeconds']).stdout).toMatch(
+      /Latency targets of single queues, tighter than targetLatencySeconds/,
+    );
     expect(kubectl(['explain', 'wp.spec.queue.format']).stdout).toMatch(/native \(this project's worker-runtime\)/);
   });
 });

@@ -1,7 +1,7 @@
 import type { V1ObjectMeta, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { Type, type Static } from 'typebox';
 import { MAX_CONCURRENCY } from '@workerpool/worker-runtime/config/limits';
-import { bool, int, list, num, oneOf, positiveNumber, text, timestamp, withRules } from './schema-helpers.ts';
+import { bool, int, list, map, num, oneOf, positiveNumber, text, timestamp, withRules } from './schema-helpers.ts';
 
 // The one source of truth for the WorkerPool API: the CRD in crds/ is generated from these
 // schemas (npm run generate:crd) and the TypeScript types below are inferred from them, so the
@@ -166,7 +166,7 @@ export const QueueSchema = Type.Object(
       QUEUE_FORMATS,
     ),
     names: list(
-      "Queues the pool's workers take jobs from. Depth is summed over them and latency is the age of the oldest waiting job among them. For list and stream these are Redis key names.",
+      "Queues the pool's workers take jobs from. Depth is summed over them and latency is the age of the oldest waiting job among them (scaling.queueTargetLatencySeconds gives single queues a tighter target). For list and stream these are Redis key names.",
       text('A queue name.', { minLength: 1, maxLength: 256 }),
       { minItems: 1, maxItems: 100, set: true },
     ),
@@ -258,11 +258,18 @@ export const ScalingSchema = Type.Object(
       { minimum: 1, maximum: MAX_CONCURRENCY, default: 10 },
     ),
     targetLatencySeconds: positiveNumber(
-      'The service level: a job should start within this many seconds of being enqueued. The pool is sized to keep the oldest waiting job younger than this.',
+      'The service level: a job should start within this many seconds of being enqueued. The pool is sized to keep the oldest waiting job younger than this; queueTargetLatencySeconds may set tighter targets for single queues.',
       {
         maximum: 86400,
         default: 30,
       },
+    ),
+    queueTargetLatencySeconds: Type.Optional(
+      map(
+        "Latency targets of single queues, tighter than targetLatencySeconds: for example {critical: 5} in a pool whose targetLatencySeconds is 60. Each key is one of queue.names; a queue not named here has targetLatencySeconds. The pool is sized for targetLatencySeconds over all its queues, and for each queue named here the engine also works out the replicas that bring that queue's oldest waiting job within its own target (its backlog, at the pool's measured throughput per replica); the largest need wins, and status.lastScaleReason names the queue when it is one (\"queue critical: oldest job 12s > its target 5s\"). A queue whose oldest job the format cannot date (a list without timestampField) is sized by the pool's rule alone.",
+        positiveNumber("The queue's target in seconds: at most targetLatencySeconds.", { maximum: 86400 }),
+        { maxProperties: 100 },
+      ),
     ),
     pollIntervalSeconds: int('How often queue signals are read and the scale decided.', {
       minimum: 1,
@@ -305,6 +312,13 @@ export const ScalingSchema = Type.Object(
         rule: 'self.minReplicas <= self.maxReplicas',
         message: 'minReplicas must not exceed maxReplicas',
         fieldPath: '.minReplicas',
+      },
+      {
+        // A looser target than the pool's would never bind: the pool-wide sizing already keeps
+        // every queue within targetLatencySeconds.
+        rule: '!has(self.queueTargetLatencySeconds) || self.queueTargetLatencySeconds.all(q, self.queueTargetLatencySeconds[q] <= self.targetLatencySeconds)',
+        message: 'a queue target must not exceed targetLatencySeconds, which every queue is already sized for',
+        fieldPath: '.queueTargetLatencySeconds',
       },
       {
         rule: '!has(self.fallback) || self.fallback.replicas <= self.maxReplicas',
@@ -380,6 +394,13 @@ export const WorkerPoolSpecSchema = Type.Object(
       {
         rule: 'has(self.template) != has(self.scaleTargetRef)',
         message: 'exactly one of template or scaleTargetRef must be set',
+      },
+      {
+        rule: '!has(self.scaling.queueTargetLatencySeconds) || self.scaling.queueTargetLatencySeconds.all(q, q in self.queue.names)',
+        message: 'every key of scaling.queueTargetLatencySeconds must be one of queue.names',
+        messageExpression:
+          "'queue \"' + self.scaling.queueTargetLatencySeconds.filter(q, !(q in self.queue.names))[0] + '\" is not one of queue.names'",
+        fieldPath: '.scaling.queueTargetLatencySeconds',
       },
     ]),
   },

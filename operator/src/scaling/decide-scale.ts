@@ -1,4 +1,5 @@
 import { capacityCeiling, type CapacityCeiling } from './queue-capacity.ts';
+import { describeQueueBound, sizeForQueueTargets, type QueueBound } from './queue-targets.ts';
 import { DEFAULT_SCALE_DOWN_WINDOW_SECONDS, type ScalingSpec } from '../api/workerpool-schema.ts';
 import type { QueueReading } from '../signals/queue-reading.ts';
 import { poolCompletions, profileOfReading } from '../signals/signal-profile.ts';
@@ -12,7 +13,7 @@ import {
   type ObservationContext,
   type ObservedSignals,
 } from './signal-estimates.ts';
-import { sizeReplicas, type Sizing, type SizingBinding, type SizingInput } from './sizing.ts';
+import type { Sizing, SizingBinding, SizingInput } from './sizing.ts';
 import { FALLING_DOWN_WINDOW_SECONDS, rememberRecommendation, spacedScaleDown, stabilize } from './stabilization.ts';
 import {
   SCALE_REASONS,
@@ -211,6 +212,8 @@ interface Recommendation {
   capped?: { bound: string; askedReplicas: number };
   /** Nothing waits or arrives: the windows let go (quietRelease). */
   quiet?: true;
+  /** A queue's own latency target asked for more than the pool's (queue-targets.ts). */
+  queue?: QueueBound;
 }
 
 function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
@@ -237,7 +240,8 @@ function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
   };
   // Draining pods (Sidekiq quiet) still count in the Deployment's replicas: keep them on top of
   // what the serving ones must do, while there is work.
-  const sized = sizeReplicas(sizingInput);
+  const tightest = sizeForQueueTargets(sizingInput, scaling.queueTargetLatencySeconds, reading.queues);
+  const sized = tightest.sizing;
   const heldByDraining = Math.min(input.readyReplicas, currentReplicas) - ready;
   const sizing =
     sized.replicas > 0
@@ -257,6 +261,7 @@ function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
     idleSinceMs,
     ceiling,
     released,
+    tightest.bound,
   );
   const windowed = recommendation.bypassWindows
     ? recommendation.replicas
@@ -490,6 +495,7 @@ function recommend(
   idleSinceMs: number | undefined,
   ceiling: CapacityCeiling | undefined,
   released: number | undefined,
+  queueBound: QueueBound | undefined,
 ): Recommendation {
   const { scaling, currentReplicas } = input;
   if (released !== undefined && currentReplicas > 0 && !idleToZero(input, idleSinceMs)) {
@@ -501,11 +507,14 @@ function recommend(
     ceiling !== undefined && ceiling.replicas < scaling.maxReplicas && sizing.replicas > high
       ? { bound: ceiling.bound, askedReplicas: Math.min(sizing.replicas, scaling.maxReplicas) }
       : undefined;
-  const code = capped === undefined ? BINDING_REASONS[sizing.binding] : SCALE_REASONS.queueCapacity;
+  const queue = sizing.binding === 'idle' ? undefined : queueBound;
+  const bindingCode = queue === undefined ? BINDING_REASONS[sizing.binding] : SCALE_REASONS.queueLatency;
+  const code = capped === undefined ? bindingCode : SCALE_REASONS.queueCapacity;
   const within = (low: number) => ({
     replicas: clamp(sizing.replicas, low, Math.max(low, high)),
     keepReplicas: clamp(sizing.keepReplicas, low, Math.max(low, high)),
     ...(capped === undefined ? {} : { capped }),
+    ...(queue === undefined ? {} : { queue }),
   });
   if (scaling.minReplicas > 0) return { ...within(scaling.minReplicas), code, bypassWindows: false };
   if (currentReplicas === 0) {
@@ -537,7 +546,8 @@ function explain(
 ): string {
   const change = describeChange(current, desired);
   const recommended = recommendation.replicas;
-  const base = `${describeSignals(signals, target)}: ${change}`;
+  const tier = recommendation.queue === undefined ? '' : `${describeQueueBound(recommendation.queue)}; `;
+  const base = `${tier}${describeSignals(signals, target)}: ${change}`;
   const cap =
     recommendation.capped === undefined
       ? ''

@@ -109,6 +109,8 @@ export const SCALE_REASONS = {
   idle: 'Idle',
   stabilized: 'Stabilized',
   rateLimited: 'RateLimited',
+  /** A queue's own latency target (spec.scaling.queueTargetLatencySeconds) needs more replicas than the pool's. */
+  queueLatency: 'QueueLatency',
   /** The queue system's own global concurrency or rate limit caps the replicas worth running. */
   queueCapacity: 'QueueCapacity',
 } as const;

@@ -92,6 +92,24 @@ describe('the bullmq reader, against queues written by the real bullmq package',
     expect(r).toMatchObject({ depth: 2, paused: true });
   });
 
+  it("reports each queue on its own, as that queue's getJobCounts does, and which one is paused", async () => {
+    const critical = queue('critical');
+    const bulk = queue('bulk');
+    const oldestCritical = await critical.add('c', {});
+    await critical.add('c', {});
+    await bulk.add('b', {});
+    await bulk.pause();
+    const r = await reading(['critical', 'bulk']);
+    const counts = await critical.getJobCounts('waiting');
+    expect(r.queues?.map((q) => [q.name, q.depth, q.paused])).toEqual([
+      ['critical', counts['waiting'], undefined],
+      ['bulk', 1, true],
+    ]);
+    expect(r.queues?.[0]?.oldestJobAgeSeconds).toBeCloseTo((r.observedAtMs - oldestCritical.timestamp) / 1000, 2);
+    // The pool is not paused while one of its queues still hands out jobs.
+    expect(r.paused).toBeUndefined();
+  });
+
   it('reads the completion counter that workers with metrics keep, and none without', async () => {
     const q = queue('done');
     await q.addBulk([

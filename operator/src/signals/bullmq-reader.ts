@@ -1,7 +1,7 @@
 import type { QueueSpec } from '../api/workerpool-schema.ts';
 import { loadSignalScript } from './lua-script.ts';
 import type { QueueFormatReader, ReadContext } from './queue-reader.ts';
-import type { QueueCapacity, QueueReading } from './queue-reading.ts';
+import type { QueueBacklog, QueueCapacity, QueueReading } from './queue-reading.ts';
 import { scriptCommand, type ReadCommand } from './read-command.ts';
 import { replyArray, replyNumber } from './reply.ts';
 
@@ -89,6 +89,16 @@ function capacityOf(counts: readonly QueueCounts[]): QueueCapacity | undefined {
   };
 }
 
+function backlogOf(name: string, c: QueueCounts | undefined, nowMs: number): QueueBacklog {
+  const readySince = c?.readySinceMs;
+  return {
+    name,
+    depth: c?.waiting ?? 0,
+    oldestJobAgeSeconds: readySince === undefined ? 0 : Math.max(0, nowMs - readySince) / MS_PER_SECOND,
+    ...(c?.paused === true ? { paused: true } : {}),
+  };
+}
+
 export const bullmqReader: QueueFormatReader = {
   format: 'bullmq',
   perPodBusyUnavailable: 'BullMQ records the jobs in its active list, not which worker runs them',
@@ -121,6 +131,7 @@ export const bullmqReader: QueueFormatReader = {
       // A pool is paused only when every one of its queues is: then more replicas cannot help.
       ...(counts.every((c) => c.paused) ? { paused: true } : {}),
       ...(capacity === undefined ? {} : { capacity }),
+      queues: queue.names.map((name, i) => backlogOf(name, counts[i], nowMs)),
     };
   },
 };

@@ -43,8 +43,32 @@ describe('the list reader, on a real Redis', () => {
         dueScheduled: 0,
         oldestJobAgeSeconds: undefined,
         latencyUnavailableReason: NO_TIMESTAMP_REASON,
+        queues: [
+          { name: key('a'), depth: 3, oldestJobAgeSeconds: undefined },
+          { name: key('b'), depth: 1, oldestJobAgeSeconds: undefined },
+          { name: key('missing'), depth: 0, oldestJobAgeSeconds: undefined },
+        ],
       },
     });
+  });
+
+  it('ages each list on its own when items carry a timestamp, and the pool by the oldest of them', async () => {
+    const [seconds] = await redis.time();
+    const now = Number(seconds);
+    await redis.lpush(key('urgent'), JSON.stringify({ at: now - 12 }), JSON.stringify({ at: now - 1 }));
+    await redis.lpush(key('bulk'), JSON.stringify({ at: now - 30 }));
+    const result = await readOnce('per-queue', {
+      format: 'list',
+      names: [key('urgent'), key('bulk'), key('empty')],
+      list: { timestampField: 'at', timestampUnit: 'seconds', oldestAt: 'right' },
+    });
+    if (!result.ok) throw result.error;
+    const [urgent, bulk, empty] = result.reading.queues ?? [];
+    expect([urgent?.depth, bulk?.depth, empty?.depth]).toEqual([2, 1, 0]);
+    expect(urgent?.oldestJobAgeSeconds).toBeGreaterThanOrEqual(11);
+    expect(urgent?.oldestJobAgeSeconds).toBeLessThan(13);
+    expect(bulk?.oldestJobAgeSeconds).toBe(result.reading.oldestJobAgeSeconds);
+    expect(empty?.oldestJobAgeSeconds).toBe(0);
   });
 
   it('ages the oldest item (the right end) from its timestamp field, in seconds or milliseconds', async () => {

@@ -1,6 +1,6 @@
 import type { QueueSpec } from '../api/workerpool-schema.ts';
 import type { QueueFormatReader, ReadContext } from './queue-reader.ts';
-import type { QueueReading } from './queue-reading.ts';
+import type { QueueBacklog, QueueReading } from './queue-reading.ts';
 import { redisCommand, type ReadCommand } from './read-command.ts';
 import { SignalReadError } from './read-error.ts';
 import { isRecord, parseJobJson, replyNumber, replyOptionalString } from './reply.ts';
@@ -54,21 +54,25 @@ export const listReader: QueueFormatReader = {
   decode(queue: QueueSpec, replies: readonly unknown[], { nowMs }: ReadContext): QueueReading {
     const { field, unitMs } = timestampSettings(queue);
     const perQueue = field === undefined ? 1 : 2;
-    let depth = 0;
-    let oldestMs: number | undefined;
-    queue.names.forEach((key, i) => {
-      depth += replyNumber(replies[i * perQueue], `LLEN ${key}`);
-      if (field === undefined) return;
+    const ageOf = (key: string, i: number): number | undefined => {
+      if (field === undefined) return undefined;
       const item = replyOptionalString(replies[i * perQueue + 1], `LINDEX ${key}`);
-      if (item === undefined) return;
-      const at = enqueuedAtMs(item, key, field, unitMs);
-      oldestMs = oldestMs === undefined ? at : Math.min(oldestMs, at);
-    });
-    const reading: QueueReading = { observedAtMs: nowMs, depth, dueScheduled: 0, oldestJobAgeSeconds: undefined };
-    if (field === undefined) return { ...reading, latencyUnavailableReason: NO_TIMESTAMP_REASON };
-    return {
-      ...reading,
-      oldestJobAgeSeconds: oldestMs === undefined ? 0 : Math.max(0, nowMs - oldestMs) / MS_PER_SECOND,
+      return item === undefined ? 0 : Math.max(0, nowMs - enqueuedAtMs(item, key, field, unitMs)) / MS_PER_SECOND;
     };
+    const queues: QueueBacklog[] = queue.names.map((key, i) => ({
+      name: key,
+      depth: replyNumber(replies[i * perQueue], `LLEN ${key}`),
+      oldestJobAgeSeconds: ageOf(key, i),
+    }));
+    const depth = queues.reduce((sum, q) => sum + q.depth, 0);
+    const reading: QueueReading = {
+      observedAtMs: nowMs,
+      depth,
+      dueScheduled: 0,
+      oldestJobAgeSeconds: undefined,
+      queues,
+    };
+    if (field === undefined) return { ...reading, latencyUnavailableReason: NO_TIMESTAMP_REASON };
+    return { ...reading, oldestJobAgeSeconds: Math.max(0, ...queues.map((q) => q.oldestJobAgeSeconds ?? 0)) };
   },
 };

@@ -90,6 +90,15 @@ describe('the native reader, on queues written by the worker-runtime protocol', 
       ]),
     );
     expect(r.workers).toHaveLength(2);
+    // Each queue on its own, from the same script replies: mailers holds m4; digests only d1,
+    // which the protocol ages from when it came due (1 s ago), as work waiting.
+    expect(r.queues?.map((q) => [q.name, q.depth])).toEqual([
+      ['mailers', 1],
+      ['digests', 0],
+    ]);
+    expect(r.queues?.[0]?.oldestJobAgeSeconds).toBe(r.oldestJobAgeSeconds);
+    expect(r.queues?.[1]?.oldestJobAgeSeconds).toBeGreaterThanOrEqual(1);
+    expect(r.queues?.[1]?.oldestJobAgeSeconds).toBeLessThan(2);
   });
 
   it('refuses a queue name the protocol cannot hash-tag, at registration', () => {

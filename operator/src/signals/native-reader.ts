@@ -69,6 +69,11 @@ export const nativeReader: QueueFormatReader = {
       concurrency: workers.reduce((total, w) => total + w.concurrency, 0),
       workers,
       completedTotal: sum((s) => s.completed),
+      queues: queue.names.map((name, i) => ({
+        name,
+        depth: signals[i]?.waiting ?? 0,
+        oldestJobAgeSeconds: (signals[i]?.oldestAgeMs ?? 0) / MS_PER_SECOND,
+      })),
       ...(malformed > 0 ? { notes: [`${malformed} worker heartbeat(s) could not be decoded and were left out`] } : {}),
     };
   },

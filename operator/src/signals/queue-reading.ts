@@ -48,8 +48,26 @@ export interface QueueReading {
    * concurrency and global rate limit): replicas beyond it would only wait.
    */
   capacity?: QueueCapacity;
+  /**
+   * Each queue's own backlog, in spec order, from the replies the reader decodes anyway (no
+   * extra command): what per-queue latency targets are sized from. Absent where a format reads
+   * its queues only together.
+   */
+  queues?: QueueBacklog[];
   /** Caveats about this reading for people (e.g. depth counted, not reported, by Redis). */
   notes?: string[];
+}
+
+/** One queue of a pool, as its reader saw it. */
+export interface QueueBacklog {
+  /** The name as in spec.queue.names. */
+  name: string;
+  /** Jobs waiting to start in this queue (due scheduled jobs are counted only pool-wide). */
+  depth: number;
+  /** Age of this queue's oldest waiting job (0 when none waits); undefined when the format cannot tell. */
+  oldestJobAgeSeconds: number | undefined;
+  /** This queue alone is paused (BullMQ meta.paused): no worker takes its jobs. */
+  paused?: boolean;
 }
 
 export interface QueueCapacity {

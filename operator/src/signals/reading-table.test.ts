@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { QueueReading } from './queue-reading.ts';
 import { formatReadingTable } from './reading-table.ts';
 
 const header = {
@@ -6,6 +7,12 @@ const header = {
   format: 'sidekiq' as const,
   queues: ['mailers', 'default'],
 };
+
+const bullmqTable = (fields: Partial<QueueReading>) =>
+  formatReadingTable(
+    { ...header, format: 'bullmq' },
+    { observedAtMs: 0, depth: 3, oldestJobAgeSeconds: 1, dueScheduled: 0, ...fields },
+  );
 
 describe('the inspect table', () => {
   it('shows every signal the operator scales on, and the workers sorted by pod', () => {
@@ -53,18 +60,24 @@ describe('the inspect table', () => {
     expect(text).toContain('signal profile  list: depth only (items carry no timestamp)');
   });
 
+  it('lists each queue of a pool that reads several, with its own depth and oldest age', () => {
+    const text = bullmqTable({
+      depth: 33,
+      oldestJobAgeSeconds: 12.3,
+      queues: [
+        { name: 'critical', depth: 30, oldestJobAgeSeconds: 12.3 },
+        { name: 'default', depth: 3, oldestJobAgeSeconds: 1.5, paused: true },
+      ],
+    });
+    const lines = text.split('\n');
+    const queueHeader = lines.findIndex((l) => l.includes('QUEUE'));
+    expect(lines[queueHeader - 1]).toMatch(/^oldest job age/);
+    expect(lines[queueHeader + 1]).toMatch(/^ {2}critical +30 +12\.3 s$/);
+    expect(lines[queueHeader + 2]).toMatch(/^ {2}default +3 +1\.50 s +paused$/);
+  });
+
   it("shows the BullMQ queue's own limits, which cap the replicas", () => {
-    const text = formatReadingTable(
-      { ...header, format: 'bullmq' },
-      {
-        observedAtMs: 0,
-        depth: 3,
-        oldestJobAgeSeconds: 1,
-        dueScheduled: 0,
-        busy: 2,
-        capacity: { maxActiveJobs: 12, maxJobsPerSecond: 15 },
-      },
-    );
+    const text = bullmqTable({ busy: 2, capacity: { maxActiveJobs: 12, maxJobsPerSecond: 15 } });
     expect(text).toContain('\nmax active      12 jobs (global concurrency)\n');
     expect(text).toContain('\nrate limit      15 jobs/s');
   });

@@ -44,6 +44,21 @@ function workerRows(reading: QueueReading): string[] {
   ];
 }
 
+/** Each queue on its own (what per-queue latency targets size from), when the pool reads several. */
+function queueRows(reading: QueueReading): string[] {
+  const queues = reading.queues;
+  if (queues === undefined || queues.length < 2) return [];
+  return table([
+    ['QUEUE', 'DEPTH', 'OLDEST', ''],
+    ...queues.map((q) => [
+      q.name,
+      String(q.depth),
+      q.oldestJobAgeSeconds === undefined ? 'unknown' : seconds(q.oldestJobAgeSeconds, undefined),
+      q.paused === true ? 'paused' : '',
+    ]),
+  ]);
+}
+
 /** Which signals the engine sizes this pool from, and what it must estimate. */
 function profileLine(format: QueueFormat, reading: QueueReading): string {
   const profile = profileOfReading(format, reading);
@@ -74,6 +89,7 @@ export function formatReadingTable(header: ReadingHeader, reading: QueueReading)
     row('observed at', `${new Date(reading.observedAtMs).toISOString()} (Redis clock)`),
     row('depth', String(reading.depth)),
     row('oldest job age', seconds(reading.oldestJobAgeSeconds, reading.latencyUnavailableReason)),
+    ...queueRows(reading),
     row('due scheduled', String(reading.dueScheduled)),
     row('busy', optional(reading.busy)),
     row('concurrency', optional(reading.concurrency)),

@@ -66,6 +66,15 @@ describe('the sidekiq reader, on data laid out as Sidekiq 6, 7 and 8 write it', 
       expect(r.oldestJobAgeSeconds).toBeGreaterThan(expected - 0.5);
       expect(r.oldestJobAgeSeconds).toBeLessThanOrEqual(expected);
       expect(r.oldestJobAgeSeconds).toBeGreaterThanOrEqual(45.5);
+      // Each queue as Sidekiq::Queue.new(name).size and #latency report it.
+      expect(r.queues?.map((q) => [q.name, q.depth])).toEqual([
+        ['mailers', 2],
+        ['default', 1],
+      ]);
+      expect(r.queues?.[0]?.oldestJobAgeSeconds).toBe(r.oldestJobAgeSeconds);
+      const defaultLatency = await sidekiqLatency('default');
+      expect(r.queues?.[1]?.oldestJobAgeSeconds).toBeGreaterThan(defaultLatency - 0.5);
+      expect(r.queues?.[1]?.oldestJobAgeSeconds).toBeLessThanOrEqual(defaultLatency);
     });
   }
 

@@ -125,16 +125,16 @@ export const sidekiqReader: QueueFormatReader = {
 
   decode(queue: QueueSpec, replies: readonly unknown[], { nowMs }: ReadContext): QueueReading {
     const keys = sidekiqKeys(queue.keyPrefix);
-    let depth = 0;
-    let oldestMs = 0;
-    queue.names.forEach((name, i) => {
+    const queues = queue.names.map((name, i) => {
       const key = keys.queue(name);
-      depth += replyNumber(replies[2 * i], `LLEN ${key}`);
-      oldestMs = Math.max(
-        oldestMs,
-        queueLatencyMs(replyOptionalString(replies[2 * i + 1], `LINDEX ${key}`), key, nowMs),
-      );
+      return {
+        name,
+        depth: replyNumber(replies[2 * i], `LLEN ${key}`),
+        oldestMs: queueLatencyMs(replyOptionalString(replies[2 * i + 1], `LINDEX ${key}`), key, nowMs),
+      };
     });
+    const depth = queues.reduce((sum, q) => sum + q.depth, 0);
+    const oldestMs = Math.max(0, ...queues.map((q) => q.oldestMs));
     const tail = 2 * queue.names.length;
     const [due, truncated] = replyArray(replies[tail], 'sidekiq due jobs');
     const { workers, unreadable } = liveWorkers(replies[tail + 1], queue.names, nowMs);
@@ -154,6 +154,7 @@ export const sidekiqReader: QueueFormatReader = {
       workers,
       // stat:processed counts every job of every process on this Redis, not only this pool's.
       completedTotal: replyNumber(replyOptionalString(replies[tail + 2], keys.processed) ?? '0', keys.processed),
+      queues: queues.map((q) => ({ name: q.name, depth: q.depth, oldestJobAgeSeconds: q.oldestMs / MS_PER_SECOND })),
       ...(notes.length > 0 ? { notes } : {}),
     };
   },

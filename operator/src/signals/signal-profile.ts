@@ -183,5 +183,12 @@ export function restrictToProfile(profile: SignalProfile, full: QueueReading, sh
     reading.completedTotal = full.completedTotal + (profile.completions === 'shared' ? sharedCompletions : 0);
   if (profile.pausedFlag && full.paused === true) reading.paused = true;
   if (profile.queueCapacity && full.capacity !== undefined) reading.capacity = full.capacity;
+  if (full.queues !== undefined)
+    reading.queues = full.queues.map((queue) => ({
+      name: queue.name,
+      depth: queue.depth,
+      oldestJobAgeSeconds: profile.oldestAge ? queue.oldestJobAgeSeconds : undefined,
+      ...(profile.pausedFlag && queue.paused === true ? { paused: true } : {}),
+    }));
   return reading;
 }

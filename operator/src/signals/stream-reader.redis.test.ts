@@ -54,6 +54,20 @@ describe('the stream reader, on a real Redis 7', () => {
     expect(age).toBeLessThan(31);
   });
 
+  it('reports each stream of the pool on its own: its lag and the age of its first undelivered entry', async () => {
+    await addAged(key('urgent'), [8_000, 2_000]);
+    await addAged(key('bulk'), [40_000]);
+    await redis.xgroup('CREATE', key('urgent'), 'workers', '0');
+    await redis.xgroup('CREATE', key('bulk'), 'workers', '0');
+    const result = await read([key('urgent'), key('bulk')]);
+    if (!result.ok) throw result.error;
+    const [urgent, bulk] = result.reading.queues ?? [];
+    expect([urgent?.name, urgent?.depth, bulk?.name, bulk?.depth]).toEqual([key('urgent'), 2, key('bulk'), 1]);
+    expect(urgent?.oldestJobAgeSeconds).toBeGreaterThanOrEqual(8);
+    expect(urgent?.oldestJobAgeSeconds).toBeLessThan(9);
+    expect(bulk?.oldestJobAgeSeconds).toBe(result.reading.oldestJobAgeSeconds);
+  });
+
   it('reads a group that has consumed everything, and a missing stream, as empty', async () => {
     await addAged(key('done'), [1000]);
     await redis.xgroup('CREATE', key('done'), 'workers', '$');

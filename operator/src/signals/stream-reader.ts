@@ -1,7 +1,7 @@
 import type { QueueSpec } from '../api/workerpool-schema.ts';
 import { loadSignalScript } from './lua-script.ts';
 import type { QueueFormatReader, ReadContext } from './queue-reader.ts';
-import type { QueueReading } from './queue-reading.ts';
+import type { QueueBacklog, QueueReading } from './queue-reading.ts';
 import { scriptCommand, type ReadCommand } from './read-command.ts';
 import { SignalReadError } from './read-error.ts';
 import { replyArray, replyNumber, replyString } from './reply.ts';
@@ -40,6 +40,11 @@ export function streamIdMs(id: string): number {
   return Number(id.slice(0, id.indexOf('-')));
 }
 
+/** Seconds since an entry's creation; 0 when nothing waits. */
+function ageSeconds(nowMs: number, atMs: number | undefined): number {
+  return atMs === undefined ? 0 : Math.max(0, nowMs - atMs) / MS_PER_SECOND;
+}
+
 function consumerGroup(queue: QueueSpec): string {
   const group = queue.stream?.consumerGroup;
   if (group === undefined) throw new SignalReadError('invalid-spec', 'format stream needs queue.stream.consumerGroup');
@@ -69,6 +74,7 @@ export const streamReader: QueueFormatReader = {
     let pending = 0;
     let oldestMs: number | undefined;
     const notes: string[] = [];
+    const queues: QueueBacklog[] = [];
     queue.names.forEach((key, i) => {
       const reply = parseGroupReply(replies[i], key);
       if (reply.status === 'no-group') {
@@ -82,17 +88,18 @@ export const streamReader: QueueFormatReader = {
       pending += reply.pending;
       const note = lagNote(key, reply);
       if (note !== undefined) notes.push(note);
-      if (reply.oldestId === '') return;
-      const at = streamIdMs(reply.oldestId);
-      oldestMs = oldestMs === undefined ? at : Math.min(oldestMs, at);
+      const at = reply.oldestId === '' ? undefined : streamIdMs(reply.oldestId);
+      queues.push({ name: key, depth: reply.lag, oldestJobAgeSeconds: ageSeconds(nowMs, at) });
+      if (at !== undefined) oldestMs = oldestMs === undefined ? at : Math.min(oldestMs, at);
     });
     return {
       observedAtMs: nowMs,
       depth,
-      oldestJobAgeSeconds: oldestMs === undefined ? 0 : Math.max(0, nowMs - oldestMs) / MS_PER_SECOND,
+      oldestJobAgeSeconds: ageSeconds(nowMs, oldestMs),
       dueScheduled: 0,
       // Delivered but not acknowledged: entries a consumer is working on (or lost with a dead one).
       busy: pending,
+      queues,
       ...(notes.length > 0 ? { notes } : {}),
     };
   },

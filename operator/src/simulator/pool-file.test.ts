@@ -41,6 +41,30 @@ describe('parsePoolYaml', () => {
     expect(parsePoolYaml(manifest('{targetLatencySeconds: 0.5}')).scaling.targetLatencySeconds).toBe(0.5);
   });
 
+  it('checks per-queue targets as the API server does: known queues, above 0, within the pool target', () => {
+    const pool = (targets: string) =>
+      manifest(`{targetLatencySeconds: 60, queueTargetLatencySeconds: ${targets}}`).replace(
+        'names: [mailers]',
+        'names: [mailers, critical]',
+      );
+    expect(parsePoolYaml(pool('{critical: 5, mailers: 60}')).scaling.queueTargetLatencySeconds).toEqual({
+      critical: 5,
+      mailers: 60,
+    });
+    expect(() => parsePoolYaml(pool('{urgent: 5}'))).toThrow(
+      new PoolFileError('spec.scaling.queueTargetLatencySeconds: queue "urgent" is not one of queue.names'),
+    );
+    expect(() => parsePoolYaml(pool('{critical: 0}'))).toThrow(
+      new PoolFileError('spec.scaling.queueTargetLatencySeconds.critical: must be greater than 0'),
+    );
+    expect(() => parsePoolYaml(pool('{critical: "5"}'))).toThrow(
+      /^spec\.scaling\.queueTargetLatencySeconds\.critical: /,
+    );
+    expect(() => parsePoolYaml(pool('{critical: 90}'))).toThrow(
+      'spec.scaling.queueTargetLatencySeconds: a queue target must not exceed targetLatencySeconds',
+    );
+  });
+
   it('names a missing field', () => {
     expect(() =>
       parsePoolYaml('kind: WorkerPool\nspec:\n  template: {spec: {containers: [{name: w}]}}\n  scaling: {}\n'),

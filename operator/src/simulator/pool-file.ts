@@ -61,6 +61,9 @@ function checkExclusiveBounds(schema: unknown, value: unknown, path: string): vo
   const properties = schema['properties'];
   if (isRecord(properties) && isRecord(value))
     for (const [key, child] of Object.entries(properties)) checkExclusiveBounds(child, value[key], `${path}.${key}`);
+  const additional = schema['additionalProperties'];
+  if (isRecord(additional) && isRecord(value))
+    for (const [key, child] of Object.entries(value)) checkExclusiveBounds(additional, child, `${path}.${key}`);
   if (Array.isArray(value))
     value.forEach((item, index) => checkExclusiveBounds(schema['items'], item, `${path}[${index}]`));
 }
@@ -72,6 +75,18 @@ function checkRules(spec: WorkerPoolSpec): void {
     throw new PoolFileError('spec.scaling.minReplicas: must not exceed maxReplicas');
   if (scaling.fallback !== undefined && scaling.fallback.replicas > scaling.maxReplicas)
     throw new PoolFileError('spec.scaling.fallback.replicas: must not exceed maxReplicas');
+  checkQueueTargets(spec);
   if ((spec.template === undefined) === (spec.scaleTargetRef === undefined))
     throw new PoolFileError('spec: exactly one of template or scaleTargetRef must be set');
+}
+
+function checkQueueTargets(spec: WorkerPoolSpec): void {
+  const targets = spec.scaling.queueTargetLatencySeconds ?? {};
+  const field = 'spec.scaling.queueTargetLatencySeconds';
+  const unknown = Object.keys(targets).find((queue) => !spec.queue.names.includes(queue));
+  if (unknown !== undefined) throw new PoolFileError(`${field}: queue "${unknown}" is not one of queue.names`);
+  if (Object.values(targets).some((seconds) => seconds > spec.scaling.targetLatencySeconds))
+    throw new PoolFileError(
+      `${field}: a queue target must not exceed targetLatencySeconds, which every queue is already sized for`,
+    );
 }
