@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:https';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
@@ -17,6 +18,7 @@ import { freeLoopbackPort } from '@workerpool/e2e/harness/processes';
 import { startRedisServer, type RedisServer } from '@workerpool/e2e/harness/redis-server';
 import { GROUP, PLURAL, VERSION } from '../src/api/workerpool-schema.ts';
 import { templatePool } from '../src/testing/fixtures.ts';
+import { gcSeconds, memoryBreakdown, type MemoryBreakdown } from './operator/memory-breakdown.ts';
 import { cpuSeconds, rssMiB } from './operator/process-usage.ts';
 import { burst, churn, drain, type QueueLoad } from './operator/producers.ts';
 import { deltaBy, parseSamples, type Sample } from './operator/prometheus-text.ts';
@@ -235,6 +237,7 @@ try {
     api: await apiserverSamples(),
     operator: await operatorMetrics(),
     time: await timeCalls(),
+    load: loadavg()[0] ?? Number.NaN,
   });
 
   const bursts: { pool: string; atMs: number }[] = [];
@@ -254,7 +257,15 @@ try {
   console.log(`measuring a steady window of ${STEADY_SECONDS} s`);
   const before = await snapshot();
   const rss: number[] = [];
-  const rssTimer = setInterval(() => rss.push(rssMiB(operatorPid ?? 0)), 5_000);
+  let atMaxRss: { rss: ReturnType<typeof rssMiB>; heap: MemoryBreakdown } | undefined;
+  const rssTimer = setInterval(() => {
+    const now = rssMiB(operatorPid ?? 0);
+    rss.push(now.total);
+    if (now.total < (atMaxRss?.rss.total ?? 0)) return;
+    void operatorMetrics()
+      .then((text) => (atMaxRss = { rss: now, heap: memoryBreakdown(text) }))
+      .catch(() => undefined);
+  }, 5_000);
   await sleep(STEADY_SECONDS * 1000);
   clearInterval(burstTimer);
   const after = await snapshot();
@@ -262,6 +273,7 @@ try {
   producing = false;
   await Promise.all(producers);
 
+  const gcBefore = gcSeconds(before.operator);
   const minutes = (after.atMs - before.atMs) / 60_000;
   const seconds = (after.atMs - before.atMs) / 1000;
   const cpuPercent = round((100 * (after.cpu - before.cpu)) / seconds, 1);
@@ -309,14 +321,17 @@ try {
     redisEndpoints: ENDPOINTS,
     pollIntervalSeconds: POLL_SECONDS,
     steadySeconds: round(seconds, 0),
+    // The machine's 1-minute load average at the start and the end of the window: CPU numbers are
+    // only comparable between runs on an equally loaded machine.
+    loadAverage: { start: round(before.load), end: round(after.load) },
     operatorCpuPercentOfOneCore: cpuPercent,
+    operatorNodeArgs: OPERATOR_NODE_ARGS,
     operatorRssMiB: { max: Math.max(...rss), end: rss.at(-1) },
-    // Where the RSS goes, as the operator's own process metrics saw it at the end of the window.
-    operatorHeapMiB: Object.fromEntries(
-      ['nodejs_heap_size_used_bytes', 'nodejs_heap_size_total_bytes', 'nodejs_external_memory_bytes'].map((name) => [
-        name,
-        round((parseSamples(after.operator, `workerpool_operator_${name}`)[0]?.value ?? Number.NaN) / 2 ** 20, 1),
-      ]),
+    // Where the RSS goes, at the highest RSS sample and at the end of the window.
+    operatorMemoryAtMaxRss: atMaxRss,
+    operatorMemoryAtEnd: { rss: rssMiB(operatorPid ?? 0), heap: memoryBreakdown(after.operator) },
+    operatorGcSecondsInWindow: Object.fromEntries(
+      Object.entries(gcSeconds(after.operator)).map(([kind, s]) => [kind, round(s - (gcBefore[kind] ?? 0), 2)]),
     ),
     redisRoundTripsPerEndpointPerPoll: roundTrips,
     apiRequestsPerMinute: apiPerMinute,
@@ -341,7 +356,27 @@ try {
   const rows: [string, string, string][] = [
     ['operator CPU (% of one core)', String(result.operatorCpuPercentOfOneCore), '<= 10'],
     ['operator RSS MiB (max / end)', `${result.operatorRssMiB.max} / ${result.operatorRssMiB.end ?? ''}`, '<= 256'],
-    ['operator heap used / total / external MiB (end)', Object.values(result.operatorHeapMiB).join(' / '), ''],
+    [
+      'at max RSS: RSS anon / file; heap used / total / external MiB',
+      atMaxRss
+        ? `${atMaxRss.rss.anon} / ${atMaxRss.rss.file}; ${atMaxRss.heap.heapUsedMiB} / ${atMaxRss.heap.heapTotalMiB} / ${atMaxRss.heap.externalMiB}`
+        : 'not sampled',
+      '',
+    ],
+    [
+      'at max RSS: heap spaces reserved MiB',
+      Object.entries(atMaxRss?.heap.heapSpacesMiB ?? {})
+        .map(([space, mib]) => `${space} ${mib}`)
+        .join(', '),
+      '',
+    ],
+    [
+      'GC seconds in the window (by kind)',
+      Object.entries(result.operatorGcSecondsInWindow)
+        .map(([kind, s]) => `${kind} ${s}`)
+        .join(', '),
+      '',
+    ],
     ['Redis round trips per endpoint per poll', `${Math.min(...roundTrips)} .. ${Math.max(...roundTrips)}`, '1'],
     ['status writes per pool per minute', String(result.statusWritesPerPoolPerMinute), '<= 2'],
     ['Secret reads in the window (API server / operator)', `${secretReads} / ${operatorSecretReads}`, '0'],
@@ -358,7 +393,7 @@ try {
   ];
   const width = Math.max(...rows.map((r) => r[0].length));
   console.log(
-    `\n${POOLS} WorkerPools over ${ENDPOINTS} redis-servers, ${POLL_SECONDS} s poll, ${RECONCILE_WORKERS} reconcile workers, ${round(seconds, 0)} s steady window (node ${process.version})\n`,
+    `\n${POOLS} WorkerPools over ${ENDPOINTS} redis-servers, ${POLL_SECONDS} s poll, ${RECONCILE_WORKERS} reconcile workers, ${round(seconds, 0)} s steady window (node ${process.version} ${OPERATOR_NODE_ARGS.join(' ')}; load average ${result.loadAverage.start} -> ${result.loadAverage.end})\n`,
   );
   console.log(`${'measure'.padEnd(width)}  value  (target)`);
   for (const [name, value, target] of rows)
