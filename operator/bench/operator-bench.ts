@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:https';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
@@ -17,6 +18,8 @@ import { freeLoopbackPort } from '@workerpool/e2e/harness/processes';
 import { startRedisServer, type RedisServer } from '@workerpool/e2e/harness/redis-server';
 import { GROUP, PLURAL, VERSION } from '../src/api/workerpool-schema.ts';
 import { templatePool } from '../src/testing/fixtures.ts';
+import { imageNodeOptions } from './operator/image-node-options.ts';
+import { gcSeconds, memoryBreakdown, type MemoryBreakdown } from './operator/memory-breakdown.ts';
 import { cpuSeconds, rssMiB } from './operator/process-usage.ts';
 import { burst, churn, drain, type QueueLoad } from './operator/producers.ts';
 import { deltaBy, parseSamples, type Sample } from './operator/prometheus-text.ts';
@@ -29,8 +32,12 @@ import { deltaBy, parseSamples, type Sample } from './operator/prometheus-text.t
 // status writes per pool per minute, Secret reads, and p95 time from a burst to the decision and
 // to the Deployment's spec.replicas. Writes bench-results/operator.json.
 //
+// The operator runs with the image's NODE_OPTIONS (operator/Dockerfile), and /metrics is scraped
+// every 15 s, as the shipped ServiceMonitor does: both cost memory and CPU that users pay.
+//
 // BENCH_POOLS, BENCH_STEADY_SECONDS and BENCH_WARMUP_SECONDS shrink it for a quick try;
-// BENCH_OPERATOR_NODE_ARGS passes flags to the operator's node, e.g. "--cpu-prof --cpu-prof-dir=prof".
+// BENCH_OPERATOR_NODE_ARGS passes more flags to the operator's node, for profiling only, e.g.
+// "--cpu-prof --cpu-prof-dir=prof".
 
 const POOLS = Number(process.env['BENCH_POOLS'] ?? 1000);
 const ENDPOINTS = 10;
@@ -40,6 +47,7 @@ const WARMUP_SECONDS = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 90);
 /** I/O-bound reconciles: a thousand pools want more of them than the default 4. */
 const RECONCILE_WORKERS = Number(process.env['BENCH_RECONCILE_WORKERS'] ?? 16);
 const OPERATOR_NODE_ARGS = (process.env['BENCH_OPERATOR_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+const SCRAPE_EVERY_MS = 15_000;
 const LEVEL = 20;
 const BURST_JOBS = 300;
 const BURST_EVERY_MS = 10_000;
@@ -47,6 +55,7 @@ const BURST_HOLD_MS = 40_000;
 const NAMESPACE = 'bench';
 const PASSWORD = 'bench-redis-pw-3f1e';
 const REPOSITORY = join(import.meta.dirname, '..', '..');
+const NODE_OPTIONS = imageNodeOptions(join(REPOSITORY, 'operator', 'Dockerfile'));
 
 /** The API server's own /metrics (too large for kubectl's output buffer here). */
 async function apiserverMetrics(kubeConfig: KubeConfig): Promise<string> {
@@ -171,7 +180,7 @@ try {
       '--reconcile-workers',
       String(RECONCILE_WORKERS),
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_OPTIONS } },
   );
   operatorPid = operator.pid;
   cleanups.push(() => {
@@ -235,6 +244,7 @@ try {
     api: await apiserverSamples(),
     operator: await operatorMetrics(),
     time: await timeCalls(),
+    load: loadavg()[0] ?? Number.NaN,
   });
 
   const bursts: { pool: string; atMs: number }[] = [];
@@ -254,14 +264,26 @@ try {
   console.log(`measuring a steady window of ${STEADY_SECONDS} s`);
   const before = await snapshot();
   const rss: number[] = [];
-  const rssTimer = setInterval(() => rss.push(rssMiB(operatorPid ?? 0)), 5_000);
+  const rssTimer = setInterval(() => rss.push(rssMiB(operatorPid ?? 0).total), 5_000);
+  // Prometheus' scrape, and where the memory went at the scrape that found the most RSS.
+  let atMaxRss: { rss: ReturnType<typeof rssMiB>; heap: MemoryBreakdown } | undefined;
+  const scrapeTimer = setInterval(() => {
+    void operatorMetrics()
+      .then((text) => {
+        const now = rssMiB(operatorPid ?? 0);
+        if (now.total >= (atMaxRss?.rss.total ?? 0)) atMaxRss = { rss: now, heap: memoryBreakdown(text) };
+      })
+      .catch(() => undefined);
+  }, SCRAPE_EVERY_MS);
   await sleep(STEADY_SECONDS * 1000);
   clearInterval(burstTimer);
   const after = await snapshot();
   clearInterval(rssTimer);
+  clearInterval(scrapeTimer);
   producing = false;
   await Promise.all(producers);
 
+  const gcBefore = gcSeconds(before.operator);
   const minutes = (after.atMs - before.atMs) / 60_000;
   const seconds = (after.atMs - before.atMs) / 1000;
   const cpuPercent = round((100 * (after.cpu - before.cpu)) / seconds, 1);
@@ -294,12 +316,21 @@ try {
   const firstAfter = (times: readonly number[] | undefined, atMs: number) => times?.find((t) => t >= atMs);
   const toDecision: number[] = [];
   const toReplicas: number[] = [];
+  // The part after the decision: the work queue, the reconcile and its one apply, and the watch.
+  const decisionToReplicas: number[] = [];
   for (const { pool, atMs } of bursts) {
     const decided = firstAfter(decisionsUp.get(pool), atMs);
     const raised = firstAfter(replicasRaised.get(pool), atMs);
     if (decided !== undefined) toDecision.push((decided - atMs) / 1000);
     if (raised !== undefined) toReplicas.push((raised - atMs) / 1000);
+    if (decided !== undefined && raised !== undefined) decisionToReplicas.push((raised - decided) / 1000);
   }
+  const summary = (values: readonly number[]) => ({
+    p50: round(percentile(values, 50)),
+    p95: round(percentile(values, 95)),
+    max: round(Math.max(...values)),
+    n: values.length,
+  });
 
   const result = {
     generatedAt: new Date().toISOString(),
@@ -309,14 +340,18 @@ try {
     redisEndpoints: ENDPOINTS,
     pollIntervalSeconds: POLL_SECONDS,
     steadySeconds: round(seconds, 0),
+    // The machine's 1-minute load average at the start and the end of the window: CPU numbers are
+    // only comparable between runs on an equally loaded machine.
+    loadAverage: { start: round(before.load), end: round(after.load) },
     operatorCpuPercentOfOneCore: cpuPercent,
+    operatorNodeOptions: NODE_OPTIONS,
+    operatorNodeArgs: OPERATOR_NODE_ARGS,
     operatorRssMiB: { max: Math.max(...rss), end: rss.at(-1) },
-    // Where the RSS goes, as the operator's own process metrics saw it at the end of the window.
-    operatorHeapMiB: Object.fromEntries(
-      ['nodejs_heap_size_used_bytes', 'nodejs_heap_size_total_bytes', 'nodejs_external_memory_bytes'].map((name) => [
-        name,
-        round((parseSamples(after.operator, `workerpool_operator_${name}`)[0]?.value ?? Number.NaN) / 2 ** 20, 1),
-      ]),
+    // Where the RSS goes, at the highest RSS sample and at the end of the window.
+    operatorMemoryAtMaxRss: atMaxRss,
+    operatorMemoryAtEnd: { rss: rssMiB(operatorPid ?? 0), heap: memoryBreakdown(after.operator) },
+    operatorGcSecondsInWindow: Object.fromEntries(
+      Object.entries(gcSeconds(after.operator)).map(([kind, s]) => [kind, round(s - (gcBefore[kind] ?? 0), 2)]),
     ),
     redisRoundTripsPerEndpointPerPoll: roundTrips,
     apiRequestsPerMinute: apiPerMinute,
@@ -324,24 +359,35 @@ try {
     secretReadsInWindow: { apiserver: secretReads, operator: operatorSecretReads },
     operatorWritesInWindow: Object.fromEntries(operatorWrites),
     bursts: bursts.length,
-    burstToDecisionSeconds: {
-      p50: round(percentile(toDecision, 50)),
-      p95: round(percentile(toDecision, 95)),
-      max: round(Math.max(...toDecision)),
-      n: toDecision.length,
-    },
-    burstToSpecReplicasSeconds: {
-      p50: round(percentile(toReplicas, 50)),
-      p95: round(percentile(toReplicas, 95)),
-      max: round(Math.max(...toReplicas)),
-      n: toReplicas.length,
-    },
+    burstToDecisionSeconds: summary(toDecision),
+    burstToSpecReplicasSeconds: summary(toReplicas),
+    decisionToSpecReplicasSeconds: summary(decisionToReplicas),
   };
 
   const rows: [string, string, string][] = [
     ['operator CPU (% of one core)', String(result.operatorCpuPercentOfOneCore), '<= 10'],
     ['operator RSS MiB (max / end)', `${result.operatorRssMiB.max} / ${result.operatorRssMiB.end ?? ''}`, '<= 256'],
-    ['operator heap used / total / external MiB (end)', Object.values(result.operatorHeapMiB).join(' / '), ''],
+    [
+      'at max RSS: RSS anon / file; heap used / total / external MiB',
+      atMaxRss
+        ? `${atMaxRss.rss.anon} / ${atMaxRss.rss.file}; ${atMaxRss.heap.heapUsedMiB} / ${atMaxRss.heap.heapTotalMiB} / ${atMaxRss.heap.externalMiB}`
+        : 'not sampled',
+      '',
+    ],
+    [
+      'at max RSS: heap spaces reserved MiB',
+      Object.entries(atMaxRss?.heap.heapSpacesMiB ?? {})
+        .map(([space, mib]) => `${space} ${mib}`)
+        .join(', '),
+      '',
+    ],
+    [
+      'GC seconds in the window (by kind)',
+      Object.entries(result.operatorGcSecondsInWindow)
+        .map(([kind, s]) => `${kind} ${s}`)
+        .join(', '),
+      '',
+    ],
     ['Redis round trips per endpoint per poll', `${Math.min(...roundTrips)} .. ${Math.max(...roundTrips)}`, '1'],
     ['status writes per pool per minute', String(result.statusWritesPerPoolPerMinute), '<= 2'],
     ['Secret reads in the window (API server / operator)', `${secretReads} / ${operatorSecretReads}`, '0'],
@@ -350,15 +396,20 @@ try {
       `${result.burstToDecisionSeconds.p50} / ${result.burstToDecisionSeconds.p95} / ${result.burstToDecisionSeconds.max} (n=${toDecision.length})`,
       '',
     ],
-    [
-      'burst -> spec.replicas p50 / p95 / max s',
-      `${result.burstToSpecReplicasSeconds.p50} / ${result.burstToSpecReplicasSeconds.p95} / ${result.burstToSpecReplicasSeconds.max} (n=${toReplicas.length})`,
-      '',
-    ],
+    ...(
+      [
+        ['burst -> spec.replicas', result.burstToSpecReplicasSeconds, '<= 7.5 (p95)'],
+        ['decision -> spec.replicas', result.decisionToSpecReplicasSeconds, ''],
+      ] as const
+    ).map(([name, s, target]): [string, string, string] => [
+      `${name} p50 / p95 / max s`,
+      `${s.p50} / ${s.p95} / ${s.max} (n=${s.n})`,
+      target,
+    ]),
   ];
   const width = Math.max(...rows.map((r) => r[0].length));
   console.log(
-    `\n${POOLS} WorkerPools over ${ENDPOINTS} redis-servers, ${POLL_SECONDS} s poll, ${RECONCILE_WORKERS} reconcile workers, ${round(seconds, 0)} s steady window (node ${process.version})\n`,
+    `\n${POOLS} WorkerPools over ${ENDPOINTS} redis-servers, ${POLL_SECONDS} s poll, ${RECONCILE_WORKERS} reconcile workers, ${round(seconds, 0)} s steady window (node ${process.version} NODE_OPTIONS="${NODE_OPTIONS}"${OPERATOR_NODE_ARGS.length > 0 ? ` ${OPERATOR_NODE_ARGS.join(' ')}` : ''}; load average ${result.loadAverage.start} -> ${result.loadAverage.end})\n`,
   );
   console.log(`${'measure'.padEnd(width)}  value  (target)`);
   for (const [name, value, target] of rows)

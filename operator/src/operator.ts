@@ -11,6 +11,7 @@ import { targetDeploymentName } from './controller/scale-target.ts';
 import { Autoscaler } from './autoscaler/autoscaler.ts';
 import { nativeWorkerEnv } from './autoscaler/worker-env.ts';
 import { LeaderElector } from './controller/leader-election.ts';
+import type { RateLimiterOptions } from './controller/work-queue.ts';
 import { startHttpServer } from './http-server.ts';
 import type { Logger } from './logger.ts';
 import { LoopWatchdog } from './loop-watchdog.ts';
@@ -40,6 +41,8 @@ export interface StartOptions {
   kubeConfig?: KubeConfig;
   /** Called when the leader lease is lost, after work has stopped; the process should exit so that it restarts clean. */
   onLeadershipLost?: () => void;
+  /** The reconcile work queue's retry backoff; client-go's defaults when omitted. */
+  reconcileBackoff?: RateLimiterOptions;
 }
 
 /** Wires the operator together and starts it: the composition root, with no logic of its own. */
@@ -55,6 +58,7 @@ export async function startOperator(
     kubeConfig,
     namespace: config.namespace,
     reconcileWorkers: config.reconcileWorkers,
+    ...(options.reconcileBackoff ? { rateLimits: options.reconcileBackoff } : {}),
     logger,
     metrics,
     watchdog,

@@ -13,8 +13,10 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
-export function rssMiB(pid: number): number {
+/** Resident memory in MiB: all of it, anonymous (heap, buffers) and file-backed (the binary, libraries). */
+export function rssMiB(pid: number): { total: number; anon: number; file: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? Number.NaN);
-  return Math.round((kib / 1024) * 10) / 10;
+  const mib = (field: string) =>
+    Math.round((Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? Number.NaN) / 1024) * 10) / 10;
+  return { total: mib('VmRSS'), anon: mib('RssAnon'), file: mib('RssFile') };
 }

@@ -8,7 +8,7 @@ import { QUEUE_STATUS_REFRESH_SECONDS, type WorkerPool } from '../api/workerpool
 import type { WorkerPoolSpecInput } from '../api/defaults.ts';
 import { createLogger } from '../logger.ts';
 import { LoopWatchdog } from '../loop-watchdog.ts';
-import { createOperatorMetrics } from '../metrics.ts';
+import { createOperatorMetrics, type OperatorMetrics } from '../metrics.ts';
 import { templatePool } from '../testing/fixtures.ts';
 import { Autoscaler } from './autoscaler.ts';
 
@@ -35,6 +35,7 @@ interface Harness {
   /** Moves the autoscaler's and the watchdog's clock on, without waiting. */
   advanceClock: (ms: number) => void;
   deployment: { current: V1Deployment | undefined };
+  metrics: OperatorMetrics;
 }
 
 const running: Autoscaler[] = [];
@@ -49,6 +50,7 @@ function startAutoscaler(readSecret: () => Promise<string | undefined>): Harness
   const now = () => Date.now() + offsetMs;
   const watchdog = new LoopWatchdog(now);
   const deployment: Harness['deployment'] = { current: undefined };
+  const metrics = createOperatorMetrics();
   const autoscaler = new Autoscaler({
     readSecretValue: async () => {
       reads += 1;
@@ -58,7 +60,7 @@ function startAutoscaler(readSecret: () => Promise<string | undefined>): Harness
     enqueue: () => {
       wakes += 1;
     },
-    metrics: createOperatorMetrics(),
+    metrics,
     logger: createLogger('fatal'),
     watchdog,
     now,
@@ -72,6 +74,7 @@ function startAutoscaler(readSecret: () => Promise<string | undefined>): Harness
     wakeUps: () => wakes,
     advanceClock: (ms) => (offsetMs += ms),
     deployment,
+    metrics,
   };
 }
 
@@ -181,6 +184,45 @@ describe('the autoscaler', () => {
     const view = harness.autoscaler.view(pinned, deploymentWith(1));
     expect(view.replicas).toBe(3);
     expect(view.reason).toMatch(/^pinned to 3 by spec.replicas/);
+  });
+
+  it("shows a pool's latest reading and decision when scraped, its scale decisions from 0, and nothing once it is gone", async () => {
+    const harness = startAutoscaler(() => Promise.resolve(PASSWORD));
+    const keyPrefix = uniqueKeyPrefix('scraped');
+    const pool = nativePool('scraped', keyPrefix, { minReplicas: 2, maxReplicas: 7 });
+    harness.deployment.current = deploymentWith(2);
+    const scrape = async () =>
+      (await harness.metrics.registry.metrics())
+        .split('\n')
+        .filter((line) => line.includes('pool="scraped"'))
+        .map((line) => line.replace('namespace="billing",', ''));
+    const seriesOf = async (name: string) => (await scrape()).filter((line) => line.startsWith(`${name}{`));
+
+    // Registered, not yet polled: no decision has been counted, in either direction.
+    harness.autoscaler.view(pool, harness.deployment.current);
+    expect(await seriesOf('workerpool_scale_decisions_total')).toEqual([
+      'workerpool_scale_decisions_total{pool="scraped",direction="up",reason=""} 0',
+      'workerpool_scale_decisions_total{pool="scraped",direction="down",reason=""} 0',
+    ]);
+
+    const producer = new Queue('mail', { connection: redis.url, prefix: keyPrefix });
+    try {
+      for (let i = 0; i < 3; i++) await producer.add('send', { i });
+      await expect
+        .poll(() => seriesOf('workerpool_queue_depth'), POLL)
+        .toEqual(['workerpool_queue_depth{pool="scraped"} 3']);
+      const lines = await scrape();
+      expect(lines).toContain('workerpool_signals_available{pool="scraped"} 1');
+      expect(lines).toContain('workerpool_desired_replicas{pool="scraped"} 2');
+      expect(lines).toContain('workerpool_ready_replicas{pool="scraped"} 2');
+      expect(lines).toContain('workerpool_max_replicas{pool="scraped"} 7');
+    } finally {
+      await producer.close();
+    }
+
+    // Deleted: every gauge of the pool goes with it, or dashboards would show it forever.
+    harness.autoscaler.forget('billing/scraped');
+    expect((await scrape()).filter((line) => !line.startsWith('workerpool_scale_decisions_total'))).toEqual([]);
   });
 
   it('tells the liveness probe when its poll loop stops turning', async () => {

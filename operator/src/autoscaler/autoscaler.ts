@@ -7,7 +7,7 @@ import type { DeploymentOf } from '../controller/scale-target.ts';
 import type { Priority } from '../controller/work-queue.ts';
 import type { Logger } from '../logger.ts';
 import type { LoopWatchdog } from '../loop-watchdog.ts';
-import type { OperatorMetrics } from '../metrics.ts';
+import type { OperatorMetrics, PoolGaugeValues } from '../metrics.ts';
 import { decideScale, initialScalerState, type Decision, type ScaleInput } from '../scaling/index.ts';
 import { SignalPoller, readerFor, reportedReading, type PoolReadResult, type QueueReading } from '../signals/index.ts';
 import { Backoff } from './backoff.ts';
@@ -74,6 +74,30 @@ export class Autoscaler implements ReplicaAdvisor {
   constructor(deps: AutoscalerDeps) {
     this.#deps = deps;
     this.#poller = deps.poller ?? new SignalPoller();
+    deps.metrics.readPoolGaugesFrom(() => this.#gaugeValues());
+  }
+
+  /** What each tracked pool's gauges show when Prometheus scrapes: its latest reading and decision. */
+  *#gaugeValues(): Iterable<PoolGaugeValues> {
+    for (const tracked of this.#pools.values()) {
+      const { result, pool } = tracked;
+      const reading = result === undefined ? undefined : result.ok ? result.reading : result.lastGood;
+      // Spec and Deployment gauges appear with the first poll, as the readings do.
+      const polled = result !== undefined;
+      yield {
+        namespace: tracked.namespace,
+        pool: tracked.name,
+        queueDepth: reading?.depth,
+        queueOldestJobAgeSeconds: reading?.oldestJobAgeSeconds,
+        queueBusy: reading?.busy,
+        queueThroughput: tracked.throughputPerSecond,
+        signalsAvailable: polled ? (result.ok ? 1 : 0) : undefined,
+        desiredReplicas: tracked.decision?.desiredReplicas,
+        readyReplicas: polled ? (this.#deps.deploymentOf(pool)?.status?.readyReplicas ?? 0) : undefined,
+        maxReplicas: polled ? pool.spec.scaling.maxReplicas : undefined,
+        targetLatencySeconds: polled ? pool.spec.scaling.targetLatencySeconds : undefined,
+      };
+    }
   }
 
   #now(): number {
@@ -108,21 +132,6 @@ export class Autoscaler implements ReplicaAdvisor {
     clearTimeout(tracked.retryTimer);
     void this.#poller.unregister(key);
     if (tracked.endpoint) this.#reschedule(tracked.endpoint);
-    const metrics = this.#deps.metrics;
-    // Every per-pool gauge goes with the pool, or dashboards and alerts would show a deleted pool forever.
-    for (const gauge of [
-      metrics.queueDepth,
-      metrics.queueOldestJobAgeSeconds,
-      metrics.queueBusy,
-      metrics.queueThroughput,
-      metrics.desiredReplicas,
-      metrics.readyReplicas,
-      metrics.maxReplicas,
-      metrics.targetLatencySeconds,
-      metrics.signalsAvailable,
-    ]) {
-      gauge.remove({ namespace: tracked.namespace, pool: tracked.name });
-    }
   }
 
   async stop(): Promise<void> {
@@ -160,6 +169,7 @@ export class Autoscaler implements ReplicaAdvisor {
         lastCompletions: undefined,
       };
       this.#pools.set(key, tracked);
+      this.#startScaleDecisionSeries(tracked);
     }
     tracked.pool = pool;
     const queueKey = JSON.stringify(pool.spec.queue);
@@ -171,6 +181,19 @@ export class Autoscaler implements ReplicaAdvisor {
       void this.#register(tracked);
     }
     return tracked;
+  }
+
+  /**
+   * A pool that never scaled shows 0 in both directions rather than no series: `increase()` and
+   * alerts then see its first change, and a dashboard shows 0, not "no data". The reason is empty
+   * (no decision yet), which PromQL reads as no reason label.
+   */
+  #startScaleDecisionSeries(tracked: TrackedPool): void {
+    for (const direction of ['up', 'down'])
+      this.#deps.metrics.scaleDecisions.inc(
+        { namespace: tracked.namespace, pool: tracked.name, direction, reason: '' },
+        0,
+      );
   }
 
   async #register(tracked: TrackedPool): Promise<void> {
@@ -263,10 +286,6 @@ export class Autoscaler implements ReplicaAdvisor {
     tracked.lastInput = input;
     tracked.decision = decision;
     tracked.decidedGeneration = tracked.pool.metadata.generation;
-    this.#deps.metrics.desiredReplicas.set(
-      { namespace: tracked.namespace, pool: tracked.name },
-      decision.desiredReplicas,
-    );
     return decision;
   }
 
@@ -387,20 +406,17 @@ export class Autoscaler implements ReplicaAdvisor {
     tracked.lastCompletions = { atMs: reading.observedAtMs, total };
   }
 
+  /** Counters move with each poll; the gauges are read from `tracked` at scrape time. */
   #recordMetrics(tracked: TrackedPool, result: PoolReadResult): void {
-    const labels = { namespace: tracked.namespace, pool: tracked.name };
-    const metrics = this.#deps.metrics;
-    metrics.signalsAvailable.set(labels, result.ok ? 1 : 0);
     if (!result.ok) {
-      metrics.signalReadErrors.inc({ ...labels, reason: result.error.kind });
+      this.#deps.metrics.signalReadErrors.inc({
+        namespace: tracked.namespace,
+        pool: tracked.name,
+        reason: result.error.kind,
+      });
       return;
     }
-    metrics.queueDepth.set(labels, result.reading.depth);
-    if (result.reading.oldestJobAgeSeconds !== undefined)
-      metrics.queueOldestJobAgeSeconds.set(labels, result.reading.oldestJobAgeSeconds);
-    if (result.reading.busy !== undefined) metrics.queueBusy.set(labels, result.reading.busy);
     this.#countThroughput(tracked, result.reading);
-    if (tracked.throughputPerSecond !== undefined) metrics.queueThroughput.set(labels, tracked.throughputPerSecond);
   }
 
   /** Runs the engine on a fresh result and wakes the reconciler only when something would change. */
@@ -426,9 +442,6 @@ export class Autoscaler implements ReplicaAdvisor {
       );
     }
     const labels = { namespace: tracked.namespace, pool: tracked.name };
-    this.#deps.metrics.readyReplicas.set(labels, deployment?.status?.readyReplicas ?? 0);
-    this.#deps.metrics.maxReplicas.set(labels, pool.spec.scaling.maxReplicas);
-    this.#deps.metrics.targetLatencySeconds.set(labels, pool.spec.scaling.targetLatencySeconds);
     const published = this.#refreshPublished(tracked);
     if (decision.desiredReplicas !== input.currentReplicas) {
       this.#deps.metrics.scaleDecisions.inc({

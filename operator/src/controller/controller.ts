@@ -13,13 +13,15 @@ import { ResilientInformer } from './informer.ts';
 import { apiMessage } from './kube-errors.ts';
 import type { Reconciler } from './reconciler.ts';
 import { targetDeploymentName } from './scale-target.ts';
-import { WorkQueue, type Priority } from './work-queue.ts';
+import { RateLimiter, WorkQueue, type Priority, type RateLimiterOptions } from './work-queue.ts';
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
   namespace: string | undefined;
   reconcileWorkers: number;
   resyncMs?: number;
+  /** The work queue's retry backoff; client-go's defaults when omitted. */
+  rateLimits?: RateLimiterOptions;
   logger: Logger;
   metrics: OperatorMetrics;
   watchdog?: LoopWatchdog;
@@ -38,7 +40,7 @@ const keyOf = (namespace: string | undefined, name: string | undefined) => `${na
 export class Controller {
   readonly pools: ResilientInformer<WorkerPool>;
   readonly deployments: ResilientInformer<V1Deployment>;
-  readonly queue = new WorkQueue();
+  readonly queue: WorkQueue;
   readonly #options: ControllerOptions;
   #reconciler: Reconciler | undefined;
   #loops: Promise<void>[] = [];
@@ -46,6 +48,7 @@ export class Controller {
 
   constructor(options: ControllerOptions) {
     this.#options = options;
+    this.queue = new WorkQueue(new RateLimiter(options.rateLimits));
     const { kubeConfig, namespace, logger } = options;
     const custom = kubeConfig.makeApiClient(CustomObjectsApi);
     const apps = kubeConfig.makeApiClient(AppsV1Api);
@@ -71,6 +74,7 @@ export class Controller {
       onResync: (pool) => this.enqueue(pool.metadata?.namespace, pool.metadata?.name, 'low'),
       resyncMs,
       onRelist: () => options.metrics.informerRelists.inc({ informer: 'workerpools' }),
+      onResumed: () => this.#retryEveryPool(),
       logger,
     });
     // All Deployments in scope, not only owned ones: a scaleTargetRef Deployment carries no label of ours.
@@ -82,6 +86,7 @@ export class Controller {
       onChange: (deployment) => this.#wakePoolsOf(deployment),
       onDelete: (deployment) => this.#wakePoolsOf(deployment),
       onRelist: () => options.metrics.informerRelists.inc({ informer: 'deployments' }),
+      onResumed: () => this.#retryEveryPool(),
       logger,
     });
   }
@@ -102,6 +107,20 @@ export class Controller {
     if (this.#seenGenerations.has(key) && this.#seenGenerations.get(key) === generation) return;
     this.#seenGenerations.set(key, generation);
     this.enqueue(pool.metadata?.namespace, pool.metadata?.name);
+  }
+
+  /**
+   * The API server is back: every pool is reconciled soon, its backoff forgotten. A pool whose
+   * reconciles failed all through a long outage has backed off towards minutes, and a re-list
+   * brings no event for a pool that did not change, so without this it would wait out its backoff
+   * (the 30 s promise of docs/failure-modes.md). Low priority: a scale-up still goes first, and a
+   * pool with nothing to do costs a pass over caches, no API request.
+   */
+  #retryEveryPool(): void {
+    for (const pool of this.pools.list()) {
+      this.queue.retryNow(keyOf(pool.metadata?.namespace, pool.metadata?.name), 'low');
+    }
+    this.#options.metrics.workQueueDepth.set(this.queue.length);
   }
 
   #wakePoolsOf(deployment: V1Deployment): void {

@@ -38,6 +38,11 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
   resyncMs?: number;
   /** Called after each list but the first: the watch had expired (410 Gone) and the cache was rebuilt. */
   onRelist?: () => void;
+  /**
+   * Called when the informer is back after losing the API server: after a re-list (410 Gone),
+   * and after a restart that followed a failed watch. Work that failed meanwhile can be retried.
+   */
+  onResumed?: () => void;
   logger: Logger;
 }
 
@@ -51,6 +56,8 @@ export class ResilientInformer<T extends KubernetesObject> {
   #stopped = false;
   #synced = false;
   #lists = 0;
+  /** Failed watches so far: a restart succeeded when no new failure came before its start() returned. */
+  #failures = 0;
 
   constructor(options: ResilientInformerOptions<T>) {
     this.#options = options;
@@ -114,12 +121,14 @@ export class ResilientInformer<T extends KubernetesObject> {
         'watch expired (410 Gone); re-listed',
       );
       this.#options.onRelist?.();
+      this.#options.onResumed?.();
     }
     return result;
   }
 
   #scheduleRestart(error: unknown): void {
     if (this.#stopped) return;
+    this.#failures++;
     // A watch that ran for a while before failing starts its backoff afresh.
     if (Date.now() - this.#lastRestartAt > 60_000) this.#restartDelayMs = 0;
     this.#restartDelayMs = Math.min(
@@ -134,7 +143,15 @@ export class ResilientInformer<T extends KubernetesObject> {
     clearTimeout(this.#restartTimer);
     this.#restartTimer = setTimeout(() => {
       this.#lastRestartAt = Date.now();
-      this.#informer.start().catch((restartError: unknown) => this.#scheduleRestart(restartError));
+      const failuresBefore = this.#failures;
+      // client-node reports a watch that could not connect through the error event, before
+      // start() returns: a start() with no failure since is a watch that is running again.
+      this.#informer.start().then(
+        () => {
+          if (this.#failures === failuresBefore && !this.#stopped) this.#options.onResumed?.();
+        },
+        (restartError: unknown) => this.#scheduleRestart(restartError),
+      );
     }, this.#restartDelayMs);
   }
 }

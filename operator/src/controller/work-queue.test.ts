@@ -108,6 +108,21 @@ describe('WorkQueue', () => {
       expect(queue.retries('ns/flaky')).toBe(0);
     });
 
+    it('retryNow() queues a backed-off key at once, with its failures forgotten and its pending retry dropped', async () => {
+      const queue = new WorkQueue(
+        new RateLimiter({ baseDelayMs: 60_000, maxDelayMs: 1000_000, perSecond: 1000, burst: 1000 }),
+      );
+      queue.addRateLimited('ns/outage');
+      queue.addRateLimited('ns/outage'); // failed twice: next try in 60 s (the earlier of 60 s and 120 s)
+      expect(queue.retries('ns/outage')).toBe(2);
+      queue.retryNow('ns/outage', 'low');
+      expect(queue.retries('ns/outage')).toBe(0);
+      expect(await queue.get()).toBe('ns/outage');
+      queue.done('ns/outage');
+      await vi.advanceTimersByTimeAsync(120_000);
+      expect(queue.length).toBe(0); // the dropped retry does not fire later
+    });
+
     it('keeps the earlier of two delayed adds of one key', async () => {
       const queue = new WorkQueue();
       queue.addAfter('ns/a', 5_000);

@@ -137,6 +137,19 @@ export class WorkQueue {
     this.addAfter(key, this.#limiter.when(key));
   }
 
+  /**
+   * Queues the key at once with its failure history forgotten, dropping a pending backoff: for
+   * when whatever made it fail may be over (the API server is back), so that a key that backed
+   * off towards maxDelayMs during a long outage is not left waiting out the rest of it.
+   */
+  retryNow(key: string, priority: Priority = 'normal'): void {
+    this.#limiter.forget(key);
+    const pending = this.#delayed.get(key);
+    if (pending) clearTimeout(pending.timer);
+    this.#delayed.delete(key);
+    this.add(key, priority);
+  }
+
   /** Clears the key's failure history after a successful reconcile. */
   forget(key: string): void {
     this.#limiter.forget(key);

@@ -1,7 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { parseOperatorConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
-import { startOperator, type RunningOperator } from '../operator.ts';
+import { startOperator, type RunningOperator, type StartOptions } from '../operator.ts';
 
 /** Starts the real operator in this process, limited to one namespace, on free ports. */
 export async function startOperatorForNamespace(
@@ -11,6 +11,7 @@ export async function startOperatorForNamespace(
     logStream?: NodeJS.WritableStream;
     leaderElection?: { namespace: string };
     idleFirstScaleDown?: boolean;
+    reconcileBackoff?: StartOptions['reconcileBackoff'];
   } = {},
 ): Promise<RunningOperator> {
   const config = parseOperatorConfig({
@@ -24,5 +25,8 @@ export async function startOperatorForNamespace(
     ...(options.idleFirstScaleDown === undefined ? {} : { idleFirstScaleDown: options.idleFirstScaleDown }),
   });
   const logger = options.logStream ? createLogger('debug', options.logStream) : createLogger('error');
-  return startOperator(config, logger, { kubeConfig });
+  return startOperator(config, logger, {
+    kubeConfig,
+    ...(options.reconcileBackoff ? { reconcileBackoff: options.reconcileBackoff } : {}),
+  });
 }
