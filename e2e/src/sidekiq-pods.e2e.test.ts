@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { templatePool } from '@workerpool/operator/testing/fixtures';
 import { TEST_IMAGES } from './harness/images.ts';
@@ -37,6 +38,30 @@ async function busyGauge(s: Scenario, pool: string): Promise<number | undefined>
     text,
   );
   return match ? Number(match[1]) : undefined;
+}
+
+/** For each job not finished: its runs started, its last pod, and which Sidekiq set holds it. */
+async function whereAreJobs(s: Scenario, queue: string, jids: readonly string[]): Promise<object[]> {
+  const redis = new Redis(s.redis.url);
+  try {
+    const [started, pods] = [await s.evidence.started(), await s.evidence.pods()];
+    const sets = {
+      queue: await redis.lrange(`queue:${queue}`, 0, -1),
+      retry: await redis.zrange('retry', '0', '-1'),
+      schedule: await redis.zrange('schedule', '0', '-1'),
+      dead: await redis.zrange('dead', '0', '-1'),
+    };
+    return (await s.evidence.unfinished(jids)).map((jid) => ({
+      jid,
+      started: started.get(jid) ?? 0,
+      pod: pods.get(jid),
+      in: Object.entries(sets)
+        .filter(([, jobs]) => jobs.some((job) => job.includes(jid)))
+        .map(([name]) => name),
+    }));
+  } finally {
+    redis.disconnect();
+  }
 }
 
 describe('a Sidekiq pool of real Sidekiq pods', () => {
@@ -86,7 +111,14 @@ describe('a Sidekiq pool of real Sidekiq pods', () => {
     await expect
       .poll(async () => (await watch.readyPods()).length, { timeout: 90_000, interval: 500 })
       .toBeGreaterThan(1);
-    await expect.poll(() => s.evidence.unfinished(jids), { timeout: 120_000, interval: 1_000 }).toEqual([]);
+    await expect
+      .poll(() => s.evidence.unfinished(jids), { timeout: 120_000, interval: 1_000 })
+      .toEqual([])
+      .catch(async (error: unknown) => {
+        // Say where each unfinished job is, so that a failure tells a lost job from a slow one.
+        console.log(`unfinished Sidekiq jobs: ${JSON.stringify(await whereAreJobs(s, queue, jids))}`);
+        throw error;
+      });
     expect(new Set((await s.evidence.pods()).values()).size).toBeGreaterThan(1);
 
     await expect.poll(() => watch.specReplicas(), { timeout: 120_000, interval: 1_000 }).toBe(1);
