@@ -36,6 +36,8 @@ export interface OperatorMetrics {
   queueBusy: Gauge<'namespace' | 'pool'>;
   queueThroughput: Gauge<'namespace' | 'pool'>;
   signalReadErrors: Counter<'namespace' | 'pool' | 'reason'>;
+  /** Polls of Redis endpoints finished, read or not: the poll loops are turning while it rises. */
+  signalPolls: Counter;
   /** 1 when the last read of the pool's queue signals succeeded, 0 while they cannot be read. */
   signalsAvailable: Gauge<'namespace' | 'pool'>;
   desiredReplicas: Gauge<'namespace' | 'pool'>;
@@ -116,6 +118,11 @@ export function createOperatorMetrics(): OperatorMetrics {
       name: 'workerpool_signal_read_errors_total',
       help: 'Queue signal reads that failed.',
       labelNames: [...pool, 'reason'],
+      registers: [registry],
+    }),
+    signalPolls: new Counter({
+      name: 'workerpool_signal_polls_total',
+      help: 'Polls of Redis endpoints finished (every pool of an endpoint is read in one poll).',
       registers: [registry],
     }),
     signalsAvailable: poolGauge(

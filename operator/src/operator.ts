@@ -75,9 +75,10 @@ export async function startOperator(
     watchdog,
     idleFirstScaleDown: config.idleFirstScaleDown,
   });
+  controller.observePools(autoscaler);
   const reconciler = new Reconciler({
     client,
-    advisor: autoscaler,
+    decisions: autoscaler.decisions,
     cachedPool: (namespace, name) => controller.pools.get(name, namespace),
     deploymentOf,
     workerEnv: nativeWorkerEnv,

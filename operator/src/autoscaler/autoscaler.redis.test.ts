@@ -10,11 +10,13 @@ import { createLogger } from '../logger.ts';
 import { LoopWatchdog } from '../loop-watchdog.ts';
 import { createOperatorMetrics, type OperatorMetrics } from '../metrics.ts';
 import { templatePool } from '../testing/fixtures.ts';
+import { waitForPolls } from '../testing/loop-evidence.ts';
 import { Autoscaler } from './autoscaler.ts';
 
 // The autoscaler against a real, password-protected Redis. What stands in for the Kubernetes
-// side is what the autoscaler is given in production too: a function that reads a Secret's
-// key, a Deployment lookup and a wake-up call. Tests count what crosses those.
+// side is what the autoscaler is given in production too: informer events (poolChanged,
+// poolDeleted), a function that reads a Secret's key, a Deployment lookup and a wake-up call.
+// Tests count what crosses those, and read decisions from the store the reconciler reads.
 
 const PASSWORD = 'pw-autoscaler-7c1d';
 const POLL_SECONDS = 1;
@@ -97,17 +99,27 @@ const deploymentWith = (replicas: number): V1Deployment => ({
   spec: { replicas, selector: {}, template: {} },
   status: { readyReplicas: replicas },
 });
+const keyOf = (pool: WorkerPool) => `${pool.metadata.namespace}/${pool.metadata.name}`;
+/** What the reconciler would read for the pool now. */
+const decisionOf = (harness: Harness, pool: WorkerPool) => harness.autoscaler.decisions.read(keyOf(pool));
+/** The informer delivers the pool (new, edited, or again with only its status changed). */
+const observe = (harness: Harness, pool: WorkerPool) => {
+  harness.autoscaler.poolChanged(pool);
+  return decisionOf(harness, pool);
+};
 const signals = (harness: Harness, pool: WorkerPool) =>
-  harness.autoscaler.view(pool, harness.deployment.current).conditions.find((c) => c.type === 'SignalsAvailable');
+  decisionOf(harness, pool)?.conditions.find((c) => c.type === 'SignalsAvailable');
 const POLL = { timeout: 10_000, interval: 50 };
 
 describe('the autoscaler', () => {
-  it('reads the Redis password from its Secret once, when the pool is registered, and never on later polls or views', async () => {
+  it('reads the Redis password from its Secret once, when the pool is registered, and never on later polls or status-only updates', async () => {
     const harness = startAutoscaler(() => Promise.resolve(PASSWORD));
     const pool = nativePool('mailers', uniqueKeyPrefix('secret-once'));
+    observe(harness, pool);
     await expect.poll(() => signals(harness, pool)?.status, POLL).toBe('True');
-    for (let i = 0; i < 20; i++) harness.autoscaler.view(pool, undefined);
-    await new Promise((resolve) => setTimeout(resolve, 3 * POLL_SECONDS * 1000));
+    // The same spec delivered again, as each of our own status writes comes back from the watch.
+    for (let i = 0; i < 20; i++) observe(harness, structuredClone(pool));
+    await waitForPolls(harness.metrics, 3);
     expect(harness.secretReads()).toBe(1);
   });
 
@@ -120,6 +132,7 @@ describe('the autoscaler', () => {
       return Promise.reject(new Error('etcdserver: request timed out'));
     });
     const pool = nativePool('rotated', uniqueKeyPrefix('rotation'));
+    observe(harness, pool);
     await expect.poll(() => signals(harness, pool)?.status, POLL).toBe('True');
 
     // The password is rotated: Redis refuses the old one, and the first re-read of the Secret fails.
@@ -148,42 +161,49 @@ describe('the autoscaler', () => {
     const pool = nativePool('busy', keyPrefix);
     pool.spec.replicas = 3;
     harness.deployment.current = deploymentWith(3);
+    observe(harness, pool);
     const producer = new Queue('mail', { connection: redis.url, prefix: keyPrefix });
     try {
       await expect.poll(() => signals(harness, pool)?.status, POLL).toBe('True');
       const afterFirstReading = harness.wakeUps();
       for (let i = 0; i < 4; i++) {
         await producer.add('send', { i });
-        await new Promise((resolve) => setTimeout(resolve, POLL_SECONDS * 1000));
+        await waitForPolls(harness.metrics, 1); // each job is seen by a poll of its own
       }
-      expect(harness.autoscaler.view(pool, harness.deployment.current).queue?.depth).toBe(0); // status still shows the reading it published
+      expect(decisionOf(harness, pool)?.queue?.depth).toBe(0); // status still shows the reading it published
       expect(harness.wakeUps()).toBe(afterFirstReading);
 
       harness.advanceClock(QUEUE_STATUS_REFRESH_SECONDS * 1000);
       await expect.poll(() => harness.wakeUps(), POLL).toBe(afterFirstReading + 1);
-      expect(harness.autoscaler.view(pool, harness.deployment.current).queue?.depth).toBe(4);
+      expect(decisionOf(harness, pool)?.queue?.depth).toBe(4);
     } finally {
       await producer.close();
     }
   });
 
-  it('leaves pin, pause, limits and the first decision to the engine: a paused pool is held as it is, even above maxReplicas', () => {
+  it('decides a new spec as soon as the informer delivers it: pin, pause, limits and the first decision, by the engine', () => {
     const harness = startAutoscaler(() => Promise.resolve(PASSWORD));
     const keyPrefix = uniqueKeyPrefix('rules');
     const fresh = nativePool('fresh', keyPrefix, { minReplicas: 2 });
-    expect(harness.autoscaler.view(fresh, undefined).replicas).toBe(2);
+    expect(observe(harness, fresh)?.replicas).toBe(2);
 
+    // A paused pool is held as it is, even above maxReplicas.
+    harness.deployment.current = deploymentWith(6);
     const paused = nativePool('paused', keyPrefix, { maxReplicas: 4 });
     paused.spec.paused = true;
-    expect(harness.autoscaler.view(paused, deploymentWith(6)).replicas).toBe(6);
+    expect(observe(harness, paused)).toMatchObject({ replicas: 6, reasonCode: 'Paused' });
 
+    harness.deployment.current = deploymentWith(1);
     const pinned = nativePool('pinned', keyPrefix, { maxReplicas: 4 });
-    expect(harness.autoscaler.view(pinned, deploymentWith(1)).replicas).toBe(1);
-    pinned.spec.replicas = 3;
-    pinned.metadata.generation = 2;
-    const view = harness.autoscaler.view(pinned, deploymentWith(1));
-    expect(view.replicas).toBe(3);
-    expect(view.reason).toMatch(/^pinned to 3 by spec.replicas/);
+    expect(observe(harness, pinned)?.replicas).toBe(1);
+    // An edit: a pin, with a pause beside it. The pin wins, and the decision says so.
+    const edited = structuredClone(pinned);
+    edited.spec.replicas = 3;
+    edited.spec.paused = true;
+    edited.metadata.generation = 2;
+    const view = observe(harness, edited);
+    expect(view).toMatchObject({ generation: 2, replicas: 3, reasonCode: 'Pinned' });
+    expect(view?.reason).toMatch(/^pinned to 3 by spec.replicas/);
   });
 
   it("shows a pool's latest reading and decision when scraped, its scale decisions from 0, and nothing once it is gone", async () => {
@@ -199,7 +219,7 @@ describe('the autoscaler', () => {
     const seriesOf = async (name: string) => (await scrape()).filter((line) => line.startsWith(`${name}{`));
 
     // Registered, not yet polled: no decision has been counted, in either direction.
-    harness.autoscaler.view(pool, harness.deployment.current);
+    observe(harness, pool);
     expect(await seriesOf('workerpool_scale_decisions_total')).toEqual([
       'workerpool_scale_decisions_total{pool="scraped",direction="up",reason=""} 0',
       'workerpool_scale_decisions_total{pool="scraped",direction="down",reason=""} 0',
@@ -221,13 +241,14 @@ describe('the autoscaler', () => {
     }
 
     // Deleted: every gauge of the pool goes with it, or dashboards would show it forever.
-    harness.autoscaler.forget('billing/scraped');
+    harness.autoscaler.poolDeleted('billing', 'scraped');
     expect((await scrape()).filter((line) => !line.startsWith('workerpool_scale_decisions_total'))).toEqual([]);
   });
 
   it('tells the liveness probe when its poll loop stops turning', async () => {
     const harness = startAutoscaler(() => Promise.resolve(PASSWORD));
     const pool = nativePool('watched', uniqueKeyPrefix('watchdog'));
+    observe(harness, pool);
     await expect.poll(() => signals(harness, pool)?.status, POLL).toBe('True');
     expect(harness.watchdog.stuck()).toEqual([]);
     // Ten minutes without a poll finishing, as a hung loop would look to the probe.

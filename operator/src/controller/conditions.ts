@@ -17,6 +17,8 @@ export const Reason = {
   Available: 'Available',
   ScaledToZero: 'ScaledToZero',
   Paused: 'Paused',
+  /** spec.replicas holds the size: autoscaling is off until it is removed. */
+  Pinned: 'Pinned',
   RollingOut: 'RollingOut',
   Scaling: 'Scaling',
   Reconciled: 'Reconciled',

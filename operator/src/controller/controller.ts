@@ -15,6 +15,15 @@ import type { Reconciler } from './reconciler.ts';
 import { targetDeploymentName } from './scale-target.ts';
 import { RateLimiter, WorkQueue, type Priority, type RateLimiterOptions } from './work-queue.ts';
 
+/**
+ * Hears of every pool the informer delivers before the reconcile it causes is queued: the
+ * autoscaler decides a new spec here, so that the reconcile finds the decision in its store.
+ */
+export interface PoolObserver {
+  poolChanged(pool: WorkerPool): void;
+  poolDeleted(namespace: string, name: string): void;
+}
+
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
   namespace: string | undefined;
@@ -43,6 +52,7 @@ export class Controller {
   readonly queue: WorkQueue;
   readonly #options: ControllerOptions;
   #reconciler: Reconciler | undefined;
+  #observer: PoolObserver | undefined;
   #loops: Promise<void>[] = [];
   readonly #seenGenerations = new Map<string, number | undefined>();
 
@@ -69,6 +79,7 @@ export class Controller {
       onChange: (pool) => this.#poolChanged(pool),
       onDelete: (pool) => {
         this.#seenGenerations.delete(keyOf(pool.metadata?.namespace, pool.metadata?.name));
+        this.#observer?.poolDeleted(pool.metadata?.namespace ?? '', pool.metadata?.name ?? '');
         this.enqueue(pool.metadata?.namespace, pool.metadata?.name);
       },
       onResync: (pool) => this.enqueue(pool.metadata?.namespace, pool.metadata?.name, 'low'),
@@ -91,6 +102,11 @@ export class Controller {
     });
   }
 
+  /** Set before start(), so that no pool the first list delivers goes unseen. */
+  observePools(observer: PoolObserver): void {
+    this.#observer = observer;
+  }
+
   enqueue(namespace: string | undefined, name: string | undefined, priority: Priority = 'normal'): void {
     this.queue.add(keyOf(namespace, name), priority);
     this.#options.metrics.workQueueDepth.set(this.queue.length);
@@ -102,6 +118,7 @@ export class Controller {
    * traffic. Resyncs and deletions are always work.
    */
   #poolChanged(pool: WorkerPool): void {
+    this.#observer?.poolChanged(pool);
     const key = keyOf(pool.metadata?.namespace, pool.metadata?.name);
     const generation = pool.metadata?.generation;
     if (this.#seenGenerations.has(key) && this.#seenGenerations.get(key) === generation) return;

@@ -1,27 +1,18 @@
 import type { V1Container, V1Deployment } from '@kubernetes/client-node';
-import type { WorkerPool } from '../api/workerpool-schema.ts';
+import type { WorkerPool, WorkerPoolStatus } from '../api/workerpool-schema.ts';
 import type { Logger } from '../logger.ts';
-import { ConditionType, Reason } from './conditions.ts';
-import { buildReplicasOnlyApply, buildWorkerDeployment } from './desired-deployment.ts';
 import { POD_DELETION_COST, type KubeClient, type PoolEvent } from './kube-client.ts';
 import { apiMessage, httpStatus } from './kube-errors.ts';
-import { serializeSelector, selectorLabels } from './labels.ts';
-import type { PoolScaleView, ReplicaAdvisor } from './replica-advisor.ts';
+import { planDeployment, planStatus, scalesDown, type DeploymentPlan } from './reconcile-plan.ts';
+import type { PoolScaleView, ScaleDecisions } from './scale-decisions.ts';
 import { targetDeploymentName, type DeploymentOf } from './scale-target.ts';
-import { buildStatus, statusChanged, type ObservedWorld } from './status.ts';
-import { isSubset } from './subset.ts';
 
-export const EventReason = {
-  DeploymentCreated: 'DeploymentCreated',
-  DeploymentUpdated: 'DeploymentUpdated',
-  SuccessfulRescale: 'SuccessfulRescale',
-  ScaleTargetNotFound: 'ScaleTargetNotFound',
-  ApplyRejected: 'ApplyRejected',
-} as const;
+export { EventReason } from './reconcile-plan.ts';
 
 export interface ReconcilerDeps {
   client: KubeClient;
-  advisor: ReplicaAdvisor;
+  /** Where the autoscaler leaves each pool's latest decision: read, never asked to decide. */
+  decisions: ScaleDecisions;
   /** The informer's copy of a WorkerPool: a reconcile reads no pool from the API. */
   cachedPool: (namespace: string, name: string) => WorkerPool | undefined;
   /** The informer's copy of the pool's Deployment (see scale-target.ts). */
@@ -37,52 +28,42 @@ export interface ReconcileOutcome {
   requeueAfterMs?: number;
 }
 
+/** A scaleTargetRef Deployment that does not exist yet is looked for again this often. */
+const MISSING_TARGET_RETRY_MS = 30_000;
+
 /**
- * One pass over one WorkerPool: read it, make the Deployment match, then write status once.
- * Each step is a helper named for what it does. Everything is read from the informer caches and
- * from the autoscaler's latest decision: a pass that changes nothing sends nothing to the API.
+ * One pass over one WorkerPool, as a short script: fetch the pool and its Deployment, plan (pure,
+ * reconcile-plan.ts), apply, then write status once and record the Events. Everything is read from
+ * the informer caches and the decision store: a pass that changes nothing sends nothing to the API.
  */
 export class Reconciler {
   readonly #deps: ReconcilerDeps;
-  /** Status this replica wrote, until the informer delivers it: the cache lags our own writes. */
-  readonly #written = new Map<string, { basedOn: string | undefined; pool: WorkerPool }>();
+  readonly #ownWrites = new OwnStatusWrites();
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
   }
 
   async reconcile(namespace: string, name: string): Promise<ReconcileOutcome> {
-    const pool = this.#latest(namespace, name);
-    if (!pool) {
-      this.#deps.advisor.forget(`${namespace}/${name}`);
-      this.#written.delete(`${namespace}/${name}`);
-      return {};
-    }
-    if (pool.metadata.deletionTimestamp) return {}; // the Deployment goes with its ownerReference
-    const events: PoolEvent[] = [];
-    const world = pool.spec.scaleTargetRef
-      ? await this.#scaleTarget(pool, events)
-      : await this.#ensureWorkerDeployment(pool, events);
-    this.#signalEvents(pool, world, events);
+    const key = `${namespace}/${name}`;
+    const pool = this.#ownWrites.latest(key, this.#deps.cachedPool(namespace, name));
+    if (!pool || pool.metadata.deletionTimestamp) return {}; // a deleted pool's Deployment goes with its ownerReference
+    // The autoscaler decides a pool's spec as the informer delivers it, before this pass could read it.
+    const scale = this.#deps.decisions.read(key);
+    if (!scale) throw new Error(`no scale decision for ${key} yet`);
+    const live = await this.#liveDeployment(pool);
+    const plan = planDeployment({ pool, live, scale, workerEnv: this.#deps.workerEnv(pool) });
+    const { after, rejection } = await this.#applyDeployment(pool, live, plan, scale);
+    const now = this.#deps.now?.() ?? new Date();
+    const { status, events } = planStatus({ pool, scale, plan, before: live, after, rejection, now });
     try {
-      await this.#writeStatus(pool, world);
+      if (status) await this.#writeStatus(key, pool, status);
     } finally {
       // A failed status write is retried, but the retry finds the Deployment already changed:
       // the Event of this change is recorded now or never.
       await this.#record(pool, events);
     }
-    return world.blocker?.reason === Reason.ScaleTargetNotFound ? { requeueAfterMs: 30_000 } : {};
-  }
-
-  /** The cached pool, or the one our last status write returned while the cache has not caught up. */
-  #latest(namespace: string, name: string): WorkerPool | undefined {
-    const key = `${namespace}/${name}`;
-    const cached = this.#deps.cachedPool(namespace, name);
-    const written = this.#written.get(key);
-    if (!cached || !written) return cached;
-    if (written.basedOn === cached.metadata.resourceVersion) return written.pool;
-    this.#written.delete(key);
-    return cached;
+    return plan.missingTarget ? { requeueAfterMs: MISSING_TARGET_RETRY_MS } : {};
   }
 
   async #liveDeployment(pool: WorkerPool): Promise<V1Deployment | undefined> {
@@ -92,58 +73,26 @@ export class Reconciler {
     );
   }
 
-  async #ensureWorkerDeployment(pool: WorkerPool, events: PoolEvent[]): Promise<ObservedWorld> {
-    const name = pool.metadata.name ?? '';
-    const live = await this.#liveDeployment(pool);
-    const view = this.#deps.advisor.view(pool, live);
-    const desired = buildWorkerDeployment(pool, view.replicas, this.#deps.workerEnv(pool));
-    const selector = serializeSelector(selectorLabels(name));
-    const observed = observedOf(view, selector);
-    let deployment = live;
-    if (!live || !isSubset(desired, live)) {
-      await this.#spareBusyPods(pool, live, view);
-      try {
-        deployment = await this.#deps.client.applyDeployment(desired);
-      } catch (error) {
-        return this.#rejected(error, { ...observed, deployment: live }, events);
-      }
-      events.push(describeApply(live, deployment, view.reason));
+  /**
+   * Applies the plan. A 4xx from the API server means the spec itself is wrong: it is returned as
+   * a rejection (status stalls and says why; a retry comes only with a change). Anything else
+   * (5xx, conflicts, throttling) is thrown, for the work queue's retry with backoff.
+   */
+  async #applyDeployment(
+    pool: WorkerPool,
+    live: V1Deployment | undefined,
+    plan: DeploymentPlan,
+    scale: PoolScaleView,
+  ): Promise<{ after: V1Deployment | undefined; rejection: string | undefined }> {
+    if (!plan.apply) return { after: live, rejection: undefined };
+    if (scalesDown(plan, live)) await this.#spareBusyPods(pool, live, scale);
+    try {
+      return { after: await this.#deps.client.applyDeployment(plan.apply), rejection: undefined };
+    } catch (error) {
+      const status = httpStatus(error);
+      if (status === undefined || status >= 500 || status === 409 || status === 429) throw error;
+      return { after: live, rejection: apiMessage(error) };
     }
-    return { ...observed, deployment, ...this.#scaleRecord(live, deployment, view.reason) };
-  }
-
-  async #scaleTarget(pool: WorkerPool, events: PoolEvent[]): Promise<ObservedWorld> {
-    const namespace = pool.metadata.namespace ?? '';
-    const targetName = targetDeploymentName(pool);
-    const live = await this.#liveDeployment(pool);
-    const view = this.#deps.advisor.view(pool, live);
-    if (!live) {
-      const message = `Deployment ${namespace}/${targetName} named in spec.scaleTargetRef does not exist`;
-      if (pool.status?.conditions?.find((c) => c.type === 'Stalled')?.reason !== Reason.ScaleTargetNotFound) {
-        events.push({ type: 'Warning', reason: EventReason.ScaleTargetNotFound, message });
-      }
-      return {
-        ...observedOf(view, undefined),
-        deployment: undefined,
-        desiredReplicas: pool.status?.desiredReplicas ?? 0,
-        blocker: { reason: Reason.ScaleTargetNotFound, message },
-      };
-    }
-    const matchLabels = live.spec?.selector?.matchLabels;
-    const observed = observedOf(view, matchLabels ? serializeSelector(matchLabels) : undefined);
-    let deployment = live;
-    if (live.spec?.replicas !== view.replicas) {
-      await this.#spareBusyPods(pool, live, view);
-      try {
-        deployment = await this.#deps.client.applyDeployment(
-          buildReplicasOnlyApply(namespace, targetName, view.replicas),
-        );
-      } catch (error) {
-        return this.#rejected(error, { ...observed, deployment: live }, events);
-      }
-      events.push(describeApply(live, deployment, view.reason));
-    }
-    return { ...observed, deployment, ...this.#scaleRecord(live, deployment, view.reason) };
   }
 
   /**
@@ -151,62 +100,21 @@ export class Reconciler {
    * ReplicaSet controller removes idle pods first and no running job is cut short. Only formats
    * whose heartbeats name pods can do this; the IdleFirstScaleDown condition says which.
    */
-  async #spareBusyPods(pool: WorkerPool, live: V1Deployment | undefined, view: PoolScaleView): Promise<void> {
-    const from = live?.spec?.replicas ?? 0;
+  async #spareBusyPods(pool: WorkerPool, live: V1Deployment | undefined, scale: PoolScaleView): Promise<void> {
     const matchLabels = live?.spec?.selector?.matchLabels;
-    if (!live || view.replicas >= from || !view.busyByPod || !matchLabels) return;
+    if (!scale.busyByPod || !matchLabels) return;
     const namespace = pool.metadata.namespace ?? '';
     const pods = await this.#deps.client.listPods(namespace, matchLabels);
     for (const pod of pods) {
       const name = pod.metadata?.name ?? '';
-      const cost = view.busyByPod.get(name) ?? 0;
+      const cost = scale.busyByPod.get(name) ?? 0;
       if (pod.metadata?.deletionTimestamp || pod.metadata?.annotations?.[POD_DELETION_COST] === String(cost)) continue;
       await this.#deps.client.setPodDeletionCost(namespace, name, cost);
     }
   }
 
-  /** A 4xx from the API server means the spec itself is wrong: stall, say why, and retry only on change. */
-  #rejected(error: unknown, world: ObservedWorld, events: PoolEvent[]): ObservedWorld {
-    const status = httpStatus(error);
-    if (status === undefined || status >= 500 || status === 409 || status === 429) throw error;
-    const message = `the API server rejected the Deployment: ${apiMessage(error)}`;
-    events.push({ type: 'Warning', reason: EventReason.ApplyRejected, message });
-    return { ...world, blocker: { reason: Reason.ApplyRejected, message } };
-  }
-
-  #scaleRecord(
-    before: V1Deployment | undefined,
-    after: V1Deployment | undefined,
-    reason: string | undefined,
-  ): Pick<ObservedWorld, 'lastScale'> {
-    const from = before?.spec?.replicas;
-    const to = after?.spec?.replicas;
-    if (from === undefined || to === undefined || from === to) return {};
-    return {
-      lastScale: {
-        time: (this.#deps.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-        reason: reason ?? `${from} -> ${to}`,
-      },
-    };
-  }
-
-  /** People hear once when signals stop being readable, not on every failed poll. */
-  #signalEvents(pool: WorkerPool, world: ObservedWorld, events: PoolEvent[]): void {
-    const before = pool.status?.conditions?.find((c) => c.type === ConditionType.SignalsAvailable);
-    const now = world.conditions.find((c) => c.type === ConditionType.SignalsAvailable);
-    if (now?.status === 'False' && before?.status !== 'False') {
-      events.push({ type: 'Warning', reason: now.reason, message: now.message });
-    }
-  }
-
-  async #writeStatus(pool: WorkerPool, world: ObservedWorld): Promise<void> {
-    const status = buildStatus(pool, world, this.#deps.now?.() ?? new Date());
-    if (!statusChanged(pool.status, status)) return;
-    const updated = await this.#deps.client.applyStatus(pool, status);
-    this.#written.set(`${pool.metadata.namespace ?? ''}/${pool.metadata.name ?? ''}`, {
-      basedOn: pool.metadata.resourceVersion,
-      pool: updated,
-    });
+  async #writeStatus(key: string, pool: WorkerPool, status: WorkerPoolStatus): Promise<void> {
+    this.#ownWrites.wrote(key, pool, await this.#deps.client.applyStatus(pool, status));
   }
 
   async #record(pool: WorkerPool, events: PoolEvent[]): Promise<void> {
@@ -224,38 +132,26 @@ export class Reconciler {
   }
 }
 
-function observedOf(view: PoolScaleView, selector: string | undefined): Omit<ObservedWorld, 'deployment'> {
-  return {
-    desiredReplicas: view.replicas,
-    selector,
-    conditions: view.conditions,
-    ...(view.queue ? { queue: view.queue } : {}),
-  };
-}
+/**
+ * Read-your-writes over the informer cache: the cache lags the status this replica just wrote, and
+ * a pass that read the older copy would write the same status again. Until the cache moves past
+ * the version a write was based on, the pool that write returned is the latest.
+ */
+class OwnStatusWrites {
+  readonly #written = new Map<string, { basedOn: string | undefined; pool: WorkerPool }>();
 
-function describeApply(
-  before: V1Deployment | undefined,
-  after: V1Deployment | undefined,
-  reason: string | undefined,
-): PoolEvent {
-  const name = after?.metadata?.name ?? '';
-  if (!before)
-    return {
-      type: 'Normal',
-      reason: EventReason.DeploymentCreated,
-      message: `Created Deployment ${name} with ${after?.spec?.replicas ?? 0} replicas`,
-    };
-  const from = before.spec?.replicas;
-  const to = after?.spec?.replicas;
-  if (from !== to)
-    return {
-      type: 'Normal',
-      reason: EventReason.SuccessfulRescale,
-      message: `Scaled Deployment ${name} from ${from ?? 0} to ${to ?? 0} replicas${reason ? `: ${reason}` : ''}`,
-    };
-  return {
-    type: 'Normal',
-    reason: EventReason.DeploymentUpdated,
-    message: `Updated Deployment ${name} to match the WorkerPool`,
-  };
+  latest(key: string, cached: WorkerPool | undefined): WorkerPool | undefined {
+    const written = this.#written.get(key);
+    if (!cached || !written) {
+      if (!cached) this.#written.delete(key);
+      return cached;
+    }
+    if (written.basedOn === cached.metadata.resourceVersion) return written.pool;
+    this.#written.delete(key);
+    return cached;
+  }
+
+  wrote(key: string, basedOn: WorkerPool, returned: WorkerPool): void {
+    this.#written.set(key, { basedOn: basedOn.metadata.resourceVersion, pool: returned });
+  }
 }

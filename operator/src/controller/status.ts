@@ -17,6 +17,11 @@ export interface ObservedWorld {
   /** Conditions that come from the queue readings (SignalsAvailable, IdleFirstScaleDown). */
   conditions: ConditionInput[];
   lastScale?: { time: string; reason: string };
+  /**
+   * The engine holds the size by a rule rather than by load: spec.replicas (a pin, which beats
+   * spec.paused) or spec.paused. Ready reports the rule the decision followed, not the spec.
+   */
+  hold?: 'Pinned' | 'Paused' | undefined;
 }
 
 function rolloutState(
@@ -54,7 +59,19 @@ function rolloutState(
       reconciling: { type: ConditionType.Reconciling, status: 'True', reason: Reason.Scaling, message },
     };
   }
-  if (pool.spec.paused) {
+  if (world.hold === 'Pinned') {
+    const ignored = pool.spec.paused ? ' (spec.paused has no effect while spec.replicas is set)' : '';
+    return {
+      ready: {
+        type: ConditionType.Ready,
+        status: 'True',
+        reason: Reason.Pinned,
+        message: `pinned to ${specReplicas} replicas by spec.replicas${ignored}`,
+      },
+      reconciling: undefined,
+    };
+  }
+  if (world.hold === 'Paused') {
     return {
       ready: {
         type: ConditionType.Ready,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { QUEUE_STATUS_REFRESH_SECONDS } from '../api/workerpool-schema.ts';
 import { ConditionType, Reason } from '../controller/conditions.ts';
-import { busyByPod, nextPublished, readingKeyOf, type Published } from './published-status.ts';
+import { busyByPod, nextPublished, readingKeyOf, type Published } from './status-publisher.ts';
 
 const read = {
   type: ConditionType.SignalsAvailable,

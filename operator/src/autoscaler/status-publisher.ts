@@ -1,10 +1,12 @@
-import { QUEUE_STATUS_REFRESH_SECONDS, type QueueStatus } from '../api/workerpool-schema.ts';
-import type { ConditionInput } from '../controller/conditions.ts';
-import type { QueueReading, ReportedReading } from '../signals/index.ts';
+import { QUEUE_STATUS_REFRESH_SECONDS, type QueueStatus, type WorkerPool } from '../api/workerpool-schema.ts';
+import { ConditionType, Reason, type ConditionInput } from '../controller/conditions.ts';
+import { readerFor, type PoolReadResult, type QueueReading, type ReportedReading } from '../signals/index.ts';
 
-// What the autoscaler shows in a pool's status, and when it is worth a write. Status is for
-// people and GitOps tools: a change of the decision or of a condition is written at once, the
-// readings themselves at most every QUEUE_STATUS_REFRESH_SECONDS. Metrics carry every poll.
+// What the autoscaler shows in a pool's status, and the one rule for when it is worth a write.
+// Status is for people and GitOps tools: a change of the decision or of a condition is written at
+// once, the readings themselves at most every QUEUE_STATUS_REFRESH_SECONDS. Metrics carry every
+// poll. The reconciler writes what was published here, and nothing when it equals what the API
+// server already holds (status.ts statusChanged).
 
 export interface Published {
   queue: QueueStatus | undefined;
@@ -70,4 +72,67 @@ export function busyByPod(reading: QueueReading | undefined): Map<string, number
   const byPod = new Map<string, number>();
   for (const worker of reading.workers) byPod.set(worker.pod, (byPod.get(worker.pod) ?? 0) + worker.busy);
   return byPod;
+}
+
+/** SignalsAvailable: whether the pool's queue could be read, and if not, why. */
+export function signalsCondition(
+  pool: WorkerPool,
+  result: PoolReadResult | undefined,
+  registrationProblem: string | undefined,
+): ConditionInput {
+  if (registrationProblem)
+    return {
+      type: ConditionType.SignalsAvailable,
+      status: 'False',
+      reason: Reason.CredentialsUnavailable,
+      message: registrationProblem,
+    };
+  if (result === undefined)
+    return {
+      type: ConditionType.SignalsAvailable,
+      status: 'Unknown',
+      reason: Reason.SignalsPending,
+      message: 'waiting for the first reading',
+    };
+  if (!result.ok)
+    return {
+      type: ConditionType.SignalsAvailable,
+      status: 'False',
+      reason: Reason.SignalsReadFailed,
+      message: result.error.message,
+    };
+  return {
+    type: ConditionType.SignalsAvailable,
+    status: 'True',
+    reason: Reason.SignalsRead,
+    message: `read ${pool.spec.queue.format} queue ${pool.spec.queue.names.join(', ')}`,
+  };
+}
+
+/** Idle-first scale-down works where heartbeats say which pod runs how many jobs. */
+export function idleFirstCondition(pool: WorkerPool, enabled: boolean): ConditionInput {
+  if (!enabled) {
+    return {
+      type: ConditionType.IdleFirstScaleDown,
+      status: 'False',
+      reason: Reason.IdleFirstDisabled,
+      message:
+        'turned off by the operator (--idle-first-scale-down=false): scale-down removes pods without regard to the jobs they run',
+    };
+  }
+  const unavailable = readerFor(pool.spec.queue.format).perPodBusyUnavailable;
+  if (unavailable !== undefined) {
+    return {
+      type: ConditionType.IdleFirstScaleDown,
+      status: 'False',
+      reason: Reason.BusyCountsUnavailable,
+      message: `format ${pool.spec.queue.format}: ${unavailable}; scale-down removes pods without regard to the jobs they run`,
+    };
+  }
+  return {
+    type: ConditionType.IdleFirstScaleDown,
+    status: 'True',
+    reason: Reason.BusyCountsReported,
+    message: 'pods running the fewest jobs are removed first (pod-deletion-cost from worker heartbeats)',
+  };
 }

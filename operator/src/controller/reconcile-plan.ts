@@ -1,0 +1,178 @@
+import type { V1Container, V1Deployment } from '@kubernetes/client-node';
+import type { WorkerPool, WorkerPoolStatus } from '../api/workerpool-schema.ts';
+import { SCALE_REASONS } from '../scaling/index.ts';
+import { ConditionType, Reason } from './conditions.ts';
+import { buildReplicasOnlyApply, buildWorkerDeployment } from './desired-deployment.ts';
+import type { PoolEvent } from './kube-client.ts';
+import { serializeSelector, selectorLabels } from './labels.ts';
+import type { PoolScaleView } from './scale-decisions.ts';
+import { targetDeploymentName } from './scale-target.ts';
+import { buildStatus, statusChanged, type ObservedWorld } from './status.ts';
+import { isSubset } from './subset.ts';
+
+// The decisions of one reconcile, as pure functions of what it read: which Deployment to apply
+// (template mode: the whole Deployment; scaleTargetRef mode: its replicas only), then which status
+// and Events follow from what the apply returned. The reconciler does the I/O around them.
+
+export const EventReason = {
+  DeploymentCreated: 'DeploymentCreated',
+  DeploymentUpdated: 'DeploymentUpdated',
+  SuccessfulRescale: 'SuccessfulRescale',
+  ScaleTargetNotFound: 'ScaleTargetNotFound',
+  ApplyRejected: 'ApplyRejected',
+} as const;
+
+export interface DeploymentPlan {
+  /** What to send with server-side apply; undefined when the live Deployment already matches. */
+  apply: V1Deployment | undefined;
+  /** The label selector status publishes (for `kubectl scale` and HPA-style tools). */
+  selector: string | undefined;
+  /** scaleTargetRef names a Deployment that does not exist: nothing to apply, and status says so. */
+  missingTarget: string | undefined;
+}
+
+export interface DeploymentPlanInput {
+  pool: WorkerPool;
+  /** The Deployment as it is now (cache, else API), undefined when it does not exist. */
+  live: V1Deployment | undefined;
+  scale: PoolScaleView;
+  /** Variables the operator adds to the first worker container (template mode). */
+  workerEnv: V1Container['env'];
+}
+
+export function planDeployment({ pool, live, scale, workerEnv }: DeploymentPlanInput): DeploymentPlan {
+  if (!pool.spec.scaleTargetRef) {
+    const desired = buildWorkerDeployment(pool, scale.replicas, workerEnv);
+    return {
+      apply: live && isSubset(desired, live) ? undefined : desired,
+      selector: serializeSelector(selectorLabels(pool.metadata.name ?? '')),
+      missingTarget: undefined,
+    };
+  }
+  const namespace = pool.metadata.namespace ?? '';
+  const targetName = targetDeploymentName(pool);
+  if (!live)
+    return {
+      apply: undefined,
+      selector: undefined,
+      missingTarget: `Deployment ${namespace}/${targetName} named in spec.scaleTargetRef does not exist`,
+    };
+  const matchLabels = live.spec?.selector?.matchLabels;
+  return {
+    apply:
+      live.spec?.replicas === scale.replicas
+        ? undefined
+        : buildReplicasOnlyApply(namespace, targetName, scale.replicas),
+    selector: matchLabels ? serializeSelector(matchLabels) : undefined,
+    missingTarget: undefined,
+  };
+}
+
+/** Whether the plan lowers replicas: only then are busy pods worth sparing first. */
+export function scalesDown(plan: DeploymentPlan, live: V1Deployment | undefined): boolean {
+  const to = plan.apply?.spec?.replicas;
+  return live !== undefined && to !== undefined && to < (live.spec?.replicas ?? 0);
+}
+
+export interface StatusPlanInput {
+  pool: WorkerPool;
+  scale: PoolScaleView;
+  plan: DeploymentPlan;
+  /** The Deployment before this reconcile. */
+  before: V1Deployment | undefined;
+  /** The Deployment after it: what the apply returned, or `before` when nothing was applied. */
+  after: V1Deployment | undefined;
+  /** The API server refused the apply as invalid (a 4xx): its message. */
+  rejection: string | undefined;
+  now: Date;
+}
+
+export interface StatusPlan {
+  /** The status to write; undefined when the API server already holds it. */
+  status: WorkerPoolStatus | undefined;
+  events: PoolEvent[];
+}
+
+export function planStatus(input: StatusPlanInput): StatusPlan {
+  const { pool, scale, plan, before, after, rejection, now } = input;
+  const events: PoolEvent[] = [];
+  const world: ObservedWorld = {
+    deployment: after,
+    desiredReplicas: scale.replicas,
+    selector: plan.selector,
+    conditions: scale.conditions,
+    hold: holdOf(scale),
+    ...(scale.queue ? { queue: scale.queue } : {}),
+  };
+  if (plan.missingTarget) {
+    if (findStalledReason(pool) !== Reason.ScaleTargetNotFound)
+      events.push({ type: 'Warning', reason: EventReason.ScaleTargetNotFound, message: plan.missingTarget });
+    world.desiredReplicas = pool.status?.desiredReplicas ?? 0;
+    world.blocker = { reason: Reason.ScaleTargetNotFound, message: plan.missingTarget };
+  } else if (rejection !== undefined) {
+    const message = `the API server rejected the Deployment: ${rejection}`;
+    events.push({ type: 'Warning', reason: EventReason.ApplyRejected, message });
+    world.blocker = { reason: Reason.ApplyRejected, message };
+  } else if (plan.apply) {
+    events.push(describeApply(before, after, scale.reason));
+    const lastScale = scaleRecord(before, after, scale.reason, now);
+    if (lastScale) world.lastScale = lastScale;
+  }
+  events.push(...signalEvents(pool, world));
+  const status = buildStatus(pool, world, now);
+  return { status: statusChanged(pool.status, status) ? status : undefined, events };
+}
+
+/** A pin beats a pause, as the engine decides it: status reports whichever rule holds the size. */
+function holdOf(scale: PoolScaleView): ObservedWorld['hold'] {
+  if (scale.reasonCode === SCALE_REASONS.pinned) return 'Pinned';
+  if (scale.reasonCode === SCALE_REASONS.paused) return 'Paused';
+  return undefined;
+}
+
+const findStalledReason = (pool: WorkerPool) =>
+  pool.status?.conditions?.find((c) => c.type === ConditionType.Stalled)?.reason;
+
+function scaleRecord(
+  before: V1Deployment | undefined,
+  after: V1Deployment | undefined,
+  reason: string,
+  now: Date,
+): ObservedWorld['lastScale'] {
+  const from = before?.spec?.replicas;
+  const to = after?.spec?.replicas;
+  if (from === undefined || to === undefined || from === to) return undefined;
+  return { time: now.toISOString().replace(/\.\d{3}Z$/, 'Z'), reason: reason || `${from} -> ${to}` };
+}
+
+/** People hear once when signals stop being readable, not on every failed poll. */
+function signalEvents(pool: WorkerPool, world: ObservedWorld): PoolEvent[] {
+  const before = pool.status?.conditions?.find((c) => c.type === ConditionType.SignalsAvailable);
+  const now = world.conditions.find((c) => c.type === ConditionType.SignalsAvailable);
+  return now?.status === 'False' && before?.status !== 'False'
+    ? [{ type: 'Warning', reason: now.reason, message: now.message }]
+    : [];
+}
+
+function describeApply(before: V1Deployment | undefined, after: V1Deployment | undefined, reason: string): PoolEvent {
+  const name = after?.metadata?.name ?? '';
+  if (!before)
+    return {
+      type: 'Normal',
+      reason: EventReason.DeploymentCreated,
+      message: `Created Deployment ${name} with ${after?.spec?.replicas ?? 0} replicas`,
+    };
+  const from = before.spec?.replicas;
+  const to = after?.spec?.replicas;
+  if (from !== to)
+    return {
+      type: 'Normal',
+      reason: EventReason.SuccessfulRescale,
+      message: `Scaled Deployment ${name} from ${from ?? 0} to ${to ?? 0} replicas${reason ? `: ${reason}` : ''}`,
+    };
+  return {
+    type: 'Normal',
+    reason: EventReason.DeploymentUpdated,
+    message: `Updated Deployment ${name} to match the WorkerPool`,
+  };
+}

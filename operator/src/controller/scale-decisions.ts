@@ -1,0 +1,30 @@
+import type { QueueStatus } from '../api/workerpool-schema.ts';
+import type { ScaleReasonCode } from '../scaling/index.ts';
+import type { ConditionInput } from './conditions.ts';
+
+// What the reconciler reads of a pool's scale. The autoscaler writes it (after each poll, after a
+// spec change, after a registration settles) and wakes the reconciler; the reconciler only reads,
+// so data flows one way: Redis -> engine -> this store -> the API.
+
+/** A pool's latest decision and what status shows of its signals. */
+export interface PoolScaleView {
+  /** metadata.generation of the spec the decision was made under. */
+  generation: number | undefined;
+  /** The engine's latest decision. */
+  replicas: number;
+  /** Which rule decided (the engine's vocabulary): a pin or a pause is reported as such in Ready. */
+  reasonCode: ScaleReasonCode;
+  /** Why, for Events and status.lastScaleReason when it changes the replicas. */
+  reason: string;
+  /** The queue readings status shows (refreshed at a bounded rate, see QUEUE_STATUS_REFRESH_SECONDS). */
+  queue?: QueueStatus;
+  /** SignalsAvailable and IdleFirstScaleDown. */
+  conditions: ConditionInput[];
+  /** Jobs running in each pod, by pod name, when the format's heartbeats report it and idle-first is on. */
+  busyByPod?: ReadonlyMap<string, number>;
+}
+
+/** Reading costs no I/O and changes nothing. */
+export interface ScaleDecisions {
+  read(key: string): PoolScaleView | undefined;
+}
