@@ -2,11 +2,13 @@
 -- Argo CD sets `obj` to the live WorkerPool; the script returns {status, message}.
 -- It reads the same kstatus conditions Flux reads, in the same order, so both tools agree:
 --   being deleted                               -> Progressing
---   spec.paused                                 -> Suspended   (frozen on purpose)
 --   status.observedGeneration ~= generation     -> Progressing (the operator has not seen the edit yet)
 --   Stalled=True                                -> Degraded    (needs a person: bad spec, missing target, deadline)
 --   Reconciling=True                            -> Progressing (rolling out or scaling)
+--   Ready=True with reason Paused               -> Suspended   (frozen on purpose, as the operator decided it)
 --   Ready=True                                  -> Healthy
+-- Suspended follows the operator's decision, not spec.paused: spec.replicas pins the size even
+-- while spec.paused is set, and the pool is then Ready with reason Pinned, so Healthy.
 --   anything else, including no status yet     -> Progressing
 -- Installed through manifests/argocd/argocd-cm-patch.yaml, which must hold this file verbatim.
 
@@ -40,12 +42,6 @@ if obj.metadata.deletionTimestamp ~= nil then
   return hs
 end
 
-if obj.spec ~= nil and obj.spec.paused == true then
-  hs.status = "Suspended"
-  hs.message = "Paused: spec.paused is true, replicas stay as they are"
-  return hs
-end
-
 local generation = obj.metadata.generation
 if obj.status == nil or obj.status.observedGeneration == nil or obj.status.observedGeneration ~= generation then
   hs.status = "Progressing"
@@ -68,6 +64,11 @@ if reconciling ~= nil and reconciling.status == "True" then
 end
 
 local ready = condition("Ready")
+if ready ~= nil and ready.status == "True" and ready.reason == "Paused" then
+  hs.status = "Suspended"
+  hs.message = describe(ready)
+  return hs
+end
 if ready ~= nil and ready.status == "True" then
   hs.status = "Healthy"
   hs.message = describe(ready)

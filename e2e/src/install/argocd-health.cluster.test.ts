@@ -131,11 +131,40 @@ describe('health.lua on WorkerPools with each kind of status', () => {
     },
     {
       name: 'paused',
-      // Paused wins even over an unobserved edit: the pool is frozen on purpose.
-      status: { observedGeneration: 0, conditions: [condition('Ready', 'True', 'Paused', 'paused at 3 replicas')] },
+      // Suspended is what the operator decided and reported, once it has observed the pause.
+      status: { observedGeneration: 1, conditions: [condition('Ready', 'True', 'Paused', 'paused at 3 replicas')] },
       spec: { paused: true },
-      expected: { status: 'Suspended', message: /spec\.paused is true/ },
+      expected: { status: 'Suspended', message: 'Paused: paused at 3 replicas' },
+      flux: 'Current',
+    },
+    {
+      name: 'paused-unobserved',
+      // The pause is not in effect until the operator has seen it: the pool may still be scaling.
+      status: {
+        observedGeneration: 0,
+        conditions: [condition('Ready', 'True', 'Available', '3 of 3 replicas available')],
+      },
+      spec: { paused: true },
+      expected: { status: 'Progressing', message: 'Waiting for the operator to observe generation 1' },
       flux: 'InProgress',
+    },
+    {
+      name: 'paused-and-pinned',
+      // spec.replicas beats spec.paused in the engine, and both tools follow the operator's report.
+      status: {
+        observedGeneration: 1,
+        conditions: [
+          condition(
+            'Ready',
+            'True',
+            'Pinned',
+            'pinned to 3 replicas by spec.replicas (spec.paused has no effect while spec.replicas is set)',
+          ),
+        ],
+      },
+      spec: { paused: true, replicas: 3 },
+      expected: { status: 'Healthy', message: /^Pinned: pinned to 3 replicas/ },
+      flux: 'Current',
     },
     {
       name: 'ready-false-alone',

@@ -42,6 +42,18 @@ describe('Flux (kstatus) and Argo CD (gopher-lua) on the statuses the operator w
     await expect.poll(() => verdicts('mailers'), POLL).toBe('Current / Suspended');
   });
 
+  it('a pool both paused and pinned is sized by the pin, and Ready, Flux and Argo CD all say so', async () => {
+    // The engine's rule: spec.replicas beats spec.paused. Status must not call the pool frozen.
+    await ns.patchPool('mailers', { spec: { paused: true, replicas: 3 } });
+    await expect.poll(() => ns.replicas('mailers'), POLL).toBe(3);
+    await ns.completeRollout('mailers', { replicas: 3 });
+    await expect.poll(() => verdicts('mailers'), POLL).toBe('Current / Healthy');
+    const ready = await ns.condition('mailers', 'Ready');
+    expect(ready).toMatchObject({ status: 'True', reason: 'Pinned' });
+    expect(ready?.message).toMatch(/^pinned to 3 replicas by spec\.replicas \(spec\.paused has no effect/);
+    expect(argoHealth(await ns.getPool('mailers')).message).toMatch(/^Pinned: pinned to 3 replicas/);
+  });
+
   it('a pool whose scale target does not exist is Failed / Degraded, with the reason in both messages', async () => {
     const pool = templatePool(ns.name, 'orphan');
     delete pool.spec.template;
