@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { templatePool } from '@workerpool/operator/testing/fixtures';
 import { useOperatorNamespace } from '@workerpool/operator/testing/operator-namespace';
+import { waitForPolls } from '@workerpool/operator/testing/loop-evidence';
 import { Queue } from '@workerpool/worker-runtime';
 
 // The whole loop against real servers: jobs land in a password-protected Redis, the operator
@@ -75,7 +76,7 @@ describe('autoscaling a native pool on a real Redis', () => {
       .toBe('SignalsReadFailed');
     expect((await getPool()).status?.queue).toMatchObject({ depth: 400, stale: true });
     expect(await eventsText()).toContainEqual(expect.stringMatching(/^SignalsReadFailed: /));
-    await new Promise((resolve) => setTimeout(resolve, 5 * POLL_SECONDS * 1000));
+    await waitForPolls(ns.operator.metrics, 5); // five polls that could not read Redis
     expect(await replicas()).toBe(before);
   });
 

@@ -1,7 +1,7 @@
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GROUP, PLURAL, VERSION } from '@workerpool/operator/api/workerpool-schema';
+import { waitForPolls } from '@workerpool/operator/testing/loop-evidence';
 import { enqueueWork, exampleNativePool } from './harness/e2e-pool.ts';
 import { startScenario, type Scenario } from './harness/scenario.ts';
 
@@ -48,9 +48,9 @@ async function scaleDownWhileTwoAreBusy(idleFirstScaleDown: boolean): Promise<nu
   const busyPods = new Set((await s.evidence.pods()).values());
   expect(busyPods.size).toBe(2);
   // A worker announces a job in its heartbeat before the job runs, so the heartbeats already name
-  // the two busy pods. The operator reads them at its next poll (once a second); three seconds leave
-  // room for a loaded machine before the engine is let loose.
-  await sleep(3 * POLL_SECONDS * 1000);
+  // the two busy pods. The operator reads them at its next poll; three polls leave room for a
+  // loaded machine before the engine is let loose.
+  await waitForPolls(s.operator.metrics, 3);
 
   const custom = s.kubeConfig.makeApiClient(CustomObjectsApi);
   await custom.patchNamespacedCustomObject(

@@ -2,6 +2,7 @@ import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/c
 import { inject } from 'vitest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GROUP, PLURAL, VERSION } from '@workerpool/operator/api/workerpool-schema';
+import { waitForPolls } from '@workerpool/operator/testing/loop-evidence';
 import { kubectl } from './harness/cluster.ts';
 import { enqueueWork, exampleNativePool, exampleWorkerTemplate } from './harness/e2e-pool.ts';
 import { containerPid } from './harness/kube-node.ts';
@@ -72,7 +73,7 @@ describe('a pool of real worker pods, handled by people', () => {
       .toBe('Paused');
 
     const ids = await enqueueWork(s.redis.url, 'paused', 80, 1_000);
-    await new Promise((resolve) => setTimeout(resolve, 6_000)); // six polls with a backlog
+    await waitForPolls(s.operator.metrics, 6); // six polls with a backlog
     expect(await watch.specReplicas()).toBe(1);
 
     await patchPool(s, 'paused', { spec: { paused: false } });

@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue as BullQueue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import type { WorkerPoolSpecInput } from '@workerpool/operator/api/defaults';
 import { templatePool } from '@workerpool/operator/testing/fixtures';
+import { waitForPolls } from '@workerpool/operator/testing/loop-evidence';
 import { OPERATOR_POLL, useOperatorNamespace } from '@workerpool/operator/testing/operator-namespace';
 import { Queue } from '@workerpool/worker-runtime';
 
@@ -60,7 +60,7 @@ describe('per-queue latency targets on a real API server and Redis', () => {
         .poll(async () => (await ns.events('tiered')).map((event) => event.message ?? ''), OPERATOR_POLL)
         .toContainEqual(expect.stringMatching(/queue critical: oldest job/));
       // A few more polls: the pool that has only the 60 s target keeps its one replica.
-      await sleep(3 * POLL_SECONDS * 1000);
+      await waitForPolls(ns.operator.metrics, 3);
       expect(await ns.replicas('untiered')).toBe(1);
       expect(await reasonOf('untiered')).not.toMatch(/queue critical/);
     } finally {
@@ -89,7 +89,7 @@ describe('a BullMQ queue global concurrency on a real API server and Redis', () 
       const asked = Number(/load asks for (\d+)\)$/.exec(await reasonOf('emails'))?.[1]);
       expect(asked).toBeGreaterThan(2);
       // The backlog stays and keeps aging; the cap still holds a few polls later.
-      await sleep(3 * POLL_SECONDS * 1000);
+      await waitForPolls(ns.operator.metrics, 3);
       expect(await ns.replicas('emails')).toBe(2);
       expect((await ns.getPool('emails')).status?.queue?.depth).toBe(400);
     } finally {

@@ -5,6 +5,7 @@ import { uniqueKeyPrefix } from '@workerpool/e2e/harness/isolation';
 import { Queue } from '@workerpool/worker-runtime';
 import type { RunningOperator } from './operator.ts';
 import { templatePool } from './testing/fixtures.ts';
+import { waitForPolls } from './testing/loop-evidence.ts';
 import { useOperatorNamespace } from './testing/operator-namespace.ts';
 import { startOperatorForNamespace } from './testing/operator-under-test.ts';
 
@@ -59,7 +60,7 @@ describe('the operator', () => {
         { timeout: 20_000 },
       )
       .toBe('True');
-    await new Promise((resolve) => setTimeout(resolve, 2 * POLL_SECONDS * 1000));
+    await waitForPolls(operator.metrics, 2);
 
     const producer = new Queue('mail', { connection: ns.redis.url, prefix: keyPrefix });
     const before = {
@@ -71,7 +72,7 @@ describe('the operator', () => {
     try {
       for (let i = 0; i < polls; i++) {
         await producer.add('send', { i });
-        await new Promise((resolve) => setTimeout(resolve, POLL_SECONDS * 1000));
+        await waitForPolls(operator.metrics, 1); // each change is read by a poll of its own
       }
     } finally {
       await producer.close();
