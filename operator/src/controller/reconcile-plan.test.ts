@@ -280,6 +280,50 @@ describe('planStatus', () => {
     expect(again).toEqual({ status: undefined, events: [] });
   });
 
+  it('holds a refused Deployment back while its retry is not due, still stalled, with no second Warning', () => {
+    const p = pool();
+    const scale = decision(2);
+    const refusal =
+      'spec.template.spec.containers[0].resources.requests: Invalid value: "2": must be less than or equal to cpu limit';
+    const tried = planDeployment({ pool: p, live: undefined, scale, workerEnv: [] });
+    const first = planStatus({
+      pool: p,
+      scale,
+      plan: tried,
+      before: undefined,
+      after: undefined,
+      rejection: refusal,
+      now: NOW,
+    });
+    expect(first.events.map((e) => e.reason)).toEqual([EventReason.ApplyRejected]);
+
+    const stalled = { ...p, status: first.status };
+    const held = planDeployment({ pool: stalled, live: undefined, scale, workerEnv: [], heldRejection: refusal });
+    expect(held.apply).toBeUndefined();
+    const holding = planStatus({
+      pool: stalled,
+      scale,
+      plan: held,
+      before: undefined,
+      after: undefined,
+      rejection: undefined,
+      now: NOW,
+    });
+    expect(holding).toEqual({ status: undefined, events: [] }); // still Stalled, as written: nothing to write
+
+    // The retry comes due and is refused again: the stall goes on, without a second Warning.
+    const again = planStatus({
+      pool: stalled,
+      scale,
+      plan: tried,
+      before: undefined,
+      after: undefined,
+      rejection: refusal,
+      now: NOW,
+    });
+    expect(again.events).toEqual([]);
+  });
+
   it('warns once when a missing scale target is first seen, not on every pass', () => {
     const p = scaleTargetPool();
     const scale = decision(4);

@@ -29,6 +29,8 @@ export interface DeploymentPlan {
   selector: string | undefined;
   /** scaleTargetRef names a Deployment that does not exist: nothing to apply, and status says so. */
   missingTarget: string | undefined;
+  /** The API server refused this generation's Deployment and its retry is not due: nothing to apply. */
+  heldRejection: string | undefined;
 }
 
 export interface DeploymentPlanInput {
@@ -38,15 +40,23 @@ export interface DeploymentPlanInput {
   scale: PoolScaleView;
   /** Variables the operator adds to the first worker container (template mode). */
   workerEnv: V1Container['env'];
+  /**
+   * The API server's message when it refused this generation's Deployment and the retry is not
+   * due yet: the same spec would be refused again, so it is not sent on every poll.
+   */
+  heldRejection?: string | undefined;
 }
 
-export function planDeployment({ pool, live, scale, workerEnv }: DeploymentPlanInput): DeploymentPlan {
+export function planDeployment({ pool, live, scale, workerEnv, heldRejection }: DeploymentPlanInput): DeploymentPlan {
   if (!pool.spec.scaleTargetRef) {
     const desired = buildWorkerDeployment(pool, scale.replicas, workerEnv);
+    const selector = serializeSelector(selectorLabels(pool.metadata.name ?? ''));
+    if (heldRejection !== undefined) return { apply: undefined, selector, missingTarget: undefined, heldRejection };
     return {
       apply: live && isSubset(desired, live) ? undefined : desired,
-      selector: serializeSelector(selectorLabels(pool.metadata.name ?? '')),
+      selector,
       missingTarget: undefined,
+      heldRejection: undefined,
     };
   }
   const namespace = pool.metadata.namespace ?? '';
@@ -56,15 +66,19 @@ export function planDeployment({ pool, live, scale, workerEnv }: DeploymentPlanI
       apply: undefined,
       selector: undefined,
       missingTarget: `Deployment ${namespace}/${targetName} named in spec.scaleTargetRef does not exist`,
+      heldRejection: undefined,
     };
   const matchLabels = live.spec?.selector?.matchLabels;
+  const selector = matchLabels ? serializeSelector(matchLabels) : undefined;
+  if (heldRejection !== undefined) return { apply: undefined, selector, missingTarget: undefined, heldRejection };
   return {
     apply:
       live.spec?.replicas === scale.replicas
         ? undefined
         : buildReplicasOnlyApply(namespace, targetName, scale.replicas),
-    selector: matchLabels ? serializeSelector(matchLabels) : undefined,
+    selector,
     missingTarget: undefined,
+    heldRejection: undefined,
   };
 }
 
@@ -109,9 +123,11 @@ export function planStatus(input: StatusPlanInput): StatusPlan {
       events.push({ type: 'Warning', reason: EventReason.ScaleTargetNotFound, message: plan.missingTarget });
     world.desiredReplicas = pool.status?.desiredReplicas ?? 0;
     world.blocker = { reason: Reason.ScaleTargetNotFound, message: plan.missingTarget };
-  } else if (rejection !== undefined) {
-    const message = `the API server rejected the Deployment: ${rejection}`;
-    events.push({ type: 'Warning', reason: EventReason.ApplyRejected, message });
+  } else if (rejection !== undefined || plan.heldRejection !== undefined) {
+    const message = `the API server rejected the Deployment: ${rejection ?? plan.heldRejection}`;
+    // One Warning per transition into the stall, not one per retry.
+    if (findStalledReason(pool) !== Reason.ApplyRejected)
+      events.push({ type: 'Warning', reason: EventReason.ApplyRejected, message });
     world.blocker = { reason: Reason.ApplyRejected, message };
   } else if (plan.apply) {
     events.push(describeApply(before, after, scale.reason));

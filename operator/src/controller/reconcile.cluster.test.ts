@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { kubectl } from '@workerpool/e2e/harness/cluster';
 import { GROUP, VERSION } from '../api/workerpool-schema.ts';
 import { templatePool } from '../testing/fixtures.ts';
+import { waitForPolls } from '../testing/loop-evidence.ts';
 import { OPERATOR_POLL, useOperatorNamespace } from '../testing/operator-namespace.ts';
 import { FIELD_MANAGER, POOL_LABEL } from './labels.ts';
 
@@ -137,6 +138,41 @@ describe('a template-mode WorkerPool', () => {
     // Evidence that every pass ran (each finished reconcile is counted) before asserting it wrote nothing.
     await expect.poll(reconciles, POLL).toBeGreaterThanOrEqual(reconciledBefore + pools.length);
     expect(await writes()).toBe(before);
+  });
+});
+
+describe('a WorkerPool whose Deployment the API server refuses', () => {
+  it('stalls with one Warning, is not sent again on every poll, and recovers on the next edit', async () => {
+    const deploymentApplies = async () =>
+      (await ns.operator.metrics.apiWrites.get()).values
+        .filter((sample) => sample.labels.kind === 'Deployment')
+        .reduce((sum, sample) => sum + sample.value, 0);
+    // A closed loopback port: every poll fails at once, and each one asks for the replicas the
+    // engine wants (1) against a Deployment that does not exist (0), so each one wakes the reconciler.
+    const pool = templatePool(ns.name, 'refused', {
+      queue: { format: 'native', names: ['mail'], redis: { url: 'redis://127.0.0.1:1/0' } },
+      scaling: { minReplicas: 1, pollIntervalSeconds: 1 },
+    });
+    const worker = pool.spec.template?.spec?.containers[0];
+    if (worker) worker.resources = { requests: { cpu: '2' }, limits: { cpu: '1' } }; // request above limit
+    await createPool(pool);
+    await expect.poll(async () => (await ns.condition('refused', 'Stalled'))?.reason, POLL).toBe('ApplyRejected');
+    expect((await ns.condition('refused', 'Stalled'))?.message).toMatch(/must be less than or equal to cpu limit/);
+
+    const appliesBefore = await deploymentApplies();
+    await waitForPolls(ns.operator.metrics, 10);
+    expect(await deploymentApplies()).toBe(appliesBefore);
+    const warnings = (await ns.events('refused', 'Warning')).filter((event) => event.reason === 'ApplyRejected');
+    expect(warnings).toHaveLength(1);
+
+    // The spec is fixed: the new generation is sent at once and the stall clears.
+    await patchPool('refused', {
+      spec: {
+        template: { spec: { containers: [{ name: 'worker', image: 'registry.example/mailer:1.0' }] } },
+      },
+    });
+    await expect.poll(() => readDeployment('refused'), POLL).toBeDefined();
+    await expect.poll(async () => (await ns.condition('refused', 'Stalled'))?.status, POLL).toBeUndefined();
   });
 });
 

@@ -30,6 +30,9 @@ export interface ReconcileOutcome {
 
 /** A scaleTargetRef Deployment that does not exist yet is looked for again this often. */
 const MISSING_TARGET_RETRY_MS = 30_000;
+/** A Deployment the API server refused is sent again after this long, doubling up to the cap, until the spec changes. */
+const REJECTED_RETRY_MS = 30_000;
+const REJECTED_RETRY_CAP_MS = 10 * 60_000;
 
 /**
  * One pass over one WorkerPool, as a short script: fetch the pool and its Deployment, plan (pure,
@@ -39,6 +42,7 @@ const MISSING_TARGET_RETRY_MS = 30_000;
 export class Reconciler {
   readonly #deps: ReconcilerDeps;
   readonly #ownWrites = new OwnStatusWrites();
+  readonly #rejections = new Rejections();
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
@@ -47,14 +51,20 @@ export class Reconciler {
   async reconcile(namespace: string, name: string): Promise<ReconcileOutcome> {
     const key = `${namespace}/${name}`;
     const pool = this.#ownWrites.latest(key, this.#deps.cachedPool(namespace, name));
-    if (!pool || pool.metadata.deletionTimestamp) return {}; // a deleted pool's Deployment goes with its ownerReference
+    if (!pool || pool.metadata.deletionTimestamp) {
+      this.#rejections.forget(key);
+      return {}; // a deleted pool's Deployment goes with its ownerReference
+    }
     // The autoscaler decides a pool's spec as the informer delivers it, before this pass could read it.
     const scale = this.#deps.decisions.read(key);
     if (!scale) throw new Error(`no scale decision for ${key} yet`);
     const live = await this.#liveDeployment(pool);
-    const plan = planDeployment({ pool, live, scale, workerEnv: this.#deps.workerEnv(pool) });
-    const { after, rejection } = await this.#applyDeployment(pool, live, plan, scale);
     const now = this.#deps.now?.() ?? new Date();
+    const held = this.#rejections.held(key, pool.metadata.generation, now.getTime());
+    const plan = planDeployment({ pool, live, scale, workerEnv: this.#deps.workerEnv(pool), heldRejection: held });
+    const { after, rejection } = await this.#applyDeployment(pool, live, plan, scale);
+    if (rejection !== undefined) this.#rejections.refused(key, pool.metadata.generation, rejection, now.getTime());
+    else if (plan.apply) this.#rejections.forget(key);
     const { status, events } = planStatus({ pool, scale, plan, before: live, after, rejection, now });
     try {
       if (status) await this.#writeStatus(key, pool, status);
@@ -63,7 +73,9 @@ export class Reconciler {
       // the Event of this change is recorded now or never.
       await this.#record(pool, events);
     }
-    return plan.missingTarget ? { requeueAfterMs: MISSING_TARGET_RETRY_MS } : {};
+    if (plan.missingTarget) return { requeueAfterMs: MISSING_TARGET_RETRY_MS };
+    const retryInMs = this.#rejections.retryInMs(key, now.getTime());
+    return retryInMs === undefined ? {} : { requeueAfterMs: retryInMs };
   }
 
   async #liveDeployment(pool: WorkerPool): Promise<V1Deployment | undefined> {
@@ -153,5 +165,46 @@ class OwnStatusWrites {
 
   wrote(key: string, basedOn: WorkerPool, returned: WorkerPool): void {
     this.#written.set(key, { basedOn: basedOn.metadata.resourceVersion, pool: returned });
+  }
+}
+
+/**
+ * Deployments the API server refused (a 4xx: the spec itself is wrong), by pool. The same
+ * generation would be refused again, so it is re-sent only with backoff, and at once when the
+ * pool's spec changes (a new generation).
+ */
+class Rejections {
+  readonly #byKey = new Map<
+    string,
+    { generation: number | undefined; message: string; retryAtMs: number; delayMs: number }
+  >();
+
+  /** The refusal's message while this generation's retry is not due; undefined when it may be sent. */
+  held(key: string, generation: number | undefined, nowMs: number): string | undefined {
+    const rejection = this.#byKey.get(key);
+    if (!rejection) return undefined;
+    if (rejection.generation !== generation) {
+      this.#byKey.delete(key);
+      return undefined;
+    }
+    return nowMs < rejection.retryAtMs ? rejection.message : undefined;
+  }
+
+  refused(key: string, generation: number | undefined, message: string, nowMs: number): void {
+    const previous = this.#byKey.get(key);
+    const delayMs =
+      previous && previous.generation === generation
+        ? Math.min(previous.delayMs * 2, REJECTED_RETRY_CAP_MS)
+        : REJECTED_RETRY_MS;
+    this.#byKey.set(key, { generation, message, retryAtMs: nowMs + delayMs, delayMs });
+  }
+
+  retryInMs(key: string, nowMs: number): number | undefined {
+    const rejection = this.#byKey.get(key);
+    return rejection ? Math.max(0, rejection.retryAtMs - nowMs) : undefined;
+  }
+
+  forget(key: string): void {
+    this.#byKey.delete(key);
   }
 }
