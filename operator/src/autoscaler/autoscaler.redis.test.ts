@@ -11,6 +11,7 @@ import { LoopWatchdog } from '../loop-watchdog.ts';
 import { createOperatorMetrics, type OperatorMetrics } from '../metrics.ts';
 import { templatePool } from '../testing/fixtures.ts';
 import { waitForPolls } from '../testing/loop-evidence.ts';
+import { startTlsRedis } from '../signals/testing/tls-redis.ts';
 import { Autoscaler } from './autoscaler.ts';
 
 // The autoscaler against a real, password-protected Redis. What stands in for the Kubernetes
@@ -256,5 +257,48 @@ describe('the autoscaler', () => {
     expect(harness.watchdog.stuck()).toEqual([expect.stringMatching(/^poll .*: no progress for \d+s/)]);
     await harness.autoscaler.stop();
     expect(harness.watchdog.stuck()).toEqual([]);
+  });
+
+  it('reads a CA Secret again after a failed TLS handshake, so a rotated or fixed CA heals the pool without an edit', async () => {
+    const tlsRedis = await startTlsRedis();
+    let ca = '-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n';
+    let caReads = 0;
+    const autoscaler = new Autoscaler({
+      readSecretValue: async (_namespace, _name, key) => {
+        if (key !== 'ca.crt') return undefined;
+        caReads += 1;
+        return ca;
+      },
+      deploymentOf: () => undefined,
+      enqueue: () => undefined,
+      metrics: createOperatorMetrics(),
+      logger: createLogger('fatal'),
+      secretRetryMs: 50,
+    });
+    running.push(autoscaler);
+    const pool = templatePool('billing', 'tls', {
+      queue: {
+        format: 'list',
+        names: ['jobs'],
+        redis: {
+          url: `rediss://127.0.0.1:${tlsRedis.port}`,
+          tls: { enabled: true, insecureSkipVerify: false, caSecretRef: { name: 'redis-ca', key: 'ca.crt' } },
+        },
+      },
+      scaling: { pollIntervalSeconds: POLL_SECONDS },
+    });
+    pool.metadata.generation = 1;
+    try {
+      autoscaler.poolChanged(pool);
+      const signalsOf = () =>
+        autoscaler.decisions.read('billing/tls')?.conditions.find((c) => c.type === 'SignalsAvailable');
+      await expect.poll(() => signalsOf()?.status, POLL).toBe('False');
+      ca = tlsRedis.ca; // the platform team fixes the Secret; the pool's spec is not touched
+      await expect.poll(() => signalsOf()?.status, POLL).toBe('True');
+      expect(caReads).toBeGreaterThanOrEqual(2);
+    } finally {
+      await autoscaler.stop();
+      await tlsRedis.stop();
+    }
   });
 });

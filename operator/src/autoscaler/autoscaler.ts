@@ -176,7 +176,8 @@ export class Autoscaler {
       this.#registry.readSucceeded(key);
     } else {
       this.#deps.metrics.signalReadErrors.inc({ ...labels, reason: result.error.kind });
-      if (result.error.kind === 'auth-failed') this.#registry.authenticationFailed(key);
+      if (result.error.kind === 'auth-failed' || result.error.kind === 'tls-failed')
+        this.#registry.credentialsRefused(key);
     }
     const input: ScaleInput = {
       nowMs: this.#now(),

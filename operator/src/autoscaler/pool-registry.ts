@@ -102,8 +102,11 @@ export class PoolRegistry {
     this.#entries.get(key)?.secretBackoff.reset();
   }
 
-  /** Redis refused the credentials: the password may have been rotated, so read the Secrets again. */
-  authenticationFailed(key: string): void {
+  /**
+   * Redis refused the credentials, or the TLS handshake failed: the password or the CA may have
+   * been rotated (or a CA that could not be used fixed), so read the Secrets again, with backoff.
+   */
+  credentialsRefused(key: string): void {
     const entry = this.#entries.get(key);
     if (entry && namesSecrets(entry.pool)) this.#retrySecrets(entry);
   }
