@@ -21,6 +21,17 @@ describe('parseOperatorConfig', () => {
     expect(parseOperatorConfig({ ...valid, idleFirstScaleDown: false }).idleFirstScaleDown).toBe(false);
   });
 
+  it('allows any Redis host unless the platform lists the ones pools may name', () => {
+    expect(parseOperatorConfig(valid).allowedRedisEndpoints).toBeUndefined();
+    const policy = parseOperatorConfig({
+      ...valid,
+      allowedRedisEndpoints: 'redis.billing.svc, 10.20.0.0/16',
+    }).allowedRedisEndpoints;
+    expect(policy?.entries).toEqual(['redis.billing.svc', '10.20.0.0/16']);
+    expect(policy?.allows('10.20.1.1')).toBe(true);
+    expect(policy?.allows('10.96.0.1')).toBe(false);
+  });
+
   it('puts the leader lease in the named namespace, else the watched one, and insists on one', () => {
     expect(
       parseOperatorConfig({ ...valid, leaderElect: true, leaderElectionNamespace: 'workerpool-system' }).leaderElection,
@@ -52,6 +63,11 @@ describe('parseOperatorConfig', () => {
       message: /--health-probe-bind-address/,
     },
     { field: 'reconcile-workers', raw: { ...valid, reconcileWorkers: 0 }, message: /--reconcile-workers: 0 must be/ },
+    {
+      field: 'allowed-redis-endpoints',
+      raw: { ...valid, allowedRedisEndpoints: 'redis.billing.svc, 10.0.0.0/40' },
+      message: /--allowed-redis-endpoints: "10\.0\.0\.0\/40" is not a CIDR/,
+    },
   ])('rejects a bad --$field with a message naming it', ({ raw, message }) => {
     expect(() => parseOperatorConfig(raw)).toThrow(message);
   });

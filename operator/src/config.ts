@@ -1,3 +1,5 @@
+import { EndpointPolicyError, parseEndpointPolicy, type EndpointPolicy } from './signals/endpoint-policy.ts';
+
 // The operator's configuration, parsed once from flags and environment into a typed, checked
 // object. Every other module receives this object; none reads process.env itself.
 
@@ -20,6 +22,8 @@ export interface OperatorConfig {
   idleFirstScaleDown: boolean;
   /** When set, only the holder of this Lease acts; other replicas stand by. */
   leaderElection: { namespace: string; leaseName: string } | undefined;
+  /** The Redis hosts pools may name; undefined allows any (the platform team sets it). */
+  allowedRedisEndpoints: EndpointPolicy | undefined;
 }
 
 export interface ListenAddress {
@@ -57,6 +61,8 @@ export interface RawOperatorOptions {
   leaderElect?: boolean;
   leaderElectionNamespace?: string | undefined;
   idleFirstScaleDown?: boolean;
+  /** Comma-separated host names, *.domain wildcards, IP addresses and CIDRs. */
+  allowedRedisEndpoints?: string | undefined;
 }
 
 export function parseOperatorConfig(raw: RawOperatorOptions): OperatorConfig {
@@ -84,7 +90,18 @@ export function parseOperatorConfig(raw: RawOperatorOptions): OperatorConfig {
     leaderElection: raw.leaderElect
       ? { namespace: leaseNamespace(raw, namespace), leaseName: 'workerpool-operator' }
       : undefined,
+    allowedRedisEndpoints: endpointPolicy(raw.allowedRedisEndpoints),
   };
+}
+
+function endpointPolicy(list: string | undefined): EndpointPolicy | undefined {
+  if (list === undefined || list.trim() === '') return undefined;
+  try {
+    return parseEndpointPolicy(list.split(','));
+  } catch (error) {
+    if (error instanceof EndpointPolicyError) throw new ConfigError(`--allowed-redis-endpoints: ${error.message}`);
+    throw error;
+  }
 }
 
 function leaseNamespace(raw: RawOperatorOptions, watched: string | undefined): string {

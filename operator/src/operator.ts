@@ -74,6 +74,7 @@ export async function startOperator(
     logger,
     watchdog,
     idleFirstScaleDown: config.idleFirstScaleDown,
+    endpointPolicy: config.allowedRedisEndpoints,
   });
   controller.observePools(autoscaler);
   const reconciler = new Reconciler({

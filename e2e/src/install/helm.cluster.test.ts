@@ -1,9 +1,19 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { templatePool } from '@workerpool/operator/testing/fixtures';
 import { kubectl, testKubeConfig } from '../harness/cluster.ts';
 import { startControlPlane, type ControlPlane } from '../harness/control-plane.ts';
 import { CHART, helm, helmTemplate, removeHelmHome, setFlags } from './helm.ts';
-import { OPERATOR_NAMESPACE, ensureNamespace, kustomize, type ManifestObject } from './manifests.ts';
+import {
+  MANIFESTS,
+  OPERATOR_NAMESPACE,
+  ensureNamespace,
+  kustomize,
+  parseManifests,
+  type ManifestObject,
+} from './manifests.ts';
 
 afterAll(removeHelmHome);
 
@@ -82,6 +92,30 @@ describe('the chart and the kustomize install render the same objects', () => {
         ) as ManifestObject,
     );
     expectSameObjects(helmTemplate(OPERATOR_NAMESPACE, { watchNamespace: OPERATOR_NAMESPACE }), fromKustomize);
+  });
+
+  it('with an allow-list of Redis hosts: allowedRedisEndpoints and components/allowed-redis-endpoints', () => {
+    // A platform team's own overlay: the install plus the component, as the component's header says.
+    const overlay = mkdtempSync(join(tmpdir(), 'workerpool-allowlist-'));
+    try {
+      writeFileSync(
+        join(overlay, 'kustomization.yaml'),
+        [
+          'apiVersion: kustomize.config.k8s.io/v1beta1',
+          'kind: Kustomization',
+          `resources: [${MANIFESTS}]`,
+          `components: [${join(MANIFESTS, 'components', 'allowed-redis-endpoints')}]`,
+        ].join('\n'),
+      );
+      const rendered = kubectl(['kustomize', overlay]);
+      expect(rendered.stderr).toBe('');
+      expectSameObjects(
+        helmTemplate(OPERATOR_NAMESPACE, { allowedRedisEndpoints: '{*.svc.cluster.local,10.0.0.0/8}' }),
+        withoutNamespaceObject(parseManifests(rendered.stdout)),
+      );
+    } finally {
+      rmSync(overlay, { recursive: true, force: true });
+    }
   });
 
   it('with monitoring: serviceMonitor, podMonitor, prometheusRule and dashboard enabled, and overlays/monitoring', () => {

@@ -11,6 +11,7 @@ import { LoopWatchdog } from '../loop-watchdog.ts';
 import { createOperatorMetrics, type OperatorMetrics } from '../metrics.ts';
 import { templatePool } from '../testing/fixtures.ts';
 import { waitForPolls } from '../testing/loop-evidence.ts';
+import { parseEndpointPolicy } from '../signals/endpoint-policy.ts';
 import { startTlsRedis } from '../signals/testing/tls-redis.ts';
 import { Autoscaler } from './autoscaler.ts';
 
@@ -264,10 +265,10 @@ describe('the autoscaler', () => {
     let ca = '-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n';
     let caReads = 0;
     const autoscaler = new Autoscaler({
-      readSecretValue: async (_namespace, _name, key) => {
-        if (key !== 'ca.crt') return undefined;
+      readSecretValue: (_namespace, _name, key) => {
+        if (key !== 'ca.crt') return Promise.resolve(undefined);
         caReads += 1;
-        return ca;
+        return Promise.resolve(ca);
       },
       deploymentOf: () => undefined,
       enqueue: () => undefined,
@@ -300,5 +301,38 @@ describe('the autoscaler', () => {
       await autoscaler.stop();
       await tlsRedis.stop();
     }
+  });
+
+  it('refuses a pool naming a Redis host the platform does not allow, before reading its Secrets or connecting', async () => {
+    let secretReads = 0;
+    const metrics = createOperatorMetrics();
+    const autoscaler = new Autoscaler({
+      readSecretValue: () => {
+        secretReads += 1;
+        return Promise.resolve(PASSWORD);
+      },
+      deploymentOf: () => undefined,
+      enqueue: () => undefined,
+      metrics,
+      logger: createLogger('fatal'),
+      endpointPolicy: parseEndpointPolicy(['127.0.0.1']),
+    });
+    running.push(autoscaler);
+    const keyPrefix = uniqueKeyPrefix('policy');
+    const allowed = nativePool('allowed', keyPrefix);
+    // The same Redis, named by another address: an operator without a policy would read it.
+    const elsewhere = nativePool('elsewhere', keyPrefix);
+    elsewhere.spec.queue.redis.url = `redis://localhost:${redis.port}/0`;
+    autoscaler.poolChanged(allowed);
+    autoscaler.poolChanged(elsewhere);
+    const signalsOf = (name: string) =>
+      autoscaler.decisions.read(`billing/${name}`)?.conditions.find((c) => c.type === 'SignalsAvailable');
+    await expect.poll(() => signalsOf('allowed')?.status, POLL).toBe('True');
+    await waitForPolls(metrics, 2);
+    expect(signalsOf('elsewhere')).toMatchObject({ status: 'False', reason: 'EndpointNotAllowed' });
+    expect(signalsOf('elsewhere')?.message).toMatch(
+      /^spec\.queue\.redis\.url: host "localhost" is not among the Redis endpoints/,
+    );
+    expect(secretReads).toBe(1); // the allowed pool's only
   });
 });

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.ts';
 import type { LoopWatchdog } from '../loop-watchdog.ts';
 import type { OperatorMetrics, PoolGaugeValues } from '../metrics.ts';
 import { decideScale, initialScalerState, type Decision, type ScaleInput } from '../scaling/index.ts';
+import type { EndpointPolicy } from '../signals/endpoint-policy.ts';
 import { SignalPoller, reportedReading, type PoolReadResult, type QueueReading } from '../signals/index.ts';
 import { DecisionStore } from './decision-store.ts';
 import type { ReadSecretValue } from './pool-credentials.ts';
@@ -54,6 +55,8 @@ export interface AutoscalerDeps {
   secretRetryMs?: number;
   /** Set pod-deletion-cost from busy counts before a scale-down (--idle-first-scale-down); default true. */
   idleFirstScaleDown?: boolean;
+  /** The Redis hosts pools may name (--allowed-redis-endpoints); undefined allows any. */
+  endpointPolicy?: EndpointPolicy | undefined;
 }
 
 export class Autoscaler {
@@ -77,6 +80,7 @@ export class Autoscaler {
       poller: this.#poller,
       scheduler: this.#scheduler,
       readSecretValue: deps.readSecretValue,
+      endpointPolicy: deps.endpointPolicy,
       logger: deps.logger,
       secretRetryMs: deps.secretRetryMs,
       onRegistrationSettled: (key) => this.#registrationSettled(key),

@@ -1,6 +1,8 @@
 import type { WorkerPool } from '../api/workerpool-schema.ts';
+import { Reason } from '../controller/conditions.ts';
 import { apiMessage } from '../controller/kube-errors.ts';
 import type { Logger } from '../logger.ts';
+import { refusedEndpoint, type EndpointPolicy } from '../signals/endpoint-policy.ts';
 import type { SignalPoller } from '../signals/index.ts';
 import { Backoff } from './backoff.ts';
 import { namesSecrets, readPoolCredentials, type ReadSecretValue } from './pool-credentials.ts';
@@ -12,11 +14,16 @@ import type { PollScheduler } from './poll-scheduler.ts';
 // failure — a failed read, or Redis refusing the password — with backoff. Nothing here decides a
 // size or writes to the API.
 
+export interface RegistrationProblem {
+  reason: typeof Reason.CredentialsUnavailable | typeof Reason.EndpointNotAllowed;
+  message: string;
+}
+
 export interface Registration {
   /** spec.queue the poller holds a registration for; undefined until one succeeds. */
   readonly registeredQueueKey: string | undefined;
-  /** Why the pool's queue cannot be read before any poll (a missing Secret key, a bad URL). */
-  readonly problem: string | undefined;
+  /** Why the pool's queue cannot be read before any poll (a missing Secret key, a bad URL, a host not allowed). */
+  readonly problem: RegistrationProblem | undefined;
 }
 
 interface Entry {
@@ -27,7 +34,7 @@ interface Entry {
   registeredQueueKey: string | undefined;
   /** Counts registrations started, so that a slow one cannot overwrite a newer one. */
   attempts: number;
-  problem: string | undefined;
+  problem: RegistrationProblem | undefined;
   secretBackoff: Backoff;
   retryTimer: NodeJS.Timeout | undefined;
 }
@@ -36,6 +43,8 @@ export interface PoolRegistryDeps {
   poller: SignalPoller;
   scheduler: PollScheduler;
   readSecretValue: ReadSecretValue;
+  /** The Redis hosts pools may name; undefined allows any. */
+  endpointPolicy?: EndpointPolicy | undefined;
   logger: Logger;
   /** A registration finished (well or not): what status shows of the pool's signals may have changed. */
   onRegistrationSettled: (key: string) => void;
@@ -119,28 +128,35 @@ export class PoolRegistry {
   async #register(entry: Entry): Promise<void> {
     const attempt = ++entry.attempts;
     const { pool, queueKey, key } = entry;
-    let problem: string | undefined;
+    let problem: RegistrationProblem | undefined;
     let retry = true;
     let endpoint: string | undefined;
-    try {
-      const credentials = await readPoolCredentials(pool, this.#deps.readSecretValue);
-      if (credentials.ok) {
-        try {
-          endpoint = this.#deps.poller.register(key, {
-            queue: pool.spec.queue,
-            credentials: credentials.credentials,
-            tlsMaterial: credentials.tls,
-          });
-        } catch (error) {
-          // The spec itself cannot be read (a bad URL): only an edit of it can help.
-          problem = error instanceof Error ? error.message : String(error);
-          retry = false;
+    const notAllowed = refusedEndpoint(this.#deps.endpointPolicy, pool.spec.queue.redis);
+    if (notAllowed !== undefined) {
+      // Checked before any Secret is read or connection made: only an edit (or the platform) can help.
+      problem = { reason: Reason.EndpointNotAllowed, message: notAllowed };
+      retry = false;
+    } else {
+      try {
+        const credentials = await readPoolCredentials(pool, this.#deps.readSecretValue);
+        if (credentials.ok) {
+          try {
+            endpoint = this.#deps.poller.register(key, {
+              queue: pool.spec.queue,
+              credentials: credentials.credentials,
+              tlsMaterial: credentials.tls,
+            });
+          } catch (error) {
+            // The spec itself cannot be read (a bad URL): only an edit of it can help.
+            problem = unavailable(error instanceof Error ? error.message : String(error));
+            retry = false;
+          }
+        } else {
+          problem = unavailable(credentials.problem);
         }
-      } else {
-        problem = credentials.problem;
+      } catch (error) {
+        problem = unavailable(`could not read the Redis credentials: ${apiMessage(error)}`);
       }
-    } catch (error) {
-      problem = `could not read the Redis credentials: ${apiMessage(error)}`;
     }
     const current = this.#entries.get(key) === entry;
     if (this.#stopped || attempt !== entry.attempts || !current) {
@@ -158,7 +174,7 @@ export class PoolRegistry {
         this.#deps.scheduler.leave(key);
         void this.#deps.poller.unregister(key);
       }
-      this.#deps.logger.warn({ pool: key, problem }, "cannot read this pool's queue");
+      this.#deps.logger.warn({ pool: key, problem: problem?.message }, "cannot read this pool's queue");
       if (retry) this.#retrySecrets(entry);
     }
     this.#deps.onRegistrationSettled(key);
@@ -174,3 +190,4 @@ export class PoolRegistry {
 }
 
 const intervalMsOf = (pool: WorkerPool) => pool.spec.scaling.pollIntervalSeconds * 1000;
+const unavailable = (message: string): RegistrationProblem => ({ reason: Reason.CredentialsUnavailable, message });

@@ -1,6 +1,7 @@
 import { QUEUE_STATUS_REFRESH_SECONDS, type QueueStatus, type WorkerPool } from '../api/workerpool-schema.ts';
 import { ConditionType, Reason, type ConditionInput } from '../controller/conditions.ts';
 import { readerFor, type PoolReadResult, type QueueReading, type ReportedReading } from '../signals/index.ts';
+import type { RegistrationProblem } from './pool-registry.ts';
 
 // What the autoscaler shows in a pool's status, and the one rule for when it is worth a write.
 // Status is for people and GitOps tools: a change of the decision or of a condition is written at
@@ -78,14 +79,14 @@ export function busyByPod(reading: QueueReading | undefined): Map<string, number
 export function signalsCondition(
   pool: WorkerPool,
   result: PoolReadResult | undefined,
-  registrationProblem: string | undefined,
+  registrationProblem: RegistrationProblem | undefined,
 ): ConditionInput {
   if (registrationProblem)
     return {
       type: ConditionType.SignalsAvailable,
       status: 'False',
-      reason: Reason.CredentialsUnavailable,
-      message: registrationProblem,
+      reason: registrationProblem.reason,
+      message: registrationProblem.message,
     };
   if (result === undefined)
     return {

@@ -14,6 +14,7 @@ const RUN_FLAGS = [
   'leader-elect',
   'leader-election-namespace',
   'idle-first-scale-down',
+  'allowed-redis-endpoints',
 ] as const;
 
 /**
@@ -78,6 +79,11 @@ const options = (yargs: Argv) =>
       describe:
         'Before a scale-down, set pod-deletion-cost from worker heartbeats so that idle pods go first (needs pods list and patch). Env: WORKERPOOL_IDLE_FIRST_SCALE_DOWN',
     })
+    .option('allowed-redis-endpoints', {
+      type: 'string',
+      describe:
+        'Comma-separated Redis hosts pools may name: host names, *.domain wildcards, IP addresses, CIDRs (default: any). A pool naming another host is refused with SignalsAvailable=False, reason EndpointNotAllowed. Env: WORKERPOOL_ALLOWED_REDIS_ENDPOINTS',
+    })
     .option('leader-election-namespace', {
       type: 'string',
       describe:
@@ -104,6 +110,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         leaderElect: args['leader-elect'],
         leaderElectionNamespace: args['leader-election-namespace'] ?? process.env['POD_NAMESPACE'],
         idleFirstScaleDown: args['idle-first-scale-down'],
+        allowedRedisEndpoints: args['allowed-redis-endpoints'],
       });
     } catch (error) {
       if (error instanceof ConfigError) {

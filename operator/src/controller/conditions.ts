@@ -26,6 +26,8 @@ export const Reason = {
   ProgressDeadlineExceeded: 'ProgressDeadlineExceeded',
   ApplyRejected: 'ApplyRejected',
   CredentialsUnavailable: 'CredentialsUnavailable',
+  /** spec.queue.redis names a host the operator's --allowed-redis-endpoints does not allow. */
+  EndpointNotAllowed: 'EndpointNotAllowed',
   SignalsRead: 'SignalsRead',
   SignalsReadFailed: 'SignalsReadFailed',
   SignalsPending: 'SignalsPending',
