@@ -7,7 +7,7 @@ import { Controller } from './controller/controller.ts';
 import { KubeClient } from './controller/kube-client.ts';
 import { ConnectionReusingKubeConfig } from './controller/kube-config.ts';
 import { Reconciler } from './controller/reconciler.ts';
-import { targetDeploymentName } from './controller/scale-target.ts';
+import { scaleTargetClaim, targetDeploymentName } from './controller/scale-target.ts';
 import { Autoscaler } from './autoscaler/autoscaler.ts';
 import { nativeWorkerEnv } from './autoscaler/worker-env.ts';
 import { LeaderElector } from './controller/leader-election.ts';
@@ -82,6 +82,10 @@ export async function startOperator(
     decisions: autoscaler.decisions,
     cachedPool: (namespace, name) => controller.pools.get(name, namespace),
     deploymentOf,
+    scaleTargetClaim: (pool) => {
+      const namespace = pool.metadata.namespace ?? '';
+      return scaleTargetClaim(pool, controller.pools.list(namespace), controller.autoscalers.list(namespace));
+    },
     workerEnv: nativeWorkerEnv,
     logger,
   });
@@ -104,7 +108,9 @@ export async function startOperator(
       // A standby is ready too: it serves probes and waits for the lease.
       probes: {
         livenessProblems: () => watchdog.stuck(),
-        ready: () => !started || (controller.pools.hasSynced && controller.deployments.hasSynced),
+        ready: () =>
+          !started ||
+          (controller.pools.hasSynced && controller.deployments.hasSynced && controller.autoscalers.hasSynced),
       },
     }),
   ];

@@ -23,6 +23,8 @@ export const Reason = {
   Scaling: 'Scaling',
   Reconciled: 'Reconciled',
   ScaleTargetNotFound: 'ScaleTargetNotFound',
+  /** Another WorkerPool or a HorizontalPodAutoscaler already drives the scaleTargetRef Deployment. */
+  ScaleTargetClaimed: 'ScaleTargetClaimed',
   ProgressDeadlineExceeded: 'ProgressDeadlineExceeded',
   ApplyRejected: 'ApplyRejected',
   CredentialsUnavailable: 'CredentialsUnavailable',

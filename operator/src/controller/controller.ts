@@ -1,9 +1,11 @@
 import {
   AppsV1Api,
+  AutoscalingV2Api,
   CustomObjectsApi,
   type KubeConfig,
   type KubernetesListObject,
   type V1Deployment,
+  type V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
 import { GROUP, KIND, PLURAL, VERSION, type WorkerPool } from '../api/workerpool-schema.ts';
 import type { Logger } from '../logger.ts';
@@ -49,6 +51,8 @@ const keyOf = (namespace: string | undefined, name: string | undefined) => `${na
 export class Controller {
   readonly pools: ResilientInformer<WorkerPool>;
   readonly deployments: ResilientInformer<V1Deployment>;
+  /** HorizontalPodAutoscalers: a scaleTargetRef Deployment one of them drives is not ours to scale. */
+  readonly autoscalers: ResilientInformer<V2HorizontalPodAutoscaler>;
   readonly queue: WorkQueue;
   readonly #options: ControllerOptions;
   #reconciler: Reconciler | undefined;
@@ -62,6 +66,7 @@ export class Controller {
     const { kubeConfig, namespace, logger } = options;
     const custom = kubeConfig.makeApiClient(CustomObjectsApi);
     const apps = kubeConfig.makeApiClient(AppsV1Api);
+    const autoscaling = kubeConfig.makeApiClient(AutoscalingV2Api);
     const scope = namespace ? `/namespaces/${namespace}` : '';
     const resyncMs = options.resyncMs ?? 10 * 60_000;
     this.pools = new ResilientInformer<WorkerPool>({
@@ -81,6 +86,9 @@ export class Controller {
         this.#seenGenerations.delete(keyOf(pool.metadata?.namespace, pool.metadata?.name));
         this.#observer?.poolDeleted(pool.metadata?.namespace ?? '', pool.metadata?.name ?? '');
         this.enqueue(pool.metadata?.namespace, pool.metadata?.name);
+        // A pool that named the same Deployment may now be the one to scale it.
+        const target = pool.spec?.scaleTargetRef?.name;
+        if (target !== undefined) this.#wakePoolsTargeting(pool.metadata?.namespace, target);
       },
       onResync: (pool) => this.enqueue(pool.metadata?.namespace, pool.metadata?.name, 'low'),
       resyncMs,
@@ -98,6 +106,23 @@ export class Controller {
       onDelete: (deployment) => this.#wakePoolsOf(deployment),
       onRelist: () => options.metrics.informerRelists.inc({ informer: 'deployments' }),
       onResumed: () => this.#retryEveryPool(),
+      logger,
+    });
+    const wakeTargetOf = (autoscaler: V2HorizontalPodAutoscaler) => {
+      const target = autoscaler.spec?.scaleTargetRef;
+      if (target?.kind === 'Deployment') this.#wakePoolsTargeting(autoscaler.metadata?.namespace, target.name);
+    };
+    this.autoscalers = new ResilientInformer<V2HorizontalPodAutoscaler>({
+      name: 'horizontalpodautoscalers',
+      kubeConfig,
+      path: `/apis/autoscaling/v2${scope}/horizontalpodautoscalers`,
+      list: () =>
+        namespace
+          ? autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace })
+          : autoscaling.listHorizontalPodAutoscalerForAllNamespaces(),
+      onChange: wakeTargetOf,
+      onDelete: wakeTargetOf,
+      onRelist: () => options.metrics.informerRelists.inc({ informer: 'horizontalpodautoscalers' }),
       logger,
     });
   }
@@ -149,21 +174,25 @@ export class Controller {
       this.enqueue(namespace, owner.name);
       return;
     }
+    this.#wakePoolsTargeting(namespace, deployment.metadata?.name);
+  }
+
+  #wakePoolsTargeting(namespace: string | undefined, deploymentName: string | undefined): void {
     for (const pool of this.pools.list(namespace)) {
-      if (pool.spec.scaleTargetRef && targetDeploymentName(pool) === deployment.metadata?.name)
+      if (pool.spec.scaleTargetRef && targetDeploymentName(pool) === deploymentName)
         this.enqueue(namespace, pool.metadata.name);
     }
   }
 
   async start(reconciler: Reconciler): Promise<void> {
     this.#reconciler = reconciler;
-    await Promise.all([this.pools.start(), this.deployments.start()]);
+    await Promise.all([this.pools.start(), this.deployments.start(), this.autoscalers.start()]);
     for (let i = 0; i < this.#options.reconcileWorkers; i++) this.#loops.push(this.#runLoop(i));
   }
 
   async stop(): Promise<void> {
     this.queue.shutDown();
-    await Promise.all([this.pools.stop(), this.deployments.stop()]);
+    await Promise.all([this.pools.stop(), this.deployments.stop(), this.autoscalers.stop()]);
     await Promise.all(this.#loops);
   }
 

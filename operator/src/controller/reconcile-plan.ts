@@ -19,6 +19,7 @@ export const EventReason = {
   DeploymentUpdated: 'DeploymentUpdated',
   SuccessfulRescale: 'SuccessfulRescale',
   ScaleTargetNotFound: 'ScaleTargetNotFound',
+  ScaleTargetClaimed: 'ScaleTargetClaimed',
   ApplyRejected: 'ApplyRejected',
 } as const;
 
@@ -31,6 +32,8 @@ export interface DeploymentPlan {
   missingTarget: string | undefined;
   /** The API server refused this generation's Deployment and its retry is not due: nothing to apply. */
   heldRejection: string | undefined;
+  /** Another driver (an HPA, an older pool) scales the scaleTargetRef Deployment: hands off. */
+  claimedBy?: string | undefined;
 }
 
 export interface DeploymentPlanInput {
@@ -45,9 +48,18 @@ export interface DeploymentPlanInput {
    * due yet: the same spec would be refused again, so it is not sent on every poll.
    */
   heldRejection?: string | undefined;
+  /** Who else drives the scaleTargetRef Deployment (scale-target.ts scaleTargetClaim), if anyone. */
+  claimedBy?: string | undefined;
 }
 
-export function planDeployment({ pool, live, scale, workerEnv, heldRejection }: DeploymentPlanInput): DeploymentPlan {
+export function planDeployment({
+  pool,
+  live,
+  scale,
+  workerEnv,
+  heldRejection,
+  claimedBy,
+}: DeploymentPlanInput): DeploymentPlan {
   if (!pool.spec.scaleTargetRef) {
     const desired = buildWorkerDeployment(pool, scale.replicas, workerEnv);
     const selector = serializeSelector(selectorLabels(pool.metadata.name ?? ''));
@@ -61,6 +73,8 @@ export function planDeployment({ pool, live, scale, workerEnv, heldRejection }: 
   }
   const namespace = pool.metadata.namespace ?? '';
   const targetName = targetDeploymentName(pool);
+  if (claimedBy !== undefined)
+    return { apply: undefined, selector: undefined, missingTarget: undefined, heldRejection: undefined, claimedBy };
   if (!live)
     return {
       apply: undefined,
@@ -118,7 +132,12 @@ export function planStatus(input: StatusPlanInput): StatusPlan {
     hold: holdOf(scale),
     ...(scale.queue ? { queue: scale.queue } : {}),
   };
-  if (plan.missingTarget) {
+  if (plan.claimedBy) {
+    if (findStalledReason(pool) !== Reason.ScaleTargetClaimed)
+      events.push({ type: 'Warning', reason: EventReason.ScaleTargetClaimed, message: plan.claimedBy });
+    world.desiredReplicas = pool.status?.desiredReplicas ?? 0;
+    world.blocker = { reason: Reason.ScaleTargetClaimed, message: plan.claimedBy };
+  } else if (plan.missingTarget) {
     if (findStalledReason(pool) !== Reason.ScaleTargetNotFound)
       events.push({ type: 'Warning', reason: EventReason.ScaleTargetNotFound, message: plan.missingTarget });
     world.desiredReplicas = pool.status?.desiredReplicas ?? 0;

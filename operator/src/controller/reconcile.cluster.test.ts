@@ -1,4 +1,4 @@
-import { PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
+import { AutoscalingV2Api, PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { kubectl } from '@workerpool/e2e/harness/cluster';
 import { GROUP, VERSION } from '../api/workerpool-schema.ts';
@@ -220,5 +220,55 @@ describe('a scaleTargetRef WorkerPool', () => {
     await apps.createNamespacedDeployment({ namespace: ns.name, body: sidekiqDeployment('not-yet') });
     await expect.poll(() => ns.condition('orphan-pool', 'Stalled'), POLL).toBeUndefined();
     expect((await readDeployment('not-yet'))?.spec?.replicas).toBe(1);
+  });
+
+  it('refuses a Deployment another pool already scales, naming that pool, and takes it over once that pool is gone', async () => {
+    const second = templatePool(ns.name, 'second-pool', { scaling: { minReplicas: 5 } });
+    delete second.spec.template;
+    second.spec.scaleTargetRef = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'sidekiq' };
+    second.spec.queue = { format: 'sidekiq', names: ['default'], redis: { url: 'redis://redis:6379/0' } };
+    await createPool(second);
+    await expect
+      .poll(async () => (await ns.condition('second-pool', 'Stalled'))?.reason, POLL)
+      .toBe('ScaleTargetClaimed');
+    expect((await ns.condition('second-pool', 'Stalled'))?.message).toMatch(
+      /already scaled by WorkerPool .*\/sidekiq-pool \(the first pool to name it\)/,
+    );
+    expect((await readDeployment('sidekiq'))?.spec?.replicas).toBe(3); // still the first pool's decision
+
+    await ns.custom.deleteNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: 'workerpools',
+      namespace: ns.name,
+      name: 'sidekiq-pool',
+    });
+    await expect.poll(async () => (await readDeployment('sidekiq'))?.spec?.replicas, POLL).toBe(5);
+    await expect.poll(() => ns.condition('second-pool', 'Stalled'), POLL).toBeUndefined();
+  });
+
+  it('refuses a Deployment a HorizontalPodAutoscaler drives, naming the HPA, with one Warning', async () => {
+    await apps.createNamespacedDeployment({ namespace: ns.name, body: sidekiqDeployment('hpa-driven') });
+    await ns.kubeConfig.makeApiClient(AutoscalingV2Api).createNamespacedHorizontalPodAutoscaler({
+      namespace: ns.name,
+      body: {
+        metadata: { name: 'web-hpa' },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'hpa-driven' },
+          minReplicas: 1,
+          maxReplicas: 4,
+        },
+      },
+    });
+    const pool = templatePool(ns.name, 'hpa-pool', { scaling: { minReplicas: 3 } });
+    delete pool.spec.template;
+    pool.spec.scaleTargetRef = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'hpa-driven' };
+    pool.spec.queue.redis.url = 'redis://127.0.0.1:1/0'; // polls fail at once: only the loop's turning matters
+    await createPool(pool);
+    await expect.poll(async () => (await ns.condition('hpa-pool', 'Stalled'))?.reason, POLL).toBe('ScaleTargetClaimed');
+    expect((await ns.condition('hpa-pool', 'Stalled'))?.message).toMatch(/HorizontalPodAutoscaler .*\/web-hpa/);
+    await waitForPolls(ns.operator.metrics, 3);
+    expect((await readDeployment('hpa-driven'))?.spec?.replicas).toBe(1);
+    expect((await ns.events('hpa-pool', 'Warning')).filter((e) => e.reason === 'ScaleTargetClaimed')).toHaveLength(1);
   });
 });

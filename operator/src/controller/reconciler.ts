@@ -18,6 +18,8 @@ export interface ReconcilerDeps {
   cachedPool: (namespace: string, name: string) => WorkerPool | undefined;
   /** The informer's copy of the pool's Deployment (see scale-target.ts). */
   deploymentOf: DeploymentOf;
+  /** Who else drives a scaleTargetRef pool's Deployment, from the informer caches (scale-target.ts). */
+  scaleTargetClaim: (pool: WorkerPool) => string | undefined;
   /** Variables the operator adds to the first worker container (queue connection settings). */
   workerEnv: (pool: WorkerPool) => V1Container['env'];
   logger: Logger;
@@ -64,7 +66,14 @@ export class Reconciler {
     const live = await this.#liveDeployment(pool);
     const now = this.#deps.now?.() ?? new Date();
     const held = this.#rejections.held(key, pool.metadata.generation, now.getTime());
-    const plan = planDeployment({ pool, live, scale, workerEnv: this.#deps.workerEnv(pool), heldRejection: held });
+    const plan = planDeployment({
+      pool,
+      live,
+      scale,
+      workerEnv: this.#deps.workerEnv(pool),
+      heldRejection: held,
+      claimedBy: this.#deps.scaleTargetClaim(pool),
+    });
     const { after, rejection } = await this.#applyDeployment(pool, live, plan, scale);
     if (rejection !== undefined) this.#rejections.refused(key, pool.metadata.generation, rejection, now.getTime());
     else if (plan.apply) this.#rejections.forget(key);
