@@ -14,6 +14,7 @@ import type { OperatorMetrics } from '../metrics.ts';
 import { ResilientInformer } from './informer.ts';
 import { apiMessage } from './kube-errors.ts';
 import type { Reconciler } from './reconciler.ts';
+import { MANAGED_BY, MANAGED_BY_LABEL } from './labels.ts';
 import { targetDeploymentName } from './scale-target.ts';
 import { RateLimiter, WorkQueue, type Priority, type RateLimiterOptions } from './work-queue.ts';
 
@@ -102,6 +103,7 @@ export class Controller {
       kubeConfig,
       path: `/apis/apps/v1${scope}/deployments`,
       list: () => (namespace ? apps.listNamespacedDeployment({ namespace }) : apps.listDeploymentForAllNamespaces()),
+      trim: trimForeignDeployment,
       onChange: (deployment) => this.#wakePoolsOf(deployment),
       onDelete: (deployment) => this.#wakePoolsOf(deployment),
       onRelist: () => options.metrics.informerRelists.inc({ informer: 'deployments' }),
@@ -227,4 +229,17 @@ export class Controller {
       }
     }
   }
+}
+
+/**
+ * A Deployment the operator did not create is read only for its name, replicas, selector and
+ * status (a scaleTargetRef target, or one of the cluster's thousands of others): its pod template
+ * is dropped from the cache, where it would cost memory for every Deployment in the cluster.
+ * The operator's own keep their template, which each reconcile compares with the desired one.
+ */
+export function trimForeignDeployment(deployment: V1Deployment): void {
+  if (deployment.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY) return;
+  if (deployment.spec) deployment.spec.template = {};
+  if (deployment.metadata?.annotations)
+    delete deployment.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'];
 }

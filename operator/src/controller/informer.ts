@@ -30,6 +30,11 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
   path: string;
   list: ListPromise<T>;
   labelSelector?: string;
+  /**
+   * Trims each object before it is cached and handed to the handlers, so that the cache holds only
+   * what the operator reads (managedFields are always dropped). It may change the object in place.
+   */
+  trim?: (object: T) => void;
   onChange: (object: T) => void;
   onDelete: (object: T) => void;
   /** Called for every cached object on each resync; onChange when omitted. */
@@ -63,7 +68,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     this.#options = options;
     this.#informer = new ListWatch(
       options.path,
-      new StrippingWatch(options.kubeConfig),
+      new TrimmingWatch(options.kubeConfig, (object) => this.#trim(object as T)),
       () => this.#list(),
       false,
       options.labelSelector,
@@ -114,7 +119,7 @@ export class ResilientInformer<T extends KubernetesObject> {
    */
   async #list(): ReturnType<ListPromise<T>> {
     const result = await this.#options.list();
-    result.items.forEach(stripManagedFields);
+    result.items.forEach((item) => this.#trim(item));
     if (this.#lists++ > 0) {
       this.#options.logger.warn(
         { informer: this.#options.name, objects: result.items.length },
@@ -124,6 +129,12 @@ export class ResilientInformer<T extends KubernetesObject> {
       this.#options.onResumed?.();
     }
     return result;
+  }
+
+  #trim(object: T | undefined): void {
+    if (!object) return;
+    stripManagedFields(object);
+    this.#options.trim?.(object);
   }
 
   #scheduleRestart(error: unknown): void {
@@ -161,14 +172,21 @@ export function stripManagedFields(object: KubernetesObject | undefined): void {
   if (object?.metadata?.managedFields) delete object.metadata.managedFields;
 }
 
-/** Strips each watched object before the informer caches it and hands it to the handlers. */
-class StrippingWatch extends Watch {
+/** Trims each watched object before the informer caches it and hands it to the handlers. */
+class TrimmingWatch extends Watch {
+  readonly #trim: (object: KubernetesObject | undefined) => void;
+
+  constructor(kubeConfig: KubeConfig, trim: (object: KubernetesObject | undefined) => void) {
+    super(kubeConfig);
+    this.#trim = trim;
+  }
+
   override watch(...[path, queryParams, callback, done]: Parameters<Watch['watch']>): ReturnType<Watch['watch']> {
     return super.watch(
       path,
       queryParams,
       (phase, object: KubernetesObject | undefined, event) => {
-        stripManagedFields(object);
+        this.#trim(object);
         callback(phase, object, event);
       },
       done,

@@ -5,6 +5,7 @@
 export const FIELD_MANAGER = 'workerpool-operator';
 export const POOL_LABEL = 'workerpool.dev/pool';
 export const MANAGED_BY = 'workerpool-operator';
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 
 export function selectorLabels(poolName: string): Record<string, string> {
   return { [POOL_LABEL]: poolName };
@@ -15,7 +16,7 @@ export function childLabels(poolName: string): Record<string, string> {
     'app.kubernetes.io/name': 'workerpool-worker',
     'app.kubernetes.io/instance': poolName,
     'app.kubernetes.io/component': 'worker',
-    'app.kubernetes.io/managed-by': MANAGED_BY,
+    [MANAGED_BY_LABEL]: MANAGED_BY,
     ...selectorLabels(poolName),
   };
 }
