@@ -76,9 +76,6 @@ export class ResilientInformer<T extends KubernetesObject> {
     this.#informer.on('add', options.onChange);
     this.#informer.on('update', options.onChange);
     this.#informer.on('delete', options.onDelete);
-    this.#informer.on('connect', () => {
-      this.#synced = true;
-    });
     this.#informer.on('error', (error: unknown) => this.#scheduleRestart(error));
   }
 
@@ -120,6 +117,9 @@ export class ResilientInformer<T extends KubernetesObject> {
   async #list(): ReturnType<ListPromise<T>> {
     const result = await this.#options.list();
     result.items.forEach((item) => this.#trim(item));
+    // client-node fills its cache from this result in the same run of microtasks, before any probe
+    // request can be served. Its 'connect' event comes before the list, so it cannot say this.
+    this.#synced = true;
     if (this.#lists++ > 0) {
       this.#options.logger.warn(
         { informer: this.#options.name, objects: result.items.length },

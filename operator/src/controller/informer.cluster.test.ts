@@ -1,0 +1,60 @@
+import { CoreV1Api, type V1ConfigMap, type V1ConfigMapList } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestNamespace, testKubeConfig, type TestNamespace } from '@workerpool/e2e/harness/cluster';
+import { createLogger } from '../logger.ts';
+import { ResilientInformer } from './informer.ts';
+
+// The informer on a real API server: it says it has synced only once its cache holds the first
+// list, since the operator's readiness probe (and the tests' own waits) rely on that. client-node
+// announces 'connect' before it lists, so that event alone would say so too early.
+
+const kubeConfig = testKubeConfig();
+const core = kubeConfig.makeApiClient(CoreV1Api);
+let namespace: TestNamespace;
+beforeAll(async () => {
+  namespace = await createTestNamespace(kubeConfig);
+  await core.createNamespacedConfigMap({
+    namespace: namespace.name,
+    body: { metadata: { name: 'present' }, data: { a: '1' } },
+  });
+});
+afterAll(async () => {
+  await namespace?.delete();
+});
+
+describe('ResilientInformer', () => {
+  it('has not synced while its first list is under way, and has once the cache holds it', async () => {
+    let releaseList: () => void = () => undefined;
+    const listHeld = new Promise<void>((resolve) => (releaseList = resolve));
+    let listStarted = false;
+    const informer = new ResilientInformer<V1ConfigMap>({
+      name: 'configmaps',
+      kubeConfig,
+      path: `/api/v1/namespaces/${namespace.name}/configmaps`,
+      list: async (): Promise<V1ConfigMapList> => {
+        listStarted = true;
+        const list = await core.listNamespacedConfigMap({ namespace: namespace.name });
+        await listHeld;
+        return list;
+      },
+      onChange: () => undefined,
+      onDelete: () => undefined,
+      logger: createLogger('fatal'),
+    });
+    const started = informer.start();
+    try {
+      await expect
+        .poll(() => listStarted, { timeout: 10_000, message: 'waited for the first list to start' })
+        .toBe(true);
+      expect(informer.hasSynced).toBe(false);
+      expect(informer.get('present', namespace.name)).toBeUndefined();
+      releaseList();
+      await started;
+      expect(informer.hasSynced).toBe(true);
+      expect(informer.get('present', namespace.name)?.data).toEqual({ a: '1' });
+    } finally {
+      releaseList();
+      await informer.stop();
+    }
+  });
+});
