@@ -15,7 +15,7 @@ command -v redis-server >/dev/null 2>&1 || debian_packages+=(redis-server)
 command -v redis-benchmark >/dev/null 2>&1 || debian_packages+=(redis-tools)
 # Real Sidekiq 6 (Ruby) writes queue data that the Sidekiq reader is checked against.
 ruby -e 'require "sidekiq/api"' >/dev/null 2>&1 || debian_packages+=(ruby-sidekiq)
-# The test node (e2e/src/harness/kube-node.ts): runc and the CNI plugins beside the containerd we
+# The test node (testkit/src/kube-node.ts): runc and the CNI plugins beside the containerd we
 # build; buildah and debootstrap make its images without a registry; openssl its certificates.
 command -v runc >/dev/null 2>&1 || debian_packages+=(runc)
 [ -x /usr/lib/cni/bridge ] || debian_packages+=(containernetworking-plugins)
@@ -48,7 +48,7 @@ case "$node_version" in
 esac
 
 log "control plane and test node (kube-apiserver, etcd, kubectl, kube-controller-manager, kube-scheduler, kubelet, containerd)"
-assets=$(bash e2e/control-plane/build.sh)
+assets=$(bash testkit/control-plane/build.sh)
 log "Kubernetes binaries in $assets"
 
 log "test node images (debootstrap and buildah; the base images once, the project's own each run)"

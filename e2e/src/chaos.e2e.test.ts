@@ -8,7 +8,7 @@ import {
   type QueueSignals,
 } from '@workerpool/worker-runtime/protocol/keys';
 import { enqueueWork, exampleNativePool } from './harness/e2e-pool.ts';
-import { containerPid } from './harness/kube-node.ts';
+import { containerPid } from '@workerpool/testkit/kube-node';
 import { startScenario, type Scenario } from './harness/scenario.ts';
 
 // The world is unkind to a pool at work: its worker pods die at random, by a container SIGKILL

@@ -14,7 +14,7 @@ import type { WorkerPoolSpecInput } from '@workerpool/operator/api/defaults';
 import { templatePool } from '@workerpool/operator/testing/fixtures';
 import { Queue } from '@workerpool/worker-runtime';
 import { TEST_IMAGES } from './images.ts';
-import { uniqueSuffix } from './isolation.ts';
+import { uniqueSuffix } from '@workerpool/testkit/isolation';
 
 // What the end-to-end tests share: a native pool whose pods run the example worker image on the
 // real node, and the evidence its handlers leave in Redis (e2e/images/worker-example/handlers.ts).

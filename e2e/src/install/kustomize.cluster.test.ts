@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerPool } from '@workerpool/operator/api/workerpool-schema';
 import { POOL_LABEL, childLabels } from '@workerpool/operator/controller/labels';
 import { CONFIG_DEFAULTS } from '@workerpool/worker-runtime/config/config';
-import { kubectl, testKubeConfig } from '../harness/cluster.ts';
+import { kubectl, testKubeConfig } from '@workerpool/testkit/cluster';
 import {
   MANIFESTS,
   OPERATOR_NAMESPACE,

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startProcess, waitUntil, type ManagedProcess } from '../harness/processes.ts';
-import { uniqueSuffix } from '../harness/isolation.ts';
+import { startProcess, waitUntil, type ManagedProcess } from '@workerpool/testkit/processes';
+import { uniqueSuffix } from '@workerpool/testkit/isolation';
 import { packPackages } from '../../../scripts/pack.ts';
 import { REPOSITORY_ROOT } from './manifests.ts';
 

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { uniqueKeyPrefix } from '@workerpool/e2e/harness/isolation';
+import { uniqueKeyPrefix } from '@workerpool/testkit/isolation';
 import { Queue } from '@workerpool/worker-runtime';
 import { queueKeys } from '@workerpool/worker-runtime/protocol/keys';
 import { readQueueSignals } from '@workerpool/worker-runtime/protocol/signals';

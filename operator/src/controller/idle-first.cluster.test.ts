@@ -1,7 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { uniqueKeyPrefix } from '@workerpool/e2e/harness/isolation';
+import { uniqueKeyPrefix } from '@workerpool/testkit/isolation';
 import { publishHeartbeat } from '@workerpool/worker-runtime/protocol/commands';
 import { encodeHeartbeat } from '@workerpool/worker-runtime/protocol/heartbeat';
 import { queueKeys } from '@workerpool/worker-runtime/protocol/keys';

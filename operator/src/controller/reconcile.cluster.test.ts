@@ -1,6 +1,6 @@
 import { PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { kubectl } from '@workerpool/e2e/harness/cluster';
+import { kubectl } from '@workerpool/testkit/cluster';
 import { GROUP, VERSION } from '../api/workerpool-schema.ts';
 import { templatePool } from '../testing/fixtures.ts';
 import { OPERATOR_POLL, useOperatorNamespace } from '../testing/operator-namespace.ts';

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { uniqueKeyPrefix } from '@workerpool/e2e/harness/isolation';
+import { uniqueKeyPrefix } from '@workerpool/testkit/isolation';
 import { ackAndReserve, addJobs, publishHeartbeat } from '@workerpool/worker-runtime/protocol/commands';
 import { encodeHeartbeat } from '@workerpool/worker-runtime/protocol/heartbeat';
 import { queueKeys } from '@workerpool/worker-runtime/protocol/keys';
