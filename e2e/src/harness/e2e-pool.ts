@@ -7,7 +7,7 @@ import {
   type V1PodTemplateSpec,
 } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
-import { CONFIG_DEFAULTS } from '@workerpool/worker-runtime/config/config';
+import { CONFIG_DEFAULTS } from '@workerpool/worker-runtime/config';
 import { inject } from 'vitest';
 import { GROUP, PLURAL, VERSION, type WorkerPool } from '@workerpool/operator/api/workerpool-schema';
 import type { WorkerPoolSpecInput } from '@workerpool/operator/api/defaults';

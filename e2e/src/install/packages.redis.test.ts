@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -115,6 +116,21 @@ describe('the packed packages, installed into a fresh app', () => {
     expect(paths).toContain('LICENSE');
     expect(paths.filter((path) => path.endsWith('.ts') && !path.endsWith('.d.ts'))).toEqual([]);
     expect(paths.filter((path) => /test/.test(path))).toEqual([]);
+  });
+
+  it('name only files they ship in their exports', async () => {
+    for (const name of ['@workerpool/worker-runtime', '@workerpool/operator']) {
+      const folder = join(app, 'node_modules', name);
+      const { exports } = JSON.parse(await readFile(join(folder, 'package.json'), 'utf8')) as {
+        exports: Record<string, { types: string; default: string }>;
+      };
+      const targets = Object.values(exports).flatMap((entry) => [entry.types, entry.default]);
+      expect(targets.length, `${name} exports something`).toBeGreaterThan(0);
+      expect(
+        targets.filter((target) => !existsSync(join(folder, target))),
+        `${name} exports files it lacks`,
+      ).toEqual([]);
+    }
   });
 
   it('type-check with the app that imports the library', async () => {

@@ -1,6 +1,5 @@
 import { Cluster, Redis } from 'ioredis';
-import { addJobs } from '@workerpool/worker-runtime/protocol/commands';
-import { queueKeys } from '@workerpool/worker-runtime/protocol/keys';
+import { addJobs, queueKeys } from '@workerpool/worker-runtime/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bullmqKeys } from './bullmq-reader.ts';
 import { SignalPoller } from './signal-poller.ts';
