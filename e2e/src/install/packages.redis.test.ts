@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startProcess, waitUntil, type ManagedProcess } from '@workerpool/testkit/processes';
 import { uniqueSuffix } from '@workerpool/testkit/isolation';
+import { runWithRetries } from '@workerpool/testkit/retry';
 import { packPackages } from '../../../scripts/pack.ts';
 import { REPOSITORY_ROOT } from './manifests.ts';
 
@@ -36,12 +37,31 @@ beforeAll(async () => {
   const tarballs = packPackages(packed);
   writeAppFiles(app);
   // Dependencies come from the npm registry (or npm's cache); the two packages from their tarballs.
-  await run(
+  // About 12 s with an empty cache, but once a cold CI run waited its whole 240 s on one request:
+  // npm's own fetch timeout is 5 minutes, so a stalled request is cut at 60 s and retried by npm,
+  // and an attempt that still hangs is ended and run again. Its http log is what a failure shows.
+  await runWithRetries(
     'npm',
-    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...tarballs, '@types/node@24'],
-    { cwd: app, env: appEnv, timeout: 240_000 },
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      '--loglevel=http',
+      '--fetch-timeout=60000',
+      '--fetch-retries=3',
+      ...tarballs,
+      '@types/node@24',
+    ],
+    {
+      what: `the npm registry: the dependencies of ${tarballs.length} packed tarballs`,
+      attemptTimeoutMs: 150_000,
+      attempts: 3,
+      cwd: app,
+      env: appEnv,
+    },
   );
-}, 300_000);
+}, 600_000);
 afterAll(() => {
   for (const dir of [app, packed]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
