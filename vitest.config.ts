@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 //   redis    *.redis.test.ts    a real redis-server started by the harness
 //   cluster  *.cluster.test.ts  a real etcd + kube-apiserver (with the CRDs installed) and redis-server
 //   e2e      *.e2e.test.ts      a real one-node cluster (scheduler, kubelet, containerd): real pods
-const sources = ['operator/src/**', 'worker-runtime/src/**', 'e2e/src/**'];
+const sources = ['operator/src/**', 'worker-runtime/src/**', 'testkit/src/**', 'e2e/src/**'];
 const inSources = (pattern: string) => sources.map((dir) => `${dir}/${pattern}`);
 
 export default defineConfig({
@@ -27,7 +27,7 @@ export default defineConfig({
         test: {
           name: 'redis',
           include: inSources('*.redis.test.ts'),
-          globalSetup: ['e2e/src/harness/redis-global-setup.ts'],
+          globalSetup: ['testkit/src/redis-global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
@@ -36,7 +36,7 @@ export default defineConfig({
         test: {
           name: 'cluster',
           include: inSources('*.cluster.test.ts'),
-          globalSetup: ['e2e/src/harness/redis-global-setup.ts', 'e2e/src/harness/cluster-global-setup.ts'],
+          globalSetup: ['testkit/src/redis-global-setup.ts', 'testkit/src/cluster-global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },

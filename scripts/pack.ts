@@ -33,11 +33,14 @@ const toDts = (path: string) => path.replace(/\.ts$/, '.d.ts');
 export function publishedManifest(source: PackageJson): PackageJson {
   const { private: _private, devDependencies: _dev, ...manifest } = source;
   const exports = Object.fromEntries(
-    Object.entries(source.exports ?? {}).map(([key, path]) => {
-      if (typeof path !== 'string')
-        throw new Error(`${source.name}: exports["${key}"] should name a .ts file in the repository`);
-      return [key, { types: toDts(path), default: toJs(path) }];
-    }),
+    Object.entries(source.exports ?? {})
+      // The end-to-end tests' entry points into the operator's test helpers, which tsconfig.build.json leaves out.
+      .filter(([key]) => !key.startsWith('./testing/'))
+      .map(([key, path]) => {
+        if (typeof path !== 'string')
+          throw new Error(`${source.name}: exports["${key}"] should name a .ts file in the repository`);
+        return [key, { types: toDts(path), default: toJs(path) }];
+      }),
   );
   const bin = Object.fromEntries(Object.entries(source.bin ?? {}).map(([name, path]) => [name, toJs(path)]));
   return { ...manifest, exports, ...(source.bin ? { bin } : {}) };

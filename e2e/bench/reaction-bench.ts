@@ -8,10 +8,10 @@ import { createLogger } from '@workerpool/operator/logger';
 import { startOperator } from '@workerpool/operator/operator';
 import { seededRandom } from '@workerpool/operator/simulator/prng';
 import { enqueueWork, exampleNativePool, PoolWatch } from '../src/harness/e2e-pool.ts';
-import { installCrds } from '../src/harness/control-plane.ts';
+import { installCrds } from '@workerpool/testkit/control-plane';
 import { buildTestImages } from '../src/harness/images.ts';
-import { startNodeCluster } from '../src/harness/kube-node.ts';
-import { startRedisServer } from '../src/harness/redis-server.ts';
+import { startNodeCluster } from '@workerpool/testkit/kube-node';
+import { startRedisServer } from '@workerpool/testkit/redis-server';
 
 // npm run bench:reaction [-- --bursts N] — how fast the whole loop reacts to a burst on a real node,
 // at pollIntervalSeconds 1. For each burst onto an idle pool at its minimum:

@@ -20,6 +20,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+# shellcheck source=../../testkit/retry.sh
+. "$root/testkit/retry.sh"
 cache_root="${WORKERPOOL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/workerpool-operator}"
 cache="$cache_root/images"
 archives="$cache/archives"
@@ -56,8 +58,10 @@ if ! has_image docker.io/library/debian:bookworm-slim; then
   log "debootstrap bookworm (minbase), a few minutes once"
   rootfs="$cache/tmp/debian-rootfs"
   rm -rf "$rootfs" "$cache/tmp/debian"
-  debootstrap --variant=minbase bookworm "$rootfs" "$(debian_mirror)" >"$cache/tmp/debootstrap.log" 2>&1 \
-    || { tail -20 "$cache/tmp/debootstrap.log" >&2; exit 1; }
+  mirror=$(debian_mirror)
+  # Each attempt starts from an empty folder: debootstrap does not resume a half-made one.
+  fresh_debootstrap() { rm -rf "$rootfs" && timeout --kill-after=10 1800 debootstrap --variant=minbase bookworm "$rootfs" "$mirror"; }
+  retry --quiet "debootstrap: bookworm's packages from $mirror" fresh_debootstrap >/dev/null
   rm -rf "$rootfs/var/cache/apt/archives/"*.deb "$rootfs/var/lib/apt/lists/"*
   mkdir -p "$cache/tmp/debian"
   tar -C "$rootfs" -cf "$cache/tmp/debian/rootfs.tar" .
@@ -80,7 +84,7 @@ if [ "$(buildah inspect --type image --format '{{index .ImageAnnotations "worker
   rm -rf "$context" && mkdir -p "$context/npm"
   cp "$node_bin" "$context/node"
   cp "$ca_bundle" "$context/ca-certificates.crt"
-  (cd "$cache/tmp" && npm pack --silent "npm@$npm_version" >/dev/null)
+  (cd "$cache/tmp" && retry --timeout 300 --quiet "npm pack: npm@$npm_version from the npm registry" npm pack --loglevel=http "npm@$npm_version" >/dev/null)
   tar -C "$context/npm" --strip-components=1 -xzf "$cache/tmp/npm-$npm_version.tgz"
   rm -f "$cache/tmp/npm-$npm_version.tgz"
   build "$node_tag" "$context" "$here/node/Dockerfile" --annotation "workerpool.dev/node-base=$node_id"
@@ -97,12 +101,13 @@ if ! has_image "$pause_tag"; then
   rm -rf "$context"
 fi
 
-# The project's own images, from the repository root as their Dockerfiles say.
-build localhost/workerpool-operator:e2e "$root" "$root/operator/Dockerfile"
-build localhost/workerpool-worker:e2e "$root" "$root/worker-runtime/Dockerfile"
+# The project's own images, from the repository root as their Dockerfiles say. Their RUN steps
+# install from the npm registry (npm ci, npm install) or the Debian mirror (apt-get).
+retry "the npm registry, building the operator image" build localhost/workerpool-operator:e2e "$root" "$root/operator/Dockerfile"
+retry "the npm registry, building the worker image" build localhost/workerpool-worker:e2e "$root" "$root/worker-runtime/Dockerfile"
 build localhost/workerpool-example-worker:e2e "$here/worker-example"
-build localhost/workerpool-sidekiq:e2e "$here/sidekiq"
-build localhost/workerpool-format-workers:e2e "$here/format-workers"
+retry "the Debian mirror, building the Sidekiq image" build localhost/workerpool-sidekiq:e2e "$here/sidekiq"
+retry "the npm registry, building the format workers' image" build localhost/workerpool-format-workers:e2e "$here/format-workers"
 
 export_archive() { # name tag
   local out="$archives/$1.tar" id

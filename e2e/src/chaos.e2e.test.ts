@@ -6,9 +6,9 @@ import {
   readQueueSignals,
   DEFAULT_KEY_PREFIX,
   type QueueSignals,
-} from '@workerpool/worker-runtime/protocol/keys';
+} from '@workerpool/worker-runtime/protocol';
 import { enqueueWork, exampleNativePool } from './harness/e2e-pool.ts';
-import { containerPid } from './harness/kube-node.ts';
+import { containerPid } from '@workerpool/testkit/kube-node';
 import { startScenario, type Scenario } from './harness/scenario.ts';
 
 // The world is unkind to a pool at work: its worker pods die at random, by a container SIGKILL

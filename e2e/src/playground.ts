@@ -10,10 +10,10 @@ import { createLogger } from '@workerpool/operator/logger';
 import { startOperator } from '@workerpool/operator/operator';
 import { renderChart } from '@workerpool/operator/simulator/svg-chart';
 import { enqueueWork, exampleWorkerTemplate } from './harness/e2e-pool.ts';
-import { installCrds } from './harness/control-plane.ts';
+import { installCrds } from '@workerpool/testkit/control-plane';
 import { buildTestImages } from './harness/images.ts';
-import { startNodeCluster } from './harness/kube-node.ts';
-import { startRedisServer } from './harness/redis-server.ts';
+import { startNodeCluster } from '@workerpool/testkit/kube-node';
+import { startRedisServer } from '@workerpool/testkit/redis-server';
 
 // The whole loop on this machine: a real one-node cluster, Redis, the operator, the example pool of
 // real worker pods, and a load generator that sends bursts. The view below is redrawn every second;

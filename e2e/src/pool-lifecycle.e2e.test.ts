@@ -3,9 +3,9 @@ import { inject } from 'vitest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GROUP, PLURAL, VERSION } from '@workerpool/operator/api/workerpool-schema';
 import { waitForPolls } from '@workerpool/operator/testing/loop-evidence';
-import { kubectl } from './harness/cluster.ts';
+import { kubectl } from '@workerpool/testkit/cluster';
 import { enqueueWork, exampleNativePool, exampleWorkerTemplate } from './harness/e2e-pool.ts';
-import { containerPid } from './harness/kube-node.ts';
+import { containerPid } from '@workerpool/testkit/kube-node';
 import { startScenario, type Scenario } from './harness/scenario.ts';
 
 // What people do to a running pool, on real pods: pin it by hand, pause it, roll a new template

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { templatePool } from '@workerpool/operator/testing/fixtures';
+import { SIDEKIQ_PUSH } from '@workerpool/testkit/sidekiq-push';
 import { TEST_IMAGES } from './harness/images.ts';
 import { startScenario, type Scenario } from './harness/scenario.ts';
 
@@ -17,11 +17,10 @@ afterEach(async () => {
 
 function pushSidekiqJobs(redisUrl: string, queue: string, count: number, ms: number): string[] {
   try {
-    const out = execFileSync(
-      'ruby',
-      [join(import.meta.dirname, 'harness', 'sidekiq-push.rb'), queue, String(count), String(ms)],
-      { encoding: 'utf8', env: { ...process.env, REDIS_URL: redisUrl } },
-    );
+    const out = execFileSync('ruby', [SIDEKIQ_PUSH, queue, String(count), String(ms)], {
+      encoding: 'utf8',
+      env: { ...process.env, REDIS_URL: redisUrl },
+    });
     return JSON.parse(out) as string[];
   } catch (error) {
     throw new Error(

@@ -15,6 +15,8 @@
 # cloud SDKs are most of its build time. Without the builtinassets tag the web UI is not embedded;
 # the HTTP API, which the tests use, is unaffected.
 set -euo pipefail
+# shellcheck source=../../testkit/retry.sh
+. "$(dirname "$0")/../../testkit/retry.sh"
 
 HELM_VERSION="${HELM_VERSION:-v4.3.1}"
 PROMETHEUS_VERSION="${PROMETHEUS_VERSION:-v0.316.0}"
@@ -75,7 +77,8 @@ import (
 GO
 
 log "resolving modules (helm $HELM_VERSION, prometheus $PROMETHEUS_VERSION, cli-utils $CLI_UTILS_VERSION, gopher-lua $GOPHER_LUA_VERSION)"
-(cd "$work" && go mod tidy >/dev/null 2>"$work/tidy.log" || { cat "$work/tidy.log" >&2; exit 1; })
+# go mod tidy downloads every module the build needs, so it is the step that waits on the proxy.
+(cd "$work" && retry --timeout 1200 --quiet "the Go module proxy: the modules of helm, prometheus, cli-utils and gopher-lua" go mod tidy >/dev/null)
 
 # Prometheus publishes release 3.16.0 as module version v0.316.0.
 prometheus_minor=${PROMETHEUS_VERSION#v0.}; prometheus_patch=${prometheus_minor#*.}; prometheus_minor=${prometheus_minor%%.*}

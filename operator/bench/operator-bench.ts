@@ -13,9 +13,9 @@ import {
   type V1Deployment,
 } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
-import { installCrds, startControlPlane } from '@workerpool/e2e/harness/control-plane';
-import { freeLoopbackPort } from '@workerpool/e2e/harness/processes';
-import { startRedisServer, type RedisServer } from '@workerpool/e2e/harness/redis-server';
+import { installCrds, startControlPlane } from '@workerpool/testkit/control-plane';
+import { freeLoopbackPort } from '@workerpool/testkit/processes';
+import { startRedisServer, type RedisServer } from '@workerpool/testkit/redis-server';
 import { GROUP, PLURAL, VERSION } from '../src/api/workerpool-schema.ts';
 import { templatePool } from '../src/testing/fixtures.ts';
 import { imageNodeOptions } from './operator/image-node-options.ts';

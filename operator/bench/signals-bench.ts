@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { startRedisServer } from '@workerpool/e2e/harness/redis-server';
+import { startRedisServer } from '@workerpool/testkit/redis-server';
 import { SignalPoller } from '../src/signals/signal-poller.ts';
 import { POOLS, QUEUES_PER_POOL } from './signals/bench-shape.ts';
 import { measurePolls, type PollStats } from './signals/measure-polls.ts';

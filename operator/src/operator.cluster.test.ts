@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { Counter } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uniqueKeyPrefix } from '@workerpool/e2e/harness/isolation';
+import { uniqueKeyPrefix } from '@workerpool/testkit/isolation';
 import { Queue } from '@workerpool/worker-runtime';
 import type { RunningOperator } from './operator.ts';
 import { templatePool } from './testing/fixtures.ts';

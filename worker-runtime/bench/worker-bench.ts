@@ -7,7 +7,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { startRedisServer } from '@workerpool/e2e/harness/redis-server';
+import { startRedisServer } from '@workerpool/testkit/redis-server';
 import { JOB_KINDS, type LibraryRunner, type RunResult, type RunSpec } from './bench-types.ts';
 import { bullmqRunner } from './bullmq-runner.ts';
 import { redisBenchmarkCeiling, totalCommandCalls } from './redis-stats.ts';

@@ -6,9 +6,9 @@ import type { RunningOperator } from '@workerpool/operator/operator';
 import { templatePool } from '@workerpool/operator/testing/fixtures';
 import { startOperatorForNamespace } from '@workerpool/operator/testing/operator-under-test';
 import { enqueueWork } from '../harness/e2e-pool.ts';
-import { installCrds, startControlPlane, type ControlPlane } from '../harness/control-plane.ts';
-import { compactPastEverySeenVersion } from '../harness/etcd.ts';
-import { startRedisServer, type RedisServer } from '../harness/redis-server.ts';
+import { installCrds, startControlPlane, type ControlPlane } from '@workerpool/testkit/control-plane';
+import { compactPastEverySeenVersion } from '@workerpool/testkit/etcd';
+import { startRedisServer, type RedisServer } from '@workerpool/testkit/redis-server';
 
 // The API server goes away under a running operator and comes back with the history its watches
 // were resuming from compacted away, so every watch is answered 410 Gone and the operator must

@@ -1,9 +1,9 @@
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LEASE_DEFAULTS } from '@workerpool/operator/controller/leader-election';
-import { readAuditLog, type AuditEvent } from '../harness/audit.ts';
+import { readAuditLog, type AuditEvent } from '@workerpool/testkit/audit';
 import { enqueueWork, exampleNativePool } from '../harness/e2e-pool.ts';
-import { containerPid } from '../harness/kube-node.ts';
+import { containerPid } from '@workerpool/testkit/kube-node';
 import { startBareScenario, type BareScenario } from '../harness/scenario.ts';
 import { OPERATOR_NAMESPACE } from '../install/manifests.ts';
 import { installOperator, leaseHolder, type OperatorInstall } from '../install/operator-install.ts';

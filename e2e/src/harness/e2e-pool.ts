@@ -7,14 +7,14 @@ import {
   type V1PodTemplateSpec,
 } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
-import { CONFIG_DEFAULTS } from '@workerpool/worker-runtime/config/config';
+import { CONFIG_DEFAULTS } from '@workerpool/worker-runtime/config';
 import { inject } from 'vitest';
 import { GROUP, PLURAL, VERSION, type WorkerPool } from '@workerpool/operator/api/workerpool-schema';
 import type { WorkerPoolSpecInput } from '@workerpool/operator/api/defaults';
 import { templatePool } from '@workerpool/operator/testing/fixtures';
 import { Queue } from '@workerpool/worker-runtime';
 import { TEST_IMAGES } from './images.ts';
-import { uniqueSuffix } from './isolation.ts';
+import { uniqueSuffix } from '@workerpool/testkit/isolation';
 
 // What the end-to-end tests share: a native pool whose pods run the example worker image on the
 // real node, and the evidence its handlers leave in Redis (e2e/images/worker-example/handlers.ts).

@@ -1,9 +1,9 @@
 import type { TestProject } from 'vitest/node';
 import { OPERATOR_SERVICE_ACCOUNT } from '../install/manifests.ts';
-import { writesOfUserPolicy } from './audit.ts';
-import { installCrds } from './control-plane.ts';
+import { writesOfUserPolicy } from '@workerpool/testkit/audit';
+import { installCrds } from '@workerpool/testkit/control-plane';
 import { buildTestImages } from './images.ts';
-import { startNodeCluster } from './kube-node.ts';
+import { startNodeCluster } from '@workerpool/testkit/kube-node';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -11,7 +11,7 @@ declare module 'vitest' {
     podHostAddress: string;
     /** The node's folder: its containerd socket, kubelet and containerd logs. */
     nodeDir: string;
-    /** The API server's audit log of the installed operator's writes (e2e/src/harness/audit.ts). */
+    /** The API server's audit log of the installed operator's writes (@workerpool/testkit/audit). */
     auditLogPath: string;
   }
 }

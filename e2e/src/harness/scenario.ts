@@ -1,9 +1,9 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { RunningOperator } from '@workerpool/operator/operator';
 import { startOperatorForNamespace } from '@workerpool/operator/testing/operator-under-test';
-import { createTestNamespace, testKubeConfig } from './cluster.ts';
+import { createTestNamespace, testKubeConfig } from '@workerpool/testkit/cluster';
 import { JobEvidence, PoolWatch, podHostAddress } from './e2e-pool.ts';
-import { startRedisServer, type RedisServer, type RedisServerOptions } from './redis-server.ts';
+import { startRedisServer, type RedisServer, type RedisServerOptions } from '@workerpool/testkit/redis-server';
 
 /** One end-to-end scenario's world: its namespace and its Redis, reachable from the pods. */
 export interface BareScenario {

@@ -2,7 +2,7 @@ import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/c
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP, PLURAL, VERSION, type Condition, type WorkerPool } from '@workerpool/operator/api/workerpool-schema';
 import { templatePool } from '@workerpool/operator/testing/fixtures';
-import { createTestNamespace, testKubeConfig, type TestNamespace } from '../harness/cluster.ts';
+import { createTestNamespace, testKubeConfig, type TestNamespace } from '@workerpool/testkit/cluster';
 import { argoHealth } from './argocd-health.ts';
 import { fluxHealth } from './flux-health.ts';
 

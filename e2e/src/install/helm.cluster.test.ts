@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { templatePool } from '@workerpool/operator/testing/fixtures';
-import { kubectl, testKubeConfig } from '../harness/cluster.ts';
-import { startControlPlane, type ControlPlane } from '../harness/control-plane.ts';
+import { kubectl, testKubeConfig } from '@workerpool/testkit/cluster';
+import { startControlPlane, type ControlPlane } from '@workerpool/testkit/control-plane';
 import { CHART, helm, helmTemplate, removeHelmHome, setFlags } from './helm.ts';
 import {
   MANIFESTS,

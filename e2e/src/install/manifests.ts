@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { kubectl } from '../harness/cluster.ts';
+import { kubectl } from '@workerpool/testkit/cluster';
 import { httpStatus } from '@workerpool/operator/controller/kube-errors';
 
 // Helpers shared by the install tests: read the manifests as kustomize renders them, and make

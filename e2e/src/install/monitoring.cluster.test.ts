@@ -8,9 +8,9 @@ import type { RunningOperator } from '@workerpool/operator/operator';
 import { templatePool } from '@workerpool/operator/testing/fixtures';
 import { startOperatorForNamespace } from '@workerpool/operator/testing/operator-under-test';
 import { Queue } from '@workerpool/worker-runtime';
-import { createTestNamespace, testKubeConfig, type TestNamespace } from '../harness/cluster.ts';
-import { freeLoopbackPort, startProcess, type ManagedProcess } from '../harness/processes.ts';
-import { startRedisServer, type RedisServer } from '../harness/redis-server.ts';
+import { createTestNamespace, testKubeConfig, type TestNamespace } from '@workerpool/testkit/cluster';
+import { freeLoopbackPort, startProcess, type ManagedProcess } from '@workerpool/testkit/processes';
+import { startRedisServer, type RedisServer } from '@workerpool/testkit/redis-server';
 import { runTool } from './ecosystem-tools.ts';
 import { REPOSITORY_ROOT, readManifests } from './manifests.ts';
 import {

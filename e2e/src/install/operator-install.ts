@@ -1,6 +1,6 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { expect } from 'vitest';
-import { kubectl, testKubeConfig } from '../harness/cluster.ts';
+import { kubectl, testKubeConfig } from '@workerpool/testkit/cluster';
 import { TEST_IMAGES } from '../harness/images.ts';
 import { kustomize, OPERATOR_NAMESPACE, type ManifestObject } from './manifests.ts';
 

@@ -1,11 +1,13 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startProcess, waitUntil, type ManagedProcess } from '../harness/processes.ts';
-import { uniqueSuffix } from '../harness/isolation.ts';
+import { startProcess, waitUntil, type ManagedProcess } from '@workerpool/testkit/processes';
+import { uniqueSuffix } from '@workerpool/testkit/isolation';
+import { runWithRetries } from '@workerpool/testkit/retry';
 import { packPackages } from '../../../scripts/pack.ts';
 import { REPOSITORY_ROOT } from './manifests.ts';
 
@@ -35,12 +37,31 @@ beforeAll(async () => {
   const tarballs = packPackages(packed);
   writeAppFiles(app);
   // Dependencies come from the npm registry (or npm's cache); the two packages from their tarballs.
-  await run(
+  // About 12 s with an empty cache, but once a cold CI run waited its whole 240 s on one request:
+  // npm's own fetch timeout is 5 minutes, so a stalled request is cut at 60 s and retried by npm,
+  // and an attempt that still hangs is ended and run again. Its http log is what a failure shows.
+  await runWithRetries(
     'npm',
-    ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...tarballs, '@types/node@24'],
-    { cwd: app, env: appEnv, timeout: 240_000 },
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      '--loglevel=http',
+      '--fetch-timeout=60000',
+      '--fetch-retries=3',
+      ...tarballs,
+      '@types/node@24',
+    ],
+    {
+      what: `the npm registry: the dependencies of ${tarballs.length} packed tarballs`,
+      attemptTimeoutMs: 150_000,
+      attempts: 3,
+      cwd: app,
+      env: appEnv,
+    },
   );
-}, 300_000);
+}, 600_000);
 afterAll(() => {
   for (const dir of [app, packed]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
@@ -115,6 +136,21 @@ describe('the packed packages, installed into a fresh app', () => {
     expect(paths).toContain('LICENSE');
     expect(paths.filter((path) => path.endsWith('.ts') && !path.endsWith('.d.ts'))).toEqual([]);
     expect(paths.filter((path) => /test/.test(path))).toEqual([]);
+  });
+
+  it('name only files they ship in their exports', async () => {
+    for (const name of ['@workerpool/worker-runtime', '@workerpool/operator']) {
+      const folder = join(app, 'node_modules', name);
+      const { exports } = JSON.parse(await readFile(join(folder, 'package.json'), 'utf8')) as {
+        exports: Record<string, { types: string; default: string }>;
+      };
+      const targets = Object.values(exports).flatMap((entry) => [entry.types, entry.default]);
+      expect(targets.length, `${name} exports something`).toBeGreaterThan(0);
+      expect(
+        targets.filter((target) => !existsSync(join(folder, target))),
+        `${name} exports files it lacks`,
+      ).toEqual([]);
+    }
   });
 
   it('type-check with the app that imports the library', async () => {

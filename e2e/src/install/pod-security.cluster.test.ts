@@ -11,7 +11,7 @@ import { apiMessage } from '@workerpool/operator/controller/kube-errors';
 import type { RunningOperator } from '@workerpool/operator/operator';
 import { templatePool } from '@workerpool/operator/testing/fixtures';
 import { startOperatorForNamespace } from '@workerpool/operator/testing/operator-under-test';
-import { createTestNamespace, testKubeConfig, type TestNamespace } from '../harness/cluster.ts';
+import { createTestNamespace, testKubeConfig, type TestNamespace } from '@workerpool/testkit/cluster';
 import { findObject, kustomize } from './manifests.ts';
 
 // Pod Security "restricted", judged by the API server's own PodSecurity admission in a namespace

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from '@workerpool/worker-runtime';
 import { enqueueWork, exampleNativePool } from '../harness/e2e-pool.ts';
-import { freeLoopbackPort, waitUntil } from '../harness/processes.ts';
+import { freeLoopbackPort, waitUntil } from '@workerpool/testkit/processes';
 import { startScenario, type Scenario } from '../harness/scenario.ts';
 import {
   dashboardQueries,

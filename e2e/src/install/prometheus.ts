@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
-import { freeLoopbackPort, startProcess, waitUntil } from '../harness/processes.ts';
+import { freeLoopbackPort, startProcess, waitUntil } from '@workerpool/testkit/processes';
 import { ecosystemTool } from './ecosystem-tools.ts';
 import { MANIFESTS, readManifests } from './manifests.ts';
 

@@ -18,7 +18,7 @@ import { FIELD_MANAGER, POOL_LABEL } from '@workerpool/operator/controller/label
 import type { RunningOperator } from '@workerpool/operator/operator';
 import { templatePool } from '@workerpool/operator/testing/fixtures';
 import { startOperatorForNamespace } from '@workerpool/operator/testing/operator-under-test';
-import { createTestNamespace, kubectl, testKubeConfig, type TestNamespace } from '../harness/cluster.ts';
+import { createTestNamespace, kubectl, testKubeConfig, type TestNamespace } from '@workerpool/testkit/cluster';
 import { MANIFESTS, OPERATOR_NAMESPACE, OPERATOR_SERVICE_ACCOUNT } from './manifests.ts';
 import { canI, serviceAccountKubeConfig } from './service-account.ts';
 

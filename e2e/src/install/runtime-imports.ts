@@ -55,10 +55,16 @@ const packageName = (specifier: string) =>
     .slice(0, specifier.startsWith('@') ? 2 : 1)
     .join('/');
 
-/** `@workerpool/<folder>/<sub>` → <folder>/src/<sub>.ts, as the workspaces' `exports` map it. */
+/** `@workerpool/<folder>[/<entry>]` → the file that <folder>/package.json's `exports` names for it. */
 function workspaceFile(specifier: string): string {
-  const [, folder = '', ...sub] = specifier.split('/');
-  return join(REPOSITORY_ROOT, folder, 'src', sub.length > 0 ? `${sub.join('/')}.ts` : 'index.ts');
+  const [, folder = '', ...entry] = specifier.split('/');
+  const key = entry.length > 0 ? `./${entry.join('/')}` : '.';
+  const manifest = JSON.parse(readFileSync(join(REPOSITORY_ROOT, folder, 'package.json'), 'utf8')) as {
+    exports?: Record<string, unknown>;
+  };
+  const target = manifest.exports?.[key];
+  if (typeof target !== 'string') throw new Error(`${specifier}: ${folder}/package.json exports no "${key}"`);
+  return join(REPOSITORY_ROOT, folder, target);
 }
 
 /** The `dependencies` (not devDependencies) a workspace folder's package.json declares. */

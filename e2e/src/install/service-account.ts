@@ -1,5 +1,5 @@
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { kubectl, testKubeConfig } from '../harness/cluster.ts';
+import { kubectl, testKubeConfig } from '@workerpool/testkit/cluster';
 
 // Acting as the operator's ServiceAccount, the way its pod does: with a token the API server
 // issued for it (TokenRequest API), not with the admin's rights.

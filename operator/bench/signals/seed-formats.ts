@@ -1,7 +1,11 @@
 import type { Redis } from 'ioredis';
-import { addJobs, ackAndReserve, publishHeartbeat } from '@workerpool/worker-runtime/protocol/commands';
-import { encodeHeartbeat } from '@workerpool/worker-runtime/protocol/heartbeat';
-import { queueKeys } from '@workerpool/worker-runtime/protocol/keys';
+import {
+  addJobs,
+  ackAndReserve,
+  publishHeartbeat,
+  encodeHeartbeat,
+  queueKeys,
+} from '@workerpool/worker-runtime/protocol';
 import type { QueueSpec } from '../../src/api/workerpool-schema.ts';
 import { bullmqKeys } from '../../src/signals/bullmq-reader.ts';
 import { sidekiqKeys } from '../../src/signals/sidekiq-reader.ts';

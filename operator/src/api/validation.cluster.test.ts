@@ -1,6 +1,6 @@
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestNamespace, kubectl, testKubeConfig, type TestNamespace } from '@workerpool/e2e/harness/cluster';
+import { createTestNamespace, kubectl, testKubeConfig, type TestNamespace } from '@workerpool/testkit/cluster';
 import { apiMessage } from '../controller/kube-errors.ts';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION } from './workerpool-schema.ts';
 

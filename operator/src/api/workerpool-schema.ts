@@ -1,6 +1,6 @@
 import type { V1ObjectMeta, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { Type, type Static } from 'typebox';
-import { MAX_CONCURRENCY } from '@workerpool/worker-runtime/config/limits';
+import { MAX_CONCURRENCY } from '@workerpool/worker-runtime/config';
 import { bool, int, list, map, num, oneOf, positiveNumber, text, timestamp, withRules } from './schema-helpers.ts';
 
 // The one source of truth for the WorkerPool API: the CRD in crds/ is generated from these

@@ -1,8 +1,8 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { uniqueKeyPrefix } from '@workerpool/e2e/harness/isolation';
-import { startRedisServer, type RedisServer } from '@workerpool/e2e/harness/redis-server';
+import { uniqueKeyPrefix } from '@workerpool/testkit/isolation';
+import { startRedisServer, type RedisServer } from '@workerpool/testkit/redis-server';
 import { Queue } from '@workerpool/worker-runtime';
 import { QUEUE_STATUS_REFRESH_SECONDS, type WorkerPool } from '../api/workerpool-schema.ts';
 import type { WorkerPoolSpecInput } from '../api/defaults.ts';
@@ -12,7 +12,7 @@ import { createOperatorMetrics, type OperatorMetrics } from '../metrics.ts';
 import { templatePool } from '../testing/fixtures.ts';
 import { waitForPolls } from '../testing/loop-evidence.ts';
 import { parseEndpointPolicy } from '../signals/endpoint-policy.ts';
-import { startTlsRedis } from '../signals/testing/tls-redis.ts';
+import { startTlsRedis } from '@workerpool/testkit/tls-redis';
 import { Autoscaler } from './autoscaler.ts';
 
 // The autoscaler against a real, password-protected Redis. What stands in for the Kubernetes

@@ -1,9 +1,8 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { uniqueKeyPrefix } from '@workerpool/e2e/harness/isolation';
+import { uniqueKeyPrefix } from '@workerpool/testkit/isolation';
 import { Queue } from '@workerpool/worker-runtime';
-import { queueKeys } from '@workerpool/worker-runtime/protocol/keys';
-import { readQueueSignals } from '@workerpool/worker-runtime/protocol/signals';
+import { queueKeys, readQueueSignals } from '@workerpool/worker-runtime/protocol';
 import { templatePool } from '../testing/fixtures.ts';
 import { useOperatorNamespace } from '../testing/operator-namespace.ts';
 

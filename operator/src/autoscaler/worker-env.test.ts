@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRunConfig } from '@workerpool/worker-runtime/config/config';
+import { parseRunConfig } from '@workerpool/worker-runtime/config';
 import { ScalingSchema } from '../api/workerpool-schema.ts';
 import { templatePool } from '../testing/fixtures.ts';
 import { nativeWorkerEnv } from './worker-env.ts';

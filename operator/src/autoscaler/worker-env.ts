@@ -1,7 +1,5 @@
 import type { V1EnvVar } from '@kubernetes/client-node';
-import { SETTINGS } from '@workerpool/worker-runtime/config/config';
-import { MAX_DRAIN_TIMEOUT_SECONDS } from '@workerpool/worker-runtime/config/limits';
-import type { SettingSource } from '@workerpool/worker-runtime/config/settings';
+import { SETTINGS, MAX_DRAIN_TIMEOUT_SECONDS, type SettingSource } from '@workerpool/worker-runtime/config';
 import type { WorkerPool } from '../api/workerpool-schema.ts';
 
 // What the operator tells worker-runtime pods about their queue (native format only: Sidekiq

@@ -7,9 +7,9 @@ import {
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installCrds, startControlPlane, type ControlPlane } from '@workerpool/e2e/harness/control-plane';
-import { compactPastEverySeenVersion } from '@workerpool/e2e/harness/etcd';
-import { startRedisServer, type RedisServer } from '@workerpool/e2e/harness/redis-server';
+import { installCrds, startControlPlane, type ControlPlane } from '@workerpool/testkit/control-plane';
+import { compactPastEverySeenVersion } from '@workerpool/testkit/etcd';
+import { startRedisServer, type RedisServer } from '@workerpool/testkit/redis-server';
 import { GROUP, PLURAL, VERSION, type WorkerPool } from '../api/workerpool-schema.ts';
 import type { RunningOperator } from '../operator.ts';
 import { templatePool } from '../testing/fixtures.ts';

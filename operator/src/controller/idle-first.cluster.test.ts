@@ -1,10 +1,8 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { uniqueKeyPrefix } from '@workerpool/e2e/harness/isolation';
-import { publishHeartbeat } from '@workerpool/worker-runtime/protocol/commands';
-import { encodeHeartbeat } from '@workerpool/worker-runtime/protocol/heartbeat';
-import { queueKeys } from '@workerpool/worker-runtime/protocol/keys';
+import { uniqueKeyPrefix } from '@workerpool/testkit/isolation';
+import { publishHeartbeat, encodeHeartbeat, queueKeys } from '@workerpool/worker-runtime/protocol';
 import { templatePool } from '../testing/fixtures.ts';
 import { OPERATOR_POLL, useOperatorNamespace } from '../testing/operator-namespace.ts';
 import { POD_DELETION_COST } from './kube-client.ts';

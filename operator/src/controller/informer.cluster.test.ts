@@ -1,6 +1,6 @@
 import { CoreV1Api, type V1ConfigMap, type V1ConfigMapList } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestNamespace, testKubeConfig, type TestNamespace } from '@workerpool/e2e/harness/cluster';
+import { createTestNamespace, testKubeConfig, type TestNamespace } from '@workerpool/testkit/cluster';
 import { createLogger } from '../logger.ts';
 import { ResilientInformer } from './informer.ts';
 

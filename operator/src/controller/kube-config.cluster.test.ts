@@ -1,7 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { testKubeConfig } from '@workerpool/e2e/harness/cluster';
+import { testKubeConfig } from '@workerpool/testkit/cluster';
 import { ConnectionReusingKubeConfig } from './kube-config.ts';
 
 // Counts the connections undici opens, as undici itself reports them.

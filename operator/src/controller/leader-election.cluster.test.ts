@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestNamespace, testKubeConfig, type TestNamespace } from '@workerpool/e2e/harness/cluster';
+import { createTestNamespace, testKubeConfig, type TestNamespace } from '@workerpool/testkit/cluster';
 import { createLogger } from '../logger.ts';
 import { LeaderElector } from './leader-election.ts';
 

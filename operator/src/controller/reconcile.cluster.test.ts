@@ -1,6 +1,6 @@
 import { AutoscalingV2Api, PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { kubectl } from '@workerpool/e2e/harness/cluster';
+import { kubectl } from '@workerpool/testkit/cluster';
 import { GROUP, VERSION } from '../api/workerpool-schema.ts';
 import { templatePool } from '../testing/fixtures.ts';
 import { waitForPolls } from '../testing/loop-evidence.ts';

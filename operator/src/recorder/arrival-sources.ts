@@ -1,4 +1,4 @@
-import { COUNTER_FIELDS, DEFAULT_KEY_PREFIX, queueKeys } from '@workerpool/worker-runtime/protocol/keys';
+import { COUNTER_FIELDS, DEFAULT_KEY_PREFIX, queueKeys } from '@workerpool/worker-runtime/protocol';
 import type { Redis } from 'ioredis';
 import type { QueueFormat } from '../api/workerpool-schema.ts';
 import { bullmqKeys } from '../signals/bullmq-reader.ts';

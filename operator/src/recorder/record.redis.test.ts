@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 import { Queue as BullQueue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Queue as NativeQueue, Worker as NativeWorker } from '@workerpool/worker-runtime';
-import { uniqueKeyPrefix, uniqueSuffix } from '@workerpool/e2e/harness/isolation';
+import { uniqueKeyPrefix, uniqueSuffix } from '@workerpool/testkit/isolation';
+import { SIDEKIQ_PUSH } from '@workerpool/testkit/sidekiq-push';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { parseTraceCsv } from '../simulator/arrival-trace.ts';
 import { arrivalSource } from './arrival-sources.ts';
@@ -17,7 +18,6 @@ import { describeAccuracy, recordTrace, type RecordedTrace } from './record-trac
 // Sidekiq gem's Client.push_bulk, the worker runtime's Queue, LPUSH and XADD. The recorded
 // buckets are compared with the times the producers themselves wrote.
 const execute = promisify(execFile);
-const SIDEKIQ_PUSH = join(import.meta.dirname, '../../../e2e/src/harness/sidekiq-push.rb');
 const MAIN = join(import.meta.dirname, '../cli/main.ts');
 
 const WAVES = [5, 8, 3];

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { uniqueKeyPrefix } from '@workerpool/e2e/harness/isolation';
+import { uniqueKeyPrefix } from '@workerpool/testkit/isolation';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { bullmqKeys } from './bullmq-reader.ts';
 import type { QueueReading } from './queue-reading.ts';

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { uniqueKeyPrefix } from '@workerpool/e2e/harness/isolation';
+import { uniqueKeyPrefix } from '@workerpool/testkit/isolation';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { NO_TIMESTAMP_REASON } from './list-reader.ts';
 import { SignalPoller } from './signal-poller.ts';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { loadLuaScript, type LuaScript } from '@workerpool/worker-runtime/protocol/lua-script';
+import { loadLuaScript, type LuaScript } from '@workerpool/worker-runtime/protocol';
 
 export type { LuaScript };
 

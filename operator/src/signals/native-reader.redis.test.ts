@@ -1,8 +1,12 @@
 import { Redis } from 'ioredis';
-import { uniqueKeyPrefix } from '@workerpool/e2e/harness/isolation';
-import { ackAndReserve, addJobs, publishHeartbeat } from '@workerpool/worker-runtime/protocol/commands';
-import { encodeHeartbeat } from '@workerpool/worker-runtime/protocol/heartbeat';
-import { queueKeys } from '@workerpool/worker-runtime/protocol/keys';
+import { uniqueKeyPrefix } from '@workerpool/testkit/isolation';
+import {
+  ackAndReserve,
+  addJobs,
+  publishHeartbeat,
+  encodeHeartbeat,
+  queueKeys,
+} from '@workerpool/worker-runtime/protocol';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { SignalPoller } from './signal-poller.ts';
 import { queueSpec } from './testing/test-pools.ts';

@@ -4,7 +4,7 @@ import {
   queueKeys,
   readSignalsCall,
   type QueueSignals,
-} from '@workerpool/worker-runtime/protocol/keys';
+} from '@workerpool/worker-runtime/protocol';
 import type { QueueSpec } from '../api/workerpool-schema.ts';
 import type { QueueFormatReader, ReadContext } from './queue-reader.ts';
 import type { QueueReading, WorkerHeartbeat } from './queue-reading.ts';

@@ -1,10 +1,9 @@
 import { Cluster, Redis } from 'ioredis';
-import { addJobs } from '@workerpool/worker-runtime/protocol/commands';
-import { queueKeys } from '@workerpool/worker-runtime/protocol/keys';
+import { addJobs, queueKeys } from '@workerpool/worker-runtime/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bullmqKeys } from './bullmq-reader.ts';
 import { SignalPoller } from './signal-poller.ts';
-import { startRedisCluster, type RedisCluster } from './testing/redis-cluster.ts';
+import { startRedisCluster, type RedisCluster } from '@workerpool/testkit/redis-cluster';
 
 const hostPort = (endpoint: string) => ({ host: '127.0.0.1', port: Number(endpoint.split(':')[1]) });
 

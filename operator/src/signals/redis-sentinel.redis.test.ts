@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
-import { startRedisServer, type RedisServer } from '@workerpool/e2e/harness/redis-server';
+import { startRedisServer, type RedisServer } from '@workerpool/testkit/redis-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignalPoller } from './signal-poller.ts';
-import { startSentinel, type RedisSentinel } from './testing/redis-sentinel.ts';
+import { startSentinel, type RedisSentinel } from '@workerpool/testkit/redis-sentinel';
 
 const PASSWORD = 'sentinel-master-pw';
 

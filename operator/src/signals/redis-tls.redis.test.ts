@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RedisEndpointSpec } from '../api/workerpool-schema.ts';
 import { SignalPoller, type PoolRegistration } from './signal-poller.ts';
 import type { PoolReadResult } from './stale-reading.ts';
-import { startTlsRedis, type TlsRedis } from './testing/tls-redis.ts';
+import { startTlsRedis, type TlsRedis } from '@workerpool/testkit/tls-redis';
 
 describe('reading over TLS', () => {
   let server: TlsRedis;

@@ -1,5 +1,5 @@
 import { Cluster, type Redis } from 'ioredis';
-import { runPipeline, runScript, type PipelineCall } from '@workerpool/worker-runtime/protocol/run-script';
+import { runPipeline, runScript, type PipelineCall } from '@workerpool/worker-runtime/protocol';
 import type { CommandResult, ReadCommand } from './read-command.ts';
 import type { SignalClient } from './redis-endpoint.ts';
 

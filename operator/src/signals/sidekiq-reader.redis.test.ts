@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { startRedisServer, type RedisServer } from '@workerpool/e2e/harness/redis-server';
+import { startRedisServer, type RedisServer } from '@workerpool/testkit/redis-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { QueueReading } from './queue-reading.ts';
 import { sidekiqKeys } from './sidekiq-reader.ts';

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startProcess } from '@workerpool/e2e/harness/processes';
-import { startRedisServer, type RedisServer } from '@workerpool/e2e/harness/redis-server';
+import { startProcess } from '@workerpool/testkit/processes';
+import { startRedisServer, type RedisServer } from '@workerpool/testkit/redis-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignalPoller } from './signal-poller.ts';
 

@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
-import { uniqueKeyPrefix } from '@workerpool/e2e/harness/isolation';
-import { startRedisServer, type RedisServer } from '@workerpool/e2e/harness/redis-server';
+import { uniqueKeyPrefix } from '@workerpool/testkit/isolation';
+import { startRedisServer, type RedisServer } from '@workerpool/testkit/redis-server';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { SignalPoller } from './signal-poller.ts';
 import { reportedReading } from './stale-reading.ts';

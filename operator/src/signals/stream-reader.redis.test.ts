@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { uniqueKeyPrefix } from '@workerpool/e2e/harness/isolation';
+import { uniqueKeyPrefix } from '@workerpool/testkit/isolation';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { SignalPoller } from './signal-poller.ts';
 import type { PoolReadResult } from './stale-reading.ts';

@@ -10,8 +10,8 @@ import {
   type CoreV1Event,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { createTestNamespace, testKubeConfig, type TestNamespace } from '@workerpool/e2e/harness/cluster';
-import { startRedisServer, type RedisServer, type RedisServerOptions } from '@workerpool/e2e/harness/redis-server';
+import { createTestNamespace, testKubeConfig, type TestNamespace } from '@workerpool/testkit/cluster';
+import { startRedisServer, type RedisServer, type RedisServerOptions } from '@workerpool/testkit/redis-server';
 import { GROUP, PLURAL, VERSION, type WorkerPool } from '../api/workerpool-schema.ts';
 import type { RunningOperator } from '../operator.ts';
 import { startOperatorForNamespace } from './operator-under-test.ts';

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
-import { waitUntil, type ManagedProcess } from '@workerpool/e2e/harness/processes';
-import { startRedisServer } from '@workerpool/e2e/harness/redis-server';
+import { waitUntil, type ManagedProcess } from '@workerpool/testkit/processes';
+import { startRedisServer } from '@workerpool/testkit/redis-server';
 import { queueKeys, readQueueSignals } from '../protocol/keys.ts';
 import { Queue } from '../queue/queue.ts';
 import { fixtureKeys, fixturePrefix } from '../test-support/fixture-keys.ts';

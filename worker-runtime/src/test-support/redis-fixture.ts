@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { uniqueKeyPrefix } from '@workerpool/e2e/harness/isolation';
+import { uniqueKeyPrefix } from '@workerpool/testkit/isolation';
 
 /** A client and a key prefix of the test's own; cleanup() deletes every key under the prefix. */
 export interface RedisFixture {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { startProcess, type ManagedProcess } from '@workerpool/e2e/harness/processes';
+import { startProcess, type ManagedProcess } from '@workerpool/testkit/processes';
 import { fixturePrefix } from './fixture-keys.ts';
 
 const MAIN = join(import.meta.dirname, '..', 'cli', 'main.ts');

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
-import { waitUntil } from '@workerpool/e2e/harness/processes';
+import { waitUntil } from '@workerpool/testkit/processes';
 import { listDeadLetters, purgeDeadLetters, replayDeadLetters } from '../dead-letters/dead-letters.ts';
 import { readQueueSignals } from '../protocol/keys.ts';
 import { Queue } from '../queue/queue.ts';

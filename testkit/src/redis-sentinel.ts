@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freeLoopbackPort, startProcess, waitUntil } from '@workerpool/e2e/harness/processes';
+import { freeLoopbackPort, startProcess, waitUntil } from './processes.ts';
 
 export interface RedisSentinel {
   /** host:port of the sentinel, as spec.queue.redis.sentinel.endpoints holds it. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { freeLoopbackPort, startProcess, waitUntil, type ManagedProcess } from '@workerpool/e2e/harness/processes';
+import { freeLoopbackPort, startProcess, waitUntil, type ManagedProcess } from './processes.ts';
 
 const run = promisify(execFile);
 const MASTERS = 3;

@@ -8,6 +8,8 @@
 # Why from source: the machines reach only the Go module proxy, and Debian's etcd (3.4.23)
 # is older than kube-apiserver 1.36 accepts.
 set -euo pipefail
+# shellcheck source=../retry.sh
+. "$(dirname "$0")/../retry.sh"
 
 KUBERNETES_VERSION="${KUBERNETES_VERSION:-v1.36.3}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
@@ -36,7 +38,8 @@ started=$(date +%s)
 # a consumer's go.mod must replace each with the published v0.<minor>.<patch> instead.
 staging_version="v0.${KUBERNETES_VERSION#v1.}"
 log "reading k8s.io/kubernetes@$KUBERNETES_VERSION's go.mod"
-k8s_gomod=$(cd "$work/kubernetes" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+k8s_gomod=$(cd "$work/kubernetes" && GOFLAGS=-mod=mod retry --timeout 600 "the Go module proxy: k8s.io/kubernetes@$KUBERNETES_VERSION" \
+  go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
 staging_modules=$(sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\1#p' "$k8s_gomod" | sort -u)
 [ -n "$staging_modules" ] || { log "found no staging replaces in $k8s_gomod"; exit 1; }
 
@@ -88,7 +91,8 @@ version_flags() {
 }
 
 log "resolving modules for Kubernetes $KUBERNETES_VERSION"
-(cd "$work/kubernetes" && go mod tidy -e >/dev/null 2>"$work/kubernetes/tidy.log" || { cat "$work/kubernetes/tidy.log" >&2; exit 1; })
+# go mod tidy downloads every module the build needs, so it is the step that waits on the proxy.
+(cd "$work/kubernetes" && retry --timeout 1200 --quiet "the Go module proxy: the modules of Kubernetes $KUBERNETES_VERSION" go mod tidy -e >/dev/null)
 log "building kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kubectl (several minutes on a cold cache)"
 (cd "$work/kubernetes" && CGO_ENABLED=0 go build -trimpath \
   -ldflags "$(version_flags k8s.io/component-base/version "$KUBERNETES_VERSION")" \
@@ -96,7 +100,8 @@ log "building kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, 
   k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kubectl)
 
 log "building etcd $ETCD_VERSION"
-(cd "$work/etcd" && go mod tidy >/dev/null && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$assets/etcd" go.etcd.io/etcd/server/v3)
+(cd "$work/etcd" && retry --timeout 1200 --quiet "the Go module proxy: the modules of etcd $ETCD_VERSION" go mod tidy >/dev/null)
+(cd "$work/etcd" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$assets/etcd" go.etcd.io/etcd/server/v3)
 
 # The test node's container runtime. containerd 2.x: the 1.36 kubelet warns that 1.x is losing
 # support. Static, without the snapshotters that need cgo or kernel modules we do not use.
@@ -119,7 +124,7 @@ import (
 )
 GO
 log "building containerd $CONTAINERD_VERSION"
-(cd "$work/containerd" && go mod tidy >/dev/null 2>"$work/containerd/tidy.log" || { cat "$work/containerd/tidy.log" >&2; exit 1; })
+(cd "$work/containerd" && retry --timeout 1200 --quiet "the Go module proxy: the modules of containerd $CONTAINERD_VERSION" go mod tidy >/dev/null)
 (cd "$work/containerd" && CGO_ENABLED=0 go build -trimpath -tags "no_btrfs no_devmapper no_zfs" \
   -ldflags "-s -w -X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION" -o "$assets/" \
   github.com/containerd/containerd/v2/cmd/containerd github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 \

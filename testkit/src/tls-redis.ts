@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
-import { freeLoopbackPort, startProcess, waitUntil } from '@workerpool/e2e/harness/processes';
+import { freeLoopbackPort, startProcess, waitUntil } from './processes.ts';
 
 export interface TlsRedis {
   readonly port: number;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test node's container runtime and kubelet, run by e2e/src/harness/kube-node.ts inside
+# The test node's container runtime and kubelet, run by testkit/src/kube-node.ts inside
 # `unshare -m --propagation private`: every mount made here (a private /run, the faked sysctls,
 # /var/log, containerd's overlay snapshots, the pods' volumes and network namespaces) lives in
 # this mount namespace only, and is gone when its last process exits.

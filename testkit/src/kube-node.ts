@@ -21,16 +21,15 @@ import { freeLoopbackPort, startProcess, waitUntil, type ManagedProcess } from '
 // containerd + runc + a kubelet registered as Node "localhost". Pods are scheduled by the real
 // scheduler, started by the real kubelet from images imported into containerd, probed, and stopped
 // with SIGTERM and their grace period. What the node changes on this machine is confined or undone:
-//   - mounts: containerd and the kubelet run in a private mount namespace (e2e/node/node-inner.sh);
+//   - mounts: containerd and the kubelet run in a private mount namespace (testkit/node/node-inner.sh);
 //   - sysctls the kubelet wants to set are files bind-mounted over /proc/sys in that namespace;
 //   - cgroups: one folder per hierarchy (workerpool-node-<id>), removed on stop;
 //   - network: a bridge of our own with an address only it has; no routing, NAT or ip_forward,
 //     and no iptables binary on the kubelet's PATH;
 //   - processes: each one we start is stopped by its pid, and so are the containers left behind.
-// See e2e/NODE.md for how this node differs from a production one.
+// See testkit/NODE.md for how this node differs from a production one.
 
-const REPOSITORY_ROOT = join(import.meta.dirname, '..', '..', '..');
-const NODE_INNER = join(REPOSITORY_ROOT, 'e2e', 'node', 'node-inner.sh');
+const NODE_INNER = join(import.meta.dirname, '..', 'node', 'node-inner.sh');
 const NODE_BINARIES = ['kube-scheduler', 'kubelet', 'containerd', 'containerd-shim-runc-v2', 'ctr'] as const;
 const CNI_PLUGINS = '/usr/lib/cni';
 export const NODE_NAME = 'localhost';
@@ -58,7 +57,7 @@ export function checkNodePrerequisites(assets: string): void {
   if (process.getuid?.() !== 0) missing.push('root (the node mounts, makes cgroups and a bridge)');
   for (const binary of NODE_BINARIES)
     if (!existsSync(join(assets, binary)))
-      missing.push(`${binary} in ${assets} (e2e/control-plane/build.sh builds it)`);
+      missing.push(`${binary} in ${assets} (testkit/control-plane/build.sh builds it)`);
   for (const tool of ['runc', 'unshare', 'ip', 'openssl'])
     if (!onPath(tool)) missing.push(`${tool} (npm run setup installs it)`);
   for (const plugin of ['bridge', 'host-local', 'loopback'])

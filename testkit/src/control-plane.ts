@@ -9,12 +9,13 @@ import { freeLoopbackPort, startProcess, waitUntil, type ManagedProcess } from '
 // A real etcd + kube-apiserver on loopback, as envtest starts them: the API server the tests
 // talk to is the one a cluster runs, with its validation, CEL rules, server-side apply and RBAC.
 
-const REPOSITORY_ROOT = join(import.meta.dirname, '..', '..', '..');
+const TESTKIT_ROOT = join(import.meta.dirname, '..');
+const REPOSITORY_ROOT = join(TESTKIT_ROOT, '..');
 const REQUIRED = ['kube-apiserver', 'etcd', 'kubectl'] as const;
 
 /**
  * The folder holding kube-apiserver, etcd and kubectl: KUBEBUILDER_ASSETS when set (the envtest
- * convention), otherwise the cache that e2e/control-plane/build.sh fills (building on first use).
+ * convention), otherwise the cache that testkit/control-plane/build.sh fills (building on first use).
  */
 export function controlPlaneAssets(): string {
   const fromEnv = process.env['KUBEBUILDER_ASSETS'];
@@ -22,13 +23,13 @@ export function controlPlaneAssets(): string {
     const missing = REQUIRED.filter((binary) => !existsSync(join(fromEnv, binary)));
     if (missing.length > 0)
       throw new Error(
-        `KUBEBUILDER_ASSETS=${fromEnv} lacks ${missing.join(', ')}; unset it to build them with e2e/control-plane/build.sh`,
+        `KUBEBUILDER_ASSETS=${fromEnv} lacks ${missing.join(', ')}; unset it to build them with testkit/control-plane/build.sh`,
       );
     return fromEnv;
   }
   try {
     return (
-      execFileSync('bash', [join(REPOSITORY_ROOT, 'e2e', 'control-plane', 'build.sh')], {
+      execFileSync('bash', [join(TESTKIT_ROOT, 'control-plane', 'build.sh')], {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'inherit'],
       })
@@ -71,7 +72,7 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-/** What a cluster with a real node (e2e/src/harness/kube-node.ts) needs of its control plane. */
+/** What a cluster with a real node (testkit/src/kube-node.ts) needs of its control plane. */
 export interface NodeControlPlaneOptions {
   /** The address the API server listens on and advertises: the pod bridge's own end, so pods reach it too. */
   readonly address: string;
