@@ -9,7 +9,6 @@ import { startOperatorForNamespace } from '@workerpool/operator/testing/operator
 import { readAuditLog, writesOfUserPolicy } from '../harness/audit.ts';
 import { installCrds, startControlPlane, type ControlPlane } from '../harness/control-plane.ts';
 import { enqueueWork } from '../harness/e2e-pool.ts';
-import { uniqueKeyPrefix } from '../harness/isolation.ts';
 import { startRedisServer, type RedisServer } from '../harness/redis-server.ts';
 import { startStallableProxy, type StallableProxy } from '../harness/stallable-proxy.ts';
 
@@ -95,7 +94,7 @@ const deploymentApplies = async (operator: RunningOperator) =>
 
 describe('a leader whose connection to the API server stalls', () => {
   it('stops at its renew deadline, and nothing it had under way lands after the standby took over', async () => {
-    const queue = uniqueKeyPrefix('stall');
+    const queue = 'stalled'; // this test's own Redis: no prefix needed
     const leaderPath = await pathFrom(LEADER_ADDRESS);
     const standbyPath = await pathFrom(STANDBY_ADDRESS);
     let leaderStoppedAt = 0;
@@ -166,7 +165,7 @@ describe('a leader whose connection to the API server stalls', () => {
     await expect.poll(() => leaderPath.proxy.heldBytes(), { timeout: 10_000 }).toBe(0);
     // A marker sent on the same path after everything held was delivered: once the audit log has
     // it, the server has had what came before it.
-    const marker = `marker-${queue.replace(/[^a-z0-9-]/g, '')}`;
+    const marker = 'after-the-stall';
     await leaderPath.kubeConfig.makeApiClient(CoordinationV1Api).createNamespacedLease({
       namespace: NAMESPACE,
       body: { metadata: { name: marker }, spec: { holderIdentity: 'marker', renewTime: new V1MicroTime() } },

@@ -58,7 +58,8 @@ export function describeReply(value: unknown): string {
   if (typeof value === 'string') return `a string of ${value.length} characters`;
   if (Buffer.isBuffer(value)) return `${value.length} bytes`;
   if (value === null || value === undefined) return 'nil';
-  return typeof value === 'number' ? 'a number out of range' : `a ${Array.isArray(value) ? 'array' : typeof value}`;
+  if (typeof value === 'number') return 'a number out of range';
+  return Array.isArray(value) ? `an array of ${value.length}` : `a value of type ${typeof value}`;
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
