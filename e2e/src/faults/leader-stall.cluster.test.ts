@@ -5,6 +5,7 @@ import { LEASE_DEFAULTS } from '@workerpool/operator/controller/leader-election'
 import { ConnectionReusingKubeConfig } from '@workerpool/operator/controller/kube-config';
 import type { RunningOperator } from '@workerpool/operator/operator';
 import { templatePool } from '@workerpool/operator/testing/fixtures';
+import { metricTotal } from '@workerpool/operator/testing/metric-total';
 import { startOperatorForNamespace } from '@workerpool/operator/testing/operator-under-test';
 import { readAuditLog, writesOfUserPolicy } from '../harness/audit.ts';
 import { installCrds, startControlPlane, type ControlPlane } from '../harness/control-plane.ts';
@@ -87,10 +88,8 @@ function replicaWrites(): Write[] {
     .filter((write) => write.from === LEADER_ADDRESS || write.from === STANDBY_ADDRESS);
 }
 
-const deploymentApplies = async (operator: RunningOperator) =>
-  (await operator.metrics.apiWrites.get()).values.find(
-    (value) => value.labels.kind === 'Deployment' && value.labels.verb === 'apply',
-  )?.value ?? 0;
+const scaleUps = (operator: RunningOperator) => metricTotal(operator.metrics.scaleDecisions, { direction: 'up' });
+const writesTried = (operator: RunningOperator) => metricTotal(operator.metrics.apiWrites);
 
 describe('a leader whose connection to the API server stalls', () => {
   it('stops at its renew deadline, and nothing it had under way lands after the standby took over', async () => {
@@ -140,16 +139,14 @@ describe('a leader whose connection to the API server stalls', () => {
 
     leaderPath.proxy.stall();
     const stalledAt = Date.now();
-    const appliesBefore = await deploymentApplies(leader);
+    const [decisionsBefore, writesBefore] = [await scaleUps(leader), await writesTried(leader)];
     // 400 jobs of 1 s at concurrency 5 and a 5 s target: the leader, still reading Redis, decides
-    // at its next poll to scale up, and sends a Deployment apply into the stalled connection.
+    // at its next poll to scale up and hands the pool to a reconcile, whose writes (or the one
+    // still under way when the stall began) wait on the stalled connection.
     await enqueueWork(redis.url, queue, 400, 1_000);
     await expect
-      .poll(() => deploymentApplies(leader), {
-        timeout: 10_000,
-        message: 'the stalled leader never tried to scale the Deployment',
-      })
-      .toBeGreaterThan(appliesBefore);
+      .poll(() => scaleUps(leader), { timeout: 10_000, message: 'the stalled leader never decided to scale up' })
+      .toBeGreaterThan(decisionsBefore);
 
     await expect
       .poll(() => standbyLeadsAt, { timeout: leaseDurationMs + 15_000, message: 'the standby never took the Lease' })
@@ -187,7 +184,8 @@ describe('a leader whose connection to the API server stalls', () => {
     console.log(
       `stalled at +0 ms; the old leader stopped at +${leaderStoppedAt - stalledAt} ms, the standby led at ` +
         `+${standbyLeadsAt - stalledAt} ms and wrote first at +${standbyFirst!.receivedAt - stalledAt} ms ` +
-        `(${standbyFirst!.what}); ${leaderPath.proxy.droppedBytes()} bytes the old leader abandoned while stalled`,
+        `(${standbyFirst!.what}); while stalled the old leader tried ${(await writesTried(leader)) - writesBefore} ` +
+        `writes and abandoned ${leaderPath.proxy.droppedBytes()} bytes`,
     );
     expect(leaderStoppedAt).toBeLessThan(standbyFirst!.receivedAt);
     // Never two leaders: nothing from the old leader finished after the new one's first write began.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { kubectl } from '@workerpool/e2e/harness/cluster';
 import { templatePool } from '../testing/fixtures.ts';
+import { metricTotal } from '../testing/metric-total.ts';
 import { mergePatch, OPERATOR_POLL, useOperatorNamespace } from '../testing/operator-namespace.ts';
 
 // A template written as people write YAML (`cpu: 1`, `cpu: 0.5`, `memory: 1G`) comes back from the
@@ -12,14 +13,6 @@ const ns = useOperatorNamespace({ redis: {} });
 const POOL = 'quantities';
 const PASSES = 10;
 const RESOURCES_AS_WRITTEN = { limits: { cpu: 1, memory: '1G' }, requests: { cpu: 0.5, memory: '1000M' } };
-
-const counted = async (
-  metric: { get(): Promise<{ values: { value: number; labels: Record<string, unknown> }[] }> },
-  labels: Record<string, string> = {},
-) =>
-  (await metric.get()).values
-    .filter((value) => Object.entries(labels).every(([key, wanted]) => value.labels[key] === wanted))
-    .reduce((sum, value) => sum + value.value, 0);
 
 describe('a pool whose template writes quantities as numbers and in non-canonical units', () => {
   it('is applied once, then ten reconcile passes send no Deployment write and record no Event', async () => {
@@ -45,8 +38,8 @@ describe('a pool whose template writes quantities as numbers and in non-canonica
     await ns.completeRollout(POOL);
     await expect.poll(async () => (await ns.condition(POOL, 'Ready'))?.status, OPERATOR_POLL).toBe('True');
 
-    const applies = () => counted(metrics.apiWrites, { kind: 'Deployment' });
-    const passes = () => counted(metrics.reconcileTotal);
+    const applies = () => metricTotal(metrics.apiWrites, { kind: 'Deployment' });
+    const passes = () => metricTotal(metrics.reconcileTotal);
     const events = async () => (await ns.events(POOL)).length;
     const [appliesBefore, eventsBefore] = [await applies(), await events()];
     for (let touch = 1; touch <= PASSES; touch++) {
