@@ -125,6 +125,10 @@ export async function startOperator(
   const leading = (async () => {
     if (elector) {
       await elector.acquire(() => {
+        // At the renew deadline, a lease duration minus the renew deadline before a standby may
+        // take over: nothing of ours may reach the API server after that, not even a write
+        // already under way on a stalled connection. The loops then stop at their own pace.
+        client.fence();
         metrics.isLeader.set(0);
         void stopWork().finally(() => options.onLeadershipLost?.());
       });

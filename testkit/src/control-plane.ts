@@ -163,7 +163,13 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
             // The node is registered as "localhost": the API server reaches its kubelet on loopback.
             '--kubelet-preferred-address-types=Hostname,InternalIP',
           ]
-        : ['--authorization-mode=RBAC', '--disable-admission-plugins=ServiceAccount']),
+        : [
+            '--authorization-mode=RBAC',
+            '--disable-admission-plugins=ServiceAccount',
+            // As OpenShift and hardened clusters run it: an ownerReference with blockOwnerDeletion
+            // needs update on the owner's finalizers, which the operator's RBAC must grant.
+            '--enable-admission-plugins=OwnerReferencesPermissionEnforcement',
+          ]),
     ];
     let apiserver = startProcess('kube-apiserver', join(assets, 'kube-apiserver'), apiserverArgs);
     processes.push(apiserver);

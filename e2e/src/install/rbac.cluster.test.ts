@@ -6,6 +6,7 @@ import {
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
+  RbacAuthorizationV1Api,
   V1MicroTime,
   type KubeConfig,
   type V1Deployment,
@@ -13,7 +14,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP, PLURAL, VERSION, type WorkerPool } from '@workerpool/operator/api/workerpool-schema';
 import { KubeClient, POD_DELETION_COST } from '@workerpool/operator/controller/kube-client';
-import { httpStatus } from '@workerpool/operator/controller/kube-errors';
+import { buildWorkerDeployment } from '@workerpool/operator/controller/desired-deployment';
+import { apiMessage, httpStatus } from '@workerpool/operator/controller/kube-errors';
 import { FIELD_MANAGER, POOL_LABEL } from '@workerpool/operator/controller/labels';
 import type { RunningOperator } from '@workerpool/operator/operator';
 import { templatePool } from '@workerpool/operator/testing/fixtures';
@@ -153,6 +155,46 @@ describe('the cluster-wide install (manifests/)', () => {
     expect(patched.metadata?.annotations?.[POD_DELETION_COST]).toBe('5');
   });
 
+  // The API server runs OwnerReferencesPermissionEnforcement (testkit/src/control-plane.ts).
+  it('creates owned Deployments under OwnerReferencesPermissionEnforcement, which refuses them without the finalizers rule', async () => {
+    const owned = (await readDeployment(namespace.name, 'mailers')) as V1Deployment;
+    expect(owned.metadata?.ownerReferences).toEqual([
+      expect.objectContaining({ kind: 'WorkerPool', name: 'mailers', controller: true, blockOwnerDeletion: true }),
+    ]);
+    // The control: every rule the operator needs for this apply except workerpools/finalizers.
+    const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
+    const name = 'no-finalizers';
+    await core.createNamespacedServiceAccount({ namespace: namespace.name, body: { metadata: { name } } });
+    await rbac.createNamespacedRole({
+      namespace: namespace.name,
+      body: {
+        metadata: { name },
+        rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['create', 'patch'] }],
+      },
+    });
+    await rbac.createNamespacedRoleBinding({
+      namespace: namespace.name,
+      body: {
+        metadata: { name },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+        subjects: [{ kind: 'ServiceAccount', name, namespace: namespace.name }],
+      },
+    });
+    const withoutFinalizers = new KubeClient(
+      await serviceAccountKubeConfig(namespace.name, name),
+      operator.metrics,
+      'rbac-test',
+    );
+    // The worker Deployment the operator would apply for the pool, under another name.
+    const copy = buildWorkerDeployment(await getPool(namespace.name, 'mailers'), 2);
+    copy.metadata = { ...copy.metadata, name: 'mailers-copy' };
+    const refused = await withoutFinalizers.applyDeployment(copy).then(
+      () => 'applied',
+      (error: unknown) => `${httpStatus(error)} ${apiMessage(error)}`,
+    );
+    expect(refused).toMatch(/^403 .*blockOwnerDeletion/);
+  });
+
   it('met no refusal in any reconcile', async () => {
     expect(await reconcileErrors(operator)).toBe(0);
   });
@@ -178,6 +220,10 @@ describe('the cluster-wide install (manifests/)', () => {
     ['watches WorkerPools in every namespace', ['watch', 'workerpools.workerpool.dev', '-A']],
     ['lists WorkerPools in every namespace', ['list', 'workerpools.workerpool.dev', '-A']],
     ['applies WorkerPool status', ['patch', 'workerpools.workerpool.dev', '--subresource=status', '-n', 'default']],
+    [
+      'blocks owner deletion from what it owns (finalizers of a pool)',
+      ['update', 'workerpools.workerpool.dev', '--subresource=finalizers', '-n', 'default'],
+    ],
     ['watches Deployments in every namespace', ['watch', 'deployments.apps', '-A']],
     ['creates a worker Deployment by server-side apply', ['create', 'deployments.apps', '-n', 'default']],
     ['applies a Deployment', ['patch', 'deployments.apps', '-n', 'default']],

@@ -180,8 +180,7 @@ export class Autoscaler {
       this.#registry.readSucceeded(key);
     } else {
       this.#deps.metrics.signalReadErrors.inc({ ...labels, reason: result.error.kind });
-      if (result.error.kind === 'auth-failed' || result.error.kind === 'tls-failed')
-        this.#registry.credentialsRefused(key);
+      this.#registry.readFailed(key, result.error.kind);
     }
     const input: ScaleInput = {
       nowMs: this.#now(),

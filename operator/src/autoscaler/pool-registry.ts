@@ -3,7 +3,7 @@ import { Reason } from '../controller/conditions.ts';
 import { apiMessage } from '../controller/kube-errors.ts';
 import type { Logger } from '../logger.ts';
 import { refusedEndpoint, type EndpointPolicy } from '../signals/endpoint-policy.ts';
-import type { SignalPoller } from '../signals/index.ts';
+import type { ReadErrorKind, SignalPoller } from '../signals/index.ts';
 import { Backoff } from './backoff.ts';
 import { namesSecrets, readPoolCredentials, type ReadSecretValue } from './pool-credentials.ts';
 import type { PollScheduler } from './poll-scheduler.ts';
@@ -112,12 +112,17 @@ export class PoolRegistry {
   }
 
   /**
-   * Redis refused the credentials, or the TLS handshake failed: the password or the CA may have
-   * been rotated (or a CA that could not be used fixed), so read the Secrets again, with backoff.
+   * A poll failed. When Redis refused the credentials, the password may have been rotated; when
+   * a pool that names a CA Secret cannot reach Redis, the CA may have been rotated or fixed (a
+   * failed TLS handshake reads as unreachable, like every other connection failure, so that a
+   * tenant cannot tell ports apart). Either way the Secrets are read again, with backoff.
    */
-  credentialsRefused(key: string): void {
+  readFailed(key: string, kind: ReadErrorKind): void {
     const entry = this.#entries.get(key);
-    if (entry && namesSecrets(entry.pool)) this.#retrySecrets(entry);
+    if (!entry) return;
+    const redis = entry.pool.spec.queue.redis;
+    if ((kind === 'auth-failed' && namesSecrets(entry.pool)) || (kind === 'unreachable' && redis.tls?.caSecretRef))
+      this.#retrySecrets(entry);
   }
 
   stop(): void {

@@ -22,6 +22,7 @@ import type { OperatorMetrics } from '../metrics.ts';
 import { stripManagedFields } from './informer.ts';
 import { isNotFound } from './kube-errors.ts';
 import { FIELD_MANAGER } from './labels.ts';
+import { withSignal } from './request-signal.ts';
 
 const serverSideApply = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -46,6 +47,7 @@ export class KubeClient {
   readonly #custom: CustomObjectsApi;
   readonly #metrics: OperatorMetrics;
   readonly #reporter: string;
+  readonly #fence = new AbortController();
 
   constructor(kubeConfig: KubeConfig, metrics: OperatorMetrics, reporter: string) {
     this.#apps = kubeConfig.makeApiClient(AppsV1Api);
@@ -55,9 +57,24 @@ export class KubeClient {
     this.#reporter = reporter;
   }
 
+  /**
+   * Abandons every request in flight and refuses every later one. Called when leadership is lost,
+   * before a standby may take over: a write still waiting on a stalled connection must not reach
+   * the API server after the new leader's first.
+   */
+  fence(): void {
+    this.#fence.abort(new Error('this replica lost leadership: its API requests were abandoned'));
+  }
+
+  #options(options?: Parameters<typeof withSignal>[1]) {
+    // A signal of its own per request: undici keeps a listener on the signal it is given until the
+    // request is collected, and the fence lives as long as the process.
+    return withSignal(AbortSignal.any([this.#fence.signal]), options);
+  }
+
   async getDeployment(namespace: string, name: string): Promise<V1Deployment | undefined> {
     try {
-      return await this.#apps.readNamespacedDeployment({ namespace, name });
+      return await this.#apps.readNamespacedDeployment({ namespace, name }, this.#options());
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -74,7 +91,7 @@ export class KubeClient {
         fieldManager: FIELD_MANAGER,
         force: true,
       },
-      serverSideApply,
+      this.#options(serverSideApply),
     );
   }
 
@@ -98,7 +115,7 @@ export class KubeClient {
         fieldManager: FIELD_MANAGER,
         force: true,
       },
-      serverSideApply,
+      this.#options(serverSideApply),
     )) as WorkerPool;
     stripManagedFields(stored);
     return stored;
@@ -108,7 +125,7 @@ export class KubeClient {
     const labelSelector = Object.entries(matchLabels)
       .map(([key, value]) => `${key}=${value}`)
       .join(',');
-    return (await this.#core.listNamespacedPod({ namespace, labelSelector })).items;
+    return (await this.#core.listNamespacedPod({ namespace, labelSelector }, this.#options())).items;
   }
 
   /** A merge patch of one annotation: the pod's spec and every other field stay untouched. */
@@ -116,14 +133,14 @@ export class KubeClient {
     this.#metrics.apiWrites.inc({ kind: 'Pod', verb: 'patch' });
     await this.#core.patchNamespacedPod(
       { namespace, name, body: { metadata: { annotations: { [POD_DELETION_COST]: String(cost) } } } },
-      mergePatch,
+      this.#options(mergePatch),
     );
   }
 
   async readSecretValue(namespace: string, name: string, key: string): Promise<string | undefined> {
     this.#metrics.secretReads.inc();
     try {
-      const secret = await this.#core.readNamespacedSecret({ namespace, name });
+      const secret = await this.#core.readNamespacedSecret({ namespace, name }, this.#options());
       const encoded = secret.data?.[key];
       return encoded === undefined ? undefined : Buffer.from(encoded, 'base64').toString('utf8');
     } catch (error) {
@@ -155,6 +172,6 @@ export class KubeClient {
       lastTimestamp: now,
       count: 1,
     };
-    await this.#core.createNamespacedEvent({ namespace: pool.metadata.namespace ?? '', body });
+    await this.#core.createNamespacedEvent({ namespace: pool.metadata.namespace ?? '', body }, this.#options());
   }
 }

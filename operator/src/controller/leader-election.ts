@@ -1,11 +1,18 @@
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from '../logger.ts';
 import { httpStatus, isNotFound } from './kube-errors.ts';
+import { withSignal } from './request-signal.ts';
 
 // Leader election on a coordination.k8s.io Lease, with controller-runtime's timings: one of
 // several operator replicas acts, the others wait and take over within a lease duration when it
 // dies. As in client-go, expiry is judged by when *this* process last saw the record change,
 // never by comparing the holder's clock with ours.
+//
+// Never two leaders: every request carries a deadline no later than the renew deadline, counted
+// from when the last successful renew was *sent* (the standby counts its lease duration from when
+// it saw that write, which is later). A replica that has not renewed by then gives up leadership
+// at that moment, even while a request hangs on a stalled connection, leaving the lease duration
+// minus the renew deadline (5 s by default) for its loops to stop before a standby may take over.
 
 export interface LeaderElectionOptions {
   kubeConfig: KubeConfig;
@@ -35,6 +42,11 @@ export class LeaderElector {
 
   constructor(options: LeaderElectionOptions) {
     this.#options = { ...LEASE_DEFAULTS, ...options };
+    const { leaseDurationMs, renewDeadlineMs, retryPeriodMs } = this.#options;
+    if (!(renewDeadlineMs < leaseDurationMs))
+      throw new Error(`renewDeadlineMs (${renewDeadlineMs}) must be shorter than leaseDurationMs (${leaseDurationMs})`);
+    if (!(retryPeriodMs < renewDeadlineMs))
+      throw new Error(`retryPeriodMs (${retryPeriodMs}) must be shorter than renewDeadlineMs (${renewDeadlineMs})`);
     this.#api = options.kubeConfig.makeApiClient(CoordinationV1Api);
   }
 
@@ -42,23 +54,35 @@ export class LeaderElector {
     return this.#leading;
   }
 
-  /** Resolves once this process holds the lease; calls onLost if it later fails to renew in time. */
+  /**
+   * Resolves once this process holds the lease. Calls onLost, at once and only once, when a renew
+   * has not succeeded within the renew deadline; the caller must stop writing before it returns.
+   */
   async acquire(onLost: () => void): Promise<void> {
+    const { renewDeadlineMs, retryPeriodMs } = this.#options;
     for (;;) {
       if (this.#stopped) throw new Error('leader election stopped before the lease was acquired');
-      if (await this.#tryAcquireOrRenew()) break;
-      await delay(this.#options.retryPeriodMs);
+      const attemptAt = Date.now();
+      if ((await this.#tryAcquireOrRenew(attemptAt + renewDeadlineMs)) === 'held') {
+        this.#lastRenew = attemptAt;
+        break;
+      }
+      await delay(retryPeriodMs);
     }
     this.#leading = true;
-    this.#lastRenew = Date.now();
     this.#options.logger.info(
       { lease: `${this.#options.namespace}/${this.#options.name}`, identity: this.#options.identity },
       'became leader',
     );
     const renew = async () => {
       if (this.#stopped) return;
-      if (await this.#tryAcquireOrRenew()) this.#lastRenew = Date.now();
-      else if (Date.now() - this.#lastRenew > this.#options.renewDeadlineMs) {
+      const attemptAt = Date.now();
+      const deadline = this.#lastRenew + renewDeadlineMs;
+      const outcome = attemptAt < deadline ? await this.#tryAcquireOrRenew(deadline) : 'failed';
+      if (outcome === 'held') this.#lastRenew = attemptAt;
+      if (this.#stopped) return;
+      // Another holder has taken it: it may already be acting, so this one stops at once.
+      if (outcome === 'taken' || Date.now() >= this.#lastRenew + renewDeadlineMs) {
         this.#leading = false;
         this.#options.logger.error(
           { lease: this.#options.name },
@@ -67,9 +91,11 @@ export class LeaderElector {
         onLost();
         return;
       }
-      this.#timer = setTimeout(() => void renew(), this.#options.retryPeriodMs);
+      // The next try comes no later than the deadline, so that the loss is declared on time.
+      const untilDeadline = this.#lastRenew + renewDeadlineMs - Date.now();
+      this.#timer = setTimeout(() => void renew(), Math.min(retryPeriodMs, untilDeadline));
     };
-    this.#timer = setTimeout(() => void renew(), this.#options.retryPeriodMs);
+    this.#timer = setTimeout(() => void renew(), retryPeriodMs);
   }
 
   /** Stops renewing and, if leading, hands the lease back so that a standby takes over at once. */
@@ -78,18 +104,18 @@ export class LeaderElector {
     clearTimeout(this.#timer);
     if (!this.#leading) return;
     this.#leading = false;
+    const deadline = withSignal(AbortSignal.timeout(this.#options.renewDeadlineMs));
     try {
-      const lease = await this.#api.readNamespacedLease({
-        name: this.#options.name,
-        namespace: this.#options.namespace,
-      });
+      const lease = await this.#api.readNamespacedLease(
+        { name: this.#options.name, namespace: this.#options.namespace },
+        deadline,
+      );
       if (lease.spec?.holderIdentity !== this.#options.identity) return;
       lease.spec = { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: new V1MicroTime() };
-      await this.#api.replaceNamespacedLease({
-        name: this.#options.name,
-        namespace: this.#options.namespace,
-        body: lease,
-      });
+      await this.#api.replaceNamespacedLease(
+        { name: this.#options.name, namespace: this.#options.namespace, body: lease },
+        deadline,
+      );
       this.#options.logger.info(
         { lease: `${this.#options.namespace}/${this.#options.name}` },
         'released the leader lease',
@@ -102,30 +128,38 @@ export class LeaderElector {
     }
   }
 
-  async #tryAcquireOrRenew(): Promise<boolean> {
+  /**
+   * One read and at most one write, both abandoned at `deadline` (epoch ms): 'held' when this
+   * process now holds the lease, 'taken' when another holder's lease has not run out.
+   */
+  async #tryAcquireOrRenew(deadline: number): Promise<'held' | 'taken' | 'failed'> {
     const { namespace, name, identity } = this.#options;
+    const options = withSignal(AbortSignal.timeout(Math.max(0, deadline - Date.now())));
     const now = new V1MicroTime(); // MicroTime: the API server refuses millisecond timestamps on Leases
     const durationSeconds = Math.ceil(this.#options.leaseDurationMs / 1000);
     let lease: V1Lease;
     try {
-      lease = await this.#api.readNamespacedLease({ name, namespace });
+      lease = await this.#api.readNamespacedLease({ name, namespace }, options);
     } catch (error) {
       if (!isNotFound(error)) return this.#failed(error);
       try {
-        await this.#api.createNamespacedLease({
-          namespace,
-          body: {
-            metadata: { name, namespace },
-            spec: {
-              holderIdentity: identity,
-              leaseDurationSeconds: durationSeconds,
-              acquireTime: now,
-              renewTime: now,
-              leaseTransitions: 0,
+        await this.#api.createNamespacedLease(
+          {
+            namespace,
+            body: {
+              metadata: { name, namespace },
+              spec: {
+                holderIdentity: identity,
+                leaseDurationSeconds: durationSeconds,
+                acquireTime: now,
+                renewTime: now,
+                leaseTransitions: 0,
+              },
             },
           },
-        });
-        return true;
+          options,
+        );
+        return 'held';
       } catch (createError) {
         return this.#failed(createError);
       }
@@ -136,7 +170,7 @@ export class LeaderElector {
     }
     const heldByOther = holder !== undefined && holder !== identity;
     const expiresAt = this.#observed.at + (lease.spec?.leaseDurationSeconds ?? durationSeconds) * 1000;
-    if (heldByOther && Date.now() < expiresAt) return false;
+    if (heldByOther && Date.now() < expiresAt) return 'taken';
     const transitions = (lease.spec?.leaseTransitions ?? 0) + (holder === identity ? 0 : 1);
     lease.spec = {
       holderIdentity: identity,
@@ -146,18 +180,18 @@ export class LeaderElector {
       leaseTransitions: transitions,
     };
     try {
-      await this.#api.replaceNamespacedLease({ name, namespace, body: lease });
-      return true;
+      await this.#api.replaceNamespacedLease({ name, namespace, body: lease }, options);
+      return 'held';
     } catch (error) {
       return this.#failed(error);
     }
   }
 
-  #failed(error: unknown): false {
+  #failed(error: unknown): 'failed' {
     // A conflict means another replica wrote first: expected, and settled on the next try.
     if (httpStatus(error) !== 409)
       this.#options.logger.warn({ err: (error as Error).message }, 'leader election request failed');
-    return false;
+    return 'failed';
   }
 }
 

@@ -176,18 +176,20 @@ describe('the bullmq reader, against queues written by the real bullmq package',
     expect(r.oldestJobAgeSeconds).toBeLessThan(31);
   });
 
-  it('fails with wrong-type or malformed-job naming the key, never a zero reading', async () => {
+  it('fails with wrong-type naming the key, or malformed-job naming the queue, never a zero reading', async () => {
     const k = bullmqKeys(prefix, 'broken');
     await redis.set(k.wait, 'oops');
     const wrong = await read(['broken']);
     expect(wrong.ok === false && wrong.error.kind).toBe('wrong-type');
     expect(wrong.ok === false && wrong.error.message).toContain(k.wait);
     await redis.del(k.wait);
-    await redis.lpush(k.wait, '9');
-    await redis.hset(`${k.jobPrefix}9`, 'timestamp', Date.now(), 'opts', '{not json');
+    await redis.lpush(k.wait, 'id-held-in-the-list');
+    await redis.hset(`${k.jobPrefix}id-held-in-the-list`, 'timestamp', Date.now(), 'opts', '{not json');
     const malformed = await read(['broken']);
     expect(malformed.ok === false && malformed.error.kind).toBe('malformed-job');
-    expect(malformed.ok === false && malformed.error.message).toContain(`${k.jobPrefix}9`);
+    expect(malformed.ok === false && malformed.error.message).toContain(k.jobPrefix);
+    // The id came out of the list: queue data, which status never carries.
+    expect(malformed.ok === false && malformed.error.message).not.toContain('id-held-in-the-list');
   });
 
   it("reads the capacity BullMQ's own setGlobalConcurrency and setGlobalRateLimit give a queue", async () => {

@@ -29,11 +29,9 @@ function enqueuedAtMs(item: string, key: string, field: string, unitMs: number):
   const n =
     typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
   if (!Number.isFinite(n)) {
-    throw new SignalReadError(
-      'malformed-job',
-      `key "${key}": the oldest item has no numeric "${field}" field: ${item.slice(0, 80)}`,
-      { key },
-    );
+    throw new SignalReadError('malformed-job', `key "${key}": the oldest item has no numeric "${field}" field`, {
+      key,
+    });
   }
   return n * unitMs;
 }

@@ -50,11 +50,9 @@ export const nativeReader: QueueFormatReader = {
     const signals = queue.names.map((name, i) => {
       try {
         return parseSignalsReply(name, replies[i]);
-      } catch (err) {
-        throw new SignalReadError(
-          'redis-error',
-          `native queue "${name}": unexpected reply from read-signals: ${err instanceof Error ? err.message : String(err)}`,
-        );
+      } catch {
+        // Not the parser's message, which quotes the reply: status never carries what Redis holds.
+        throw new SignalReadError('redis-error', `native queue "${name}": unexpected reply from read-signals`);
       }
     });
     const sum = (pick: (s: QueueSignals) => number) => signals.reduce((total, s) => total + pick(s), 0);

@@ -1,9 +1,13 @@
-/** Why a queue could not be read. Each kind tells the on-call engineer where to look. */
+import { ReplyError } from 'ioredis';
+
+/**
+ * Why a queue could not be read. Each kind tells the on-call engineer where to look, except where
+ * telling more would let a pool probe the network through the operator: a closed port, a filtered
+ * one, a TLS failure and a listener that is not Redis are all `unreachable`, with one message.
+ */
 export const READ_ERROR_KINDS = [
-  'connection-refused',
+  'unreachable',
   'auth-failed',
-  'tls-failed',
-  'timeout',
   'wrong-type',
   'malformed-job',
   'missing-consumer-group',
@@ -39,47 +43,51 @@ export function redact(text: string, secrets: readonly (string | undefined)[]): 
   return out;
 }
 
-const KIND_PATTERNS: readonly [RegExp, ReadErrorKind][] = [
+/** Kinds only Redis itself can report: they are read from its error reply. */
+const REPLY_KIND_PATTERNS: readonly [RegExp, ReadErrorKind][] = [
   [/WRONGPASS|NOAUTH|invalid password|invalid username-password|NOPERM/i, 'auth-failed'],
-  [/certificate|self[- ]signed|SSL|TLS|altnames|ERR_TLS/i, 'tls-failed'],
-  [/timed? ?out|ETIMEDOUT/i, 'timeout'],
-  [
-    /ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|EAI_AGAIN|Connection is closed|isn't writeable|Stream isn't|connection.*(closed|lost)|All sentinels are unreachable|Failed to refresh slots|max retries per request/i,
-    'connection-refused',
-  ],
   [/WRONGTYPE/, 'wrong-type'],
   [/MALFORMED/, 'malformed-job'],
   [/NOGROUP|no consumer group/i, 'missing-consumer-group'],
 ];
 
-/** Turns a Redis or socket error into a typed one, naming the endpoint and key, with secrets redacted. */
+/**
+ * Turns a Redis or socket error into a typed one, naming the endpoint and key, with secrets redacted.
+ *
+ * Only an error reply from Redis is described in its own words. Anything else (refused, reset,
+ * timed out, a TLS handshake that failed, bytes that are not Redis's protocol) reads the same,
+ * whatever answered: a pool may name any host and port, and status that told these apart would
+ * map the network behind the operator for its author, or quote what a non-Redis server said.
+ */
 export function toSignalReadError(
   err: unknown,
   where: { endpoint: string; key?: string | undefined },
   secrets: readonly (string | undefined)[],
 ): SignalReadError {
+  const key = err instanceof SignalReadError ? (err.key ?? where.key) : where.key;
+  const keyed = key === undefined ? {} : { key };
   if (err instanceof SignalReadError) {
     const message = err.message.startsWith(where.endpoint) ? err.message : `${where.endpoint}: ${err.message}`;
-    const key = err.key ?? where.key;
-    return new SignalReadError(err.kind, redact(message, secrets), key === undefined ? {} : { key });
+    return new SignalReadError(err.kind, redact(message, secrets), keyed);
   }
-  const raw = err instanceof Error ? err.message : String(err);
-  const kind = KIND_PATTERNS.find(([pattern]) => pattern.test(raw))?.[1] ?? 'redis-error';
+  if (!(err instanceof ReplyError))
+    return new SignalReadError('unreachable', `${where.endpoint}: ${describeKind('unreachable')}`, keyed);
+  const reply = (err as Error).message;
+  const kind = REPLY_KIND_PATTERNS.find(([pattern]) => pattern.test(reply))?.[1] ?? 'redis-error';
   const about = where.key === undefined ? '' : ` reading key "${where.key}"`;
-  const message = redact(`${where.endpoint}${about}: ${describeKind(kind)}: ${raw}`, secrets);
-  return new SignalReadError(kind, message, where.key === undefined ? {} : { key: where.key });
+  return new SignalReadError(
+    kind,
+    redact(`${where.endpoint}${about}: ${describeKind(kind)}: ${reply}`, secrets),
+    keyed,
+  );
 }
 
 function describeKind(kind: ReadErrorKind): string {
   switch (kind) {
-    case 'connection-refused':
-      return 'cannot connect to Redis';
+    case 'unreachable':
+      return 'no Redis answered: the connection was refused, reset or timed out, the TLS handshake failed, or the server is not Redis';
     case 'auth-failed':
       return 'Redis refused the credentials';
-    case 'tls-failed':
-      return 'the TLS handshake failed (certificate, CA or server name)';
-    case 'timeout':
-      return 'Redis did not answer in time';
     case 'wrong-type':
       return 'the key holds another data type than the queue format expects';
     case 'malformed-job':

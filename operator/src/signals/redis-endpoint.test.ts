@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { createSignalClient, describeEndpoint, effectiveCredentials, endpointKey } from './redis-endpoint.ts';
@@ -18,6 +21,25 @@ describe('redis endpoints', () => {
       }),
     ).not.toBe(a);
     expect(a).not.toContain('p4ss-one');
+  });
+
+  it('fingerprint the password with a key of this process, not a hash anyone can recompute', () => {
+    const access = { spec: { url: 'redis://r:6379/0' }, credentials: { password: 'correct horse battery' } };
+    const unsalted = createHash('sha256').update('correct horse battery').digest('hex').slice(0, 16);
+    expect(endpointKey(access)).not.toContain(unsalted);
+    // Another process, same pool: another key, so a key from a log matches nothing elsewhere.
+    const elsewhere = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { endpointKey } from ${JSON.stringify(join(import.meta.dirname, 'redis-endpoint.ts'))};` +
+          `console.log(endpointKey(${JSON.stringify(access)}));`,
+      ],
+      { encoding: 'utf8' },
+    ).trim();
+    expect(elsewhere).toMatch(/pw=[0-9a-f]{16}/);
+    expect(elsewhere).not.toBe(endpointKey(access));
   });
 
   it('take credentials written into a URL (the CLI allows it) but never show them', () => {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { RedisEndpointSpec } from '../api/workerpool-schema.ts';
 import { SignalReadError } from './read-error.ts';
@@ -33,6 +33,13 @@ const DEFAULT_REDIS_PORT = 6379;
 const MAX_RECONNECT_DELAY_MS = 2000;
 const RECONNECT_STEP_MS = 200;
 const FINGERPRINT_HEX_CHARS = 16;
+/**
+ * The key of the fingerprints in endpoint keys: random, new in every process, never written
+ * anywhere. Endpoint keys only need to agree within one process (they pool its connections),
+ * and an unsalted hash of a password in a log or /healthz can be checked against a guess or a
+ * list of leaked passwords, and compared across pools and clusters.
+ */
+const FINGERPRINT_KEY = randomBytes(32);
 
 interface ParsedUrl {
   host: string;
@@ -95,12 +102,14 @@ export function effectiveCredentials(access: EndpointAccess): RedisCredentials {
 }
 
 function fingerprint(value: string | undefined): string {
-  return value === undefined ? '-' : createHash('sha256').update(value).digest('hex').slice(0, FINGERPRINT_HEX_CHARS);
+  if (value === undefined) return '-';
+  return createHmac('sha256', FINGERPRINT_KEY).update(value).digest('hex').slice(0, FINGERPRINT_HEX_CHARS);
 }
 
 /**
  * The pooling key of an endpoint: where it is plus who connects and how. Pools with the same key
- * share one connection. The password enters only as a hash, so the key is safe to log.
+ * share one connection. The password and CA enter only as an HMAC under this process's own random
+ * key, so the key is safe to log: nothing outside the process can test a guess against it.
  */
 export function endpointKey(access: EndpointAccess): string {
   const { username, password } = effectiveCredentials(access);

@@ -52,7 +52,7 @@ describe('reading through Redis Sentinel', () => {
     expect(result?.ok).toBe(false);
     expect(result?.ok === false && result.error.message).toContain('sentinel no-such-master@');
     expect(result?.ok === false && result.error.kind, result?.ok === false ? result.error.message : '').toBe(
-      'connection-refused',
+      'unreachable',
     );
   });
 });

@@ -12,7 +12,7 @@ export function replyArray(value: unknown, what: string): unknown[] {
 export function replyNumber(value: unknown, what: string): number {
   const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
   if (!Number.isFinite(n))
-    throw new SignalReadError('redis-error', `${what}: expected a number, got ${JSON.stringify(value)}`);
+    throw new SignalReadError('redis-error', `${what}: expected a number, got ${describeReply(value)}`);
   return n;
 }
 
@@ -36,18 +36,30 @@ export function timeReplyToMs(value: unknown): number {
   return replyNumber(seconds, 'TIME seconds') * 1000 + Math.floor(replyNumber(micros, 'TIME microseconds') / 1000);
 }
 
-/** Parses JSON that Redis holds for a job; a failure is a typed error naming the key. */
+/**
+ * Parses JSON that Redis holds for a job; a failure is a typed error naming the key. Neither the
+ * text nor JSON.parse's own message (which quotes it) goes into the error: a pool may name any
+ * key, and its status must not become a way to read what the key holds.
+ */
 export function parseJobJson(text: string, key: string): unknown {
   try {
     return JSON.parse(text);
-  } catch (err) {
-    const detail = err instanceof Error ? err.message : String(err);
+  } catch {
     throw new SignalReadError(
       'malformed-job',
-      `key "${key}" holds a job that is not valid JSON (${detail}): ${text.slice(0, 80)}`,
+      `key "${key}" holds a job that is not valid JSON (${text.length} characters)`,
       { key },
     );
   }
+}
+
+/** What a surprising reply was, by type and size only: never its text. */
+export function describeReply(value: unknown): string {
+  if (typeof value === 'string') return `a string of ${value.length} characters`;
+  if (Buffer.isBuffer(value)) return `${value.length} bytes`;
+  if (value === null || value === undefined) return 'nil';
+  if (typeof value === 'number') return 'a number out of range';
+  return Array.isArray(value) ? `an array of ${value.length}` : `a value of type ${typeof value}`;
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

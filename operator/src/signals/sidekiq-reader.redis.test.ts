@@ -151,10 +151,12 @@ describe('the sidekiq reader, on data laid out as Sidekiq 6, 7 and 8 write it', 
     const head = await read(['mailers']);
     expect(head.ok === false && head.error.kind).toBe('malformed-job');
     expect(head.ok === false && head.error.message).toContain('queue:mailers');
+    expect(head.ok === false && head.error.message).not.toContain('HardWorker'); // no job text, ever
     await redis.del('queue:mailers');
     await redis.zadd('schedule', 1, 'not json');
     const due = await read(['mailers']);
     expect(due.ok === false && due.error.kind).toBe('malformed-job');
     expect(due.ok === false && due.error.message).toContain('schedule');
+    expect(due.ok === false && due.error.message).not.toContain('not json');
   });
 });

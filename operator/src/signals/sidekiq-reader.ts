@@ -89,8 +89,8 @@ function liveWorkers(
   let unreadable = 0;
   for (let i = 0; i + PROCESS_FIELDS <= flat.length; i += PROCESS_FIELDS) {
     const identity = replyString(flat[i], 'process identity');
-    const info = parseInfo(replyString(flat[i + 1], `process ${identity} info`));
-    const beatMs = sidekiqTimeToMs(replyNumber(flat[i + 3], `process ${identity} beat`));
+    const info = parseInfo(replyString(flat[i + 1], "a process's info"));
+    const beatMs = sidekiqTimeToMs(replyNumber(flat[i + 3], "a process's beat"));
     if (nowMs - beatMs > HEARTBEAT_TTL_SECONDS * MS_PER_SECOND) continue;
     if (info === undefined) {
       unreadable += 1;
@@ -99,9 +99,9 @@ function liveWorkers(
     if (info.queues !== undefined && !info.queues.some((q) => queueNames.includes(q))) continue;
     workers.push({
       pod: info.hostname ?? identity,
-      busy: replyNumber(flat[i + 2], `process ${identity} busy`),
+      busy: replyNumber(flat[i + 2], "a process's busy count"),
       concurrency: info.concurrency,
-      draining: replyString(flat[i + 4], `process ${identity} quiet`) === 'true',
+      draining: replyString(flat[i + 4], "a process's quiet flag") === 'true',
     });
   }
   return { workers, unreadable };

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { uniqueKeyPrefix } from '@workerpool/testkit/isolation';
+import { freeLoopbackPort } from '@workerpool/testkit/processes';
 import { startRedisServer, type RedisServer } from '@workerpool/testkit/redis-server';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { SignalPoller } from './signal-poller.ts';
@@ -10,10 +11,19 @@ import { queueSpec } from './testing/test-pools.ts';
 
 const PASSWORD = 'pw-Zq9-never-print-me';
 
-/** A TCP endpoint that accepts connections and never answers: a hung Redis. */
-async function startSilentServer(): Promise<{ url: string; close: () => Promise<void> }> {
+/**
+ * A TCP endpoint that accepts connections and never answers (a hung Redis), or that answers as
+ * `greet` says: a server that is not Redis.
+ */
+async function startSilentServer(
+  greet?: (socket: Socket) => void,
+): Promise<{ url: string; close: () => Promise<void> }> {
   const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => sockets.add(socket));
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    greet?.(socket);
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const address = server.address();
@@ -89,7 +99,7 @@ describe('the signal poller', () => {
     const down = (await poller.readAll()).get('pool');
     expect(down?.ok).toBe(false);
     if (!down || down.ok) return;
-    expect(down.error.kind, down.error.message).toBe('connection-refused');
+    expect(down.error.kind, down.error.message).toBe('unreachable');
     expect(down.error.message).toContain(`127.0.0.1:${server.port}`);
     expect(down.error.message).not.toContain(PASSWORD);
     expect(down.lastGood?.depth).toBe(3);
@@ -138,9 +148,42 @@ describe('the signal poller', () => {
       expect(Date.now() - started).toBeLessThan(2000);
       expect(results.get('healthy')).toMatchObject({ ok: true, reading: { depth: 1 } });
       const hung = results.get('hung');
-      expect(hung?.ok === false && hung.error.kind).toBe('timeout');
+      expect(hung?.ok === false && hung.error.kind).toBe('unreachable');
     } finally {
       await silent.close();
+    }
+  });
+
+  it('reads a closed port, a silent listener and servers that are not Redis all the same', async () => {
+    // What a pool's author could otherwise learn about hosts a NetworkPolicy hides from them.
+    const closedPort = await freeLoopbackPort();
+    const listeners = await Promise.all([
+      startSilentServer(),
+      startSilentServer((socket) => socket.write('SSH-2.0-OpenSSH_9.2 secret-banner\r\n')),
+      startSilentServer((socket) =>
+        socket.once('data', () => socket.end('HTTP/1.1 400 Bad Request\r\nX-Secret: banner\r\n\r\n')),
+      ),
+    ]);
+    try {
+      const poller = newPoller({ commandTimeoutMs: 300, connectTimeoutMs: 300 });
+      const urls = [`redis://127.0.0.1:${closedPort}`, ...listeners.map((listener) => listener.url)];
+      urls.forEach((url, i) =>
+        poller.register(`probe-${i}`, { queue: queueSpec(url, { format: 'list', names: ['jobs'] }) }),
+      );
+      const results = await poller.readAll();
+      const seen = urls.map((url, i) => {
+        const result = results.get(`probe-${i}`);
+        if (result?.ok !== false) throw new Error(`${url} was read`);
+        return {
+          kind: result.error.kind,
+          message: result.error.message.replace(url.slice('redis://'.length), '<endpoint>'),
+        };
+      });
+      expect(new Set(seen.map((s) => JSON.stringify(s))).size, JSON.stringify(seen, null, 1)).toBe(1);
+      expect(seen[0]?.kind).toBe('unreachable');
+      expect(JSON.stringify(seen)).not.toMatch(/secret|banner|SSH|HTTP/);
+    } finally {
+      await Promise.all(listeners.map((listener) => listener.close()));
     }
   });
 

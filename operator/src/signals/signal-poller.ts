@@ -199,7 +199,14 @@ export class SignalPoller {
       if (this.#pools.get(pool.id) === pool) this.#lastGood.set(pool.id, reading);
       return { ok: true, reading };
     } catch (err) {
-      const error = err instanceof SignalReadError ? err : new SignalReadError('redis-error', String(err));
+      // Not its message: an error thrown while decoding may quote the reply, which is queue data.
+      const error =
+        err instanceof SignalReadError
+          ? err
+          : new SignalReadError(
+              'redis-error',
+              `the reply could not be decoded (${err instanceof Error ? err.name : 'error'})`,
+            );
       return this.#failed(pool, toSignalReadError(error, { endpoint: connection.description }, connection.secrets));
     }
   }

@@ -12,6 +12,7 @@ export async function startOperatorForNamespace(
     leaderElection?: { namespace: string };
     idleFirstScaleDown?: boolean;
     reconcileBackoff?: StartOptions['reconcileBackoff'];
+    onLeadershipLost?: StartOptions['onLeadershipLost'];
   } = {},
 ): Promise<RunningOperator> {
   const config = parseOperatorConfig({
@@ -28,5 +29,6 @@ export async function startOperatorForNamespace(
   return startOperator(config, logger, {
     kubeConfig,
     ...(options.reconcileBackoff ? { reconcileBackoff: options.reconcileBackoff } : {}),
+    ...(options.onLeadershipLost ? { onLeadershipLost: options.onLeadershipLost } : {}),
   });
 }

@@ -29,8 +29,8 @@
     [11] rateMax     meta "max": jobs the queue starts per rateDuration, -1 when unset
     [12] rateDuration meta "duration" (ms), -1 when unset
 
-  Errors: "WRONGTYPE <key> ..." when a key has another type; "MALFORMED <key> ..." when a job's
-  opts are not JSON.
+  Errors: "WRONGTYPE <key> ..." when a key has another type; "MALFORMED a job under <prefix> ..."
+  when a job's opts are not JSON. No error quotes a job or its id: both are what the queue holds.
 ]]
 local rcall = redis.call
 local expected = { 'list', 'list', 'zset', 'zset', 'list', 'hash', 'hash' }
@@ -68,7 +68,7 @@ local function readySince(id)
   if fields[3] then
     local ok, opts = pcall(cjson.decode, fields[3])
     if not ok or type(opts) ~= 'table' then
-      return redis.error_reply('MALFORMED ' .. jobKey .. ' has opts that are not JSON')
+      return redis.error_reply('MALFORMED a job under ' .. jobPrefix .. ' has opts that are not JSON')
     end
     if type(opts['delay']) == 'number' and opts['delay'] > 0 then ready = created + opts['delay'] end
   end

@@ -14,7 +14,7 @@
     [2] 1 when a set had more due jobs than ARGV[1] were inspected (the count is a lower bound), else 0
 
   Errors: "WRONGTYPE <key> ..." when a set is not a ZSET; "MALFORMED <key> ..." when a due job
-  is not JSON.
+  is not JSON. No error quotes a job: what a queue holds never leaves through the operator.
 ]]
 local limit = tonumber(ARGV[1])
 local queues = {}
@@ -36,7 +36,7 @@ for _, key in ipairs(KEYS) do
     for i = 1, math.min(#jobs, limit) do
       local ok, job = pcall(cjson.decode, jobs[i])
       if not ok or type(job) ~= 'table' then
-        return redis.error_reply('MALFORMED ' .. key .. ' holds a job that is not JSON: ' .. string.sub(jobs[i], 1, 80))
+        return redis.error_reply('MALFORMED ' .. key .. ' holds a due job that is not JSON')
       end
       if queues[job['queue']] then due = due + 1 end
     end
