@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { templatePool } from '@workerpool/operator/testing/fixtures';
 import { kubectl, testKubeConfig } from '@workerpool/testkit/cluster';
@@ -103,8 +103,8 @@ describe('the chart and the kustomize install render the same objects', () => {
         [
           'apiVersion: kustomize.config.k8s.io/v1beta1',
           'kind: Kustomization',
-          `resources: [${MANIFESTS}]`,
-          `components: [${join(MANIFESTS, 'components', 'allowed-redis-endpoints')}]`,
+          `resources: [${relative(overlay, MANIFESTS)}]`, // kustomize takes no absolute paths
+          `components: [${relative(overlay, join(MANIFESTS, 'components', 'allowed-redis-endpoints'))}]`,
         ].join('\n'),
       );
       const rendered = kubectl(['kustomize', overlay]);
