@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { QueueReading } from '../signals/queue-reading.ts';
-import { concurrencyPerReplica, decideScale } from './decide-scale.ts';
+import { decideScale } from './decide-scale.ts';
+import { concurrencyPerReplica } from './observe.ts';
 import { reading, scalingSpec } from './test-helpers.ts';
 import { initialScalerState, SCALE_REASONS, type Decision, type ScaleInput, type ScalerState } from './types.ts';
 

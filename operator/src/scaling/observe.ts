@@ -1,0 +1,233 @@
+import type { ScalingSpec } from '../api/workerpool-schema.ts';
+import type { QueueReading } from '../signals/queue-reading.ts';
+import { poolCompletions, profileOfReading } from '../signals/signal-profile.ts';
+import {
+  observeReading,
+  plannedArrivalRate,
+  serviceTimeSeconds,
+  type ObservationContext,
+  type ObservedSignals,
+} from './signal-estimates.ts';
+import type { SizingInput } from './sizing.ts';
+import type { ScaleInput, SignalEstimate } from './types.ts';
+
+// The engine's first stage: one reading folded into the estimates, and what the pool looks like
+// to the later stages (serving replicas, jobs waiting, since when it has been idle or quiet).
+// Everything after it works from the Observation alone, never from the raw reading's counters.
+
+export interface Observation {
+  observed: ObservedSignals;
+  signals: SignalEstimate;
+  /** Jobs waiting for a replica: due scheduled jobs included, none while the queue is paused. */
+  waiting: number;
+  /** Ready replicas that take jobs (draining ones excluded). */
+  servingReplicas: number;
+  /** The sizing's view of the pool, for every sizing rule (pool-wide and per queue). */
+  sizingInput: SizingInput;
+  unmeasuredSinceMs: number | undefined;
+  /** Since when nothing has waited, run or arrived. */
+  idleSinceMs: number | undefined;
+  /** Since when nothing has waited or arrived, where the format sees arrivals while empty. */
+  quietSinceMs: number | undefined;
+}
+
+export function observe({ input, reading }: { input: ScaleInput; reading: QueueReading }): Observation {
+  const { scaling, nowMs, currentReplicas } = input;
+  const observed = observeReading(input.state, reading, observationContext(input, reading));
+  const unmeasuredSinceMs = unmeasuredSince(input, reading, serviceTimeSeconds(observed.service));
+  const signals = estimateSignals({ input, reading, observed, unmeasuredSinceMs });
+  const waiting = waitingForReplicas(reading);
+  const ready = servingReplicas(Math.min(input.readyReplicas, currentReplicas), reading);
+  const idle =
+    waiting === 0 && (reading.busy ?? 0) === 0 && (reading.paused === true || (observed.arrivedSinceLast ?? 0) === 0);
+  const quiet = waiting === 0 && seesArrivalsWhileEmpty(reading) && (observed.arrivedSinceLast ?? 0) === 0;
+  return {
+    observed,
+    signals,
+    waiting,
+    servingReplicas: ready,
+    sizingInput: {
+      targetSeconds: scaling.targetLatencySeconds,
+      pollSeconds: scaling.pollIntervalSeconds,
+      startupSeconds: scaling.podStartupSeconds,
+      concurrencyPerReplica: concurrencyPerReplica(reading, scaling.concurrency),
+      arrivalRate: signals.plannedArrivalRatePerSecond,
+      sustainedArrivalRate: signals.sustainedArrivalRatePerSecond,
+      serviceTimeSeconds: signals.serviceTimeSeconds,
+      waiting,
+      oldestAgeSeconds: reading.paused === true ? 0 : reading.oldestJobAgeSeconds,
+      busy: servingBusy(reading),
+      readyReplicas: ready,
+      startingReplicas: Math.max(0, currentReplicas - input.readyReplicas),
+      startingReadyInSeconds: startingReadyIn(input),
+    },
+    unmeasuredSinceMs,
+    idleSinceMs: idle ? (input.state.idleSinceMs ?? nowMs) : undefined,
+    quietSinceMs: quiet ? (input.state.quietSinceMs ?? nowMs) : undefined,
+  };
+}
+
+/** Jobs one replica runs at once: what live workers report, else the spec. */
+export function concurrencyPerReplica(reading: QueueReading, specConcurrency: number): number {
+  const serving = (reading.workers ?? []).filter((worker) => !worker.draining && worker.concurrency > 0);
+  if (serving.length === 0) return specConcurrency;
+  return serving.reduce((sum, worker) => sum + worker.concurrency, 0) / serving.length;
+}
+
+/**
+ * Ready replicas that take jobs. A worker that announced it drains (Sidekiq quiet, native
+ * draining) is not serving capacity; a ready pod whose first heartbeat has not come yet is.
+ * Terminating pods are not ready, so their draining heartbeats do not count twice.
+ */
+export function servingReplicas(readyReplicas: number, reading: QueueReading): number {
+  const workers = reading.workers;
+  if (workers === undefined) return readyReplicas;
+  const draining = workers.filter((worker) => worker.draining).length;
+  const withoutHeartbeat = Math.max(0, readyReplicas - workers.length);
+  return Math.max(0, Math.min(readyReplicas, workers.length - draining + withoutHeartbeat));
+}
+
+/** Jobs running on serving replicas: the busy count without what draining workers still finish. */
+export function servingBusy(reading: QueueReading): number | undefined {
+  if (reading.busy === undefined) return undefined;
+  const drainingBusy = (reading.workers ?? [])
+    .filter((worker) => worker.draining)
+    .reduce((sum, worker) => sum + worker.busy, 0);
+  return Math.max(0, reading.busy - drainingBusy);
+}
+
+export function observationContext(input: ScaleInput, reading: QueueReading): ObservationContext {
+  const ready = servingReplicas(Math.min(input.readyReplicas, input.currentReplicas), reading);
+  return {
+    profile: profileOfReading(input.format, reading),
+    servingSlots: ready * concurrencyPerReplica(reading, input.scaling.concurrency),
+  };
+}
+
+/** A format that reports the jobs in flight still sees work arrive while its queue is empty. */
+export function seesArrivalsWhileEmpty(reading: QueueReading): boolean {
+  return reading.busy !== undefined;
+}
+
+/**
+ * Jobs waiting for a replica. A paused queue (BullMQ meta.paused) hands no job to any worker,
+ * so its waiting jobs are not work that more replicas would start.
+ */
+function waitingForReplicas(reading: QueueReading): number {
+  return reading.paused === true ? 0 : reading.depth + reading.dueScheduled;
+}
+
+/**
+ * Before any measurement the engine must still size a backlog, from the backlog and the target
+ * rather than a slot per job: it assumes jobs as short as a poll, and, where the pool counts its
+ * completions, the longer jobs run without one completing, as long as they have run — up to the
+ * target, beyond which a job needs a slot of its own anyway.
+ */
+export function assumedServiceSeconds(
+  unmeasuredForSeconds: number,
+  scaling: Pick<ScalingSpec, 'pollIntervalSeconds' | 'targetLatencySeconds'>,
+): number {
+  return Math.min(scaling.targetLatencySeconds, Math.max(scaling.pollIntervalSeconds, unmeasuredForSeconds));
+}
+
+/** Since when jobs have been running with no completion counted; undefined once one is. */
+function unmeasuredSince(input: ScaleInput, reading: QueueReading, measured: number | undefined): number | undefined {
+  // Without a counter of the pool's completions, time without a measurement says nothing about
+  // how long jobs run (a queue that never backs up is never measured): stay at one poll.
+  if (measured !== undefined || poolCompletions(profileOfReading(input.format, reading), reading) === undefined)
+    return undefined;
+  const running = (reading.busy ?? 0) > 0;
+  return running ? (input.state.unmeasuredSinceMs ?? input.nowMs) : input.state.unmeasuredSinceMs;
+}
+
+/**
+ * The jobs waiting in a FIFO queue are exactly those that arrived since the oldest of them, so
+ * depth / oldest age is the arrival rate over that time — at the second poll of a burst, long
+ * before the decayed averages have caught up. Only while the queue keeps growing: the first
+ * poll after a one-off burst looks the same as the first poll of a lasting one, and sizing a
+ * one-off backlog as a lasting rate is what sent a cold pool straight to maxReplicas. An age of
+ * less than half a poll says little.
+ */
+export const QUEUED_RATE_SUSTAINED_POLLS = 1;
+/**
+ * ...and only when it stands out of its own count noise: n jobs that arrived over the oldest
+ * age are a Poisson count with a relative deviation of 1 / sqrt(n), and a pool that keeps up
+ * has a short queue most polls. Taking every such reading at face value ratcheted a slow ramp
+ * up and held it there (the down window keeps the peak): the queue's rate counts when it is
+ * this many deviations above the averages. Checked every poll, so far out in the tail.
+ */
+export const QUEUED_RATE_SIGMAS = 4;
+
+function queuedArrivalRate({
+  input,
+  reading,
+  minimumAgeSeconds,
+  averaged,
+}: {
+  input: ScaleInput;
+  reading: QueueReading;
+  minimumAgeSeconds: number;
+  averaged: number;
+}): number {
+  const age = reading.oldestJobAgeSeconds;
+  const previous = input.state.lastSample;
+  const growing = previous !== undefined && previous.depth > 0 && reading.depth > previous.depth;
+  if (!growing || reading.paused === true || age === undefined || age <= 0 || age < minimumAgeSeconds) return 0;
+  const rate = reading.depth / age;
+  return rate > averaged * (1 + QUEUED_RATE_SIGMAS / Math.sqrt(reading.depth)) ? rate : 0;
+}
+
+function estimateSignals({
+  input,
+  reading,
+  observed,
+  unmeasuredSinceMs,
+}: {
+  input: ScaleInput;
+  reading: QueueReading;
+  observed: ObservedSignals;
+  unmeasuredSinceMs: number | undefined;
+}): SignalEstimate {
+  const { scaling } = input;
+  const rates = plannedArrivalRate(
+    observed.arrivalsFast,
+    observed.arrivalsSlow,
+    scaling.podStartupSeconds + scaling.pollIntervalSeconds,
+  );
+  const measured = serviceTimeSeconds(observed.service);
+  const service =
+    measured ??
+    assumedServiceSeconds(unmeasuredSinceMs === undefined ? 0 : (input.nowMs - unmeasuredSinceMs) / 1000, scaling);
+  const concurrency = concurrencyPerReplica(reading, scaling.concurrency);
+  const poll = scaling.pollIntervalSeconds;
+  return {
+    arrivalRatePerSecond: rates.current,
+    plannedArrivalRatePerSecond: Math.max(
+      rates.planned,
+      queuedArrivalRate({ input, reading, minimumAgeSeconds: poll / 2, averaged: rates.planned }),
+    ),
+    sustainedArrivalRatePerSecond: Math.max(
+      rates.sustained,
+      queuedArrivalRate({
+        input,
+        reading,
+        minimumAgeSeconds: poll * QUEUED_RATE_SUSTAINED_POLLS,
+        averaged: rates.sustained,
+      }),
+    ),
+    serviceTimeSeconds: service,
+    serviceEstimate: measured === undefined ? 'assumed' : (observed.serviceEstimate ?? 'assumed'),
+    perReplicaJobsPerSecond: concurrency / service,
+    depth: reading.depth + reading.dueScheduled,
+    oldestJobAgeSeconds: reading.oldestJobAgeSeconds,
+    queuePaused: reading.paused === true,
+  };
+}
+
+/** Seconds until the replicas added last are expected to take jobs. */
+function startingReadyIn(input: ScaleInput): number {
+  const startup = input.scaling.podStartupSeconds;
+  const since = input.state.lastScaleUpAtMs;
+  if (since === undefined) return startup;
+  return Math.max(0, startup - (input.nowMs - since) / 1000);
+}
