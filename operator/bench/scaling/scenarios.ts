@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import {
   burstyTrace,
   diurnalTrace,
+  markovModulatedTrace,
   parseTraceCsv,
   rampTrace,
   spikeTrace,
@@ -14,7 +15,8 @@ import type { ServiceTimeSpec } from '../../src/simulator/service-time.ts';
 // (arrivals and service times). They are chosen to hit different weaknesses: a lasting step, a
 // short spike, a slow ramp, a heavy-tailed service time, a start-up longer than the target,
 // on/off batches that let an idle pool reach zero, one-off bursts onto an idle pool that has never
-// measured a service time, and a recorded trace replayed from CSV.
+// measured a service time, random (Markov-modulated) bursts of short jobs with a target at most
+// twice the pod start-up, and a recorded trace replayed from CSV.
 
 export interface Scenario {
   name: string;
@@ -142,6 +144,69 @@ export function scenarios(): Scenario[] {
       maxReplicas: 20,
       initialReplicas: 0,
       seed: 18,
+    },
+    {
+      name: 'mmpp-tight',
+      description:
+        'random bursts (Markov-modulated: 5 -> 80 jobs/s for 30 s on average, every 2.5 min) of 0.5 s jobs; target 15 s, pods start in 10 s',
+      trace: markovModulatedTrace('mmpp-tight', {
+        durationSeconds: HOUR,
+        lowRate: 5,
+        highRate: 80,
+        meanLowSeconds: 120,
+        meanHighSeconds: 30,
+        seed: 21,
+      }),
+      service: { kind: 'exponential', meanSeconds: 0.5 },
+      concurrency: 10,
+      targetSeconds: 15,
+      podStartupSeconds: 10,
+      minReplicas: 1,
+      maxReplicas: 100,
+      initialReplicas: 1,
+      seed: 19,
+    },
+    {
+      name: 'mmpp-short',
+      description:
+        'random bursts (Markov-modulated: 3 -> 120 jobs/s for 20 s on average, every 2 min) of 0.25 s jobs; target 16 s, pods start in 8 s',
+      trace: markovModulatedTrace('mmpp-short', {
+        durationSeconds: HOUR,
+        lowRate: 3,
+        highRate: 120,
+        meanLowSeconds: 100,
+        meanHighSeconds: 20,
+        seed: 22,
+      }),
+      service: { kind: 'lognormal', meanSeconds: 0.25, sigma: 1 },
+      concurrency: 5,
+      targetSeconds: 16,
+      podStartupSeconds: 8,
+      minReplicas: 1,
+      maxReplicas: 100,
+      initialReplicas: 1,
+      seed: 20,
+    },
+    {
+      name: 'mmpp-zero',
+      description:
+        'random bursts (Markov-modulated: 0 -> 40 jobs/s for 45 s on average, every 4 min) of 1 s jobs onto a pool that may go to zero; target 20 s, pods start in 10 s',
+      trace: markovModulatedTrace('mmpp-zero', {
+        durationSeconds: HOUR,
+        lowRate: 0,
+        highRate: 40,
+        meanLowSeconds: 200,
+        meanHighSeconds: 45,
+        seed: 23,
+      }),
+      service: { kind: 'exponential', meanSeconds: 1 },
+      concurrency: 10,
+      targetSeconds: 20,
+      podStartupSeconds: 10,
+      minReplicas: 0,
+      maxReplicas: 100,
+      initialReplicas: 0,
+      seed: 24,
     },
     {
       name: 'recorded',

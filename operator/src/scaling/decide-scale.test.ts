@@ -256,11 +256,16 @@ describe('decideScale: a batch that is done', () => {
     expect(decision.desiredReplicas).toBe(12);
   });
 
-  it('keeps the window while jobs still arrive as fast as during the batch', () => {
-    const decision = afterBatch((atMs) =>
-      reading({ observedAtMs: atMs, depth: 0, busy: 15, completedTotal: 2000 + (atMs - 40_000) / 20 }),
-    );
-    expect(decision.desiredReplicas).toBe(12);
+  it('once the backlog is drained, keeps what the arrivals still ask for, not the surge that drained it', () => {
+    const stillArriving = (atMs: number) =>
+      reading({ observedAtMs: atMs, depth: 0, busy: 15, completedTotal: 2000 + (atMs - 40_000) / 20 });
+    const decision = afterBatch(stillArriving);
+    const signals = decision.signals;
+    if (signals === undefined) throw new Error('expected the decision to carry its signals');
+    const forArrivals = signals.arrivalRatePerSecond / signals.perReplicaJobsPerSecond;
+    expect(signals.arrivalRatePerSecond).toBeGreaterThan(40);
+    expect(decision.desiredReplicas).toBeLessThan(12);
+    expect(decision.desiredReplicas).toBeGreaterThanOrEqual(Math.ceil(forArrivals));
   });
 });
 

@@ -8,14 +8,21 @@ import { observationContext, observe, seesArrivalsWhileEmpty, type Observation }
 import { describeChange, formatNumber } from './reason.ts';
 import { letsGoSooner, recommend, type Recommendation, type SizedNeed } from './recommend.ts';
 import { arrivalsDropping, observeReading, type ObservedSignals } from './signal-estimates.ts';
-import type { Sizing } from './sizing.ts';
+import { SCALE_DOWN_HEADROOM, type Sizing } from './sizing.ts';
 import {
   FALLING_DOWN_WINDOW_SECONDS,
   rememberRecommendation,
   spacedScaleDown,
   stabilize as holdWithinWindows,
 } from './stabilization.ts';
-import { SCALE_REASONS, type Decision, type ScaleInput, type ScaleReasonCode, type ScalerState } from './types.ts';
+import {
+  SCALE_REASONS,
+  type Decision,
+  type ScaleInput,
+  type ScaleReasonCode,
+  type ScalerState,
+  type TimedReplicas,
+} from './types.ts';
 
 // The engine: one pure function from (spec, latest reading, replicas, previous state, clock) to
 // (desired replicas, reason, next state). The controller calls it once per poll and per pool;
@@ -32,6 +39,11 @@ import { SCALE_REASONS, type Decision, type ScaleInput, type ScaleReasonCode, ty
 export const STALE_AFTER_POLL_INTERVALS = 3;
 /** ...but never stale sooner than this, so that a 1 s poll tolerates a slow Redis round trip. */
 export const STALE_AFTER_MIN_SECONDS = 10;
+/**
+ * The down window, in polls, once a burst has ended: the arrival rate has really dropped and its
+ * backlog is drained. The window then holds only what arrivals asked for over these polls.
+ */
+export const ENDED_BURST_POLLS = 4;
 /** How long a pool must be idle before the engine sizes it for no load at all. */
 export const IDLE_POOL_AFTER_SECONDS = 30;
 
@@ -158,13 +170,21 @@ function recordChange({
   currentReplicas: number;
   desiredReplicas: number;
 }): ScalerState {
-  const keep = longestPeriodSeconds([scaling.scaleUp, scaling.scaleDown]);
+  // Scale-ups are also kept for a start-up, to tell when each starting pod becomes ready.
+  const keep = Math.max(longestPeriodSeconds([scaling.scaleUp, scaling.scaleDown]), scaling.podStartupSeconds);
   return {
     ...state,
     scaleEvents: rememberScaleEvent(state.scaleEvents, nowMs, desired - current, keep),
     lastScaleUpAtMs: desired > current ? nowMs : state.lastScaleUpAtMs,
     lastScaleDownAtMs: desired < current ? nowMs : state.lastScaleDownAtMs,
   };
+}
+
+/** What every stage after observe works from: the input, the usable reading and what observe made of it. */
+interface Observed {
+  input: ScaleInput;
+  reading: QueueReading;
+  observation: Observation;
 }
 
 function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
@@ -197,15 +217,7 @@ function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
  * the draining replicas while there is work, and none once the pool has been idle awhile. Also
  * the queue system's own capacity, which recommend holds the need under.
  */
-function size({
-  input,
-  reading,
-  observation,
-}: {
-  input: ScaleInput;
-  reading: QueueReading;
-  observation: Observation;
-}): SizedNeed {
+function size({ input, reading, observation }: Observed): SizedNeed {
   const { sizingInput } = observation;
   const tightest = sizeForQueueTargets(sizingInput, input.scaling.queueTargetLatencySeconds, reading.queues);
   const sized = tightest.sizing;
@@ -216,8 +228,17 @@ function size({
     sized.replicas > 0
       ? { ...sized, replicas: sized.replicas + heldByDraining, keepReplicas: sized.keepReplicas + heldByDraining }
       : sized;
+  const sizing = idleAwhile({ sizing: withDraining, idleSinceMs: observation.idleSinceMs, nowMs: input.nowMs });
   return {
-    sizing: idleAwhile({ sizing: withDraining, idleSinceMs: observation.idleSinceMs, nowMs: input.nowMs }),
+    sizing,
+    forArrivals:
+      sizing.replicas === 0
+        ? 0
+        : Math.ceil(
+            (sizingInput.arrivalRate / sizing.perReplicaJobsPerSecond) * (1 + SCALE_DOWN_HEADROOM) +
+              heldByDraining -
+              1e-9,
+          ),
     queueBound: tightest.bound,
     ceiling: capacityCeiling(reading.capacity, sizingInput.concurrencyPerReplica, observation.signals),
   };
@@ -250,26 +271,50 @@ function stabilize({
   reading,
   observation,
   recommendation,
-}: {
-  input: ScaleInput;
-  reading: QueueReading;
-  observation: Observation;
-  recommendation: Recommendation;
-}): number {
+}: Observed & { recommendation: Recommendation }): number {
   if (recommendation.bypassWindows) return recommendation.replicas;
   const { scaling, nowMs, currentReplicas, state } = input;
   const sinceLastScaleDownSeconds =
     state.lastScaleDownAtMs === undefined ? Infinity : (nowMs - state.lastScaleDownAtMs) / 1000;
+  const cleared = backlogCleared({ input, reading, observation });
+  // A burst is over and a base load goes on (a load gone entirely is the quiet release's).
+  const burstEnded = cleared && (observation.observed.arrivedSinceLast ?? 0) > 0;
   const windowed = holdWithinWindows({
     nowMs,
     currentReplicas,
     recommendation: recommendation.replicas,
     keepRecommendation: recommendation.keepReplicas,
-    history: state.recommendations,
+    history: cleared ? withoutSurges(state.recommendations) : state.recommendations,
     upWindowSeconds: scaling.scaleUp.stabilizationWindowSeconds,
-    downWindowSeconds: downWindowSeconds({ scaling, reading, observed: observation.observed }),
+    downWindowSeconds: downWindowSeconds({ scaling, reading, observed: observation.observed, burstEnded }),
   });
   return spacedScaleDown(currentReplicas, sinceLastScaleDownSeconds, windowed);
+}
+
+/**
+ * The queue is empty: the backlog that past polls sized a surge for has been drained. Only where
+ * the pool counts every arrival (its own completions: Δdepth + Δbusy + Δcompleted), so that what
+ * past polls asked for the arrivals alone is measured, not estimated from the queue draining;
+ * where the format reports jobs in flight (an empty list may be a pool that falls behind
+ * unseen); and where the pool keeps the default down window.
+ */
+function backlogCleared({ input, reading, observation }: Observed): boolean {
+  return (
+    observation.countsArrivals &&
+    observation.waiting === 0 &&
+    seesArrivalsWhileEmpty(reading) &&
+    letsGoSooner(input.scaling)
+  );
+}
+
+/**
+ * Past recommendations as the arrival rate alone asked for them: the down window is there for a
+ * load that dips and comes back, not to hold replicas added to drain a backlog that is gone.
+ */
+function withoutSurges(history: TimedReplicas[]): TimedReplicas[] {
+  return history.map((past) =>
+    past.forArrivals === undefined ? past : { atMs: past.atMs, replicas: Math.min(past.replicas, past.forArrivals) },
+  );
 }
 
 /**
@@ -283,17 +328,20 @@ function downWindowSeconds({
   scaling,
   reading,
   observed,
+  burstEnded,
 }: {
   scaling: ScalingSpec;
   reading: QueueReading;
   observed: ObservedSignals;
+  burstEnded: boolean;
 }): number {
   const configured = scaling.scaleDown.stabilizationWindowSeconds;
-  return letsGoSooner(scaling) &&
+  const falling =
+    letsGoSooner(scaling) &&
     seesArrivalsWhileEmpty(reading) &&
-    arrivalsDropping(observed.arrivalsFast, observed.arrivalsSlow)
-    ? Math.min(configured, FALLING_DOWN_WINDOW_SECONDS)
-    : configured;
+    arrivalsDropping(observed.arrivalsFast, observed.arrivalsSlow);
+  if (burstEnded && letsGoSooner(scaling)) return Math.min(configured, ENDED_BURST_POLLS * scaling.pollIntervalSeconds);
+  return falling ? Math.min(configured, FALLING_DOWN_WINDOW_SECONDS) : configured;
 }
 
 /** The rate-limit policies (scaleUp/scaleDown.policies) over the changes of their periods. */
@@ -334,7 +382,9 @@ function nextState({
     ...withObserved(input.state, observation.observed),
     recommendations: rememberRecommendation(
       input.state.recommendations,
-      { atMs: nowMs, replicas: recommendation.replicas },
+      recommendation.forArrivals === undefined
+        ? { atMs: nowMs, replicas: recommendation.replicas }
+        : { atMs: nowMs, replicas: recommendation.replicas, forArrivals: recommendation.forArrivals },
       keepSeconds,
     ),
     idleSinceMs: observation.idleSinceMs,

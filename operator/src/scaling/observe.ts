@@ -8,8 +8,8 @@ import {
   type ObservationContext,
   type ObservedSignals,
 } from './signal-estimates.ts';
-import type { SizingInput } from './sizing.ts';
-import type { ScaleInput, SignalEstimate } from './types.ts';
+import type { SizingInput, StartingBatch } from './sizing.ts';
+import type { ScaleEvent, ScaleInput, SignalEstimate } from './types.ts';
 
 // The engine's first stage: one reading folded into the estimates, and what the pool looks like
 // to the later stages (serving replicas, jobs waiting, since when it has been idle or quiet).
@@ -22,6 +22,11 @@ export interface Observation {
   waiting: number;
   /** Ready replicas that take jobs (draining ones excluded). */
   servingReplicas: number;
+  /**
+   * The pool counts its own completions, so every arrival is counted (Δdepth + Δbusy +
+   * Δcompleted), not estimated from the queue draining: a drop in the rate is a measured one.
+   */
+  countsArrivals: boolean;
   /** The sizing's view of the pool, for every sizing rule (pool-wide and per queue). */
   sizingInput: SizingInput;
   unmeasuredSinceMs: number | undefined;
@@ -46,6 +51,7 @@ export function observe({ input, reading }: { input: ScaleInput; reading: QueueR
     signals,
     waiting,
     servingReplicas: ready,
+    countsArrivals: poolCompletions(profileOfReading(input.format, reading), reading) !== undefined,
     sizingInput: {
       targetSeconds: scaling.targetLatencySeconds,
       pollSeconds: scaling.pollIntervalSeconds,
@@ -60,6 +66,7 @@ export function observe({ input, reading }: { input: ScaleInput; reading: QueueR
       readyReplicas: ready,
       startingReplicas: Math.max(0, currentReplicas - input.readyReplicas),
       startingReadyInSeconds: startingReadyIn(input),
+      startingBatches: startingBatches(input),
     },
     unmeasuredSinceMs,
     idleSinceMs: idle ? (input.state.idleSinceMs ?? nowMs) : undefined,
@@ -230,4 +237,25 @@ function startingReadyIn(input: ScaleInput): number {
   const since = input.state.lastScaleUpAtMs;
   if (since === undefined) return startup;
   return Math.max(0, startup - (input.nowMs - since) / 1000);
+}
+
+/**
+ * The replicas not ready yet, by the scale-up that asked for each (the newest pods are the ones
+ * still starting): a pod asked for 8 s ago is ready 8 s before one asked for now. Pods older than
+ * the remembered scale-ups are taken to be as late as the latest one.
+ */
+function startingBatches(input: ScaleInput): StartingBatch[] {
+  const startup = input.scaling.podStartupSeconds;
+  let left = Math.max(0, input.currentReplicas - input.readyReplicas);
+  const batches: StartingBatch[] = [];
+  const events = input.state.scaleEvents;
+  for (let index = events.length - 1; index >= 0 && left > 0; index -= 1) {
+    const event = events[index] as ScaleEvent;
+    if (event.change <= 0) continue;
+    const replicas = Math.min(left, event.change);
+    batches.push({ replicas, readyInSeconds: Math.max(0, startup - (input.nowMs - event.atMs) / 1000) });
+    left -= replicas;
+  }
+  if (left > 0) batches.push({ replicas: left, readyInSeconds: startingReadyIn(input) });
+  return batches;
 }

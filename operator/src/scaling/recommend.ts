@@ -22,6 +22,8 @@ export interface Recommendation {
   replicas: number;
   /** What a scale-down may go to (the sizing's headroom), within the same bounds. */
   keepReplicas: number;
+  /** What the arrival rate alone asks for, within the same bounds (see TimedReplicas.forArrivals). */
+  forArrivals?: number;
   code: ScaleReasonCode;
   /** Wake-up and scale to zero skip the windows: the idle period already was the window. */
   bypassWindows: boolean;
@@ -36,6 +38,8 @@ export interface Recommendation {
 /** What the size stage hands on: the need, which rule set it, and the queue's own ceiling. */
 export interface SizedNeed {
   sizing: Sizing;
+  /** Replicas for the planned arrival rate alone, with the scale-down headroom. */
+  forArrivals: number;
   queueBound: QueueBound | undefined;
   ceiling: CapacityCeiling | undefined;
 }
@@ -86,6 +90,7 @@ export function recommend({
   const within = (low: number) => ({
     replicas: clamp(sizing.replicas, low, Math.max(low, high)),
     keepReplicas: clamp(sizing.keepReplicas, low, Math.max(low, high)),
+    forArrivals: clamp(need.forArrivals, low, Math.max(low, high)),
     ...(capped === undefined ? {} : { capped }),
     ...(queue === undefined ? {} : { queue }),
   });

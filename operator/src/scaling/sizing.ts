@@ -36,6 +36,16 @@ export interface SizingInput {
   startingReplicas: number;
   /** Seconds until the starting replicas are expected to take jobs. */
   startingReadyInSeconds: number;
+  /**
+   * The starting replicas by when each was asked for, when known: those asked for earlier take
+   * jobs sooner than startingReadyInSeconds (the latest scale-up's) says.
+   */
+  startingBatches?: readonly StartingBatch[];
+}
+
+export interface StartingBatch {
+  replicas: number;
+  readyInSeconds: number;
 }
 
 export const SIZING_BINDINGS = ['latency', 'backlog', 'arrivalRate', 'idle'] as const;
@@ -167,6 +177,18 @@ function estimatedOldestAge(waiting: number, arrivalRate: number, target: number
   return arrivalRate > 0 ? waiting / arrivalRate : target;
 }
 
+/** Jobs the starting replicas can start within `h` seconds, each from when it becomes ready. */
+function startsByStarting(input: SizingInput, h: number, perReplica: number): number {
+  const concurrency = input.concurrencyPerReplica;
+  const batches = input.startingBatches ?? [
+    { replicas: input.startingReplicas, readyInSeconds: input.startingReadyInSeconds },
+  ];
+  let starts = 0;
+  for (const batch of batches)
+    starts += batch.replicas * startsByOneReplica(h, batch.readyInSeconds, concurrency, perReplica);
+  return starts;
+}
+
 /**
  * Replicas the deadlines need. Above the existing replicas, new ones count only after the
  * start-up delay; at or below them, every kept replica counts at once (a scale-down removes
@@ -185,10 +207,7 @@ function deadlineReplicas(input: SizingInput, model: DeadlineModel, perReplica: 
   for (let step = 0; step <= DEADLINE_HORIZON_STEPS; step += 1) {
     const h = Math.max(input.pollSeconds, (end * step) / DEADLINE_HORIZON_STEPS);
     const due = jobsDueWithin(model, h);
-    const fromExisting =
-      freeSlots +
-      input.readyReplicas * perReplica * h +
-      input.startingReplicas * startsByOneReplica(h, input.startingReadyInSeconds, concurrency, perReplica);
+    const fromExisting = freeSlots + input.readyReplicas * perReplica * h + startsByStarting(input, h, perReplica);
     if (h >= lead) extra = Math.max(extra, (due - fromExisting) / startsByOneReplica(h, lead, concurrency, perReplica));
     kept = Math.max(kept, due / (perReplica * h + freePerReplica));
   }

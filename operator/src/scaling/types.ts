@@ -58,6 +58,12 @@ export interface DecayedRate {
 export interface TimedReplicas {
   atMs: number;
   replicas: number;
+  /**
+   * What the arrival rate alone asked for at that poll, without a backlog to drain: once the
+   * queue is empty, the down window holds this rather than a surge sized for a backlog that is
+   * gone. Absent in states kept before it was recorded.
+   */
+  forArrivals?: number;
 }
 
 export interface ScaleEvent {
