@@ -16,7 +16,8 @@ import type { ServiceTimeSpec } from '../../src/simulator/service-time.ts';
 // short spike, a slow ramp, a heavy-tailed service time, a start-up longer than the target,
 // on/off batches that let an idle pool reach zero, one-off bursts onto an idle pool that has never
 // measured a service time, random (Markov-modulated) bursts of short jobs with a target at most
-// twice the pod start-up, and a recorded trace replayed from CSV.
+// twice the pod start-up, bursts scheduled ahead (known before they come due), and a recorded
+// trace replayed from CSV.
 
 export interface Scenario {
   name: string;
@@ -209,6 +210,26 @@ export function scenarios(): Scenario[] {
       seed: 24,
     },
     {
+      name: 'scheduled',
+      description:
+        'bursts of 3,000 jobs scheduled 10 minutes ahead (a campaign send) onto a small pool over 0.5 jobs/s; pods start in 25 s',
+      trace: scheduledBursts('scheduled', {
+        durationSeconds: HOUR,
+        baseRate: 0.5,
+        atSeconds: [900, 2100, 3300],
+        jobs: 3000,
+        aheadSeconds: 600,
+      }),
+      service: { kind: 'exponential', meanSeconds: 2 },
+      concurrency: 10,
+      targetSeconds: 30,
+      podStartupSeconds: 25,
+      minReplicas: 0,
+      maxReplicas: 100,
+      initialReplicas: 1,
+      seed: 25,
+    },
+    {
       name: 'recorded',
       description: 'an hour replayed from operator/bench/traces/recorded-hour.csv (10 s buckets, two batch imports)',
       trace: parseTraceCsv('recorded', readFileSync(new URL('../traces/recorded-hour.csv', import.meta.url), 'utf8')),
@@ -222,6 +243,31 @@ export function scenarios(): Scenario[] {
       seed: 17,
     },
   ];
+}
+
+interface ScheduledBurstsShape {
+  durationSeconds: number;
+  baseRate: number;
+  atSeconds: number[];
+  jobs: number;
+  aheadSeconds: number;
+}
+
+/** A base load, and `jobs` coming due at once at each of `atSeconds`, scheduled `aheadSeconds` before. */
+function scheduledBursts(name: string, shape: ScheduledBurstsShape): ArrivalTrace {
+  const burst = (second: number) => shape.atSeconds.includes(second);
+  return {
+    name,
+    bucketSeconds: 1,
+    counts: Array.from(
+      { length: shape.durationSeconds },
+      (_, second) => shape.baseRate + (burst(second) ? shape.jobs : 0),
+    ),
+    poisson: true,
+    scheduledAheadSeconds: Array.from({ length: shape.durationSeconds }, (_, second) =>
+      burst(second) ? shape.aheadSeconds : 0,
+    ),
+  };
 }
 
 /** `jobs` enqueued at once at each of `atSeconds`, nothing in between. */

@@ -6,9 +6,9 @@ import { limitRate, longestPeriodSeconds, rememberScaleEvent } from './rate-limi
 import { decisionCode, explain } from './explain.ts';
 import { observationContext, observe, seesArrivalsWhileEmpty, type Observation } from './observe.ts';
 import { describeChange, formatNumber } from './reason.ts';
-import { letsGoSooner, recommend, type Recommendation, type SizedNeed } from './recommend.ts';
+import { letsGoSooner, recommend, type Recommendation, type ScheduledNeed, type SizedNeed } from './recommend.ts';
 import { arrivalsDropping, observeReading, type ObservedSignals } from './signal-estimates.ts';
-import { SCALE_DOWN_HEADROOM, type Sizing } from './sizing.ts';
+import { SCALE_DOWN_HEADROOM, sizeReplicas, type Sizing } from './sizing.ts';
 import {
   FALLING_DOWN_WINDOW_SECONDS,
   rememberRecommendation,
@@ -240,7 +240,25 @@ function size({ input, reading, observation }: Observed): SizedNeed {
               1e-9,
           ),
     queueBound: tightest.bound,
+    scheduled: sizing.replicas === 0 ? undefined : scheduledNeed({ observation, sized }),
     ceiling: capacityCeiling(reading.capacity, sizingInput.concurrencyPerReplica, observation.signals),
+  };
+}
+
+/**
+ * The scheduled jobs due within a start-up and a poll, when they ask for more replicas than the
+ * rest of the load (the need sized again without them tells): "3,000 jobs due in 40s", from the
+ * soonest of them.
+ */
+function scheduledNeed({ observation, sized }: { observation: Observation; sized: Sizing }): ScheduledNeed | undefined {
+  const { sizingInput } = observation;
+  const lead = sizingInput.startupSeconds + sizingInput.pollSeconds;
+  const batches = (sizingInput.scheduled ?? []).filter((batch) => batch.dueInSeconds <= lead);
+  if (batches.length === 0) return undefined;
+  if (sized.replicas <= sizeReplicas({ ...sizingInput, scheduled: [] }).replicas) return undefined;
+  return {
+    jobs: batches.reduce((sum, batch) => sum + batch.jobs, 0),
+    withinSeconds: Math.ceil(Math.min(...batches.map((batch) => batch.dueInSeconds))),
   };
 }
 

@@ -24,7 +24,11 @@ export function explain({
   const change = describeChange(currentReplicas, desiredReplicas);
   const recommended = recommendation.replicas;
   const tier = recommendation.queue === undefined ? '' : `${describeQueueBound(recommendation.queue)}; `;
-  const base = `${tier}${describeSignals(signals, targetSeconds)}: ${change}`;
+  const scheduled =
+    recommendation.scheduled === undefined
+      ? ''
+      : `${recommendation.scheduled.jobs.toLocaleString('en-US')} jobs due in ${recommendation.scheduled.withinSeconds}s; `;
+  const base = `${scheduled}${tier}${describeSignals(signals, targetSeconds)}: ${change}`;
   const cap =
     recommendation.capped === undefined
       ? ''

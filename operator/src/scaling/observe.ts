@@ -4,11 +4,12 @@ import { poolCompletions, profileOfReading } from '../signals/signal-profile.ts'
 import {
   observeReading,
   plannedArrivalRate,
+  scheduledCameDue,
   serviceTimeSeconds,
   type ObservationContext,
   type ObservedSignals,
 } from './signal-estimates.ts';
-import type { SizingInput, StartingBatch } from './sizing.ts';
+import type { ScheduledJobs, SizingInput, StartingBatch } from './sizing.ts';
 import type { ScaleEvent, ScaleInput, SignalEstimate } from './types.ts';
 
 // The engine's first stage: one reading folded into the estimates, and what the pool looks like
@@ -30,10 +31,18 @@ export interface Observation {
   /** The sizing's view of the pool, for every sizing rule (pool-wide and per queue). */
   sizingInput: SizingInput;
   unmeasuredSinceMs: number | undefined;
-  /** Since when nothing has waited, run or arrived. */
+  /** Scheduled jobs that come due within the sizing's horizon, when any do. */
+  dueSoon: DueSoon | undefined;
+  /** Since when nothing has waited, run or arrived (or come due within a start-up). */
   idleSinceMs: number | undefined;
   /** Since when nothing has waited or arrived, where the format sees arrivals while empty. */
   quietSinceMs: number | undefined;
+}
+
+export interface DueSoon {
+  jobs: number;
+  /** The reader's horizon that covers the target, a pod start-up and a poll. */
+  withinSeconds: number;
 }
 
 export function observe({ input, reading }: { input: ScaleInput; reading: QueueReading }): Observation {
@@ -43,9 +52,14 @@ export function observe({ input, reading }: { input: ScaleInput; reading: QueueR
   const signals = estimateSignals({ input, reading, observed, unmeasuredSinceMs });
   const waiting = waitingForReplicas(reading);
   const ready = servingReplicas(Math.min(input.readyReplicas, currentReplicas), reading);
+  const dueSoon = scheduledDueSoon(input, reading);
   const idle =
-    waiting === 0 && (reading.busy ?? 0) === 0 && (reading.paused === true || (observed.arrivedSinceLast ?? 0) === 0);
-  const quiet = waiting === 0 && seesArrivalsWhileEmpty(reading) && (observed.arrivedSinceLast ?? 0) === 0;
+    waiting === 0 &&
+    dueSoon === undefined &&
+    (reading.busy ?? 0) === 0 &&
+    (reading.paused === true || (observed.arrivedSinceLast ?? 0) === 0);
+  const quiet =
+    waiting === 0 && dueSoon === undefined && seesArrivalsWhileEmpty(reading) && (observed.arrivedSinceLast ?? 0) === 0;
   return {
     observed,
     signals,
@@ -67,7 +81,9 @@ export function observe({ input, reading }: { input: ScaleInput; reading: QueueR
       startingReplicas: Math.max(0, currentReplicas - input.readyReplicas),
       startingReadyInSeconds: startingReadyIn(input),
       startingBatches: startingBatches(input),
+      scheduled: scheduledJobs(reading),
     },
+    dueSoon,
     unmeasuredSinceMs,
     idleSinceMs: idle ? (input.state.idleSinceMs ?? nowMs) : undefined,
     quietSinceMs: quiet ? (input.state.quietSinceMs ?? nowMs) : undefined,
@@ -108,6 +124,7 @@ export function observationContext(input: ScaleInput, reading: QueueReading): Ob
   return {
     profile: profileOfReading(input.format, reading),
     servingSlots: ready * concurrencyPerReplica(reading, input.scaling.concurrency),
+    scheduledCameDue: scheduledCameDue(input.state.lastSample, reading.observedAtMs),
   };
 }
 
@@ -178,7 +195,12 @@ function queuedArrivalRate({
 }): number {
   const age = reading.oldestJobAgeSeconds;
   const previous = input.state.lastSample;
-  const growing = previous !== undefined && previous.depth > 0 && reading.depth > previous.depth;
+  // A queue that grew by scheduled jobs coming due grew by schedule, not by a faster rate.
+  const growing =
+    previous !== undefined &&
+    previous.depth > 0 &&
+    reading.depth > previous.depth &&
+    scheduledCameDue(previous, reading.observedAtMs) === 0;
   if (!growing || reading.paused === true || age === undefined || age <= 0 || age < minimumAgeSeconds) return 0;
   const rate = reading.depth / age;
   return rate > averaged * (1 + QUEUED_RATE_SIGMAS / Math.sqrt(reading.depth)) ? rate : 0;
@@ -258,4 +280,39 @@ function startingBatches(input: ScaleInput): StartingBatch[] {
   }
   if (left > 0) batches.push({ replicas: left, readyInSeconds: startingReadyIn(input) });
   return batches;
+}
+
+/**
+ * The reader's cumulative counts of scheduled jobs as batches, each at the start of its interval
+ * (the earliest its jobs may come due), so that pods are never planned late. A paused queue
+ * hands out no job, scheduled or not.
+ */
+function scheduledJobs(reading: QueueReading): ScheduledJobs[] {
+  const upcoming = reading.upcoming;
+  if (upcoming === undefined || reading.paused === true) return [];
+  const batches: ScheduledJobs[] = [];
+  let before = 0;
+  upcoming.dueWithin.forEach((count, index) => {
+    const dueWithinSeconds = upcoming.horizonsSeconds[index] ?? 0;
+    const dueInSeconds = upcoming.earliestDueInSeconds?.[index] ?? upcoming.horizonsSeconds[index - 1] ?? 0;
+    if (count > before) batches.push({ dueInSeconds, dueWithinSeconds, jobs: count - before });
+    before = Math.max(before, count);
+  });
+  return batches;
+}
+
+/**
+ * Scheduled jobs due within the sizing's horizon (the target, a pod start-up and a poll): a pool
+ * that has them is not idle, and its pods stay for them.
+ */
+function scheduledDueSoon(input: ScaleInput, reading: QueueReading): DueSoon | undefined {
+  const upcoming = reading.upcoming;
+  if (upcoming === undefined || reading.paused === true) return undefined;
+  const { scaling } = input;
+  const lead = scaling.targetLatencySeconds + scaling.podStartupSeconds + scaling.pollIntervalSeconds;
+  const last = upcoming.horizonsSeconds.length - 1;
+  const found = upcoming.horizonsSeconds.findIndex((horizon) => horizon >= lead);
+  const index = found < 0 ? last : found;
+  const jobs = upcoming.dueWithin[index] ?? 0;
+  return jobs > 0 ? { jobs, withinSeconds: upcoming.horizonsSeconds[index] ?? lead } : undefined;
 }

@@ -33,6 +33,15 @@ export interface Recommendation {
   quiet?: true;
   /** A queue's own latency target asked for more than the pool's (queue-targets.ts). */
   queue?: QueueBound;
+  /** Scheduled jobs coming due asked for more than the rest of the load. */
+  scheduled?: ScheduledNeed;
+}
+
+/** The scheduled jobs that set the need, for lastScaleReason: "3,000 jobs due in 40s". */
+export interface ScheduledNeed {
+  jobs: number;
+  /** Seconds until the soonest of them comes due. */
+  withinSeconds: number;
 }
 
 /** What the size stage hands on: the need, which rule set it, and the queue's own ceiling. */
@@ -40,6 +49,8 @@ export interface SizedNeed {
   sizing: Sizing;
   /** Replicas for the planned arrival rate alone, with the scale-down headroom. */
   forArrivals: number;
+  /** Scheduled jobs coming due asked for more than the rest of the load. */
+  scheduled: ScheduledNeed | undefined;
   queueBound: QueueBound | undefined;
   ceiling: CapacityCeiling | undefined;
 }
@@ -85,7 +96,13 @@ export function recommend({
       ? { bound: ceiling.bound, askedReplicas: Math.min(sizing.replicas, scaling.maxReplicas) }
       : undefined;
   const queue = sizing.binding === 'idle' ? undefined : need.queueBound;
-  const bindingCode = queue === undefined ? BINDING_REASONS[sizing.binding] : SCALE_REASONS.queueLatency;
+  const scheduled = need.scheduled;
+  const bindingCode =
+    scheduled !== undefined
+      ? SCALE_REASONS.scheduled
+      : queue === undefined
+        ? BINDING_REASONS[sizing.binding]
+        : SCALE_REASONS.queueLatency;
   const code = capped === undefined ? bindingCode : SCALE_REASONS.queueCapacity;
   const within = (low: number) => ({
     replicas: clamp(sizing.replicas, low, Math.max(low, high)),
@@ -93,10 +110,12 @@ export function recommend({
     forArrivals: clamp(need.forArrivals, low, Math.max(low, high)),
     ...(capped === undefined ? {} : { capped }),
     ...(queue === undefined ? {} : { queue }),
+    ...(scheduled === undefined ? {} : { scheduled }),
   });
   if (scaling.minReplicas > 0) return { ...within(scaling.minReplicas), code, bypassWindows: false };
   if (currentReplicas === 0) {
-    if (observation.waiting === 0)
+    // Scheduled jobs wake the pool a start-up before they come due, not when they are.
+    if (observation.waiting === 0 && scheduled === undefined)
       return { replicas: 0, keepReplicas: 0, code: SCALE_REASONS.idle, bypassWindows: true };
     return { ...within(1), code: SCALE_REASONS.wakeFromZero, bypassWindows: true };
   }

@@ -44,6 +44,8 @@ export interface SampleMemo {
   /** The pool's own completions; undefined when the format counts none or only a shared total. */
   completedTotal: number | undefined;
   oldestAgeSeconds: number | undefined;
+  /** The scheduled jobs the reading counted ahead, to tell next poll which of them came due. */
+  upcoming?: { horizonsSeconds: readonly number[]; dueWithin: readonly number[] };
 }
 
 /**
@@ -119,6 +121,8 @@ export const SCALE_REASONS = {
   queueLatency: 'QueueLatency',
   /** The queue system's own global concurrency or rate limit caps the replicas worth running. */
   queueCapacity: 'QueueCapacity',
+  /** Scheduled jobs (schedule/retry, delayed) come due within a pod start-up: pods ready when they do. */
+  scheduled: 'Scheduled',
 } as const;
 export type ScaleReasonCode = (typeof SCALE_REASONS)[keyof typeof SCALE_REASONS];
 

@@ -174,6 +174,7 @@ export function restrictToProfile(profile: SignalProfile, full: QueueReading, sh
     oldestJobAgeSeconds: profile.oldestAge ? full.oldestJobAgeSeconds : undefined,
     dueScheduled: full.dueScheduled,
   };
+  if (full.upcoming !== undefined) reading.upcoming = full.upcoming;
   if (profile.inFlight && full.busy !== undefined) reading.busy = full.busy;
   if (profile.heartbeats) {
     if (full.workers !== undefined) reading.workers = full.workers;

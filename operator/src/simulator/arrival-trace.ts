@@ -16,6 +16,11 @@ export interface ArrivalTrace {
   counts: number[];
   /** True when counts are expectations to draw Poisson counts from; false for recorded counts. */
   poisson: boolean;
+  /**
+   * For each bucket, how long before it its jobs were scheduled (a Sidekiq `perform_in`, a
+   * BullMQ delay): readers see them that long ahead. Absent or 0: enqueued when they arrive.
+   */
+  scheduledAheadSeconds?: number[];
 }
 
 export function traceDurationSeconds(trace: ArrivalTrace): number {
