@@ -1,0 +1,22 @@
+import { UPCOMING_HORIZONS_SECONDS, type UpcomingScheduled } from './queue-reading.ts';
+import { replyNumber } from './reply.ts';
+
+// The scheduled jobs coming due, as the readers' scripts reply them: a count within each of
+// UPCOMING_HORIZONS_SECONDS (cumulative) and, per interval, milliseconds until its earliest job
+// comes due (-1 when it holds none). One decoder for every format that has a scheduled set.
+
+/** The script arguments that ask for the counts: how many horizons, then each in seconds. */
+export function upcomingArgs(): number[] {
+  return [UPCOMING_HORIZONS_SECONDS.length, ...UPCOMING_HORIZONS_SECONDS];
+}
+
+/** `UpcomingScheduled` from the 2k numbers that follow `upcomingArgs`' k horizons in a reply. */
+export function decodeUpcoming(replies: readonly unknown[], truncated: boolean, what: string): UpcomingScheduled {
+  const horizons = UPCOMING_HORIZONS_SECONDS;
+  const dueWithin = horizons.map((horizon, i) => replyNumber(replies[i], `${what} due within ${horizon}s`));
+  const earliestDueInSeconds = horizons.map((horizon, i) => {
+    const ms = replyNumber(replies[horizons.length + i], `${what} earliest due within ${horizon}s`);
+    return ms < 0 ? (horizons[i - 1] ?? 0) : ms / 1000;
+  });
+  return { horizonsSeconds: horizons, dueWithin, earliestDueInSeconds, ...(truncated ? { truncated: true } : {}) };
+}
