@@ -20,3 +20,21 @@ export function decodeUpcoming(replies: readonly unknown[], truncated: boolean, 
   });
   return { horizonsSeconds: horizons, dueWithin, earliestDueInSeconds, ...(truncated ? { truncated: true } : {}) };
 }
+
+/** The pool's queues together: counts add up, and each interval's earliest is the soonest of the queues that have jobs in it. */
+export function combineUpcoming(perQueue: readonly UpcomingScheduled[]): UpcomingScheduled {
+  const horizons = UPCOMING_HORIZONS_SECONDS;
+  const inInterval = (upcoming: UpcomingScheduled, i: number) =>
+    (upcoming.dueWithin[i] ?? 0) - (upcoming.dueWithin[i - 1] ?? 0);
+  return {
+    horizonsSeconds: horizons,
+    dueWithin: horizons.map((_, i) => perQueue.reduce((total, upcoming) => total + (upcoming.dueWithin[i] ?? 0), 0)),
+    earliestDueInSeconds: horizons.map((_, i) => {
+      const earliest = perQueue
+        .filter((upcoming) => inInterval(upcoming, i) > 0)
+        .map((upcoming) => upcoming.earliestDueInSeconds?.[i] ?? horizons[i - 1] ?? 0);
+      return earliest.length === 0 ? (horizons[i - 1] ?? 0) : Math.min(...earliest);
+    }),
+    ...(perQueue.some((upcoming) => upcoming.truncated === true) ? { truncated: true } : {}),
+  };
+}
