@@ -13,12 +13,30 @@ export function upcomingArgs(): number[] {
 /** `UpcomingScheduled` from the 2k numbers that follow `upcomingArgs`' k horizons in a reply. */
 export function decodeUpcoming(replies: readonly unknown[], truncated: boolean, what: string): UpcomingScheduled {
   const horizons = UPCOMING_HORIZONS_SECONDS;
-  const dueWithin = horizons.map((horizon, i) => replyNumber(replies[i], `${what} due within ${horizon}s`));
-  const earliestDueInSeconds = horizons.map((horizon, i) => {
-    const ms = replyNumber(replies[horizons.length + i], `${what} earliest due within ${horizon}s`);
-    return ms < 0 ? (horizons[i - 1] ?? 0) : ms / 1000;
-  });
-  return { horizonsSeconds: horizons, dueWithin, earliestDueInSeconds, ...(truncated ? { truncated: true } : {}) };
+  return upcomingFrom(
+    horizons.map((horizon, i) => ({
+      within: replyNumber(replies[i], `${what} due within ${horizon}s`),
+      earliestMs: replyNumber(replies[horizons.length + i], `${what} earliest due within ${horizon}s`),
+    })),
+    truncated,
+  );
+}
+
+/** Per horizon of UPCOMING_HORIZONS_SECONDS: the count within it and ms until its interval's earliest (-1: none). */
+export function upcomingFrom(
+  perHorizon: readonly { within: number; earliestMs: number }[],
+  truncated = false,
+): UpcomingScheduled {
+  const horizons = UPCOMING_HORIZONS_SECONDS;
+  return {
+    horizonsSeconds: horizons,
+    dueWithin: horizons.map((_, i) => perHorizon[i]?.within ?? 0),
+    earliestDueInSeconds: horizons.map((_, i) => {
+      const ms = perHorizon[i]?.earliestMs ?? -1;
+      return ms < 0 ? (horizons[i - 1] ?? 0) : ms / 1000;
+    }),
+    ...(truncated ? { truncated: true } : {}),
+  };
 }
 
 /** The pool's queues together: counts add up, and each interval's earliest is the soonest of the queues that have jobs in it. */
