@@ -40,8 +40,9 @@ export const STALE_AFTER_POLL_INTERVALS = 3;
 /** ...but never stale sooner than this, so that a 1 s poll tolerates a slow Redis round trip. */
 export const STALE_AFTER_MIN_SECONDS = 10;
 /**
- * The down window, in polls, once a burst has ended: the arrival rate has really dropped and its
- * backlog is drained. The window then holds only what arrivals asked for over these polls.
+ * The down window, in polls, once a burst has ended: its backlog is drained and jobs still
+ * arrive, where the pool counts every arrival. The window then holds only what the arrivals
+ * asked for over these polls (ADR 0002: 2 polls churned on bursty, 5 or more cost mmpp-short).
  */
 export const ENDED_BURST_POLLS = 4;
 /** How long a pool must be idle before the engine sizes it for no load at all. */
@@ -340,7 +341,8 @@ function withoutSurges(history: TimedReplicas[]): TimedReplicas[] {
  * has really dropped (arrivalsDropping), holding the highest need of 45 s keeps replicas for a
  * load that is gone, so the window shortens to FALLING_DOWN_WINDOW_SECONDS. Not with depth
  * alone: there an empty queue hides every arrival, and each time it empties the rate seems to
- * drop.
+ * drop. Once a burst has ended (its backlog drained, jobs still arriving, arrivals counted), it
+ * shortens to ENDED_BURST_POLLS.
  */
 function downWindowSeconds({
   scaling,
@@ -358,7 +360,8 @@ function downWindowSeconds({
     letsGoSooner(scaling) &&
     seesArrivalsWhileEmpty(reading) &&
     arrivalsDropping(observed.arrivalsFast, observed.arrivalsSlow);
-  if (burstEnded && letsGoSooner(scaling)) return Math.min(configured, ENDED_BURST_POLLS * scaling.pollIntervalSeconds);
+  // burstEnded implies the default window or a shorter one (backlogCleared checks letsGoSooner).
+  if (burstEnded) return Math.min(configured, ENDED_BURST_POLLS * scaling.pollIntervalSeconds);
   return falling ? Math.min(configured, FALLING_DOWN_WINDOW_SECONDS) : configured;
 }
 
