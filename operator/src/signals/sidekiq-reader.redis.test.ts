@@ -112,6 +112,24 @@ describe('the sidekiq reader, on data laid out as Sidekiq 6, 7 and 8 write it', 
     expect(r.notes ?? []).toEqual([]);
   });
 
+  it("counts a campaign larger than the scan limit from the set itself, at the share of the pool's jobs", async () => {
+    // 1,500 of the pool's jobs and 500 of another pool's, all due in 40 s: more than DUE_SCAN_LIMIT.
+    const now = await redisEpochSeconds(redis);
+    const job = (queue: string, i: number) => JSON.stringify({ class: 'Mail', args: [i], queue, jid: `${queue}-${i}` });
+    const members = Array.from({ length: 2000 }, (_, i) => [
+      now + 40 + i / 10_000,
+      job(i % 4 === 3 ? 'other' : 'mailers', i),
+    ]);
+    await redis.zadd('schedule', ...members.flat());
+    const r = await reading(['mailers']);
+    const at = (horizon: number) => r.upcoming?.dueWithin[r.upcoming.horizonsSeconds.indexOf(horizon)] ?? 0;
+    expect(at(30)).toBe(0);
+    expect(at(45)).toBeGreaterThan(1450);
+    expect(at(45)).toBeLessThan(1550);
+    expect(r.upcoming?.truncated).toBe(true);
+    expect(r.notes?.join(' ')).toContain('estimated');
+  });
+
   it("counts due schedule and retry jobs of the pool's queues only, as work waiting", async () => {
     const sidekiq = sidekiqWriter(redis, '7');
     await sidekiq.schedule('mailers', -30); // due: nobody moved it, as with zero replicas

@@ -145,7 +145,9 @@ export const sidekiqReader: QueueFormatReader = {
         ? [`more than ${DUE_SCAN_LIMIT} due jobs in schedule/retry: dueScheduled is a lower bound`]
         : []),
       ...(upcomingCut
-        ? [`more than ${DUE_SCAN_LIMIT} jobs coming due in schedule/retry: upcoming counts are lower bounds`]
+        ? [
+            `more than ${DUE_SCAN_LIMIT} jobs coming due in schedule/retry: upcoming counts beyond them are estimated from the share of this pool's queues`,
+          ]
         : []),
       ...(unreadable > 0 ? [`${unreadable} Sidekiq heartbeat(s) with unreadable info were left out`] : []),
     ];

@@ -15,7 +15,8 @@
   Reply: array
     [1] due jobs of the pool's queues, over both sets
     [2] 1 when a set had more due jobs than ARGV[1] were inspected (the count is a lower bound), else 0
-    [3] 1 when a set had more upcoming jobs within the last horizon than ARGV[1] (lower bounds), else 0
+    [3] 1 when a set had more upcoming jobs within the last horizon than ARGV[1]: beyond those
+        inspected, the counts are the set's, at the share of the pool's jobs among those inspected
     [4..3+k]     jobs not due yet that come due within each horizon (cumulative)
     [4+k..3+2k]  milliseconds until the earliest of the jobs between the previous horizon and this
                  one comes due, -1 when there is none
@@ -68,11 +69,13 @@ for _, key in ipairs(KEYS) do
   if keyType == 'zset' and k > 0 then
     -- Jobs not due yet, soonest first: the first one of ours in an interval is its earliest.
     local soon = redis.call('ZRANGEBYSCORE', key, '(' .. now, now + last, 'WITHSCORES', 'LIMIT', 0, limit + 1)
-    if #soon > 2 * limit then upcomingTruncated = 1 end
-    for i = 1, math.min(#soon, 2 * limit), 2 do
+    local inspected = math.min(#soon, 2 * limit) / 2
+    local mineCount = 0
+    for i = 1, 2 * inspected, 2 do
       local mine, err = ours(key, soon[i])
       if err then return err end
       if mine then
+        mineCount = mineCount + 1
         local dueIn = tonumber(soon[i + 1]) - now
         for h = 1, k do
           if dueIn <= horizons[h] then
@@ -81,6 +84,18 @@ for _, key in ipairs(KEYS) do
             local ms = math.floor(dueIn * 1000)
             if dueIn > lower and (earliest[h] < 0 or ms < earliest[h]) then earliest[h] = ms end
           end
+        end
+      end
+    end
+    if #soon > 2 * limit then
+      -- More than the scan limit come due (a campaign send): beyond the last job inspected, the
+      -- set's own counts, at the share of the pool's queues among the jobs inspected.
+      upcomingTruncated = 1
+      local lastScore = tonumber(soon[2 * inspected])
+      for h = 1, k do
+        if now + horizons[h] > lastScore then
+          local beyond = redis.call('ZCOUNT', key, '(' .. lastScore, now + horizons[h])
+          within[h] = within[h] + math.floor(beyond * mineCount / inspected)
         end
       end
     end
