@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import {
   burstyTrace,
   diurnalTrace,
+  markovModulatedTrace,
   parseTraceCsv,
   rampTrace,
   spikeTrace,
@@ -14,7 +15,9 @@ import type { ServiceTimeSpec } from '../../src/simulator/service-time.ts';
 // (arrivals and service times). They are chosen to hit different weaknesses: a lasting step, a
 // short spike, a slow ramp, a heavy-tailed service time, a start-up longer than the target,
 // on/off batches that let an idle pool reach zero, one-off bursts onto an idle pool that has never
-// measured a service time, and a recorded trace replayed from CSV.
+// measured a service time, random (Markov-modulated) bursts of short jobs with a target at most
+// twice the pod start-up, bursts scheduled ahead (known before they come due), and a recorded
+// trace replayed from CSV.
 
 export interface Scenario {
   name: string;
@@ -144,6 +147,89 @@ export function scenarios(): Scenario[] {
       seed: 18,
     },
     {
+      name: 'mmpp-tight',
+      description:
+        'random bursts (Markov-modulated: 5 -> 80 jobs/s for 30 s on average, every 2.5 min) of 0.5 s jobs; target 15 s, pods start in 10 s',
+      trace: markovModulatedTrace('mmpp-tight', {
+        durationSeconds: HOUR,
+        lowRate: 5,
+        highRate: 80,
+        meanLowSeconds: 120,
+        meanHighSeconds: 30,
+        seed: 21,
+      }),
+      service: { kind: 'exponential', meanSeconds: 0.5 },
+      concurrency: 10,
+      targetSeconds: 15,
+      podStartupSeconds: 10,
+      minReplicas: 1,
+      maxReplicas: 100,
+      initialReplicas: 1,
+      seed: 19,
+    },
+    {
+      name: 'mmpp-short',
+      description:
+        'random bursts (Markov-modulated: 3 -> 120 jobs/s for 20 s on average, every 2 min) of 0.25 s jobs; target 16 s, pods start in 8 s',
+      trace: markovModulatedTrace('mmpp-short', {
+        durationSeconds: HOUR,
+        lowRate: 3,
+        highRate: 120,
+        meanLowSeconds: 100,
+        meanHighSeconds: 20,
+        seed: 22,
+      }),
+      service: { kind: 'lognormal', meanSeconds: 0.25, sigma: 1 },
+      concurrency: 5,
+      targetSeconds: 16,
+      podStartupSeconds: 8,
+      minReplicas: 1,
+      maxReplicas: 100,
+      initialReplicas: 1,
+      seed: 20,
+    },
+    {
+      name: 'mmpp-zero',
+      description:
+        'random bursts (Markov-modulated: 0 -> 40 jobs/s for 45 s on average, every 4 min) of 1 s jobs onto a pool that may go to zero; target 20 s, pods start in 10 s',
+      trace: markovModulatedTrace('mmpp-zero', {
+        durationSeconds: HOUR,
+        lowRate: 0,
+        highRate: 40,
+        meanLowSeconds: 200,
+        meanHighSeconds: 45,
+        seed: 23,
+      }),
+      service: { kind: 'exponential', meanSeconds: 1 },
+      concurrency: 10,
+      targetSeconds: 20,
+      podStartupSeconds: 10,
+      minReplicas: 0,
+      maxReplicas: 100,
+      initialReplicas: 0,
+      seed: 24,
+    },
+    {
+      name: 'scheduled',
+      description:
+        'bursts of 3,000 jobs scheduled 10 minutes ahead (a campaign send) onto a small pool over 0.5 jobs/s; pods start in 25 s',
+      trace: scheduledBursts('scheduled', {
+        durationSeconds: HOUR,
+        baseRate: 0.5,
+        atSeconds: [900, 2100, 3300],
+        jobs: 3000,
+        aheadSeconds: 600,
+      }),
+      service: { kind: 'exponential', meanSeconds: 2 },
+      concurrency: 10,
+      targetSeconds: 30,
+      podStartupSeconds: 25,
+      minReplicas: 0,
+      maxReplicas: 100,
+      initialReplicas: 1,
+      seed: 25,
+    },
+    {
       name: 'recorded',
       description: 'an hour replayed from operator/bench/traces/recorded-hour.csv (10 s buckets, two batch imports)',
       trace: parseTraceCsv('recorded', readFileSync(new URL('../traces/recorded-hour.csv', import.meta.url), 'utf8')),
@@ -157,6 +243,31 @@ export function scenarios(): Scenario[] {
       seed: 17,
     },
   ];
+}
+
+interface ScheduledBurstsShape {
+  durationSeconds: number;
+  baseRate: number;
+  atSeconds: number[];
+  jobs: number;
+  aheadSeconds: number;
+}
+
+/** A base load, and `jobs` coming due at once at each of `atSeconds`, scheduled `aheadSeconds` before. */
+function scheduledBursts(name: string, shape: ScheduledBurstsShape): ArrivalTrace {
+  const burst = (second: number) => shape.atSeconds.includes(second);
+  return {
+    name,
+    bucketSeconds: 1,
+    counts: Array.from(
+      { length: shape.durationSeconds },
+      (_, second) => shape.baseRate + (burst(second) ? shape.jobs : 0),
+    ),
+    poisson: true,
+    scheduledAheadSeconds: Array.from({ length: shape.durationSeconds }, (_, second) =>
+      burst(second) ? shape.aheadSeconds : 0,
+    ),
+  };
 }
 
 /** `jobs` enqueued at once at each of `atSeconds`, nothing in between. */

@@ -6,7 +6,8 @@ import {
   signalProfile,
   type SignalProfile,
 } from '../signals/signal-profile.ts';
-import { assumedServiceSeconds, decideScale } from './decide-scale.ts';
+import { decideScale } from './decide-scale.ts';
+import { assumedServiceSeconds } from './observe.ts';
 import { reading, scalingSpec } from './test-helpers.ts';
 import { initialScalerState, SCALE_REASONS, type Decision, type ScalerState } from './types.ts';
 

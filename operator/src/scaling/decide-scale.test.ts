@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { QueueReading } from '../signals/queue-reading.ts';
-import { concurrencyPerReplica, decideScale } from './decide-scale.ts';
+import { UPCOMING_HORIZONS_SECONDS, type QueueReading } from '../signals/queue-reading.ts';
+import { decideScale } from './decide-scale.ts';
+import { concurrencyPerReplica } from './observe.ts';
 import { reading, scalingSpec } from './test-helpers.ts';
 import { initialScalerState, SCALE_REASONS, type Decision, type ScaleInput, type ScalerState } from './types.ts';
 
@@ -255,11 +256,16 @@ describe('decideScale: a batch that is done', () => {
     expect(decision.desiredReplicas).toBe(12);
   });
 
-  it('keeps the window while jobs still arrive as fast as during the batch', () => {
-    const decision = afterBatch((atMs) =>
-      reading({ observedAtMs: atMs, depth: 0, busy: 15, completedTotal: 2000 + (atMs - 40_000) / 20 }),
-    );
-    expect(decision.desiredReplicas).toBe(12);
+  it('once the backlog is drained, keeps what the arrivals still ask for, not the surge that drained it', () => {
+    const stillArriving = (atMs: number) =>
+      reading({ observedAtMs: atMs, depth: 0, busy: 15, completedTotal: 2000 + (atMs - 40_000) / 20 });
+    const decision = afterBatch(stillArriving);
+    const signals = decision.signals;
+    if (signals === undefined) throw new Error('expected the decision to carry its signals');
+    const forArrivals = signals.arrivalRatePerSecond / signals.perReplicaJobsPerSecond;
+    expect(signals.arrivalRatePerSecond).toBeGreaterThan(40);
+    expect(decision.desiredReplicas).toBeLessThan(12);
+    expect(decision.desiredReplicas).toBeGreaterThanOrEqual(Math.ceil(forArrivals));
   });
 });
 
@@ -459,5 +465,74 @@ describe('concurrencyPerReplica', () => {
     ];
     expect(concurrencyPerReplica(reading({ observedAtMs: 0, workers }), 10)).toBe(20);
     expect(concurrencyPerReplica(reading({ observedAtMs: 0 }), 10)).toBe(10);
+  });
+});
+
+describe('decideScale: scheduled jobs seen before they are due', () => {
+  // 500 jobs scheduled to come due at 60 s onto a pool at zero whose pods start in 10 s.
+  const scaling = scalingSpec({ minReplicas: 0, maxReplicas: 50, podStartupSeconds: 10 });
+  const dueAtMs = 60_000;
+  function upcomingAt(atMs: number) {
+    const dueIn = (dueAtMs - atMs) / 1000;
+    const horizons = UPCOMING_HORIZONS_SECONDS;
+    return {
+      horizonsSeconds: horizons,
+      dueWithin: horizons.map((horizon) => (dueIn <= horizon ? 500 : 0)),
+      earliestDueInSeconds: horizons.map((horizon, index) =>
+        dueIn <= horizon && dueIn > (horizons[index - 1] ?? 0) ? dueIn : (horizons[index - 1] ?? 0),
+      ),
+    };
+  }
+
+  it('wakes the pool a start-up before they come due, and says why', () => {
+    let state = initialScalerState();
+    let current = 0;
+    let wokeAtMs: number | undefined;
+    let reason = '';
+    for (let atMs = 0; atMs < dueAtMs; atMs += POLL_MS) {
+      const decision = decideScale({
+        format: 'native',
+        scaling,
+        currentReplicas: current,
+        readyReplicas: 0,
+        nowMs: atMs,
+        reading: reading({ observedAtMs: atMs, busy: 0, upcoming: upcomingAt(atMs) }),
+        state,
+      });
+      state = decision.state;
+      if (wokeAtMs === undefined && decision.desiredReplicas > 0) {
+        wokeAtMs = atMs;
+        reason = decision.reason;
+      }
+      current = decision.desiredReplicas;
+    }
+    if (wokeAtMs === undefined) throw new Error('the pool never woke for the scheduled jobs');
+    // Asked for no earlier than needed to be ready by then, give or take a horizon and a poll.
+    expect(wokeAtMs + scaling.podStartupSeconds * 1000).toBeLessThanOrEqual(dueAtMs);
+    expect(wokeAtMs).toBeGreaterThanOrEqual(dueAtMs - 30_000);
+    expect(reason).toMatch(/^500 jobs due in \d+s; /);
+    expect(current).toBeGreaterThan(1);
+  });
+
+  it('does not take the jobs that came due for a rise in the arrival rate', () => {
+    const before = decideScale({
+      format: 'native',
+      scaling,
+      currentReplicas: 5,
+      readyReplicas: 5,
+      nowMs: dueAtMs - POLL_MS,
+      reading: reading({ observedAtMs: dueAtMs - POLL_MS, busy: 0, upcoming: upcomingAt(dueAtMs - POLL_MS) }),
+      state: initialScalerState(),
+    });
+    const after = decideScale({
+      format: 'native',
+      scaling,
+      currentReplicas: 5,
+      readyReplicas: 5,
+      nowMs: dueAtMs,
+      reading: reading({ observedAtMs: dueAtMs, depth: 450, oldestJobAgeSeconds: 0.5, busy: 50 }),
+      state: before.state,
+    });
+    expect(after.signals?.arrivalRatePerSecond).toBe(0);
   });
 });

@@ -52,6 +52,8 @@ function sizeQueue(pool: SizingInput, backlog: QueueBacklog & { oldestJobAgeSeco
     oldestAgeSeconds: backlog.oldestJobAgeSeconds,
     arrivalRate: queueArrivalRate(backlog, pool.pollSeconds),
     sustainedArrivalRate: 0,
+    // Scheduled jobs are counted pool-wide, not per queue.
+    scheduled: [],
   });
 }
 

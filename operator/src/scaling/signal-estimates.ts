@@ -20,6 +20,8 @@ export const TREND_HORIZON_CAP_SECONDS = 120;
 
 /** What the engine knows besides the reading when it folds one in. */
 export interface ObservationContext {
+  /** Jobs that came due from the schedule since the previous sample (scheduledCameDue). */
+  scheduledCameDue?: number;
   profile: SignalProfile;
   /** Job slots of the replicas serving now: what a non-empty queue keeps busy. */
   servingSlots: number;
@@ -84,7 +86,26 @@ export function memoOf(reading: QueueReading, profile: SignalProfile): SampleMem
     busy: reading.busy,
     completedTotal: poolCompletions(profile, reading),
     oldestAgeSeconds: reading.oldestJobAgeSeconds,
+    ...(reading.upcoming === undefined
+      ? {}
+      : { upcoming: { horizonsSeconds: reading.upcoming.horizonsSeconds, dueWithin: reading.upcoming.dueWithin } }),
   };
+}
+
+/**
+ * Scheduled jobs the previous sample counted as coming due within the time since: jobs that
+ * arrive by schedule, not by a rise in the arrival rate. Read at the longest horizon within the
+ * interval, so it never counts a job that may not be due yet.
+ */
+export function scheduledCameDue(previous: SampleMemo | undefined, nowMs: number): number {
+  const upcoming = previous?.upcoming;
+  if (previous === undefined || upcoming === undefined) return 0;
+  const elapsed = (nowMs - previous.atMs) / 1000;
+  let due = 0;
+  upcoming.horizonsSeconds.forEach((horizon, index) => {
+    if (horizon <= elapsed) due = upcoming.dueWithin[index] ?? due;
+  });
+  return due;
 }
 
 /** Folds one reading into the decayed rates of the state. */
@@ -106,7 +127,8 @@ export function observeReading(
   if (previous === undefined || current.atMs <= previous.atMs) return unchanged;
   const seconds = (current.atMs - previous.atMs) / 1000;
   const flow = intervalFlow(previous, current, context, serviceTimeSeconds(state.service));
-  const arrived = flow.arrived;
+  // Scheduled jobs coming due are known work, not a rate to plan the next start-up for.
+  const arrived = flow.arrived === undefined ? undefined : Math.max(0, flow.arrived - (context.scheduledCameDue ?? 0));
   const arrivalsFast =
     arrived === undefined
       ? state.arrivalsFast

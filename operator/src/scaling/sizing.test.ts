@@ -162,3 +162,38 @@ describe('sizeReplicas hysteresis', () => {
     expect(sizeReplicas(justOverOne).replicas).toBe(1);
   });
 });
+
+describe('starting replicas', () => {
+  // A backlog of 300 jobs 20 s old with 1 ready replica; 4 more were asked for: 3 of them 8 s ago
+  // (ready in 2 s) and 1 just now (ready in 10 s).
+  const backlog: SizingInput = {
+    ...base,
+    waiting: 300,
+    oldestAgeSeconds: 20,
+    arrivalRate: 10,
+    sustainedArrivalRate: 10,
+    busy: 10,
+    readyReplicas: 1,
+    startingReplicas: 4,
+    startingReadyInSeconds: 10,
+  };
+
+  it('counts each starting replica from when it was asked for, so the earlier ones need no new pods', () => {
+    const allAsLate = sizeReplicas(backlog);
+    const byBatch = sizeReplicas({
+      ...backlog,
+      startingBatches: [
+        { replicas: 1, readyInSeconds: 10 },
+        { replicas: 3, readyInSeconds: 2 },
+      ],
+    });
+    const existing = backlog.readyReplicas + backlog.startingReplicas;
+    expect(allAsLate.replicas).toBeGreaterThan(existing);
+    expect(byBatch.replicas).toBeLessThanOrEqual(existing);
+  });
+
+  it('without batches, takes every starting replica to be as late as the latest scale-up', () => {
+    const same = sizeReplicas({ ...backlog, startingBatches: [{ replicas: 4, readyInSeconds: 10 }] });
+    expect(same).toEqual(sizeReplicas(backlog));
+  });
+});

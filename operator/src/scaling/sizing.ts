@@ -36,6 +36,29 @@ export interface SizingInput {
   startingReplicas: number;
   /** Seconds until the starting replicas are expected to take jobs. */
   startingReadyInSeconds: number;
+  /**
+   * The starting replicas by when each was asked for, when known: those asked for earlier take
+   * jobs sooner than startingReadyInSeconds (the latest scale-up's) says.
+   */
+  startingBatches?: readonly StartingBatch[];
+  /**
+   * Scheduled jobs not due yet, by when they come due: known work starts when it is due, with no
+   * wait allowed, so that pods are ready for it rather than a start-up late.
+   */
+  scheduled?: readonly ScheduledJobs[];
+}
+
+export interface ScheduledJobs {
+  /** Seconds from now when these jobs come due (the earliest they may). */
+  dueInSeconds: number;
+  /** ...and the latest: the reader's horizon that counted them. */
+  dueWithinSeconds: number;
+  jobs: number;
+}
+
+export interface StartingBatch {
+  replicas: number;
+  readyInSeconds: number;
 }
 
 export const SIZING_BINDINGS = ['latency', 'backlog', 'arrivalRate', 'idle'] as const;
@@ -145,11 +168,18 @@ export function sizeReplicas(input: SizingInput): Sizing {
   const deadline = deadlineReplicas(input, model, perReplica, existing);
   // The epsilon keeps float noise (7.0000000001) from costing a replica.
   const turnovers = input.targetSeconds / service;
-  const replicas = Math.max(0, roundSteadyFloor(steady, floorFraction, 1, turnovers), Math.ceil(deadline - 1e-9));
+  const scheduled = scheduledReplicas(input, perReplica, model.target);
+  const replicas = Math.max(
+    0,
+    roundSteadyFloor(steady, floorFraction, 1, turnovers),
+    Math.ceil(deadline - 1e-9),
+    Math.ceil(scheduled - 1e-9),
+  );
   const keepReplicas = Math.max(
     replicas,
     roundSteadyFloor(steady, floorFraction, 1 + SCALE_DOWN_HEADROOM, turnovers),
     Math.ceil(deadline * (1 + SCALE_DOWN_HEADROOM) - 1e-9),
+    Math.ceil(scheduled * (1 + SCALE_DOWN_HEADROOM) - 1e-9),
   );
   if (replicas === 0) return { replicas, keepReplicas, binding: 'idle', perReplicaJobsPerSecond: perReplica };
   const binding: SizingBinding =
@@ -161,10 +191,40 @@ export function sizeReplicas(input: SizingInput): Sizing {
   return { replicas, keepReplicas, binding, perReplicaJobsPerSecond: perReplica };
 }
 
+/**
+ * Replicas that must be ready when scheduled jobs come due. A scheduled job cannot start before
+ * it is due, so capacity before then does nothing for it; from then on it may wait the planned
+ * target like any job, so a replica ready at its due time starts a slot's worth at once and
+ * `perReplica` a second after. Only jobs due within a start-up and a poll count: replicas for
+ * later ones are asked for at a later poll, a start-up before those are due. On top of what the
+ * arrival rate already keeps busy.
+ */
+function scheduledReplicas(input: SizingInput, perReplica: number, plannedTarget: number): number {
+  const batches = input.scheduled ?? [];
+  const lead = input.startupSeconds + input.pollSeconds;
+  let jobs = 0;
+  for (const batch of batches) if (batch.dueInSeconds <= lead) jobs += batch.jobs;
+  if (jobs <= 0) return 0;
+  const startsEach = input.concurrencyPerReplica + perReplica * plannedTarget;
+  return steadyStateReplicas(input.arrivalRate, perReplica) + jobs / startsEach;
+}
+
 /** Without a latency reading, the oldest job is about as old as the queue takes to fill. */
 function estimatedOldestAge(waiting: number, arrivalRate: number, target: number): number {
   if (waiting <= 0) return 0;
   return arrivalRate > 0 ? waiting / arrivalRate : target;
+}
+
+/** Jobs the starting replicas can start within `h` seconds, each from when it becomes ready. */
+function startsByStarting(input: SizingInput, h: number, perReplica: number): number {
+  const concurrency = input.concurrencyPerReplica;
+  const batches = input.startingBatches ?? [
+    { replicas: input.startingReplicas, readyInSeconds: input.startingReadyInSeconds },
+  ];
+  let starts = 0;
+  for (const batch of batches)
+    starts += batch.replicas * startsByOneReplica(h, batch.readyInSeconds, concurrency, perReplica);
+  return starts;
 }
 
 /**
@@ -185,10 +245,7 @@ function deadlineReplicas(input: SizingInput, model: DeadlineModel, perReplica: 
   for (let step = 0; step <= DEADLINE_HORIZON_STEPS; step += 1) {
     const h = Math.max(input.pollSeconds, (end * step) / DEADLINE_HORIZON_STEPS);
     const due = jobsDueWithin(model, h);
-    const fromExisting =
-      freeSlots +
-      input.readyReplicas * perReplica * h +
-      input.startingReplicas * startsByOneReplica(h, input.startingReadyInSeconds, concurrency, perReplica);
+    const fromExisting = freeSlots + input.readyReplicas * perReplica * h + startsByStarting(input, h, perReplica);
     if (h >= lead) extra = Math.max(extra, (due - fromExisting) / startsByOneReplica(h, lead, concurrency, perReplica));
     kept = Math.max(kept, due / (perReplica * h + freePerReplica));
   }

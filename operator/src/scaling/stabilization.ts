@@ -52,7 +52,7 @@ export function rememberRecommendation(
  * replicas at least halve) is followed at once.
  */
 export const SCALE_DOWN_SPACING_SECONDS = 60;
-/** The down window while the arrival rate has really dropped (see downWindowSeconds in decide-scale.ts). */
+/** The down window while the arrival rate has really dropped (see downWindowSeconds, the stabilize stage of decide-scale.ts). */
 export const FALLING_DOWN_WINDOW_SECONDS = 15;
 
 export function spacedScaleDown(

@@ -44,6 +44,8 @@ export interface SampleMemo {
   /** The pool's own completions; undefined when the format counts none or only a shared total. */
   completedTotal: number | undefined;
   oldestAgeSeconds: number | undefined;
+  /** The scheduled jobs the reading counted ahead, to tell next poll which of them came due. */
+  upcoming?: { horizonsSeconds: readonly number[]; dueWithin: readonly number[] };
 }
 
 /**
@@ -58,6 +60,12 @@ export interface DecayedRate {
 export interface TimedReplicas {
   atMs: number;
   replicas: number;
+  /**
+   * What the arrival rate alone asked for at that poll, without a backlog to drain: once the
+   * queue is empty, the down window holds this rather than a surge sized for a backlog that is
+   * gone. Absent in states kept before it was recorded.
+   */
+  forArrivals?: number;
 }
 
 export interface ScaleEvent {
@@ -113,6 +121,8 @@ export const SCALE_REASONS = {
   queueLatency: 'QueueLatency',
   /** The queue system's own global concurrency or rate limit caps the replicas worth running. */
   queueCapacity: 'QueueCapacity',
+  /** Scheduled jobs (schedule/retry, delayed) come due within a pod start-up: pods ready when they do. */
+  scheduled: 'Scheduled',
 } as const;
 export type ScaleReasonCode = (typeof SCALE_REASONS)[keyof typeof SCALE_REASONS];
 

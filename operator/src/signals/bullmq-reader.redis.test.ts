@@ -80,6 +80,27 @@ describe('the bullmq reader, against queues written by the real bullmq package',
     expect(r.paused).toBeUndefined();
   });
 
+  it("counts delayed jobs coming due, over the pool's queues, with the earliest of each horizon", async () => {
+    const emails = queue('emails');
+    const reports = queue('reports');
+    await emails.add('send', {}, { delay: 12_000 });
+    await emails.add('send', {}, { delay: 40_000 });
+    await reports.add('r', {}, { delay: 41_000 });
+    await reports.add('r', {}, { delay: 3_600_000 }); // beyond the last horizon
+    const r = await reading(['emails', 'reports']);
+    const at = (horizon: number) => r.upcoming?.horizonsSeconds.indexOf(horizon) ?? -1;
+    expect(r.upcoming?.dueWithin[at(10)]).toBe(0);
+    expect(r.upcoming?.dueWithin[at(15)]).toBe(1);
+    expect(r.upcoming?.dueWithin[at(45)]).toBe(3);
+    expect(r.upcoming?.dueWithin[at(300)]).toBe(3);
+    // BullMQ scores a delayed job by when it is due: its timestamp plus its delay.
+    expect(r.upcoming?.earliestDueInSeconds?.[at(15)]).toBeGreaterThan(11);
+    expect(r.upcoming?.earliestDueInSeconds?.[at(15)]).toBeLessThanOrEqual(12);
+    expect(r.upcoming?.earliestDueInSeconds?.[at(45)]).toBeGreaterThan(39);
+    expect(r.upcoming?.earliestDueInSeconds?.[at(45)]).toBeLessThanOrEqual(40);
+    expect(r.dueScheduled).toBe(0);
+  });
+
   it('v6 pause: jobs stay in wait and count as waiting, and the reading says the queue is paused', async () => {
     const q = queue('reports');
     await q.add('r', {});

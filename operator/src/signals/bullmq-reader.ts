@@ -1,9 +1,10 @@
 import type { QueueSpec } from '../api/workerpool-schema.ts';
 import { loadSignalScript } from './lua-script.ts';
 import type { QueueFormatReader, ReadContext } from './queue-reader.ts';
-import type { QueueBacklog, QueueCapacity, QueueReading } from './queue-reading.ts';
+import type { QueueBacklog, QueueCapacity, QueueReading, UpcomingScheduled } from './queue-reading.ts';
 import { scriptCommand, type ReadCommand } from './read-command.ts';
 import { replyArray, replyNumber } from './reply.ts';
+import { combineUpcoming, decodeUpcoming, upcomingArgs } from './upcoming.ts';
 
 // BullMQ v5 and v6 (keys as in BullMQ's src/classes/queue-keys.ts: `<prefix>:<queue>:<suffix>`).
 // Waiting = wait + paused (v5 moves jobs there while paused) + prioritized, as getJobCounts
@@ -13,6 +14,8 @@ import { replyArray, replyNumber } from './reply.ts';
 // waited out a delay does not look as old as its creation.
 
 const QUEUE_SCRIPT = loadSignalScript('bullmq-queue-7.lua');
+/** The counts bullmq-queue-7.lua replies before the delayed jobs coming due. */
+const QUEUE_REPLY_COUNTS = 12;
 
 export const DEFAULT_BULLMQ_PREFIX = 'bull';
 const MS_PER_SECOND = 1000;
@@ -33,6 +36,7 @@ export function bullmqKeys(prefix: string | undefined, queue: string) {
 }
 
 interface QueueCounts {
+  upcoming: UpcomingScheduled;
   nowMs: number;
   waiting: number;
   dueDelayed: number;
@@ -46,6 +50,7 @@ interface QueueCounts {
 
 function parseQueueReply(reply: unknown, queue: string): QueueCounts {
   const n = replyArray(reply, `bullmq ${queue}`).map((v, i) => replyNumber(v, `bullmq ${queue} reply[${i + 1}]`));
+  const upcoming = decodeUpcoming(n.slice(QUEUE_REPLY_COUNTS), false, `bullmq ${queue} delayed`);
   const [
     now = 0,
     wait = 0,
@@ -61,6 +66,7 @@ function parseQueueReply(reply: unknown, queue: string): QueueCounts {
     rateDurationMs = -1,
   ] = n;
   return {
+    upcoming,
     nowMs: now,
     waiting: wait + paused + prioritized,
     dueDelayed,
@@ -109,7 +115,7 @@ export const bullmqReader: QueueFormatReader = {
       return scriptCommand(
         QUEUE_SCRIPT,
         [k.wait, k.paused, k.prioritized, k.delayed, k.active, k.meta, k.completedMetrics],
-        [k.jobPrefix],
+        [k.jobPrefix, ...upcomingArgs()],
       );
     });
   },
@@ -125,6 +131,7 @@ export const bullmqReader: QueueFormatReader = {
       depth: sum((c) => c.waiting),
       oldestJobAgeSeconds: readySince.length === 0 ? 0 : Math.max(0, nowMs - Math.min(...readySince)) / MS_PER_SECOND,
       dueScheduled: sum((c) => c.dueDelayed),
+      upcoming: combineUpcoming(counts.map((c) => c.upcoming)),
       busy: sum((c) => c.active),
       // Only workers started with `metrics` keep a completion count; without it there is none.
       ...(completed.length > 0 ? { completedTotal: completed.reduce((a, b) => a + b, 0) } : {}),

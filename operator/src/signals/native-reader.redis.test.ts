@@ -105,6 +105,31 @@ describe('the native reader, on queues written by the worker-runtime protocol', 
     expect(r.queues?.[1]?.oldestJobAgeSeconds).toBeLessThan(2);
   });
 
+  it("counts delayed jobs coming due over the pool's queues, in the same script call", async () => {
+    const now = await redisNowMs();
+    const job = (id: string, dueAt: number) => ({ id, record: JSON.stringify({ name: 'send', data: { id } }), dueAt });
+    // Queue.add with a delay: jobs due in 12 s, 40 s (two queues) and in an hour.
+    await addJobs(redis, queueKeys(prefix, 'soon'), now, [job('s1', now + 12_000), job('s2', now + 40_000)]);
+    await addJobs(redis, queueKeys(prefix, 'later'), now, [job('l1', now + 40_500), job('l2', now + 3_600_000)]);
+    poller.register('pool', {
+      queue: queueSpec(url, { format: 'native', names: ['soon', 'later'], keyPrefix: prefix }),
+    });
+    const result = (await poller.readAll()).get('pool');
+    await poller.unregister('pool');
+    if (!result?.ok) throw new Error('the read failed');
+    const upcoming = result.reading.upcoming;
+    const at = (horizon: number) => upcoming?.horizonsSeconds.indexOf(horizon) ?? -1;
+    expect(result.reading.dueScheduled).toBe(0);
+    expect(upcoming?.dueWithin[at(10)]).toBe(0);
+    expect(upcoming?.dueWithin[at(15)]).toBe(1);
+    expect(upcoming?.dueWithin[at(45)]).toBe(3);
+    expect(upcoming?.dueWithin[at(300)]).toBe(3);
+    expect(upcoming?.earliestDueInSeconds?.[at(15)]).toBeGreaterThan(11);
+    expect(upcoming?.earliestDueInSeconds?.[at(15)]).toBeLessThanOrEqual(12);
+    expect(upcoming?.earliestDueInSeconds?.[at(45)]).toBeGreaterThan(39);
+    expect(upcoming?.earliestDueInSeconds?.[at(45)]).toBeLessThanOrEqual(40);
+  });
+
   it('refuses a queue name the protocol cannot hash-tag, at registration', () => {
     expect(() =>
       poller.register('bad', { queue: queueSpec(url, { format: 'native', names: ['has{brace}'] }) }),

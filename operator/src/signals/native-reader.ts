@@ -7,9 +7,10 @@ import {
 } from '@workerpool/worker-runtime/protocol';
 import type { QueueSpec } from '../api/workerpool-schema.ts';
 import type { QueueFormatReader, ReadContext } from './queue-reader.ts';
-import type { QueueReading, WorkerHeartbeat } from './queue-reading.ts';
+import { UPCOMING_HORIZONS_SECONDS, type QueueReading, type WorkerHeartbeat } from './queue-reading.ts';
 import { scriptCommand, type ReadCommand } from './read-command.ts';
 import { SignalReadError } from './read-error.ts';
+import { combineUpcoming, upcomingFrom } from './upcoming.ts';
 
 // The worker-runtime's own protocol. Its key layout and its read script belong to the runtime
 // (worker-runtime/PROTOCOL.md, src/protocol/keys.ts): this reader only puts the runtime's script
@@ -41,7 +42,7 @@ export const nativeReader: QueueFormatReader = {
   plan(queue: QueueSpec): ReadCommand[] {
     return queue.names.map((name) => {
       // No time argument: the script reads Redis TIME, the clock every reader uses.
-      const call = readSignalsCall(keysOf(queue, name));
+      const call = readSignalsCall(keysOf(queue, name), undefined, UPCOMING_HORIZONS_SECONDS);
       return scriptCommand(call.script, call.keys, call.args);
     });
   },
@@ -63,6 +64,7 @@ export const nativeReader: QueueFormatReader = {
       depth: sum((s) => s.waiting),
       oldestJobAgeSeconds: Math.max(0, ...signals.map((s) => s.oldestAgeMs)) / MS_PER_SECOND,
       dueScheduled: sum((s) => s.delayedDue),
+      upcoming: combineUpcoming(signals.map((s) => upcomingFrom(s.upcoming))),
       busy: sum((s) => s.active),
       concurrency: workers.reduce((total, w) => total + w.concurrency, 0),
       workers,

@@ -30,6 +30,12 @@ export interface QueueReading {
    * moves into a queue: with zero replicas they are work waiting.
    */
   dueScheduled: number;
+  /**
+   * Scheduled jobs of the pool's queues (Sidekiq schedule and retry, BullMQ delayed, native
+   * delayed) that are not due yet, by how soon they come due, read in the same round trip:
+   * what lets the engine have pods ready when they do. Absent where the format has no such set.
+   */
+  upcoming?: UpcomingScheduled;
   /** Jobs running now, where the format records it. */
   busy?: number;
   /** Total concurrency of live workers, where the format records it. */
@@ -56,6 +62,29 @@ export interface QueueReading {
   queues?: QueueBacklog[];
   /** Caveats about this reading for people (e.g. depth counted, not reported, by Redis). */
   notes?: string[];
+}
+
+/**
+ * How far ahead readers count scheduled jobs, in seconds: the engine needs the jobs due within a
+ * pod start-up plus a poll, and reads them at the first horizon that covers it; the short ones
+ * tell which jobs came due between two polls (scheduled work, not a rise in arrivals). Cumulative
+ * counts at fixed horizons keep the reply a handful of numbers whatever the pool's start-up.
+ */
+export const UPCOMING_HORIZONS_SECONDS: readonly number[] = [1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300];
+
+export interface UpcomingScheduled {
+  /** The horizons counted, ascending (UPCOMING_HORIZONS_SECONDS when a reader wrote it). */
+  horizonsSeconds: readonly number[];
+  /** Jobs not due yet that come due within each horizon (cumulative, same order). */
+  dueWithin: readonly number[];
+  /**
+   * For each horizon, seconds until the earliest of the jobs counted between the previous horizon
+   * and this one comes due (the previous horizon when none is counted there): a burst scheduled
+   * for one instant is planned for that instant, not for the start of its interval.
+   */
+  earliestDueInSeconds?: readonly number[];
+  /** More scheduled jobs lay within the horizons than a reader inspects: the counts are lower bounds. */
+  truncated?: boolean;
 }
 
 /** One queue of a pool, as its reader saw it. */

@@ -21,6 +21,11 @@ describe('the inspect table', () => {
       depth: 42,
       oldestJobAgeSeconds: 45.53,
       dueScheduled: 2,
+      upcoming: {
+        horizonsSeconds: [10, 45, 300],
+        dueWithin: [0, 500, 503],
+        earliestDueInSeconds: [0, 40.2, 120],
+      },
       busy: 8,
       concurrency: 15,
       completedTotal: 123_456,
@@ -33,6 +38,7 @@ describe('the inspect table', () => {
     expect(text).toContain('depth           42');
     expect(text).toContain('oldest job age  45.5 s');
     expect(text).toContain('due scheduled   2');
+    expect(text).toContain('coming due      500 within 45 s (first in 40.2 s), 503 within 300 s (first in 120.0 s)');
     expect(text).toContain('completed total 123456');
     expect(text).toContain(
       'signal profile  sidekiq: depth, oldest age, busy, per-process concurrency and quiet; stat:processed counts every pool on the Redis',

@@ -79,6 +79,20 @@ function capacityRows(reading: QueueReading): string[] {
   ];
 }
 
+/** Scheduled jobs coming due, at the horizons where the count grows: "500 within 45 s (first in 40 s)". */
+function upcomingRows(reading: QueueReading): string[] {
+  const upcoming = reading.upcoming;
+  if (upcoming === undefined) return [];
+  const steps = upcoming.horizonsSeconds.flatMap((horizon, i) => {
+    const count = upcoming.dueWithin[i] ?? 0;
+    if (count <= (upcoming.dueWithin[i - 1] ?? 0)) return [];
+    const first = upcoming.earliestDueInSeconds?.[i];
+    return [`${count} within ${horizon} s${first === undefined ? '' : ` (first in ${first.toFixed(1)} s)`}`];
+  });
+  const last = upcoming.horizonsSeconds[upcoming.horizonsSeconds.length - 1] ?? 0;
+  return [row('coming due', steps.length === 0 ? `none within ${last} s` : steps.join(', '))];
+}
+
 /** The reading as aligned text lines. */
 export function formatReadingTable(header: ReadingHeader, reading: QueueReading): string {
   return [
@@ -91,6 +105,7 @@ export function formatReadingTable(header: ReadingHeader, reading: QueueReading)
     row('oldest job age', seconds(reading.oldestJobAgeSeconds, reading.latencyUnavailableReason)),
     ...queueRows(reading),
     row('due scheduled', String(reading.dueScheduled)),
+    ...upcomingRows(reading),
     row('busy', optional(reading.busy)),
     row('concurrency', optional(reading.concurrency)),
     row('completed total', optional(reading.completedTotal)),

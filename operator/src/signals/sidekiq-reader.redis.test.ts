@@ -86,6 +86,50 @@ describe('the sidekiq reader, on data laid out as Sidekiq 6, 7 and 8 write it', 
     expect(r.oldestJobAgeSeconds).toBeLessThan(91);
   });
 
+  it("counts the pool's schedule and retry jobs coming due, by horizon, with the earliest of each", async () => {
+    // Sidekiq::Scheduled::Poller (scheduled.rb) moves a job once its score, the run time in epoch
+    // seconds, has passed; perform_in(40) and a retry 12 s away are not due yet.
+    const sidekiq = sidekiqWriter(redis, '7');
+    await sidekiq.schedule('mailers', 40);
+    await sidekiq.schedule('mailers', 41);
+    await sidekiq.retry('mailers', 12);
+    await sidekiq.schedule('other', 8); // another pool's queue
+    await sidekiq.schedule('mailers', 3600); // beyond the last horizon
+    await sidekiq.schedule('mailers', -5); // due: counted as dueScheduled, not upcoming
+    const r = await reading(['mailers']);
+    const within = (horizon: number) => r.upcoming?.dueWithin[r.upcoming.horizonsSeconds.indexOf(horizon)];
+    const earliest = (horizon: number) =>
+      r.upcoming?.earliestDueInSeconds?.[r.upcoming.horizonsSeconds.indexOf(horizon)] ?? Number.NaN;
+    expect(r.dueScheduled).toBe(1);
+    expect(within(10)).toBe(0);
+    expect(within(15)).toBe(1);
+    expect(within(45)).toBe(3);
+    expect(within(300)).toBe(3);
+    expect(earliest(15)).toBeGreaterThan(11);
+    expect(earliest(15)).toBeLessThanOrEqual(12);
+    expect(earliest(45)).toBeGreaterThan(39);
+    expect(earliest(45)).toBeLessThanOrEqual(40);
+    expect(r.notes ?? []).toEqual([]);
+  });
+
+  it("counts a campaign larger than the scan limit from the set itself, at the share of the pool's jobs", async () => {
+    // 1,500 of the pool's jobs and 500 of another pool's, all due in 40 s: more than DUE_SCAN_LIMIT.
+    const now = await redisEpochSeconds(redis);
+    const job = (queue: string, i: number) => JSON.stringify({ class: 'Mail', args: [i], queue, jid: `${queue}-${i}` });
+    const members = Array.from({ length: 2000 }, (_, i) => [
+      now + 40 + i / 10_000,
+      job(i % 4 === 3 ? 'other' : 'mailers', i),
+    ]);
+    await redis.zadd('schedule', ...members.flat());
+    const r = await reading(['mailers']);
+    const at = (horizon: number) => r.upcoming?.dueWithin[r.upcoming.horizonsSeconds.indexOf(horizon)] ?? 0;
+    expect(at(30)).toBe(0);
+    expect(at(45)).toBeGreaterThan(1450);
+    expect(at(45)).toBeLessThan(1550);
+    expect(r.upcoming?.truncated).toBe(true);
+    expect(r.notes?.join(' ')).toContain('estimated');
+  });
+
   it("counts due schedule and retry jobs of the pool's queues only, as work waiting", async () => {
     const sidekiq = sidekiqWriter(redis, '7');
     await sidekiq.schedule('mailers', -30); // due: nobody moved it, as with zero replicas

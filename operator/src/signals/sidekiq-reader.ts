@@ -3,6 +3,7 @@ import { loadSignalScript } from './lua-script.ts';
 import type { QueueFormatReader, ReadContext } from './queue-reader.ts';
 import type { QueueReading, WorkerHeartbeat } from './queue-reading.ts';
 import { redisCommand, scriptCommand, type ReadCommand } from './read-command.ts';
+import { decodeUpcoming, upcomingArgs } from './upcoming.ts';
 import { isRecord, parseJobJson, replyArray, replyNumber, replyOptionalString, replyString } from './reply.ts';
 
 // Sidekiq 6.x, 7.x and 8.x, read the way Sidekiq's own API (lib/sidekiq/api.rb) reads them:
@@ -117,7 +118,7 @@ export const sidekiqReader: QueueFormatReader = {
         redisCommand('LLEN', [keys.queue(name)], keys.queue(name)),
         redisCommand('LINDEX', [keys.queue(name), -1], keys.queue(name)),
       ]),
-      scriptCommand(DUE_SCRIPT, [keys.schedule, keys.retry], [DUE_SCAN_LIMIT, ...queue.names]),
+      scriptCommand(DUE_SCRIPT, [keys.schedule, keys.retry], [DUE_SCAN_LIMIT, ...upcomingArgs(), ...queue.names]),
       scriptCommand(PROCESSES_SCRIPT, [keys.processes], [keys.ns]),
       redisCommand('GET', [keys.processed], keys.processed),
     ];
@@ -136,11 +137,17 @@ export const sidekiqReader: QueueFormatReader = {
     const depth = queues.reduce((sum, q) => sum + q.depth, 0);
     const oldestMs = Math.max(0, ...queues.map((q) => q.oldestMs));
     const tail = 2 * queue.names.length;
-    const [due, truncated] = replyArray(replies[tail], 'sidekiq due jobs');
+    const [due, truncated, upcomingTruncated, ...upcomingReply] = replyArray(replies[tail], 'sidekiq due jobs');
+    const upcomingCut = replyNumber(upcomingTruncated, 'sidekiq upcoming truncated') === 1;
     const { workers, unreadable } = liveWorkers(replies[tail + 1], queue.names, nowMs);
     const notes = [
       ...(replyNumber(truncated, 'sidekiq due truncated') === 1
         ? [`more than ${DUE_SCAN_LIMIT} due jobs in schedule/retry: dueScheduled is a lower bound`]
+        : []),
+      ...(upcomingCut
+        ? [
+            `more than ${DUE_SCAN_LIMIT} jobs coming due in schedule/retry: upcoming counts beyond them are estimated from the share of this pool's queues`,
+          ]
         : []),
       ...(unreadable > 0 ? [`${unreadable} Sidekiq heartbeat(s) with unreadable info were left out`] : []),
     ];
@@ -149,6 +156,7 @@ export const sidekiqReader: QueueFormatReader = {
       depth,
       oldestJobAgeSeconds: oldestMs / MS_PER_SECOND,
       dueScheduled: replyNumber(due, 'sidekiq due jobs'),
+      upcoming: decodeUpcoming(upcomingReply, upcomingCut, 'sidekiq schedule/retry'),
       busy: workers.reduce((sum, w) => sum + w.busy, 0),
       concurrency: workers.reduce((sum, w) => sum + w.concurrency, 0),
       workers,

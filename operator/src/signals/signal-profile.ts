@@ -37,6 +37,8 @@ export interface SignalProfile {
   pausedFlag: boolean;
   /** The queue system says what capacity it allows (BullMQ meta global concurrency and rate limit). */
   queueCapacity: boolean;
+  /** Scheduled jobs not due yet, by when they come due (Sidekiq schedule/retry, BullMQ and native delayed). */
+  upcoming: boolean;
   /** One line for people: what is read and what the engine cannot know. */
   summary: string;
 }
@@ -51,6 +53,7 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     completions: 'pool',
     pausedFlag: false,
     queueCapacity: false,
+    upcoming: true,
     summary: "depth, oldest age, busy, per-worker concurrency and draining, the pool's own completion counter",
   },
   sidekiq: {
@@ -62,6 +65,7 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     completions: 'shared',
     pausedFlag: false,
     queueCapacity: false,
+    upcoming: true,
     summary:
       'depth, oldest age, busy, per-process concurrency and quiet; stat:processed counts every pool on the Redis, so it is not used: service time comes from the queue draining',
   },
@@ -74,6 +78,7 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     completions: 'none',
     pausedFlag: true,
     queueCapacity: true,
+    upcoming: true,
     summary:
       'depth, oldest age, active jobs, meta.paused, global concurrency and rate limit; no completion counter (workers run without `metrics`): service time comes from the queue draining',
   },
@@ -86,6 +91,7 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     completions: 'pool',
     pausedFlag: true,
     queueCapacity: true,
+    upcoming: true,
     summary:
       'depth, oldest age, active jobs, meta.paused, global concurrency and rate limit, and the completion count that workers started with `metrics` keep',
   },
@@ -98,6 +104,7 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     completions: 'none',
     pausedFlag: false,
     queueCapacity: false,
+    upcoming: false,
     summary:
       'depth only (items carry no timestamp): throughput is a lower bound from the backlog draining, and an empty list cannot tell an idle pool from one that keeps up',
   },
@@ -110,6 +117,7 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     completions: 'none',
     pausedFlag: false,
     queueCapacity: false,
+    upcoming: false,
     summary:
       'depth and oldest age (queue.list.timestampField); nothing on jobs in flight: throughput comes from the queue draining',
   },
@@ -122,6 +130,7 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     completions: 'none',
     pausedFlag: false,
     queueCapacity: false,
+    upcoming: false,
     summary:
       'lag (depth), oldest undelivered age, pending entries (in flight); no completion counter: service time comes from the queue draining',
   },
@@ -174,6 +183,7 @@ export function restrictToProfile(profile: SignalProfile, full: QueueReading, sh
     oldestJobAgeSeconds: profile.oldestAge ? full.oldestJobAgeSeconds : undefined,
     dueScheduled: full.dueScheduled,
   };
+  if (profile.upcoming && full.upcoming !== undefined) reading.upcoming = full.upcoming;
   if (profile.inFlight && full.busy !== undefined) reading.busy = full.busy;
   if (profile.heartbeats) {
     if (full.workers !== undefined) reading.workers = full.workers;

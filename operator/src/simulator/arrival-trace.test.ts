@@ -3,6 +3,7 @@ import {
   arrivalTimes,
   burstyTrace,
   diurnalTrace,
+  markovModulatedTrace,
   parseTraceCsv,
   rampTrace,
   spikeTrace,
@@ -51,6 +52,27 @@ describe('trace generators', () => {
   it('bursty alternates on and off periods', () => {
     const trace = burstyTrace('b', { durationSeconds: 8, onRate: 9, offRate: 0, onSeconds: 2, offSeconds: 2 });
     expect(trace.counts).toEqual([9, 9, 0, 0, 9, 9, 0, 0]);
+  });
+
+  it('markov-modulated switches between its two rates at random, for the mean times asked', () => {
+    const shape = {
+      durationSeconds: 200_000,
+      lowRate: 2,
+      highRate: 50,
+      meanLowSeconds: 90,
+      meanHighSeconds: 30,
+      seed: 7,
+    };
+    const trace = markovModulatedTrace('m', shape);
+    const inBurst = trace.counts.filter((count) => count === 50).length;
+    const quiet = trace.counts.filter((count) => count === 2).length;
+    // A quarter of the time in bursts (30 / (90 + 30)); the rest, bar the switching seconds, quiet.
+    expect(inBurst / trace.counts.length).toBeCloseTo(0.25, 1);
+    expect((inBurst + quiet) / trace.counts.length).toBeGreaterThan(0.98);
+    const switches = trace.counts.filter((count) => count !== 2 && count !== 50).length;
+    expect(switches / (shape.durationSeconds / 60)).toBeGreaterThan(0.9);
+    expect(markovModulatedTrace('again', shape).counts).toEqual(trace.counts);
+    expect(markovModulatedTrace('other', { ...shape, seed: 8 }).counts).not.toEqual(trace.counts);
   });
 });
 

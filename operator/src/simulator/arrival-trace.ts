@@ -1,4 +1,4 @@
-import { poisson, type Random } from './prng.ts';
+import { exponential, poisson, seededRandom, type Random } from './prng.ts';
 
 // Arrival traces: how many jobs are enqueued in each bucket of time. A trace read from CSV holds
 // exact counts; a generated trace holds expected counts that become Poisson draws, so that even
@@ -16,6 +16,11 @@ export interface ArrivalTrace {
   counts: number[];
   /** True when counts are expectations to draw Poisson counts from; false for recorded counts. */
   poisson: boolean;
+  /**
+   * For each bucket, how long before it its jobs were scheduled (a Sidekiq `perform_in`, a
+   * BullMQ delay): readers see them that long ahead. Absent or 0: enqueued when they arrive.
+   */
+  scheduledAheadSeconds?: number[];
 }
 
 export function traceDurationSeconds(trace: ArrivalTrace): number {
@@ -107,6 +112,44 @@ export function burstyTrace(name: string, shape: BurstyShape): ArrivalTrace {
   return fromRate(name, shape.durationSeconds, (second) =>
     second % cycle < shape.onSeconds ? shape.onRate : shape.offRate,
   );
+}
+
+export interface MarkovModulatedShape {
+  durationSeconds: number;
+  /** Jobs per second in the quiet state and in the burst state. */
+  lowRate: number;
+  highRate: number;
+  /** Mean time spent in each state; the time in a state is exponential (a Markov chain). */
+  meanLowSeconds: number;
+  meanHighSeconds: number;
+  /** Seeds the state switches, apart from the Poisson draws of the jobs themselves. */
+  seed: number;
+}
+
+/**
+ * A Markov-modulated Poisson process with two states: a quiet rate and bursts that come and go
+ * at random, each state lasting an exponential time. Unlike burstyTrace, neither the length of a
+ * burst nor the gap before the next can be learned from the last one.
+ */
+export function markovModulatedTrace(name: string, shape: MarkovModulatedShape): ArrivalTrace {
+  const random = seededRandom(shape.seed);
+  const counts: number[] = [];
+  let high = false;
+  let switchAt = exponential(random, shape.meanLowSeconds);
+  for (let second = 0; second < shape.durationSeconds; second += 1) {
+    // The part of this second spent in each state, so that a switch mid-second counts both.
+    let expected = 0;
+    let from = second;
+    while (switchAt < second + 1) {
+      expected += (switchAt - from) * (high ? shape.highRate : shape.lowRate);
+      from = switchAt;
+      high = !high;
+      switchAt += exponential(random, high ? shape.meanHighSeconds : shape.meanLowSeconds);
+    }
+    expected += (second + 1 - from) * (high ? shape.highRate : shape.lowRate);
+    counts.push(expected);
+  }
+  return { name, bucketSeconds: 1, counts, poisson: true };
 }
 
 /**

@@ -10,6 +10,8 @@ export interface Jobs {
   arrivals: Float64Array;
   /** Seconds each job runs once started. */
   services: Float64Array;
+  /** When each job was scheduled to come due at its arrival, for traces that schedule work ahead. */
+  scheduledSince?: Float64Array;
 }
 
 export interface Workload {
@@ -25,7 +27,13 @@ export function generateJobs(workload: Workload): Jobs {
   const services = new Float64Array(arrivals.length);
   for (let job = 0; job < services.length; job += 1)
     services[job] = drawServiceSeconds(workload.service, serviceRandom);
-  return { arrivals, services };
+  const ahead = workload.trace.scheduledAheadSeconds;
+  if (ahead === undefined) return { arrivals, services };
+  const scheduledSince = arrivals.map((arrival) => {
+    const bucket = Math.floor(arrival / workload.trace.bucketSeconds);
+    return arrival - (ahead[bucket] ?? 0);
+  });
+  return { arrivals, services, scheduledSince };
 }
 
 /** The work bound: no policy can use fewer replica-seconds than the total service time spread over every slot. */

@@ -143,3 +143,28 @@ describe('simulate', () => {
     ]);
   });
 });
+
+describe('simulate: scheduled jobs', () => {
+  it('shows jobs scheduled ahead in the reading, by how soon they come due, from when they were scheduled', () => {
+    const policy = scripted(() => 0, 10);
+    simulate(
+      config({
+        ...jobs([50.5, 50.5, 58], 1),
+        // Two jobs scheduled at 0 for 50.5 s; one scheduled only at 45 s for 58 s.
+        scheduledSince: Float64Array.from([0, 0, 45]),
+        endSeconds: 60,
+        policy,
+      }),
+    );
+    const at = (seconds: number) => {
+      const upcoming = policy.seen.find((seen) => seen.nowMs === seconds * 1000)?.reading.upcoming;
+      if (upcoming === undefined) throw new Error(`no upcoming jobs in the reading at ${seconds} s`);
+      return (horizon: number) => upcoming.dueWithin[upcoming.horizonsSeconds.indexOf(horizon)];
+    };
+    expect(at(0)(60)).toBe(2);
+    expect(at(40)(10)).toBe(0);
+    expect(at(40)(15)).toBe(2);
+    expect(at(50)(10)).toBe(3);
+    expect(at(50)(1)).toBe(2);
+  });
+});

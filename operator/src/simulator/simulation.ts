@@ -1,4 +1,4 @@
-import type { QueueReading, WorkerHeartbeat } from '../signals/queue-reading.ts';
+import { UPCOMING_HORIZONS_SECONDS, type QueueReading, type WorkerHeartbeat } from '../signals/queue-reading.ts';
 import { MinHeap } from './min-heap.ts';
 
 // A discrete-event simulation of one WorkerPool on virtual time: jobs arrive into one FIFO
@@ -60,6 +60,11 @@ export interface SimulatorView {
 export interface SimulationConfig {
   arrivals: Float64Array;
   services: Float64Array;
+  /**
+   * When each job was put in the schedule set, to come due at its arrival (undefined: every job
+   * is enqueued when it arrives). A reading counts the scheduled jobs not due yet, as readers do.
+   */
+  scheduledSince?: Float64Array;
   concurrency: number;
   podStartupSeconds: number;
   initialReplicas: number;
@@ -299,11 +304,35 @@ class Simulation {
       depth: waiting,
       oldestJobAgeSeconds: oldest,
       dueScheduled: 0,
+      ...this.upcoming(),
       busy: this.busy,
       concurrency,
       workers,
       completedTotal: this.completed,
     };
+  }
+
+  /** The scheduled jobs not due yet, counted at the readers' horizons. */
+  private upcoming(): Pick<QueueReading, 'upcoming'> {
+    const since = this.config.scheduledSince;
+    if (since === undefined) return {};
+    const horizons = UPCOMING_HORIZONS_SECONDS;
+    const last = horizons[horizons.length - 1] as number;
+    const dueWithin = horizons.map(() => 0);
+    const earliestDueInSeconds = horizons.map((_, index) => horizons[index - 1] ?? 0);
+    const seen = horizons.map(() => false);
+    const { arrivals } = this.config;
+    for (let job = this.nextToArrive; job < arrivals.length; job += 1) {
+      const dueIn = (arrivals[job] as number) - this.now;
+      if (dueIn > last) break;
+      if ((since[job] as number) > this.now) continue;
+      const first = horizons.findIndex((horizon) => dueIn <= horizon);
+      // Jobs come in due order: the first one counted in an interval is its earliest.
+      if (!seen[first]) earliestDueInSeconds[first] = dueIn;
+      seen[first] = true;
+      for (let index = first; index < horizons.length; index += 1) dueWithin[index] = (dueWithin[index] as number) + 1;
+    }
+    return { upcoming: { horizonsSeconds: horizons, dueWithin, earliestDueInSeconds } };
   }
 
   private view(): SimulatorView {

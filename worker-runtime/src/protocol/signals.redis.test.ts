@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { uniqueKeyPrefix } from '@workerpool/testkit/isolation';
 import { encodeHeartbeat } from './heartbeat.ts';
 import { queueKeys, readQueueSignals } from './keys.ts';
+import { runScriptsPipelined } from './run-script.ts';
+import { parseSignalsReply, readSignalsCall } from './signals.ts';
 
 describe('reading the signals of native queues in one round trip', () => {
   let redis: Redis;
@@ -67,5 +69,24 @@ describe('reading the signals of native queues in one round trip', () => {
     const [signals] = await readQueueSignals(redis, [keys]);
     expect(signals?.oldestAgeMs).toBeGreaterThanOrEqual(1_900);
     expect(signals?.oldestAgeMs).toBeLessThan(10_000);
+  });
+
+  it('counts the delayed jobs coming due within each horizon asked for, with the earliest of each', async () => {
+    const now = 2_000_000;
+    const keys = queueKeys(prefix, 'campaign');
+    await redis.zadd(keys.delayed, now - 1_000, 'due', now + 12_000, 'soon', now + 40_000, 'a', now + 41_000, 'b');
+    await redis.zadd(keys.delayed, now + 3_600_000, 'next-hour');
+    const [reply] = await runScriptsPipelined(redis, [readSignalsCall(keys, now, [10, 15, 45, 300])]);
+    const signals = parseSignalsReply('campaign', reply);
+    expect(signals.delayedDue).toBe(1);
+    expect(signals.upcoming).toEqual([
+      { within: 0, earliestMs: -1 },
+      { within: 1, earliestMs: 12_000 },
+      { within: 3, earliestMs: 40_000 },
+      { within: 3, earliestMs: -1 },
+    ]);
+    // Without horizons the reply is as before.
+    const [plain] = await readQueueSignals(redis, [keys], now);
+    expect(plain?.upcoming).toEqual([]);
   });
 });

@@ -32,14 +32,27 @@ export interface QueueSignals {
   readonly workers: readonly WorkerHeartbeat[];
   /** Heartbeats that could not be decoded (a newer or broken writer); reported, never fatal. */
   readonly malformedHeartbeats: number;
+  /**
+   * Delayed jobs not due yet, per horizon asked for (readSignalsCall's upcomingHorizonsSeconds):
+   * how many come due within it (cumulative), and ms until the earliest of those between the
+   * previous horizon and this one (-1 when none). Empty when no horizons were asked for.
+   */
+  readonly upcoming: readonly { readonly within: number; readonly earliestMs: number }[];
 }
 
-/** The script call for one queue; `nowMs` undefined means the Redis server's clock. */
-export function readSignalsCall(keys: QueueKeys, nowMs?: number): ScriptCall {
+/**
+ * The script call for one queue; `nowMs` undefined means the Redis server's clock. With
+ * `upcomingHorizonsSeconds` (ascending), the reply also counts the delayed jobs coming due.
+ */
+export function readSignalsCall(
+  keys: QueueKeys,
+  nowMs?: number,
+  upcomingHorizonsSeconds: readonly number[] = [],
+): ScriptCall {
   return {
     script: READ_SIGNALS_SCRIPT,
     keys: [keys.wait, keys.delayed, keys.active, keys.counters, keys.dead, keys.workers, keys.workerInfo],
-    args: [nowMs === undefined ? '' : Math.floor(nowMs)],
+    args: [nowMs === undefined ? '' : Math.floor(nowMs), ...upcomingHorizonsSeconds],
   };
 }
 
@@ -74,7 +87,18 @@ export function parseSignalsReply(queue: string, reply: unknown): QueueSignals {
     oldestAgeMs: int(10, 'oldestAgeMs'),
     workers,
     malformedHeartbeats: malformed,
+    upcoming: parseUpcoming(r[12] === undefined ? [] : replyArray(r[12], 'read-signals upcoming')),
   };
+}
+
+function parseUpcoming(flat: unknown[]): { within: number; earliestMs: number }[] {
+  const upcoming: { within: number; earliestMs: number }[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2)
+    upcoming.push({
+      within: replyInt(flat[i], 'read-signals upcoming within'),
+      earliestMs: replyInt(flat[i + 1], 'read-signals upcoming earliest'),
+    });
+  return upcoming;
 }
 
 /** Reads the signals of several queues in ONE round trip (a pipeline of EVALSHA, NOSCRIPT handled). */

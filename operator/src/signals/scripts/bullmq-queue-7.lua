@@ -14,6 +14,8 @@
   KEYS[7] metrics:completed   HASH  "count": completions, kept only when workers enable metrics
 
   ARGV[1] job key prefix, "<prefix>:<queue>:" (a job hash is ARGV[1] .. id; same hash tag as KEYS)
+  ARGV[2] k, the number of horizons for delayed jobs coming due (0 for none)
+  ARGV[3..2+k] the horizons in seconds, ascending
 
   Reply: array
     [1] now (epoch ms, Redis TIME)
@@ -28,6 +30,9 @@
     [10] globalConcurrency  meta "concurrency": jobs all workers together may run, -1 when unset
     [11] rateMax     meta "max": jobs the queue starts per rateDuration, -1 when unset
     [12] rateDuration meta "duration" (ms), -1 when unset
+    [13..12+k]    delayed jobs not due yet that come due within each horizon (cumulative)
+    [13+k..12+2k] ms until the earliest delayed job between the previous horizon and this one
+                  comes due, -1 when there is none
 
   Errors: "WRONGTYPE <key> ..." when a key has another type; "MALFORMED a job under <prefix> ..."
   when a job's opts are not JSON. No error quotes a job or its id: both are what the queue holds.
@@ -97,5 +102,18 @@ end
 local limits = rcall('HMGET', KEYS[6], 'concurrency', 'max', 'duration')
 local function limit(value) return math.floor(tonumber(value or '') or -1) end
 
-return { now, wait, paused, prioritized, dueDelayed, active, isPaused, completed, oldest,
+local reply = { now, wait, paused, prioritized, dueDelayed, active, isPaused, completed, oldest,
   limit(limits[1]), limit(limits[2]), limit(limits[3]) }
+
+-- Delayed jobs coming due: the score is the due time in ms * 0x1000 plus a sequence number.
+local k = tonumber(ARGV[2] or '0') or 0
+local from = (now + 1) * 0x1000
+for i = 1, k do
+  local horizonMs = math.floor(tonumber(ARGV[2 + i]) * 1000)
+  reply[12 + i] = rcall('ZCOUNT', KEYS[4], from, (now + horizonMs + 1) * 0x1000 - 1)
+  local lowerMs = i > 1 and math.floor(tonumber(ARGV[1 + i]) * 1000) or 0
+  local first = rcall('ZRANGEBYSCORE', KEYS[4], (now + lowerMs + 1) * 0x1000,
+    (now + horizonMs + 1) * 0x1000 - 1, 'WITHSCORES', 'LIMIT', 0, 1)
+  reply[12 + k + i] = first[2] and (math.floor(tonumber(first[2]) / 0x1000) - now) or -1
+end
+return reply

@@ -11,6 +11,7 @@
   KEYS[7] worker-info  HASH  workerId -> heartbeat JSON
 
   ARGV[1] now in epoch ms, or "" to use the Redis server's clock (TIME)
+  ARGV[2..] optional horizons in seconds, ascending, for the delayed jobs coming due
 
   Reply: array
     [1]  now (ms)
@@ -25,6 +26,9 @@
     [10] deadLetters     ZCARD dead
     [11] oldestAgeMs     now - min(oldestReadyAt, oldestDueAt) over those present, 0 when nothing waits
     [12] workers         flat array [workerId, heartbeatJson, ...] of workers whose heartbeat has not expired
+    [13] upcoming        flat array, per horizon of ARGV[2..]: delayed jobs not due yet that come due
+                         within it (cumulative), then ms until the earliest of those between the
+                         previous horizon and this one (-1 when none); empty without horizons
 ]]
 local now = tonumber(ARGV[1])
 if not now then
@@ -78,5 +82,21 @@ if #live > 0 then
   end
 end
 
+local upcoming = {}
+local lowerMs = 0
+for i = 2, #ARGV do
+  local horizonMs = math.floor(tonumber(ARGV[i]) * 1000)
+  local within = 0
+  local earliest = -1
+  if delayed > 0 then
+    within = redis.call('ZCOUNT', KEYS[2], '(' .. now, now + horizonMs)
+    local first = redis.call('ZRANGEBYSCORE', KEYS[2], '(' .. (now + lowerMs), now + horizonMs, 'WITHSCORES', 'LIMIT', 0, 1)
+    if first[2] then earliest = tonumber(first[2]) - now end
+  end
+  upcoming[#upcoming + 1] = within
+  upcoming[#upcoming + 1] = earliest
+  lowerMs = horizonMs
+end
+
 return { now, waiting, oldestReadyAt, delayed, delayedDue, oldestDueAt, active, activeExpired,
-  completed, deadLetters, oldestAgeMs, workers }
+  completed, deadLetters, oldestAgeMs, workers, upcoming }
