@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { encodeDeadInfo, type DeadInfo } from './dead-letter.ts';
+import { encodeDeadInfo, type DeadDetail } from './dead-letter.ts';
 import type { QueueKeys } from './keys.ts';
 import { replyArray, replyInt, replyString } from './reply.ts';
 import { runScript } from './run-script.ts';
@@ -13,14 +13,22 @@ import { SCRIPTS } from './scripts.ts';
 export interface NewJob {
   readonly id: string;
   readonly record: string;
-  /** Epoch ms; at or before `now` means ready at once. */
-  readonly dueAt: number;
+  /** Ms after the add (by Redis's clock) before the job may run; 0: ready at once. */
+  readonly delayMs: number;
 }
 
-/** Adds jobs; returns per job whether it was new (false: the id already existed). */
-export async function addJobs(redis: Redis, keys: QueueKeys, now: number, jobs: readonly NewJob[]): Promise<boolean[]> {
-  const args: (string | number)[] = [now];
-  for (const job of jobs) args.push(job.id, job.record, job.dueAt);
+/**
+ * Adds jobs; returns per job whether it was new (false: the id already existed). They are added at
+ * Redis's TIME unless `atMs` is given: an import that keeps the jobs' original enqueue time.
+ */
+export async function addJobs(
+  redis: Redis,
+  keys: QueueKeys,
+  jobs: readonly NewJob[],
+  atMs?: number,
+): Promise<boolean[]> {
+  const args: (string | number)[] = [atMs === undefined ? '' : Math.floor(atMs)];
+  for (const job of jobs) args.push(job.id, job.record, Math.max(0, Math.floor(job.delayMs)));
   const reply = replyArray(
     await runScript(redis, { script: SCRIPTS.add, keys: [keys.wait, keys.delayed, keys.jobs], args }),
     'add',
@@ -42,13 +50,13 @@ export interface AckAndReserveResult {
 export async function ackAndReserve(
   redis: Redis,
   keys: QueueKeys,
-  call: { now: number; deadline: number; count: number; acks: readonly string[] },
+  call: { visibilityTimeoutMs: number; count: number; acks: readonly string[] },
 ): Promise<AckAndReserveResult> {
   const reply = replyArray(
     await runScript(redis, {
       script: SCRIPTS.ackAndReserve,
       keys: [keys.wait, keys.active, keys.jobs, keys.stalls, keys.counters],
-      args: [call.now, call.deadline, call.count, ...call.acks],
+      args: [call.visibilityTimeoutMs, call.count, ...call.acks],
     }),
     'ack-and-reserve',
   );
@@ -63,20 +71,20 @@ export async function ackAndReserve(
 }
 
 export type FailureOutcome =
-  { readonly kind: 'retry'; readonly dueAt: number } | { readonly kind: 'dead'; readonly info: DeadInfo };
+  { readonly kind: 'retry'; readonly delayMs: number } | { readonly kind: 'dead'; readonly info: DeadDetail };
 
 /** Returns false when the reservation had already been reclaimed (then nothing was changed). */
 export async function recordFailure(
   redis: Redis,
   keys: QueueKeys,
-  call: { now: number; entry: string; jobId: string; record: string; outcome: FailureOutcome },
+  call: { entry: string; jobId: string; record: string; outcome: FailureOutcome },
 ): Promise<boolean> {
   const { outcome } = call;
-  const last = outcome.kind === 'retry' ? outcome.dueAt : encodeDeadInfo(outcome.info);
+  const last = outcome.kind === 'retry' ? Math.max(0, Math.floor(outcome.delayMs)) : encodeDeadInfo(outcome.info);
   const reply = await runScript(redis, {
     script: SCRIPTS.fail,
     keys: [keys.active, keys.wait, keys.delayed, keys.jobs, keys.dead, keys.deadInfo, keys.counters, keys.stalls],
-    args: [call.now, call.entry, call.jobId, call.record, outcome.kind, last],
+    args: [call.entry, call.jobId, call.record, outcome.kind, last],
   });
   return replyInt(reply, 'fail') === 1;
 }
@@ -93,12 +101,19 @@ export async function releaseJobs(redis: Redis, keys: QueueKeys, entries: readon
 export async function publishHeartbeat(
   redis: Redis,
   keys: QueueKeys,
-  call: { workerId: string; expiresAt: number; heartbeat: string; deadline: number; entries: readonly string[] },
+  call: {
+    workerId: string;
+    /** How long the heartbeat lives (by Redis's clock); 0 removes it. */
+    ttlMs: number;
+    heartbeat: string;
+    visibilityTimeoutMs: number;
+    entries: readonly string[];
+  },
 ): Promise<number> {
   const reply = await runScript(redis, {
     script: SCRIPTS.heartbeat,
     keys: [keys.workers, keys.workerInfo, keys.active],
-    args: [call.workerId, call.expiresAt, call.heartbeat, call.deadline, ...call.entries],
+    args: [call.workerId, call.ttlMs, call.heartbeat, call.visibilityTimeoutMs, ...call.entries],
   });
   return replyInt(reply, 'heartbeat');
 }
@@ -107,12 +122,14 @@ export interface MaintainResult {
   readonly promoted: number;
   readonly reclaimed: number;
   readonly buried: number;
+  /** Redis ms until which nothing is reclaimed, after a gap in maintenance; 0 outside a grace. */
+  readonly graceUntil: number;
 }
 
 export async function maintainQueue(
   redis: Redis,
   keys: QueueKeys,
-  call: { now: number; maxStalls: number; limit: number },
+  call: { maxStalls: number; limit: number; visibilityTimeoutMs: number; gapMs: number },
 ): Promise<MaintainResult> {
   const reply = replyArray(
     await runScript(redis, {
@@ -129,7 +146,7 @@ export async function maintainQueue(
         keys.workerInfo,
         keys.jobs,
       ],
-      args: [call.now, call.maxStalls, call.limit],
+      args: [call.maxStalls, call.limit, call.visibilityTimeoutMs, call.gapMs],
     }),
     'maintain',
   );
@@ -137,17 +154,17 @@ export async function maintainQueue(
     promoted: replyInt(reply[0], 'maintain promoted'),
     reclaimed: replyInt(reply[1], 'maintain reclaimed'),
     buried: replyInt(reply[2], 'maintain buried'),
+    graceUntil: replyInt(reply[3], 'maintain graceUntil'),
   };
 }
 
 export async function replayDead(
   redis: Redis,
   keys: QueueKeys,
-  now: number,
   jobs: readonly { id: string; record: string }[],
 ): Promise<number> {
   if (jobs.length === 0) return 0;
-  const args: (string | number)[] = [now];
+  const args: string[] = [];
   for (const job of jobs) args.push(job.id, job.record);
   const reply = await runScript(redis, {
     script: SCRIPTS.replayDead,

@@ -13,15 +13,19 @@ export const DEAD_REASONS = {
 } as const;
 export type DeadReason = (typeof DEAD_REASONS)[keyof typeof DEAD_REASONS];
 
-/** The `dead-info` hash value. */
-export interface DeadInfo {
+/** The `dead-info` hash value as a worker writes it; when the job died is the `dead` ZSET's score (Redis's clock). */
+export interface DeadDetail {
   readonly reason: DeadReason;
   readonly attempts: number;
   readonly lastError: string;
+}
+
+/** A dead letter's detail as read back; `deadAt` is 0 when the detail does not carry it (see DeadDetail). */
+export interface DeadInfo extends DeadDetail {
   readonly deadAt: number;
 }
 
-export function encodeDeadInfo(info: DeadInfo): string {
+export function encodeDeadInfo(info: DeadDetail): string {
   return JSON.stringify(info);
 }
 

@@ -11,7 +11,10 @@ export interface QueueOptions {
   readonly prefix?: string;
   /** Defaults for every add (each add may override them). */
   readonly defaultJobOptions?: JobOptions;
-  /** Injected clock (epoch ms), for tests. */
+  /**
+   * The clock of the record's informational `enqueuedAt` (epoch ms). When a job is ready or due is
+   * Redis's clock, never this one.
+   */
   readonly now?: () => number;
 }
 
@@ -64,7 +67,7 @@ export class Queue {
     const chunks: NewJob[][] = [];
     for (let i = 0; i < prepared.length; i += ADD_CHUNK) chunks.push(prepared.slice(i, i + ADD_CHUNK));
     // Sent together: ioredis writes them back to back, so a bulk add costs about one round trip.
-    const replies = await Promise.all(chunks.map((chunk) => addJobs(this.redis, this.keys, now, chunk)));
+    const replies = await Promise.all(chunks.map((chunk) => addJobs(this.redis, this.keys, chunk)));
     return replies.flat().map((added, i) => ({ id: prepared[i]?.id ?? '', added }));
   }
 
@@ -90,6 +93,6 @@ export class Queue {
       timeoutMs: opts.timeoutMs,
       lastError: null,
     };
-    return { id, record: encodeRecord(record), dueAt: now + opts.delayMs };
+    return { id, record: encodeRecord(record), delayMs: opts.delayMs };
   }
 }

@@ -51,6 +51,17 @@ const ERROR_PAUSE_MS = 500;
 /** Bound of each Redis step of close(): a dead Redis must not hold the pod until SIGKILL. */
 const CLOSE_STEP_TIMEOUT_MS = 5_000;
 const MAINTAIN_LIMIT = 1_000;
+/** A heartbeat lives this many intervals: one or two late beats do not make a worker look gone. */
+const HEARTBEAT_LIFETIME_INTERVALS = 3;
+
+/**
+ * How long without any maintenance (by any worker) means Redis or every worker was away rather than
+ * one worker dying: well above the maintenance interval, and below the visibility timeout less a
+ * heartbeat, the least a pause must last to let a live reservation expire.
+ */
+export function maintenanceGapMs(opts: ResolvedWorkerOptions): number {
+  return Math.max(opts.visibilityTimeoutMs / 2, 3 * opts.maintenanceIntervalMs);
+}
 /** At most one extra heartbeat a second for a worker that goes idle -> busy over and over on sparse load. */
 const IDLE_TO_BUSY_BEAT_MIN_GAP_MS = 1_000;
 /** How long a job that ends a worker's idle spell waits for the heartbeat announcing it: a slow Redis must not stall jobs. */
@@ -91,6 +102,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private closePromise: Promise<void> | undefined;
   private draining = false;
   private started = false;
+  /** The last maintenance found the queue in a grace after a gap (logged once per grace). */
+  private inGrace = false;
 
   constructor(queue: string, options: WorkerOptions) {
     super();
@@ -179,12 +192,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Acks what finished and reserves up to `count` jobs in one round trip; undefined on failure. */
   private async cycle(count: number): Promise<number | undefined> {
     const acks = this.acks.splice(0, MAX_BATCH);
-    const now = this.now();
     const stopTimer = this.metrics.fetchDuration.startTimer({ queue: this.queue });
     try {
       const result = await ackAndReserve(this.redis, this.keys, {
-        now,
-        deadline: now + this.opts.visibilityTimeoutMs,
+        visibilityTimeoutMs: this.opts.visibilityTimeoutMs,
         count,
         acks,
       });
@@ -327,14 +338,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
       );
       return;
     }
-    const now = this.now();
     try {
       await recordFailure(this.redis, this.keys, {
-        now,
         entry,
         jobId: entryJobId(entry),
         record: encodeRecord(decision.record),
-        outcome: { kind: 'retry', dueAt: now + decision.delayMs },
+        outcome: { kind: 'retry', delayMs: decision.delayMs },
       });
       this.metrics.jobsRetried.inc(labels);
       this.log.warn(
@@ -355,15 +364,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
     lastError: string,
     name: string,
   ): Promise<void> {
-    const now = this.now();
     const jobId = entryJobId(entry);
     try {
       await recordFailure(this.redis, this.keys, {
-        now,
         entry,
         jobId,
         record,
-        outcome: { kind: 'dead', info: { reason, attempts, lastError, deadAt: now } },
+        outcome: { kind: 'dead', info: { reason, attempts, lastError } },
       });
       this.metrics.jobsDead.inc({ queue: this.queue, name, reason });
       this.log.error({ jobId, name, reason, attempts, lastError }, 'job moved to the dead letters');
@@ -391,20 +398,27 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const entries = running.concat(this.prefetched.map((job) => job.entry));
     await publishHeartbeat(this.redis, this.keys, {
       workerId: this.workerId,
-      expiresAt: leaving ? 0 : now + 3 * this.opts.heartbeatIntervalMs,
+      ttlMs: leaving ? 0 : HEARTBEAT_LIFETIME_INTERVALS * this.opts.heartbeatIntervalMs,
       heartbeat,
-      deadline: now + this.opts.visibilityTimeoutMs,
+      visibilityTimeoutMs: this.opts.visibilityTimeoutMs,
       entries,
     });
   }
 
   private async maintain(): Promise<void> {
     const result = await maintainQueue(this.redis, this.keys, {
-      now: this.now(),
       maxStalls: this.opts.maxStalls,
       limit: MAINTAIN_LIMIT,
+      visibilityTimeoutMs: this.opts.visibilityTimeoutMs,
+      gapMs: maintenanceGapMs(this.opts),
     });
     if (result.reclaimed > 0 || result.buried > 0) this.log.warn(result, 'reclaimed reservations of dead workers');
+    if (result.graceUntil > 0 && !this.inGrace)
+      this.log.warn(
+        { graceUntil: result.graceUntil },
+        'no maintenance ran for a while (Redis or every worker was away): nothing is reclaimed until live workers have extended their jobs',
+      );
+    this.inGrace = result.graceUntil > 0;
   }
 
   private async shutdown(): Promise<void> {
@@ -456,8 +470,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private async flushAcks(): Promise<void> {
     while (this.acks.length > 0) {
       const acks = this.acks.splice(0, MAX_BATCH);
-      const now = this.now();
-      await ackAndReserve(this.redis, this.keys, { now, deadline: now, count: 0, acks });
+      await ackAndReserve(this.redis, this.keys, {
+        visibilityTimeoutMs: this.opts.visibilityTimeoutMs,
+        count: 0,
+        acks,
+      });
     }
   }
 

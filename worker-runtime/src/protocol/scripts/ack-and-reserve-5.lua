@@ -8,20 +8,20 @@
   KEYS[4] stalls    HASH  jobId -> reclaim count
   KEYS[5] counters  HASH  completed
 
-  ARGV[1] now (epoch ms)
-  ARGV[2] reservation deadline for the jobs reserved now (epoch ms)
-  ARGV[3] how many jobs to reserve (0: acknowledge only)
-  ARGV[4...] entries of finished jobs
+  ARGV[1] visibility timeout (ms): the reservations made now end at Redis's TIME plus this, so a
+          reply delayed by an outage never brings a reservation that was born expired
+  ARGV[2] how many jobs to reserve (0: acknowledge only)
+  ARGV[3...] entries of finished jobs
 
   Reply: array { completed, entry1, record1, entry2, record2, ... }
     completed: how many acks still held their reservation (a reclaimed one does not count)
     entries are returned head first; an entry whose record is missing is dropped, not returned
 ]]
 local completed = 0
-local nAcks = #ARGV - 3
+local nAcks = #ARGV - 2
 if nAcks > 0 then
   local acks = {}
-  for i = 4, #ARGV do acks[#acks + 1] = ARGV[i] end
+  for i = 3, #ARGV do acks[#acks + 1] = ARGV[i] end
   local scores = redis.call('ZMSCORE', KEYS[2], unpack(acks))
   local held, ids = {}, {}
   for i = 1, nAcks do
@@ -41,11 +41,12 @@ if nAcks > 0 then
 end
 
 local reply = { completed }
-local count = tonumber(ARGV[3])
+local count = tonumber(ARGV[2])
 if count > 0 then
   local entries = redis.call('RPOP', KEYS[1], count)
   if entries then
-    local deadline = ARGV[2]
+    local t = redis.call('TIME')
+    local deadline = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[1])
     local zargs, ids = {}, {}
     for i = 1, #entries do
       zargs[#zargs + 1] = deadline
