@@ -141,7 +141,7 @@ const native: BenchFormat = {
           delayMs: 0,
         }));
         await addJobs(redis, keys, jobs, nowMs - 30_000);
-        await ackAndReserve(redis, keys, { visibilityTimeoutMs: 60_000, count: 2, acks: [] });
+        await ackAndReserve(redis, keys, { visibilityTimeoutMs: 60_000, count: 2, token: 'seed', acks: [] });
         const workerId = `p${pool}-a:1:x`;
         const beat = encodeHeartbeat({
           workerId,
@@ -158,7 +158,7 @@ const native: BenchFormat = {
           ttlMs: 3_600_000,
           heartbeat: beat,
           visibilityTimeoutMs: 60_000,
-          entries: [],
+          reservations: [],
         });
       }
     });

@@ -45,7 +45,7 @@ async function beat(keyPrefix: string, queue: string, busyByPod: Map<string, num
         ttlMs: 120_000,
         heartbeat,
         visibilityTimeoutMs: 120_000,
-        entries: [],
+        reservations: [],
       });
     }
   } finally {

@@ -42,7 +42,7 @@ describe('the native reader, on queues written by the worker-runtime protocol', 
       ttlMs: 15_000,
       heartbeat: beat,
       visibilityTimeoutMs: 30_000,
-      entries: [],
+      reservations: [],
     });
   }
 
@@ -61,11 +61,17 @@ describe('the native reader, on queues written by the worker-runtime protocol', 
     // Added 10 s ago with delays: d1 came due 1 s ago, d2 is due in an hour.
     await addJobs(redis, digests, [job('d1', 9_000), job('d2', 3_610_000)], now - 10_000);
     // A worker takes m1 and m2 (in flight), finishes m1 and takes m3 in the same call.
-    const first = await ackAndReserve(redis, mailers, { visibilityTimeoutMs: 30_000, count: 2, acks: [] });
+    const first = await ackAndReserve(redis, mailers, {
+      visibilityTimeoutMs: 30_000,
+      count: 2,
+      token: 't1',
+      acks: [],
+    });
     await ackAndReserve(redis, mailers, {
       visibilityTimeoutMs: 30_000,
       count: 1,
-      acks: [first.reserved[0]?.entry ?? ''],
+      token: 't2',
+      acks: [first.reserved[0]?.reservation ?? ''],
     });
     await heartbeat('mailers', 'pod-a:1:x', 'pod-a', 2);
     await heartbeat('digests', 'pod-a:1:x', 'pod-a', 2);

@@ -1,12 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { redisFixture } from '../test-support/redis-fixture.ts';
-import { ackAndReserve, addJobs, maintainQueue, publishHeartbeat } from './commands.ts';
+import { ackAndReserve, addJobs, maintainQueue, publishHeartbeat, recordFailure, releaseJobs } from './commands.ts';
+import { entryJobId } from './entry.ts';
 import { queueKeys } from './keys.ts';
 import { redisTimeMs } from './redis-time.ts';
 
-// The protocol's scripts on a real Redis, one rule at a time: every time they act on is Redis's TIME.
-describe('the protocol scripts keep time by Redis', () => {
+// The protocol's scripts on a real Redis, one rule at a time.
+describe('the protocol scripts: Redis keeps the time, a token owns each reservation', () => {
   const fx = redisFixture(inject('redisUrl'), 'commands');
   afterAll(() => fx.cleanup());
   const job = (id: string) => ({ id, record: JSON.stringify({ name: 'n', data: null }), delayMs: 0 });
@@ -15,9 +16,14 @@ describe('the protocol scripts keep time by Redis', () => {
     const keys = queueKeys(fx.prefix, 'deadline');
     await addJobs(fx.redis, keys, [job('a')]);
     const before = await redisTimeMs(fx.redis);
-    const { reserved } = await ackAndReserve(fx.redis, keys, { visibilityTimeoutMs: 30_000, count: 1, acks: [] });
+    const { reserved } = await ackAndReserve(fx.redis, keys, {
+      visibilityTimeoutMs: 30_000,
+      count: 1,
+      token: 't',
+      acks: [],
+    });
     const after = await redisTimeMs(fx.redis);
-    const deadline = Number(await fx.redis.zscore(keys.active, reserved[0]?.entry ?? ''));
+    const deadline = Number(await fx.redis.zscore(keys.active, reserved[0]?.reservation ?? ''));
     expect(deadline).toBeGreaterThanOrEqual(before + 30_000);
     expect(deadline).toBeLessThanOrEqual(after + 30_000);
   });
@@ -25,8 +31,13 @@ describe('the protocol scripts keep time by Redis', () => {
   it('reclaims nothing for one visibility timeout after a gap in maintenance, then only what nobody extended', async () => {
     const keys = queueKeys(fx.prefix, 'gap');
     await addJobs(fx.redis, keys, [job('live'), job('dead')]);
-    const { reserved } = await ackAndReserve(fx.redis, keys, { visibilityTimeoutMs: 50, count: 2, acks: [] });
-    const entries = new Map(reserved.map((r) => [r.entry.slice(r.entry.indexOf(':') + 1), r.entry]));
+    const { reserved } = await ackAndReserve(fx.redis, keys, {
+      visibilityTimeoutMs: 50,
+      count: 2,
+      token: 't',
+      acks: [],
+    });
+    const held = new Map(reserved.map((r) => [entryJobId(r.entry), r]));
     const maintain = () =>
       maintainQueue(fx.redis, keys, { maxStalls: 3, limit: 100, visibilityTimeoutMs: 400, gapMs: 1_000 });
     // The last maintenance ran 10 s ago by Redis's clock, as after Redis was paused that long.
@@ -42,14 +53,70 @@ describe('the protocol scripts keep time by Redis', () => {
       ttlMs: 1_000,
       heartbeat: '{}',
       visibilityTimeoutMs: 5_000,
-      entries: [entries.get('live') ?? ''],
+      reservations: [held.get('live')?.reservation ?? ''],
     });
     await sleep(450);
 
     const after = await maintain();
     expect(after).toMatchObject({ reclaimed: 1, buried: 0, graceUntil: 0 });
-    expect(await fx.redis.zrange(keys.active, '0', '-1')).toEqual([entries.get('live')]);
-    expect(await fx.redis.lrange(keys.wait, 0, -1)).toEqual([entries.get('dead')]);
+    expect(await fx.redis.zrange(keys.active, '0', '-1')).toEqual([held.get('live')?.reservation]);
+    // Back without its token, as the plain wait entry it was: ready time kept.
+    expect(await fx.redis.lrange(keys.wait, 0, -1)).toEqual([held.get('dead')?.entry]);
     expect(await fx.redis.hgetall(keys.stalls)).toEqual({ dead: '1' });
+  });
+
+  it('lets only the current reservation token ack, fail, release or extend a job', async () => {
+    const keys = queueKeys(fx.prefix, 'tokens');
+    await addJobs(fx.redis, keys, [job('j')]);
+    const reserve = (token: string, visibilityTimeoutMs: number) =>
+      ackAndReserve(fx.redis, keys, { visibilityTimeoutMs, count: 1, token, acks: [] });
+    const [stale] = (await reserve('a', 50)).reserved;
+    await sleep(100);
+    expect(
+      await maintainQueue(fx.redis, keys, { maxStalls: 3, limit: 100, visibilityTimeoutMs: 50, gapMs: 60_000 }),
+    ).toMatchObject({ reclaimed: 1 });
+    const [current] = (await reserve('b', 30_000)).reserved;
+    expect(current?.entry).toBe(stale?.entry); // the same job, now under another token
+    const deadline = await fx.redis.zscore(keys.active, current?.reservation ?? '');
+
+    // The worker that stalled comes back and acts on what it thinks it still holds.
+    const old = stale?.reservation ?? '';
+    const ack = await ackAndReserve(fx.redis, keys, {
+      visibilityTimeoutMs: 30_000,
+      count: 0,
+      token: 'a2',
+      acks: [old],
+    });
+    const failed = await recordFailure(fx.redis, keys, {
+      reservation: old,
+      jobId: 'j',
+      record: '{}',
+      outcome: { kind: 'retry', delayMs: 0 },
+    });
+    const released = await releaseJobs(fx.redis, keys, [old]);
+    const lost = await publishHeartbeat(fx.redis, keys, {
+      workerId: 'stale',
+      ttlMs: 1_000,
+      heartbeat: '{}',
+      visibilityTimeoutMs: 60_000,
+      reservations: [old],
+    });
+    expect({ completed: ack.completed, failed, released, lost }).toEqual({
+      completed: 0,
+      failed: false,
+      released: 0,
+      lost: [old],
+    });
+    // Nothing the stale worker did touched the current reservation or the job.
+    expect(await fx.redis.zrange(keys.active, '0', '-1', 'WITHSCORES')).toEqual([current?.reservation, deadline]);
+    expect(await fx.redis.llen(keys.wait)).toBe(0);
+    expect(await fx.redis.hexists(keys.jobs, 'j')).toBe(1);
+    const done = await ackAndReserve(fx.redis, keys, {
+      visibilityTimeoutMs: 30_000,
+      count: 0,
+      token: 'b2',
+      acks: [current?.reservation ?? ''],
+    });
+    expect(done.completed).toBe(1);
   });
 });

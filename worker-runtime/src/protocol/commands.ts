@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { encodeDeadInfo, type DeadDetail } from './dead-letter.ts';
+import { encodeReservation } from './entry.ts';
 import type { QueueKeys } from './keys.ts';
 import { replyArray, replyInt, replyString } from './reply.ts';
 import { runScript } from './run-script.ts';
@@ -38,6 +39,8 @@ export async function addJobs(
 
 export interface ReservedJob {
   readonly entry: string;
+  /** `<token>:<entry>`: what ack, fail, release and extend name (see entry.ts). */
+  readonly reservation: string;
   /** The raw record: decoding (and failing on a malformed one) is the worker's business. */
   readonly record: string;
 }
@@ -50,20 +53,29 @@ export interface AckAndReserveResult {
 export async function ackAndReserve(
   redis: Redis,
   keys: QueueKeys,
-  call: { visibilityTimeoutMs: number; count: number; acks: readonly string[] },
+  call: {
+    visibilityTimeoutMs: number;
+    count: number;
+    /** The token of the reservations made by this call: unique to it, without a colon. */
+    token: string;
+    /** Reservations of finished jobs. */
+    acks: readonly string[];
+  },
 ): Promise<AckAndReserveResult> {
   const reply = replyArray(
     await runScript(redis, {
       script: SCRIPTS.ackAndReserve,
       keys: [keys.wait, keys.active, keys.jobs, keys.stalls, keys.counters],
-      args: [call.visibilityTimeoutMs, call.count, ...call.acks],
+      args: [call.visibilityTimeoutMs, call.count, call.token, ...call.acks],
     }),
     'ack-and-reserve',
   );
   const reserved: ReservedJob[] = [];
   for (let i = 1; i + 1 < reply.length; i += 2) {
+    const entry = replyString(reply[i], 'ack-and-reserve entry');
     reserved.push({
-      entry: replyString(reply[i], 'ack-and-reserve entry'),
+      entry,
+      reservation: encodeReservation(call.token, entry),
       record: replyString(reply[i + 1], 'ack-and-reserve record'),
     });
   }
@@ -73,27 +85,27 @@ export async function ackAndReserve(
 export type FailureOutcome =
   { readonly kind: 'retry'; readonly delayMs: number } | { readonly kind: 'dead'; readonly info: DeadDetail };
 
-/** Returns false when the reservation had already been reclaimed (then nothing was changed). */
+/** Returns false when the reservation was no longer held (then nothing was changed). */
 export async function recordFailure(
   redis: Redis,
   keys: QueueKeys,
-  call: { entry: string; jobId: string; record: string; outcome: FailureOutcome },
+  call: { reservation: string; jobId: string; record: string; outcome: FailureOutcome },
 ): Promise<boolean> {
   const { outcome } = call;
   const last = outcome.kind === 'retry' ? Math.max(0, Math.floor(outcome.delayMs)) : encodeDeadInfo(outcome.info);
   const reply = await runScript(redis, {
     script: SCRIPTS.fail,
     keys: [keys.active, keys.wait, keys.delayed, keys.jobs, keys.dead, keys.deadInfo, keys.counters, keys.stalls],
-    args: [call.entry, call.jobId, call.record, outcome.kind, last],
+    args: [call.reservation, call.jobId, call.record, outcome.kind, last],
   });
   return replyInt(reply, 'fail') === 1;
 }
 
-/** Returns reservations to the head of the wait list, the first entry at the very head. */
-export async function releaseJobs(redis: Redis, keys: QueueKeys, entries: readonly string[]): Promise<number> {
-  if (entries.length === 0) return 0;
+/** Returns reservations to the head of the wait list, the first at the very head; counts those still held. */
+export async function releaseJobs(redis: Redis, keys: QueueKeys, reservations: readonly string[]): Promise<number> {
+  if (reservations.length === 0) return 0;
   return replyInt(
-    await runScript(redis, { script: SCRIPTS.release, keys: [keys.active, keys.wait], args: entries }),
+    await runScript(redis, { script: SCRIPTS.release, keys: [keys.active, keys.wait], args: reservations }),
     'release',
   );
 }
@@ -107,15 +119,17 @@ export async function publishHeartbeat(
     ttlMs: number;
     heartbeat: string;
     visibilityTimeoutMs: number;
-    entries: readonly string[];
+    /** Reservations the worker holds, to extend. */
+    reservations: readonly string[];
   },
-): Promise<number> {
+): Promise<string[]> {
   const reply = await runScript(redis, {
     script: SCRIPTS.heartbeat,
     keys: [keys.workers, keys.workerInfo, keys.active],
-    args: [call.workerId, call.ttlMs, call.heartbeat, call.visibilityTimeoutMs, ...call.entries],
+    args: [call.workerId, call.ttlMs, call.heartbeat, call.visibilityTimeoutMs, ...call.reservations],
   });
-  return replyInt(reply, 'heartbeat');
+  // The reservations no longer held: reclaimed while this worker was away.
+  return replyArray(reply, 'heartbeat').map((v) => replyString(v, 'heartbeat lost reservation'));
 }
 
 export interface MaintainResult {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
-import { createWorkerMetrics, type WorkerMetrics } from '../metrics/metrics.ts';
+import { createWorkerMetrics, type ReservationOperation, type WorkerMetrics } from '../metrics/metrics.ts';
 import {
   ackAndReserve,
   maintainQueue,
@@ -13,7 +13,7 @@ import {
   type ReservedJob,
 } from '../protocol/commands.ts';
 import { DEAD_REASONS, type DeadReason } from '../protocol/dead-letter.ts';
-import { entryJobId } from '../protocol/entry.ts';
+import { entryJobId, reservationEntry } from '../protocol/entry.ts';
 import { encodeHeartbeat } from '../protocol/heartbeat.ts';
 import { decodeRecord, encodeRecord, type JobRecord } from '../protocol/job-record.ts';
 import { DEFAULT_KEY_PREFIX, queueKeys, type QueueKeys } from '../protocol/keys.ts';
@@ -38,7 +38,8 @@ export interface WorkerEvents {
 }
 
 interface InFlight {
-  readonly entry: string;
+  /** `<token>:<entry>`: the reservation this worker acks, fails, releases and extends. */
+  readonly reservation: string;
   readonly controller: AbortController;
   /** Returned to the queue while draining: whatever the handler does later is ignored. */
   released: boolean;
@@ -84,7 +85,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly random: () => number;
+  /** Running jobs by reservation. */
   private readonly inFlight = new Map<string, InFlight>();
+  /** Reservation tokens: a random stem of this worker and a counter, one token per reserving call. */
+  private readonly tokenStem = randomBytes(6).toString('hex');
+  private tokenCount = 0;
   private lastBeatAt = 0;
   /** The busy count the last published heartbeat gave. */
   private lastBeatBusy = 0;
@@ -92,6 +97,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Reserved, not started yet (see prefetch.ts). */
   private readonly prefetched: ReservedJob[] = [];
   private readonly runTime = new RunTimeAverage();
+  /** Reservations of finished jobs, acknowledged with the next round trip. */
   private readonly acks: string[] = [];
   private readonly wakeUp = new WakeSignal();
   private readonly heartbeat: Periodic;
@@ -197,9 +203,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
       const result = await ackAndReserve(this.redis, this.keys, {
         visibilityTimeoutMs: this.opts.visibilityTimeoutMs,
         count,
+        token: this.nextToken(),
         acks,
       });
       stopTimer();
+      this.countStale('ack', acks.length - result.completed);
       this.prefetched.push(...result.reserved);
       this.fillSlots();
       return result.reserved.length;
@@ -208,6 +216,17 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.reportError('ack-and-reserve failed', err);
       return undefined;
     }
+  }
+
+  private nextToken(): string {
+    return `${this.tokenStem}${(this.tokenCount++).toString(36)}`;
+  }
+
+  /** A refused attempt means this worker stalled long enough to lose jobs: they may run twice. */
+  private countStale(operation: ReservationOperation, stale: number): void {
+    if (stale <= 0) return;
+    this.metrics.staleReservations.inc({ queue: this.queue, operation }, stale);
+    this.log.warn({ operation, stale }, 'reservations were reclaimed from this worker while it stalled');
   }
 
   /** Resolves when a job may have arrived: BLMOVE from the list to itself wakes without taking anything. */
@@ -239,13 +258,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   private startJob(reserved: ReservedJob): void {
-    const state: InFlight = { entry: reserved.entry, controller: new AbortController(), released: false };
+    const state: InFlight = { reservation: reserved.reservation, controller: new AbortController(), released: false };
     const wasIdle = this.inFlight.size === 0;
-    this.inFlight.set(reserved.entry, state);
+    this.inFlight.set(reserved.reservation, state);
     const announced = wasIdle ? this.announceBusy() : undefined;
     this.metrics.jobsInFlight.inc({ queue: this.queue });
     void this.processJob(reserved, state, announced).finally(() => {
-      this.inFlight.delete(reserved.entry);
+      this.inFlight.delete(reserved.reservation);
       this.metrics.jobsInFlight.dec({ queue: this.queue });
       this.fillSlots();
       this.wakeUp.wake();
@@ -276,14 +295,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
     try {
       record = decodeRecord(reserved.record);
     } catch (err) {
-      await this.bury(reserved.entry, reserved.record, DEAD_REASONS.malformed, 0, describeError(err), '');
+      await this.bury(reserved.reservation, reserved.record, DEAD_REASONS.malformed, 0, describeError(err), '');
       return;
     }
     const handler = Object.hasOwn(this.handlers, record.name) ? this.handlers[record.name] : undefined;
     if (!handler) {
       const known = Object.keys(this.handlers).join(', ');
       await this.bury(
-        reserved.entry,
+        reserved.reservation,
         encodeRecord(record),
         DEAD_REASONS.noHandler,
         record.attempt,
@@ -299,13 +318,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
       await runHandler(handler, job, state.controller, record.timeoutMs);
       this.runTime.observe(stopTimer() * 1000);
       if (state.released) return;
-      this.acks.push(reserved.entry);
+      this.acks.push(reserved.reservation);
       this.metrics.jobsProcessed.inc(labels);
       this.emit('completed', job);
     } catch (err) {
       this.runTime.observe(stopTimer() * 1000);
       if (state.released) return;
-      await this.fail(reserved.entry, record, job, err);
+      await this.fail(reserved.reservation, record, job, err);
     }
   }
 
@@ -322,14 +341,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
     };
   }
 
-  private async fail(entry: string, record: JobRecord, job: Job, err: unknown): Promise<void> {
+  private async fail(reservation: string, record: JobRecord, job: Job, err: unknown): Promise<void> {
     const labels = { queue: this.queue, name: record.name };
     this.metrics.jobsFailed.inc(labels);
     this.emit('failed', job, err);
     const decision = decideFailure(record, err, this.random);
     if (decision.kind === 'dead') {
       await this.bury(
-        entry,
+        reservation,
         encodeRecord(decision.record),
         decision.reason,
         decision.record.attempt,
@@ -339,12 +358,16 @@ export class Worker extends EventEmitter<WorkerEvents> {
       return;
     }
     try {
-      await recordFailure(this.redis, this.keys, {
-        entry,
-        jobId: entryJobId(entry),
+      const held = await recordFailure(this.redis, this.keys, {
+        reservation,
+        jobId: entryJobId(reservationEntry(reservation)),
         record: encodeRecord(decision.record),
         outcome: { kind: 'retry', delayMs: decision.delayMs },
       });
+      if (!held) {
+        this.countStale('fail', 1);
+        return;
+      }
       this.metrics.jobsRetried.inc(labels);
       this.log.warn(
         { jobId: record.id, name: record.name, attempt: job.attempt, retryInMs: decision.delayMs, err },
@@ -357,21 +380,25 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   private async bury(
-    entry: string,
+    reservation: string,
     record: string,
     reason: DeadReason,
     attempts: number,
     lastError: string,
     name: string,
   ): Promise<void> {
-    const jobId = entryJobId(entry);
+    const jobId = entryJobId(reservationEntry(reservation));
     try {
-      await recordFailure(this.redis, this.keys, {
-        entry,
+      const held = await recordFailure(this.redis, this.keys, {
+        reservation,
         jobId,
         record,
         outcome: { kind: 'dead', info: { reason, attempts, lastError } },
       });
+      if (!held) {
+        this.countStale('fail', 1);
+        return;
+      }
       this.metrics.jobsDead.inc({ queue: this.queue, name, reason });
       this.log.error({ jobId, name, reason, attempts, lastError }, 'job moved to the dead letters');
       this.emit('dead', jobId, reason);
@@ -394,15 +421,16 @@ export class Worker extends EventEmitter<WorkerEvents> {
       beatAt: now,
       startedAt: this.startedAt,
     });
-    const running = [...this.inFlight.values()].filter((s) => !s.released).map((s) => s.entry);
-    const entries = running.concat(this.prefetched.map((job) => job.entry));
-    await publishHeartbeat(this.redis, this.keys, {
+    const running = [...this.inFlight.values()].filter((s) => !s.released).map((s) => s.reservation);
+    const reservations = running.concat(this.prefetched.map((job) => job.reservation));
+    const lost = await publishHeartbeat(this.redis, this.keys, {
       workerId: this.workerId,
       ttlMs: leaving ? 0 : HEARTBEAT_LIFETIME_INTERVALS * this.opts.heartbeatIntervalMs,
       heartbeat,
       visibilityTimeoutMs: this.opts.visibilityTimeoutMs,
-      entries,
+      reservations,
     });
+    this.countStale('extend', lost.length);
   }
 
   private async maintain(): Promise<void> {
@@ -470,18 +498,21 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private async flushAcks(): Promise<void> {
     while (this.acks.length > 0) {
       const acks = this.acks.splice(0, MAX_BATCH);
-      await ackAndReserve(this.redis, this.keys, {
+      const { completed } = await ackAndReserve(this.redis, this.keys, {
         visibilityTimeoutMs: this.opts.visibilityTimeoutMs,
         count: 0,
+        token: this.nextToken(),
         acks,
       });
+      this.countStale('ack', acks.length - completed);
     }
   }
 
   /** At once, not after the drain: another worker can run them while this one finishes its own. */
   private async releasePrefetched(): Promise<void> {
-    const entries = this.prefetched.splice(0).map((job) => job.entry);
-    await releaseJobs(this.redis, this.keys, entries);
+    const reservations = this.prefetched.splice(0).map((job) => job.reservation);
+    const returned = await releaseJobs(this.redis, this.keys, reservations);
+    this.countStale('release', reservations.length - returned);
   }
 
   /** In reservation order (a Map keeps insertion order), so the oldest job is the next to run. */
@@ -495,8 +526,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const returned = await releaseJobs(
       this.redis,
       this.keys,
-      unfinished.map((s) => s.entry),
+      unfinished.map((s) => s.reservation),
     );
+    this.countStale('release', unfinished.length - returned);
     this.log.warn({ returned, unfinished: unfinished.length }, 'returned unfinished jobs to the head of the queue');
   }
 

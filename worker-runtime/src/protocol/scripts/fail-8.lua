@@ -1,7 +1,8 @@
 --[[
   Records a failed run: the job is retried later, or becomes a dead letter. Times are Redis's TIME.
+  Only the holder of the reservation (its token) can record it.
 
-  KEYS[1] active     ZSET
+  KEYS[1] active     ZSET  "<token>:<entry>" -> reservation deadline
   KEYS[2] wait       LIST
   KEYS[3] delayed    ZSET
   KEYS[4] jobs       HASH
@@ -10,15 +11,15 @@
   KEYS[7] counters   HASH  retried, dead
   KEYS[8] stalls     HASH
 
-  ARGV[1] entry "<readyAtMs>:<jobId>" of the reservation
+  ARGV[1] reservation "<token>:<readyAtMs>:<jobId>"
   ARGV[2] jobId
   ARGV[3] updated record JSON (attempt count and last error)
   ARGV[4] "retry" or "dead"
   ARGV[5] retry: backoff in ms (0: back to the wait list at once)
           dead: dead-info JSON (the time it died is the score in `dead`)
 
-  Reply: 1 when the reservation was still held and the failure recorded, 0 when it had been reclaimed
-         (another worker may run the job; nothing is changed)
+  Reply: 1 when the reservation was still held and the failure recorded, 0 when it was no longer
+         held (reclaimed; another worker may run the job under its own token; nothing is changed)
 ]]
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
 local t = redis.call('TIME')

@@ -10,7 +10,7 @@
 
   KEYS[1]  wait         LIST
   KEYS[2]  delayed      ZSET  jobId -> due time
-  KEYS[3]  active       ZSET  entry -> reservation deadline
+  KEYS[3]  active       ZSET  "<token>:<entry>" -> reservation deadline
   KEYS[4]  stalls       HASH  jobId -> reclaim count
   KEYS[5]  dead         ZSET
   KEYS[6]  dead-info    HASH
@@ -59,9 +59,11 @@ local reclaimed, buried = 0, 0
 if not inGrace then
   local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. now, 'LIMIT', 0, limit)
   for i = 1, #expired do
-    local entry = expired[i]
-    redis.call('ZREM', KEYS[3], entry)
-    local sep = string.find(entry, ':', 1, true)
+    redis.call('ZREM', KEYS[3], expired[i])
+    -- the reservation's token goes: the job returns as its plain wait entry, ready time kept
+    local sep = string.find(expired[i], ':', 1, true)
+    local entry = string.sub(expired[i], sep + 1)
+    sep = string.find(entry, ':', 1, true)
     local id = sep and string.sub(entry, sep + 1) or entry
     if redis.call('HEXISTS', KEYS[10], id) == 1 then
       local stalls = redis.call('HINCRBY', KEYS[4], id, 1)
