@@ -35,6 +35,8 @@ export async function startWorkers(config: RunConfig, log: Logger): Promise<Runn
         heartbeatIntervalMs: config.heartbeatIntervalMs,
         drainTimeoutMs: config.drainTimeoutMs,
         maxStalls: config.maxStalls,
+        deadLetterMaxAgeMs: config.deadLetterMaxAgeMs,
+        deadLetterMaxCount: config.deadLetterMaxCount,
         podName: config.podName,
         metrics,
         logger: log,

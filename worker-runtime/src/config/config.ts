@@ -28,6 +28,8 @@ export const SETTINGS = {
   visibilityTimeout: { flag: 'visibility-timeout-seconds', env: ['WORKERPOOL_VISIBILITY_TIMEOUT_SECONDS'] },
   heartbeatInterval: { flag: 'heartbeat-interval-seconds', env: ['WORKERPOOL_HEARTBEAT_INTERVAL_SECONDS'] },
   maxStalls: { flag: 'max-stalls', env: ['WORKERPOOL_MAX_STALLS'] },
+  deadLetterMaxAge: { flag: 'dead-letter-max-age-seconds', env: ['WORKERPOOL_DEAD_LETTER_MAX_AGE_SECONDS'] },
+  deadLetterMaxCount: { flag: 'dead-letter-max-count', env: ['WORKERPOOL_DEAD_LETTER_MAX_COUNT'] },
   podName: { flag: 'pod-name', env: ['WORKERPOOL_POD_NAME', 'HOSTNAME'] },
   metricsPort: { flag: 'metrics-port', env: ['WORKERPOOL_METRICS_PORT'] },
   metricsHost: { flag: 'metrics-host', env: ['WORKERPOOL_METRICS_HOST'] },
@@ -60,6 +62,8 @@ export interface RunConfig {
   readonly visibilityTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly maxStalls: number;
+  readonly deadLetterMaxAgeMs: number;
+  readonly deadLetterMaxCount: number;
   readonly podName: string;
   /** 0 picks a free port (tests running several workers on one machine). */
   readonly metricsPort: number;
@@ -136,6 +140,10 @@ export function parseRunConfig(flags: Flags, env: Env): RunConfig {
     heartbeatIntervalMs: seconds(SETTINGS.heartbeatInterval, WORKER_DEFAULTS.heartbeatIntervalMs, 0.05, 3_600),
     maxStalls: optional(SETTINGS.maxStalls, flags, env, WORKER_DEFAULTS.maxStalls, (raw) =>
       parseInteger(raw, 0, 1_000),
+    ),
+    deadLetterMaxAgeMs: seconds(SETTINGS.deadLetterMaxAge, WORKER_DEFAULTS.deadLetterMaxAgeMs, 1, 10 * 365 * 86_400),
+    deadLetterMaxCount: optional(SETTINGS.deadLetterMaxCount, flags, env, WORKER_DEFAULTS.deadLetterMaxCount, (raw) =>
+      parseInteger(raw, 0, 10_000_000),
     ),
     podName: optional(SETTINGS.podName, flags, env, hostname(), (raw) => raw.value),
     metricsPort: optional(SETTINGS.metricsPort, flags, env, CONFIG_DEFAULTS.metricsPort, (raw) =>

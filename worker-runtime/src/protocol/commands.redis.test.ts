@@ -3,7 +3,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { redisFixture } from '../test-support/redis-fixture.ts';
 import { ackAndReserve, addJobs, maintainQueue, publishHeartbeat, recordFailure, releaseJobs } from './commands.ts';
 import { entryJobId } from './entry.ts';
-import { queueKeys } from './keys.ts';
+import { queueKeys, type QueueKeys } from './keys.ts';
 import { redisTimeMs } from './redis-time.ts';
 
 // The protocol's scripts on a real Redis, one rule at a time.
@@ -11,6 +11,16 @@ describe('the protocol scripts: Redis keeps the time, a token owns each reservat
   const fx = redisFixture(inject('redisUrl'), 'commands');
   afterAll(() => fx.cleanup());
   const job = (id: string) => ({ id, record: JSON.stringify({ name: 'n', data: null }), delayMs: 0 });
+  const maintain = (keys: QueueKeys, call: Partial<Parameters<typeof maintainQueue>[2]>) =>
+    maintainQueue(fx.redis, keys, {
+      maxStalls: 3,
+      limit: 100,
+      visibilityTimeoutMs: 30_000,
+      gapMs: 60_000,
+      deadLetterMaxAgeMs: 3_600_000,
+      deadLetterMaxCount: 100,
+      ...call,
+    });
 
   it('ends a reservation at Redis TIME plus the visibility timeout', async () => {
     const keys = queueKeys(fx.prefix, 'deadline');
@@ -38,13 +48,11 @@ describe('the protocol scripts: Redis keeps the time, a token owns each reservat
       acks: [],
     });
     const held = new Map(reserved.map((r) => [entryJobId(r.entry), r]));
-    const maintain = () =>
-      maintainQueue(fx.redis, keys, { maxStalls: 3, limit: 100, visibilityTimeoutMs: 400, gapMs: 1_000 });
     // The last maintenance ran 10 s ago by Redis's clock, as after Redis was paused that long.
     await fx.redis.hset(keys.counters, 'maintained-at', (await redisTimeMs(fx.redis)) - 10_000);
     await sleep(100); // both reservations are past their deadline now
 
-    const first = await maintain();
+    const first = await maintain(keys, { visibilityTimeoutMs: 400, gapMs: 1_000 });
     expect(first).toMatchObject({ reclaimed: 0, buried: 0 });
     expect(first.graceUntil).toBeGreaterThan(0);
     // Within the grace the live worker's heartbeat extends what it holds.
@@ -57,7 +65,7 @@ describe('the protocol scripts: Redis keeps the time, a token owns each reservat
     });
     await sleep(450);
 
-    const after = await maintain();
+    const after = await maintain(keys, { visibilityTimeoutMs: 400, gapMs: 1_000 });
     expect(after).toMatchObject({ reclaimed: 1, buried: 0, graceUntil: 0 });
     expect(await fx.redis.zrange(keys.active, '0', '-1')).toEqual([held.get('live')?.reservation]);
     // Back without its token, as the plain wait entry it was: ready time kept.
@@ -72,9 +80,7 @@ describe('the protocol scripts: Redis keeps the time, a token owns each reservat
       ackAndReserve(fx.redis, keys, { visibilityTimeoutMs, count: 1, token, acks: [] });
     const [stale] = (await reserve('a', 50)).reserved;
     await sleep(100);
-    expect(
-      await maintainQueue(fx.redis, keys, { maxStalls: 3, limit: 100, visibilityTimeoutMs: 50, gapMs: 60_000 }),
-    ).toMatchObject({ reclaimed: 1 });
+    expect(await maintain(keys, {})).toMatchObject({ reclaimed: 1 });
     const [current] = (await reserve('b', 30_000)).reserved;
     expect(current?.entry).toBe(stale?.entry); // the same job, now under another token
     const deadline = await fx.redis.zscore(keys.active, current?.reservation ?? '');
@@ -118,5 +124,34 @@ describe('the protocol scripts: Redis keeps the time, a token owns each reservat
       acks: [current?.reservation ?? ''],
     });
     expect(done.completed).toBe(1);
+  });
+
+  it('keeps dead letters for their retention only, the oldest deleted first, records with them', async () => {
+    const keys = queueKeys(fx.prefix, 'retention');
+    const ids = ['d1', 'd2', 'd3'];
+    for (const id of ids) {
+      await addJobs(fx.redis, keys, [job(id)]);
+      const [held] = (
+        await ackAndReserve(fx.redis, keys, { visibilityTimeoutMs: 30_000, count: 1, token: id, acks: [] })
+      ).reserved;
+      const info = { reason: 'unrecoverable', attempts: 1, lastError: 'no' } as const;
+      await recordFailure(fx.redis, keys, {
+        reservation: held?.reservation ?? '',
+        jobId: id,
+        record: held?.record ?? '',
+        outcome: { kind: 'dead', info },
+      });
+      await sleep(5); // distinct dead-at times: the order is the order they died
+    }
+
+    expect(await maintain(keys, { deadLetterMaxCount: 1 })).toMatchObject({ discarded: 2 });
+    expect(await fx.redis.zrange(keys.dead, '0', '-1')).toEqual(['d3']);
+    expect(await fx.redis.hkeys(keys.jobs)).toEqual(['d3']);
+    expect(await fx.redis.hkeys(keys.deadInfo)).toEqual(['d3']);
+    await sleep(20);
+    expect(await maintain(keys, { deadLetterMaxAgeMs: 10 })).toMatchObject({ discarded: 1 });
+    expect(await fx.redis.zcard(keys.dead)).toBe(0);
+    expect(await fx.redis.hlen(keys.jobs)).toBe(0);
+    expect(await fx.redis.hget(keys.counters, 'discarded')).toBe('3');
   });
 });

@@ -138,12 +138,21 @@ export interface MaintainResult {
   readonly buried: number;
   /** Redis ms until which nothing is reclaimed, after a gap in maintenance; 0 outside a grace. */
   readonly graceUntil: number;
+  /** Dead letters deleted past their retention. */
+  readonly discarded: number;
 }
 
 export async function maintainQueue(
   redis: Redis,
   keys: QueueKeys,
-  call: { maxStalls: number; limit: number; visibilityTimeoutMs: number; gapMs: number },
+  call: {
+    maxStalls: number;
+    limit: number;
+    visibilityTimeoutMs: number;
+    gapMs: number;
+    deadLetterMaxAgeMs: number;
+    deadLetterMaxCount: number;
+  },
 ): Promise<MaintainResult> {
   const reply = replyArray(
     await runScript(redis, {
@@ -160,7 +169,14 @@ export async function maintainQueue(
         keys.workerInfo,
         keys.jobs,
       ],
-      args: [call.maxStalls, call.limit, call.visibilityTimeoutMs, call.gapMs],
+      args: [
+        call.maxStalls,
+        call.limit,
+        call.visibilityTimeoutMs,
+        call.gapMs,
+        call.deadLetterMaxAgeMs,
+        call.deadLetterMaxCount,
+      ],
     }),
     'maintain',
   );
@@ -169,6 +185,7 @@ export async function maintainQueue(
     reclaimed: replyInt(reply[1], 'maintain reclaimed'),
     buried: replyInt(reply[2], 'maintain buried'),
     graceUntil: replyInt(reply[3], 'maintain graceUntil'),
+    discarded: replyInt(reply[4], 'maintain discarded'),
   };
 }
 
@@ -191,7 +208,11 @@ export async function replayDead(
 export async function purgeDead(redis: Redis, keys: QueueKeys, ids: readonly string[]): Promise<number> {
   if (ids.length === 0) return 0;
   return replyInt(
-    await runScript(redis, { script: SCRIPTS.purgeDead, keys: [keys.dead, keys.deadInfo, keys.jobs], args: ids }),
+    await runScript(redis, {
+      script: SCRIPTS.purgeDead,
+      keys: [keys.dead, keys.deadInfo, keys.jobs, keys.counters],
+      args: ids,
+    }),
     'purge-dead',
   );
 }

@@ -9,5 +9,5 @@ export const SCRIPTS = {
   heartbeat: loadLuaScript('heartbeat-3.lua'),
   maintain: loadLuaScript('maintain-10.lua'),
   replayDead: loadLuaScript('replay-dead-5.lua'),
-  purgeDead: loadLuaScript('purge-dead-3.lua'),
+  purgeDead: loadLuaScript('purge-dead-4.lua'),
 } as const;

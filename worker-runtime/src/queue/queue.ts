@@ -3,7 +3,7 @@ import { addJobs, type NewJob } from '../protocol/commands.ts';
 import { encodeRecord, type JobRecord } from '../protocol/job-record.ts';
 import { DEFAULT_KEY_PREFIX, queueKeys, type QueueKeys } from '../protocol/keys.ts';
 import { openConnection, type Connection } from '../redis/connection.ts';
-import { createJobIdGenerator } from './job-id.ts';
+import { generateJobId } from './job-id.ts';
 import { DEFAULT_JOB_OPTIONS, resolveJobOptions, type JobOptions, type ResolvedJobOptions } from './job-options.ts';
 
 export interface QueueOptions {
@@ -41,7 +41,6 @@ export class Queue {
   private readonly ownsRedis: boolean;
   private readonly defaults: ResolvedJobOptions;
   private readonly now: () => number;
-  private readonly nextId = createJobIdGenerator();
 
   constructor(name: string, options: QueueOptions) {
     this.name = name;
@@ -80,7 +79,7 @@ export class Queue {
     if (typeof job.name !== 'string' || job.name.length === 0)
       throw new Error(`${where.replace(/ opts$|\.opts$/, '')}: job name must be a non-empty string`);
     const opts = resolveJobOptions(job.opts ?? {}, this.defaults, where);
-    const id = opts.jobId ?? this.nextId();
+    const id = opts.jobId ?? generateJobId();
     const record: JobRecord = {
       v: 1,
       id,

@@ -20,6 +20,10 @@ export interface WorkerOptions {
   readonly drainTimeoutMs?: number;
   /** A job whose reservation expires more often than this becomes a dead letter (default 3). */
   readonly maxStalls?: number;
+  /** Dead letters older than this are deleted (default 180 days, as Sidekiq's dead set). */
+  readonly deadLetterMaxAgeMs?: number;
+  /** At most this many dead letters are kept per queue, the oldest deleted first (default 10,000, as Sidekiq's). */
+  readonly deadLetterMaxCount?: number;
   /** Published in heartbeats so the operator knows which pod is idle (default: the host name). */
   readonly podName?: string;
   readonly metrics?: WorkerMetrics;
@@ -35,6 +39,8 @@ export interface ResolvedWorkerOptions {
   readonly maintenanceIntervalMs: number;
   readonly drainTimeoutMs: number;
   readonly maxStalls: number;
+  readonly deadLetterMaxAgeMs: number;
+  readonly deadLetterMaxCount: number;
   readonly podName: string;
 }
 
@@ -45,6 +51,8 @@ export const WORKER_DEFAULTS = {
   maintenanceIntervalMs: 1_000,
   drainTimeoutMs: 25_000,
   maxStalls: 3,
+  deadLetterMaxAgeMs: 180 * 24 * 3_600_000,
+  deadLetterMaxCount: 10_000,
 } as const;
 
 /** One script call reserves at most this many jobs: bounds Lua's unpack and a single reply's size. */
@@ -77,6 +85,17 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     ),
     drainTimeoutMs: positiveInt(options.drainTimeoutMs, 'drainTimeoutMs', WORKER_DEFAULTS.drainTimeoutMs, 0),
     maxStalls: positiveInt(options.maxStalls, 'maxStalls', WORKER_DEFAULTS.maxStalls, 0),
+    deadLetterMaxAgeMs: positiveInt(
+      options.deadLetterMaxAgeMs,
+      'deadLetterMaxAgeMs',
+      WORKER_DEFAULTS.deadLetterMaxAgeMs,
+    ),
+    deadLetterMaxCount: positiveInt(
+      options.deadLetterMaxCount,
+      'deadLetterMaxCount',
+      WORKER_DEFAULTS.deadLetterMaxCount,
+      0,
+    ),
     podName: options.podName ?? hostname(),
   };
   if (resolved.heartbeatIntervalMs >= resolved.visibilityTimeoutMs) {

@@ -439,6 +439,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
       limit: MAINTAIN_LIMIT,
       visibilityTimeoutMs: this.opts.visibilityTimeoutMs,
       gapMs: maintenanceGapMs(this.opts),
+      deadLetterMaxAgeMs: this.opts.deadLetterMaxAgeMs,
+      deadLetterMaxCount: this.opts.deadLetterMaxCount,
     });
     if (result.reclaimed > 0 || result.buried > 0) this.log.warn(result, 'reclaimed reservations of dead workers');
     if (result.graceUntil > 0 && !this.inGrace)

@@ -1,6 +1,7 @@
 --[[
   Housekeeping every worker runs about once a second: promotes due delayed jobs, reclaims
-  reservations whose worker died, and forgets expired heartbeats. Every time is Redis's TIME.
+  reservations whose worker died, forgets expired heartbeats, and deletes dead letters past their
+  retention (older than ARGV[5], or the oldest beyond ARGV[6]). Every time is Redis's TIME.
 
   A reservation is reclaimed (and a stall counted) only when its deadline passed by Redis's clock
   while maintenance kept running. When no maintenance ran for longer than ARGV[4], Redis itself was
@@ -14,7 +15,7 @@
   KEYS[4]  stalls       HASH  jobId -> reclaim count
   KEYS[5]  dead         ZSET
   KEYS[6]  dead-info    HASH
-  KEYS[7]  counters     HASH  reclaimed, dead; maintained-at and grace-until (Redis ms)
+  KEYS[7]  counters     HASH  reclaimed, dead, discarded; maintained-at and grace-until (Redis ms)
   KEYS[8]  workers      ZSET  workerId -> heartbeat expiry
   KEYS[9]  worker-info  HASH
   KEYS[10] jobs         HASH
@@ -23,8 +24,10 @@
   ARGV[2] at most this many jobs promoted and reclaimed per call
   ARGV[3] visibility timeout (ms): the grace after a gap
   ARGV[4] gap (ms): no maintenance for longer than this starts a grace
+  ARGV[5] dead letters older than this (ms) are deleted
+  ARGV[6] at most this many dead letters are kept (the oldest go first)
 
-  Reply: array { promoted, reclaimed, buried, graceUntil (0 when not in a grace) }
+  Reply: array { promoted, reclaimed, buried, graceUntil (0 when not in a grace), discarded }
 ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -88,4 +91,19 @@ if not inGrace then
     redis.call('HDEL', KEYS[9], unpack(gone))
   end
 end
-return { promoted, reclaimed, buried, inGrace and graceUntil or 0 }
+-- Dead letters past their retention: the record goes too, so the id may be added again.
+local discarded = {}
+local old = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', '(' .. (now - tonumber(ARGV[5])), 'LIMIT', 0, limit)
+for i = 1, #old do discarded[#discarded + 1] = old[i] end
+local over = redis.call('ZCARD', KEYS[5]) - #old - tonumber(ARGV[6])
+if over > 0 then
+  local oldest = redis.call('ZRANGE', KEYS[5], #old, #old + math.min(over, limit) - 1)
+  for i = 1, #oldest do discarded[#discarded + 1] = oldest[i] end
+end
+if #discarded > 0 then
+  redis.call('ZREM', KEYS[5], unpack(discarded))
+  redis.call('HDEL', KEYS[6], unpack(discarded))
+  redis.call('HDEL', KEYS[10], unpack(discarded))
+  redis.call('HINCRBY', KEYS[7], 'discarded', #discarded)
+end
+return { promoted, reclaimed, buried, inGrace and graceUntil or 0, #discarded }
