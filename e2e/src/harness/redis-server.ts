@@ -9,6 +9,8 @@ export interface RedisServer {
   readonly url: string;
   readonly port: number;
   readonly password: string | undefined;
+  /** The server process's pid (tests pause it with SIGSTOP, or kill it). */
+  readonly pid: number;
   stop(): Promise<void>;
   /** Stops and starts the same server on the same port (its data survives only with appendOnly). */
   restart(): Promise<void>;
@@ -36,6 +38,8 @@ export interface RedisServerOptions {
   readonly host?: string;
   /** Keep every write in an append-only file, so that restart() loses nothing (appendfsync always). */
   readonly appendOnly?: boolean;
+  /** Start as a replica of the loopback server on this port; resolves once it has synced. */
+  readonly replicaOf?: number;
 }
 
 /** Starts a real, throw-away redis-server on a free loopback port. */
@@ -58,11 +62,17 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   ];
   args.push(...(options.appendOnly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
   if (options.password !== undefined) args.push('--requirepass', options.password);
+  if (options.replicaOf !== undefined) {
+    args.push('--replicaof', '127.0.0.1', String(options.replicaOf));
+    if (options.password !== undefined) args.push('--masterauth', options.password);
+  }
   let proc: ManagedProcess;
   const start = async () => {
     proc = startProcess('redis-server', binary, args);
     await waitUntil(
-      `redis-server on port ${port}`,
+      options.replicaOf === undefined
+        ? `redis-server on port ${port}`
+        : `redis-server on port ${port} to sync with its primary on ${options.replicaOf}`,
       async () => {
         const client = new Redis({
           port,
@@ -75,6 +85,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
         client.on('error', () => undefined); // refused connections are expected until the server listens
         try {
           await client.connect();
+          if (options.replicaOf !== undefined) return /master_link_status:up/.test(await client.info('replication'));
           return (await client.ping()) === 'PONG';
         } finally {
           client.disconnect();
@@ -83,12 +94,20 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       { process: proc, timeoutMs: 15_000 },
     );
   };
+  const pidOf = () => {
+    const pid = proc.child.pid;
+    if (pid === undefined) throw new Error(`redis-server on port ${port} has no pid`);
+    return pid;
+  };
   await start();
   const auth = options.password === undefined ? '' : `:${encodeURIComponent(options.password)}@`;
   return {
     url: `redis://${auth}${host}:${port}`,
     port,
     password: options.password,
+    get pid() {
+      return pidOf();
+    },
     async stop() {
       await proc.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -37,6 +37,10 @@ const runOptions = {
     'deadLetterMaxAge',
     'delete dead letters older than this (default 15552000: 180 days)',
   ),
+  'eviction-policy-check': describe(
+    'evictionPolicyCheck',
+    'refuse|warn: what to do when Redis may evict keys (maxmemory-policy other than noeviction; default refuse)',
+  ),
   'dead-letter-max-count': describe(
     'deadLetterMaxCount',
     'keep at most this many dead letters per queue (default 10000)',

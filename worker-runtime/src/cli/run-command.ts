@@ -37,6 +37,7 @@ export async function startWorkers(config: RunConfig, log: Logger): Promise<Runn
         maxStalls: config.maxStalls,
         deadLetterMaxAgeMs: config.deadLetterMaxAgeMs,
         deadLetterMaxCount: config.deadLetterMaxCount,
+        evictionPolicyCheck: config.evictionPolicyCheck,
         podName: config.podName,
         metrics,
         logger: log,

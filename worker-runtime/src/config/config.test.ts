@@ -17,6 +17,7 @@ describe('the worker configuration', () => {
       maxStalls: 3,
       deadLetterMaxAgeMs: 180 * 86_400_000, // Sidekiq's dead set keeps 180 days and 10,000 jobs
       deadLetterMaxCount: 10_000,
+      evictionPolicyCheck: 'refuse',
       podName: 'mailers-7d9f-abc12',
       metricsPort: 9464,
       metricsHost: '0.0.0.0',

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { DEFAULT_KEY_PREFIX, validateQueueName } from '../protocol/keys.ts';
 import { WORKER_DEFAULTS } from '../worker/worker-options.ts';
+import { EVICTION_POLICY_CHECKS, type EvictionPolicyCheck } from '../redis/eviction-policy.ts';
 import { MAX_CONCURRENCY, MAX_DRAIN_TIMEOUT_SECONDS } from './limits.ts';
 import {
   ConfigError,
@@ -30,6 +31,7 @@ export const SETTINGS = {
   maxStalls: { flag: 'max-stalls', env: ['WORKERPOOL_MAX_STALLS'] },
   deadLetterMaxAge: { flag: 'dead-letter-max-age-seconds', env: ['WORKERPOOL_DEAD_LETTER_MAX_AGE_SECONDS'] },
   deadLetterMaxCount: { flag: 'dead-letter-max-count', env: ['WORKERPOOL_DEAD_LETTER_MAX_COUNT'] },
+  evictionPolicyCheck: { flag: 'eviction-policy-check', env: ['WORKERPOOL_EVICTION_POLICY_CHECK'] },
   podName: { flag: 'pod-name', env: ['WORKERPOOL_POD_NAME', 'HOSTNAME'] },
   metricsPort: { flag: 'metrics-port', env: ['WORKERPOOL_METRICS_PORT'] },
   metricsHost: { flag: 'metrics-host', env: ['WORKERPOOL_METRICS_HOST'] },
@@ -64,6 +66,7 @@ export interface RunConfig {
   readonly maxStalls: number;
   readonly deadLetterMaxAgeMs: number;
   readonly deadLetterMaxCount: number;
+  readonly evictionPolicyCheck: EvictionPolicyCheck;
   readonly podName: string;
   /** 0 picks a free port (tests running several workers on one machine). */
   readonly metricsPort: number;
@@ -144,6 +147,13 @@ export function parseRunConfig(flags: Flags, env: Env): RunConfig {
     deadLetterMaxAgeMs: seconds(SETTINGS.deadLetterMaxAge, WORKER_DEFAULTS.deadLetterMaxAgeMs, 1, 10 * 365 * 86_400),
     deadLetterMaxCount: optional(SETTINGS.deadLetterMaxCount, flags, env, WORKER_DEFAULTS.deadLetterMaxCount, (raw) =>
       parseInteger(raw, 0, 10_000_000),
+    ),
+    evictionPolicyCheck: optional(
+      SETTINGS.evictionPolicyCheck,
+      flags,
+      env,
+      WORKER_DEFAULTS.evictionPolicyCheck,
+      (raw) => parseChoice(raw, EVICTION_POLICY_CHECKS),
     ),
     podName: optional(SETTINGS.podName, flags, env, hostname(), (raw) => raw.value),
     metricsPort: optional(SETTINGS.metricsPort, flags, env, CONFIG_DEFAULTS.metricsPort, (raw) =>

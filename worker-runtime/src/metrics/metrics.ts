@@ -30,6 +30,8 @@ export interface WorkerMetrics {
    * worker's: it stalled past its visibility timeout and the job was reclaimed (maybe run elsewhere).
    */
   readonly staleReservations: Counter<QueueLabel | 'operation'>;
+  /** Jobs whose record was gone (evicted by Redis) when this worker reserved or reclaimed them. */
+  readonly jobsMissing: Counter<QueueLabel>;
 }
 
 /** What a worker tried to do with a reservation it no longer held (the `operation` label). */
@@ -96,6 +98,12 @@ export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}):
     draining: new Gauge({
       name: `${METRIC_PREFIX}worker_draining`,
       help: '1 while the worker drains before exit',
+      labelNames: ['queue'],
+      registers,
+    }),
+    jobsMissing: new Counter({
+      name: `${METRIC_PREFIX}jobs_missing_total`,
+      help: 'Jobs whose record was gone (evicted by Redis) when reserved or reclaimed; each is kept as a dead letter (missing-record)',
       labelNames: ['queue'],
       registers,
     }),

@@ -47,6 +47,8 @@ export interface ReservedJob {
 
 export interface AckAndReserveResult {
   readonly completed: number;
+  /** Entries taken whose record was gone (evicted): moved to the dead letters as `missing-record`. */
+  readonly missing: number;
   readonly reserved: ReservedJob[];
 }
 
@@ -65,13 +67,13 @@ export async function ackAndReserve(
   const reply = replyArray(
     await runScript(redis, {
       script: SCRIPTS.ackAndReserve,
-      keys: [keys.wait, keys.active, keys.jobs, keys.stalls, keys.counters],
+      keys: [keys.wait, keys.active, keys.jobs, keys.stalls, keys.counters, keys.dead, keys.deadInfo],
       args: [call.visibilityTimeoutMs, call.count, call.token, ...call.acks],
     }),
     'ack-and-reserve',
   );
   const reserved: ReservedJob[] = [];
-  for (let i = 1; i + 1 < reply.length; i += 2) {
+  for (let i = 2; i + 1 < reply.length; i += 2) {
     const entry = replyString(reply[i], 'ack-and-reserve entry');
     reserved.push({
       entry,
@@ -79,7 +81,11 @@ export async function ackAndReserve(
       record: replyString(reply[i + 1], 'ack-and-reserve record'),
     });
   }
-  return { completed: replyInt(reply[0], 'ack-and-reserve completed'), reserved };
+  return {
+    completed: replyInt(reply[0], 'ack-and-reserve completed'),
+    missing: replyInt(reply[1], 'ack-and-reserve missing'),
+    reserved,
+  };
 }
 
 export type FailureOutcome =
@@ -140,6 +146,8 @@ export interface MaintainResult {
   readonly graceUntil: number;
   /** Dead letters deleted past their retention. */
   readonly discarded: number;
+  /** Expired reservations whose record was gone (evicted): moved to the dead letters as `missing-record`. */
+  readonly missing: number;
 }
 
 export async function maintainQueue(
@@ -186,6 +194,7 @@ export async function maintainQueue(
     buried: replyInt(reply[2], 'maintain buried'),
     graceUntil: replyInt(reply[3], 'maintain graceUntil'),
     discarded: replyInt(reply[4], 'maintain discarded'),
+    missing: replyInt(reply[5], 'maintain missing'),
   };
 }
 

@@ -10,6 +10,8 @@ export const DEAD_REASONS = {
   noHandler: 'no-handler',
   /** Its worker died or stalled while running it too many times (set by maintain-10.lua). */
   stalled: 'stalled',
+  /** Its record was gone when it was reserved or reclaimed: evicted by Redis, or deleted by hand. */
+  missingRecord: 'missing-record',
 } as const;
 export type DeadReason = (typeof DEAD_REASONS)[keyof typeof DEAD_REASONS];
 

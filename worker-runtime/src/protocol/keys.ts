@@ -41,6 +41,8 @@ export const COUNTER_FIELDS = {
   reclaimed: 'reclaimed',
   /** Dead letters deleted: purged, or past their retention (their records went with them). */
   discarded: 'discarded',
+  /** Jobs whose record was gone (evicted) when reserved or reclaimed; each is also a dead letter. */
+  missing: 'missing',
 } as const;
 
 const MAX_QUEUE_NAME_LENGTH = 200;

@@ -3,7 +3,7 @@ import { loadLuaScript } from './lua-script.ts';
 /** Every write script of the protocol, loaded once. The read script lives in signals.ts. */
 export const SCRIPTS = {
   add: loadLuaScript('add-3.lua'),
-  ackAndReserve: loadLuaScript('ack-and-reserve-5.lua'),
+  ackAndReserve: loadLuaScript('ack-and-reserve-7.lua'),
   fail: loadLuaScript('fail-8.lua'),
   release: loadLuaScript('release-2.lua'),
   heartbeat: loadLuaScript('heartbeat-3.lua'),

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { WorkerMetrics } from '../metrics/metrics.ts';
 import type { Connection } from '../redis/connection.ts';
+import { EVICTION_POLICY_CHECKS, type EvictionPolicyCheck } from '../redis/eviction-policy.ts';
 import type { Handlers } from './job.ts';
 
 export interface WorkerOptions {
@@ -24,6 +25,11 @@ export interface WorkerOptions {
   readonly deadLetterMaxAgeMs?: number;
   /** At most this many dead letters are kept per queue, the oldest deleted first (default 10,000, as Sidekiq's). */
   readonly deadLetterMaxCount?: number;
+  /**
+   * At start, when Redis's maxmemory-policy is not noeviction: `refuse` to start (default), or
+   * `warn` and run (see redis/eviction-policy.ts).
+   */
+  readonly evictionPolicyCheck?: EvictionPolicyCheck;
   /** Published in heartbeats so the operator knows which pod is idle (default: the host name). */
   readonly podName?: string;
   readonly metrics?: WorkerMetrics;
@@ -41,6 +47,7 @@ export interface ResolvedWorkerOptions {
   readonly maxStalls: number;
   readonly deadLetterMaxAgeMs: number;
   readonly deadLetterMaxCount: number;
+  readonly evictionPolicyCheck: EvictionPolicyCheck;
   readonly podName: string;
 }
 
@@ -53,6 +60,7 @@ export const WORKER_DEFAULTS = {
   maxStalls: 3,
   deadLetterMaxAgeMs: 180 * 24 * 3_600_000,
   deadLetterMaxCount: 10_000,
+  evictionPolicyCheck: 'refuse',
 } as const;
 
 /** One script call reserves at most this many jobs: bounds Lua's unpack and a single reply's size. */
@@ -96,8 +104,13 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
       WORKER_DEFAULTS.deadLetterMaxCount,
       0,
     ),
+    evictionPolicyCheck: options.evictionPolicyCheck ?? WORKER_DEFAULTS.evictionPolicyCheck,
     podName: options.podName ?? hostname(),
   };
+  if (!EVICTION_POLICY_CHECKS.includes(resolved.evictionPolicyCheck))
+    throw new Error(
+      `worker option evictionPolicyCheck must be one of ${EVICTION_POLICY_CHECKS.join(', ')}, got ${String(resolved.evictionPolicyCheck)}`,
+    );
   if (resolved.heartbeatIntervalMs >= resolved.visibilityTimeoutMs) {
     throw new Error(
       `worker option heartbeatIntervalMs (${resolved.heartbeatIntervalMs}) must be below visibilityTimeoutMs (${resolved.visibilityTimeoutMs}), or live jobs would be reclaimed`,

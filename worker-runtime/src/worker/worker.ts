@@ -18,6 +18,7 @@ import { encodeHeartbeat } from '../protocol/heartbeat.ts';
 import { decodeRecord, encodeRecord, type JobRecord } from '../protocol/job-record.ts';
 import { DEFAULT_KEY_PREFIX, queueKeys, type QueueKeys } from '../protocol/keys.ts';
 import { openConnection } from '../redis/connection.ts';
+import { checkEvictionPolicy } from '../redis/eviction-policy.ts';
 import { runCloseStep } from './close-step.ts';
 import { describeError } from './errors.ts';
 import { decideFailure } from './failure-policy.ts';
@@ -154,10 +155,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
     return this.draining;
   }
 
-  /** Publishes the first heartbeat, then starts fetching. */
+  /**
+   * Checks that Redis will not evict the queue, publishes the first heartbeat, then starts fetching.
+   * Throws EvictionPolicyError when Redis may evict keys and evictionPolicyCheck is `refuse`.
+   */
   async start(): Promise<void> {
     if (this.started) throw new Error(`worker ${this.workerId} was already started`);
     this.started = true;
+    const warning = await checkEvictionPolicy(this.redis, this.opts.evictionPolicyCheck);
+    if (warning) this.log.warn(warning);
     await this.beat(false);
     this.heartbeat.start(this.opts.heartbeatIntervalMs);
     // Spread the workers' housekeeping over the interval instead of all at once.
@@ -208,6 +214,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       });
       stopTimer();
       this.countStale('ack', acks.length - result.completed);
+      this.countMissing(result.missing);
       this.prefetched.push(...result.reserved);
       this.fillSlots();
       return result.reserved.length;
@@ -227,6 +234,16 @@ export class Worker extends EventEmitter<WorkerEvents> {
     if (stale <= 0) return;
     this.metrics.staleReservations.inc({ queue: this.queue, operation }, stale);
     this.log.warn({ operation, stale }, 'reservations were reclaimed from this worker while it stalled');
+  }
+
+  /** A job record gone from Redis means eviction (or a hand): loud, because the job cannot run. */
+  private countMissing(missing: number): void {
+    if (missing <= 0) return;
+    this.metrics.jobsMissing.inc({ queue: this.queue }, missing);
+    this.log.error(
+      { missing },
+      'job records were gone from Redis (evicted?): the jobs are kept as dead letters with reason missing-record',
+    );
   }
 
   /** Resolves when a job may have arrived: BLMOVE from the list to itself wakes without taking anything. */
@@ -443,6 +460,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       deadLetterMaxCount: this.opts.deadLetterMaxCount,
     });
     if (result.reclaimed > 0 || result.buried > 0) this.log.warn(result, 'reclaimed reservations of dead workers');
+    this.countMissing(result.missing);
     if (result.graceUntil > 0 && !this.inGrace)
       this.log.warn(
         { graceUntil: result.graceUntil },

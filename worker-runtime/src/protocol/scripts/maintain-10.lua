@@ -15,7 +15,7 @@
   KEYS[4]  stalls       HASH  jobId -> reclaim count
   KEYS[5]  dead         ZSET
   KEYS[6]  dead-info    HASH
-  KEYS[7]  counters     HASH  reclaimed, dead, discarded; maintained-at and grace-until (Redis ms)
+  KEYS[7]  counters     HASH  reclaimed, dead, discarded, missing; maintained-at and grace-until (Redis ms)
   KEYS[8]  workers      ZSET  workerId -> heartbeat expiry
   KEYS[9]  worker-info  HASH
   KEYS[10] jobs         HASH
@@ -27,7 +27,10 @@
   ARGV[5] dead letters older than this (ms) are deleted
   ARGV[6] at most this many dead letters are kept (the oldest go first)
 
-  Reply: array { promoted, reclaimed, buried, graceUntil (0 when not in a grace), discarded }
+  A reclaimed reservation whose record is gone (evicted, or deleted) becomes a dead letter with reason
+  "missing-record" and is counted in `missing`, never dropped silently.
+
+  Reply: array { promoted, reclaimed, buried, graceUntil (0 when not in a grace), discarded, missing }
 ]]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -58,7 +61,7 @@ if #due > 0 then
   promoted = #ids
 end
 
-local reclaimed, buried = 0, 0
+local reclaimed, buried, missing = 0, 0, 0
 if not inGrace then
   local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. now, 'LIMIT', 0, limit)
   for i = 1, #expired do
@@ -68,7 +71,12 @@ if not inGrace then
     local entry = string.sub(expired[i], sep + 1)
     sep = string.find(entry, ':', 1, true)
     local id = sep and string.sub(entry, sep + 1) or entry
-    if redis.call('HEXISTS', KEYS[10], id) == 1 then
+    if redis.call('HEXISTS', KEYS[10], id) == 0 then
+      missing = missing + 1
+      redis.call('ZADD', KEYS[5], now, id)
+      redis.call('HSET', KEYS[6], id, cjson.encode({ reason = 'missing-record', attempts = 0,
+        lastError = 'the job record was gone when its reservation was reclaimed (evicted by Redis, or deleted)' }))
+    else
       local stalls = redis.call('HINCRBY', KEYS[4], id, 1)
       if stalls > maxStalls then
         redis.call('HDEL', KEYS[4], id)
@@ -83,7 +91,8 @@ if not inGrace then
     end
   end
   if reclaimed > 0 then redis.call('HINCRBY', KEYS[7], 'reclaimed', reclaimed) end
-  if buried > 0 then redis.call('HINCRBY', KEYS[7], 'dead', buried) end
+  if buried + missing > 0 then redis.call('HINCRBY', KEYS[7], 'dead', buried + missing) end
+  if missing > 0 then redis.call('HINCRBY', KEYS[7], 'missing', missing) end
 
   local gone = redis.call('ZRANGEBYSCORE', KEYS[8], '-inf', '(' .. now, 'LIMIT', 0, limit)
   if #gone > 0 then
@@ -106,4 +115,4 @@ if #discarded > 0 then
   redis.call('HDEL', KEYS[10], unpack(discarded))
   redis.call('HINCRBY', KEYS[7], 'discarded', #discarded)
 end
-return { promoted, reclaimed, buried, inGrace and graceUntil or 0, #discarded }
+return { promoted, reclaimed, buried, inGrace and graceUntil or 0, #discarded, missing }

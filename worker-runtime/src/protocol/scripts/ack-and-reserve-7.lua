@@ -11,7 +11,9 @@
   KEYS[2] active    ZSET  "<token>:<entry>" -> reservation deadline
   KEYS[3] jobs      HASH  jobId -> record
   KEYS[4] stalls    HASH  jobId -> reclaim count
-  KEYS[5] counters  HASH  completed
+  KEYS[5] counters  HASH  completed, dead, missing
+  KEYS[6] dead      ZSET  jobId -> time it became a dead letter
+  KEYS[7] dead-info HASH  jobId -> detail JSON
 
   ARGV[1] visibility timeout (ms): the reservations made now end at Redis's TIME plus this, so a
           reply delayed by an outage never brings a reservation that was born expired
@@ -19,10 +21,11 @@
   ARGV[3] token of the reservations made now (no colon)
   ARGV[4...] reservations ("<token>:<entry>") of finished jobs
 
-  Reply: array { completed, entry1, record1, entry2, record2, ... }
+  Reply: array { completed, missing, entry1, record1, entry2, record2, ... }
     completed: how many acks still held their reservation (a reclaimed one does not count)
-    entries are returned head first, each reserved as "<token>:<entry>"; an entry whose record is
-    missing is dropped, not returned
+    missing: entries taken whose record was gone (evicted, or deleted by hand): each becomes a dead
+      letter with reason "missing-record" and is counted, never dropped silently
+    entries are returned head first, each reserved as "<token>:<entry>"
 ]]
 local function jobIdOf(reservation)
   local first = string.find(reservation, ':', 1, true)
@@ -52,7 +55,7 @@ if nAcks > 0 then
   end
 end
 
-local reply = { completed }
+local reply = { completed, 0 }
 local count = tonumber(ARGV[2])
 if count > 0 then
   local entries = redis.call('RPOP', KEYS[1], count)
@@ -67,15 +70,26 @@ if count > 0 then
     end
     local records = redis.call('HMGET', KEYS[3], unpack(ids))
     local zargs = {}
+    local missing = 0
     for i = 1, #entries do
       if records[i] then
         reply[#reply + 1] = entries[i]
         reply[#reply + 1] = records[i]
         zargs[#zargs + 1] = deadline
         zargs[#zargs + 1] = token .. entries[i]
+      else
+        missing = missing + 1
+        redis.call('ZADD', KEYS[6], deadline - tonumber(ARGV[1]), ids[i])
+        redis.call('HSET', KEYS[7], ids[i], cjson.encode({ reason = 'missing-record', attempts = 0,
+          lastError = 'the job record was gone when the job was reserved (evicted by Redis, or deleted)' }))
       end
     end
     if #zargs > 0 then redis.call('ZADD', KEYS[2], unpack(zargs)) end
+    if missing > 0 then
+      reply[2] = missing
+      redis.call('HINCRBY', KEYS[5], 'missing', missing)
+      redis.call('HINCRBY', KEYS[5], 'dead', missing)
+    end
   end
 end
 return reply
