@@ -42,6 +42,32 @@ export interface RedisServerOptions {
   readonly replicaOf?: number;
 }
 
+/**
+ * Asks a loopback server (redis-server or sentinel) one thing on a connection of its own, which
+ * neither retries nor waits: a server that is not listening yet fails the call at once.
+ */
+export async function askLoopbackRedis<T>(
+  port: number,
+  ask: (client: Redis) => Promise<T>,
+  password?: string,
+): Promise<T> {
+  const client = new Redis({
+    port,
+    host: '127.0.0.1',
+    password,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => undefined); // refused connections are expected until the server listens
+  try {
+    await client.connect();
+    return await ask(client);
+  } finally {
+    client.disconnect();
+  }
+}
+
 /** Starts a real, throw-away redis-server on a free loopback port. */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const binary = redisServerBinary();
@@ -73,24 +99,15 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       options.replicaOf === undefined
         ? `redis-server on port ${port}`
         : `redis-server on port ${port} to sync with its primary on ${options.replicaOf}`,
-      async () => {
-        const client = new Redis({
+      () =>
+        askLoopbackRedis(
           port,
-          host: '127.0.0.1',
-          password: options.password,
-          lazyConnect: true,
-          maxRetriesPerRequest: 0,
-          retryStrategy: () => null,
-        });
-        client.on('error', () => undefined); // refused connections are expected until the server listens
-        try {
-          await client.connect();
-          if (options.replicaOf !== undefined) return /master_link_status:up/.test(await client.info('replication'));
-          return (await client.ping()) === 'PONG';
-        } finally {
-          client.disconnect();
-        }
-      },
+          async (client) =>
+            options.replicaOf === undefined
+              ? (await client.ping()) === 'PONG'
+              : /master_link_status:up/.test(await client.info('replication')),
+          options.password,
+        ),
       { process: proc, timeoutMs: 15_000 },
     );
   };

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { startRedisServer, type RedisServer } from '@workerpool/e2e/harness/redis-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignalPoller } from './signal-poller.ts';
-import { startSentinel, type RedisSentinel } from './testing/redis-sentinel.ts';
+import { startSentinel, type RedisSentinel } from '@workerpool/e2e/harness/redis-sentinel';
 
 const PASSWORD = 'sentinel-master-pw';
 
@@ -13,7 +13,7 @@ describe('reading through Redis Sentinel', () => {
 
   beforeAll(async () => {
     master = await startRedisServer({ password: PASSWORD });
-    sentinel = await startSentinel('jobs-master', master.port, PASSWORD);
+    sentinel = await startSentinel('jobs-master', master.port, { masterPassword: PASSWORD });
     const redis = new Redis(master.url);
     await redis.rpush('jobs', 'a', 'b');
     redis.disconnect();
