@@ -66,7 +66,11 @@ describe('a stale worker acting after its jobs were reclaimed', () => {
       async () => Number((await fx.redis.hget(fixture.byPid, String(fresh.child.pid))) ?? 0) === JOBS,
       { process: fresh, timeoutMs: 30_000 },
     );
-    expect(await fx.redis.hget(queue.keys.counters, 'completed')).toBe(String(JOBS));
+    await waitUntil(
+      'the second worker to acknowledge every job',
+      async () => (await fx.redis.hget(queue.keys.counters, 'completed')) === String(JOBS),
+      { process: fresh },
+    );
 
     stale.child.kill('SIGCONT');
     const port = loggedMetricsPort(stale);
