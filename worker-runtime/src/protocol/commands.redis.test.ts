@@ -154,4 +154,13 @@ describe('the protocol scripts: Redis keeps the time, a token owns each reservat
     expect(await fx.redis.hlen(keys.jobs)).toBe(0);
     expect(await fx.redis.hget(keys.counters, 'discarded')).toBe('3');
   });
+
+  it('reclaims a reservation without a token, as a worker from before tokens wrote it, as its entry', async () => {
+    const keys = queueKeys(fx.prefix, 'legacy');
+    await addJobs(fx.redis, keys, [job('invoice:7')]); // an id with a colon: only the first colon separates
+    const entry = await fx.redis.rpop(keys.wait);
+    await fx.redis.zadd(keys.active, (await redisTimeMs(fx.redis)) - 1, entry ?? '');
+    expect(await maintain(keys, {})).toMatchObject({ reclaimed: 1, missing: 0 });
+    expect(await fx.redis.lrange(keys.wait, 0, -1)).toEqual([entry]);
+  });
 });

@@ -58,7 +58,7 @@ export async function ackAndReserve(
   call: {
     visibilityTimeoutMs: number;
     count: number;
-    /** The token of the reservations made by this call: unique to it, without a colon. */
+    /** The token of the reservations made by this call: unique to it, a letter first, no colon. */
     token: string;
     /** Reservations of finished jobs. */
     acks: readonly string[];

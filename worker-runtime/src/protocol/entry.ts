@@ -17,7 +17,8 @@ export function entryReadyAt(entry: string): number {
 
 /**
  * A reservation: the member `<token>:<entry>` of the active set. The token is the reserving call's
- * own (no colon in it), so a worker that lost a reservation cannot act on the one that replaced it.
+ * own (no colon in it, and a letter first, so that it is never read as a ready time), so a worker
+ * that lost a reservation cannot act on the one that replaced it.
  */
 export function encodeReservation(token: string, entry: string): string {
   return `${token}:${entry}`;

@@ -88,8 +88,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly random: () => number;
   /** Running jobs by reservation. */
   private readonly inFlight = new Map<string, InFlight>();
-  /** Reservation tokens: a random stem of this worker and a counter, one token per reserving call. */
-  private readonly tokenStem = randomBytes(6).toString('hex');
+  /**
+   * Reservation tokens: a random stem of this worker and a counter, one token per reserving call.
+   * A token starts with a letter, never a digit as a ready time does (see maintain-10.lua).
+   */
+  private readonly tokenStem = `r${randomBytes(6).toString('hex')}`;
   private tokenCount = 0;
   private lastBeatAt = 0;
   /** The busy count the last published heartbeat gave. */

@@ -18,7 +18,7 @@
   ARGV[1] visibility timeout (ms): the reservations made now end at Redis's TIME plus this, so a
           reply delayed by an outage never brings a reservation that was born expired
   ARGV[2] how many jobs to reserve (0: acknowledge only)
-  ARGV[3] token of the reservations made now (no colon)
+  ARGV[3] token of the reservations made now (unique to this call; a letter first, no colon)
   ARGV[4...] reservations ("<token>:<entry>") of finished jobs
 
   Reply: array { completed, missing, entry1, record1, entry2, record2, ... }

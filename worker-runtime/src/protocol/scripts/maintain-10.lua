@@ -66,10 +66,15 @@ if not inGrace then
   local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. now, 'LIMIT', 0, limit)
   for i = 1, #expired do
     redis.call('ZREM', KEYS[3], expired[i])
-    -- the reservation's token goes: the job returns as its plain wait entry, ready time kept
-    local sep = string.find(expired[i], ':', 1, true)
-    local entry = string.sub(expired[i], sep + 1)
-    sep = string.find(entry, ':', 1, true)
+    -- the reservation's token goes: the job returns as its plain wait entry, ready time kept. A
+    -- member that starts with a digit has no token (written by a worker from before tokens,
+    -- during a rolling upgrade): it is the entry itself.
+    local entry = expired[i]
+    local first = string.byte(entry, 1)
+    if first and (first < 48 or first > 57) then
+      entry = string.sub(entry, string.find(entry, ':', 1, true) + 1)
+    end
+    local sep = string.find(entry, ':', 1, true)
     local id = sep and string.sub(entry, sep + 1) or entry
     if redis.call('HEXISTS', KEYS[10], id) == 0 then
       missing = missing + 1
