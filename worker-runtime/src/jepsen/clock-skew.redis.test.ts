@@ -11,10 +11,12 @@ import { Worker } from '../worker/worker.ts';
 const JOBS = 200;
 const WORKERS = 4;
 const CONCURRENCY = 10;
-// Jobs up to 6 s outlive the 4 s visibility timeout: they are kept only by heartbeats, which is
-// exactly what a skewed reclaimer would ignore.
-const VISIBILITY_MS = 4_000;
-const HEARTBEAT_MS = 800;
+// Jobs of 12 s outlive the 10 s visibility timeout: they are kept only by heartbeats, which is
+// exactly what a skewed reclaimer would ignore. The timeout is far longer than a heartbeat, so a
+// machine starved by other tests does not look like a dead worker: a reclaim here is the skew's.
+const VISIBILITY_MS = 10_000;
+const HEARTBEAT_MS = 1_000;
+const LONG_JOB_MS = 12_000;
 const SKEW_MS = 60_000;
 
 describe('a worker whose clock is 60 s ahead, among normal workers', () => {
@@ -57,7 +59,7 @@ describe('a worker whose clock is 60 s ahead, among normal workers', () => {
     const added = await queue.addBulk(
       Array.from({ length: JOBS }, (_, i) => ({
         name: 'work',
-        data: { ms: i % 10 === 0 ? 6_000 : 100 + (i % 7) * 100 },
+        data: { ms: i % 10 === 0 ? LONG_JOB_MS : 100 + (i % 7) * 100 },
       })),
     );
     await waitUntil(`${JOBS} jobs completed`, () => Promise.resolve(ledger.completed === JOBS), { timeoutMs: 45_000 });

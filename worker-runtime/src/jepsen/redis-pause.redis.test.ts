@@ -11,7 +11,9 @@ import { Worker } from '../worker/worker.ts';
 // twice the visibility timeout while workers run and a producer adds. Redis's clock jumps ahead
 // meanwhile, so every live reservation looks expired when it answers again; the grace after a gap
 // in maintenance must keep the live workers' jobs. No job lost, none run twice, none dead-lettered.
-const VISIBILITY_MS = 3_000;
+// Long enough against the heartbeat (0.5 s) that a machine starved by other tests does not look
+// like a dead worker: a job run twice here is the pause's.
+const VISIBILITY_MS = 5_000;
 const PAUSE_MS = 2 * VISIBILITY_MS;
 const BATCHES = 30;
 const PER_BATCH = 20;
