@@ -61,7 +61,7 @@ const HEARTBEAT_LIFETIME_INTERVALS = 3;
  * one worker dying: well above the maintenance interval, and below the visibility timeout less a
  * heartbeat, the least a pause must last to let a live reservation expire.
  */
-export function maintenanceGapMs(opts: ResolvedWorkerOptions): number {
+function maintenanceGapMs(opts: ResolvedWorkerOptions): number {
   return Math.max(opts.visibilityTimeoutMs / 2, 3 * opts.maintenanceIntervalMs);
 }
 /** At most one extra heartbeat a second for a worker that goes idle -> busy over and over on sparse load. */
