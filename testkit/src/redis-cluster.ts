@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import { freeLoopbackPort, startProcess, waitUntil, type ManagedProcess } from './processes.ts';
+import { askLoopbackRedis } from './redis-server.ts';
 
 const run = promisify(execFile);
 const MASTERS = 3;
@@ -15,22 +15,7 @@ export interface RedisCluster {
   stop(): Promise<void>;
 }
 
-async function ping(port: number): Promise<boolean> {
-  const client = new Redis({
-    port,
-    host: '127.0.0.1',
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } finally {
-    client.disconnect();
-  }
-}
+const ping = (port: number) => askLoopbackRedis(port, async (client) => (await client.ping()) === 'PONG');
 
 /** A real three-master Redis Cluster on loopback, slots spread by redis-cli --cluster create. */
 export async function startRedisCluster(): Promise<RedisCluster> {
@@ -65,22 +50,11 @@ export async function startRedisCluster(): Promise<RedisCluster> {
   });
   // Every node must have agreed on the slot map, or a command routed to it answers CLUSTERDOWN.
   for (const port of ports) {
-    await waitUntil(`cluster node ${port} to report state ok`, async () => {
-      const client = new Redis({
-        port,
-        host: '127.0.0.1',
-        lazyConnect: true,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => null,
-      });
-      client.on('error', () => undefined);
-      try {
-        await client.connect();
-        return String(await client.call('CLUSTER', 'INFO')).includes('cluster_state:ok');
-      } finally {
-        client.disconnect();
-      }
-    });
+    await waitUntil(`cluster node ${port} to report state ok`, () =>
+      askLoopbackRedis(port, async (client) =>
+        String(await client.call('CLUSTER', 'INFO')).includes('cluster_state:ok'),
+      ),
+    );
   }
   return {
     endpoints: ports.map((p) => `127.0.0.1:${p}`),

@@ -1,5 +1,13 @@
 /** @workerpool/worker-runtime: reliable Redis job processing for WorkerPool pods. */
-export { Queue, type QueueOptions, type AddResult, type BulkJob } from './queue/queue.ts';
+export {
+  Queue,
+  DurabilityError,
+  type QueueOptions,
+  type AddResult,
+  type BulkJob,
+  type Durability,
+} from './queue/queue.ts';
+export { EvictionPolicyError, type EvictionPolicyCheck } from './redis/eviction-policy.ts';
 export type { JobOptions } from './queue/job-options.ts';
 export { Worker, type WorkerEvents } from './worker/worker.ts';
 export type { WorkerOptions } from './worker/worker-options.ts';

@@ -142,10 +142,10 @@ const native: BenchFormat = {
         const jobs = Array.from({ length: JOBS_PER_QUEUE + 2 }, (_, j) => ({
           id: `${q}-${j}`,
           record: '{"name":"bench","data":{}}',
-          dueAt: nowMs - 30_000,
+          delayMs: 0,
         }));
-        await addJobs(redis, keys, nowMs - 30_000, jobs);
-        await ackAndReserve(redis, keys, { now: nowMs, deadline: nowMs + 60_000, count: 2, acks: [] });
+        await addJobs(redis, keys, jobs, nowMs - 30_000);
+        await ackAndReserve(redis, keys, { visibilityTimeoutMs: 60_000, count: 2, token: 'seed', acks: [] });
         const workerId = `p${pool}-a:1:x`;
         const beat = encodeHeartbeat({
           workerId,
@@ -159,10 +159,10 @@ const native: BenchFormat = {
         });
         await publishHeartbeat(redis, keys, {
           workerId,
-          expiresAt: nowMs + 3_600_000,
+          ttlMs: 3_600_000,
           heartbeat: beat,
-          deadline: nowMs + 60_000,
-          entries: [],
+          visibilityTimeoutMs: 60_000,
+          reservations: [],
         });
       }
     });

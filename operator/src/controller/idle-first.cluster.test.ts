@@ -40,10 +40,10 @@ async function beat(keyPrefix: string, queue: string, busyByPod: Map<string, num
       });
       await publishHeartbeat(client, queueKeys(keyPrefix, queue), {
         workerId: `${pod}-w`,
-        expiresAt: now + 120_000,
+        ttlMs: 120_000,
         heartbeat,
-        deadline: now + 120_000,
-        entries: [],
+        visibilityTimeoutMs: 120_000,
+        reservations: [],
       });
     }
   } finally {

@@ -167,14 +167,15 @@ function nativeSource({ redis, queue, keyPrefix }: SourceOptions): ArrivalSource
   const keys = queueKeys(keyPrefix ?? DEFAULT_KEY_PREFIX, queue);
   let previous: number | undefined;
   const total = async () => {
-    const [records, completed] = await Promise.all([
+    // A record leaves the jobs hash completed, or as a dead letter discarded (purged or past its retention).
+    const [records, [completed, discarded]] = await Promise.all([
       redis.hlen(keys.jobs),
-      redis.hget(keys.counters, COUNTER_FIELDS.completed),
+      redis.hmget(keys.counters, COUNTER_FIELDS.completed, COUNTER_FIELDS.discarded),
     ]);
-    return records + Number(completed ?? 0);
+    return records + Number(completed ?? 0) + Number(discarded ?? 0);
   };
   return {
-    method: 'exact counts per poll: job records plus the completed counter',
+    method: 'exact counts per poll: job records plus the completed and discarded counters',
     async poll() {
       const now = await total();
       const added = previous === undefined ? 0 : Math.max(0, now - previous);

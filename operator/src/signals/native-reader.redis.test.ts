@@ -6,6 +6,7 @@ import {
   publishHeartbeat,
   encodeHeartbeat,
   queueKeys,
+  redisTimeMs,
 } from '@workerpool/worker-runtime/protocol';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { SignalPoller } from './signal-poller.ts';
@@ -28,13 +29,8 @@ describe('the native reader, on queues written by the worker-runtime protocol', 
     redis.disconnect();
   });
 
-  async function redisNowMs(): Promise<number> {
-    const [s, us] = await redis.time();
-    return Number(s) * 1000 + Math.floor(Number(us) / 1000);
-  }
-
   async function heartbeat(queue: string, workerId: string, pod: string, busy: number, draining = false) {
-    const now = await redisNowMs();
+    const now = await redisTimeMs(redis);
     const beat = encodeHeartbeat({
       workerId,
       pod,
@@ -47,29 +43,39 @@ describe('the native reader, on queues written by the worker-runtime protocol', 
     });
     await publishHeartbeat(redis, queueKeys(prefix, queue), {
       workerId,
-      expiresAt: now + 15_000,
+      ttlMs: 15_000,
       heartbeat: beat,
-      deadline: now + 30_000,
-      entries: [],
+      visibilityTimeoutMs: 30_000,
+      reservations: [],
     });
   }
 
   it('reads depth, latency, due delayed work, in-flight jobs, completions and per-pod workers over two queues', async () => {
-    const now = await redisNowMs();
+    const now = await redisTimeMs(redis);
     const mailers = queueKeys(prefix, 'mailers');
     const digests = queueKeys(prefix, 'digests');
-    const job = (id: string, dueAt: number) => ({ id, record: JSON.stringify({ name: 'send', data: { id } }), dueAt });
-    await addJobs(redis, mailers, now - 40_000, [job('m1', now - 40_000), job('m2', now - 40_000)]);
-    await addJobs(redis, mailers, now - 5_000, [job('m3', now - 5_000), job('m4', now - 5_000)]);
-    // Added 10 s ago with due times in the future then: d1 came due 1 s ago, d2 is due in an hour.
-    await addJobs(redis, digests, now - 10_000, [job('d1', now - 1_000), job('d2', now + 3_600_000)]);
+    const job = (id: string, delayMs = 0) => ({
+      id,
+      record: JSON.stringify({ name: 'send', data: { id } }),
+      delayMs,
+    });
+    // Added as an import would, at times in the past (Redis's clock decides everything else).
+    await addJobs(redis, mailers, [job('m1'), job('m2')], now - 40_000);
+    await addJobs(redis, mailers, [job('m3'), job('m4')], now - 5_000);
+    // Added 10 s ago with delays: d1 came due 1 s ago, d2 is due in an hour.
+    await addJobs(redis, digests, [job('d1', 9_000), job('d2', 3_610_000)], now - 10_000);
     // A worker takes m1 and m2 (in flight), finishes m1 and takes m3 in the same call.
-    const first = await ackAndReserve(redis, mailers, { now, deadline: now + 30_000, count: 2, acks: [] });
+    const first = await ackAndReserve(redis, mailers, {
+      visibilityTimeoutMs: 30_000,
+      count: 2,
+      token: 't1',
+      acks: [],
+    });
     await ackAndReserve(redis, mailers, {
-      now,
-      deadline: now + 30_000,
+      visibilityTimeoutMs: 30_000,
       count: 1,
-      acks: [first.reserved[0]?.entry ?? ''],
+      token: 't2',
+      acks: [first.reserved[0]?.reservation ?? ''],
     });
     await heartbeat('mailers', 'pod-a:1:x', 'pod-a', 2);
     await heartbeat('digests', 'pod-a:1:x', 'pod-a', 2);
@@ -106,11 +112,14 @@ describe('the native reader, on queues written by the worker-runtime protocol', 
   });
 
   it("counts delayed jobs coming due over the pool's queues, in the same script call", async () => {
-    const now = await redisNowMs();
-    const job = (id: string, dueAt: number) => ({ id, record: JSON.stringify({ name: 'send', data: { id } }), dueAt });
-    // Queue.add with a delay: jobs due in 12 s, 40 s (two queues) and in an hour.
-    await addJobs(redis, queueKeys(prefix, 'soon'), now, [job('s1', now + 12_000), job('s2', now + 40_000)]);
-    await addJobs(redis, queueKeys(prefix, 'later'), now, [job('l1', now + 40_500), job('l2', now + 3_600_000)]);
+    const job = (id: string, delayMs: number) => ({
+      id,
+      record: JSON.stringify({ name: 'send', data: { id } }),
+      delayMs,
+    });
+    // Queue.add with a delay: jobs due in 12 s, 40 s (two queues) and in an hour, by Redis's clock.
+    await addJobs(redis, queueKeys(prefix, 'soon'), [job('s1', 12_000), job('s2', 40_000)]);
+    await addJobs(redis, queueKeys(prefix, 'later'), [job('l1', 40_500), job('l2', 3_600_000)]);
     poller.register('pool', {
       queue: queueSpec(url, { format: 'native', names: ['soon', 'later'], keyPrefix: prefix }),
     });

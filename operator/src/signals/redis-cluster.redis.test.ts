@@ -15,7 +15,7 @@ async function addNativeJob(endpoints: readonly string[], queue: string, atMs: n
   for (const endpoint of endpoints) {
     const node = new Redis(hostPort(endpoint));
     try {
-      await addJobs(node, queueKeys('wp:', queue), atMs, [{ id: `${queue}-1`, record: '{}', dueAt: atMs }]);
+      await addJobs(node, queueKeys('wp:', queue), [{ id: `${queue}-1`, record: '{}', delayMs: 0 }], atMs);
       return;
     } catch (err) {
       if (!String(err).includes('MOVED')) throw err;

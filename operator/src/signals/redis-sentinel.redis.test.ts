@@ -13,7 +13,7 @@ describe('reading through Redis Sentinel', () => {
 
   beforeAll(async () => {
     master = await startRedisServer({ password: PASSWORD });
-    sentinel = await startSentinel('jobs-master', master.port, PASSWORD);
+    sentinel = await startSentinel('jobs-master', master.port, { masterPassword: PASSWORD });
     const redis = new Redis(master.url);
     await redis.rpush('jobs', 'a', 'b');
     redis.disconnect();

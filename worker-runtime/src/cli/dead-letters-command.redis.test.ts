@@ -21,16 +21,19 @@ describe('the dead-letters CLI', () => {
   /** Three jobs reserved and buried through the protocol, as a worker would. */
   async function buryThree(queue: Queue): Promise<string[]> {
     await queue.addBulk(['a', 'b', 'c'].map((to) => ({ name: 'send', data: { to } })));
-    const now = Date.now();
-    const { reserved } = await ackAndReserve(fx.redis, queue.keys, { now, deadline: now + 30_000, count: 3, acks: [] });
+    const { reserved } = await ackAndReserve(fx.redis, queue.keys, {
+      visibilityTimeoutMs: 30_000,
+      count: 3,
+      token: 'cli',
+      acks: [],
+    });
     for (const job of reserved) {
       const outcome = {
         kind: 'dead',
-        info: { reason: 'attempts-exhausted', attempts: 3, lastError: 'Error: smtp 550', deadAt: now },
+        info: { reason: 'attempts-exhausted', attempts: 3, lastError: 'Error: smtp 550' },
       } as const;
       await recordFailure(fx.redis, queue.keys, {
-        now,
-        entry: job.entry,
+        reservation: job.reservation,
         jobId: entryJobId(job.entry),
         record: job.record,
         outcome,

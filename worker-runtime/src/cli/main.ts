@@ -33,6 +33,18 @@ const runOptions = {
   'visibility-timeout-seconds': describe('visibilityTimeout', 'a dead worker’s jobs run again after this (default 30)'),
   'heartbeat-interval-seconds': describe('heartbeatInterval', 'heartbeat period (default 5)'),
   'max-stalls': describe('maxStalls', 'dead-letter a job whose worker died this many times (default 3)'),
+  'dead-letter-max-age-seconds': describe(
+    'deadLetterMaxAge',
+    'delete dead letters older than this (default 15552000: 180 days)',
+  ),
+  'eviction-policy-check': describe(
+    'evictionPolicyCheck',
+    'refuse|warn: what to do when Redis may evict keys (maxmemory-policy other than noeviction; default refuse)',
+  ),
+  'dead-letter-max-count': describe(
+    'deadLetterMaxCount',
+    'keep at most this many dead letters per queue (default 10000)',
+  ),
   'pod-name': describe('podName', 'pod name published in heartbeats (default the host name)'),
   'metrics-port': describe('metricsPort', 'port of /metrics, /healthz, /readyz; 0 picks a free one (default 9464)'),
   'metrics-host': describe('metricsHost', 'address to listen on (default 0.0.0.0)'),

@@ -15,6 +15,9 @@ describe('the worker configuration', () => {
       visibilityTimeoutMs: 30_000,
       heartbeatIntervalMs: 5_000,
       maxStalls: 3,
+      deadLetterMaxAgeMs: 180 * 86_400_000, // Sidekiq's dead set keeps 180 days and 10,000 jobs
+      deadLetterMaxCount: 10_000,
+      evictionPolicyCheck: 'refuse',
       podName: 'mailers-7d9f-abc12',
       metricsPort: 9464,
       metricsHost: '0.0.0.0',

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { DEFAULT_KEY_PREFIX, validateQueueName } from '../protocol/keys.ts';
 import { WORKER_DEFAULTS } from '../worker/worker-options.ts';
+import { EVICTION_POLICY_CHECKS, type EvictionPolicyCheck } from '../redis/eviction-policy.ts';
 import { MAX_CONCURRENCY, MAX_DRAIN_TIMEOUT_SECONDS } from './limits.ts';
 import {
   ConfigError,
@@ -28,6 +29,9 @@ export const SETTINGS = {
   visibilityTimeout: { flag: 'visibility-timeout-seconds', env: ['WORKERPOOL_VISIBILITY_TIMEOUT_SECONDS'] },
   heartbeatInterval: { flag: 'heartbeat-interval-seconds', env: ['WORKERPOOL_HEARTBEAT_INTERVAL_SECONDS'] },
   maxStalls: { flag: 'max-stalls', env: ['WORKERPOOL_MAX_STALLS'] },
+  deadLetterMaxAge: { flag: 'dead-letter-max-age-seconds', env: ['WORKERPOOL_DEAD_LETTER_MAX_AGE_SECONDS'] },
+  deadLetterMaxCount: { flag: 'dead-letter-max-count', env: ['WORKERPOOL_DEAD_LETTER_MAX_COUNT'] },
+  evictionPolicyCheck: { flag: 'eviction-policy-check', env: ['WORKERPOOL_EVICTION_POLICY_CHECK'] },
   podName: { flag: 'pod-name', env: ['WORKERPOOL_POD_NAME', 'HOSTNAME'] },
   metricsPort: { flag: 'metrics-port', env: ['WORKERPOOL_METRICS_PORT'] },
   metricsHost: { flag: 'metrics-host', env: ['WORKERPOOL_METRICS_HOST'] },
@@ -60,6 +64,9 @@ export interface RunConfig {
   readonly visibilityTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly maxStalls: number;
+  readonly deadLetterMaxAgeMs: number;
+  readonly deadLetterMaxCount: number;
+  readonly evictionPolicyCheck: EvictionPolicyCheck;
   readonly podName: string;
   /** 0 picks a free port (tests running several workers on one machine). */
   readonly metricsPort: number;
@@ -136,6 +143,17 @@ export function parseRunConfig(flags: Flags, env: Env): RunConfig {
     heartbeatIntervalMs: seconds(SETTINGS.heartbeatInterval, WORKER_DEFAULTS.heartbeatIntervalMs, 0.05, 3_600),
     maxStalls: optional(SETTINGS.maxStalls, flags, env, WORKER_DEFAULTS.maxStalls, (raw) =>
       parseInteger(raw, 0, 1_000),
+    ),
+    deadLetterMaxAgeMs: seconds(SETTINGS.deadLetterMaxAge, WORKER_DEFAULTS.deadLetterMaxAgeMs, 1, 10 * 365 * 86_400),
+    deadLetterMaxCount: optional(SETTINGS.deadLetterMaxCount, flags, env, WORKER_DEFAULTS.deadLetterMaxCount, (raw) =>
+      parseInteger(raw, 0, 10_000_000),
+    ),
+    evictionPolicyCheck: optional(
+      SETTINGS.evictionPolicyCheck,
+      flags,
+      env,
+      WORKER_DEFAULTS.evictionPolicyCheck,
+      (raw) => parseChoice(raw, EVICTION_POLICY_CHECKS),
     ),
     podName: optional(SETTINGS.podName, flags, env, hostname(), (raw) => raw.value),
     metricsPort: optional(SETTINGS.metricsPort, flags, env, CONFIG_DEFAULTS.metricsPort, (raw) =>

@@ -101,7 +101,6 @@ export async function replayDeadLetters(
   redis: Redis,
   keys: QueueKeys,
   selection: DeadLetterSelection,
-  now: number = Date.now(),
 ): Promise<ReplayResult> {
   const skipped: string[] = [];
   const replayed = await forEachChunk(redis, keys, selection, async (ids) => {
@@ -115,7 +114,7 @@ export async function replayDeadLetters(
         skipped.push(id);
       }
     });
-    return replayDead(redis, keys, now, jobs);
+    return replayDead(redis, keys, jobs);
   });
   return { replayed, skippedMalformed: skipped };
 }

@@ -25,7 +25,18 @@ export interface WorkerMetrics {
   readonly fetchDuration: Histogram<QueueLabel>;
   /** 1 while the worker drains after SIGTERM. */
   readonly draining: Gauge<QueueLabel>;
+  /**
+   * Acks, failures, releases and extensions refused because the reservation was no longer this
+   * worker's: it stalled past its visibility timeout and the job was reclaimed (maybe run elsewhere).
+   */
+  readonly staleReservations: Counter<QueueLabel | 'operation'>;
+  /** Jobs whose record was gone (evicted by Redis) when this worker reserved or reclaimed them. */
+  readonly jobsMissing: Counter<QueueLabel>;
 }
+
+/** What a worker tried to do with a reservation it no longer held (the `operation` label). */
+export const RESERVATION_OPERATIONS = ['ack', 'fail', 'release', 'extend'] as const;
+export type ReservationOperation = (typeof RESERVATION_OPERATIONS)[number];
 
 /** A fresh Registry per call: two workers in one process (or tests) never clash on registration. */
 export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}): WorkerMetrics {
@@ -88,6 +99,18 @@ export function createWorkerMetrics(options: { defaultMetrics?: boolean } = {}):
       name: `${METRIC_PREFIX}worker_draining`,
       help: '1 while the worker drains before exit',
       labelNames: ['queue'],
+      registers,
+    }),
+    jobsMissing: new Counter({
+      name: `${METRIC_PREFIX}jobs_missing_total`,
+      help: 'Jobs whose record was gone (evicted by Redis) when reserved or reclaimed; each is kept as a dead letter (missing-record)',
+      labelNames: ['queue'],
+      registers,
+    }),
+    staleReservations: new Counter({
+      name: `${METRIC_PREFIX}stale_reservations_total`,
+      help: 'Acks, failures, releases and extensions refused: the reservation was reclaimed from this worker after a stall',
+      labelNames: ['queue', 'operation'],
       registers,
     }),
   };

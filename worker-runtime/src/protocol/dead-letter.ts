@@ -10,18 +10,24 @@ export const DEAD_REASONS = {
   noHandler: 'no-handler',
   /** Its worker died or stalled while running it too many times (set by maintain-10.lua). */
   stalled: 'stalled',
+  /** Its record was gone when it was reserved or reclaimed: evicted by Redis, or deleted by hand. */
+  missingRecord: 'missing-record',
 } as const;
 export type DeadReason = (typeof DEAD_REASONS)[keyof typeof DEAD_REASONS];
 
-/** The `dead-info` hash value. */
-export interface DeadInfo {
+/** The `dead-info` hash value as a worker writes it; when the job died is the `dead` ZSET's score (Redis's clock). */
+export interface DeadDetail {
   readonly reason: DeadReason;
   readonly attempts: number;
   readonly lastError: string;
+}
+
+/** A dead letter's detail as read back; `deadAt` is 0 when the detail does not carry it (see DeadDetail). */
+export interface DeadInfo extends DeadDetail {
   readonly deadAt: number;
 }
 
-export function encodeDeadInfo(info: DeadInfo): string {
+export function encodeDeadInfo(info: DeadDetail): string {
   return JSON.stringify(info);
 }
 

@@ -17,6 +17,7 @@ export {
   type ScriptCall,
 } from './keys.ts';
 export { encodeHeartbeat } from './heartbeat.ts';
+export { redisTimeMs } from './redis-time.ts';
 export { addJobs, ackAndReserve, publishHeartbeat, type NewJob } from './commands.ts';
 export { runScript, runPipeline, type PipelineCall } from './run-script.ts';
 export { loadLuaScript, type LuaScript } from './lua-script.ts';

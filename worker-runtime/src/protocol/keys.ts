@@ -25,7 +25,7 @@ export interface QueueKeys {
   readonly dead: string;
   /** HASH jobId → dead-letter detail (JSON: reason, attempts, lastError, deadAt). */
   readonly deadInfo: string;
-  /** HASH of monotonic counters: completed, retried, dead, reclaimed. */
+  /** HASH of monotonic counters (completed, retried, dead, reclaimed, discarded) and maintenance marks. */
   readonly counters: string;
   /** ZSET workerId → heartbeat expiry (epoch ms). A worker is alive while its score is in the future. */
   readonly workers: string;
@@ -39,6 +39,10 @@ export const COUNTER_FIELDS = {
   retried: 'retried',
   dead: 'dead',
   reclaimed: 'reclaimed',
+  /** Dead letters deleted: purged, or past their retention (their records went with them). */
+  discarded: 'discarded',
+  /** Jobs whose record was gone (evicted) when reserved or reclaimed; each is also a dead letter. */
+  missing: 'missing',
 } as const;
 
 const MAX_QUEUE_NAME_LENGTH = 200;

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { readQueueSignals } from '../protocol/keys.ts';
 import { redisFixture } from '../test-support/redis-fixture.ts';
+import { redisTimeMs } from '../protocol/redis-time.ts';
 import { Queue } from './queue.ts';
 
 describe('adding jobs', () => {
@@ -27,14 +28,20 @@ describe('adding jobs', () => {
     expect(stored.data).toEqual({ invoice: 7 }); // the duplicate did not overwrite the first payload
   });
 
-  it('keeps delayed jobs out of the wait list and reports how old the oldest waiting job is', async () => {
-    let now = 1_700_000_000_000;
-    const queue = new Queue('reports', { connection: fx.redis, prefix: fx.prefix, now: () => now });
+  it('keeps delayed jobs out of the wait list, timing both by the clock of Redis, not of the producer', async () => {
+    // A producer whose clock is an hour behind: the jobs are still ready and due by Redis's TIME.
+    const queue = new Queue('reports', { connection: fx.redis, prefix: fx.prefix, now: () => Date.now() - 3_600_000 });
+    const before = await redisTimeMs(fx.redis);
     await queue.add('daily', {});
-    now += 4_000;
     await queue.add('weekly', {}, { delay: 60_000 });
-    const [signals] = await readQueueSignals(fx.redis, [queue.keys], now);
-    expect(signals).toMatchObject({ waiting: 1, delayed: 1, delayedDue: 0, oldestAgeMs: 4_000 });
+    const after = await redisTimeMs(fx.redis);
+    const [signals] = await readQueueSignals(fx.redis, [queue.keys], after + 4_000);
+    expect(signals).toMatchObject({ waiting: 1, delayed: 1, delayedDue: 0 });
+    expect(signals?.oldestAgeMs).toBeGreaterThanOrEqual(4_000);
+    expect(signals?.oldestAgeMs).toBeLessThanOrEqual(after + 4_000 - before);
+    const [, dueAt] = await fx.redis.zrange(queue.keys.delayed, '0', '0', 'WITHSCORES');
+    expect(Number(dueAt)).toBeGreaterThanOrEqual(before + 60_000);
+    expect(Number(dueAt)).toBeLessThanOrEqual(after + 60_000);
   });
 
   it('adds 1,200 jobs in one addBulk, generating distinct ids', async () => {

@@ -3,7 +3,7 @@ import { addJobs, type NewJob } from '../protocol/commands.ts';
 import { encodeRecord, type JobRecord } from '../protocol/job-record.ts';
 import { DEFAULT_KEY_PREFIX, queueKeys, type QueueKeys } from '../protocol/keys.ts';
 import { openConnection, type Connection } from '../redis/connection.ts';
-import { createJobIdGenerator } from './job-id.ts';
+import { generateJobId } from './job-id.ts';
 import { DEFAULT_JOB_OPTIONS, resolveJobOptions, type JobOptions, type ResolvedJobOptions } from './job-options.ts';
 
 export interface QueueOptions {
@@ -11,7 +11,17 @@ export interface QueueOptions {
   readonly prefix?: string;
   /** Defaults for every add (each add may override them). */
   readonly defaultJobOptions?: JobOptions;
-  /** Injected clock (epoch ms), for tests. */
+  /**
+   * Durable adds for replicated Redis: an add resolves only once `replicas` replicas have the jobs
+   * (Redis WAIT, up to `timeoutMs`, default 2,000), so a failover of the primary right after cannot
+   * lose them. Otherwise the add rejects with DurabilityError: the jobs are on the primary, and a
+   * retry with the same jobIds is safe. Costs a round trip per add (see bench:worker).
+   */
+  readonly durability?: Durability;
+  /**
+   * The clock of the record's informational `enqueuedAt` (epoch ms). When a job is ready or due is
+   * Redis's clock, never this one.
+   */
   readonly now?: () => number;
 }
 
@@ -27,6 +37,39 @@ export interface BulkJob {
   readonly opts?: JobOptions;
 }
 
+export interface Durability {
+  /** Replicas that must have acknowledged the add (1 or more). */
+  readonly replicas: number;
+  /** How long to wait for them (ms, default 2,000; never 0, which would wait for ever). */
+  readonly timeoutMs?: number;
+}
+
+const DEFAULT_DURABILITY_TIMEOUT_MS = 2_000;
+
+/** The jobs were added on the primary, but fewer replicas than asked for acknowledged them in time. */
+export class DurabilityError extends Error {
+  override readonly name = 'DurabilityError';
+  /** The ids of the jobs of this add (retrying with them is idempotent). */
+  readonly ids: readonly string[];
+  readonly acknowledged: number;
+
+  constructor(message: string, ids: readonly string[], acknowledged: number) {
+    super(message);
+    this.ids = ids;
+    this.acknowledged = acknowledged;
+  }
+}
+
+function resolveDurability(durability: Durability | undefined): Required<Durability> | undefined {
+  if (durability === undefined) return undefined;
+  const { replicas, timeoutMs = DEFAULT_DURABILITY_TIMEOUT_MS } = durability;
+  if (!Number.isInteger(replicas) || replicas < 1)
+    throw new Error(`queue option durability.replicas must be an integer >= 1, got ${String(replicas)}`);
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
+    throw new Error(`queue option durability.timeoutMs must be an integer >= 1, got ${String(timeoutMs)}`);
+  return { replicas, timeoutMs };
+}
+
 /** Script calls are chunked so that a huge addBulk neither blocks Redis long nor overflows Lua's unpack. */
 const ADD_CHUNK = 500;
 
@@ -38,7 +81,7 @@ export class Queue {
   private readonly ownsRedis: boolean;
   private readonly defaults: ResolvedJobOptions;
   private readonly now: () => number;
-  private readonly nextId = createJobIdGenerator();
+  private readonly durability: Required<Durability> | undefined;
 
   constructor(name: string, options: QueueOptions) {
     this.name = name;
@@ -48,6 +91,7 @@ export class Queue {
     this.ownsRedis = owned;
     this.defaults = resolveJobOptions(options.defaultJobOptions ?? {}, DEFAULT_JOB_OPTIONS, 'defaultJobOptions');
     this.now = options.now ?? Date.now;
+    this.durability = resolveDurability(options.durability);
   }
 
   async add(name: string, data: unknown, opts: JobOptions = {}): Promise<AddResult> {
@@ -64,8 +108,22 @@ export class Queue {
     const chunks: NewJob[][] = [];
     for (let i = 0; i < prepared.length; i += ADD_CHUNK) chunks.push(prepared.slice(i, i + ADD_CHUNK));
     // Sent together: ioredis writes them back to back, so a bulk add costs about one round trip.
-    const replies = await Promise.all(chunks.map((chunk) => addJobs(this.redis, this.keys, now, chunk)));
+    const replies = await Promise.all(chunks.map((chunk) => addJobs(this.redis, this.keys, chunk)));
+    if (this.durability) await this.awaitReplicas(prepared.map((job) => job.id));
     return replies.flat().map((added, i) => ({ id: prepared[i]?.id ?? '', added }));
+  }
+
+  /** WAIT covers every write this connection made before it: these adds (and any before them). */
+  private async awaitReplicas(ids: readonly string[]): Promise<void> {
+    const { replicas, timeoutMs } = this.durability ?? { replicas: 0, timeoutMs: 0 };
+    const acknowledged = Number(await this.redis.call('WAIT', replicas, timeoutMs));
+    if (acknowledged >= replicas) return;
+    throw new DurabilityError(
+      `durable add: ${acknowledged} of ${replicas} replica(s) acknowledged the jobs within ${timeoutMs} ms; ` +
+        'they are on the primary but would be lost if it failed now (retrying with the same jobIds is safe)',
+      ids,
+      acknowledged,
+    );
   }
 
   /** Closes the connection if the queue created it. */
@@ -77,7 +135,7 @@ export class Queue {
     if (typeof job.name !== 'string' || job.name.length === 0)
       throw new Error(`${where.replace(/ opts$|\.opts$/, '')}: job name must be a non-empty string`);
     const opts = resolveJobOptions(job.opts ?? {}, this.defaults, where);
-    const id = opts.jobId ?? this.nextId();
+    const id = opts.jobId ?? generateJobId();
     const record: JobRecord = {
       v: 1,
       id,
@@ -90,6 +148,6 @@ export class Queue {
       timeoutMs: opts.timeoutMs,
       lastError: null,
     };
-    return { id, record: encodeRecord(record), dueAt: now + opts.delayMs };
+    return { id, record: encodeRecord(record), delayMs: opts.delayMs };
   }
 }

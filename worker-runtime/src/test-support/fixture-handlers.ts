@@ -20,15 +20,22 @@ redis.on('error', () => undefined); // the Redis restart test takes the server a
 
 const keys = fixtureKeys(prefix);
 
-interface SleepData {
+interface RecordData {
   readonly sleepMs?: number;
+  /** The job's first start fails after its sleep (a later start succeeds). */
+  readonly failFirstRun?: boolean;
 }
 
-/** Records its start, sleeps `data.sleepMs`, records its completion. */
+/** Records its start, sleeps `data.sleepMs`, records its completion (or fails, see failFirstRun). */
 export async function record(job: Job): Promise<void> {
-  await redis.multi().hincrby(keys.starts, job.id, 1).hset(keys.startedBy, job.id, String(process.pid)).exec();
-  const { sleepMs = 0 } = (job.data ?? {}) as SleepData;
+  const started = await redis
+    .multi()
+    .hincrby(keys.starts, job.id, 1)
+    .hset(keys.startedBy, job.id, String(process.pid))
+    .exec();
+  const { sleepMs = 0, failFirstRun = false } = (job.data ?? {}) as RecordData;
   if (sleepMs > 0) await sleep(sleepMs);
+  if (failFirstRun && started?.[0]?.[1] === 1) throw new Error(`first run of ${job.id} fails`);
   await redis.multi().hincrby(keys.runs, job.id, 1).hincrby(keys.byPid, String(process.pid), 1).exec();
 }
 

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
-import { createWorkerMetrics, type WorkerMetrics } from '../metrics/metrics.ts';
+import { createWorkerMetrics, type ReservationOperation, type WorkerMetrics } from '../metrics/metrics.ts';
 import {
   ackAndReserve,
   maintainQueue,
@@ -13,11 +13,12 @@ import {
   type ReservedJob,
 } from '../protocol/commands.ts';
 import { DEAD_REASONS, type DeadReason } from '../protocol/dead-letter.ts';
-import { entryJobId } from '../protocol/entry.ts';
+import { entryJobId, reservationEntry } from '../protocol/entry.ts';
 import { encodeHeartbeat } from '../protocol/heartbeat.ts';
 import { decodeRecord, encodeRecord, type JobRecord } from '../protocol/job-record.ts';
 import { DEFAULT_KEY_PREFIX, queueKeys, type QueueKeys } from '../protocol/keys.ts';
 import { openConnection } from '../redis/connection.ts';
+import { checkEvictionPolicy } from '../redis/eviction-policy.ts';
 import { runCloseStep } from './close-step.ts';
 import { describeError } from './errors.ts';
 import { decideFailure } from './failure-policy.ts';
@@ -38,7 +39,8 @@ export interface WorkerEvents {
 }
 
 interface InFlight {
-  readonly entry: string;
+  /** `<token>:<entry>`: the reservation this worker acks, fails, releases and extends. */
+  readonly reservation: string;
   readonly controller: AbortController;
   /** Returned to the queue while draining: whatever the handler does later is ignored. */
   released: boolean;
@@ -51,6 +53,17 @@ const ERROR_PAUSE_MS = 500;
 /** Bound of each Redis step of close(): a dead Redis must not hold the pod until SIGKILL. */
 const CLOSE_STEP_TIMEOUT_MS = 5_000;
 const MAINTAIN_LIMIT = 1_000;
+/** A heartbeat lives this many intervals: one or two late beats do not make a worker look gone. */
+const HEARTBEAT_LIFETIME_INTERVALS = 3;
+
+/**
+ * How long without any maintenance (by any worker) means Redis or every worker was away rather than
+ * one worker dying: well above the maintenance interval, and below the visibility timeout less a
+ * heartbeat, the least a pause must last to let a live reservation expire.
+ */
+function maintenanceGapMs(opts: ResolvedWorkerOptions): number {
+  return Math.max(opts.visibilityTimeoutMs / 2, 3 * opts.maintenanceIntervalMs);
+}
 /** At most one extra heartbeat a second for a worker that goes idle -> busy over and over on sparse load. */
 const IDLE_TO_BUSY_BEAT_MIN_GAP_MS = 1_000;
 /** How long a job that ends a worker's idle spell waits for the heartbeat announcing it: a slow Redis must not stall jobs. */
@@ -73,7 +86,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly random: () => number;
+  /** Running jobs by reservation. */
   private readonly inFlight = new Map<string, InFlight>();
+  /**
+   * Reservation tokens: a random stem of this worker and a counter, one token per reserving call.
+   * A token starts with a letter, never a digit as a ready time does (see maintain-10.lua).
+   */
+  private readonly tokenStem = `r${randomBytes(6).toString('hex')}`;
+  private tokenCount = 0;
   private lastBeatAt = 0;
   /** The busy count the last published heartbeat gave. */
   private lastBeatBusy = 0;
@@ -81,6 +101,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Reserved, not started yet (see prefetch.ts). */
   private readonly prefetched: ReservedJob[] = [];
   private readonly runTime = new RunTimeAverage();
+  /** Reservations of finished jobs, acknowledged with the next round trip. */
   private readonly acks: string[] = [];
   private readonly wakeUp = new WakeSignal();
   private readonly heartbeat: Periodic;
@@ -91,6 +112,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private closePromise: Promise<void> | undefined;
   private draining = false;
   private started = false;
+  /** The last maintenance found the queue in a grace after a gap (logged once per grace). */
+  private inGrace = false;
 
   constructor(queue: string, options: WorkerOptions) {
     super();
@@ -135,10 +158,15 @@ export class Worker extends EventEmitter<WorkerEvents> {
     return this.draining;
   }
 
-  /** Publishes the first heartbeat, then starts fetching. */
+  /**
+   * Checks that Redis will not evict the queue, publishes the first heartbeat, then starts fetching.
+   * Throws EvictionPolicyError when Redis may evict keys and evictionPolicyCheck is `refuse`.
+   */
   async start(): Promise<void> {
     if (this.started) throw new Error(`worker ${this.workerId} was already started`);
     this.started = true;
+    const warning = await checkEvictionPolicy(this.redis, this.opts.evictionPolicyCheck);
+    if (warning) this.log.warn(warning);
     await this.beat(false);
     this.heartbeat.start(this.opts.heartbeatIntervalMs);
     // Spread the workers' housekeeping over the interval instead of all at once.
@@ -179,16 +207,17 @@ export class Worker extends EventEmitter<WorkerEvents> {
   /** Acks what finished and reserves up to `count` jobs in one round trip; undefined on failure. */
   private async cycle(count: number): Promise<number | undefined> {
     const acks = this.acks.splice(0, MAX_BATCH);
-    const now = this.now();
     const stopTimer = this.metrics.fetchDuration.startTimer({ queue: this.queue });
     try {
       const result = await ackAndReserve(this.redis, this.keys, {
-        now,
-        deadline: now + this.opts.visibilityTimeoutMs,
+        visibilityTimeoutMs: this.opts.visibilityTimeoutMs,
         count,
+        token: this.nextToken(),
         acks,
       });
       stopTimer();
+      this.countStale('ack', acks.length - result.completed);
+      this.countMissing(result.missing);
       this.prefetched.push(...result.reserved);
       this.fillSlots();
       return result.reserved.length;
@@ -197,6 +226,27 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.reportError('ack-and-reserve failed', err);
       return undefined;
     }
+  }
+
+  private nextToken(): string {
+    return `${this.tokenStem}${(this.tokenCount++).toString(36)}`;
+  }
+
+  /** A refused attempt means this worker stalled long enough to lose jobs: they may run twice. */
+  private countStale(operation: ReservationOperation, stale: number): void {
+    if (stale <= 0) return;
+    this.metrics.staleReservations.inc({ queue: this.queue, operation }, stale);
+    this.log.warn({ operation, stale }, 'reservations were reclaimed from this worker while it stalled');
+  }
+
+  /** A job record gone from Redis means eviction (or a hand): loud, because the job cannot run. */
+  private countMissing(missing: number): void {
+    if (missing <= 0) return;
+    this.metrics.jobsMissing.inc({ queue: this.queue }, missing);
+    this.log.error(
+      { missing },
+      'job records were gone from Redis (evicted?): the jobs are kept as dead letters with reason missing-record',
+    );
   }
 
   /** Resolves when a job may have arrived: BLMOVE from the list to itself wakes without taking anything. */
@@ -228,13 +278,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   private startJob(reserved: ReservedJob): void {
-    const state: InFlight = { entry: reserved.entry, controller: new AbortController(), released: false };
+    const state: InFlight = { reservation: reserved.reservation, controller: new AbortController(), released: false };
     const wasIdle = this.inFlight.size === 0;
-    this.inFlight.set(reserved.entry, state);
+    this.inFlight.set(reserved.reservation, state);
     const announced = wasIdle ? this.announceBusy() : undefined;
     this.metrics.jobsInFlight.inc({ queue: this.queue });
     void this.processJob(reserved, state, announced).finally(() => {
-      this.inFlight.delete(reserved.entry);
+      this.inFlight.delete(reserved.reservation);
       this.metrics.jobsInFlight.dec({ queue: this.queue });
       this.fillSlots();
       this.wakeUp.wake();
@@ -265,14 +315,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
     try {
       record = decodeRecord(reserved.record);
     } catch (err) {
-      await this.bury(reserved.entry, reserved.record, DEAD_REASONS.malformed, 0, describeError(err), '');
+      await this.bury(reserved.reservation, reserved.record, DEAD_REASONS.malformed, 0, describeError(err), '');
       return;
     }
     const handler = Object.hasOwn(this.handlers, record.name) ? this.handlers[record.name] : undefined;
     if (!handler) {
       const known = Object.keys(this.handlers).join(', ');
       await this.bury(
-        reserved.entry,
+        reserved.reservation,
         encodeRecord(record),
         DEAD_REASONS.noHandler,
         record.attempt,
@@ -288,13 +338,13 @@ export class Worker extends EventEmitter<WorkerEvents> {
       await runHandler(handler, job, state.controller, record.timeoutMs);
       this.runTime.observe(stopTimer() * 1000);
       if (state.released) return;
-      this.acks.push(reserved.entry);
+      this.acks.push(reserved.reservation);
       this.metrics.jobsProcessed.inc(labels);
       this.emit('completed', job);
     } catch (err) {
       this.runTime.observe(stopTimer() * 1000);
       if (state.released) return;
-      await this.fail(reserved.entry, record, job, err);
+      await this.fail(reserved.reservation, record, job, err);
     }
   }
 
@@ -311,14 +361,14 @@ export class Worker extends EventEmitter<WorkerEvents> {
     };
   }
 
-  private async fail(entry: string, record: JobRecord, job: Job, err: unknown): Promise<void> {
+  private async fail(reservation: string, record: JobRecord, job: Job, err: unknown): Promise<void> {
     const labels = { queue: this.queue, name: record.name };
     this.metrics.jobsFailed.inc(labels);
     this.emit('failed', job, err);
     const decision = decideFailure(record, err, this.random);
     if (decision.kind === 'dead') {
       await this.bury(
-        entry,
+        reservation,
         encodeRecord(decision.record),
         decision.reason,
         decision.record.attempt,
@@ -327,15 +377,17 @@ export class Worker extends EventEmitter<WorkerEvents> {
       );
       return;
     }
-    const now = this.now();
     try {
-      await recordFailure(this.redis, this.keys, {
-        now,
-        entry,
-        jobId: entryJobId(entry),
+      const held = await recordFailure(this.redis, this.keys, {
+        reservation,
+        jobId: entryJobId(reservationEntry(reservation)),
         record: encodeRecord(decision.record),
-        outcome: { kind: 'retry', dueAt: now + decision.delayMs },
+        outcome: { kind: 'retry', delayMs: decision.delayMs },
       });
+      if (!held) {
+        this.countStale('fail', 1);
+        return;
+      }
       this.metrics.jobsRetried.inc(labels);
       this.log.warn(
         { jobId: record.id, name: record.name, attempt: job.attempt, retryInMs: decision.delayMs, err },
@@ -348,23 +400,25 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   private async bury(
-    entry: string,
+    reservation: string,
     record: string,
     reason: DeadReason,
     attempts: number,
     lastError: string,
     name: string,
   ): Promise<void> {
-    const now = this.now();
-    const jobId = entryJobId(entry);
+    const jobId = entryJobId(reservationEntry(reservation));
     try {
-      await recordFailure(this.redis, this.keys, {
-        now,
-        entry,
+      const held = await recordFailure(this.redis, this.keys, {
+        reservation,
         jobId,
         record,
-        outcome: { kind: 'dead', info: { reason, attempts, lastError, deadAt: now } },
+        outcome: { kind: 'dead', info: { reason, attempts, lastError } },
       });
+      if (!held) {
+        this.countStale('fail', 1);
+        return;
+      }
       this.metrics.jobsDead.inc({ queue: this.queue, name, reason });
       this.log.error({ jobId, name, reason, attempts, lastError }, 'job moved to the dead letters');
       this.emit('dead', jobId, reason);
@@ -387,24 +441,35 @@ export class Worker extends EventEmitter<WorkerEvents> {
       beatAt: now,
       startedAt: this.startedAt,
     });
-    const running = [...this.inFlight.values()].filter((s) => !s.released).map((s) => s.entry);
-    const entries = running.concat(this.prefetched.map((job) => job.entry));
-    await publishHeartbeat(this.redis, this.keys, {
+    const running = [...this.inFlight.values()].filter((s) => !s.released).map((s) => s.reservation);
+    const reservations = running.concat(this.prefetched.map((job) => job.reservation));
+    const lost = await publishHeartbeat(this.redis, this.keys, {
       workerId: this.workerId,
-      expiresAt: leaving ? 0 : now + 3 * this.opts.heartbeatIntervalMs,
+      ttlMs: leaving ? 0 : HEARTBEAT_LIFETIME_INTERVALS * this.opts.heartbeatIntervalMs,
       heartbeat,
-      deadline: now + this.opts.visibilityTimeoutMs,
-      entries,
+      visibilityTimeoutMs: this.opts.visibilityTimeoutMs,
+      reservations,
     });
+    this.countStale('extend', lost.length);
   }
 
   private async maintain(): Promise<void> {
     const result = await maintainQueue(this.redis, this.keys, {
-      now: this.now(),
       maxStalls: this.opts.maxStalls,
       limit: MAINTAIN_LIMIT,
+      visibilityTimeoutMs: this.opts.visibilityTimeoutMs,
+      gapMs: maintenanceGapMs(this.opts),
+      deadLetterMaxAgeMs: this.opts.deadLetterMaxAgeMs,
+      deadLetterMaxCount: this.opts.deadLetterMaxCount,
     });
     if (result.reclaimed > 0 || result.buried > 0) this.log.warn(result, 'reclaimed reservations of dead workers');
+    this.countMissing(result.missing);
+    if (result.graceUntil > 0 && !this.inGrace)
+      this.log.warn(
+        { graceUntil: result.graceUntil },
+        'no maintenance ran for a while (Redis or every worker was away): nothing is reclaimed until live workers have extended their jobs',
+      );
+    this.inGrace = result.graceUntil > 0;
   }
 
   private async shutdown(): Promise<void> {
@@ -456,15 +521,21 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private async flushAcks(): Promise<void> {
     while (this.acks.length > 0) {
       const acks = this.acks.splice(0, MAX_BATCH);
-      const now = this.now();
-      await ackAndReserve(this.redis, this.keys, { now, deadline: now, count: 0, acks });
+      const { completed } = await ackAndReserve(this.redis, this.keys, {
+        visibilityTimeoutMs: this.opts.visibilityTimeoutMs,
+        count: 0,
+        token: this.nextToken(),
+        acks,
+      });
+      this.countStale('ack', acks.length - completed);
     }
   }
 
   /** At once, not after the drain: another worker can run them while this one finishes its own. */
   private async releasePrefetched(): Promise<void> {
-    const entries = this.prefetched.splice(0).map((job) => job.entry);
-    await releaseJobs(this.redis, this.keys, entries);
+    const reservations = this.prefetched.splice(0).map((job) => job.reservation);
+    const returned = await releaseJobs(this.redis, this.keys, reservations);
+    this.countStale('release', reservations.length - returned);
   }
 
   /** In reservation order (a Map keeps insertion order), so the oldest job is the next to run. */
@@ -478,8 +549,9 @@ export class Worker extends EventEmitter<WorkerEvents> {
     const returned = await releaseJobs(
       this.redis,
       this.keys,
-      unfinished.map((s) => s.entry),
+      unfinished.map((s) => s.reservation),
     );
+    this.countStale('release', unfinished.length - returned);
     this.log.warn({ returned, unfinished: unfinished.length }, 'returned unfinished jobs to the head of the queue');
   }
 

@@ -7,19 +7,22 @@
   KEYS[4] wait       LIST
   KEYS[5] stalls     HASH
 
-  ARGV[1] now (epoch ms)
-  ARGV[2 + 2i], ARGV[3 + 2i]  jobId, record JSON with the attempt count reset
+  ARGV[1 + 2i], ARGV[2 + 2i]  jobId, record JSON with the attempt count reset
+
+  The replayed jobs are ready at Redis's TIME.
 
   Reply: how many were replayed (an id that is no longer a dead letter is skipped)
 ]]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local replayed = 0
-for i = 2, #ARGV, 2 do
+for i = 1, #ARGV, 2 do
   local id = ARGV[i]
   if redis.call('ZREM', KEYS[1], id) == 1 then
     redis.call('HSET', KEYS[3], id, ARGV[i + 1])
     redis.call('HDEL', KEYS[2], id)
     redis.call('HDEL', KEYS[5], id)
-    redis.call('LPUSH', KEYS[4], ARGV[1] .. ':' .. id)
+    redis.call('LPUSH', KEYS[4], now .. ':' .. id)
     replayed = replayed + 1
   end
 end

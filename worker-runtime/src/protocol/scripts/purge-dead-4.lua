@@ -4,6 +4,7 @@
   KEYS[1] dead       ZSET
   KEYS[2] dead-info  HASH
   KEYS[3] jobs       HASH
+  KEYS[4] counters   HASH  discarded
 
   ARGV[1...] jobIds
 
@@ -17,4 +18,5 @@ for i = 1, #ARGV do
     purged = purged + 1
   end
 end
+if purged > 0 then redis.call('HINCRBY', KEYS[4], 'discarded', purged) end
 return purged
