@@ -37,9 +37,10 @@ beforeAll(async () => {
   const tarballs = packPackages(packed);
   writeAppFiles(app);
   // Dependencies come from the npm registry (or npm's cache); the two packages from their tarballs.
-  // About 12 s with an empty cache, but once a cold CI run waited its whole 240 s on one request:
-  // npm's own fetch timeout is 5 minutes, so a stalled request is cut at 60 s and retried by npm,
-  // and an attempt that still hangs is ended and run again. Its http log is what a failure shows.
+  // 12 s to 3 min with an empty cache (3 min on a loaded machine), but once a cold CI run waited
+  // its whole 240 s on one request: npm's own fetch timeout is 5 minutes, so a stalled request is
+  // cut at 60 s and retried by npm, and an attempt that still hangs is ended and run again. Its
+  // http log is what a failure shows.
   await runWithRetries(
     'npm',
     [
@@ -55,13 +56,13 @@ beforeAll(async () => {
     ],
     {
       what: `the npm registry: the dependencies of ${tarballs.length} packed tarballs`,
-      attemptTimeoutMs: 150_000,
+      attemptTimeoutMs: 240_000,
       attempts: 3,
       cwd: app,
       env: appEnv,
     },
   );
-}, 600_000);
+}, 900_000);
 afterAll(() => {
   for (const dir of [app, packed]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
