@@ -32,6 +32,23 @@ describe('a worker knows the Redis it runs on', () => {
     expect(await admin.exists(worker.keys.workers)).toBe(0); // never announced itself
   });
 
+  it('runs on a volatile-* policy, which evicts only keys with a TTL (the runtime sets none), without being told', async () => {
+    await admin.config('SET', 'maxmemory-policy', 'volatile-lru');
+    try {
+      const queue = new Queue('volatile', { connection: admin });
+      let ran = 0;
+      const worker = new Worker('volatile', { connection: admin, handlers: { n: () => void (ran += 1) } });
+      await worker.start();
+      await queue.add('n', null);
+      await waitUntil('the job to run', () => Promise.resolve(ran === 1), { timeoutMs: 5_000 });
+      await worker.close();
+      // Nothing the queue wrote can be evicted under it: no key of the queue has a TTL.
+      for (const key of await admin.keys('*volatile*')) expect(await admin.ttl(key), key).toBe(-1);
+    } finally {
+      await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    }
+  });
+
   it('runs there when told to warn only', async () => {
     const queue = new Queue('evicting-warned', { connection: admin });
     let ran = 0;

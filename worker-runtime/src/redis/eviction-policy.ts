@@ -1,14 +1,19 @@
 import type { Redis } from 'ioredis';
 
 /**
- * What a worker does at start when Redis may evict keys: under any `maxmemory-policy` but
- * `noeviction`, a full Redis deletes whole keys — the wait list, the records of every job — and
- * the jobs are gone without a trace. `refuse` (the default) stops the worker; `warn` logs and runs.
+ * What a worker does at start when Redis may evict the queue's keys: under an `allkeys-*` policy a
+ * full Redis deletes whole keys — the wait list, the records of every job — and the jobs are gone
+ * without a trace. `noeviction` is safe, and so are the `volatile-*` policies (the default of
+ * ElastiCache and Memorystore): they evict only keys with a TTL, and the runtime sets none, so
+ * for its keys a full Redis refuses writes as noeviction does. `refuse` (the default) stops the
+ * worker; `warn` logs and runs.
  */
 export const EVICTION_POLICY_CHECKS = ['refuse', 'warn'] as const;
 export type EvictionPolicyCheck = (typeof EVICTION_POLICY_CHECKS)[number];
 
 const SAFE_POLICY = 'noeviction';
+/** The runtime's keys never carry a TTL, and volatile-* evicts only keys that do. */
+const isSafePolicy = (policy: string | undefined) => policy === SAFE_POLICY || policy?.startsWith('volatile-') === true;
 
 export class EvictionPolicyError extends Error {
   override readonly name = 'EvictionPolicyError';
@@ -29,10 +34,10 @@ export async function readEvictionPolicy(redis: Redis): Promise<string | undefin
  */
 export async function checkEvictionPolicy(redis: Redis, check: EvictionPolicyCheck): Promise<string | undefined> {
   const policy = await readEvictionPolicy(redis);
-  if (policy === SAFE_POLICY) return undefined;
+  if (isSafePolicy(policy)) return undefined;
   const problem =
     `Redis maxmemory-policy is ${policy ?? 'not reported'}, not ${SAFE_POLICY}: when memory runs out, Redis ` +
-    'deletes whole keys, and the queue loses jobs without a trace. Set maxmemory-policy noeviction';
+    'deletes whole keys, and the queue loses jobs without a trace. Set maxmemory-policy noeviction (or a volatile-* policy)';
   if (check === 'refuse')
     throw new EvictionPolicyError(
       `${problem}, or start the worker with --eviction-policy-check warn (WORKERPOOL_EVICTION_POLICY_CHECK=warn) to run anyway.`,
