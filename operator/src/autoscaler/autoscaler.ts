@@ -90,6 +90,7 @@ export class Autoscaler implements ReplicaAdvisor {
         queueDepth: reading?.depth,
         queueOldestJobAgeSeconds: reading?.oldestJobAgeSeconds,
         queueBusy: reading?.busy,
+        queueUnreadableHeartbeats: reading === undefined ? undefined : (reading.unreadableHeartbeats?.count ?? 0),
         queueThroughput: tracked.throughputPerSecond,
         signalsAvailable: polled ? (result.ok ? 1 : 0) : undefined,
         desiredReplicas: tracked.decision?.desiredReplicas,
