@@ -169,21 +169,22 @@ describe('the sidekiq reader, on data laid out as Sidekiq 6.4, 7.3, 8.0 and 8.1 
     // and one whose info is not JSON at all.
     const now = await redisEpochSeconds(redis);
     const odd = [
-      ['web-9:1:aaaaaa', JSON.stringify({ hostname: 'web-9', queues: ['default'] })],
-      ['web-8:1:bbbbbb', 'not json'],
-      ['other-1:1:cccccc', JSON.stringify({ hostname: 'other-1', queues: ['other'] })], // another pool's
-    ];
-    for (const [identity = '', info = ''] of odd)
+      ['web-9:1:aaaaaa', JSON.stringify({ hostname: 'web-9', queues: ['default'] }), now],
+      ['web-8:1:bbbbbb', 'not json', now],
+      ['web-7:1:dddddd', JSON.stringify({ hostname: 'web-7', queues: ['default'], concurrency: 5 }), 'soon'],
+      ['other-1:1:cccccc', JSON.stringify({ hostname: 'other-1', queues: ['other'] }), now], // another pool's
+    ] as const;
+    for (const [identity, info, beat] of odd)
       await redis
         .multi()
         .sadd('processes', identity)
-        .hset(identity, 'info', info, 'busy', 3, 'beat', now, 'quiet', 'false')
+        .hset(identity, 'info', info, 'busy', 3, 'beat', beat, 'quiet', 'false')
         .exec();
     const r = await reading(['default']);
     expect(r).toMatchObject({ busy: 1, concurrency: 5 });
-    expect(r.unreadableHeartbeats?.count).toBe(2);
+    expect(r.unreadableHeartbeats?.count).toBe(3);
     expect(r.unreadableHeartbeats?.first).toMatch(
-      /^(web-9:1:aaaaaa: no concurrency in the process hash, its info or its capsules|web-8:1:bbbbbb: info is not a JSON object)$/,
+      /^(web-9:1:aaaaaa: no concurrency in the process hash, its info or its capsules|web-8:1:bbbbbb: info is not a JSON object|web-7:1:dddddd: beat is "soon", not a time)$/,
     );
   });
 

@@ -137,9 +137,12 @@ function liveWorkers(
     const identity = replyString(flat[i], 'process identity');
     const fields = flat.slice(i + 1, i + PROCESS_FIELDS).map((f) => replyString(f, `process ${identity}`));
     const beat = Number(fields[2]);
-    // A beat the reader cannot date is as good as expired: Sidekiq's own 60 s TTL removes it.
-    if (!Number.isFinite(beat) || nowMs - sidekiqTimeToMs(beat) > HEARTBEAT_TTL_SECONDS * MS_PER_SECOND) continue;
-    const heartbeat = decodeHeartbeat(identity, fields);
+    if (Number.isFinite(beat) && nowMs - sidekiqTimeToMs(beat) > HEARTBEAT_TTL_SECONDS * MS_PER_SECOND) continue;
+    const decoded = decodeHeartbeat(identity, fields);
+    const heartbeat: Heartbeat =
+      Number.isFinite(beat) || 'unusable' in decoded
+        ? decoded
+        : { queues: decoded.queues, unusable: `beat is ${JSON.stringify(fields[2])}, not a time` };
     // A process whose queues cannot be told counts against every pool on this Redis: it may be ours.
     if (heartbeat.queues !== undefined && !heartbeat.queues.some((q) => queueNames.includes(q))) continue;
     if ('worker' in heartbeat) workers.push(heartbeat.worker);
