@@ -166,7 +166,7 @@ describe('the sidekiq reader, on data laid out as Sidekiq 6.4, 7.3, 8.0 and 8.1 
     const sidekiq = sidekiqWriter(redis, '8.1');
     await sidekiq.heartbeat({ hostname: 'web-0', queues: ['default'], concurrency: 5, busy: 1 });
     // A writer the reader does not know: a process hash with neither concurrency nor capsules,
-    // and one whose info is not JSON at all.
+    // one whose info is not JSON at all, and one whose beat is not a time.
     const now = await redisEpochSeconds(redis);
     const odd = [
       ['web-9:1:aaaaaa', JSON.stringify({ hostname: 'web-9', queues: ['default'] }), now],
