@@ -301,7 +301,7 @@ interface PodNetwork {
  * server are dropped until the entry expires (35 s in a private network namespace here). A
  * Sidekiq BRPOP sent then times out in the client, which closes the connection; the kernel
  * still delivers the command once the path is back, and Redis pops a job for nobody: how a
- * scale-down lost Sidekiq jobs on this node.
+ * scale-down could lose Sidekiq jobs on this node.
  */
 function createPodBridge(bridge: string): PodNetwork {
   const used = execFileSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' });
