@@ -39,7 +39,7 @@ async function busyGauge(s: Scenario, pool: string): Promise<number | undefined>
   return match ? Number(match[1]) : undefined;
 }
 
-/** For each job not finished: its runs started, its last pod, and which Sidekiq set holds it. */
+/** For each job not finished: its runs started, its last pod and how that pod ended, and which Sidekiq set holds it. */
 async function whereAreJobs(s: Scenario, queue: string, jids: readonly string[]): Promise<object[]> {
   const redis = new Redis(s.redis.url);
   try {
@@ -50,14 +50,23 @@ async function whereAreJobs(s: Scenario, queue: string, jids: readonly string[])
       schedule: await redis.zrange('schedule', '0', '-1'),
       dead: await redis.zrange('dead', '0', '-1'),
     };
-    return (await s.evidence.unfinished(jids)).map((jid) => ({
-      jid,
-      started: started.get(jid) ?? 0,
-      pod: pods.get(jid),
-      in: Object.entries(sets)
-        .filter(([, jobs]) => jobs.some((job) => job.includes(jid)))
-        .map(([name]) => name),
-    }));
+    const unfinished = await s.evidence.unfinished(jids);
+    return await Promise.all(
+      unfinished.map(async (jid) => {
+        const pod = pods.get(jid);
+        return {
+          jid,
+          started: started.get(jid) ?? 0,
+          pod,
+          // When that pod's Sidekiq started, began to shut down and exited (jobs.rb): a shutdown
+          // with no exit is a process killed before it finished stopping.
+          lifecycle: pod === undefined ? undefined : await redis.hgetall(`${s.evidence.prefix}lifecycle:${pod}`),
+          in: Object.entries(sets)
+            .filter(([, jobs]) => jobs.some((job) => job.includes(jid)))
+            .map(([name]) => name),
+        };
+      }),
+    );
   } finally {
     redis.disconnect();
   }

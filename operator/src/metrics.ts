@@ -15,6 +15,7 @@ export interface PoolGaugeValues {
   queueDepth: number | undefined;
   queueOldestJobAgeSeconds: number | undefined;
   queueBusy: number | undefined;
+  queueUnreadableHeartbeats: number | undefined;
   queueThroughput: number | undefined;
   signalsAvailable: number | undefined;
   desiredReplicas: number | undefined;
@@ -34,6 +35,8 @@ export interface OperatorMetrics {
   queueDepth: Gauge<'namespace' | 'pool'>;
   queueOldestJobAgeSeconds: Gauge<'namespace' | 'pool'>;
   queueBusy: Gauge<'namespace' | 'pool'>;
+  /** Live worker heartbeats the reader could not use at the last poll, left out of busy and concurrency. */
+  queueUnreadableHeartbeats: Gauge<'namespace' | 'pool'>;
   queueThroughput: Gauge<'namespace' | 'pool'>;
   signalReadErrors: Counter<'namespace' | 'pool' | 'reason'>;
   /** Polls of Redis endpoints finished, read or not: the poll loops are turning while it rises. */
@@ -109,6 +112,11 @@ export function createOperatorMetrics(): OperatorMetrics {
       'queueOldestJobAgeSeconds',
     ),
     queueBusy: poolGauge('workerpool_queue_busy', 'Jobs running now, where the format records it.', 'queueBusy'),
+    queueUnreadableHeartbeats: poolGauge(
+      'workerpool_queue_unreadable_heartbeats',
+      'Live worker heartbeats the reader could not use, left out of busy and concurrency.',
+      'queueUnreadableHeartbeats',
+    ),
     queueThroughput: poolGauge(
       'workerpool_queue_throughput_per_second',
       'Jobs completed per second.',

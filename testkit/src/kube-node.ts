@@ -293,6 +293,14 @@ interface PodNetwork {
 /**
  * A bridge of our own for the pods, with a /24 that no interface of this machine has. CNI's bridge
  * plugin attaches each pod to it with isGateway false, so it never turns on ip_forward.
+ *
+ * Its MAC address is set, not left to the kernel: a bridge without one takes the lowest MAC of
+ * its ports, so when the pod whose veth holds it goes, the host address moves to another MAC
+ * while the other pods' ARP entries still name the old one. Their packets to Redis and the API
+ * server are dropped until the entry expires (35 s in a private network namespace here). A
+ * Sidekiq BRPOP sent then times out in the client, which closes the connection; the kernel
+ * still delivers the command once the path is back, and Redis pops a job for nobody: how a
+ * scale-down could lose Sidekiq jobs on this node.
  */
 function createPodBridge(bridge: string): PodNetwork {
   const used = execFileSync('ip', ['-o', '-4', 'addr', 'show'], { encoding: 'utf8' });
@@ -303,7 +311,9 @@ function createPodBridge(bridge: string): PodNetwork {
   const third = free[randomBytes(1)[0]! % free.length];
   if (third === undefined) throw new Error('no free 10.244.x.0/24 for the pod bridge');
   const subnetPrefix = `10.244.${third}`;
-  execFileSync('ip', ['link', 'add', bridge, 'type', 'bridge']);
+  // Locally administered unicast (02:...), as the kernel's own random addresses are.
+  const mac = ['02', ...[...randomBytes(5)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+  execFileSync('ip', ['link', 'add', bridge, 'address', mac, 'type', 'bridge']);
   try {
     execFileSync('ip', ['addr', 'add', `${subnetPrefix}.1/24`, 'dev', bridge]);
     execFileSync('ip', ['link', 'set', bridge, 'up']);

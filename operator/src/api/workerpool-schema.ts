@@ -431,6 +431,17 @@ export const QueueStatusSchema = Type.Object(
     ),
     busy: Type.Optional(int('Jobs running now, where the format records it.')),
     concurrency: Type.Optional(int('Total concurrency reported by live workers, where the format records it.')),
+    unreadableHeartbeats: Type.Optional(
+      int(
+        'Live worker heartbeats left out of busy and concurrency because the reader cannot use them (for example a queue-system version it does not know); absent when there are none.',
+        { minimum: 1 },
+      ),
+    ),
+    firstUnreadableHeartbeat: Type.Optional(
+      text('The first unreadable heartbeat and why, where the format names it (a Sidekiq process identity).', {
+        maxLength: 1024,
+      }),
+    ),
     throughputPerSecond: Type.Optional(
       num('Jobs completed per second over the recent past, where the format counts completions.'),
     ),

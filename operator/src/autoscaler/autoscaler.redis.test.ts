@@ -235,6 +235,7 @@ describe('the autoscaler', () => {
         .toEqual(['workerpool_queue_depth{pool="scraped"} 3']);
       const lines = await scrape();
       expect(lines).toContain('workerpool_signals_available{pool="scraped"} 1');
+      expect(lines).toContain('workerpool_queue_unreadable_heartbeats{pool="scraped"} 0');
       expect(lines).toContain('workerpool_desired_replicas{pool="scraped"} 2');
       expect(lines).toContain('workerpool_ready_replicas{pool="scraped"} 2');
       expect(lines).toContain('workerpool_max_replicas{pool="scraped"} 7');

@@ -261,6 +261,7 @@ export class Autoscaler {
         queueDepth: reading?.depth,
         queueOldestJobAgeSeconds: reading?.oldestJobAgeSeconds,
         queueBusy: reading?.busy,
+        queueUnreadableHeartbeats: reading === undefined ? undefined : (reading.unreadableHeartbeats?.count ?? 0),
         queueThroughput: loop.throughput.perSecond,
         signalsAvailable: polled ? (result.ok ? 1 : 0) : undefined,
         desiredReplicas: loop.decision?.desiredReplicas,

@@ -33,7 +33,7 @@ describe('scheduled Sidekiq jobs onto a pool at zero', () => {
       }),
     );
     const client = new Redis(ns.redis.url);
-    const sidekiq = sidekiqWriter(client, '7', keyPrefix);
+    const sidekiq = sidekiqWriter(client, '7.3', keyPrefix);
     const dueAtSeconds = (await redisEpochSeconds(client)) + AHEAD_SECONDS;
     for (let job = 0; job < JOBS; job += 1) await sidekiq.schedule('mailers', AHEAD_SECONDS);
     await expect

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { QUEUE_STATUS_REFRESH_SECONDS } from '../api/workerpool-schema.ts';
 import { ConditionType, Reason } from '../controller/conditions.ts';
-import { busyByPod, nextPublished, readingKeyOf, type Published } from './status-publisher.ts';
+import { busyByPod, nextPublished, queueStatusOf, readingKeyOf, type Published } from './status-publisher.ts';
 
 const read = {
   type: ConditionType.SignalsAvailable,
@@ -70,5 +70,27 @@ describe('busyByPod', () => {
         ['b', 0],
       ]),
     );
+  });
+});
+
+describe('queueStatusOf', () => {
+  it('names the heartbeats the reader left out, so that a pool read as idle says why', () => {
+    const reading = {
+      observedAtMs: 0,
+      depth: 4,
+      oldestJobAgeSeconds: 12.345,
+      dueScheduled: 0,
+      busy: 1,
+      concurrency: 5,
+    };
+    const first = 'web-9:1:aaaaaa: no concurrency in the process hash, its info or its capsules';
+    const status = queueStatusOf(
+      { reading: { ...reading, unreadableHeartbeats: { count: 2, first } }, stale: false, ageSeconds: 0 },
+      0.5,
+    );
+    expect(status).toMatchObject({ busy: 1, concurrency: 5, unreadableHeartbeats: 2, firstUnreadableHeartbeat: first });
+    const healthy = queueStatusOf({ reading, stale: false, ageSeconds: 0 }, 0.5);
+    expect(healthy).not.toHaveProperty('unreadableHeartbeats');
+    expect(healthy).not.toHaveProperty('firstUnreadableHeartbeat');
   });
 });

@@ -33,6 +33,11 @@ export function queueStatusOf(reported: ReportedReading, throughputPerSecond: nu
   if (reading.latencyUnavailableReason) queue.latencyUnavailableReason = reading.latencyUnavailableReason;
   if (reading.busy !== undefined) queue.busy = reading.busy;
   if (reading.concurrency !== undefined) queue.concurrency = reading.concurrency;
+  if (reading.unreadableHeartbeats !== undefined) {
+    queue.unreadableHeartbeats = reading.unreadableHeartbeats.count;
+    if (reading.unreadableHeartbeats.first !== undefined)
+      queue.firstUnreadableHeartbeat = reading.unreadableHeartbeats.first.slice(0, 1024);
+  }
   if (throughputPerSecond !== undefined) queue.throughputPerSecond = round(throughputPerSecond);
   return queue;
 }

@@ -74,7 +74,7 @@ export const nativeReader: QueueFormatReader = {
         depth: signals[i]?.waiting ?? 0,
         oldestJobAgeSeconds: (signals[i]?.oldestAgeMs ?? 0) / MS_PER_SECOND,
       })),
-      ...(malformed > 0 ? { notes: [`${malformed} worker heartbeat(s) could not be decoded and were left out`] } : {}),
+      ...(malformed > 0 ? { unreadableHeartbeats: { count: malformed } } : {}),
     };
   },
 };

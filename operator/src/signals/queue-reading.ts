@@ -14,6 +14,13 @@ export interface WorkerHeartbeat {
   draining: boolean;
 }
 
+/** Heartbeats a reader left out because it could not use them. */
+export interface UnreadableHeartbeats {
+  count: number;
+  /** The first one, with why, e.g. "web-1:12:ab3f: no concurrency in the process hash, ...", where the format names it. */
+  first?: string;
+}
+
 export interface QueueReading {
   /** Epoch milliseconds when the reading was taken, by the Redis server's clock where available. */
   observedAtMs: number;
@@ -42,6 +49,11 @@ export interface QueueReading {
   concurrency?: number;
   /** Live workers, where the format records them (expired heartbeats are left out). */
   workers?: WorkerHeartbeat[];
+  /**
+   * Live heartbeats the reader could not use (a writer it does not know), left out of busy,
+   * concurrency and workers: reported, so that a pool is never silently read as having no workers.
+   */
+  unreadableHeartbeats?: UnreadableHeartbeats;
   /** A monotonic count of completed jobs, where the format keeps one; throughput is its rate. */
   completedTotal?: number;
   /**

@@ -49,6 +49,22 @@ describe('the inspect table', () => {
     expect(lines[podHeader + 2]).toMatch(/^ {2}mailers-b +5 +5 +yes$/);
   });
 
+  it('says how many live heartbeats were left out of busy and concurrency, and names the first', () => {
+    const text = formatReadingTable(header, {
+      observedAtMs: 0,
+      depth: 0,
+      oldestJobAgeSeconds: 0,
+      dueScheduled: 0,
+      busy: 0,
+      concurrency: 0,
+      workers: [],
+      unreadableHeartbeats: { count: 2, first: 'web-9:1:aaaaaa: info is not a JSON object' },
+    });
+    expect(text).toContain(
+      'unreadable      2 heartbeat(s) left out of busy and concurrency (first web-9:1:aaaaaa: info is not a JSON object)',
+    );
+  });
+
   it('says why latency is unknown and which signals the format does not record', () => {
     const text = formatReadingTable(
       { ...header, format: 'list' },

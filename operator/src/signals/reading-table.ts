@@ -93,6 +93,14 @@ function upcomingRows(reading: QueueReading): string[] {
   return [row('coming due', steps.length === 0 ? `none within ${last} s` : steps.join(', '))];
 }
 
+/** Heartbeats left out of busy and concurrency: a writer the reader does not know. */
+function unreadableRows(reading: QueueReading): string[] {
+  const unreadable = reading.unreadableHeartbeats;
+  if (unreadable === undefined) return [];
+  const first = unreadable.first === undefined ? '' : ` (first ${unreadable.first})`;
+  return [row('unreadable', `${unreadable.count} heartbeat(s) left out of busy and concurrency${first}`)];
+}
+
 /** The reading as aligned text lines. */
 export function formatReadingTable(header: ReadingHeader, reading: QueueReading): string {
   return [
@@ -108,6 +116,7 @@ export function formatReadingTable(header: ReadingHeader, reading: QueueReading)
     ...upcomingRows(reading),
     row('busy', optional(reading.busy)),
     row('concurrency', optional(reading.concurrency)),
+    ...unreadableRows(reading),
     row('completed total', optional(reading.completedTotal)),
     ...(reading.paused === true ? [row('paused', 'yes: the queue system is paused, workers take no jobs')] : []),
     ...capacityRows(reading),

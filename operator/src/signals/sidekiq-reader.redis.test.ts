@@ -5,12 +5,12 @@ import type { QueueReading } from './queue-reading.ts';
 import { sidekiqKeys } from './sidekiq-reader.ts';
 import { SignalPoller } from './signal-poller.ts';
 import type { PoolReadResult } from './stale-reading.ts';
-import { redisEpochSeconds, sidekiqWriter, type SidekiqVersion } from './testing/sidekiq-layout.ts';
+import { SIDEKIQ_VERSIONS, redisEpochSeconds, sidekiqWriter } from './testing/sidekiq-layout.ts';
 import { queueSpec } from './testing/test-pools.ts';
 
 // Sidekiq's keys (schedule, retry, processes) are fixed names, so these tests own a private
 // redis-server instead of sharing one.
-describe('the sidekiq reader, on data laid out as Sidekiq 6, 7 and 8 write it', () => {
+describe('the sidekiq reader, on data laid out as Sidekiq 6.4, 7.3, 8.0 and 8.1 write it', () => {
   let server: RedisServer;
   let redis: Redis;
   const poller = new SignalPoller();
@@ -53,7 +53,7 @@ describe('the sidekiq reader, on data laid out as Sidekiq 6, 7 and 8 write it', 
     return Number.isInteger(enqueuedAt) && enqueuedAt > 1e11 ? now - enqueuedAt / 1000 : now - enqueuedAt;
   }
 
-  for (const version of ['7', '8'] as SidekiqVersion[]) {
+  for (const version of SIDEKIQ_VERSIONS) {
     it(`Sidekiq ${version}: depth over the pool's queues and the latency Queue#latency reports`, async () => {
       const sidekiq = sidekiqWriter(redis, version);
       await sidekiq.push('mailers', 45.5);
@@ -79,8 +79,8 @@ describe('the sidekiq reader, on data laid out as Sidekiq 6, 7 and 8 write it', 
   }
 
   it('tells float-second and integer-millisecond enqueued_at apart per job (a 7 → 8 upgrade in flight)', async () => {
-    await sidekiqWriter(redis, '7').push('mailers', 30);
-    await sidekiqWriter(redis, '8').push('critical', 90);
+    await sidekiqWriter(redis, '7.3').push('mailers', 30);
+    await sidekiqWriter(redis, '8.0').push('critical', 90);
     const r = await reading(['mailers', 'critical']);
     expect(r.oldestJobAgeSeconds).toBeGreaterThanOrEqual(90);
     expect(r.oldestJobAgeSeconds).toBeLessThan(91);
@@ -89,7 +89,7 @@ describe('the sidekiq reader, on data laid out as Sidekiq 6, 7 and 8 write it', 
   it("counts the pool's schedule and retry jobs coming due, by horizon, with the earliest of each", async () => {
     // Sidekiq::Scheduled::Poller (scheduled.rb) moves a job once its score, the run time in epoch
     // seconds, has passed; perform_in(40) and a retry 12 s away are not due yet.
-    const sidekiq = sidekiqWriter(redis, '7');
+    const sidekiq = sidekiqWriter(redis, '7.3');
     await sidekiq.schedule('mailers', 40);
     await sidekiq.schedule('mailers', 41);
     await sidekiq.retry('mailers', 12);
@@ -131,7 +131,7 @@ describe('the sidekiq reader, on data laid out as Sidekiq 6, 7 and 8 write it', 
   });
 
   it("counts due schedule and retry jobs of the pool's queues only, as work waiting", async () => {
-    const sidekiq = sidekiqWriter(redis, '7');
+    const sidekiq = sidekiqWriter(redis, '7.3');
     await sidekiq.schedule('mailers', -30); // due: nobody moved it, as with zero replicas
     await sidekiq.schedule('mailers', 3600); // not due yet
     await sidekiq.schedule('other', -30); // due, but another pool's
@@ -141,44 +141,99 @@ describe('the sidekiq reader, on data laid out as Sidekiq 6, 7 and 8 write it', 
     expect(r).toMatchObject({ depth: 0, oldestJobAgeSeconds: 0, dueScheduled: 2 });
   });
 
-  it('sums busy and concurrency over live processes serving the pool, leaving out expired, stale and unrelated ones', async () => {
-    const sidekiq = sidekiqWriter(redis, '7');
-    await sidekiq.heartbeat({
-      hostname: 'mailers-7d9f-abcde',
-      queues: ['mailers', 'default'],
-      concurrency: 10,
-      busy: 3,
+  for (const version of SIDEKIQ_VERSIONS) {
+    it(`Sidekiq ${version}: busy, concurrency and quiet per process, leaving out expired, stale and unrelated ones`, async () => {
+      const sidekiq = sidekiqWriter(redis, version);
+      await sidekiq.heartbeat({
+        hostname: 'mailers-7d9f-abcde',
+        queues: ['mailers', 'default'],
+        concurrency: 10,
+        busy: 3,
+      });
+      await sidekiq.heartbeat({
+        hostname: 'mailers-7d9f-fghij',
+        queues: ['mailers'],
+        concurrency: 5,
+        busy: 5,
+        quiet: true,
+      });
+      await sidekiq.heartbeat({ hostname: 'reports-1', queues: ['reports'], concurrency: 25, busy: 25 });
+      await sidekiq.heartbeat({
+        hostname: 'mailers-stuck',
+        queues: ['mailers'],
+        concurrency: 10,
+        busy: 10,
+        beatAgeSeconds: 61,
+      });
+      await sidekiq.deadProcess('mailers-gone');
+      await sidekiq.setProcessed(123_456);
+      const r = await reading(['mailers']);
+      expect(r).toMatchObject({ busy: 8, concurrency: 15, completedTotal: 123_456 });
+      expect(r.workers).toEqual(
+        expect.arrayContaining([
+          { pod: 'mailers-7d9f-abcde', busy: 3, concurrency: 10, draining: false },
+          { pod: 'mailers-7d9f-fghij', busy: 5, concurrency: 5, draining: true },
+        ]),
+      );
+      expect(r.workers).toHaveLength(2);
+      expect(r.unreadableHeartbeats).toBeUndefined();
     });
-    await sidekiq.heartbeat({
-      hostname: 'mailers-7d9f-fghij',
-      queues: ['mailers'],
-      concurrency: 5,
-      busy: 5,
-      quiet: true,
+  }
+
+  it('Sidekiq 8.1.2+: reads concurrency from the process hash, where info no longer has it (the case inspect read as "workers none alive")', async () => {
+    const sidekiq = sidekiqWriter(redis, '8.1');
+    const identity = await sidekiq.heartbeat({ hostname: 'web-0', queues: ['default'], concurrency: 5, busy: 2 });
+    await sidekiq.heartbeat({ hostname: 'web-1', queues: ['default'], concurrency: 5, busy: 1 });
+    // What launcher.rb v8.1.7 wrote: no concurrency in info, one in the hash beside busy.
+    const info = JSON.parse((await redis.hget(identity, 'info')) ?? '{}') as Record<string, unknown>;
+    expect(info).not.toHaveProperty('concurrency');
+    expect(await redis.hget(identity, 'concurrency')).toBe('5');
+    const r = await reading(['default']);
+    expect(r).toMatchObject({ busy: 3, concurrency: 10 });
+    expect(r.workers?.map((w) => w.pod).sort()).toEqual(['web-0', 'web-1']);
+    expect(r.unreadableHeartbeats).toBeUndefined();
+  });
+
+  for (const version of ['7.3', '8.0', '8.1'] as const) {
+    it(`Sidekiq ${version}: a process of several capsules counts once, with the concurrency of all its capsules`, async () => {
+      await sidekiqWriter(redis, version).heartbeat({
+        hostname: 'jobs-0',
+        capsules: { default: { concurrency: 5, queues: ['default'] }, single: { concurrency: 1, queues: ['reports'] } },
+        busy: 4,
+      });
+      const r = await reading(['reports']);
+      expect(r.workers).toEqual([{ pod: 'jobs-0', busy: 4, concurrency: 6, draining: false }]);
     });
-    await sidekiq.heartbeat({ hostname: 'reports-1', queues: ['reports'], concurrency: 25, busy: 25 });
-    await sidekiq.heartbeat({
-      hostname: 'mailers-stuck',
-      queues: ['mailers'],
-      concurrency: 10,
-      busy: 10,
-      beatAgeSeconds: 61,
-    });
-    await sidekiq.deadProcess('mailers-gone');
-    await sidekiq.setProcessed(123_456);
-    const r = await reading(['mailers']);
-    expect(r).toMatchObject({ busy: 8, concurrency: 15, completedTotal: 123_456 });
-    expect(r.workers).toEqual(
-      expect.arrayContaining([
-        { pod: 'mailers-7d9f-abcde', busy: 3, concurrency: 10, draining: false },
-        { pod: 'mailers-7d9f-fghij', busy: 5, concurrency: 5, draining: true },
-      ]),
+  }
+
+  it('counts and names the live heartbeats it cannot use, instead of reading them as no workers', async () => {
+    const sidekiq = sidekiqWriter(redis, '8.1');
+    await sidekiq.heartbeat({ hostname: 'web-0', queues: ['default'], concurrency: 5, busy: 1 });
+    // A writer the reader does not know: a process hash with neither concurrency nor capsules,
+    // one whose info is not JSON at all, and one whose beat is not a time.
+    const now = await redisEpochSeconds(redis);
+    const odd = [
+      ['web-9:1:aaaaaa', JSON.stringify({ hostname: 'web-9', queues: ['default'] }), now],
+      ['web-8:1:bbbbbb', 'not json', now],
+      ['web-7:1:dddddd', JSON.stringify({ hostname: 'web-7', queues: ['default'], concurrency: 5 }), 'soon'],
+      ['other-1:1:cccccc', JSON.stringify({ hostname: 'other-1', queues: ['other'] }), now], // another pool's
+    ] as const;
+    for (const [identity, info, beat] of odd)
+      await redis
+        .multi()
+        .sadd('processes', identity)
+        .hset(identity, 'info', info, 'busy', 3, 'beat', beat, 'quiet', 'false')
+        .exec();
+    const r = await reading(['default']);
+    expect(r).toMatchObject({ busy: 1, concurrency: 5 });
+    expect(r.unreadableHeartbeats?.count).toBe(3);
+    expect(r.unreadableHeartbeats?.first).toMatch(
+      /^(web-9:1:aaaaaa: no concurrency in the process hash, its info or its capsules|web-8:1:bbbbbb: info is not a JSON object|web-7:1:dddddd: beat is "soon", not a time)$/,
     );
-    expect(r.workers).toHaveLength(2);
   });
 
   it('Sidekiq 6 with redis-namespace: reads every key under "<ns>:" and nothing outside it', async () => {
-    const sidekiq = sidekiqWriter(redis, '6', 'billing');
+    const sidekiq = sidekiqWriter(redis, '6.4', 'billing');
     await sidekiq.push('mailers', 12);
     await sidekiq.schedule('mailers', -1);
     await sidekiq.heartbeat({ hostname: 'billing-worker-0', queues: ['mailers'], concurrency: 25, busy: 1 });

@@ -1,7 +1,7 @@
 import type { QueueSpec } from '../api/workerpool-schema.ts';
 import { loadSignalScript } from './lua-script.ts';
 import type { QueueFormatReader, ReadContext } from './queue-reader.ts';
-import type { QueueReading, WorkerHeartbeat } from './queue-reading.ts';
+import type { QueueReading, UnreadableHeartbeats, WorkerHeartbeat } from './queue-reading.ts';
 import { redisCommand, scriptCommand, type ReadCommand } from './read-command.ts';
 import { decodeUpcoming, upcomingArgs } from './upcoming.ts';
 import { isRecord, parseJobJson, replyArray, replyNumber, replyOptionalString, replyString } from './reply.ts';
@@ -10,7 +10,8 @@ import { isRecord, parseJobJson, replyArray, replyNumber, replyOptionalString, r
 // - queue:<q> is a LIST the client LPUSHes to, so the oldest job is LINDEX -1, and
 //   Queue#latency = now - enqueued_at of that job (0 when the queue is empty or the field absent);
 // - schedule and retry are ZSETs scored by run time in epoch seconds;
-// - processes is a SET of identities whose heartbeat hashes (60 s TTL) hold busy, beat, quiet, info.
+// - processes is a SET of identities whose heartbeat hashes (60 s TTL) hold busy, beat, quiet,
+//   info, and from 8.1.2 concurrency (see concurrencyOf for where each version keeps it).
 // Sidekiq 6 apps using redis-namespace prefix every key with "<ns>:" (queue.keyPrefix).
 
 const DUE_SCRIPT = loadSignalScript('sidekiq-due-2.lua');
@@ -26,7 +27,7 @@ export const HEARTBEAT_TTL_SECONDS = 60;
  */
 export const EPOCH_MS_THRESHOLD = 1e11;
 const MS_PER_SECOND = 1000;
-const PROCESS_FIELDS = 5;
+const PROCESS_FIELDS = 6;
 
 /** Every key the reader touches, under an optional redis-namespace. */
 export function sidekiqKeys(keyPrefix: string | undefined) {
@@ -56,54 +57,101 @@ function queueLatencyMs(job: string | undefined, key: string, nowMs: number): nu
   return Math.max(0, nowMs - sidekiqTimeToMs(enqueuedAt));
 }
 
-interface ProcessInfo {
-  hostname: string | undefined;
-  concurrency: number;
-  queues: string[] | undefined;
+/** What one process's heartbeat says, or why the reader cannot use it. */
+type Heartbeat = { queues: string[] | undefined } & ({ worker: WorkerHeartbeat } | { unusable: string });
+
+/** A count Sidekiq wrote: a non-negative integer, as a number in JSON or a string in the hash. */
+function count(value: unknown): number | undefined {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value !== '' ? Number(value) : Number.NaN;
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
-function parseInfo(info: string): ProcessInfo | undefined {
+/** Capsules by name from an 8.x `info` (Capsule#to_h: concurrency, mode, weights by queue). */
+function capsulesOf(info: Record<string, unknown>): Record<string, unknown>[] | undefined {
+  const capsules = info['capsules'];
+  return isRecord(capsules) ? Object.values(capsules).filter(isRecord) : undefined;
+}
+
+/**
+ * The process's concurrency: a field of the hash from 8.1.2, in `info` up to 8.1.1, and in
+ * each capsule of `info` from 8.0 (the one source left should `info.concurrency` go, as
+ * `queues` and `weights` are marked to).
+ */
+function concurrencyOf(field: string, info: Record<string, unknown>): number | undefined {
+  if (field !== '') return count(field);
+  const inInfo = count(info['concurrency']);
+  if (inInfo !== undefined) return inInfo;
+  const perCapsule = capsulesOf(info)?.map((c) => count(c['concurrency']));
+  if (perCapsule === undefined || perCapsule.length === 0 || perCapsule.includes(undefined)) return undefined;
+  return perCapsule.reduce<number>((sum, n) => sum + (n ?? 0), 0);
+}
+
+/** The queues the process fetches from: `info.queues` (6.x to 8.x), else its capsules' weights. */
+function queuesOf(info: Record<string, unknown>): string[] | undefined {
+  const listed = info['queues'];
+  if (Array.isArray(listed)) return listed.filter((q): q is string => typeof q === 'string');
+  const weighted = capsulesOf(info)?.flatMap((c) => (isRecord(c['weights']) ? Object.keys(c['weights']) : []));
+  return weighted === undefined || weighted.length === 0 ? undefined : weighted;
+}
+
+function parseInfo(info: string): Record<string, unknown> | undefined {
   try {
     const parsed: unknown = JSON.parse(info);
-    if (!isRecord(parsed) || typeof parsed['concurrency'] !== 'number') return undefined;
-    const queues = Array.isArray(parsed['queues'])
-      ? parsed['queues'].filter((q): q is string => typeof q === 'string')
-      : undefined;
-    return {
-      hostname: typeof parsed['hostname'] === 'string' ? parsed['hostname'] : undefined,
-      concurrency: parsed['concurrency'],
-      queues,
-    };
+    return isRecord(parsed) ? parsed : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** Live processes serving at least one of the pool's queues, and how many heartbeats were unreadable. */
+/** One live process's heartbeat (identity, info, busy, beat, quiet, concurrency) as the script returns it. */
+function decodeHeartbeat(identity: string, fields: readonly string[]): Heartbeat {
+  const [infoText = '', busyText = '', , quiet = '', concurrencyField = ''] = fields;
+  const info = parseInfo(infoText);
+  if (info === undefined) return { queues: undefined, unusable: 'info is not a JSON object' };
+  const queues = queuesOf(info);
+  const concurrency = concurrencyOf(concurrencyField, info);
+  if (concurrency === undefined)
+    return { queues, unusable: 'no concurrency in the process hash, its info or its capsules' };
+  const busy = count(busyText);
+  if (busy === undefined) return { queues, unusable: `busy is ${JSON.stringify(busyText)}, not a count` };
+  return {
+    worker: {
+      pod: typeof info['hostname'] === 'string' ? info['hostname'] : identity,
+      busy,
+      concurrency,
+      draining: quiet === 'true',
+    },
+    queues,
+  };
+}
+
+/** Live processes serving at least one of the pool's queues, and the heartbeats the reader cannot use. */
 function liveWorkers(
   reply: unknown,
   queueNames: readonly string[],
   nowMs: number,
-): { workers: WorkerHeartbeat[]; unreadable: number } {
+): { workers: WorkerHeartbeat[]; unreadable: UnreadableHeartbeats | undefined } {
   const flat = replyArray(reply, 'sidekiq processes');
   const workers: WorkerHeartbeat[] = [];
-  let unreadable = 0;
+  let unreadable: UnreadableHeartbeats | undefined;
   for (let i = 0; i + PROCESS_FIELDS <= flat.length; i += PROCESS_FIELDS) {
     const identity = replyString(flat[i], 'process identity');
-    const info = parseInfo(replyString(flat[i + 1], "a process's info"));
-    const beatMs = sidekiqTimeToMs(replyNumber(flat[i + 3], "a process's beat"));
-    if (nowMs - beatMs > HEARTBEAT_TTL_SECONDS * MS_PER_SECOND) continue;
-    if (info === undefined) {
-      unreadable += 1;
-      continue;
-    }
-    if (info.queues !== undefined && !info.queues.some((q) => queueNames.includes(q))) continue;
-    workers.push({
-      pod: info.hostname ?? identity,
-      busy: replyNumber(flat[i + 2], "a process's busy count"),
-      concurrency: info.concurrency,
-      draining: replyString(flat[i + 4], "a process's quiet flag") === 'true',
-    });
+    const fields = flat.slice(i + 1, i + PROCESS_FIELDS).map((f) => replyString(f, `process ${identity}`));
+    const beat = Number(fields[2]);
+    if (Number.isFinite(beat) && nowMs - sidekiqTimeToMs(beat) > HEARTBEAT_TTL_SECONDS * MS_PER_SECOND) continue;
+    const decoded = decodeHeartbeat(identity, fields);
+    const heartbeat: Heartbeat =
+      Number.isFinite(beat) || 'unusable' in decoded
+        ? decoded
+        : { queues: decoded.queues, unusable: `beat is ${JSON.stringify(fields[2])}, not a time` };
+    // A process whose queues cannot be told counts against every pool on this Redis: it may be ours.
+    if (heartbeat.queues !== undefined && !heartbeat.queues.some((q) => queueNames.includes(q))) continue;
+    if ('worker' in heartbeat) workers.push(heartbeat.worker);
+    else
+      unreadable = {
+        count: (unreadable?.count ?? 0) + 1,
+        first: unreadable?.first ?? `${identity}: ${heartbeat.unusable}`,
+      };
   }
   return { workers, unreadable };
 }
@@ -149,7 +197,6 @@ export const sidekiqReader: QueueFormatReader = {
             `more than ${DUE_SCAN_LIMIT} jobs coming due in schedule/retry: upcoming counts beyond them are estimated from the share of this pool's queues`,
           ]
         : []),
-      ...(unreadable > 0 ? [`${unreadable} Sidekiq heartbeat(s) with unreadable info were left out`] : []),
     ];
     return {
       observedAtMs: nowMs,
@@ -163,6 +210,7 @@ export const sidekiqReader: QueueFormatReader = {
       // stat:processed counts every job of every process on this Redis, not only this pool's.
       completedTotal: replyNumber(replyOptionalString(replies[tail + 2], keys.processed) ?? '0', keys.processed),
       queues: queues.map((q) => ({ name: q.name, depth: q.depth, oldestJobAgeSeconds: q.oldestMs / MS_PER_SECOND })),
+      ...(unreadable === undefined ? {} : { unreadableHeartbeats: unreadable }),
       ...(notes.length > 0 ? { notes } : {}),
     };
   },
