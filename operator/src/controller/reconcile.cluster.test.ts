@@ -223,15 +223,17 @@ describe('a scaleTargetRef WorkerPool', () => {
   });
 
   it('refuses a Deployment another pool already scales, naming that pool, and takes it over once that pool is gone', async () => {
-    const second = templatePool(ns.name, 'second-pool', { scaling: { minReplicas: 5 } });
+    // Created within the same second as sidekiq-pool (creationTimestamp has whole seconds): the
+    // tie goes by name, which every operator replica reads alike, so this one sorts after it.
+    const second = templatePool(ns.name, 'tardy-pool', { scaling: { minReplicas: 5 } });
     delete second.spec.template;
     second.spec.scaleTargetRef = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'sidekiq' };
     second.spec.queue = { format: 'sidekiq', names: ['default'], redis: { url: 'redis://redis:6379/0' } };
     await createPool(second);
     await expect
-      .poll(async () => (await ns.condition('second-pool', 'Stalled'))?.reason, POLL)
+      .poll(async () => (await ns.condition('tardy-pool', 'Stalled'))?.reason, POLL)
       .toBe('ScaleTargetClaimed');
-    expect((await ns.condition('second-pool', 'Stalled'))?.message).toMatch(
+    expect((await ns.condition('tardy-pool', 'Stalled'))?.message).toMatch(
       /already scaled by WorkerPool .*\/sidekiq-pool \(the first pool to name it\)/,
     );
     expect((await readDeployment('sidekiq'))?.spec?.replicas).toBe(3); // still the first pool's decision
@@ -244,7 +246,7 @@ describe('a scaleTargetRef WorkerPool', () => {
       name: 'sidekiq-pool',
     });
     await expect.poll(async () => (await readDeployment('sidekiq'))?.spec?.replicas, POLL).toBe(5);
-    await expect.poll(() => ns.condition('second-pool', 'Stalled'), POLL).toBeUndefined();
+    await expect.poll(() => ns.condition('tardy-pool', 'Stalled'), POLL).toBeUndefined();
   });
 
   it('refuses a Deployment a HorizontalPodAutoscaler drives, naming the HPA, with one Warning', async () => {

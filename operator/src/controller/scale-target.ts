@@ -35,13 +35,13 @@ export function scaleTargetClaim(
     return `Deployment ${namespace}/${target} is already scaled by HorizontalPodAutoscaler ${namespace}/${hpa.metadata?.name ?? ''}; delete it, or point spec.scaleTargetRef elsewhere`;
   const first = poolsInNamespace
     .filter((other) => other.spec.scaleTargetRef?.name === target && !other.metadata.deletionTimestamp)
-    .sort(
-      (a, b) =>
-        (a.metadata.creationTimestamp ?? '')
-          .toString()
-          .localeCompare((b.metadata.creationTimestamp ?? '').toString()) ||
-        (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
-    )[0];
+    .sort((a, b) => createdAtMs(a) - createdAtMs(b) || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))[0];
   if (!first || first.metadata.name === pool.metadata.name) return undefined;
   return `Deployment ${namespace}/${target} is already scaled by WorkerPool ${namespace}/${first.metadata.name ?? ''} (the first pool to name it); point spec.scaleTargetRef elsewhere`;
+}
+
+/** When the pool was created: a string in what the watch delivers, a Date where a typed client parsed it. */
+function createdAtMs(pool: WorkerPool): number {
+  const time = pool.metadata.creationTimestamp;
+  return time === undefined ? 0 : new Date(time).getTime();
 }
