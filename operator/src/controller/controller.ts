@@ -88,8 +88,7 @@ export class Controller {
         this.#observer?.poolDeleted(pool.metadata?.namespace ?? '', pool.metadata?.name ?? '');
         this.enqueue(pool.metadata?.namespace, pool.metadata?.name);
         // A pool that named the same Deployment may now be the one to scale it.
-        const target = pool.spec?.scaleTargetRef?.name;
-        if (target !== undefined) this.#wakePoolsTargeting(pool.metadata?.namespace, target);
+        this.#wakePoolsTargeting(pool.metadata?.namespace, pool.spec?.scaleTargetRef?.name ?? pool.metadata?.name);
       },
       onResync: (pool) => this.enqueue(pool.metadata?.namespace, pool.metadata?.name, 'low'),
       resyncMs,
@@ -151,6 +150,8 @@ export class Controller {
     if (this.#seenGenerations.has(key) && this.#seenGenerations.get(key) === generation) return;
     this.#seenGenerations.set(key, generation);
     this.enqueue(pool.metadata?.namespace, pool.metadata?.name);
+    // A pool that names a Deployment may take it from, or leave it to, another pool (scale-target.ts).
+    this.#wakePoolsTargeting(pool.metadata?.namespace, targetDeploymentName(pool));
   }
 
   /**
@@ -181,8 +182,7 @@ export class Controller {
 
   #wakePoolsTargeting(namespace: string | undefined, deploymentName: string | undefined): void {
     for (const pool of this.pools.list(namespace)) {
-      if (pool.spec.scaleTargetRef && targetDeploymentName(pool) === deploymentName)
-        this.enqueue(namespace, pool.metadata.name);
+      if (targetDeploymentName(pool) === deploymentName) this.enqueue(namespace, pool.metadata.name);
     }
   }
 

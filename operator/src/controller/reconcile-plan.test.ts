@@ -169,6 +169,18 @@ describe('planDeployment', () => {
       spec: { replicas: 6 },
     });
   });
+
+  it('applies nothing to a claimed Deployment, in either mode, and says who holds it', () => {
+    const claimedBy = 'Deployment billing/mailers is already scaled by HorizontalPodAutoscaler billing/web';
+    for (const [p, live] of [
+      [pool(), ownDeployment(pool(), 2)],
+      [scaleTargetPool(), foreignDeployment(2)],
+    ] as const) {
+      const plan = planDeployment({ pool: p, live, scale: decision(6), workerEnv: [], claimedBy });
+      expect(plan.apply).toBeUndefined();
+      expect(plan.claimedBy).toBe(claimedBy);
+    }
+  });
 });
 
 describe('planStatus', () => {

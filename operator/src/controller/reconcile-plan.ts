@@ -48,7 +48,7 @@ export interface DeploymentPlanInput {
    * due yet: the same spec would be refused again, so it is not sent on every poll.
    */
   heldRejection?: string | undefined;
-  /** Who else drives the scaleTargetRef Deployment (scale-target.ts scaleTargetClaim), if anyone. */
+  /** Who else drives the pool's Deployment (scale-target.ts scaleTargetClaim), if anyone. */
   claimedBy?: string | undefined;
 }
 
@@ -61,8 +61,10 @@ export function planDeployment({
   claimedBy,
 }: DeploymentPlanInput): DeploymentPlan {
   if (!pool.spec.scaleTargetRef) {
-    const desired = buildWorkerDeployment(pool, scale.replicas, workerEnv);
     const selector = serializeSelector(selectorLabels(pool.metadata.name ?? ''));
+    if (claimedBy !== undefined)
+      return { apply: undefined, selector, missingTarget: undefined, heldRejection: undefined, claimedBy };
+    const desired = buildWorkerDeployment(pool, scale.replicas, workerEnv);
     if (heldRejection !== undefined) return { apply: undefined, selector, missingTarget: undefined, heldRejection };
     return {
       apply: live && isSubset(desired, live) ? undefined : desired,

@@ -11,6 +11,20 @@ const ns = useOperatorNamespace();
 const { apps, getPool, patchPool, createPool, deployment: readDeployment, completeRollout } = ns;
 const POLL = OPERATOR_POLL;
 
+/** An HPA on the Deployment: no HPA controller runs here, only the operator's reading of it. */
+const createAutoscaler = (name: string, deployment: string) =>
+  ns.kubeConfig.makeApiClient(AutoscalingV2Api).createNamespacedHorizontalPodAutoscaler({
+    namespace: ns.name,
+    body: {
+      metadata: { name },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment },
+        minReplicas: 1,
+        maxReplicas: 4,
+      },
+    },
+  });
+
 describe('a template-mode WorkerPool', () => {
   it('yields a Deployment owned by the pool, with standard labels, the pod template and restricted defaults', async () => {
     await createPool(templatePool(ns.name, 'mailers', { scaling: { minReplicas: 2 } }));
@@ -251,17 +265,7 @@ describe('a scaleTargetRef WorkerPool', () => {
 
   it('refuses a Deployment a HorizontalPodAutoscaler drives, naming the HPA, with one Warning', async () => {
     await apps.createNamespacedDeployment({ namespace: ns.name, body: sidekiqDeployment('hpa-driven') });
-    await ns.kubeConfig.makeApiClient(AutoscalingV2Api).createNamespacedHorizontalPodAutoscaler({
-      namespace: ns.name,
-      body: {
-        metadata: { name: 'web-hpa' },
-        spec: {
-          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'hpa-driven' },
-          minReplicas: 1,
-          maxReplicas: 4,
-        },
-      },
-    });
+    await createAutoscaler('web-hpa', 'hpa-driven');
     const pool = templatePool(ns.name, 'hpa-pool', { scaling: { minReplicas: 3 } });
     delete pool.spec.template;
     pool.spec.scaleTargetRef = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'hpa-driven' };
@@ -272,5 +276,30 @@ describe('a scaleTargetRef WorkerPool', () => {
     await waitForPolls(ns.operator.metrics, 3);
     expect((await readDeployment('hpa-driven'))?.spec?.replicas).toBe(1);
     expect((await ns.events('hpa-pool', 'Warning')).filter((e) => e.reason === 'ScaleTargetClaimed')).toHaveLength(1);
+  });
+
+  it('stops scaling its own Deployment while an HPA drives it, and takes it back when the HPA goes', async () => {
+    await createPool(templatePool(ns.name, 'hpa-owned', { scaling: { minReplicas: 2 } }));
+    await expect.poll(async () => (await readDeployment('hpa-owned'))?.spec?.replicas, POLL).toBe(2);
+    await createAutoscaler('stray-hpa', 'hpa-owned');
+    await expect
+      .poll(async () => (await ns.condition('hpa-owned', 'Stalled'))?.reason, POLL)
+      .toBe('ScaleTargetClaimed');
+    expect((await ns.condition('hpa-owned', 'Stalled'))?.message).toMatch(/HorizontalPodAutoscaler .*\/stray-hpa/);
+    // Another driver of the replicas (the HPA controller is not running here): the operator leaves them.
+    await apps.patchNamespacedDeployment(
+      { namespace: ns.name, name: 'hpa-owned', body: { spec: { replicas: 3 } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await waitForPolls(ns.operator.metrics, 3);
+    expect((await readDeployment('hpa-owned'))?.spec?.replicas).toBe(3);
+
+    await ns.kubeConfig
+      .makeApiClient(AutoscalingV2Api)
+      .deleteNamespacedHorizontalPodAutoscaler({ namespace: ns.name, name: 'stray-hpa' });
+    await expect.poll(() => ns.condition('hpa-owned', 'Stalled'), POLL).toBeUndefined();
+    // Its own again: the scale-down window keeps 3 for now, and a higher floor is applied.
+    await patchPool('hpa-owned', { spec: { scaling: { minReplicas: 4 } } });
+    await expect.poll(async () => (await readDeployment('hpa-owned'))?.spec?.replicas, POLL).toBe(4);
   });
 });

@@ -44,9 +44,21 @@ describe('scaleTargetClaim', () => {
     expect(scaleTargetClaim(first, all, [hpa('web', 'StatefulSet', 'sidekiq')])).toBeUndefined();
   });
 
-  it('claims nothing for a template-mode pool: its Deployment is its own', () => {
-    expect(
-      scaleTargetClaim(templatePool('billing', 'mailers'), all, [hpa('web', 'Deployment', 'mailers')]),
-    ).toBeUndefined();
+  it("leaves a template-mode pool's own Deployment to it, unless an HPA drives it too", () => {
+    const mailers = templatePool('billing', 'mailers');
+    expect(scaleTargetClaim(mailers, [mailers, ...all], [hpa('web', 'Deployment', 'sidekiq')])).toBeUndefined();
+    expect(scaleTargetClaim(mailers, [mailers, ...all], [hpa('web', 'Deployment', 'mailers')])).toBe(
+      'Deployment billing/mailers is already scaled by HorizontalPodAutoscaler billing/web; delete it: the WorkerPool scales the Deployment it builds',
+    );
+  });
+
+  it("refuses a scaleTargetRef to another pool's built Deployment, even when the reference is older", () => {
+    const mailers = templatePool('billing', 'mailers');
+    mailers.metadata.creationTimestamp = new Date('2026-12-02T00:00:00Z');
+    const borrower = targetPool('borrower', 'mailers', '2026-12-01T00:00:00Z');
+    expect(scaleTargetClaim(borrower, [borrower, mailers], [])).toBe(
+      'Deployment billing/mailers is owned by WorkerPool billing/mailers (built from its template); point spec.scaleTargetRef elsewhere',
+    );
+    expect(scaleTargetClaim(mailers, [borrower, mailers], [])).toBeUndefined();
   });
 });
