@@ -11,10 +11,10 @@ import { GROUP, KIND, PLURAL, VERSION, type WorkerPool } from '../api/workerpool
 import type { Logger } from '../logger.ts';
 import type { LoopWatchdog } from '../loop-watchdog.ts';
 import type { OperatorMetrics } from '../metrics.ts';
+import { trimDeployment, trimPool } from './cache-trim.ts';
 import { ResilientInformer } from './informer.ts';
 import { apiMessage } from './kube-errors.ts';
 import type { Reconciler } from './reconciler.ts';
-import { MANAGED_BY, MANAGED_BY_LABEL } from './labels.ts';
 import { targetDeploymentName } from './scale-target.ts';
 import { RateLimiter, WorkQueue, type Priority, type RateLimiterOptions } from './work-queue.ts';
 
@@ -82,6 +82,7 @@ export class Controller {
               version: VERSION,
               plural: PLURAL,
             })) as KubernetesListObject<WorkerPool>,
+      trim: trimPool,
       onChange: (pool) => this.#poolChanged(pool),
       onDelete: (pool) => {
         this.#seenGenerations.delete(keyOf(pool.metadata?.namespace, pool.metadata?.name));
@@ -103,7 +104,7 @@ export class Controller {
       kubeConfig,
       path: `/apis/apps/v1${scope}/deployments`,
       list: () => (namespace ? apps.listNamespacedDeployment({ namespace }) : apps.listDeploymentForAllNamespaces()),
-      trim: trimForeignDeployment,
+      trim: trimDeployment,
       onChange: (deployment) => this.#wakePoolsOf(deployment),
       onDelete: (deployment) => this.#wakePoolsOf(deployment),
       onRelist: () => options.metrics.informerRelists.inc({ informer: 'deployments' }),
@@ -229,17 +230,4 @@ export class Controller {
       }
     }
   }
-}
-
-/**
- * A Deployment the operator did not create is read only for its name, replicas, selector and
- * status (a scaleTargetRef target, or one of the cluster's thousands of others): its pod template
- * is dropped from the cache, where it would cost memory for every Deployment in the cluster.
- * The operator's own keep their template, which each reconcile compares with the desired one.
- */
-export function trimForeignDeployment(deployment: V1Deployment): void {
-  if (deployment.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY) return;
-  if (deployment.spec) deployment.spec.template = {};
-  if (deployment.metadata?.annotations)
-    delete deployment.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'];
 }

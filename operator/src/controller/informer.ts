@@ -33,8 +33,9 @@ export interface ResilientInformerOptions<T extends KubernetesObject> {
   /**
    * Trims each object before it is cached and handed to the handlers, so that the cache holds only
    * what the operator reads (managedFields are always dropped). It may change the object in place.
+   * `previous` is the cached version the object replaces, if any, whose trimmed parts it may reuse.
    */
-  trim?: (object: T) => void;
+  trim?: (object: T, previous: T | undefined) => void;
   onChange: (object: T) => void;
   onDelete: (object: T) => void;
   /** Called for every cached object on each resync; onChange when omitted. */
@@ -134,7 +135,9 @@ export class ResilientInformer<T extends KubernetesObject> {
   #trim(object: T | undefined): void {
     if (!object) return;
     stripManagedFields(object);
-    this.#options.trim?.(object);
+    const { name, namespace } = object.metadata ?? {};
+    // The cache still holds the version this one replaces: the watch hands it over before storing it.
+    this.#options.trim?.(object, name === undefined ? undefined : this.#informer.get(name, namespace));
   }
 
   #scheduleRestart(error: unknown): void {
