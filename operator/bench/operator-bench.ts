@@ -17,10 +17,10 @@ import { installCrds, startControlPlane } from '@workerpool/testkit/control-plan
 import { freeLoopbackPort } from '@workerpool/testkit/processes';
 import { startRedisServer, type RedisServer } from '@workerpool/testkit/redis-server';
 import { GROUP, PLURAL, VERSION } from '../src/api/workerpool-schema.ts';
-import { templatePool } from '../src/testing/fixtures.ts';
-import { imageNodeOptions } from './operator/image-node-options.ts';
+import { largeTemplate, templatePool } from '../src/testing/fixtures.ts';
+import { imageNodeOptions } from '../src/testing/image-node-options.ts';
 import { gcSeconds, memoryBreakdown, type MemoryBreakdown } from './operator/memory-breakdown.ts';
-import { cpuSeconds, rssMiB } from './operator/process-usage.ts';
+import { cpuSeconds, rssMiB } from '../src/testing/process-usage.ts';
 import { burst, churn, drain, type QueueLoad } from './operator/producers.ts';
 import { deltaBy, parseSamples, type Sample } from './operator/prometheus-text.ts';
 
@@ -35,6 +35,12 @@ import { deltaBy, parseSamples, type Sample } from './operator/prometheus-text.t
 // The operator runs with the image's NODE_OPTIONS (operator/Dockerfile), and /metrics is scraped
 // every 15 s, as the shipped ServiceMonitor does: both cost memory and CPU that users pay.
 //
+// The memory mode (issue 21): BENCH_TEMPLATE_BYTES gives every pool a pod template of about that
+// many bytes (fixtures.ts largeTemplate: random values, the worst case for the packed caches), and
+// BENCH_OTHER_DEPLOYMENTS creates that many Deployments of other teams in another namespace, which
+// the operator's Deployment informer sees too, e.g.
+//   BENCH_TEMPLATE_BYTES=100000 BENCH_OTHER_DEPLOYMENTS=5000 npm run bench:operator
+//
 // BENCH_POOLS, BENCH_STEADY_SECONDS and BENCH_WARMUP_SECONDS shrink it for a quick try;
 // BENCH_OPERATOR_NODE_ARGS passes more flags to the operator's node, for profiling only, e.g.
 // "--cpu-prof --cpu-prof-dir=prof".
@@ -46,6 +52,8 @@ const STEADY_SECONDS = Number(process.env['BENCH_STEADY_SECONDS'] ?? 300);
 const WARMUP_SECONDS = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 90);
 /** I/O-bound reconciles: a thousand pools want more of them than the default 4. */
 const RECONCILE_WORKERS = Number(process.env['BENCH_RECONCILE_WORKERS'] ?? 16);
+const TEMPLATE_BYTES = Number(process.env['BENCH_TEMPLATE_BYTES'] ?? 0);
+const OTHER_DEPLOYMENTS = Number(process.env['BENCH_OTHER_DEPLOYMENTS'] ?? 0);
 const OPERATOR_NODE_ARGS = (process.env['BENCH_OPERATOR_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
 const SCRAPE_EVERY_MS = 15_000;
 const LEVEL = 20;
@@ -71,6 +79,34 @@ async function apiserverMetrics(kubeConfig: KubeConfig): Promise<string> {
     req.on('error', reject);
     req.end();
   });
+}
+
+/** Another team's Deployment, with a template of a few KB as real ones have. */
+function otherDeployment(i: number): V1Deployment {
+  const labels = { app: `web-${i}` };
+  return {
+    metadata: { name: `web-${i}`, labels },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          containers: [
+            {
+              name: 'web',
+              image: 'registry.example/web:1.0',
+              env: Array.from({ length: 30 }, (_, k) => ({
+                name: `SETTING_${k}`,
+                value: `value-${k}`.padEnd(80, '-'),
+              })),
+              resources: { requests: { cpu: '100m', memory: '128Mi' } },
+            },
+          ],
+        },
+      },
+    },
+  };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -99,7 +135,22 @@ try {
     body: { metadata: { name: 'redis-auth' }, stringData: { password: PASSWORD } },
   });
 
-  console.log(`creating ${POOLS} WorkerPools`);
+  const appsApi = kubeConfig.makeApiClient(AppsV1Api);
+  if (OTHER_DEPLOYMENTS > 0) {
+    console.log(`creating ${OTHER_DEPLOYMENTS} Deployments of other teams`);
+    await core.createNamespace({ body: { metadata: { name: 'others' } } });
+    for (let start = 0; start < OTHER_DEPLOYMENTS; start += 50) {
+      await Promise.all(
+        Array.from({ length: Math.min(50, OTHER_DEPLOYMENTS - start) }, (_, k) =>
+          appsApi.createNamespacedDeployment({ namespace: 'others', body: otherDeployment(start + k) }),
+        ),
+      );
+    }
+  }
+  const template = TEMPLATE_BYTES > 0 ? largeTemplate(TEMPLATE_BYTES) : undefined;
+  console.log(
+    `creating ${POOLS} WorkerPools${template ? ` with ${JSON.stringify(template).length}-byte templates` : ''}`,
+  );
   const queues: QueueLoad[][] = redisServers.map(() => []);
   const poolQueue = new Map<string, { endpoint: number; queue: QueueLoad }>();
   const createStart = performance.now();
@@ -110,6 +161,7 @@ try {
         const endpoint = i % ENDPOINTS;
         const name = `pool-${String(i).padStart(4, '0')}`;
         const pool = templatePool(NAMESPACE, name, {
+          ...(template ? { template } : {}),
           queue: {
             format: 'list',
             names: [`q:${name}`],
@@ -144,7 +196,6 @@ try {
   // The Deployments, watched from here: when spec.replicas rose after a burst.
   const replicasRaised = new Map<string, number[]>();
   const lastReplicas = new Map<string, number>();
-  const appsApi = kubeConfig.makeApiClient(AppsV1Api);
   const apps = makeInformer<V1Deployment>(kubeConfig, `/apis/apps/v1/namespaces/${NAMESPACE}/deployments`, () =>
     appsApi.listNamespacedDeployment({ namespace: NAMESPACE }),
   );
@@ -336,6 +387,8 @@ try {
     generatedAt: new Date().toISOString(),
     node: process.version,
     pools: POOLS,
+    templateBytes: template ? JSON.stringify(template).length : undefined,
+    otherDeployments: OTHER_DEPLOYMENTS,
     reconcileWorkers: RECONCILE_WORKERS,
     redisEndpoints: ENDPOINTS,
     pollIntervalSeconds: POLL_SECONDS,
@@ -409,7 +462,7 @@ try {
   ];
   const width = Math.max(...rows.map((r) => r[0].length));
   console.log(
-    `\n${POOLS} WorkerPools over ${ENDPOINTS} redis-servers, ${POLL_SECONDS} s poll, ${RECONCILE_WORKERS} reconcile workers, ${round(seconds, 0)} s steady window (node ${process.version} NODE_OPTIONS="${NODE_OPTIONS}"${OPERATOR_NODE_ARGS.length > 0 ? ` ${OPERATOR_NODE_ARGS.join(' ')}` : ''}; load average ${result.loadAverage.start} -> ${result.loadAverage.end})\n`,
+    `\n${POOLS} WorkerPools${result.templateBytes ? ` (${result.templateBytes}-byte templates)` : ''}${OTHER_DEPLOYMENTS ? ` and ${OTHER_DEPLOYMENTS} other Deployments` : ''} over ${ENDPOINTS} redis-servers, ${POLL_SECONDS} s poll, ${RECONCILE_WORKERS} reconcile workers, ${round(seconds, 0)} s steady window (node ${process.version} NODE_OPTIONS="${NODE_OPTIONS}"${OPERATOR_NODE_ARGS.length > 0 ? ` ${OPERATOR_NODE_ARGS.join(' ')}` : ''}; load average ${result.loadAverage.start} -> ${result.loadAverage.end})\n`,
   );
   console.log(`${'measure'.padEnd(width)}  value  (target)`);
   for (const [name, value, target] of rows)

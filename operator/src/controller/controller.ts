@@ -74,13 +74,20 @@ export class Controller {
       name: 'workerpools',
       kubeConfig,
       path: `/apis/${GROUP}/${VERSION}${scope}/${PLURAL}`,
-      list: async () =>
+      list: async (page) =>
         (namespace
-          ? await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace })
+          ? await custom.listNamespacedCustomObject({
+              group: GROUP,
+              version: VERSION,
+              plural: PLURAL,
+              namespace,
+              ...page,
+            })
           : await custom.listClusterCustomObject({
               group: GROUP,
               version: VERSION,
               plural: PLURAL,
+              ...page,
             })) as KubernetesListObject<WorkerPool>,
       trim: trimPool,
       onChange: (pool) => this.#poolChanged(pool),
@@ -103,7 +110,8 @@ export class Controller {
       name: 'deployments',
       kubeConfig,
       path: `/apis/apps/v1${scope}/deployments`,
-      list: () => (namespace ? apps.listNamespacedDeployment({ namespace }) : apps.listDeploymentForAllNamespaces()),
+      list: (page) =>
+        namespace ? apps.listNamespacedDeployment({ namespace, ...page }) : apps.listDeploymentForAllNamespaces(page),
       trim: trimDeployment,
       onChange: (deployment) => this.#wakePoolsOf(deployment),
       onDelete: (deployment) => this.#wakePoolsOf(deployment),
@@ -119,10 +127,10 @@ export class Controller {
       name: 'horizontalpodautoscalers',
       kubeConfig,
       path: `/apis/autoscaling/v2${scope}/horizontalpodautoscalers`,
-      list: () =>
+      list: (page) =>
         namespace
-          ? autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace })
-          : autoscaling.listHorizontalPodAutoscalerForAllNamespaces(),
+          ? autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace, ...page })
+          : autoscaling.listHorizontalPodAutoscalerForAllNamespaces(page),
       onChange: wakeTargetOf,
       onDelete: wakeTargetOf,
       onRelist: () => options.metrics.informerRelists.inc({ informer: 'horizontalpodautoscalers' }),

@@ -3,6 +3,7 @@ import {
   Watch,
   type Informer,
   type KubeConfig,
+  type KubernetesListObject,
   type KubernetesObject,
   type ListPromise,
   type ObjectCache,
@@ -24,11 +25,26 @@ import type { Logger } from '../logger.ts';
  */
 const WATCH_RESTART_MAX_DELAY_MS = 5_000;
 
+/**
+ * Objects per list request. A list is read whole before any item in it can be trimmed: one
+ * request for 1,000 pools of 100 KB templates is 100 MB of JSON, about three times that parsed,
+ * more than the image's heap. A page of 25 is at most ~40 MB even of objects at etcd's 1.5 MB
+ * limit, and 5,000 Deployments cost 200 requests at start and on a re-list.
+ */
+export const LIST_PAGE_SIZE = 25;
+
+/** One page of a chunked list: the API server's `limit` and `continue`. */
+export interface ListPage {
+  limit: number;
+  _continue?: string;
+}
+
 export interface ResilientInformerOptions<T extends KubernetesObject> {
   name: string;
   kubeConfig: KubeConfig;
   path: string;
-  list: ListPromise<T>;
+  /** Lists one page; the informer asks for the next while the API server returns a continue token. */
+  list: (page: ListPage) => Promise<KubernetesListObject<T>>;
   labelSelector?: string;
   /**
    * Trims each object before it is cached and handed to the handlers, so that the cache holds only
@@ -116,8 +132,18 @@ export class ResilientInformer<T extends KubernetesObject> {
    * re-list after expiry: said here, because client-node does it silently.
    */
   async #list(): ReturnType<ListPromise<T>> {
-    const result = await this.#options.list();
+    // Pages of one consistent snapshot (the API server serves each continue token from the first
+    // page's resourceVersion), each trimmed before the next is read.
+    const result = await this.#options.list({ limit: LIST_PAGE_SIZE });
     result.items.forEach((item) => this.#trim(item));
+    for (let next = result.metadata?._continue; next;) {
+      const page = await this.#options.list({ limit: LIST_PAGE_SIZE, _continue: next });
+      for (const item of page.items) {
+        this.#trim(item);
+        result.items.push(item);
+      }
+      next = page.metadata?._continue;
+    }
     // client-node fills its cache from this result in the same run of microtasks, before any probe
     // request can be served. Its 'connect' event comes before the list, so it cannot say this.
     this.#synced = true;
