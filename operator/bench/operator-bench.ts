@@ -1,24 +1,16 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:https';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import {
-  AppsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  makeInformer,
-  type V1Deployment,
-} from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { installCrds, startControlPlane } from '@workerpool/testkit/control-plane';
-import { freeLoopbackPort } from '@workerpool/testkit/processes';
 import { startRedisServer, type RedisServer } from '@workerpool/testkit/redis-server';
 import { GROUP, PLURAL, VERSION } from '../src/api/workerpool-schema.ts';
 import { largeTemplate, templatePool } from '../src/testing/fixtures.ts';
-import { imageNodeOptions } from '../src/testing/image-node-options.ts';
+import { spawnOperatorProcess } from '../src/testing/operator-process.ts';
+import { watchReplicaRaises } from '../src/testing/replica-raises.ts';
 import { gcSeconds, memoryBreakdown, type MemoryBreakdown } from './operator/memory-breakdown.ts';
 import { cpuSeconds, rssMiB } from '../src/testing/process-usage.ts';
 import { burst, churn, drain, type QueueLoad } from './operator/producers.ts';
@@ -63,7 +55,6 @@ const BURST_HOLD_MS = 40_000;
 const NAMESPACE = 'bench';
 const PASSWORD = 'bench-redis-pw-3f1e';
 const REPOSITORY = join(import.meta.dirname, '..', '..');
-const NODE_OPTIONS = imageNodeOptions(join(REPOSITORY, 'operator', 'Dockerfile'));
 
 /** The API server's own /metrics (too large for kubectl's output buffer here). */
 async function apiserverMetrics(kubeConfig: KubeConfig): Promise<string> {
@@ -194,51 +185,24 @@ try {
   console.log(`created in ${round((performance.now() - createStart) / 1000, 1)} s`);
 
   // The Deployments, watched from here: when spec.replicas rose after a burst.
-  const replicasRaised = new Map<string, number[]>();
-  const lastReplicas = new Map<string, number>();
-  const apps = makeInformer<V1Deployment>(kubeConfig, `/apis/apps/v1/namespaces/${NAMESPACE}/deployments`, () =>
-    appsApi.listNamespacedDeployment({ namespace: NAMESPACE }),
-  );
-  const onDeployment = (deployment: V1Deployment) => {
-    const name = deployment.metadata?.name ?? '';
-    const replicas = deployment.spec?.replicas ?? 0;
-    const before = lastReplicas.get(name);
-    lastReplicas.set(name, replicas);
-    if (before !== undefined && replicas > before)
-      replicasRaised.set(name, [...(replicasRaised.get(name) ?? []), Date.now()]);
-  };
-  apps.on('add', onDeployment);
-  apps.on('update', onDeployment);
-  await apps.start();
-  cleanups.push(() => apps.stop());
+  const raises = await watchReplicaRaises(kubeConfig, NAMESPACE);
+  cleanups.push(() => raises.stop());
 
-  const metricsPort = await freeLoopbackPort();
-  const probesPort = await freeLoopbackPort();
-  const operator = spawn(
-    process.execPath,
-    [
-      ...OPERATOR_NODE_ARGS,
-      join(REPOSITORY, 'operator', 'src', 'cli', 'main.ts'),
-      'run',
-      '--kubeconfig',
-      controlPlane.kubeconfigPath,
-      '--metrics-bind-address',
-      `127.0.0.1:${metricsPort}`,
-      '--health-probe-bind-address',
-      `127.0.0.1:${probesPort}`,
-      '--log-level',
-      'info',
-      '--reconcile-workers',
-      String(RECONCILE_WORKERS),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_OPTIONS } },
-  );
+  const operator = await spawnOperatorProcess(controlPlane.kubeconfigPath, {
+    logLevel: 'info',
+    args: ['--reconcile-workers', String(RECONCILE_WORKERS)],
+    nodeArgs: OPERATOR_NODE_ARGS,
+    stderr: 'inherit',
+  });
+  const { metricsPort } = operator;
   operatorPid = operator.pid;
   cleanups.push(() => {
-    operator.kill('SIGTERM');
+    operator.child.kill('SIGTERM');
   });
   const decisionsUp = new Map<string, number[]>();
-  createInterface({ input: operator.stdout }).on('line', (line) => {
+  const operatorLog = operator.child.stdout;
+  if (!operatorLog) throw new Error('the operator was started without a stdout pipe');
+  createInterface({ input: operatorLog }).on('line', (line) => {
     try {
       const entry = JSON.parse(line) as { msg?: string; time?: number; pool?: string; from?: number; to?: number };
       if (entry.msg === 'scale decision' && entry.pool && (entry.to ?? 0) > (entry.from ?? 0)) {
@@ -371,7 +335,7 @@ try {
   const decisionToReplicas: number[] = [];
   for (const { pool, atMs } of bursts) {
     const decided = firstAfter(decisionsUp.get(pool), atMs);
-    const raised = firstAfter(replicasRaised.get(pool), atMs);
+    const raised = raises.raisedAfter(pool, atMs);
     if (decided !== undefined) toDecision.push((decided - atMs) / 1000);
     if (raised !== undefined) toReplicas.push((raised - atMs) / 1000);
     if (decided !== undefined && raised !== undefined) decisionToReplicas.push((raised - decided) / 1000);
@@ -397,7 +361,7 @@ try {
     // only comparable between runs on an equally loaded machine.
     loadAverage: { start: round(before.load), end: round(after.load) },
     operatorCpuPercentOfOneCore: cpuPercent,
-    operatorNodeOptions: NODE_OPTIONS,
+    operatorNodeOptions: operator.nodeOptions,
     operatorNodeArgs: OPERATOR_NODE_ARGS,
     operatorRssMiB: { max: Math.max(...rss), end: rss.at(-1) },
     // Where the RSS goes, at the highest RSS sample and at the end of the window.
@@ -462,7 +426,7 @@ try {
   ];
   const width = Math.max(...rows.map((r) => r[0].length));
   console.log(
-    `\n${POOLS} WorkerPools${result.templateBytes ? ` (${result.templateBytes}-byte templates)` : ''}${OTHER_DEPLOYMENTS ? ` and ${OTHER_DEPLOYMENTS} other Deployments` : ''} over ${ENDPOINTS} redis-servers, ${POLL_SECONDS} s poll, ${RECONCILE_WORKERS} reconcile workers, ${round(seconds, 0)} s steady window (node ${process.version} NODE_OPTIONS="${NODE_OPTIONS}"${OPERATOR_NODE_ARGS.length > 0 ? ` ${OPERATOR_NODE_ARGS.join(' ')}` : ''}; load average ${result.loadAverage.start} -> ${result.loadAverage.end})\n`,
+    `\n${POOLS} WorkerPools${result.templateBytes ? ` (${result.templateBytes}-byte templates)` : ''}${OTHER_DEPLOYMENTS ? ` and ${OTHER_DEPLOYMENTS} other Deployments` : ''} over ${ENDPOINTS} redis-servers, ${POLL_SECONDS} s poll, ${RECONCILE_WORKERS} reconcile workers, ${round(seconds, 0)} s steady window (node ${process.version} NODE_OPTIONS="${operator.nodeOptions}"${OPERATOR_NODE_ARGS.length > 0 ? ` ${OPERATOR_NODE_ARGS.join(' ')}` : ''}; load average ${result.loadAverage.start} -> ${result.loadAverage.end})\n`,
   );
   console.log(`${'measure'.padEnd(width)}  value  (target)`);
   for (const [name, value, target] of rows)

@@ -142,7 +142,7 @@ export class ResilientInformer<T extends KubernetesObject> {
         this.#trim(item);
         result.items.push(item);
       }
-      next = page.metadata?._continue;
+      next = continueToken(page);
     }
     // client-node fills its cache from this result in the same run of microtasks, before any probe
     // request can be served. Its 'connect' event comes before the list, so it cannot say this.
@@ -194,6 +194,15 @@ export class ResilientInformer<T extends KubernetesObject> {
       );
     }, this.#restartDelayMs);
   }
+}
+
+/**
+ * The token for a list's next page. Typed lists (Deployments) come deserialized, as `_continue`;
+ * custom objects come as the API server's JSON, where it is `continue`.
+ */
+function continueToken(list: KubernetesListObject<KubernetesObject>): string | undefined {
+  const metadata: { _continue?: string; continue?: string } | undefined = list.metadata;
+  return metadata?._continue ?? metadata?.continue;
 }
 
 /** The operator never reads managedFields; a copy of an object it keeps should not hold them. */
