@@ -136,7 +136,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     // page's resourceVersion), each trimmed before the next is read.
     const result = await this.#options.list({ limit: LIST_PAGE_SIZE });
     result.items.forEach((item) => this.#trim(item));
-    for (let next = result.metadata?._continue; next;) {
+    for (let next = continueToken(result); next;) {
       const page = await this.#options.list({ limit: LIST_PAGE_SIZE, _continue: next });
       for (const item of page.items) {
         this.#trim(item);
