@@ -40,6 +40,17 @@ export function packTemplate(template: V1PodTemplateSpec, reuse?: V1PodTemplateS
     // An oversized template is not kept at all: its size is all the reconcile needs to refuse it.
     [PACKED]: { bytes, deflated: bytes > MAX_TEMPLATE_BYTES ? undefined : deflateRawSync(json, { level: 1 }) },
   };
+  // A cached template read as if it were whole would look empty (a default grace period, no
+  // containers) without a word: reading its fields fails loudly instead. Not enumerable, so
+  // copies, JSON and logs of the pool do not trip over them.
+  const refuse = (field: string) => ({
+    get(): never {
+      throw new Error(
+        `spec.template.${field} of a cached object is packed: read it with unpackTemplate or withTemplate`,
+      );
+    },
+  });
+  Object.defineProperties(packed, { metadata: refuse('metadata'), spec: refuse('spec') });
   return packed;
 }
 
