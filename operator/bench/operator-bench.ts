@@ -1,26 +1,18 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { request, type RequestOptions } from 'node:https';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import {
-  AppsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  makeInformer,
-  type V1Deployment,
-} from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import { Redis } from 'ioredis';
 import { installCrds, startControlPlane } from '@workerpool/testkit/control-plane';
-import { freeLoopbackPort } from '@workerpool/testkit/processes';
 import { startRedisServer, type RedisServer } from '@workerpool/testkit/redis-server';
 import { GROUP, PLURAL, VERSION } from '../src/api/workerpool-schema.ts';
-import { templatePool } from '../src/testing/fixtures.ts';
-import { imageNodeOptions } from './operator/image-node-options.ts';
+import { largeTemplate, templatePool } from '../src/testing/fixtures.ts';
+import { spawnOperatorProcess } from '../src/testing/operator-process.ts';
+import { watchReplicaRaises } from '../src/testing/replica-raises.ts';
 import { gcSeconds, memoryBreakdown, type MemoryBreakdown } from './operator/memory-breakdown.ts';
-import { cpuSeconds, rssMiB } from './operator/process-usage.ts';
+import { cpuSeconds, rssMiB } from '../src/testing/process-usage.ts';
 import { burst, churn, drain, type QueueLoad } from './operator/producers.ts';
 import { deltaBy, parseSamples, type Sample } from './operator/prometheus-text.ts';
 
@@ -35,6 +27,12 @@ import { deltaBy, parseSamples, type Sample } from './operator/prometheus-text.t
 // The operator runs with the image's NODE_OPTIONS (operator/Dockerfile), and /metrics is scraped
 // every 15 s, as the shipped ServiceMonitor does: both cost memory and CPU that users pay.
 //
+// The memory mode (issue 21): BENCH_TEMPLATE_BYTES gives every pool a pod template of about that
+// many bytes (fixtures.ts largeTemplate: random values, the worst case for the packed caches), and
+// BENCH_OTHER_DEPLOYMENTS creates that many Deployments of other teams in another namespace, which
+// the operator's Deployment informer sees too, e.g.
+//   BENCH_TEMPLATE_BYTES=100000 BENCH_OTHER_DEPLOYMENTS=5000 npm run bench:operator
+//
 // BENCH_POOLS, BENCH_STEADY_SECONDS and BENCH_WARMUP_SECONDS shrink it for a quick try;
 // BENCH_OPERATOR_NODE_ARGS passes more flags to the operator's node, for profiling only, e.g.
 // "--cpu-prof --cpu-prof-dir=prof".
@@ -46,6 +44,8 @@ const STEADY_SECONDS = Number(process.env['BENCH_STEADY_SECONDS'] ?? 300);
 const WARMUP_SECONDS = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 90);
 /** I/O-bound reconciles: a thousand pools want more of them than the default 4. */
 const RECONCILE_WORKERS = Number(process.env['BENCH_RECONCILE_WORKERS'] ?? 16);
+const TEMPLATE_BYTES = Number(process.env['BENCH_TEMPLATE_BYTES'] ?? 0);
+const OTHER_DEPLOYMENTS = Number(process.env['BENCH_OTHER_DEPLOYMENTS'] ?? 0);
 const OPERATOR_NODE_ARGS = (process.env['BENCH_OPERATOR_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
 const SCRAPE_EVERY_MS = 15_000;
 const LEVEL = 20;
@@ -55,7 +55,6 @@ const BURST_HOLD_MS = 40_000;
 const NAMESPACE = 'bench';
 const PASSWORD = 'bench-redis-pw-3f1e';
 const REPOSITORY = join(import.meta.dirname, '..', '..');
-const NODE_OPTIONS = imageNodeOptions(join(REPOSITORY, 'operator', 'Dockerfile'));
 
 /** The API server's own /metrics (too large for kubectl's output buffer here). */
 async function apiserverMetrics(kubeConfig: KubeConfig): Promise<string> {
@@ -71,6 +70,34 @@ async function apiserverMetrics(kubeConfig: KubeConfig): Promise<string> {
     req.on('error', reject);
     req.end();
   });
+}
+
+/** Another team's Deployment, with a template of a few KB as real ones have. */
+function otherDeployment(i: number): V1Deployment {
+  const labels = { app: `web-${i}` };
+  return {
+    metadata: { name: `web-${i}`, labels },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          containers: [
+            {
+              name: 'web',
+              image: 'registry.example/web:1.0',
+              env: Array.from({ length: 30 }, (_, k) => ({
+                name: `SETTING_${k}`,
+                value: `value-${k}`.padEnd(80, '-'),
+              })),
+              resources: { requests: { cpu: '100m', memory: '128Mi' } },
+            },
+          ],
+        },
+      },
+    },
+  };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -99,7 +126,22 @@ try {
     body: { metadata: { name: 'redis-auth' }, stringData: { password: PASSWORD } },
   });
 
-  console.log(`creating ${POOLS} WorkerPools`);
+  const appsApi = kubeConfig.makeApiClient(AppsV1Api);
+  if (OTHER_DEPLOYMENTS > 0) {
+    console.log(`creating ${OTHER_DEPLOYMENTS} Deployments of other teams`);
+    await core.createNamespace({ body: { metadata: { name: 'others' } } });
+    for (let start = 0; start < OTHER_DEPLOYMENTS; start += 50) {
+      await Promise.all(
+        Array.from({ length: Math.min(50, OTHER_DEPLOYMENTS - start) }, (_, k) =>
+          appsApi.createNamespacedDeployment({ namespace: 'others', body: otherDeployment(start + k) }),
+        ),
+      );
+    }
+  }
+  const template = TEMPLATE_BYTES > 0 ? largeTemplate(TEMPLATE_BYTES) : undefined;
+  console.log(
+    `creating ${POOLS} WorkerPools${template ? ` with ${JSON.stringify(template).length}-byte templates` : ''}`,
+  );
   const queues: QueueLoad[][] = redisServers.map(() => []);
   const poolQueue = new Map<string, { endpoint: number; queue: QueueLoad }>();
   const createStart = performance.now();
@@ -110,6 +152,7 @@ try {
         const endpoint = i % ENDPOINTS;
         const name = `pool-${String(i).padStart(4, '0')}`;
         const pool = templatePool(NAMESPACE, name, {
+          ...(template ? { template } : {}),
           queue: {
             format: 'list',
             names: [`q:${name}`],
@@ -142,52 +185,24 @@ try {
   console.log(`created in ${round((performance.now() - createStart) / 1000, 1)} s`);
 
   // The Deployments, watched from here: when spec.replicas rose after a burst.
-  const replicasRaised = new Map<string, number[]>();
-  const lastReplicas = new Map<string, number>();
-  const appsApi = kubeConfig.makeApiClient(AppsV1Api);
-  const apps = makeInformer<V1Deployment>(kubeConfig, `/apis/apps/v1/namespaces/${NAMESPACE}/deployments`, () =>
-    appsApi.listNamespacedDeployment({ namespace: NAMESPACE }),
-  );
-  const onDeployment = (deployment: V1Deployment) => {
-    const name = deployment.metadata?.name ?? '';
-    const replicas = deployment.spec?.replicas ?? 0;
-    const before = lastReplicas.get(name);
-    lastReplicas.set(name, replicas);
-    if (before !== undefined && replicas > before)
-      replicasRaised.set(name, [...(replicasRaised.get(name) ?? []), Date.now()]);
-  };
-  apps.on('add', onDeployment);
-  apps.on('update', onDeployment);
-  await apps.start();
-  cleanups.push(() => apps.stop());
+  const raises = await watchReplicaRaises(kubeConfig, NAMESPACE);
+  cleanups.push(() => raises.stop());
 
-  const metricsPort = await freeLoopbackPort();
-  const probesPort = await freeLoopbackPort();
-  const operator = spawn(
-    process.execPath,
-    [
-      ...OPERATOR_NODE_ARGS,
-      join(REPOSITORY, 'operator', 'src', 'cli', 'main.ts'),
-      'run',
-      '--kubeconfig',
-      controlPlane.kubeconfigPath,
-      '--metrics-bind-address',
-      `127.0.0.1:${metricsPort}`,
-      '--health-probe-bind-address',
-      `127.0.0.1:${probesPort}`,
-      '--log-level',
-      'info',
-      '--reconcile-workers',
-      String(RECONCILE_WORKERS),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_OPTIONS } },
-  );
+  const operator = await spawnOperatorProcess(controlPlane.kubeconfigPath, {
+    logLevel: 'info',
+    args: ['--reconcile-workers', String(RECONCILE_WORKERS)],
+    nodeArgs: OPERATOR_NODE_ARGS,
+    stderr: 'inherit',
+  });
+  const { metricsPort } = operator;
   operatorPid = operator.pid;
   cleanups.push(() => {
-    operator.kill('SIGTERM');
+    operator.child.kill('SIGTERM');
   });
   const decisionsUp = new Map<string, number[]>();
-  createInterface({ input: operator.stdout }).on('line', (line) => {
+  const operatorLog = operator.child.stdout;
+  if (!operatorLog) throw new Error('the operator was started without a stdout pipe');
+  createInterface({ input: operatorLog }).on('line', (line) => {
     try {
       const entry = JSON.parse(line) as { msg?: string; time?: number; pool?: string; from?: number; to?: number };
       if (entry.msg === 'scale decision' && entry.pool && (entry.to ?? 0) > (entry.from ?? 0)) {
@@ -320,7 +335,7 @@ try {
   const decisionToReplicas: number[] = [];
   for (const { pool, atMs } of bursts) {
     const decided = firstAfter(decisionsUp.get(pool), atMs);
-    const raised = firstAfter(replicasRaised.get(pool), atMs);
+    const raised = raises.raisedAfter(pool, atMs);
     if (decided !== undefined) toDecision.push((decided - atMs) / 1000);
     if (raised !== undefined) toReplicas.push((raised - atMs) / 1000);
     if (decided !== undefined && raised !== undefined) decisionToReplicas.push((raised - decided) / 1000);
@@ -336,6 +351,8 @@ try {
     generatedAt: new Date().toISOString(),
     node: process.version,
     pools: POOLS,
+    templateBytes: template ? JSON.stringify(template).length : undefined,
+    otherDeployments: OTHER_DEPLOYMENTS,
     reconcileWorkers: RECONCILE_WORKERS,
     redisEndpoints: ENDPOINTS,
     pollIntervalSeconds: POLL_SECONDS,
@@ -344,7 +361,7 @@ try {
     // only comparable between runs on an equally loaded machine.
     loadAverage: { start: round(before.load), end: round(after.load) },
     operatorCpuPercentOfOneCore: cpuPercent,
-    operatorNodeOptions: NODE_OPTIONS,
+    operatorNodeOptions: operator.nodeOptions,
     operatorNodeArgs: OPERATOR_NODE_ARGS,
     operatorRssMiB: { max: Math.max(...rss), end: rss.at(-1) },
     // Where the RSS goes, at the highest RSS sample and at the end of the window.
@@ -409,7 +426,7 @@ try {
   ];
   const width = Math.max(...rows.map((r) => r[0].length));
   console.log(
-    `\n${POOLS} WorkerPools over ${ENDPOINTS} redis-servers, ${POLL_SECONDS} s poll, ${RECONCILE_WORKERS} reconcile workers, ${round(seconds, 0)} s steady window (node ${process.version} NODE_OPTIONS="${NODE_OPTIONS}"${OPERATOR_NODE_ARGS.length > 0 ? ` ${OPERATOR_NODE_ARGS.join(' ')}` : ''}; load average ${result.loadAverage.start} -> ${result.loadAverage.end})\n`,
+    `\n${POOLS} WorkerPools${result.templateBytes ? ` (${result.templateBytes}-byte templates)` : ''}${OTHER_DEPLOYMENTS ? ` and ${OTHER_DEPLOYMENTS} other Deployments` : ''} over ${ENDPOINTS} redis-servers, ${POLL_SECONDS} s poll, ${RECONCILE_WORKERS} reconcile workers, ${round(seconds, 0)} s steady window (node ${process.version} NODE_OPTIONS="${operator.nodeOptions}"${OPERATOR_NODE_ARGS.length > 0 ? ` ${OPERATOR_NODE_ARGS.join(' ')}` : ''}; load average ${result.loadAverage.start} -> ${result.loadAverage.end})\n`,
   );
   console.log(`${'measure'.padEnd(width)}  value  (target)`);
   for (const [name, value, target] of rows)

@@ -287,3 +287,136 @@ describe('WorkerPool validation by the API server', () => {
     expect(kubectl(['explain', 'wp.spec.queue.format']).stdout).toMatch(/native \(this project's worker-runtime\)/);
   });
 });
+
+/**
+ * A large but real worker template: a worker, a log shipper and a metrics sidecar with 60
+ * settings each, two init containers, seven volumes, scheduling rules and a 4 KB config annotation.
+ */
+function realisticTemplate(): Json {
+  const env = (prefix: string) => [
+    ...Array.from({ length: 60 }, (_, i) => ({
+      name: `${prefix}_SETTING_${i}`,
+      value: `value-${i}-`.padEnd(120, 'x'),
+    })),
+    { name: `${prefix}_PASSWORD`, valueFrom: { secretKeyRef: { name: 'app-secrets', key: 'password' } } },
+    { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+  ];
+  const container = (name: string, prefix: string) => ({
+    name,
+    image: `registry.example/billing/${name}:2026.12.1`,
+    args: ['--config', '/etc/app/config.yaml', '--log-format', 'json'],
+    env: env(prefix),
+    envFrom: [{ configMapRef: { name: 'billing-config' } }],
+    resources: { requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '1Gi' } },
+    readinessProbe: { httpGet: { path: '/ready', port: 9090 }, periodSeconds: 5 },
+    livenessProbe: { httpGet: { path: '/live', port: 9090 }, periodSeconds: 10, failureThreshold: 6 },
+    volumeMounts: [
+      { name: 'config', mountPath: '/etc/app' },
+      { name: 'tmp', mountPath: '/tmp' },
+    ],
+  });
+  return {
+    metadata: {
+      labels: Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`billing.example/label-${i}`, `v${i}`])),
+      annotations: { 'billing.example/config': 'k: v\n'.repeat(800), 'prometheus.io/scrape': 'true' },
+    },
+    spec: {
+      serviceAccountName: 'billing-worker',
+      terminationGracePeriodSeconds: 120,
+      initContainers: [container('migrate', 'MIGRATE'), container('warm-cache', 'WARM')],
+      containers: [container('worker', 'WORKER'), container('log-shipper', 'LOGS'), container('exporter', 'METRICS')],
+      volumes: [
+        { name: 'config', configMap: { name: 'billing-config' } },
+        { name: 'tmp', emptyDir: { sizeLimit: '1Gi' } },
+        { name: 'secrets', secret: { secretName: 'app-secrets' } },
+        {
+          name: 'token',
+          projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3600 } }] },
+        },
+        { name: 'cache', emptyDir: {} },
+        { name: 'certs', secret: { secretName: 'billing-tls' } },
+        { name: 'shared', persistentVolumeClaim: { claimName: 'billing-shared' } },
+      ],
+      affinity: {
+        podAntiAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [
+            {
+              weight: 100,
+              podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { a: 'b' } } },
+            },
+          ],
+        },
+      },
+      tolerations: [{ key: 'workload', operator: 'Equal', value: 'batch', effect: 'NoSchedule' }],
+      topologySpreadConstraints: [
+        { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' },
+      ],
+    },
+  };
+}
+
+describe("the pod template's bounds", () => {
+  it('accepts a large real template: five containers with env, volumes and scheduling rules', async () => {
+    const template = realisticTemplate();
+    expect(JSON.stringify(template).length).toBeGreaterThan(40_000);
+    expect(await dryRunCreate(changed({ template }))).toBe('accepted');
+  });
+
+  const withWorker = (worker: Json): Json => {
+    const template = realisticTemplate() as { spec: { containers: Json[] } };
+    template.spec.containers[0] = { ...template.spec.containers[0], ...worker };
+    return changed({ template });
+  };
+  const spareEnv = (count: number, length: number) =>
+    Array.from({ length: count }, (_, i) => ({ name: `V${i}`, value: 'x'.repeat(length) }));
+
+  it.each([
+    {
+      case: 'a container with 300 environment variables',
+      spec: () => withWorker({ env: spareEnv(300, 10) }),
+      field: /spec\.template\.spec\.containers\[0\]\.env: Too many: 300: must have at most 256 items/,
+    },
+    {
+      case: 'a container whose env values total 80,000 characters',
+      spec: () => withWorker({ env: spareEnv(5, 16_000) }),
+      field: /spec\.template\.spec\.containers\[0\]\.env: Invalid value.*must total at most 65536 characters/,
+    },
+    {
+      case: 'an env value of 20,000 characters',
+      spec: () => withWorker({ env: spareEnv(1, 20_000) }),
+      field: /spec\.template\.spec\.containers\[0\]\.env\[0\]\.value: Too long/,
+    },
+    {
+      case: '40 containers',
+      spec: () =>
+        changed({ template: { spec: { containers: Array.from({ length: 40 }, (_, i) => ({ name: `c${i}` })) } } }),
+      field: /spec\.template\.spec\.containers: Too many: 40: must have at most 32 items/,
+    },
+    {
+      case: '300 volumes',
+      spec: () =>
+        changed({
+          template: {
+            spec: {
+              containers: [{ name: 'w' }],
+              volumes: Array.from({ length: 300 }, (_, i) => ({ name: `v${i}`, emptyDir: {} })),
+            },
+          },
+        }),
+      field: /spec\.template\.spec\.volumes: Too many: 300: must have at most 256 items/,
+    },
+    {
+      case: 'an annotation of 20,000 characters',
+      spec: () =>
+        changed({ template: { metadata: { annotations: { big: 'x'.repeat(20_000) } }, spec: { containers: [{}] } } }),
+      field: /spec\.template\.metadata\.annotations\.big: Too long/,
+    },
+    {
+      case: 'an argument of 20,000 characters',
+      spec: () => withWorker({ args: ['x'.repeat(20_000)] }),
+      field: /spec\.template\.spec\.containers\[0\]\.args\[0\]: Too long/,
+    },
+  ])('refuses $case, naming the field', async ({ spec, field }) => {
+    expect(await dryRunCreate(spec())).toMatch(field);
+  });
+});

@@ -341,33 +341,106 @@ export const ScaleTargetRefSchema = Type.Object(
   },
 );
 
-// Only the parts of the PodTemplateSpec the operator relies on are spelled out; the rest is
-// kept as written and validated by the API server when the Deployment is applied.
+/**
+ * The pod template's bounds. The template keeps fields as written (x-kubernetes-preserve-unknown-fields),
+ * which neither CEL nor OpenAPI can measure, so the API server cannot bound its bytes; these bound
+ * what realistic templates grow with (containers, env, args, volumes, labels, annotations) with
+ * room to spare, and refuse the outsized with a message naming the field. The operator keeps at
+ * most 128 KiB of template per pool whatever else it holds (controller/packed-template.ts).
+ */
+export const TEMPLATE_BOUNDS = {
+  containers: 32,
+  volumes: 256,
+  envPerContainer: 256,
+  envValueLength: 16_384,
+  envBytesPerContainer: 65_536,
+  argsPerContainer: 256,
+  argLength: 16_384,
+  labels: 64,
+  annotations: 64,
+  annotationLength: 16_384,
+} as const;
+
+const B = TEMPLATE_BOUNDS;
+const kept = (description: string, extra: Record<string, unknown> = {}) => ({
+  type: 'object',
+  description,
+  'x-kubernetes-preserve-unknown-fields': true,
+  ...extra,
+});
+const strings = (description: string, maxItems: number, maxLength: number) => ({
+  type: 'array',
+  description,
+  maxItems,
+  items: { type: 'string', description: 'One item.', maxLength },
+});
+const stringMap = (description: string, maxProperties: number, maxLength: number) => ({
+  type: 'object',
+  description,
+  maxProperties,
+  additionalProperties: { type: 'string', maxLength },
+});
+const containers = (description: string, minItems: number) => ({
+  type: 'array',
+  description,
+  ...(minItems > 0 ? { minItems } : {}),
+  maxItems: B.containers,
+  items: kept('A Container.', {
+    maxProperties: 48,
+    properties: {
+      command: strings('Entrypoint.', B.argsPerContainer, B.argLength),
+      args: strings('Arguments.', B.argsPerContainer, B.argLength),
+      env: {
+        type: 'array',
+        description: 'Environment variables.',
+        maxItems: B.envPerContainer,
+        items: kept('An EnvVar.', {
+          properties: {
+            name: { type: 'string', description: 'Name of the variable.', maxLength: 256 },
+            value: { type: 'string', description: 'Value of the variable.', maxLength: B.envValueLength },
+          },
+        }),
+      },
+    },
+    'x-kubernetes-validations': [
+      {
+        rule: `!has(self.env) || self.env.map(e, has(e.value) ? size(e.value) : 0).sum() <= ${B.envBytesPerContainer}`,
+        message: `env values of one container must total at most ${B.envBytesPerContainer} characters`,
+        fieldPath: '.env',
+      },
+    ],
+  }),
+});
+
+// Only the parts of the PodTemplateSpec the operator relies on, or bounds, are spelled out; the
+// rest is kept as written and validated by the API server when the Deployment is applied.
 const PodTemplate = Type.Unsafe<V1PodTemplateSpec>({
   type: 'object',
   description:
-    'Pod template of the worker Deployment the operator owns (a PodTemplateSpec, as in a Deployment). The operator adds its selector labels and restricted security defaults where the template leaves them unset.',
+    'Pod template of the worker Deployment the operator owns (a PodTemplateSpec, as in a Deployment). The operator adds its selector labels and restricted security defaults where the template leaves them unset. At most 128 KiB as JSON.',
   required: ['spec'],
   properties: {
-    metadata: {
-      type: 'object',
-      description: 'Labels and annotations of the worker pods.',
-      'x-kubernetes-preserve-unknown-fields': true,
-    },
-    spec: {
-      type: 'object',
-      description: 'A PodSpec for the workers.',
-      required: ['containers'],
-      'x-kubernetes-preserve-unknown-fields': true,
+    metadata: kept('Labels and annotations of the worker pods.', {
+      maxProperties: 8,
       properties: {
-        containers: {
+        labels: stringMap('Labels of the worker pods.', B.labels, 63),
+        annotations: stringMap('Annotations of the worker pods.', B.annotations, B.annotationLength),
+      },
+    }),
+    spec: kept('A PodSpec for the workers.', {
+      required: ['containers'],
+      maxProperties: 64,
+      properties: {
+        containers: containers('Containers of the worker pod; the first runs the worker.', 1),
+        initContainers: containers('Init containers of the worker pod.', 0),
+        volumes: {
           type: 'array',
-          description: 'Containers of the worker pod; the first runs the worker.',
-          minItems: 1,
-          items: { type: 'object', description: 'A Container.', 'x-kubernetes-preserve-unknown-fields': true },
+          description: 'Volumes of the worker pod.',
+          maxItems: B.volumes,
+          items: kept('A Volume.', { maxProperties: 8 }),
         },
       },
-    },
+    }),
   },
 });
 

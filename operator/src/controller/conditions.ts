@@ -27,6 +27,8 @@ export const Reason = {
   ScaleTargetClaimed: 'ScaleTargetClaimed',
   ProgressDeadlineExceeded: 'ProgressDeadlineExceeded',
   ApplyRejected: 'ApplyRejected',
+  /** spec.template is larger than the operator keeps (packed-template.ts MAX_TEMPLATE_BYTES). */
+  TemplateTooLarge: 'TemplateTooLarge',
   CredentialsUnavailable: 'CredentialsUnavailable',
   /** spec.queue.redis names a host the operator's --allowed-redis-endpoints does not allow. */
   EndpointNotAllowed: 'EndpointNotAllowed',

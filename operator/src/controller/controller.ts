@@ -11,10 +11,10 @@ import { GROUP, KIND, PLURAL, VERSION, type WorkerPool } from '../api/workerpool
 import type { Logger } from '../logger.ts';
 import type { LoopWatchdog } from '../loop-watchdog.ts';
 import type { OperatorMetrics } from '../metrics.ts';
+import { trimDeployment, trimPool } from './cache-trim.ts';
 import { ResilientInformer } from './informer.ts';
 import { apiMessage } from './kube-errors.ts';
 import type { Reconciler } from './reconciler.ts';
-import { MANAGED_BY, MANAGED_BY_LABEL } from './labels.ts';
 import { targetDeploymentName } from './scale-target.ts';
 import { RateLimiter, WorkQueue, type Priority, type RateLimiterOptions } from './work-queue.ts';
 
@@ -74,14 +74,22 @@ export class Controller {
       name: 'workerpools',
       kubeConfig,
       path: `/apis/${GROUP}/${VERSION}${scope}/${PLURAL}`,
-      list: async () =>
+      list: async (page) =>
         (namespace
-          ? await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace })
+          ? await custom.listNamespacedCustomObject({
+              group: GROUP,
+              version: VERSION,
+              plural: PLURAL,
+              namespace,
+              ...page,
+            })
           : await custom.listClusterCustomObject({
               group: GROUP,
               version: VERSION,
               plural: PLURAL,
+              ...page,
             })) as KubernetesListObject<WorkerPool>,
+      trim: trimPool,
       onChange: (pool) => this.#poolChanged(pool),
       onDelete: (pool) => {
         this.#seenGenerations.delete(keyOf(pool.metadata?.namespace, pool.metadata?.name));
@@ -101,8 +109,9 @@ export class Controller {
       name: 'deployments',
       kubeConfig,
       path: `/apis/apps/v1${scope}/deployments`,
-      list: () => (namespace ? apps.listNamespacedDeployment({ namespace }) : apps.listDeploymentForAllNamespaces()),
-      trim: trimForeignDeployment,
+      list: (page) =>
+        namespace ? apps.listNamespacedDeployment({ namespace, ...page }) : apps.listDeploymentForAllNamespaces(page),
+      trim: trimDeployment,
       onChange: (deployment) => this.#wakePoolsOf(deployment),
       onDelete: (deployment) => this.#wakePoolsOf(deployment),
       onRelist: () => options.metrics.informerRelists.inc({ informer: 'deployments' }),
@@ -117,10 +126,10 @@ export class Controller {
       name: 'horizontalpodautoscalers',
       kubeConfig,
       path: `/apis/autoscaling/v2${scope}/horizontalpodautoscalers`,
-      list: () =>
+      list: (page) =>
         namespace
-          ? autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace })
-          : autoscaling.listHorizontalPodAutoscalerForAllNamespaces(),
+          ? autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace, ...page })
+          : autoscaling.listHorizontalPodAutoscalerForAllNamespaces(page),
       onChange: wakeTargetOf,
       onDelete: wakeTargetOf,
       onRelist: () => options.metrics.informerRelists.inc({ informer: 'horizontalpodautoscalers' }),
@@ -229,17 +238,4 @@ export class Controller {
       }
     }
   }
-}
-
-/**
- * A Deployment the operator did not create is read only for its name, replicas, selector and
- * status (a scaleTargetRef target, or one of the cluster's thousands of others): its pod template
- * is dropped from the cache, where it would cost memory for every Deployment in the cluster.
- * The operator's own keep their template, which each reconcile compares with the desired one.
- */
-export function trimForeignDeployment(deployment: V1Deployment): void {
-  if (deployment.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY) return;
-  if (deployment.spec) deployment.spec.template = {};
-  if (deployment.metadata?.annotations)
-    delete deployment.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration'];
 }

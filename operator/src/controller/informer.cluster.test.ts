@@ -2,7 +2,7 @@ import { CoreV1Api, type V1ConfigMap, type V1ConfigMapList } from '@kubernetes/c
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestNamespace, testKubeConfig, type TestNamespace } from '@workerpool/testkit/cluster';
 import { createLogger } from '../logger.ts';
-import { ResilientInformer } from './informer.ts';
+import { LIST_PAGE_SIZE, ResilientInformer } from './informer.ts';
 
 // The informer on a real API server: it says it has synced only once its cache holds the first
 // list, since the operator's readiness probe (and the tests' own waits) rely on that. client-node
@@ -54,6 +54,51 @@ describe('ResilientInformer', () => {
       expect(informer.get('present', namespace.name)?.data).toEqual({ a: '1' });
     } finally {
       releaseList();
+      await informer.stop();
+    }
+  });
+
+  it('lists in pages of LIST_PAGE_SIZE, trimming each page before it reads the next', async () => {
+    const count = 2 * LIST_PAGE_SIZE + 3;
+    await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        core.createNamespacedConfigMap({
+          namespace: namespace.name,
+          body: { metadata: { name: `paged-${i}` }, data: { big: 'x'.repeat(1_000) } },
+        }),
+      ),
+    );
+    const pages: { size: number; untrimmedBefore: number }[] = [];
+    let trimmed = 0;
+    let seen = 0;
+    const informer = new ResilientInformer<V1ConfigMap>({
+      name: 'configmaps',
+      kubeConfig,
+      path: `/api/v1/namespaces/${namespace.name}/configmaps`,
+      list: async (page) => {
+        // Every item of the pages before this one was trimmed before this one was asked for.
+        pages.push({ size: 0, untrimmedBefore: seen - trimmed });
+        const list = await core.listNamespacedConfigMap({ namespace: namespace.name, ...page });
+        (pages.at(-1) ?? { size: 0 }).size = list.items.length;
+        seen += list.items.length;
+        return list;
+      },
+      trim: (configMap) => {
+        if (configMap.data) delete configMap.data['big'];
+        trimmed++;
+      },
+      onChange: () => undefined,
+      onDelete: () => undefined,
+      logger: createLogger('fatal'),
+    });
+    try {
+      await informer.start();
+      const cached = informer.list(namespace.name).filter((c) => c.metadata?.name?.startsWith('paged-'));
+      expect(cached).toHaveLength(count);
+      expect(cached.every((c) => c.data?.['big'] === undefined)).toBe(true);
+      expect(pages.length).toBeGreaterThanOrEqual(3);
+      expect(pages.every((page) => page.size <= LIST_PAGE_SIZE && page.untrimmedBefore === 0)).toBe(true);
+    } finally {
       await informer.stop();
     }
   });

@@ -3,6 +3,7 @@ import {
   Watch,
   type Informer,
   type KubeConfig,
+  type KubernetesListObject,
   type KubernetesObject,
   type ListPromise,
   type ObjectCache,
@@ -24,17 +25,33 @@ import type { Logger } from '../logger.ts';
  */
 const WATCH_RESTART_MAX_DELAY_MS = 5_000;
 
+/**
+ * Objects per list request. A list is read whole before any item in it can be trimmed: one
+ * request for 1,000 pools of 100 KB templates is 100 MB of JSON, about three times that parsed,
+ * more than the image's heap. A page of 25 is at most ~40 MB even of objects at etcd's 1.5 MB
+ * limit, and 5,000 Deployments cost 200 requests at start and on a re-list.
+ */
+export const LIST_PAGE_SIZE = 25;
+
+/** One page of a chunked list: the API server's `limit` and `continue`. */
+export interface ListPage {
+  limit: number;
+  _continue?: string;
+}
+
 export interface ResilientInformerOptions<T extends KubernetesObject> {
   name: string;
   kubeConfig: KubeConfig;
   path: string;
-  list: ListPromise<T>;
+  /** Lists one page; the informer asks for the next while the API server returns a continue token. */
+  list: (page: ListPage) => Promise<KubernetesListObject<T>>;
   labelSelector?: string;
   /**
    * Trims each object before it is cached and handed to the handlers, so that the cache holds only
    * what the operator reads (managedFields are always dropped). It may change the object in place.
+   * `previous` is the cached version the object replaces, if any, whose trimmed parts it may reuse.
    */
-  trim?: (object: T) => void;
+  trim?: (object: T, previous: T | undefined) => void;
   onChange: (object: T) => void;
   onDelete: (object: T) => void;
   /** Called for every cached object on each resync; onChange when omitted. */
@@ -115,8 +132,18 @@ export class ResilientInformer<T extends KubernetesObject> {
    * re-list after expiry: said here, because client-node does it silently.
    */
   async #list(): ReturnType<ListPromise<T>> {
-    const result = await this.#options.list();
+    // Pages of one consistent snapshot (the API server serves each continue token from the first
+    // page's resourceVersion), each trimmed before the next is read.
+    const result = await this.#options.list({ limit: LIST_PAGE_SIZE });
     result.items.forEach((item) => this.#trim(item));
+    for (let next = continueToken(result); next;) {
+      const page = await this.#options.list({ limit: LIST_PAGE_SIZE, _continue: next });
+      for (const item of page.items) {
+        this.#trim(item);
+        result.items.push(item);
+      }
+      next = continueToken(page);
+    }
     // client-node fills its cache from this result in the same run of microtasks, before any probe
     // request can be served. Its 'connect' event comes before the list, so it cannot say this.
     this.#synced = true;
@@ -134,7 +161,9 @@ export class ResilientInformer<T extends KubernetesObject> {
   #trim(object: T | undefined): void {
     if (!object) return;
     stripManagedFields(object);
-    this.#options.trim?.(object);
+    const { name, namespace } = object.metadata ?? {};
+    // The cache still holds the version this one replaces: the watch hands it over before storing it.
+    this.#options.trim?.(object, name === undefined ? undefined : this.#informer.get(name, namespace));
   }
 
   #scheduleRestart(error: unknown): void {
@@ -165,6 +194,15 @@ export class ResilientInformer<T extends KubernetesObject> {
       );
     }, this.#restartDelayMs);
   }
+}
+
+/**
+ * The token for a list's next page. Typed lists (Deployments) come deserialized, as `_continue`;
+ * custom objects come as the API server's JSON, where it is `continue`.
+ */
+function continueToken(list: KubernetesListObject<KubernetesObject>): string | undefined {
+  const metadata: { _continue?: string; continue?: string } | undefined = list.metadata;
+  return metadata?._continue ?? metadata?.continue;
 }
 
 /** The operator never reads managedFields; a copy of an object it keeps should not hold them. */

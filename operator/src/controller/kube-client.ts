@@ -19,6 +19,7 @@ import {
   KIND,
 } from '../api/workerpool-schema.ts';
 import type { OperatorMetrics } from '../metrics.ts';
+import { trimPool } from './cache-trim.ts';
 import { stripManagedFields } from './informer.ts';
 import { isNotFound } from './kube-errors.ts';
 import { FIELD_MANAGER } from './labels.ts';
@@ -118,6 +119,8 @@ export class KubeClient {
       this.#options(serverSideApply),
     )) as WorkerPool;
     stripManagedFields(stored);
+    // The reconciler keeps this copy until the informer's catches up: trimmed like the cache's.
+    trimPool(stored, pool);
     return stored;
   }
 

@@ -336,6 +336,40 @@ describe('planStatus', () => {
     expect(again.events).toEqual([]);
   });
 
+  it('stalls a pool whose template is above the bound without building or applying anything, warning once', () => {
+    const p = pool();
+    const scale = decision(2);
+    const tooLarge = 'spec.template is 200000 bytes as JSON, above the 131072 bytes (128 KiB) the operator accepts';
+    const plan = planDeployment({ pool: p, live: undefined, scale, workerEnv: [], templateTooLarge: tooLarge });
+    expect(plan.apply).toBeUndefined();
+    const first = planStatus({
+      pool: p,
+      scale,
+      plan,
+      before: undefined,
+      after: undefined,
+      rejection: undefined,
+      now: NOW,
+    });
+    expect(first.events).toEqual([{ type: 'Warning', reason: EventReason.TemplateTooLarge, message: tooLarge }]);
+    expect(first.status?.conditions?.find((c) => c.type === 'Stalled')).toMatchObject({
+      status: 'True',
+      reason: 'TemplateTooLarge',
+      message: tooLarge,
+    });
+    const stalled = { ...p, status: first.status };
+    const again = planStatus({
+      pool: stalled,
+      scale,
+      plan,
+      before: undefined,
+      after: undefined,
+      rejection: undefined,
+      now: NOW,
+    });
+    expect(again).toEqual({ status: undefined, events: [] });
+  });
+
   it('warns once when a missing scale target is first seen, not on every pass', () => {
     const p = scaleTargetPool();
     const scale = decision(4);

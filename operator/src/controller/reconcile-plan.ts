@@ -21,6 +21,7 @@ export const EventReason = {
   ScaleTargetNotFound: 'ScaleTargetNotFound',
   ScaleTargetClaimed: 'ScaleTargetClaimed',
   ApplyRejected: 'ApplyRejected',
+  TemplateTooLarge: 'TemplateTooLarge',
 } as const;
 
 export interface DeploymentPlan {
@@ -34,6 +35,8 @@ export interface DeploymentPlan {
   heldRejection: string | undefined;
   /** Another driver (an HPA, an older pool) scales the scaleTargetRef Deployment: hands off. */
   claimedBy?: string | undefined;
+  /** spec.template is above the operator's bound: why, naming the field; nothing is applied. */
+  templateTooLarge?: string | undefined;
 }
 
 export interface DeploymentPlanInput {
@@ -50,6 +53,8 @@ export interface DeploymentPlanInput {
   heldRejection?: string | undefined;
   /** Who else drives the pool's Deployment (scale-target.ts scaleTargetClaim), if anyone. */
   claimedBy?: string | undefined;
+  /** Why spec.template is refused before any apply (packed-template.ts oversizedTemplate), if it is. */
+  templateTooLarge?: string | undefined;
 }
 
 export function planDeployment({
@@ -59,13 +64,16 @@ export function planDeployment({
   workerEnv,
   heldRejection,
   claimedBy,
+  templateTooLarge,
 }: DeploymentPlanInput): DeploymentPlan {
   if (!pool.spec.scaleTargetRef) {
     const selector = serializeSelector(selectorLabels(pool.metadata.name ?? ''));
     if (claimedBy !== undefined)
       return { apply: undefined, selector, missingTarget: undefined, heldRejection: undefined, claimedBy };
-    const desired = buildWorkerDeployment(pool, scale.replicas, workerEnv);
+    if (templateTooLarge !== undefined)
+      return { apply: undefined, selector, missingTarget: undefined, heldRejection: undefined, templateTooLarge };
     if (heldRejection !== undefined) return { apply: undefined, selector, missingTarget: undefined, heldRejection };
+    const desired = buildWorkerDeployment(pool, scale.replicas, workerEnv);
     return {
       apply: live && isSubset(desired, live) ? undefined : desired,
       selector,
@@ -144,6 +152,10 @@ export function planStatus(input: StatusPlanInput): StatusPlan {
       events.push({ type: 'Warning', reason: EventReason.ScaleTargetNotFound, message: plan.missingTarget });
     world.desiredReplicas = pool.status?.desiredReplicas ?? 0;
     world.blocker = { reason: Reason.ScaleTargetNotFound, message: plan.missingTarget };
+  } else if (plan.templateTooLarge) {
+    if (findStalledReason(pool) !== Reason.TemplateTooLarge)
+      events.push({ type: 'Warning', reason: EventReason.TemplateTooLarge, message: plan.templateTooLarge });
+    world.blocker = { reason: Reason.TemplateTooLarge, message: plan.templateTooLarge };
   } else if (rejection !== undefined || plan.heldRejection !== undefined) {
     const message = `the API server rejected the Deployment: ${rejection ?? plan.heldRejection}`;
     // One Warning per transition into the stall, not one per retry.

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.ts';
 import { POD_DELETION_COST, type KubeClient, type PoolEvent } from './kube-client.ts';
 import { boundedAll } from './bounded-all.ts';
 import { apiMessage, httpStatus } from './kube-errors.ts';
+import { oversizedTemplate, withTemplate } from './packed-template.ts';
 import { planDeployment, planStatus, scalesDown, type DeploymentPlan } from './reconcile-plan.ts';
 import type { PoolScaleView, ScaleDecisions } from './scale-decisions.ts';
 import { targetDeploymentName, type DeploymentOf } from './scale-target.ts';
@@ -66,13 +67,17 @@ export class Reconciler {
     const live = await this.#liveDeployment(pool);
     const now = this.#deps.now?.() ?? new Date();
     const held = this.#rejections.held(key, pool.metadata.generation, now.getTime());
+    // The caches hold templates packed; this pass unpacks the two it compares, and lets them go.
+    const templateTooLarge = oversizedTemplate(pool.spec.template);
+    const whole = templateTooLarge === undefined ? withTemplate(pool) : pool;
     const plan = planDeployment({
-      pool,
-      live,
+      pool: whole,
+      live: templateTooLarge === undefined ? live && withTemplate(live) : live,
       scale,
-      workerEnv: this.#deps.workerEnv(pool),
+      workerEnv: this.#deps.workerEnv(whole),
       heldRejection: held,
       claimedBy: this.#deps.scaleTargetClaim(pool),
+      templateTooLarge,
     });
     const { after, rejection } = await this.#applyDeployment(pool, live, plan, scale);
     if (rejection !== undefined) this.#rejections.refused(key, pool.metadata.generation, rejection, now.getTime());
