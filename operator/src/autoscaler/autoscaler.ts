@@ -134,7 +134,7 @@ export class Autoscaler {
     if (loop.decision !== undefined && loop.decidedGeneration === pool.metadata.generation) return;
     const base = loop.lastInput ?? { nowMs: this.#now(), reading: undefined, state: initialScalerState() };
     const deployment = this.#deps.deploymentOf(pool);
-    const settings = drainSettingsOf(pool, deployment);
+    const settings = drainSettingsOf(pool, deployment, this.#deps.idleFirstScaleDown !== false);
     if (!settings.enabled) loop.drain = new PoolDrain();
     const spec = specInput(pool, deployment);
     const view = loop.drain.engineView(base.reading, spec.currentReplicas, spec.readyReplicas);
@@ -205,7 +205,7 @@ export class Autoscaler {
     const nowMs = this.#now();
     const deployment = this.#deps.deploymentOf(loop.pool);
     const spec = specInput(loop.pool, deployment);
-    const settings = drainSettingsOf(loop.pool, deployment);
+    const settings = drainSettingsOf(loop.pool, deployment, this.#deps.idleFirstScaleDown !== false);
     const reading = result.ok ? result.reading : undefined;
     if (settings.enabled) {
       const timedOut = loop.drain.observe(reading, spec.currentReplicas, nowMs, settings.deadlineSeconds * 1000);
@@ -323,7 +323,11 @@ export class Autoscaler {
     const deployment = this.#deps.deploymentOf(loop.pool);
     const conditions = [
       signalsCondition(loop.pool, loop.result, this.#registry.registration(key)?.problem),
-      idleFirstCondition(loop.pool, idleFirst, drainSettingsOf(loop.pool, deployment)),
+      idleFirstCondition(
+        loop.pool,
+        idleFirst,
+        drainSettingsOf(loop.pool, deployment, this.#deps.idleFirstScaleDown !== false),
+      ),
       gracePeriodCondition(loop.pool, deployment),
     ];
     const replicas = loop.replicas ?? decision.desiredReplicas;

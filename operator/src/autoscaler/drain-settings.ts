@@ -1,7 +1,9 @@
 import type { V1Container, V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node';
 import type { QueueFormat, WorkerPool } from '../api/workerpool-schema.ts';
 import { ConditionType, Reason, type ConditionInput } from '../controller/conditions.ts';
+import { SETTINGS } from '@workerpool/worker-runtime/config';
 import { hasRemoteQuiet } from '../signals/index.ts';
+import { drainTimeoutSeconds } from './worker-env.ts';
 
 // How a pool's pods leave, from its spec and pod template: whether they are drained before
 // delete and for how long at most, and whether the pod's grace period leaves its worker the time
@@ -11,9 +13,9 @@ import { hasRemoteQuiet } from '../signals/index.ts';
 export const DEFAULT_GRACE_PERIOD_SECONDS = 30;
 /** Sidekiq's -t (shutdown timeout) default in 6.x to 8.x, and the worker runtime's drain timeout default. */
 const DEFAULT_WORKER_SHUTDOWN_SECONDS = { sidekiq: 25, native: 25 } as const;
-/** The runtime's drain timeout setting (worker-runtime/src/config/config.ts). */
-const NATIVE_DRAIN_ENV = 'WORKERPOOL_DRAIN_TIMEOUT_SECONDS';
-const NATIVE_DRAIN_FLAG = '--drain-timeout-seconds';
+/** The runtime's drain timeout setting, as its own settings table names it. */
+const NATIVE_DRAIN_ENV = SETTINGS.drainTimeout.env[0] ?? 'WORKERPOOL_DRAIN_TIMEOUT_SECONDS';
+const NATIVE_DRAIN_FLAG = `--${SETTINGS.drainTimeout.flag ?? 'drain-timeout-seconds'}`;
 
 export interface DrainSettings {
   /** Drain before delete applies: on in the spec, and the format has a remote quiet. */
@@ -32,8 +34,16 @@ export function gracePeriodSeconds(pool: WorkerPool, deployment: V1Deployment | 
   return templateOf(pool, deployment)?.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_SECONDS;
 }
 
-export function drainSettingsOf(pool: WorkerPool, deployment: V1Deployment | undefined): DrainSettings {
-  const requested = pool.spec.drain?.enabled !== false;
+/**
+ * `podAccess` false is the operator's --idle-first-scale-down=false, for clusters that grant it no
+ * access to pods: drain before delete sets pod-deletion-cost too, so it is off as well.
+ */
+export function drainSettingsOf(
+  pool: WorkerPool,
+  deployment: V1Deployment | undefined,
+  podAccess = true,
+): DrainSettings {
+  const requested = pool.spec.drain?.enabled !== false && podAccess;
   return {
     requested,
     enabled: requested && hasRemoteQuiet(pool.spec.queue.format),
@@ -61,6 +71,8 @@ function flagValue(args: readonly string[], flags: readonly string[]): number | 
 export function workerShutdownSeconds(
   format: QueueFormat,
   container: V1Container | undefined,
+  /** What the operator sets when the container does not (template-mode native pools: worker-env.ts). */
+  operatorDrainSeconds?: number,
 ): { seconds: number; setting: string } | undefined {
   const args = [...(container?.command ?? []), ...(container?.args ?? [])];
   if (format === 'sidekiq') {
@@ -75,6 +87,8 @@ export function workerShutdownSeconds(
     const env = container?.env?.find((e) => e.name === NATIVE_DRAIN_ENV)?.value;
     if (env !== undefined && env !== '' && Number.isFinite(Number(env)))
       return { seconds: Number(env), setting: NATIVE_DRAIN_ENV };
+    if (operatorDrainSeconds !== undefined)
+      return { seconds: operatorDrainSeconds, setting: `${NATIVE_DRAIN_ENV}, set by the operator` };
     return { seconds: DEFAULT_WORKER_SHUTDOWN_SECONDS.native, setting: "the runtime's default drain timeout" };
   }
   return undefined;
@@ -88,7 +102,11 @@ export function workerShutdownSeconds(
 export function gracePeriodCondition(pool: WorkerPool, deployment: V1Deployment | undefined): ConditionInput {
   const grace = gracePeriodSeconds(pool, deployment);
   const drain = drainSettingsOf(pool, deployment);
-  const shutdown = workerShutdownSeconds(pool.spec.queue.format, templateOf(pool, deployment)?.spec?.containers[0]);
+  const shutdown = workerShutdownSeconds(
+    pool.spec.queue.format,
+    templateOf(pool, deployment)?.spec?.containers[0],
+    pool.spec.template ? drainTimeoutSeconds(pool) : undefined,
+  );
   const problems: string[] = [];
   if (drain.enabled && grace < drain.deadlineSeconds)
     problems.push(`shorter than the drain deadline of ${drain.deadlineSeconds}s (spec.drain.deadlineSeconds)`);

@@ -131,7 +131,9 @@ export function idleFirstCondition(pool: WorkerPool, enabled: boolean, drain: Dr
     };
   const noDrain = drain.requested
     ? `format ${pool.spec.queue.format} has no remote quiet, so pods cannot be drained before delete`
-    : 'drain before delete is off (spec.drain.enabled false)';
+    : enabled
+      ? 'drain before delete is off (spec.drain.enabled false)'
+      : 'drain before delete is off with it';
   if (!enabled) {
     return {
       type: ConditionType.IdleFirstScaleDown,
