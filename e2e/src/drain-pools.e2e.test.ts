@@ -32,16 +32,13 @@ async function nativeStepDown(drain: boolean): Promise<StepDownOutcome> {
   });
   pool.spec.template!.spec!.terminationGracePeriodSeconds = 8;
   const wait = queueKeys(DEFAULT_KEY_PREFIX, QUEUE).wait;
-  const outcome = await stepDown(s, {
+  return stepDown(s, {
+    label: `native (20 s jobs), drain before delete ${drain ? 'on' : 'off'}`,
     pool,
     from: 6,
     waiting: (redis) => redis.llen(wait),
     enqueueOne: async () => (await enqueueWork(s.redis.url, QUEUE, 1, JOB_MS))[0] ?? '',
   });
-  console.log(
-    `native, drain before delete ${drain ? 'on' : 'off'}: ${outcome.jobs} jobs of ${JOB_MS / 1000} s, ${outcome.scaleDowns} scale-downs, interrupted runs: ${outcome.interrupted}, jobs not run exactly once: ${outcome.notOnce.length}`,
-  );
-  return outcome;
 }
 
 describe('a native pool scaled down in steps while every pod runs a 20 s job', () => {

@@ -38,16 +38,13 @@ async function sidekiqStepDown(drain: boolean): Promise<StepDownOutcome> {
     scaling: { minReplicas: 1, maxReplicas: 6, concurrency: 1, pollIntervalSeconds: 1 },
     drain: { enabled: drain, deadlineSeconds: 60 },
   });
-  const outcome = await stepDown(s, {
+  return stepDown(s, {
+    label: `sidekiq (20 s jobs), drain before delete ${drain ? 'on' : 'off'}`,
     pool,
     from: 6,
     waiting: (redis) => redis.llen(`queue:${queue}`),
     enqueueOne: () => Promise.resolve(pushSidekiqJobs(s.redis.url, queue, 1, JOB_MS)[0] ?? ''),
   });
-  console.log(
-    `sidekiq, drain before delete ${drain ? 'on' : 'off'}: ${outcome.jobs} jobs of ${JOB_MS / 1000} s, ${outcome.scaleDowns} scale-downs, interrupted runs: ${outcome.interrupted}, jobs not run exactly once: ${outcome.notOnce.length}`,
-  );
-  return outcome;
 }
 
 describe('a pool of real Sidekiq pods scaled down in steps while every process runs a 20 s job', () => {

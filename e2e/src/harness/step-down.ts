@@ -11,6 +11,8 @@ import type { Scenario } from './scenario.ts';
 // scale-downs fit the CI budget without waiting out stabilization windows.
 
 export interface StepDownLoad {
+  /** Names the run in the line it prints, e.g. "native, drain on". */
+  label: string;
   /** The pool, pinned to `from` replicas, one job at a time per pod. */
   pool: WorkerPool;
   from: number;
@@ -71,12 +73,16 @@ export async function stepDown(s: Scenario, load: StepDownLoad): Promise<StepDow
     await expect.poll(() => s.evidence.unfinished(ids), { timeout: 90_000, interval: 1_000 }).toEqual([]);
 
     const [started, finished] = [await s.evidence.started(), await s.evidence.finished()];
-    return {
+    const outcome = {
       jobs: ids.length,
       interrupted: await s.evidence.interrupted(),
       notOnce: ids.filter((id) => finished.get(id) !== 1 || started.get(id) !== 1),
       scaleDowns,
     };
+    console.log(
+      `${load.label}: ${outcome.jobs} jobs, ${scaleDowns} scale-downs, interrupted runs: ${outcome.interrupted}, jobs not run exactly once: ${outcome.notOnce.length}`,
+    );
+    return outcome;
   } finally {
     producing = false;
     await feeding.catch(() => undefined);
