@@ -323,7 +323,8 @@ describe('a worker in process', () => {
       },
       { timeoutMs: 5_000 },
     );
-    expect(worker.isDraining).toBe(true);
+    // Drained, not closing: the pod stays ready (cli/run-command.ts) until it is removed.
+    expect([worker.isDraining, worker.isClosing]).toEqual([true, false]);
     await worker.close();
     expect(await fx.redis.exists(drainRequestKey(queue.keys, worker.workerId))).toBe(0);
     expect((await signals())?.workers).toEqual([]);

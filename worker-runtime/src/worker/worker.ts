@@ -164,6 +164,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
     return this.draining;
   }
 
+  /** close() began: the worker stops, as opposed to a drain on request, after which it lives on. */
+  get isClosing(): boolean {
+    return this.stopping;
+  }
+
   /**
    * Checks that Redis will not evict the queue, publishes the first heartbeat, then starts fetching.
    * Throws EvictionPolicyError when Redis may evict keys and evictionPolicyCheck is `refuse`.
