@@ -323,12 +323,8 @@ export class Autoscaler {
     const deployment = this.#deps.deploymentOf(loop.pool);
     const conditions = [
       signalsCondition(loop.pool, loop.result, this.#registry.registration(key)?.problem),
-      idleFirstCondition(
-        loop.pool,
-        idleFirst,
-        drainSettingsOf(loop.pool, deployment, this.#deps.idleFirstScaleDown !== false),
-      ),
-      gracePeriodCondition(loop.pool, deployment),
+      idleFirstCondition(loop.pool, idleFirst, drainSettingsOf(loop.pool, deployment, idleFirst)),
+      gracePeriodCondition(loop.pool, deployment, idleFirst),
     ];
     const replicas = loop.replicas ?? decision.desiredReplicas;
     const queueOf = () => {

@@ -99,9 +99,13 @@ export function workerShutdownSeconds(
  * drain deadline or than the worker's own shutdown timeout, naming both numbers: Kubernetes kills
  * the worker before it has finished what it was given time for.
  */
-export function gracePeriodCondition(pool: WorkerPool, deployment: V1Deployment | undefined): ConditionInput {
+export function gracePeriodCondition(
+  pool: WorkerPool,
+  deployment: V1Deployment | undefined,
+  podAccess = true,
+): ConditionInput {
   const grace = gracePeriodSeconds(pool, deployment);
-  const drain = drainSettingsOf(pool, deployment);
+  const drain = drainSettingsOf(pool, deployment, podAccess);
   const shutdown = workerShutdownSeconds(
     pool.spec.queue.format,
     templateOf(pool, deployment)?.spec?.containers[0],
