@@ -1,9 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { templatePool } from '@workerpool/operator/testing/fixtures';
-import { SIDEKIQ_PUSH } from '@workerpool/testkit/sidekiq-push';
-import { TEST_IMAGES } from './harness/images.ts';
+import { pushSidekiqJobs, sidekiqTemplate } from './harness/sidekiq.ts';
 import { startScenario, type Scenario } from './harness/scenario.ts';
 
 // A Rails team's Sidekiq workers, scaled on latency: real Sidekiq 6 processes in real pods take
@@ -14,21 +12,6 @@ afterEach(async () => {
   await scenario?.close();
   scenario = undefined;
 });
-
-function pushSidekiqJobs(redisUrl: string, queue: string, count: number, ms: number): string[] {
-  try {
-    const out = execFileSync('ruby', [SIDEKIQ_PUSH, queue, String(count), String(ms)], {
-      encoding: 'utf8',
-      env: { ...process.env, REDIS_URL: redisUrl },
-    });
-    return JSON.parse(out) as string[];
-  } catch (error) {
-    throw new Error(
-      `pushing with the Sidekiq gem failed (is ruby-sidekiq installed? npm run setup): ${String(error)}`,
-      { cause: error },
-    );
-  }
-}
 
 /** The operator's own gauge, read from its /metrics as Prometheus would. */
 async function busyGauge(s: Scenario, pool: string): Promise<number | undefined> {
@@ -80,24 +63,14 @@ describe('a Sidekiq pool of real Sidekiq pods', () => {
     const queue = `q-${s.namespace}`;
     await watch.create(
       templatePool(s.namespace, 'rails', {
-        template: {
-          spec: {
-            terminationGracePeriodSeconds: 15,
-            containers: [
-              {
-                name: 'sidekiq',
-                image: TEST_IMAGES.sidekiq,
-                imagePullPolicy: 'Never',
-                args: ['-q', queue, '-c', '3', '-t', '10'],
-                env: [
-                  { name: 'REDIS_URL', value: s.redis.url },
-                  { name: 'EXAMPLE_RECORD_PREFIX', value: s.evidence.prefix },
-                ],
-                resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '256Mi' } },
-              },
-            ],
-          },
-        },
+        template: sidekiqTemplate({
+          redisUrl: s.redis.url,
+          queue,
+          recordPrefix: s.evidence.prefix,
+          concurrency: 3,
+          shutdownSeconds: 10,
+          graceSeconds: 15,
+        }),
         queue: { format: 'sidekiq', names: [queue], redis: { url: s.redis.url } },
         scaling: {
           minReplicas: 1,

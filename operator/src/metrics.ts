@@ -49,6 +49,10 @@ export interface OperatorMetrics {
   maxReplicas: Gauge<'namespace' | 'pool'>;
   targetLatencySeconds: Gauge<'namespace' | 'pool'>;
   scaleDecisions: Counter<'namespace' | 'pool' | 'direction' | 'reason'>;
+  /** Quiet requests sent to workers of pods chosen for removal (drain before delete). */
+  drainRequests: Counter<'namespace' | 'pool'>;
+  /** Pods removed because their drain deadline passed while they still ran jobs. */
+  drainDeadlineExceeded: Counter<'namespace' | 'pool'>;
   apiWrites: Counter<'kind' | 'verb'>;
   informerRelists: Counter<'informer'>;
   secretReads: Counter;
@@ -150,6 +154,18 @@ export function createOperatorMetrics(): OperatorMetrics {
       name: 'workerpool_scale_decisions_total',
       help: 'Scale changes made, by direction and reason code.',
       labelNames: [...pool, 'direction', 'reason'],
+      registers: [registry],
+    }),
+    drainRequests: new Counter({
+      name: 'workerpool_drain_requests_total',
+      help: 'Requests to stop taking jobs sent to workers of pods chosen for removal (Sidekiq TSTP, native drain).',
+      labelNames: [...pool],
+      registers: [registry],
+    }),
+    drainDeadlineExceeded: new Counter({
+      name: 'workerpool_drain_deadline_exceeded_total',
+      help: 'Pods removed because their drain deadline passed while they still ran jobs.',
+      labelNames: [...pool],
       registers: [registry],
     }),
     apiWrites: new Counter({

@@ -460,6 +460,23 @@ export const WorkerPoolSpecSchema = Type.Object(
       ),
     ),
     paused: Type.Optional(bool('Freeze the pool: replicas stay as they are and no scaling happens.', false)),
+    drain: Type.Optional(
+      Type.Object(
+        {
+          enabled: bool(
+            "Drain before delete (sidekiq and native formats): before replicas go down, the pods to remove are asked through the queue system itself to stop taking jobs (Sidekiq quiet, the native runtime's drain request), and replicas drop only once each reports no job running or its deadline passes. false removes pods at once (idle-first: the fewest busy first). Formats without a remote quiet (bullmq, list, stream) always use idle-first; the IdleFirstScaleDown condition says which applies.",
+            true,
+          ),
+          deadlineSeconds: Type.Optional(
+            int(
+              "Longest wait for a quieted pod to finish its jobs before it is removed anyway (counted in workerpool_drain_deadline_exceeded_total and a DrainDeadlineExceeded Event). Default: the pod template's terminationGracePeriodSeconds (Kubernetes' default 30). A grace period shorter than this gets a GracePeriod warning condition.",
+              { minimum: 1, maximum: 86400 },
+            ),
+          ),
+        },
+        { description: 'How pods leave on scale-down.' },
+      ),
+    ),
   },
   {
     description: 'Desired state of the WorkerPool.',

@@ -9,7 +9,11 @@ import type { OperatorMetrics, PoolGaugeValues } from '../metrics.ts';
 import { decideScale, initialScalerState, type Decision, type ScaleInput } from '../scaling/index.ts';
 import type { EndpointPolicy } from '../signals/endpoint-policy.ts';
 import { SignalPoller, reportedReading, type PoolReadResult, type QueueReading } from '../signals/index.ts';
+import type { DrainView } from '../controller/scale-decisions.ts';
+import { quietCommands } from '../signals/index.ts';
 import { DecisionStore } from './decision-store.ts';
+import { PoolDrain, type QuietTarget } from './drain-coordinator.ts';
+import { drainSettingsOf, gracePeriodCondition, type DrainSettings } from './drain-settings.ts';
 import type { ReadSecretValue } from './pool-credentials.ts';
 import { PoolRegistry } from './pool-registry.ts';
 import { PollScheduler } from './poll-scheduler.ts';
@@ -39,6 +43,11 @@ interface PoolLoop {
   result: PoolReadResult | undefined;
   published: Published | undefined;
   throughput: Throughput;
+  /** Drain before delete's pods (drain-coordinator.ts); empty while drain does not apply. */
+  drain: PoolDrain;
+  /** The Deployment's replicas: the decision plus pods still draining. */
+  replicas: number | undefined;
+  drainView: DrainView | undefined;
 }
 
 export interface AutoscalerDeps {
@@ -113,6 +122,9 @@ export class Autoscaler {
         result: undefined,
         published: undefined,
         throughput: { perSecond: undefined, last: undefined },
+        drain: new PoolDrain(),
+        replicas: undefined,
+        drainView: undefined,
       };
       this.#pools.set(key, loop);
       this.#startScaleDecisionSeries(loop);
@@ -121,7 +133,15 @@ export class Autoscaler {
     this.#registry.observe(key, pool);
     if (loop.decision !== undefined && loop.decidedGeneration === pool.metadata.generation) return;
     const base = loop.lastInput ?? { nowMs: this.#now(), reading: undefined, state: initialScalerState() };
-    this.#decide(loop, { ...base, ...specInput(pool, this.#deps.deploymentOf(pool)) });
+    const deployment = this.#deps.deploymentOf(pool);
+    const settings = drainSettingsOf(pool, deployment, this.#deps.idleFirstScaleDown !== false);
+    if (!settings.enabled) loop.drain = new PoolDrain();
+    const spec = specInput(pool, deployment);
+    const view = loop.drain.engineView(base.reading, spec.currentReplicas, spec.readyReplicas);
+    const decision = this.#decide(loop, { ...base, ...spec, ...view });
+    // No new pod is chosen on a spec change, but the latest reading still says which pods report workers.
+    const latest = loop.result?.ok ? loop.result.reading : loop.result?.lastGood;
+    this.#drainStage(key, loop, decision, settings, latest, spec.currentReplicas);
     this.#publish(key, loop);
   }
 
@@ -182,14 +202,29 @@ export class Autoscaler {
       this.#deps.metrics.signalReadErrors.inc({ ...labels, reason: result.error.kind });
       this.#registry.readFailed(key, result.error.kind);
     }
+    const nowMs = this.#now();
+    const deployment = this.#deps.deploymentOf(loop.pool);
+    const spec = specInput(loop.pool, deployment);
+    const settings = drainSettingsOf(loop.pool, deployment, this.#deps.idleFirstScaleDown !== false);
+    const reading = result.ok ? result.reading : undefined;
+    if (settings.enabled) {
+      const timedOut = loop.drain.observe(reading, spec.currentReplicas, nowMs, settings.deadlineSeconds * 1000);
+      if (timedOut.length > 0) {
+        this.#deps.metrics.drainDeadlineExceeded.inc(labels, timedOut.length);
+        this.#deps.logger.warn({ pool: key, pods: timedOut }, 'drain deadline passed: pods removed with jobs running');
+      }
+    } else loop.drain = new PoolDrain();
+    // The engine sizes the serving pods: those asked to drain are not capacity (drain-coordinator.ts).
+    const view = loop.drain.engineView(reading, spec.currentReplicas, spec.readyReplicas);
     const input: ScaleInput = {
-      nowMs: this.#now(),
-      reading: result.ok ? result.reading : undefined,
+      nowMs,
       state: loop.decision?.state ?? initialScalerState(),
-      ...specInput(loop.pool, this.#deps.deploymentOf(loop.pool)),
+      ...spec,
+      ...view,
     };
     const previous = loop.decision?.desiredReplicas;
     const decision = this.#decide(loop, input);
+    const replicas = this.#drainStage(key, loop, decision, settings, reading, spec.currentReplicas);
     if (decision.desiredReplicas !== previous) {
       this.#deps.logger.info(
         { pool: key, from: input.currentReplicas, to: decision.desiredReplicas, reason: decision.reason },
@@ -197,14 +232,75 @@ export class Autoscaler {
       );
     }
     const published = this.#publish(key, loop);
-    if (decision.desiredReplicas !== input.currentReplicas) {
+    if (replicas !== spec.currentReplicas) {
       this.#deps.metrics.scaleDecisions.inc({
         ...labels,
-        direction: decision.desiredReplicas > input.currentReplicas ? 'up' : 'down',
+        direction: replicas > spec.currentReplicas ? 'up' : 'down',
         reason: decision.reasonCode,
       });
       this.#deps.enqueue(loop.namespace, loop.name);
     } else if (published) this.#deps.enqueue(loop.namespace, loop.name, 'low');
+  }
+
+  /**
+   * Drain before delete (drain-coordinator.ts): from the engine's serving replicas to the
+   * Deployment's, sending the quiet requests of newly chosen pods. Returns the Deployment's replicas.
+   */
+  #drainStage(
+    key: string,
+    loop: PoolLoop,
+    decision: Decision,
+    settings: DrainSettings,
+    reading: QueueReading | undefined,
+    liveReplicas: number,
+  ): number {
+    if (!settings.enabled) {
+      loop.replicas = decision.desiredReplicas;
+      loop.drainView = undefined;
+      return loop.replicas;
+    }
+    const plan = loop.drain.plan(decision.desiredReplicas, reading, liveReplicas, this.#now());
+    loop.replicas = plan.replicas;
+    loop.drainView = {
+      drained: plan.drained,
+      timedOut: plan.timedOut,
+      draining: plan.draining,
+      reported: plan.reported,
+    };
+    if (plan.quiet.length > 0) void this.#sendQuiet(key, loop, plan.quiet, settings);
+    return plan.replicas;
+  }
+
+  /** One request per worker; one that fails is sent again with the next plan. */
+  async #sendQuiet(
+    key: string,
+    loop: PoolLoop,
+    targets: readonly QuietTarget[],
+    settings: DrainSettings,
+  ): Promise<void> {
+    const labels = { namespace: loop.namespace, pool: loop.name };
+    // A native request outlives the drain deadline, so a worker that reads it late still drains.
+    const ttlSeconds = settings.deadlineSeconds + QUIET_REQUEST_MARGIN_SECONDS;
+    await Promise.all(
+      targets.map(async (target) => {
+        const commands = quietCommands(loop.pool.spec.queue.format, target.quietKey, ttlSeconds);
+        if (!commands) return;
+        try {
+          await this.#poller.sendQuiet(key, commands);
+          this.#deps.metrics.drainRequests.inc(labels);
+          this.#deps.logger.info(
+            { pool: key, pod: target.pod },
+            'asked a worker to stop taking jobs before its pod goes',
+          );
+        } catch (error) {
+          loop.drain.quietFailed(target);
+          this.#deps.logger.warn(
+            { pool: key, pod: target.pod, err: String(error) },
+            'quiet request failed; sent again next poll',
+          );
+        }
+      }),
+    );
   }
 
   #decide(loop: PoolLoop, input: ScaleInput): Decision {
@@ -224,24 +320,24 @@ export class Autoscaler {
     if (!decision) return false;
     const nowMs = this.#now();
     const idleFirst = this.#deps.idleFirstScaleDown !== false;
+    const deployment = this.#deps.deploymentOf(loop.pool);
     const conditions = [
       signalsCondition(loop.pool, loop.result, this.#registry.registration(key)?.problem),
-      idleFirstCondition(loop.pool, idleFirst),
+      idleFirstCondition(loop.pool, idleFirst, drainSettingsOf(loop.pool, deployment, idleFirst)),
+      gracePeriodCondition(loop.pool, deployment, idleFirst),
     ];
+    const replicas = loop.replicas ?? decision.desiredReplicas;
     const queueOf = () => {
       const reported = loop.result ? reportedReading(loop.result, nowMs) : undefined;
       return reported ? queueStatusOf(reported, loop.throughput.perSecond) : undefined;
     };
-    const published = nextPublished(
-      loop.published,
-      { conditions, desiredReplicas: decision.desiredReplicas },
-      queueOf,
-      nowMs,
-    );
+    const published = nextPublished(loop.published, { conditions, desiredReplicas: replicas }, queueOf, nowMs);
     if (published) loop.published = published;
     this.#store.put(key, {
       generation: loop.decidedGeneration,
       decision,
+      replicas,
+      drain: loop.drainView,
       published: loop.published as Published,
       busyFrom: idleFirst && loop.result?.ok ? loop.result.reading : undefined,
     });
@@ -272,6 +368,9 @@ export class Autoscaler {
     }
   }
 }
+
+/** Seconds a native drain request outlives the drain deadline. */
+const QUIET_REQUEST_MARGIN_SECONDS = 60;
 
 const keyOf = (pool: WorkerPool) => `${pool.metadata.namespace ?? ''}/${pool.metadata.name ?? ''}`;
 

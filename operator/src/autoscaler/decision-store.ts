@@ -1,4 +1,4 @@
-import type { PoolScaleView, ScaleDecisions } from '../controller/scale-decisions.ts';
+import type { DrainView, PoolScaleView, ScaleDecisions } from '../controller/scale-decisions.ts';
 import type { Decision } from '../scaling/index.ts';
 import type { QueueReading } from '../signals/index.ts';
 import { busyByPod, type Published } from './status-publisher.ts';
@@ -9,6 +9,10 @@ import { busyByPod, type Published } from './status-publisher.ts';
 interface Stored {
   generation: number | undefined;
   decision: Decision;
+  /** The Deployment's replicas: the decision's, plus pods still draining. */
+  replicas: number;
+  /** Drain before delete's pods, when it applies to the pool. */
+  drain: DrainView | undefined;
   published: Published;
   /** The latest good reading, for per-pod busy counts; undefined when idle-first is off. */
   busyFrom: QueueReading | undefined;
@@ -31,12 +35,13 @@ export class DecisionStore implements ScaleDecisions {
     const { decision, published } = stored;
     const view: PoolScaleView = {
       generation: stored.generation,
-      replicas: decision.desiredReplicas,
+      replicas: stored.replicas,
       reasonCode: decision.reasonCode,
       reason: decision.reason,
       conditions: published.conditions,
     };
     if (published.queue) view.queue = published.queue;
+    if (stored.drain) view.drain = stored.drain;
     const byPod = busyByPod(stored.busyFrom);
     if (byPod) view.busyByPod = byPod;
     return view;

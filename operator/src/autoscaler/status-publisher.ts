@@ -1,6 +1,7 @@
 import { QUEUE_STATUS_REFRESH_SECONDS, type QueueStatus, type WorkerPool } from '../api/workerpool-schema.ts';
 import { ConditionType, Reason, type ConditionInput } from '../controller/conditions.ts';
 import { readerFor, type PoolReadResult, type QueueReading, type ReportedReading } from '../signals/index.ts';
+import type { DrainSettings } from './drain-settings.ts';
 import type { RegistrationProblem } from './pool-registry.ts';
 
 // What the autoscaler shows in a pool's status, and the one rule for when it is worth a write.
@@ -115,15 +116,30 @@ export function signalsCondition(
   };
 }
 
-/** Idle-first scale-down works where heartbeats say which pod runs how many jobs. */
-export function idleFirstCondition(pool: WorkerPool, enabled: boolean): ConditionInput {
+/**
+ * How scale-down spares running jobs. Drain before delete where the format has a remote quiet and
+ * the pool does not turn it off; otherwise idle-first, where heartbeats say which pod runs how many
+ * jobs, and the message says why drain does not apply.
+ */
+export function idleFirstCondition(pool: WorkerPool, enabled: boolean, drain: DrainSettings): ConditionInput {
+  if (drain.enabled)
+    return {
+      type: ConditionType.IdleFirstScaleDown,
+      status: 'True',
+      reason: Reason.DrainBeforeDelete,
+      message: `pods to remove are quieted through ${pool.spec.queue.format === 'sidekiq' ? "Sidekiq's own quiet (TSTP)" : "the runtime's drain request"} and removed once they run no job, or after ${drain.deadlineSeconds}s`,
+    };
+  const noDrain = drain.requested
+    ? `format ${pool.spec.queue.format} has no remote quiet, so pods cannot be drained before delete`
+    : enabled
+      ? 'drain before delete is off (spec.drain.enabled false)'
+      : 'drain before delete is off with it';
   if (!enabled) {
     return {
       type: ConditionType.IdleFirstScaleDown,
       status: 'False',
       reason: Reason.IdleFirstDisabled,
-      message:
-        'turned off by the operator (--idle-first-scale-down=false): scale-down removes pods without regard to the jobs they run',
+      message: `turned off by the operator (--idle-first-scale-down=false), and ${noDrain}: scale-down removes pods without regard to the jobs they run`,
     };
   }
   const unavailable = readerFor(pool.spec.queue.format).perPodBusyUnavailable;
@@ -132,13 +148,13 @@ export function idleFirstCondition(pool: WorkerPool, enabled: boolean): Conditio
       type: ConditionType.IdleFirstScaleDown,
       status: 'False',
       reason: Reason.BusyCountsUnavailable,
-      message: `format ${pool.spec.queue.format}: ${unavailable}; scale-down removes pods without regard to the jobs they run`,
+      message: `format ${pool.spec.queue.format}: ${unavailable}, and it has no remote quiet; scale-down removes pods without regard to the jobs they run`,
     };
   }
   return {
     type: ConditionType.IdleFirstScaleDown,
     status: 'True',
     reason: Reason.BusyCountsReported,
-    message: 'pods running the fewest jobs are removed first (pod-deletion-cost from worker heartbeats)',
+    message: `${noDrain}; pods running the fewest jobs are removed first (pod-deletion-cost from worker heartbeats), best effort: a job that starts after the last reading may be interrupted`,
   };
 }

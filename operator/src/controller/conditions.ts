@@ -8,8 +8,13 @@ export const ConditionType = {
   Reconciling: 'Reconciling',
   Stalled: 'Stalled',
   SignalsAvailable: 'SignalsAvailable',
-  /** Whether scale-down can pick idle pods first (pod-deletion-cost from per-pod busy counts). */
+  /**
+   * How scale-down spares running jobs: drain before delete (quiet the chosen pods, wait for busy
+   * 0, then remove exactly those), or idle-first (pod-deletion-cost from per-pod busy counts).
+   */
   IdleFirstScaleDown: 'IdleFirstScaleDown',
+  /** Whether the pod's terminationGracePeriodSeconds covers the drain deadline and the worker's own shutdown. */
+  GracePeriod: 'GracePeriod',
 } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 
@@ -38,6 +43,10 @@ export const Reason = {
   BusyCountsReported: 'BusyCountsReported',
   BusyCountsUnavailable: 'BusyCountsUnavailable',
   IdleFirstDisabled: 'IdleFirstDisabled',
+  /** Pods to remove are quieted through the queue system and removed once they run no job. */
+  DrainBeforeDelete: 'DrainBeforeDelete',
+  GracePeriodSufficient: 'GracePeriodSufficient',
+  GracePeriodTooShort: 'GracePeriodTooShort',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 

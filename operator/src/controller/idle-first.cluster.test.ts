@@ -58,6 +58,8 @@ describe('idle-first scale-down', () => {
       queue: { format: 'native', names: ['jobs'], keyPrefix, redis: { url: `redis://127.0.0.1:${ns.redis.port}/0` } },
       scaling: { minReplicas: 1, maxReplicas: 10, pollIntervalSeconds: 1 },
       replicas: 6,
+      // Idle-first, the fallback of formats without a remote quiet; drain before delete has its own tests.
+      drain: { enabled: false },
     });
     const pods = [
       'workers-5d8f-a',

@@ -22,6 +22,8 @@ export const EventReason = {
   ScaleTargetClaimed: 'ScaleTargetClaimed',
   ApplyRejected: 'ApplyRejected',
   TemplateTooLarge: 'TemplateTooLarge',
+  /** Drain before delete let pods go with jobs still running: their drain deadline passed. */
+  DrainDeadlineExceeded: 'DrainDeadlineExceeded',
 } as const;
 
 export interface DeploymentPlan {
@@ -163,7 +165,8 @@ export function planStatus(input: StatusPlanInput): StatusPlan {
       events.push({ type: 'Warning', reason: EventReason.ApplyRejected, message });
     world.blocker = { reason: Reason.ApplyRejected, message };
   } else if (plan.apply) {
-    events.push(describeApply(before, after, scale.reason));
+    events.push(describeApply(before, after, scale.reason, scale.drain?.drained));
+    events.push(...drainEvents(before, after, scale));
     const lastScale = scaleRecord(before, after, scale.reason, now);
     if (lastScale) world.lastScale = lastScale;
   }
@@ -194,6 +197,24 @@ function scaleRecord(
   return { time: now.toISOString().replace(/\.\d{3}Z$/, 'Z'), reason: reason || `${from} -> ${to}` };
 }
 
+/** A scale-down that removed drained pods past their deadline says which, once: the apply that removed them. */
+function drainEvents(
+  before: V1Deployment | undefined,
+  after: V1Deployment | undefined,
+  scale: PoolScaleView,
+): PoolEvent[] {
+  const timedOut = scale.drain?.timedOut ?? [];
+  const lowered = (after?.spec?.replicas ?? 0) < (before?.spec?.replicas ?? 0);
+  if (!lowered || timedOut.length === 0) return [];
+  return [
+    {
+      type: 'Warning',
+      reason: EventReason.DrainDeadlineExceeded,
+      message: `removed pod ${timedOut.join(', ')} with jobs still running: the drain deadline (spec.drain.deadlineSeconds) passed before it finished them`,
+    },
+  ];
+}
+
 /** People hear once when signals stop being readable, not on every failed poll. */
 function signalEvents(pool: WorkerPool, world: ObservedWorld): PoolEvent[] {
   const before = pool.status?.conditions?.find((c) => c.type === ConditionType.SignalsAvailable);
@@ -203,7 +224,12 @@ function signalEvents(pool: WorkerPool, world: ObservedWorld): PoolEvent[] {
     : [];
 }
 
-function describeApply(before: V1Deployment | undefined, after: V1Deployment | undefined, reason: string): PoolEvent {
+function describeApply(
+  before: V1Deployment | undefined,
+  after: V1Deployment | undefined,
+  reason: string,
+  drained: readonly string[] | undefined,
+): PoolEvent {
   const name = after?.metadata?.name ?? '';
   if (!before)
     return {
@@ -213,12 +239,15 @@ function describeApply(before: V1Deployment | undefined, after: V1Deployment | u
     };
   const from = before.spec?.replicas;
   const to = after?.spec?.replicas;
-  if (from !== to)
+  if (from !== to) {
+    const removing =
+      (to ?? 0) < (from ?? 0) && drained && drained.length > 0 ? `; removing drained pod ${drained.join(', ')}` : '';
     return {
       type: 'Normal',
       reason: EventReason.SuccessfulRescale,
-      message: `Scaled Deployment ${name} from ${from ?? 0} to ${to ?? 0} replicas${reason ? `: ${reason}` : ''}`,
+      message: `Scaled Deployment ${name} from ${from ?? 0} to ${to ?? 0} replicas${reason ? `: ${reason}` : ''}${removing}`,
     };
+  }
   return {
     type: 'Normal',
     reason: EventReason.DeploymentUpdated,

@@ -3,6 +3,7 @@ import type { WorkerPool, WorkerPoolStatus } from '../api/workerpool-schema.ts';
 import type { Logger } from '../logger.ts';
 import { POD_DELETION_COST, type KubeClient, type PoolEvent } from './kube-client.ts';
 import { boundedAll } from './bounded-all.ts';
+import { drainedScaleDown } from './drained-scale-down.ts';
 import { apiMessage, httpStatus } from './kube-errors.ts';
 import { oversizedTemplate, withTemplate } from './packed-template.ts';
 import { planDeployment, planStatus, scalesDown, type DeploymentPlan } from './reconcile-plan.ts';
@@ -39,6 +40,8 @@ const REJECTED_RETRY_MS = 30_000;
 const REJECTED_RETRY_CAP_MS = 10 * 60_000;
 /** Pod deletion costs patched at once before a scale-down: quick for a large pool, gentle on the API server. */
 const POD_PATCH_CONCURRENCY = 8;
+/** A drained scale-down held for a pod that is not ready yet is looked at again this soon. */
+const DRAIN_HOLD_RETRY_MS = 2_000;
 
 /**
  * One pass over one WorkerPool, as a short script: fetch the pool and its Deployment, plan (pure,
@@ -70,15 +73,24 @@ export class Reconciler {
     // The caches hold templates packed; this pass unpacks the two it compares, and lets them go.
     const templateTooLarge = oversizedTemplate(pool.spec.template);
     const whole = templateTooLarge === undefined ? withTemplate(pool) : pool;
-    const plan = planDeployment({
-      pool: whole,
-      live: templateTooLarge === undefined ? live && withTemplate(live) : live,
-      scale,
-      workerEnv: this.#deps.workerEnv(whole),
-      heldRejection: held,
-      claimedBy: this.#deps.scaleTargetClaim(pool),
-      templateTooLarge,
-    });
+    const planFor = (view: PoolScaleView) =>
+      planDeployment({
+        pool: whole,
+        live: templateTooLarge === undefined ? live && withTemplate(live) : live,
+        scale: view,
+        workerEnv: this.#deps.workerEnv(whole),
+        heldRejection: held,
+        claimedBy: this.#deps.scaleTargetClaim(pool),
+        templateTooLarge,
+      });
+    let plan = planFor(scale);
+    let drainHeld = false;
+    if (scale.drain && scalesDown(plan, live)) {
+      // Drain before delete: replicas go down only when the ReplicaSet will take the drained pods.
+      const liveReplicas = live?.spec?.replicas ?? 0;
+      drainHeld = await this.#prepareDrainedScaleDown(pool, live, scale);
+      if (drainHeld) plan = planFor({ ...scale, replicas: liveReplicas });
+    }
     const { after, rejection } = await this.#applyDeployment(pool, live, plan, scale);
     if (rejection !== undefined) this.#rejections.refused(key, pool.metadata.generation, rejection, now.getTime());
     else if (plan.apply) this.#rejections.forget(key);
@@ -91,6 +103,7 @@ export class Reconciler {
       await this.#record(pool, events);
     }
     if (plan.missingTarget) return { requeueAfterMs: MISSING_TARGET_RETRY_MS };
+    if (drainHeld) return { requeueAfterMs: DRAIN_HOLD_RETRY_MS };
     const retryInMs = this.#rejections.retryInMs(key, now.getTime());
     return retryInMs === undefined ? {} : { requeueAfterMs: retryInMs };
   }
@@ -114,7 +127,8 @@ export class Reconciler {
     scale: PoolScaleView,
   ): Promise<{ after: V1Deployment | undefined; rejection: string | undefined }> {
     if (!plan.apply) return { after: live, rejection: undefined };
-    if (scalesDown(plan, live)) await this.#spareBusyPods(pool, live, scale);
+    // A drained scale-down set its pods' costs already (#prepareDrainedScaleDown).
+    if (scalesDown(plan, live) && !scale.drain) await this.#spareBusyPods(pool, live, scale);
     try {
       return { after: await this.#deps.client.applyDeployment(plan.apply), rejection: undefined };
     } catch (error) {
@@ -122,6 +136,36 @@ export class Reconciler {
       if (status === undefined || status >= 500 || status === 409 || status === 429) throw error;
       return { after: live, rejection: apiMessage(error) };
     }
+  }
+
+  /**
+   * Sets the drained pods' deletion cost to the lowest there is (the rest to their busy counts),
+   * when lowering replicas takes only drained pods (drained-scale-down.ts). True when the
+   * scale-down must wait: a pod that is not ready would be taken first.
+   */
+  async #prepareDrainedScaleDown(
+    pool: WorkerPool,
+    live: V1Deployment | undefined,
+    scale: PoolScaleView,
+  ): Promise<boolean> {
+    const matchLabels = live?.spec?.selector?.matchLabels;
+    if (!scale.drain || !matchLabels) return true;
+    const namespace = pool.metadata.namespace ?? '';
+    const pods = await this.#deps.client.listPods(namespace, matchLabels);
+    const { hold, costs } = drainedScaleDown(pods, scale.drain, scale.replicas, scale.busyByPod);
+    if (hold !== undefined) {
+      this.#deps.logger.info({ pool: `${namespace}/${pool.metadata.name}`, hold }, 'drained scale-down waits');
+      return true;
+    }
+    const stale = pods.filter((pod) => {
+      const name = pod.metadata?.name ?? '';
+      return costs.has(name) && pod.metadata?.annotations?.[POD_DELETION_COST] !== String(costs.get(name));
+    });
+    await boundedAll(stale, POD_PATCH_CONCURRENCY, (pod) => {
+      const name = pod.metadata?.name ?? '';
+      return this.#deps.client.setPodDeletionCost(namespace, name, costs.get(name) ?? 0);
+    });
+    return false;
   }
 
   /**

@@ -10,7 +10,10 @@ import type { ConditionInput } from './conditions.ts';
 export interface PoolScaleView {
   /** metadata.generation of the spec the decision was made under. */
   generation: number | undefined;
-  /** The engine's latest decision. */
+  /**
+   * The Deployment's replicas: the engine's latest decision, plus the pods still draining when
+   * drain before delete is on (autoscaler/drain-coordinator.ts).
+   */
   replicas: number;
   /** Which rule decided (the engine's vocabulary): a pin or a pause is reported as such in Ready. */
   reasonCode: ScaleReasonCode;
@@ -22,6 +25,19 @@ export interface PoolScaleView {
   conditions: ConditionInput[];
   /** Jobs running in each pod, by pod name, when the format's heartbeats report it and idle-first is on. */
   busyByPod?: ReadonlyMap<string, number>;
+  /** Drain before delete: the pods that finished draining, which the ReplicaSet must remove and no other. */
+  drain?: DrainView;
+}
+
+export interface DrainView {
+  /** Pods drained (no job running, or past the deadline): the lowest pod-deletion-cost, removed first. */
+  drained: readonly string[];
+  /** Of those, the ones let go with jobs still running because the drain deadline passed. */
+  timedOut: readonly string[];
+  /** Pods asked to drain that still run jobs: never removed by this scale-down. */
+  draining: readonly string[];
+  /** Pods whose workers report heartbeats; a pod not named here runs no job we know of. */
+  reported: readonly string[];
 }
 
 /** Reading costs no I/O and changes nothing. */

@@ -5,3 +5,4 @@ export { READ_ERROR_KINDS, SignalReadError, type ReadErrorKind } from './read-er
 export type { RedisCredentials, TlsMaterial } from './redis-endpoint.ts';
 export type { QueueReading, WorkerHeartbeat } from './queue-reading.ts';
 export { readerFor } from './reader-registry.ts';
+export { hasRemoteQuiet, quietCommands } from './quiet-request.ts';

@@ -5,6 +5,7 @@ import {
   addJobs,
   publishHeartbeat,
   encodeHeartbeat,
+  drainRequestKey,
   queueKeys,
   redisTimeMs,
 } from '@workerpool/worker-runtime/protocol';
@@ -95,11 +96,13 @@ describe('the native reader, on queues written by the worker-runtime protocol', 
     expect(r.oldestJobAgeSeconds).toBeLessThan(6);
     expect(r.workers).toEqual(
       expect.arrayContaining([
-        { pod: 'pod-a', busy: 2, concurrency: 4, draining: false },
-        { pod: 'pod-b', busy: 0, concurrency: 4, draining: true },
+        expect.objectContaining({ pod: 'pod-a', busy: 2, concurrency: 4, draining: false }),
+        expect.objectContaining({ pod: 'pod-b', busy: 0, concurrency: 4, draining: true }),
       ]),
     );
     expect(r.workers).toHaveLength(2);
+    // Where the operator asks pod-b's worker to drain (PROTOCOL.md, "Remote drain").
+    expect(r.workers?.find((w) => w.pod === 'pod-b')?.quietKey).toBe(drainRequestKey(mailers, 'pod-b:1:y'));
     // Each queue on its own, from the same script replies: mailers holds m4; digests only d1,
     // which the protocol ages from when it came due (1 s ago), as work waiting.
     expect(r.queues?.map((q) => [q.name, q.depth])).toEqual([

@@ -1,5 +1,6 @@
 import {
   DEFAULT_KEY_PREFIX,
+  drainRequestKey,
   parseSignalsReply,
   queueKeys,
   readSignalsCall,
@@ -27,11 +28,18 @@ function keysOf(queue: QueueSpec, name: string) {
 }
 
 /** A worker consuming several of the pool's queues heartbeats once per queue: count it once. */
-function uniqueWorkers(signals: readonly QueueSignals[]): WorkerHeartbeat[] {
+function uniqueWorkers(queue: QueueSpec, signals: readonly QueueSignals[]): WorkerHeartbeat[] {
   const byId = new Map<string, WorkerHeartbeat>();
-  for (const s of signals) {
+  for (const [i, s] of signals.entries()) {
+    const keys = keysOf(queue, queue.names[i] ?? '');
     for (const w of s.workers)
-      byId.set(w.workerId, { pod: w.pod, busy: w.busy, concurrency: w.concurrency, draining: w.draining });
+      byId.set(w.workerId, {
+        pod: w.pod,
+        busy: w.busy,
+        concurrency: w.concurrency,
+        draining: w.draining,
+        quietKey: drainRequestKey(keys, w.workerId),
+      });
   }
   return [...byId.values()];
 }
@@ -57,7 +65,7 @@ export const nativeReader: QueueFormatReader = {
       }
     });
     const sum = (pick: (s: QueueSignals) => number) => signals.reduce((total, s) => total + pick(s), 0);
-    const workers = uniqueWorkers(signals);
+    const workers = uniqueWorkers(queue, signals);
     const malformed = sum((s) => s.malformedHeartbeats);
     return {
       observedAtMs: nowMs,

@@ -12,6 +12,11 @@ export interface WorkerHeartbeat {
   concurrency: number;
   /** True once it announced that it is shutting down (Sidekiq quiet, native draining). */
   draining: boolean;
+  /**
+   * The Redis key a request to stop taking jobs goes to, for formats that have one (Sidekiq's
+   * `<identity>-signals` list, the native runtime's drain request key); see quiet-request.ts.
+   */
+  quietKey?: string;
 }
 
 /** Heartbeats a reader left out because it could not use them. */

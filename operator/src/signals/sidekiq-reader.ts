@@ -39,6 +39,8 @@ export function sidekiqKeys(keyPrefix: string | undefined) {
     retry: `${ns}retry`,
     processes: `${ns}processes`,
     processed: `${ns}stat:processed`,
+    /** The list Sidekiq::Process#signal pushes to and the process pops at each heartbeat (api.rb, launcher.rb). */
+    signals: (identity: string) => `${ns}${identity}-signals`,
   };
 }
 
@@ -104,7 +106,7 @@ function parseInfo(info: string): Record<string, unknown> | undefined {
 }
 
 /** One live process's heartbeat (identity, info, busy, beat, quiet, concurrency) as the script returns it. */
-function decodeHeartbeat(identity: string, fields: readonly string[]): Heartbeat {
+function decodeHeartbeat(identity: string, fields: readonly string[], quietKey: string): Heartbeat {
   const [infoText = '', busyText = '', , quiet = '', concurrencyField = ''] = fields;
   const info = parseInfo(infoText);
   if (info === undefined) return { queues: undefined, unusable: 'info is not a JSON object' };
@@ -120,6 +122,7 @@ function decodeHeartbeat(identity: string, fields: readonly string[]): Heartbeat
       busy,
       concurrency,
       draining: quiet === 'true',
+      quietKey,
     },
     queues,
   };
@@ -130,6 +133,7 @@ function liveWorkers(
   reply: unknown,
   queueNames: readonly string[],
   nowMs: number,
+  keys: ReturnType<typeof sidekiqKeys>,
 ): { workers: WorkerHeartbeat[]; unreadable: UnreadableHeartbeats | undefined } {
   const flat = replyArray(reply, 'sidekiq processes');
   const workers: WorkerHeartbeat[] = [];
@@ -139,7 +143,7 @@ function liveWorkers(
     const fields = flat.slice(i + 1, i + PROCESS_FIELDS).map((f) => replyString(f, `process ${identity}`));
     const beat = Number(fields[2]);
     if (Number.isFinite(beat) && nowMs - sidekiqTimeToMs(beat) > HEARTBEAT_TTL_SECONDS * MS_PER_SECOND) continue;
-    const decoded = decodeHeartbeat(identity, fields);
+    const decoded = decodeHeartbeat(identity, fields, keys.signals(identity));
     const heartbeat: Heartbeat =
       Number.isFinite(beat) || 'unusable' in decoded
         ? decoded
@@ -187,7 +191,7 @@ export const sidekiqReader: QueueFormatReader = {
     const tail = 2 * queue.names.length;
     const [due, truncated, upcomingTruncated, ...upcomingReply] = replyArray(replies[tail], 'sidekiq due jobs');
     const upcomingCut = replyNumber(upcomingTruncated, 'sidekiq upcoming truncated') === 1;
-    const { workers, unreadable } = liveWorkers(replies[tail + 1], queue.names, nowMs);
+    const { workers, unreadable } = liveWorkers(replies[tail + 1], queue.names, nowMs, keys);
     const notes = [
       ...(replyNumber(truncated, 'sidekiq due truncated') === 1
         ? [`more than ${DUE_SCAN_LIMIT} due jobs in schedule/retry: dueScheduled is a lower bound`]

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { startProcess } from '@workerpool/testkit/processes';
 import { startRedisServer, type RedisServer } from '@workerpool/testkit/redis-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { quietCommands } from './quiet-request.ts';
 import { SignalPoller } from './signal-poller.ts';
 
 // Side by side with the real Sidekiq gem: Debian's ruby-sidekiq (6.4.1) pushes the jobs and
@@ -70,7 +71,7 @@ describe('the sidekiq reader next to the real Sidekiq 6 gem', () => {
     expect(r.dueScheduled).toBe(1);
   });
 
-  it('reads busy and concurrency from the heartbeat of a real Sidekiq server process, as ProcessSet does', async () => {
+  it('reads busy and concurrency from the heartbeat of a real Sidekiq server process, as ProcessSet does, and quiets it as quiet! does', async () => {
     const app = join(import.meta.dirname, 'testing', 'sidekiq-server-app.rb');
     const server6 = startProcess('sidekiq', 'sidekiq', ['-r', app, '-q', 'mailers', '-c', '3', '-t', '1'], {
       ...process.env,
@@ -91,6 +92,7 @@ describe('the sidekiq reader next to the real Sidekiq 6 gem', () => {
         .toBe(2);
       const result = (await poller.readAll()).get('busy-pool');
       const processes = JSON.parse(await sidekiq('processes', server.url)) as {
+        identity: string;
         hostname: string;
         busy: number;
         concurrency: number;
@@ -98,8 +100,33 @@ describe('the sidekiq reader next to the real Sidekiq 6 gem', () => {
       }[];
       expect(result?.ok && result.reading).toMatchObject({ busy: 2, concurrency: 3, depth: 0 });
       expect(result?.ok && result.reading.workers).toEqual(
-        processes.map((p) => ({ pod: p.hostname, busy: p.busy, concurrency: p.concurrency, draining: p.quiet })),
+        processes.map((p) => ({
+          pod: p.hostname,
+          busy: p.busy,
+          concurrency: p.concurrency,
+          draining: p.quiet,
+          quietKey: `${p.identity}-signals`,
+        })),
       );
+
+      // Drain before delete's request, on the pool's own connection: what Sidekiq::Process#quiet!
+      // sends. The process pops it at its next heartbeat and says quiet at the one after, while
+      // its two jobs run on.
+      const [worker] = result?.ok ? (result.reading.workers ?? []) : [];
+      const commands = quietCommands('sidekiq', worker?.quietKey ?? '', 60);
+      if (!commands) throw new Error('sidekiq has a remote quiet');
+      await poller.sendQuiet('busy-pool', commands);
+      await expect
+        .poll(
+          async () => {
+            const r = (await poller.readAll()).get('busy-pool');
+            return r?.ok ? r.reading.workers?.map((w) => ({ draining: w.draining, busy: w.busy })) : undefined;
+          },
+          { timeout: 20_000, interval: 500 },
+        )
+        .toEqual([{ draining: true, busy: 2 }]);
+      const quiet = JSON.parse(await sidekiq('processes', server.url)) as { quiet: boolean }[];
+      expect(quiet.map((p) => p.quiet)).toEqual([true]);
     } finally {
       await poller.unregister('busy-pool');
       await server6.stop();

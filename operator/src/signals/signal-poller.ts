@@ -63,6 +63,8 @@ export class SignalPoller {
   readonly #connectTimeoutMs: number;
   readonly #pollDeadlineMs: number;
   readonly #counter: RoundTripCounter = { roundTrips: 0, commands: 0 };
+  /** Quiet requests are counted apart: a poll stays one round trip. */
+  readonly #quietCounter: RoundTripCounter = { roundTrips: 0, commands: 0 };
   readonly #closing: Promise<void>[] = [];
 
   constructor(options: SignalPollerOptions = {}) {
@@ -209,6 +211,24 @@ export class SignalPoller {
             );
       return this.#failed(pool, toSignalReadError(error, { endpoint: connection.description }, connection.secrets));
     }
+  }
+
+  /**
+   * Sends a pool's quiet requests (quiet-request.ts) on the pool's own connection: the only writes
+   * the operator makes to a tenant's Redis. Throws when the endpoint or any command fails.
+   */
+  async sendQuiet(id: string, commands: readonly ReadCommand[]): Promise<void> {
+    const pool = this.#pools.get(id);
+    const connection = pool && this.#connections.get(pool.endpoint);
+    if (!connection) throw new Error(`pool ${id} is not registered`);
+    await ensureReady(connection, this.#connectTimeoutMs);
+    const results = await withDeadline(
+      runCommands(connection.client, commands, this.#quietCounter),
+      this.#pollDeadlineMs,
+    );
+    const failed = results.find((r) => !r.ok);
+    if (failed && !failed.ok)
+      throw toSignalReadError(failed.error, { endpoint: connection.description }, connection.secrets);
   }
 
   #failed(pool: RegisteredPool, error: SignalReadError): PoolReadResult {

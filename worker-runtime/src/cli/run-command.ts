@@ -47,7 +47,10 @@ export async function startWorkers(config: RunConfig, log: Logger): Promise<Runn
     port: config.metricsPort,
     host: config.metricsHost,
     registry: metrics.registry,
-    isReady: () => redis.status === 'ready' && workers.every((w) => !w.isDraining),
+    // Not ready once closing (SIGTERM). A worker drained on the operator's request stays ready: the
+    // ReplicaSet removes not-ready pods before it looks at pod-deletion-cost, and that pod must
+    // not be taken before the drained ones (operator/src/controller/drained-scale-down.ts).
+    isReady: () => redis.status === 'ready' && workers.every((w) => !w.isClosing),
   });
   await Promise.all(workers.map((w) => w.start()));
   log.info(

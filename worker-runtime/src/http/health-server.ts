@@ -7,7 +7,7 @@ export interface HealthServerOptions {
   readonly port: number;
   readonly host: string;
   readonly registry: Registry;
-  /** /readyz answers 503 while this is false (draining, or Redis unreachable). */
+  /** /readyz answers 503 while this is false (closing, or Redis unreachable). */
   readonly isReady: () => boolean;
 }
 

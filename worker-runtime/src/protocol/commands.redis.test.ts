@@ -100,7 +100,7 @@ describe('the protocol scripts: Redis keeps the time, a token owns each reservat
       outcome: { kind: 'retry', delayMs: 0 },
     });
     const released = await releaseJobs(fx.redis, keys, [old]);
-    const lost = await publishHeartbeat(fx.redis, keys, {
+    const { lost } = await publishHeartbeat(fx.redis, keys, {
       workerId: 'stale',
       ttlMs: 1_000,
       heartbeat: '{}',

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { encodeDeadInfo, type DeadDetail } from './dead-letter.ts';
 import { encodeReservation } from './entry.ts';
-import type { QueueKeys } from './keys.ts';
+import { drainRequestKey, type QueueKeys } from './keys.ts';
 import { replyArray, replyInt, replyString } from './reply.ts';
 import { runScript } from './run-script.ts';
 import { SCRIPTS } from './scripts.ts';
@@ -128,14 +128,21 @@ export async function publishHeartbeat(
     /** Reservations the worker holds, to extend. */
     reservations: readonly string[];
   },
-): Promise<string[]> {
-  const reply = await runScript(redis, {
-    script: SCRIPTS.heartbeat,
-    keys: [keys.workers, keys.workerInfo, keys.active],
-    args: [call.workerId, call.ttlMs, call.heartbeat, call.visibilityTimeoutMs, ...call.reservations],
-  });
-  // The reservations no longer held: reclaimed while this worker was away.
-  return replyArray(reply, 'heartbeat').map((v) => replyString(v, 'heartbeat lost reservation'));
+): Promise<{ drainRequested: boolean; lost: string[] }> {
+  const reply = replyArray(
+    await runScript(redis, {
+      script: SCRIPTS.heartbeat,
+      keys: [keys.workers, keys.workerInfo, keys.active, drainRequestKey(keys, call.workerId)],
+      args: [call.workerId, call.ttlMs, call.heartbeat, call.visibilityTimeoutMs, ...call.reservations],
+    }),
+    'heartbeat',
+  );
+  const [flag, ...lost] = reply;
+  return {
+    drainRequested: replyInt(flag, 'heartbeat drain request') === 1,
+    // The reservations no longer held: reclaimed while this worker was away.
+    lost: lost.map((v) => replyString(v, 'heartbeat lost reservation')),
+  };
 }
 
 export interface MaintainResult {

@@ -6,6 +6,7 @@
 export {
   COUNTER_FIELDS,
   DEFAULT_KEY_PREFIX,
+  drainRequestKey,
   queueKeys,
   READ_SIGNALS_SCRIPT,
   readSignalsCall,

@@ -75,6 +75,16 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
   };
 }
 
+/**
+ * STRING whose presence asks one worker to drain: stop taking jobs, finish those it runs, and say
+ * `draining` in its heartbeat. The operator sets it (with a TTL) before it removes the worker's
+ * pod; the worker reads it with every heartbeat. Per worker, under the queue's hash tag, so the
+ * heartbeat script reaches it in the queue's cluster slot and a stale request expires by itself.
+ */
+export function drainRequestKey(keys: QueueKeys, workerId: string): string {
+  return `${keys.prefix}{${keys.queue}}:drain:${workerId}`;
+}
+
 export {
   READ_SIGNALS_SCRIPT,
   readSignalsCall,

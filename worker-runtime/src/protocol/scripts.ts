@@ -6,7 +6,7 @@ export const SCRIPTS = {
   ackAndReserve: loadLuaScript('ack-and-reserve-7.lua'),
   fail: loadLuaScript('fail-8.lua'),
   release: loadLuaScript('release-2.lua'),
-  heartbeat: loadLuaScript('heartbeat-3.lua'),
+  heartbeat: loadLuaScript('heartbeat-4.lua'),
   maintain: loadLuaScript('maintain-10.lua'),
   replayDead: loadLuaScript('replay-dead-5.lua'),
   purgeDead: loadLuaScript('purge-dead-4.lua'),

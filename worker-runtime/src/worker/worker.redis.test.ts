@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { waitUntil } from '@workerpool/testkit/processes';
 import { listDeadLetters, purgeDeadLetters, replayDeadLetters } from '../dead-letters/dead-letters.ts';
-import { readQueueSignals } from '../protocol/keys.ts';
+import { drainRequestKey, readQueueSignals } from '../protocol/keys.ts';
 import { Queue } from '../queue/queue.ts';
 import { redisFixture } from '../test-support/redis-fixture.ts';
 import { UnrecoverableError } from './errors.ts';
@@ -278,6 +278,56 @@ describe('a worker in process', () => {
     release();
     await closing;
     expect(await fx.redis.zcard(queue.keys.active)).toBe(0);
+  });
+
+  it('drains on a remote request: takes no new job, finishes and acks the running one, stays alive saying draining with busy 0', async () => {
+    const queue = new Queue('remote-drain', { connection: fx.redis, prefix: fx.prefix });
+    let release: () => void = () => undefined;
+    const blocker = new Promise<void>((resolve) => (release = resolve));
+    let started = 0;
+    const worker = await startWorker(
+      'remote-drain',
+      {
+        block: () => {
+          started += 1;
+          return blocker;
+        },
+        other: () => void (started += 1),
+      },
+      { concurrency: 2, podName: 'mailers-drain', heartbeatIntervalMs: 100 },
+    );
+    await queue.add('block', {});
+    await waitUntil('the blocking job to run', () => Promise.resolve(worker.busy === 1));
+    const signals = async () => (await readQueueSignals(fx.redis, [queue.keys]))[0];
+
+    // What the operator sends (PROTOCOL.md, "Remote drain"): one key with a TTL, nothing else.
+    await fx.redis.set(drainRequestKey(queue.keys, worker.workerId), '1', 'EX', 60);
+    await waitUntil(
+      'a heartbeat saying the worker drains',
+      async () => (await signals())?.workers[0]?.draining === true,
+    );
+    await queue.add('other', {});
+    await sleep(300); // three heartbeats and a free slot: a worker still taking jobs would have taken it
+    expect({ started, busy: worker.busy, waiting: (await signals())?.waiting }).toEqual({
+      started: 1,
+      busy: 1,
+      waiting: 1,
+    });
+
+    release();
+    await waitUntil(
+      'the running job acked and busy 0 published while the worker stays alive',
+      async () => {
+        const now = await signals();
+        return now?.completed === 1 && now.workers[0]?.busy === 0 && now.workers[0].draining;
+      },
+      { timeoutMs: 5_000 },
+    );
+    // Drained, not closing: the pod stays ready (cli/run-command.ts) until it is removed.
+    expect([worker.isDraining, worker.isClosing]).toEqual([true, false]);
+    await worker.close();
+    expect(await fx.redis.exists(drainRequestKey(queue.keys, worker.workerId))).toBe(0);
+    expect((await signals())?.workers).toEqual([]);
   });
 
   it('close() is idempotent: a second call shares the first promise, and closing/closed fire once', async () => {

@@ -30,6 +30,8 @@ import { WakeSignal } from './wake-signal.ts';
 import { MAX_BATCH, resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './worker-options.ts';
 
 export interface WorkerEvents {
+  /** The worker stopped taking jobs: asked to drain by the operator, or closing. */
+  draining: [];
   closing: [];
   closed: [];
   completed: [job: Job];
@@ -110,7 +112,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
   private arrival: Promise<void> | undefined;
   private loopDone: Promise<void> = Promise.resolve();
   private closePromise: Promise<void> | undefined;
+  private quietPromise: Promise<void> | undefined;
+  /** Takes no new job (a drain request, or close). The fetch loop still acks what finishes. */
   private draining = false;
+  /** close() began: the fetch loop ends. */
+  private stopping = false;
   private started = false;
   /** The last maintenance found the queue in a grace after a gap (logged once per grace). */
   private inGrace = false;
@@ -158,6 +164,11 @@ export class Worker extends EventEmitter<WorkerEvents> {
     return this.draining;
   }
 
+  /** close() began: the worker stops, as opposed to a drain on request, after which it lives on. */
+  get isClosing(): boolean {
+    return this.stopping;
+  }
+
   /**
    * Checks that Redis will not evict the queue, publishes the first heartbeat, then starts fetching.
    * Throws EvictionPolicyError when Redis may evict keys and evictionPolicyCheck is `refuse`.
@@ -177,6 +188,26 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   /**
+   * Stops taking jobs and lets the running ones finish, staying alive: heartbeats go on (saying
+   * `draining` and the busy count), finished jobs are acked, prefetched ones go back to the queue.
+   * The operator asks for this through the drain request key before it removes the pod (PROTOCOL.md,
+   * "Remote drain"); close() follows when the pod is deleted. Idempotent.
+   */
+  quiet(): Promise<void> {
+    this.quietPromise ??= this.stopTakingJobs();
+    return this.quietPromise;
+  }
+
+  private async stopTakingJobs(): Promise<void> {
+    this.draining = true;
+    this.emit('draining');
+    this.metrics.draining.set({ queue: this.queue }, 1);
+    this.log.info({ inFlight: this.inFlight.size, drainTimeoutMs: this.opts.drainTimeoutMs }, 'draining');
+    this.wakeUp.wake();
+    if (!this.stopping) await this.step('publish draining', () => this.heartbeat.runNow());
+  }
+
+  /**
    * Drains and stops: no more fetching, in-flight jobs get until the drain deadline, unfinished ones
    * go back to the head of the queue. Idempotent: every call returns the same promise.
    */
@@ -186,9 +217,12 @@ export class Worker extends EventEmitter<WorkerEvents> {
   }
 
   private async fetchLoop(): Promise<void> {
-    while (!this.draining) {
+    while (!this.stopping) {
+      // A reserving round trip in flight when the drain began may still bring jobs: back they go.
+      if (this.draining && this.prefetched.length > 0)
+        await this.step('return prefetched jobs', () => this.releasePrefetched());
       const capacity = this.opts.concurrency + prefetchCount(this.opts.concurrency, this.runTime.ms);
-      const free = Math.min(capacity - this.inFlight.size - this.prefetched.length, MAX_BATCH);
+      const free = this.draining ? 0 : Math.min(capacity - this.inFlight.size - this.prefetched.length, MAX_BATCH);
       if (free <= 0 && this.acks.length === 0) {
         await this.wakeUp.wait();
         // Let the other jobs finishing in this turn queue their acks: one round trip for all of them.
@@ -288,6 +322,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
       this.metrics.jobsInFlight.dec({ queue: this.queue });
       this.fillSlots();
       this.wakeUp.wake();
+      // A drained worker says so at once: the operator removes its pod when it reads busy 0.
+      if (this.draining && !this.stopping && this.inFlight.size === 0) void this.heartbeat.runNow();
     });
   }
 
@@ -443,7 +479,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
     });
     const running = [...this.inFlight.values()].filter((s) => !s.released).map((s) => s.reservation);
     const reservations = running.concat(this.prefetched.map((job) => job.reservation));
-    const lost = await publishHeartbeat(this.redis, this.keys, {
+    const { drainRequested, lost } = await publishHeartbeat(this.redis, this.keys, {
       workerId: this.workerId,
       ttlMs: leaving ? 0 : HEARTBEAT_LIFETIME_INTERVALS * this.opts.heartbeatIntervalMs,
       heartbeat,
@@ -451,6 +487,8 @@ export class Worker extends EventEmitter<WorkerEvents> {
       reservations,
     });
     this.countStale('extend', lost.length);
+    // Not awaited: quiet() publishes a heartbeat of its own, after this one.
+    if (drainRequested && !this.draining) void this.quiet();
   }
 
   private async maintain(): Promise<void> {
@@ -474,10 +512,10 @@ export class Worker extends EventEmitter<WorkerEvents> {
 
   private async shutdown(): Promise<void> {
     this.emit('closing');
-    this.draining = true;
-    this.metrics.draining.set({ queue: this.queue }, 1);
+    this.stopping = true;
+    await this.quiet();
+    // A worker drained earlier waits in its fetch loop for acks: wake it to see that it stops.
     this.wakeUp.wake();
-    this.log.info({ inFlight: this.inFlight.size, drainTimeoutMs: this.opts.drainTimeoutMs }, 'draining');
     await this.step('stop fetching', async () => {
       this.blocking.disconnect();
       await this.loopDone;

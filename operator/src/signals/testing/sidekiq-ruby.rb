@@ -38,6 +38,6 @@ when 'slow'
   require_relative 'sidekiq-server-app'
   Integer(ARGV[1]).times { SlowWorker.perform_async(30) }
 when 'processes'
-  procs = Sidekiq::ProcessSet.new.map { |p| { hostname: p['hostname'], busy: p['busy'], concurrency: p['concurrency'], quiet: p['quiet'] == 'true' } }
+  procs = Sidekiq::ProcessSet.new.map { |p| { identity: p.identity, hostname: p['hostname'], busy: p['busy'], concurrency: p['concurrency'], quiet: p['quiet'] == 'true' } }
   puts JSON.generate(procs)
 end
