@@ -289,7 +289,7 @@ describe('the sidekiq reader, on data laid out as Sidekiq 6.4, 7.3, 8.0 and 8.1 
     expect(r.workers).toEqual([{ pod: 'imports-0', busy: 2, concurrency: 5, draining: false }]);
     // The poll and the INFO reply that measures it: a few kilobytes, against 20 MB and 2 MB of info.
     expect(sent).toBeLessThan(16 * 1024);
-  });
+  }, 30_000); // Writing 20 MB and 200 heartbeats takes seconds on a loaded machine.
 
   it('bounds a malformed 20 MB job to an error naming the key and its size, with none of its text', async () => {
     await redis.lpush('queue:imports', `{"args":["${'z'.repeat(20 * 1024 * 1024)}"`);
@@ -298,7 +298,7 @@ describe('the sidekiq reader, on data laid out as Sidekiq 6.4, 7.3, 8.0 and 8.1 
     expect(result.ok === false && result.error.message).toContain('queue:imports');
     expect(result.ok === false && result.error.message).toMatch(/\d+ bytes/);
     expect(result.ok === false && result.error.message).not.toContain('zzz');
-  });
+  }, 30_000);
 
   it('fails with malformed-job naming the key when the oldest job, or a due scheduled job, is not JSON', async () => {
     await redis.lpush('queue:mailers', '{"class":"HardWorker",');
