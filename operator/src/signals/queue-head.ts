@@ -8,6 +8,11 @@ import { replyArray, replyNumber } from './reply.ts';
 // back, so a job of any size costs the operator a few bytes per poll.
 
 const QUEUE_HEAD_SCRIPT = loadSignalScript('queue-head-1.lua');
+/**
+ * Items up to this size are decoded whole in Redis; a larger one is searched for its field (see
+ * the script), since decoding 20 MB holds Redis for seconds on a busy machine.
+ */
+export const DECODE_WHOLE_MAX_BYTES = 256 * 1024;
 
 export interface QueueHeadOptions {
   /** Where the oldest item is: -1 (the right end, for LPUSH producers) or 0. */
@@ -24,7 +29,7 @@ export function queueHeadCommand(key: string, options: QueueHeadOptions): Script
   return scriptCommand(
     QUEUE_HEAD_SCRIPT,
     [key],
-    [options.index, options.field, options.msPerUnit, options.alreadyMsAbove ?? ''],
+    [options.index, options.field, options.msPerUnit, options.alreadyMsAbove ?? '', DECODE_WHOLE_MAX_BYTES],
   );
 }
 

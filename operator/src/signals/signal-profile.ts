@@ -60,7 +60,7 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     queueCapacity: false,
     upcoming: true,
     summary:
-      'depth, oldest age, busy, per-process concurrency and quiet; stat:processed counts every pool on the Redis, so it is not used: service time comes from the queue draining',
+      "depth, oldest age, busy, per-process concurrency and quiet; no counter of the pool's completions (stat:processed counts every queue on the Redis, and moves in lumps at each heartbeat): service time comes from the queue draining",
   },
   bullmq: {
     name: 'bullmq',
