@@ -2,7 +2,7 @@ import type { QueueSpec } from '../api/workerpool-schema.ts';
 import { loadSignalScript } from './lua-script.ts';
 import type { QueueFormatReader, ReadContext } from './queue-reader.ts';
 import type { QueueBacklog, QueueCapacity, QueueReading, UpcomingScheduled } from './queue-reading.ts';
-import { scriptCommand, type ReadCommand } from './read-command.ts';
+import { scriptCommand, type ReadCommand, type ScriptCommand } from './read-command.ts';
 import { replyArray, replyNumber, replyString } from './reply.ts';
 import { combineUpcoming, decodeUpcoming, upcomingArgs } from './upcoming.ts';
 
@@ -162,20 +162,38 @@ function nextEvents(queue: QueueSpec, replies: readonly unknown[], memory: unkno
   };
 }
 
+/**
+ * Each queue's script call without the events cursor, built once per registered spec: the plan
+ * is made again before every poll, for every pool, and only the cursor changes.
+ */
+const FIXED_CALLS = new WeakMap<QueueSpec, readonly ScriptCommand[]>();
+
+function fixedCalls(queue: QueueSpec): readonly ScriptCommand[] {
+  let calls = FIXED_CALLS.get(queue);
+  if (calls === undefined) {
+    calls = queue.names.map((name) => {
+      const k = bullmqKeys(queue.keyPrefix, name);
+      return scriptCommand(
+        QUEUE_SCRIPT,
+        [k.wait, k.paused, k.prioritized, k.delayed, k.active, k.meta, k.events],
+        [k.jobPrefix, ...upcomingArgs()],
+      );
+    });
+    FIXED_CALLS.set(queue, calls);
+  }
+  return calls;
+}
+
 export const bullmqReader: QueueFormatReader = {
   format: 'bullmq',
   perPodBusyUnavailable: 'BullMQ records the jobs in its active list, not which worker runs them',
 
   plan(queue: QueueSpec, memory?: unknown): ReadCommand[] {
     const cursors = eventsMemory(memory, queue.names.length)?.cursors;
-    return queue.names.map((name, i) => {
-      const k = bullmqKeys(queue.keyPrefix, name);
-      return scriptCommand(
-        QUEUE_SCRIPT,
-        [k.wait, k.paused, k.prioritized, k.delayed, k.active, k.meta, k.events],
-        [k.jobPrefix, ...upcomingArgs(), cursors?.[i] ?? '', EVENTS_READ_LIMIT],
-      );
-    });
+    return fixedCalls(queue).map((call, i) => ({
+      ...call,
+      args: [...call.args, cursors?.[i] ?? '', EVENTS_READ_LIMIT],
+    }));
   },
 
   remember(queue: QueueSpec, replies: readonly unknown[], { memory }: ReadContext): EventsMemory {
