@@ -155,11 +155,18 @@ function eventsMemory(memory: unknown, queues: number): EventsMemory | undefined
 function nextEvents(queue: QueueSpec, replies: readonly unknown[], memory: unknown): EventsMemory {
   const previous = eventsMemory(memory, queue.names.length);
   const events = queue.names.map((name, i) => splitQueueReply(replies[i], name).events);
-  return {
+  const next: EventsMemory = {
     cursors: events.map((e) => e.cursor),
     finished: (previous?.finished ?? 0) + events.reduce((sum, e) => sum + e.finished, 0),
     whole: previous !== undefined && events.every((e) => !e.gap),
   };
+  // Nothing new: the same memory, so that the poller keeps the plan it made from it.
+  const unchanged =
+    previous !== undefined &&
+    previous.finished === next.finished &&
+    previous.whole === next.whole &&
+    previous.cursors.every((cursor, i) => cursor === next.cursors[i]);
+  return unchanged && typeof memory === 'object' && memory !== null ? (memory as EventsMemory) : next;
 }
 
 /**

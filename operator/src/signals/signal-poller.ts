@@ -34,6 +34,8 @@ interface RegisteredPool {
   readonly endpoint: string;
   /** What a reader that remembers kept after the last successful read; reset by a new registration. */
   memory?: unknown;
+  /** The last plan made from `memory`: kept while the memory stays the same object. */
+  planned?: PoolPoll;
 }
 
 /** One poll of a pool: its commands (its fixed plan, or one from its reader's memory) and that memory. */
@@ -44,7 +46,9 @@ interface PoolPoll {
 
 function pollOf(pool: RegisteredPool): PoolPoll {
   if (pool.reader.remember === undefined) return { plan: pool.plan, memory: undefined };
-  return { plan: pool.reader.plan(pool.registration.queue, pool.memory), memory: pool.memory };
+  if (pool.planned === undefined || pool.planned.memory !== pool.memory)
+    pool.planned = { plan: pool.reader.plan(pool.registration.queue, pool.memory), memory: pool.memory };
+  return pool.planned;
 }
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
