@@ -83,7 +83,9 @@ const bullmq: BenchFormat = {
         m.zadd(k.prioritized, 2 * 0x100000000 + 1, String(JOBS_PER_QUEUE + 1));
         m.zadd(k.delayed, (nowMs - 1000) * 0x1000, String(JOBS_PER_QUEUE + 2));
         m.lpush(k.active, String(JOBS_PER_QUEUE + 3));
-        m.hset(k.completedMetrics, 'count', 500);
+        // Finished jobs as moveToFinished-14.lua reports them, for the reader's events count.
+        for (let j = 1; j <= 3; j += 1)
+          m.xadd(k.events, '*', 'event', 'completed', 'jobId', String(j), 'returnvalue', '"ok"', 'prev', 'active');
       }
       await m.exec();
     });

@@ -3,37 +3,35 @@ import type { QueueFormatReader, ReadContext } from './queue-reader.ts';
 import type { QueueBacklog, QueueReading } from './queue-reading.ts';
 import { redisCommand, type ReadCommand } from './read-command.ts';
 import { SignalReadError } from './read-error.ts';
-import { isRecord, parseJobJson, replyNumber, replyOptionalString } from './reply.ts';
+import { decodeQueueHead, queueHeadCommand, type QueueHead, type QueueHeadOptions } from './queue-head.ts';
+import { replyNumber } from './reply.ts';
 
 // A plain Redis list, read as KEDA's redis scaler reads it: depth is LLEN. Latency is known only
 // when items are JSON carrying their enqueue time; the oldest item sits at the right end by
-// default (producers LPUSH, consumers RPOP).
+// default (producers LPUSH, consumers RPOP), and its time is taken inside Redis (queue-head.ts).
 
 const MS_PER_SECOND = 1000;
 
 export const NO_TIMESTAMP_REASON =
   'list items carry no enqueue time: set queue.list.timestampField to the JSON field holding it; until then only depth is known and latency-based scaling is unavailable';
 
-function timestampSettings(queue: QueueSpec) {
+function headOptions(queue: QueueSpec): QueueHeadOptions | undefined {
   const field = queue.list?.timestampField;
+  if (field === undefined) return undefined;
   return {
     field,
-    unitMs: queue.list?.timestampUnit === 'seconds' ? MS_PER_SECOND : 1,
-    oldestIndex: queue.list?.oldestAt === 'left' ? 0 : -1,
+    msPerUnit: queue.list?.timestampUnit === 'seconds' ? MS_PER_SECOND : 1,
+    index: queue.list?.oldestAt === 'left' ? 0 : -1,
   };
 }
 
-function enqueuedAtMs(item: string, key: string, field: string, unitMs: number): number {
-  const job = parseJobJson(item, key);
-  const value = isRecord(job) ? job[field] : undefined;
-  const n =
-    typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
-  if (!Number.isFinite(n)) {
+function ageOf(head: QueueHead, key: string, field: string, nowMs: number): number {
+  if (head.head === 'empty') return 0;
+  if (head.head === 'no-time')
     throw new SignalReadError('malformed-job', `key "${key}": the oldest item has no numeric "${field}" field`, {
       key,
     });
-  }
-  return n * unitMs;
+  return Math.max(0, nowMs - head.enqueuedAtMs) / MS_PER_SECOND;
 }
 
 export const listReader: QueueFormatReader = {
@@ -41,27 +39,21 @@ export const listReader: QueueFormatReader = {
   perPodBusyUnavailable: 'a plain Redis list records no workers',
 
   plan(queue: QueueSpec): ReadCommand[] {
-    const { field, oldestIndex } = timestampSettings(queue);
-    return queue.names.flatMap((key) =>
-      field === undefined
-        ? [redisCommand('LLEN', [key], key)]
-        : [redisCommand('LLEN', [key], key), redisCommand('LINDEX', [key, oldestIndex], key)],
+    const head = headOptions(queue);
+    // With a timestamp field the oldest item's time is read inside Redis: numbers only come back.
+    return queue.names.map((key) =>
+      head === undefined ? redisCommand('LLEN', [key], key) : queueHeadCommand(key, head),
     );
   },
 
   decode(queue: QueueSpec, replies: readonly unknown[], { nowMs }: ReadContext): QueueReading {
-    const { field, unitMs } = timestampSettings(queue);
-    const perQueue = field === undefined ? 1 : 2;
-    const ageOf = (key: string, i: number): number | undefined => {
-      if (field === undefined) return undefined;
-      const item = replyOptionalString(replies[i * perQueue + 1], `LINDEX ${key}`);
-      return item === undefined ? 0 : Math.max(0, nowMs - enqueuedAtMs(item, key, field, unitMs)) / MS_PER_SECOND;
-    };
-    const queues: QueueBacklog[] = queue.names.map((key, i) => ({
-      name: key,
-      depth: replyNumber(replies[i * perQueue], `LLEN ${key}`),
-      oldestJobAgeSeconds: ageOf(key, i),
-    }));
+    const head = headOptions(queue);
+    const queues: QueueBacklog[] = queue.names.map((key, i) => {
+      if (head === undefined)
+        return { name: key, depth: replyNumber(replies[i], `LLEN ${key}`), oldestJobAgeSeconds: undefined };
+      const read = decodeQueueHead(replies[i], key);
+      return { name: key, depth: read.depth, oldestJobAgeSeconds: ageOf(read, key, head.field, nowMs) };
+    });
     const depth = queues.reduce((sum, q) => sum + q.depth, 0);
     const reading: QueueReading = {
       observedAtMs: nowMs,
@@ -70,7 +62,7 @@ export const listReader: QueueFormatReader = {
       oldestJobAgeSeconds: undefined,
       queues,
     };
-    if (field === undefined) return { ...reading, latencyUnavailableReason: NO_TIMESTAMP_REASON };
+    if (head === undefined) return { ...reading, latencyUnavailableReason: NO_TIMESTAMP_REASON };
     return { ...reading, oldestJobAgeSeconds: Math.max(0, ...queues.map((q) => q.oldestJobAgeSeconds ?? 0)) };
   },
 };

@@ -6,6 +6,11 @@ import type { ReadCommand } from './read-command.ts';
 export interface ReadContext {
   /** Epoch milliseconds by the Redis server's clock, so that ages do not depend on the operator's clock. */
   readonly nowMs: number;
+  /**
+   * What a reader that counts events between polls (`remember`) kept of the pool after its
+   * previous successful read; undefined on the first read after the pool was registered.
+   */
+  readonly memory?: unknown;
 }
 
 /**
@@ -27,8 +32,18 @@ export interface QueueFormatReader {
    * `QueueReading.workers` with pod names leave it out; idle-first scale-down needs them.
    */
   readonly perPodBusyUnavailable?: string;
-  /** The commands that read the pool's queues, in the order `decode` expects their replies. */
-  plan(queue: QueueSpec): ReadCommand[];
+  /**
+   * The commands that read the pool's queues, in the order `decode` expects their replies.
+   * Computed once at registration, or before every poll for a reader that remembers (`memory`
+   * is then what `remember` returned after the previous read, e.g. where to resume a stream).
+   */
+  plan(queue: QueueSpec, memory?: unknown): ReadCommand[];
   /** The reading built from the replies of `plan`'s commands. */
   decode(queue: QueueSpec, replies: readonly unknown[], context: ReadContext): QueueReading;
+  /**
+   * For a format whose completions are events (BullMQ's events stream) rather than a counter:
+   * what to keep of this read for the next one, so that each poll reads only what is new and the
+   * reading's completedTotal counts on from the previous one. Called after `decode` succeeded.
+   */
+  remember?(queue: QueueSpec, replies: readonly unknown[], context: ReadContext): unknown;
 }

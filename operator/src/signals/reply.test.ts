@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseJobJson, replyNumber } from './reply.ts';
+import { decodeQueueHead } from './queue-head.ts';
+import { replyNumber } from './reply.ts';
 
 // A pool may name any key: when what Redis holds there is not what the format expects, the error
 // says so by type and size, and never quotes it (status and logs would carry it to the pool's author).
@@ -20,8 +21,9 @@ describe('reply narrowing', () => {
     expect(caught(() => replyNumber(['a', 'b'], 'depth'))).toBe('depth: expected a number, got an array of 2');
   });
 
-  it('names the key of a job that is not JSON, not the job, nor JSON.parse words that quote it', () => {
-    const message = caught(() => parseJobJson('card=4111111111111111', 'queue:payments'));
-    expect(message).toBe('key "queue:payments" holds a job that is not valid JSON (21 characters)');
+  it('names the key and size of a job that is not JSON, never the job (Redis decodes it: only numbers come back)', () => {
+    // queue-head-1.lua's reply for 'card=4111111111111111': length 1, status 2 (not JSON), 21 bytes.
+    const message = caught(() => decodeQueueHead([1, 2, 0, 21], 'queue:payments'));
+    expect(message).toBe('key "queue:payments" holds a job that is not valid JSON (21 bytes)');
   });
 });

@@ -36,23 +36,6 @@ export function timeReplyToMs(value: unknown): number {
   return replyNumber(seconds, 'TIME seconds') * 1000 + Math.floor(replyNumber(micros, 'TIME microseconds') / 1000);
 }
 
-/**
- * Parses JSON that Redis holds for a job; a failure is a typed error naming the key. Neither the
- * text nor JSON.parse's own message (which quotes it) goes into the error: a pool may name any
- * key, and its status must not become a way to read what the key holds.
- */
-export function parseJobJson(text: string, key: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new SignalReadError(
-      'malformed-job',
-      `key "${key}" holds a job that is not valid JSON (${text.length} characters)`,
-      { key },
-    );
-  }
-}
-
 /** What a surprising reply was, by type and size only: never its text. */
 export function describeReply(value: unknown): string {
   if (typeof value === 'string') return `a string of ${value.length} characters`;

@@ -254,6 +254,63 @@ describe('the sidekiq reader, on data laid out as Sidekiq 6.4, 7.3, 8.0 and 8.1 
     expect(bare).toMatchObject({ depth: 0, dueScheduled: 0, busy: 0, completedTotal: 0 });
   });
 
+  /** Bytes Redis has sent to every client since it started (INFO stats). */
+  async function bytesSent(): Promise<number> {
+    const stats = await redis.info('stats');
+    return Number(/total_net_output_bytes:(\d+)/.exec(stats)?.[1] ?? Number.NaN);
+  }
+
+  it("reads a 20 MB job, and a Redis full of other pools' processes, with a reply of a few kilobytes", async () => {
+    // A job carrying 20 MB of arguments at the head of the queue (Sidekiq::Client#push writes any
+    // size), and 200 processes of other pools, each with a large info: the operator needs only
+    // enqueued_at and the pool's own processes, and a poll must cost what those cost.
+    const now = await redisEpochSeconds(redis);
+    const big = JSON.stringify({
+      class: 'ImportWorker',
+      args: ['x'.repeat(20 * 1024 * 1024)],
+      queue: 'imports',
+      jid: 'big',
+      enqueued_at: now - 30,
+    });
+    await redis.lpush('queue:imports', big);
+    await sidekiqWriter(redis, '7.3').push('imports', 5);
+    const sidekiq = sidekiqWriter(redis, '8.1');
+    const ours = await sidekiq.heartbeat({ hostname: 'imports-0', queues: ['imports'], concurrency: 5, busy: 2 });
+    for (let i = 0; i < 200; i++) {
+      const identity = await sidekiq.heartbeat({
+        hostname: `other-${i}`,
+        queues: [`other-${i}`],
+        concurrency: 5,
+        busy: 1,
+      });
+      const info = JSON.parse((await redis.hget(identity, 'info')) ?? '{}') as Record<string, unknown>;
+      await redis.hset(identity, 'info', JSON.stringify({ ...info, labels: ['y'.repeat(10_000)] }));
+    }
+    await read(['imports']); // loads the scripts: what a steady poll costs is measured next
+    const before = await bytesSent();
+    const r = await reading(['imports']);
+    const sent = (await bytesSent()) - before;
+    const after = await redisEpochSeconds(redis);
+    expect(r.depth).toBe(2);
+    // Enqueued 30 s before `now`; writing 200 heartbeats takes a while on a loaded machine.
+    expect(r.oldestJobAgeSeconds).toBeGreaterThanOrEqual(30);
+    expect(r.oldestJobAgeSeconds).toBeLessThanOrEqual(after - now + 30);
+    expect(r.workers).toEqual([
+      { pod: 'imports-0', busy: 2, concurrency: 5, draining: false, quietKey: `${ours}-signals` },
+    ]);
+    // The poll and the INFO reply that measures it: a few kilobytes, against 20 MB and 2 MB of info.
+    expect(sent).toBeLessThan(16 * 1024);
+  }, 30_000); // Writing 20 MB and 200 heartbeats takes seconds on a loaded machine.
+
+  it('bounds a malformed 20 MB job to an error naming the key and its size, with none of its text', async () => {
+    await redis.lpush('queue:imports', `{"args":["${'z'.repeat(20 * 1024 * 1024)}"`);
+    const result = await read(['imports']);
+    expect(result.ok === false && result.error.kind).toBe('malformed-job');
+    expect(result.ok === false && result.error.message).toContain('queue:imports');
+    expect(result.ok === false && result.error.message).toMatch(/\d+ bytes/);
+    expect(result.ok === false && result.error.message).not.toContain('zzz');
+  }, 30_000);
+
   it('fails with malformed-job naming the key when the oldest job, or a due scheduled job, is not JSON', async () => {
     await redis.lpush('queue:mailers', '{"class":"HardWorker",');
     const head = await read(['mailers']);

@@ -2,9 +2,10 @@ import type { QueueSpec } from '../api/workerpool-schema.ts';
 import { loadSignalScript } from './lua-script.ts';
 import type { QueueFormatReader, ReadContext } from './queue-reader.ts';
 import type { QueueReading, UnreadableHeartbeats, WorkerHeartbeat } from './queue-reading.ts';
+import { decodeQueueHead, queueHeadCommand, type QueueHead, type QueueHeadOptions } from './queue-head.ts';
 import { redisCommand, scriptCommand, type ReadCommand } from './read-command.ts';
 import { decodeUpcoming, upcomingArgs } from './upcoming.ts';
-import { isRecord, parseJobJson, replyArray, replyNumber, replyOptionalString, replyString } from './reply.ts';
+import { isRecord, replyArray, replyNumber, replyOptionalString, replyString } from './reply.ts';
 
 // Sidekiq 6.x, 7.x and 8.x, read the way Sidekiq's own API (lib/sidekiq/api.rb) reads them:
 // - queue:<q> is a LIST the client LPUSHes to, so the oldest job is LINDEX -1, and
@@ -27,7 +28,17 @@ export const HEARTBEAT_TTL_SECONDS = 60;
  */
 export const EPOCH_MS_THRESHOLD = 1e11;
 const MS_PER_SECOND = 1000;
-const PROCESS_FIELDS = 6;
+/** Sidekiq::Queue#latency reads enqueued_at of the job at LINDEX -1 (api.rb). */
+const QUEUE_HEAD: QueueHeadOptions = {
+  index: -1,
+  field: 'enqueued_at',
+  msPerUnit: MS_PER_SECOND,
+  alreadyMsAbove: EPOCH_MS_THRESHOLD,
+};
+/** Identity and six fields per process in the processes script's reply. */
+const PROCESS_FIELDS = 7;
+/** Most processes read per pool and poll: bounds the reply whatever runs on the Redis. */
+export const PROCESS_LIMIT = 1000;
 
 /** Every key the reader touches, under an optional redis-namespace. */
 export function sidekiqKeys(keyPrefix: string | undefined) {
@@ -49,18 +60,15 @@ export function sidekiqTimeToMs(value: number): number {
   return value > EPOCH_MS_THRESHOLD ? value : value * MS_PER_SECOND;
 }
 
-/** Queue#latency of one queue, from the job at LINDEX -1, in ms. */
-function queueLatencyMs(job: string | undefined, key: string, nowMs: number): number {
-  if (job === undefined) return 0;
-  const parsed = parseJobJson(job, key);
-  const enqueuedAt = isRecord(parsed) ? parsed['enqueued_at'] : undefined;
+/** Queue#latency of one queue, in ms, from the head the script read. */
+function queueLatencyMs(head: QueueHead, nowMs: number): number {
   // Sidekiq treats a job without enqueued_at as enqueued now.
-  if (typeof enqueuedAt !== 'number') return 0;
-  return Math.max(0, nowMs - sidekiqTimeToMs(enqueuedAt));
+  if (head.head !== 'timed') return 0;
+  return Math.max(0, nowMs - head.enqueuedAtMs);
 }
 
 /** What one process's heartbeat says, or why the reader cannot use it. */
-type Heartbeat = { queues: string[] | undefined } & ({ worker: WorkerHeartbeat } | { unusable: string });
+type Heartbeat = { worker: WorkerHeartbeat } | { unusable: string };
 
 /** A count Sidekiq wrote: a non-negative integer, as a number in JSON or a string in the hash. */
 function count(value: unknown): number | undefined {
@@ -88,14 +96,6 @@ function concurrencyOf(field: string, info: Record<string, unknown>): number | u
   return perCapsule.reduce<number>((sum, n) => sum + (n ?? 0), 0);
 }
 
-/** The queues the process fetches from: `info.queues` (6.x to 8.x), else its capsules' weights. */
-function queuesOf(info: Record<string, unknown>): string[] | undefined {
-  const listed = info['queues'];
-  if (Array.isArray(listed)) return listed.filter((q): q is string => typeof q === 'string');
-  const weighted = capsulesOf(info)?.flatMap((c) => (isRecord(c['weights']) ? Object.keys(c['weights']) : []));
-  return weighted === undefined || weighted.length === 0 ? undefined : weighted;
-}
-
 function parseInfo(info: string): Record<string, unknown> | undefined {
   try {
     const parsed: unknown = JSON.parse(info);
@@ -105,17 +105,15 @@ function parseInfo(info: string): Record<string, unknown> | undefined {
   }
 }
 
-/** One live process's heartbeat (identity, info, busy, beat, quiet, concurrency) as the script returns it. */
+/** One live process's heartbeat (identity, trimmed info, busy, beat, quiet, concurrency) as the script returns it. */
 function decodeHeartbeat(identity: string, fields: readonly string[], quietKey: string): Heartbeat {
   const [infoText = '', busyText = '', , quiet = '', concurrencyField = ''] = fields;
   const info = parseInfo(infoText);
-  if (info === undefined) return { queues: undefined, unusable: 'info is not a JSON object' };
-  const queues = queuesOf(info);
+  if (info === undefined) return { unusable: 'info is not a JSON object' };
   const concurrency = concurrencyOf(concurrencyField, info);
-  if (concurrency === undefined)
-    return { queues, unusable: 'no concurrency in the process hash, its info or its capsules' };
+  if (concurrency === undefined) return { unusable: 'no concurrency in the process hash, its info or its capsules' };
   const busy = count(busyText);
-  if (busy === undefined) return { queues, unusable: `busy is ${JSON.stringify(busyText)}, not a count` };
+  if (busy === undefined) return { unusable: `busy is ${JSON.stringify(busyText)}, not a count` };
   return {
     worker: {
       pod: typeof info['hostname'] === 'string' ? info['hostname'] : identity,
@@ -124,18 +122,20 @@ function decodeHeartbeat(identity: string, fields: readonly string[], quietKey: 
       draining: quiet === 'true',
       quietKey,
     },
-    queues,
   };
 }
 
-/** Live processes serving at least one of the pool's queues, and the heartbeats the reader cannot use. */
+/**
+ * Live processes serving at least one of the pool's queues (the script leaves the others out,
+ * and returns those whose queues cannot be told: they may be ours), and the heartbeats the
+ * reader cannot use.
+ */
 function liveWorkers(
   reply: unknown,
-  queueNames: readonly string[],
   nowMs: number,
   keys: ReturnType<typeof sidekiqKeys>,
-): { workers: WorkerHeartbeat[]; unreadable: UnreadableHeartbeats | undefined } {
-  const flat = replyArray(reply, 'sidekiq processes');
+): { workers: WorkerHeartbeat[]; unreadable: UnreadableHeartbeats | undefined; truncated: boolean } {
+  const [truncated, ...flat] = replyArray(reply, 'sidekiq processes');
   const workers: WorkerHeartbeat[] = [];
   let unreadable: UnreadableHeartbeats | undefined;
   for (let i = 0; i + PROCESS_FIELDS <= flat.length; i += PROCESS_FIELDS) {
@@ -147,9 +147,7 @@ function liveWorkers(
     const heartbeat: Heartbeat =
       Number.isFinite(beat) || 'unusable' in decoded
         ? decoded
-        : { queues: decoded.queues, unusable: `beat is ${JSON.stringify(fields[2])}, not a time` };
-    // A process whose queues cannot be told counts against every pool on this Redis: it may be ours.
-    if (heartbeat.queues !== undefined && !heartbeat.queues.some((q) => queueNames.includes(q))) continue;
+        : { unusable: `beat is ${JSON.stringify(fields[2])}, not a time` };
     if ('worker' in heartbeat) workers.push(heartbeat.worker);
     else
       unreadable = {
@@ -157,7 +155,7 @@ function liveWorkers(
         first: unreadable?.first ?? `${identity}: ${heartbeat.unusable}`,
       };
   }
-  return { workers, unreadable };
+  return { workers, unreadable, truncated: replyNumber(truncated, 'sidekiq processes truncated') === 1 };
 }
 
 export const sidekiqReader: QueueFormatReader = {
@@ -166,12 +164,10 @@ export const sidekiqReader: QueueFormatReader = {
   plan(queue: QueueSpec): ReadCommand[] {
     const keys = sidekiqKeys(queue.keyPrefix);
     return [
-      ...queue.names.flatMap((name) => [
-        redisCommand('LLEN', [keys.queue(name)], keys.queue(name)),
-        redisCommand('LINDEX', [keys.queue(name), -1], keys.queue(name)),
-      ]),
+      // Each queue's length and its oldest job's enqueued_at, taken inside Redis: numbers only.
+      ...queue.names.map((name) => queueHeadCommand(keys.queue(name), QUEUE_HEAD)),
       scriptCommand(DUE_SCRIPT, [keys.schedule, keys.retry], [DUE_SCAN_LIMIT, ...upcomingArgs(), ...queue.names]),
-      scriptCommand(PROCESSES_SCRIPT, [keys.processes], [keys.ns]),
+      scriptCommand(PROCESSES_SCRIPT, [keys.processes], [keys.ns, PROCESS_LIMIT, ...queue.names]),
       redisCommand('GET', [keys.processed], keys.processed),
     ];
   },
@@ -179,19 +175,15 @@ export const sidekiqReader: QueueFormatReader = {
   decode(queue: QueueSpec, replies: readonly unknown[], { nowMs }: ReadContext): QueueReading {
     const keys = sidekiqKeys(queue.keyPrefix);
     const queues = queue.names.map((name, i) => {
-      const key = keys.queue(name);
-      return {
-        name,
-        depth: replyNumber(replies[2 * i], `LLEN ${key}`),
-        oldestMs: queueLatencyMs(replyOptionalString(replies[2 * i + 1], `LINDEX ${key}`), key, nowMs),
-      };
+      const head = decodeQueueHead(replies[i], keys.queue(name));
+      return { name, depth: head.depth, oldestMs: queueLatencyMs(head, nowMs) };
     });
     const depth = queues.reduce((sum, q) => sum + q.depth, 0);
     const oldestMs = Math.max(0, ...queues.map((q) => q.oldestMs));
-    const tail = 2 * queue.names.length;
+    const tail = queue.names.length;
     const [due, truncated, upcomingTruncated, ...upcomingReply] = replyArray(replies[tail], 'sidekiq due jobs');
     const upcomingCut = replyNumber(upcomingTruncated, 'sidekiq upcoming truncated') === 1;
-    const { workers, unreadable } = liveWorkers(replies[tail + 1], queue.names, nowMs, keys);
+    const { workers, unreadable, truncated: processesCut } = liveWorkers(replies[tail + 1], nowMs, keys);
     const notes = [
       ...(replyNumber(truncated, 'sidekiq due truncated') === 1
         ? [`more than ${DUE_SCAN_LIMIT} due jobs in schedule/retry: dueScheduled is a lower bound`]
@@ -199,6 +191,11 @@ export const sidekiqReader: QueueFormatReader = {
       ...(upcomingCut
         ? [
             `more than ${DUE_SCAN_LIMIT} jobs coming due in schedule/retry: upcoming counts beyond them are estimated from the share of this pool's queues`,
+          ]
+        : []),
+      ...(processesCut
+        ? [
+            `more than ${PROCESS_LIMIT} Sidekiq processes serve these queues: busy and concurrency count ${PROCESS_LIMIT} of them`,
           ]
         : []),
     ];

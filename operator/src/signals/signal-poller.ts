@@ -32,6 +32,23 @@ interface RegisteredPool {
   readonly reader: QueueFormatReader;
   readonly plan: readonly ReadCommand[];
   readonly endpoint: string;
+  /** What a reader that remembers kept after the last successful read; reset by a new registration. */
+  memory?: unknown;
+  /** The last plan made from `memory`: kept while the memory stays the same object. */
+  planned?: PoolPoll;
+}
+
+/** One poll of a pool: its commands (its fixed plan, or one from its reader's memory) and that memory. */
+interface PoolPoll {
+  readonly plan: readonly ReadCommand[];
+  readonly memory: unknown;
+}
+
+function pollOf(pool: RegisteredPool): PoolPoll {
+  if (pool.reader.remember === undefined) return { plan: pool.plan, memory: undefined };
+  if (pool.planned === undefined || pool.planned.memory !== pool.memory)
+    pool.planned = { plan: pool.reader.plan(pool.registration.queue, pool.memory), memory: pool.memory };
+  return pool.planned;
 }
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
@@ -137,7 +154,8 @@ export class SignalPoller {
     const pools = [...this.#pools.values()].filter((p) => p.endpoint === endpoint);
     const connection = this.#connections.get(endpoint);
     if (!connection || pools.length === 0) return new Map();
-    const commands: ReadCommand[] = [TIME, ...pools.flatMap((p) => p.plan)];
+    const polls = pools.map(pollOf);
+    const commands: ReadCommand[] = [TIME, ...polls.flatMap((p) => p.plan)];
     let results: CommandResult[];
     try {
       await ensureReady(connection, this.#connectTimeoutMs);
@@ -146,12 +164,13 @@ export class SignalPoller {
       const error = toSignalReadError(err, { endpoint: connection.description }, connection.secrets);
       return new Map(pools.map((p) => [p.id, this.#failed(p, error)]));
     }
-    return this.#decodeAll(connection, pools, results);
+    return this.#decodeAll(connection, pools, polls, results);
   }
 
   #decodeAll(
     connection: EndpointConnection,
     pools: readonly RegisteredPool[],
+    polls: readonly PoolPoll[],
     results: readonly CommandResult[],
   ): Map<string, PoolReadResult> {
     const out = new Map<string, PoolReadResult>();
@@ -167,24 +186,26 @@ export class SignalPoller {
     }
     const context = { nowMs: timeReplyToMs(time.value) };
     let offset = 1;
-    for (const pool of pools) {
-      const own = results.slice(offset, offset + pool.plan.length);
-      offset += pool.plan.length;
-      out.set(pool.id, this.#decodeOne(connection, pool, own, context));
-    }
+    pools.forEach((pool, i) => {
+      const poll = polls[i] ?? { plan: [], memory: undefined };
+      const own = results.slice(offset, offset + poll.plan.length);
+      offset += poll.plan.length;
+      out.set(pool.id, this.#decodeOne(connection, pool, poll, own, context.nowMs));
+    });
     return out;
   }
 
   #decodeOne(
     connection: EndpointConnection,
     pool: RegisteredPool,
+    { plan, memory }: PoolPoll,
     results: readonly CommandResult[],
-    context: { nowMs: number },
+    nowMs: number,
   ): PoolReadResult {
     const failed = results.findIndex((r) => !r.ok);
     const first = results[failed];
     if (first !== undefined && !first.ok) {
-      const command = pool.plan[failed];
+      const command = plan[failed];
       const key = command === undefined ? undefined : commandKey(command);
       return this.#failed(
         pool,
@@ -192,13 +213,16 @@ export class SignalPoller {
       );
     }
     try {
-      const reading = pool.reader.decode(
-        pool.registration.queue,
-        results.map((r) => (r.ok ? r.value : undefined)),
-        context,
-      );
-      // A pool unregistered or re-registered while this poll was in flight keeps no reading from it.
-      if (this.#pools.get(pool.id) === pool) this.#lastGood.set(pool.id, reading);
+      const replies = results.map((r) => (r.ok ? r.value : undefined));
+      const context = { nowMs, memory };
+      const reading = pool.reader.decode(pool.registration.queue, replies, context);
+      // A pool unregistered or re-registered while this poll was in flight keeps nothing from it.
+      if (this.#pools.get(pool.id) === pool) {
+        this.#lastGood.set(pool.id, reading);
+        // Two polls in flight at once planned from the same memory: the first to finish moves it on.
+        if (pool.reader.remember !== undefined && pool.memory === memory)
+          pool.memory = pool.reader.remember(pool.registration.queue, replies, context);
+      }
       return { ok: true, reading };
     } catch (err) {
       // Not its message: an error thrown while decoding may quote the reply, which is queue data.

@@ -7,20 +7,13 @@ import type { QueueReading } from './queue-reading.ts';
 // starts or stops filling a field changes its profile here, and nowhere else.
 
 /**
- * Whose completions a completion counter counts: this pool's (native, BullMQ with `metrics`),
- * every pool's on the Redis (Sidekiq's stat:processed), or there is none.
+ * Whose completions a completion counter counts: this pool's (native; BullMQ from its events
+ * stream; a stream group's acknowledged entries), every pool's on the Redis (Sidekiq's
+ * stat:processed), or there is none.
  */
 export type CompletionCounter = 'pool' | 'shared' | 'none';
 
-export const SIGNAL_PROFILE_NAMES = [
-  'native',
-  'sidekiq',
-  'bullmq',
-  'bullmq+metrics',
-  'list',
-  'list+timestamp',
-  'stream',
-] as const;
+export const SIGNAL_PROFILE_NAMES = ['native', 'sidekiq', 'bullmq', 'list', 'list+timestamp', 'stream'] as const;
 export type SignalProfileName = (typeof SIGNAL_PROFILE_NAMES)[number];
 
 export interface SignalProfile {
@@ -67,23 +60,10 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     queueCapacity: false,
     upcoming: true,
     summary:
-      'depth, oldest age, busy, per-process concurrency and quiet; stat:processed counts every pool on the Redis, so it is not used: service time comes from the queue draining',
+      "depth, oldest age, busy, per-process concurrency and quiet; no counter of the pool's completions (stat:processed counts every queue on the Redis, and moves in lumps at each heartbeat): service time comes from the queue draining",
   },
   bullmq: {
     name: 'bullmq',
-    format: 'bullmq',
-    oldestAge: true,
-    inFlight: true,
-    heartbeats: false,
-    completions: 'none',
-    pausedFlag: true,
-    queueCapacity: true,
-    upcoming: true,
-    summary:
-      'depth, oldest age, active jobs, meta.paused, global concurrency and rate limit; no completion counter (workers run without `metrics`): service time comes from the queue draining',
-  },
-  'bullmq+metrics': {
-    name: 'bullmq+metrics',
     format: 'bullmq',
     oldestAge: true,
     inFlight: true,
@@ -93,7 +73,7 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     queueCapacity: true,
     upcoming: true,
     summary:
-      'depth, oldest age, active jobs, meta.paused, global concurrency and rate limit, and the completion count that workers started with `metrics` keep',
+      "depth, oldest age, active jobs, meta.paused, global concurrency and rate limit, and the jobs finished (completed and failed events in the queue's events stream) as the pool's completion counter",
   },
   list: {
     name: 'list',
@@ -127,12 +107,12 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     oldestAge: true,
     inFlight: true,
     heartbeats: false,
-    completions: 'none',
+    completions: 'pool',
     pausedFlag: false,
     queueCapacity: false,
     upcoming: false,
     summary:
-      'lag (depth), oldest undelivered age, pending entries (in flight); no completion counter: service time comes from the queue draining',
+      "lag (depth), oldest undelivered age, pending entries (in flight), and the group's acknowledged entries (entries-read - pending, Redis 7.0+) as its completion counter",
   },
 };
 
@@ -141,21 +121,20 @@ export function signalProfile(name: SignalProfileName): SignalProfile {
 }
 
 /**
- * The profile a reading of `format` has. BullMQ keeps completions only when workers run with
- * `metrics`, and a list has an age only with queue.list.timestampField: the reading says which.
+ * The profile a reading of `format` has. A list has an age only with queue.list.timestampField:
+ * the reading says which. (A reading whose counter is missing this once, a BullMQ first poll or
+ * a stream group Redis cannot count, keeps its format's profile: the engine sees no counter.)
  */
 export function profileOfReading(
   format: QueueFormat,
-  reading: Pick<QueueReading, 'completedTotal' | 'oldestJobAgeSeconds'>,
+  reading: Pick<QueueReading, 'oldestJobAgeSeconds'>,
 ): SignalProfile {
-  if (format === 'bullmq') return PROFILES[reading.completedTotal === undefined ? 'bullmq' : 'bullmq+metrics'];
   if (format === 'list') return PROFILES[reading.oldestJobAgeSeconds === undefined ? 'list' : 'list+timestamp'];
   return PROFILES[format];
 }
 
 /**
- * The profile a pool's queue spec promises before anything is read: BullMQ workers keep no
- * completion count unless started with `metrics` (not the default), a list has an age only
+ * The profile a pool's queue spec promises before anything is read: a list has an age only
  * with queue.list.timestampField.
  */
 export function profileOfQueue(queue: Pick<QueueSpec, 'format' | 'list'>): SignalProfile {

@@ -54,6 +54,23 @@ describe('the stream reader, on a real Redis 7', () => {
     expect(age).toBeLessThan(31);
   });
 
+  it("counts the group's completions: what it delivered and its consumers acknowledged (entries-read - pending)", async () => {
+    // XINFO GROUPS entries-read (Redis 7.0) counts deliveries to the group; an entry leaves the
+    // pending list when a consumer XACKs it, which it does when it is done with it.
+    const ids = await addAged(key('s'), [9_000, 8_000, 7_000, 6_000, 5_000]);
+    await redis.xgroup('CREATE', key('s'), 'workers', '0');
+    const before = await read([key('s')]);
+    await redis.xreadgroup('GROUP', 'workers', 'c1', 'COUNT', 4, 'STREAMS', key('s'), '>');
+    await redis.xack(key('s'), 'workers', ids[0] ?? '', ids[1] ?? '', ids[2] ?? '');
+    const after = await read([key('s')]);
+    expect(before).toMatchObject({ ok: true, reading: { completedTotal: 0, busy: 0, depth: 5 } });
+    expect(after).toMatchObject({ ok: true, reading: { completedTotal: 3, busy: 1, depth: 1 } });
+    // A group made at an arbitrary ID has no entries-read: no counter, rather than a wrong one.
+    await redis.xgroup('CREATE', key('s'), 'late', ids[2] ?? '');
+    const unknown = await read([key('s')], 'late');
+    expect(unknown.ok && unknown.reading.completedTotal).toBeUndefined();
+  });
+
   it('reports each stream of the pool on its own: its lag and the age of its first undelivered entry', async () => {
     await addAged(key('urgent'), [8_000, 2_000]);
     await addAged(key('bulk'), [40_000]);

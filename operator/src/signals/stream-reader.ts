@@ -8,7 +8,9 @@ import { replyArray, replyNumber, replyString } from './reply.ts';
 
 // A Redis stream read by a consumer group. Depth is the group's lag (entries not yet delivered);
 // the oldest waiting entry is the first one after last-delivered-id, and since stream IDs start
-// with their creation time in ms, its age needs no payload at all.
+// with their creation time in ms, its age needs no payload at all. The group counts what it has
+// delivered (entries-read, Redis 7.0+); what it delivered and no longer holds pending was
+// acknowledged, which a consumer does when it is done: the pool's own completion counter.
 
 const STREAM_GROUP_SCRIPT = loadSignalScript('stream-group-1.lua');
 
@@ -22,11 +24,15 @@ interface GroupReply {
   lagSource: string;
   pending: number;
   oldestId: string;
+  /** Entries delivered and acknowledged since the group was created; undefined when Redis cannot tell. */
+  acknowledged: number | undefined;
 }
 
 function parseGroupReply(reply: unknown, key: string): GroupReply {
-  const [status, lag, lagSource, pending, oldestId] = replyArray(reply, `stream ${key}`);
+  const [status, lag, lagSource, pending, oldestId, acknowledged] = replyArray(reply, `stream ${key}`);
+  const acked = replyNumber(acknowledged, `stream ${key} acknowledged`);
   return {
+    acknowledged: acked < 0 ? undefined : acked,
     status: replyString(status, `stream ${key} status`),
     lag: replyNumber(lag, `stream ${key} lag`),
     lagSource: replyString(lagSource, `stream ${key} lag source`),
@@ -73,6 +79,7 @@ export const streamReader: QueueFormatReader = {
     let depth = 0;
     let pending = 0;
     let oldestMs: number | undefined;
+    let acknowledged: number | undefined = 0;
     const notes: string[] = [];
     const queues: QueueBacklog[] = [];
     queue.names.forEach((key, i) => {
@@ -86,6 +93,9 @@ export const streamReader: QueueFormatReader = {
       }
       depth += reply.lag;
       pending += reply.pending;
+      // The pool's counter is the sum over its streams, only while every stream's is known.
+      acknowledged =
+        acknowledged === undefined || reply.acknowledged === undefined ? undefined : acknowledged + reply.acknowledged;
       const note = lagNote(key, reply);
       if (note !== undefined) notes.push(note);
       const at = reply.oldestId === '' ? undefined : streamIdMs(reply.oldestId);
@@ -99,6 +109,7 @@ export const streamReader: QueueFormatReader = {
       dueScheduled: 0,
       // Delivered but not acknowledged: entries a consumer is working on (or lost with a dead one).
       busy: pending,
+      ...(acknowledged === undefined ? {} : { completedTotal: acknowledged }),
       queues,
       ...(notes.length > 0 ? { notes } : {}),
     };

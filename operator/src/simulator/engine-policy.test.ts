@@ -77,7 +77,7 @@ describe('the engine in the simulator', () => {
 });
 
 describe('the engine in the simulator, per signal profile', () => {
-  it('hands the engine only what the format reports, so a BullMQ pool sizes from the queue draining', () => {
+  it('hands the engine only what the format reports, so a Sidekiq pool (no counter of its own) sizes from the queue draining', () => {
     const trace = stepTrace('step', { durationSeconds: 900, baseRate: 10, stepRate: 40, stepAtSeconds: 300 });
     const jobs = generateJobs({ trace, service: { kind: 'exponential', meanSeconds: 1 }, seed: 21 });
     const result = simulate({
@@ -86,7 +86,9 @@ describe('the engine in the simulator, per signal profile', () => {
       podStartupSeconds: 10,
       initialReplicas: 2,
       endSeconds: 900,
-      policy: enginePolicy(scaling({ concurrency: 5, targetLatencySeconds: 30 }), { profile: signalProfile('bullmq') }),
+      policy: enginePolicy(scaling({ concurrency: 5, targetLatencySeconds: 30 }), {
+        profile: signalProfile('sidekiq'),
+      }),
     });
     const reasons = result.scaleChanges.map((change) => change.reason ?? '');
     expect(reasons.some((reason) => reason.includes('(from queue drain)'))).toBe(true);

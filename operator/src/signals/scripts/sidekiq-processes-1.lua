@@ -1,34 +1,103 @@
 --[[
-  Reads the heartbeats of every Sidekiq process, as Sidekiq's own ProcessSet#each does, in one call.
+  Reads the heartbeats of the Sidekiq processes that serve a pool's queues, as Sidekiq's own
+  ProcessSet#each reads every process, in one call. Only what the reader uses comes back, and at
+  most ARGV[2] processes: the reply does not grow with the other pools' processes on the Redis,
+  nor with what a process puts in its info (labels, tags, capsule weights).
   A process whose heartbeat hash expired (60 s TTL) has no "info" and is left out.
 
   KEYS[1] processes  SET of process identities ("hostname:pid:hex")
 
-  ARGV[1] key prefix of the heartbeat hashes: the redis-namespace ("ns:") of Sidekiq 6, or ""
+  ARGV[1]    key prefix of the heartbeat hashes: the redis-namespace ("ns:") of Sidekiq 6, or ""
+  ARGV[2]    most processes to return
+  ARGV[3..]  the pool's queue names
 
-  Reply: flat array, six entries per live process:
-    identity, info (JSON: hostname, queues, concurrency up to 8.1.1, capsules from 8.0, ...),
-    busy, beat (epoch seconds), quiet ("true"/"false"), concurrency ("" before Sidekiq 8.1.2,
-    which moved it out of info into the hash)
+  A process serves the pool when info.queues (6.x to 8.x), or else the weights of its capsules
+  (info.capsules, 8.x), name one of the pool's queues. One whose info is not JSON, or names no
+  queues at all, may serve the pool: it is returned, for the reader to report as unreadable.
+
+  Reply: array
+    [1] 1 when more than ARGV[2] processes serve the pool (the rest are left out), else 0
+    then seven entries per process:
+      identity,
+      info trimmed to {hostname, concurrency, capsules: {name: {concurrency}}} as JSON, or ""
+        when info is not a JSON object,
+      busy, beat (epoch seconds), quiet ("true"/"false"),
+      concurrency ("" before Sidekiq 8.1.2, which moved it out of info into the hash),
+      "1" when its queues could be told, "0" when not
 
   Errors: "WRONGTYPE <key> ..." when KEYS[1] is not a set.
 ]]
 local keyType = redis.call('TYPE', KEYS[1])['ok']
-if keyType == 'none' then return {} end
+if keyType == 'none' then return { 0 } end
 if keyType ~= 'set' then
   return redis.error_reply('WRONGTYPE ' .. KEYS[1] .. ' is a ' .. keyType .. ', not a set')
 end
 
-local out = {}
+local limit = tonumber(ARGV[2])
+local ours = {}
+for i = 3, #ARGV do ours[ARGV[i]] = true end
+
+-- true when the process serves one of the pool's queues, false when not, nil when it cannot be told.
+local function servesPool(info)
+  local told = false
+  if type(info['queues']) == 'table' then
+    told = true
+    for _, q in ipairs(info['queues']) do
+      if ours[q] then return true end
+    end
+  end
+  if not told and type(info['capsules']) == 'table' then
+    for _, capsule in pairs(info['capsules']) do
+      if type(capsule) == 'table' and type(capsule['weights']) == 'table' then
+        for q, _ in pairs(capsule['weights']) do
+          told = true
+          if ours[q] then return true end
+        end
+      end
+    end
+  end
+  if told then return false end
+  return nil
+end
+
+local function trimmed(info)
+  local out = { hostname = info['hostname'], concurrency = info['concurrency'] }
+  if type(info['capsules']) == 'table' then
+    local capsules = {}
+    for name, capsule in pairs(info['capsules']) do
+      if type(capsule) == 'table' then capsules[name] = { concurrency = capsule['concurrency'] } end
+    end
+    out['capsules'] = capsules
+  end
+  return cjson.encode(out)
+end
+
+local out = { 0 }
+local returned = 0
 for _, identity in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local fields = redis.call('HMGET', ARGV[1] .. identity, 'info', 'busy', 'beat', 'quiet', 'concurrency')
   if fields[1] then
-    out[#out + 1] = identity
-    out[#out + 1] = fields[1]
-    out[#out + 1] = fields[2] or '0'
-    out[#out + 1] = fields[3] or '0'
-    out[#out + 1] = fields[4] or 'false'
-    out[#out + 1] = fields[5] or ''
+    local ok, info = pcall(cjson.decode, fields[1])
+    local serves = nil
+    local infoOut = ''
+    if ok and type(info) == 'table' then
+      serves = servesPool(info)
+      if serves ~= false then infoOut = trimmed(info) end
+    end
+    if serves ~= false then
+      if returned >= limit then
+        out[1] = 1
+        break
+      end
+      returned = returned + 1
+      out[#out + 1] = identity
+      out[#out + 1] = infoOut
+      out[#out + 1] = fields[2] or '0'
+      out[#out + 1] = fields[3] or '0'
+      out[#out + 1] = fields[4] or 'false'
+      out[#out + 1] = fields[5] or ''
+      out[#out + 1] = serves == nil and '0' or '1'
+    end
   end
 end
 return out
