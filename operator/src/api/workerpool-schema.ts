@@ -23,6 +23,10 @@ export const API_VERSION = `${GROUP}/${VERSION}`;
  */
 export const QUEUE_STATUS_REFRESH_SECONDS = 60;
 
+/** scaling.predictive: learn the pool's daily and hourly arrival pattern, and whether to act on it. */
+export const PREDICTIVE_MODES = ['off', 'shadow', 'on'] as const;
+export type PredictiveMode = (typeof PREDICTIVE_MODES)[number];
+
 export const QUEUE_FORMATS = ['native', 'sidekiq', 'bullmq', 'list', 'stream'] as const;
 export type QueueFormat = (typeof QUEUE_FORMATS)[number];
 
@@ -283,6 +287,11 @@ export const ScalingSchema = Type.Object(
     podStartupSeconds: int(
       'Typical seconds from a scale-up to a worker taking jobs. The engine scales ahead by this much.',
       { minimum: 0, maximum: 3600, default: 10 },
+    ),
+    predictive: oneOf(
+      "Learned seasonality (scaling/adr/0003): off (the default) learns nothing. shadow learns the pool's arrival rate by 5-minute bucket of the UTC day and by minute of the hour, from the arrivals the engine already measures, keeps the model in status.forecast across operator restarts and reports its forecast and forecast error (workerpool_forecast_* metrics), but never acts. on also acts: while the forecast error of the last hours is within 35 % and the model has learned for a day, it raises replicas ahead of a forecast rise (sized by the same queue model, pods Ready when it lands: a start-up and a poll ahead), never below what the reactive engine asks; status.lastScaleReason then starts with the forecast. Try it first with `workerpool-operator simulate --compare` on a trace recorded with `record`.",
+      PREDICTIVE_MODES,
+      'off',
     ),
     scaleUp: scalingRules('up', 0),
     // Defaults chosen on the scaling benchmark: operator/src/scaling/adr/0001-defaults-that-serve.md.

@@ -1,0 +1,104 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { PredictiveMode, ScalingSpec } from '../src/api/workerpool-schema.ts';
+import { traceDurationSeconds, traceEpochMs } from '../src/simulator/arrival-trace.ts';
+import { runOracle } from '../src/simulator/baselines/oracle.ts';
+import { formatComparisonTable } from '../src/simulator/comparison-table.ts';
+import { enginePolicy, ENGINE_POLICY_NAME } from '../src/simulator/engine-policy.ts';
+import { generateJobs, workBoundReplicaSeconds } from '../src/simulator/jobs.ts';
+import { summarize, type RunSummary } from '../src/simulator/run-summary.ts';
+import { simulate } from '../src/simulator/simulation.ts';
+import { engineScaling } from './scaling/policies.ts';
+import type { Scenario } from './scaling/scenarios.ts';
+import { predictiveScenarios } from './predictive/weeks.ts';
+
+// npm run bench:predictive — scaling.predictive on a week with a daily pattern and a week without
+// one: the engine with the schema's defaults (predictive off), shadow (must decide exactly as
+// off) and on, against the offline oracle. Prints a table per week with the time each run took,
+// and writes bench-results/predictive.json.
+
+const outputDirectory = new URL('../../bench-results/', import.meta.url);
+mkdirSync(outputDirectory, { recursive: true });
+
+const MODES: readonly PredictiveMode[] = ['off', 'shadow', 'on'];
+
+function scalingWith(scenario: Scenario, mode: PredictiveMode): ScalingSpec {
+  return { ...engineScaling(scenario), predictive: mode };
+}
+
+interface WeekResult {
+  scenario: string;
+  jobs: number;
+  runs: (RunSummary & { seconds: number })[];
+  oracle: RunSummary & { seconds: number };
+  workBoundReplicaSeconds: number;
+  gain: { replicaSecondsPercent: number; overTargetPoints: number };
+}
+
+function timed<T>(run: () => T): { value: T; seconds: number } {
+  const started = performance.now();
+  const value = run();
+  return { value, seconds: (performance.now() - started) / 1000 };
+}
+
+function runWeek(scenario: Scenario): WeekResult {
+  const jobs = generateJobs({ trace: scenario.trace, service: scenario.service, seed: scenario.seed });
+  const base = {
+    ...jobs,
+    concurrency: scenario.concurrency,
+    podStartupSeconds: scenario.podStartupSeconds,
+    initialReplicas: scenario.initialReplicas,
+    endSeconds: traceDurationSeconds(scenario.trace),
+    epochMs: traceEpochMs(scenario.trace),
+  };
+  const runs = MODES.map((mode) => {
+    const policy = enginePolicy(scalingWith(scenario, mode), { name: `${ENGINE_POLICY_NAME}, predictive ${mode}` });
+    const { value, seconds } = timed(() => simulate({ ...base, policy }));
+    return { ...summarize(value, scenario.targetSeconds), seconds };
+  });
+  const oracleRun = timed(() =>
+    runOracle(base, {
+      targetSeconds: scenario.targetSeconds,
+      concurrency: scenario.concurrency,
+      minReplicas: scenario.minReplicas,
+      maxReplicas: scenario.maxReplicas,
+    }),
+  );
+  const off = runs[0] as RunSummary;
+  const on = runs[2] as RunSummary;
+  return {
+    scenario: scenario.name,
+    jobs: jobs.arrivals.length,
+    runs,
+    oracle: { ...summarize(oracleRun.value.result, scenario.targetSeconds), seconds: oracleRun.seconds },
+    workBoundReplicaSeconds: workBoundReplicaSeconds(jobs, scenario.concurrency),
+    gain: {
+      replicaSecondsPercent: (100 * (off.replicaSeconds - on.replicaSeconds)) / off.replicaSeconds,
+      overTargetPoints: off.overTargetPercent - on.overTargetPercent,
+    },
+  };
+}
+
+const only = process.argv[2];
+const results: WeekResult[] = [];
+for (const scenario of predictiveScenarios()) {
+  if (only !== undefined && scenario.name !== only) continue;
+  const result = runWeek(scenario);
+  results.push(result);
+  console.log(`== ${scenario.name}: ${scenario.description} (${result.jobs} jobs)`);
+  for (const line of formatComparisonTable({
+    policies: result.runs,
+    oracle: result.oracle,
+    workBoundReplicaSeconds: result.workBoundReplicaSeconds,
+  }))
+    console.log(line);
+  console.log(
+    `simulated in: ${[...result.runs, result.oracle].map((run) => `${run.policy} ${run.seconds.toFixed(1)} s`).join(', ')}`,
+  );
+  console.log(
+    `predictive on against off: ${result.gain.replicaSecondsPercent.toFixed(2)} % fewer replica-seconds, ${result.gain.overTargetPoints.toFixed(2)} points fewer jobs over the target\n`,
+  );
+}
+writeFileSync(
+  new URL('predictive.json', outputDirectory),
+  `${JSON.stringify({ generatedAt: new Date().toISOString(), weeks: results }, null, 2)}\n`,
+);
