@@ -465,6 +465,38 @@ export const QueueStatusSchema = Type.Object(
   },
 );
 
+/**
+ * status.forecast is the learned arrival pattern (scaling.predictive), kept so that an operator
+ * restart does not forget a week of learning. It changes slowly: rewritten with a status write
+ * that happens anyway, and otherwise at most this often.
+ */
+export const FORECAST_STATUS_REFRESH_SECONDS = 900;
+
+export const ForecastStatusSchema = Type.Object(
+  {
+    learningSince: timestamp('When the model began to learn: it acts (predictive: on) only after a day.'),
+    savedAt: timestamp('When this copy of the model was written.'),
+    day: list(
+      'Arrivals per second by 5-minute bucket of the UTC day (288 buckets from 00:00); -1 where none was seen yet.',
+      num('Jobs per second, or -1.', { minimum: -1 }),
+      { maxItems: 288 },
+    ),
+    hour: list(
+      "Each minute of the hour's arrival rate over its 5-minute bucket's mean (60 values, 1 = even).",
+      num('A share.', { minimum: 0 }),
+      { maxItems: 60 },
+    ),
+    error: list(
+      'The recent forecast error as two decayed sums: |forecast - actual| and actual, per minute.',
+      num('A sum.', { minimum: 0 }),
+      { maxItems: 2 },
+    ),
+  },
+  {
+    description: `The learned arrival pattern (spec.scaling.predictive shadow or on), restored after an operator restart. Written with other status changes, and otherwise at most every ${FORECAST_STATUS_REFRESH_SECONDS} s; the workerpool_forecast_* metrics carry the forecast every poll.`,
+  },
+);
+
 export const WorkerPoolStatusSchema = Type.Object(
   {
     observedGeneration: Type.Optional(int('metadata.generation this status describes.', { minimum: 0 })),
@@ -476,6 +508,7 @@ export const WorkerPoolStatusSchema = Type.Object(
     ),
     deploymentName: Type.Optional(text('Name of the Deployment the pool scales.')),
     queue: Type.Optional(QueueStatusSchema),
+    forecast: Type.Optional(ForecastStatusSchema),
     lastScaleTime: Type.Optional(timestamp('When the replicas last changed.')),
     lastScaleReason: Type.Optional(
       text(
@@ -504,6 +537,7 @@ export type ScaleRules = ScalingSpec['scaleUp'];
 export type ScaleTargetRef = Static<typeof ScaleTargetRefSchema>;
 export type Condition = Static<typeof ConditionSchema>;
 export type QueueStatus = Static<typeof QueueStatusSchema>;
+export type ForecastStatus = Static<typeof ForecastStatusSchema>;
 
 export interface WorkerPool {
   apiVersion: typeof API_VERSION;

@@ -6,7 +6,7 @@ import type { Priority } from '../controller/work-queue.ts';
 import type { Logger } from '../logger.ts';
 import type { LoopWatchdog } from '../loop-watchdog.ts';
 import type { OperatorMetrics, PoolGaugeValues } from '../metrics.ts';
-import { decideScale, initialScalerState, type Decision, type ScaleInput } from '../scaling/index.ts';
+import { decideScale, initialScalerState, type Decision, type ScaleInput, type ScalerState } from '../scaling/index.ts';
 import type { EndpointPolicy } from '../signals/endpoint-policy.ts';
 import { SignalPoller, reportedReading, type PoolReadResult, type QueueReading } from '../signals/index.ts';
 import { DecisionStore } from './decision-store.ts';
@@ -14,9 +14,11 @@ import type { ReadSecretValue } from './pool-credentials.ts';
 import { PoolRegistry } from './pool-registry.ts';
 import { PollScheduler } from './poll-scheduler.ts';
 import {
+  forecastStatusOf,
   idleFirstCondition,
   nextPublished,
   queueStatusOf,
+  seasonalModelOf,
   signalsCondition,
   type Published,
 } from './status-publisher.ts';
@@ -120,7 +122,7 @@ export class Autoscaler {
     loop.pool = pool;
     this.#registry.observe(key, pool);
     if (loop.decision !== undefined && loop.decidedGeneration === pool.metadata.generation) return;
-    const base = loop.lastInput ?? { nowMs: this.#now(), reading: undefined, state: initialScalerState() };
+    const base = loop.lastInput ?? { nowMs: this.#now(), reading: undefined, state: restoredState(pool) };
     this.#decide(loop, { ...base, ...specInput(pool, this.#deps.deploymentOf(pool)) });
     this.#publish(key, loop);
   }
@@ -185,7 +187,7 @@ export class Autoscaler {
     const input: ScaleInput = {
       nowMs: this.#now(),
       reading: result.ok ? result.reading : undefined,
-      state: loop.decision?.state ?? initialScalerState(),
+      state: loop.decision?.state ?? restoredState(loop.pool),
       ...specInput(loop.pool, this.#deps.deploymentOf(loop.pool)),
     };
     const previous = loop.decision?.desiredReplicas;
@@ -237,6 +239,7 @@ export class Autoscaler {
       { conditions, desiredReplicas: decision.desiredReplicas },
       queueOf,
       nowMs,
+      () => forecastStatusOf(decision.state.seasonal, nowMs),
     );
     if (published) loop.published = published;
     this.#store.put(key, {
@@ -268,9 +271,19 @@ export class Autoscaler {
         readyReplicas: polled ? (this.#deps.deploymentOf(pool)?.status?.readyReplicas ?? 0) : undefined,
         maxReplicas: polled ? pool.spec.scaling.maxReplicas : undefined,
         targetLatencySeconds: polled ? pool.spec.scaling.targetLatencySeconds : undefined,
+        forecastArrivalRate: loop.decision?.signals?.forecastArrivalRatePerSecond,
+        forecastErrorRatio: loop.decision?.signals?.forecastErrorRatio,
       };
     }
   }
+}
+
+/** A pool's first state: with the arrival pattern a previous operator kept in status, while predictive is not off. */
+function restoredState(pool: WorkerPool): ScalerState {
+  const state = initialScalerState();
+  if (pool.spec.scaling.predictive === 'off') return state;
+  const seasonal = seasonalModelOf(pool.status?.forecast);
+  return seasonal === undefined ? state : { ...state, seasonal };
 }
 
 const keyOf = (pool: WorkerPool) => `${pool.metadata.namespace ?? ''}/${pool.metadata.name ?? ''}`;

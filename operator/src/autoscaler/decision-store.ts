@@ -37,6 +37,7 @@ export class DecisionStore implements ScaleDecisions {
       conditions: published.conditions,
     };
     if (published.queue) view.queue = published.queue;
+    if (published.forecast) view.forecast = published.forecast;
     const byPod = busyByPod(stored.busyFrom);
     if (byPod) view.busyByPod = byPod;
     return view;

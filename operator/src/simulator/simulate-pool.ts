@@ -84,8 +84,8 @@ export function simulatePool(input: PoolSimulationInput): PoolSimulation {
 }
 
 export const POOL_ENGINE_ROW_NAME = `${ENGINE_POLICY_NAME} (this pool's settings)`;
-export const POOL_PREDICTIVE_ROW_NAME = `${ENGINE_POLICY_NAME} (this pool's settings, predictive on)`;
-export const POOL_REACTIVE_ROW_NAME = `${ENGINE_POLICY_NAME} (this pool's settings, predictive off)`;
+export const POOL_PREDICTIVE_ROW_NAME = `${ENGINE_POLICY_NAME} (pool's settings, predictive on)`;
+export const POOL_REACTIVE_ROW_NAME = `${ENGINE_POLICY_NAME} (pool's settings, predictive off)`;
 
 /**
  * The row beside the pool's own: the same settings with scaling.predictive on, or, for a pool
