@@ -12,14 +12,14 @@ import type { Scenario } from './scaling/scenarios.ts';
 import { predictiveScenarios } from './predictive/weeks.ts';
 
 // npm run bench:predictive — scaling.predictive on a week with a daily pattern and a week without
-// one: the engine with the schema's defaults (predictive off), shadow (must decide exactly as
-// off) and on, against the offline oracle. Prints a table per week with the CPU time each run took,
+// one: the engine with the schema's defaults (predictive disabled), shadow (must decide exactly as
+// disabled) and enabled, against the offline oracle. Prints a table per week with the CPU time each run took,
 // and writes bench-results/predictive.json.
 
 const outputDirectory = new URL('../../bench-results/', import.meta.url);
 mkdirSync(outputDirectory, { recursive: true });
 
-const MODES: readonly PredictiveMode[] = ['off', 'shadow', 'on'];
+const MODES: readonly PredictiveMode[] = ['disabled', 'shadow', 'enabled'];
 
 function scalingWith(scenario: Scenario, mode: PredictiveMode): ScalingSpec {
   return { ...engineScaling(scenario), predictive: mode };
@@ -55,6 +55,7 @@ function runWeek(scenario: Scenario): WeekResult {
   const runs = MODES.map((mode) => {
     const policy = enginePolicy(scalingWith(scenario, mode), { name: `${ENGINE_POLICY_NAME}, predictive ${mode}` });
     const { value, seconds } = timed(() => simulate({ ...base, policy }));
+    console.error(`${scenario.name}: ${policy.name} simulated in ${seconds.toFixed(1)} CPU s`);
     return { ...summarize(value, scenario.targetSeconds), seconds };
   });
   const oracleRun = timed(() =>
@@ -97,7 +98,7 @@ for (const scenario of predictiveScenarios()) {
     `CPU seconds to simulate the week: ${[...result.runs, result.oracle].map((run) => `${run.policy} ${run.seconds.toFixed(1)} s`).join(', ')}`,
   );
   console.log(
-    `predictive on against off: ${result.gain.replicaSecondsPercent.toFixed(2)} % fewer replica-seconds, ${result.gain.overTargetPoints.toFixed(2)} points fewer jobs over the target\n`,
+    `predictive enabled against disabled: ${result.gain.replicaSecondsPercent.toFixed(2)} % fewer replica-seconds, ${result.gain.overTargetPoints.toFixed(2)} points fewer jobs over the target\n`,
   );
 }
 writeFileSync(

@@ -22,7 +22,7 @@ export interface PoolGaugeValues {
   readyReplicas: number | undefined;
   maxReplicas: number | undefined;
   targetLatencySeconds: number | undefined;
-  /** scaling.predictive shadow or on: the highest arrival rate forecast within a start-up and a poll. */
+  /** scaling.predictive shadow or enabled: the highest arrival rate forecast within a start-up and a poll. */
   forecastArrivalRate: number | undefined;
   /** ...and the model's recent forecast error (mean |forecast - actual| / mean actual). */
   forecastErrorRatio: number | undefined;
@@ -154,12 +154,12 @@ export function createOperatorMetrics(): OperatorMetrics {
     ),
     forecastArrivalRate: poolGauge(
       'workerpool_forecast_arrival_rate',
-      'scaling.predictive shadow or on: the highest arrival rate (jobs/s) the learned pattern forecasts within a pod start-up and a poll.',
+      'scaling.predictive shadow or enabled: the highest arrival rate (jobs/s) the learned pattern forecasts within a pod start-up and a poll.',
       'forecastArrivalRate',
     ),
     forecastErrorRatio: poolGauge(
       'workerpool_forecast_error_ratio',
-      'scaling.predictive shadow or on: recent forecast error, mean |forecast - actual| over mean actual per minute (about 3 hours); the forecast acts (on) only while it is at most 0.35.',
+      'scaling.predictive shadow or enabled: recent forecast error, mean |forecast - actual| over mean actual per minute (about 3 hours); the forecast acts (enabled) only while it is at most 0.35.',
       'forecastErrorRatio',
     ),
     scaleDecisions: new Counter({

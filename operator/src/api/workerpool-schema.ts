@@ -23,8 +23,11 @@ export const API_VERSION = `${GROUP}/${VERSION}`;
  */
 export const QUEUE_STATUS_REFRESH_SECONDS = 60;
 
-/** scaling.predictive: learn the pool's daily and hourly arrival pattern, and whether to act on it. */
-export const PREDICTIVE_MODES = ['off', 'shadow', 'on'] as const;
+/**
+ * scaling.predictive: learn the pool's daily and hourly arrival pattern, and whether to act on it.
+ * Not off/on: YAML 1.1, which kubectl reads manifests with, turns a bare `on` or `off` into a boolean.
+ */
+export const PREDICTIVE_MODES = ['disabled', 'shadow', 'enabled'] as const;
 export type PredictiveMode = (typeof PREDICTIVE_MODES)[number];
 
 export const QUEUE_FORMATS = ['native', 'sidekiq', 'bullmq', 'list', 'stream'] as const;
@@ -289,9 +292,9 @@ export const ScalingSchema = Type.Object(
       { minimum: 0, maximum: 3600, default: 10 },
     ),
     predictive: oneOf(
-      "Learned seasonality (scaling/adr/0003): off (the default) learns nothing. shadow learns the pool's arrival rate by 5-minute bucket of the UTC day and by minute of the hour, from the arrivals the engine already measures, keeps the model in status.forecast across operator restarts and reports its forecast and forecast error (workerpool_forecast_* metrics), but never acts. on also acts: while the forecast error of the last hours is within 35 % and the model has learned for a day, it raises replicas ahead of a forecast rise (sized by the same queue model, pods Ready when it lands: a start-up and a poll ahead), never below what the reactive engine asks; status.lastScaleReason then starts with the forecast. Try it first with `workerpool-operator simulate --compare` on a trace recorded with `record`.",
+      "Learned seasonality (operator/src/scaling/adr/0003). disabled (the default) learns nothing. shadow learns the pool's arrival rate by 5-minute bucket of the UTC day and by minute of the hour, from the arrivals the engine already measures, keeps the model in status.forecast across operator restarts and reports its forecast and forecast error (workerpool_forecast_* metrics), but never acts. enabled also acts: once the model has learned for a day and while its recent forecast error is at most 35 %, it raises replicas ahead of a forecast rise (sized by the same queue model, pods Ready when it lands: a start-up and a poll ahead), never below what the reactive engine asks; status.lastScaleReason then starts with the forecast. Try it first with `workerpool-operator simulate --compare` on a trace of a few days recorded with `record`.",
       PREDICTIVE_MODES,
-      'off',
+      'disabled',
     ),
     scaleUp: scalingRules('up', 0),
     // Defaults chosen on the scaling benchmark: operator/src/scaling/adr/0001-defaults-that-serve.md.
@@ -474,7 +477,7 @@ export const FORECAST_STATUS_REFRESH_SECONDS = 900;
 
 export const ForecastStatusSchema = Type.Object(
   {
-    learningSince: timestamp('When the model began to learn: it acts (predictive: on) only after a day.'),
+    learningSince: timestamp('When the model began to learn: it acts (predictive: enabled) only after a day.'),
     savedAt: timestamp('When this copy of the model was written.'),
     day: list(
       'Arrivals per second by 5-minute bucket of the UTC day (288 buckets from 00:00); -1 where none was seen yet.',
@@ -493,7 +496,7 @@ export const ForecastStatusSchema = Type.Object(
     ),
   },
   {
-    description: `The learned arrival pattern (spec.scaling.predictive shadow or on), restored after an operator restart. Written with other status changes, and otherwise at most every ${FORECAST_STATUS_REFRESH_SECONDS} s; the workerpool_forecast_* metrics carry the forecast every poll.`,
+    description: `The learned arrival pattern (spec.scaling.predictive shadow or enabled), restored after an operator restart. Written with other status changes, and otherwise at most every ${FORECAST_STATUS_REFRESH_SECONDS} s; the workerpool_forecast_* metrics carry the forecast every poll.`,
   },
 );
 

@@ -281,7 +281,7 @@ export class Autoscaler {
 /** A pool's first state: with the arrival pattern a previous operator kept in status, while predictive is not off. */
 function restoredState(pool: WorkerPool): ScalerState {
   const state = initialScalerState();
-  if (pool.spec.scaling.predictive === 'off') return state;
+  if (pool.spec.scaling.predictive === 'disabled') return state;
   const seasonal = seasonalModelOf(pool.status?.forecast);
   return seasonal === undefined ? state : { ...state, seasonal };
 }

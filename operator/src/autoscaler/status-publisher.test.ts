@@ -150,7 +150,7 @@ describe('the learned arrival pattern in status (scaling.predictive)', () => {
     expect(refreshed?.forecast?.savedAt).toBe(new Date(dueAt).toISOString().replace(/\.\d{3}Z$/, 'Z'));
   });
 
-  it('writes nothing for a pool that learns nothing (predictive off)', () => {
+  it('writes nothing for a pool that learns nothing (predictive disabled)', () => {
     expect(
       nextPublished(
         published(4, t0),

@@ -9,7 +9,7 @@ import { serviceSpec, simulateCommand } from './simulate-command.ts';
 const MAIN = join(import.meta.dirname, 'main.ts');
 const COMPARED_ROWS = [
   "workerpool engine (this pool's settings)",
-  "workerpool engine (pool's settings, predictive on)",
+  'workerpool engine (predictive enabled)',
   'KEDA redis list (listLength 5)',
   'KEDA + AWS backlog rule (listLength 100)',
   'practo WPA (100 msgs/worker)',

@@ -34,7 +34,7 @@ const options = (yargs: Argv) =>
       type: 'boolean',
       default: false,
       describe:
-        'Also run the engine with scaling.predictive on (off if the pool has it on: the learned pattern needs a trace of more than a day, such as `record` writes), KEDA (defaults and the AWS backlog rule), practo WPA, a Judoscale-style policy and the offline oracle on the same jobs, and print the comparison table',
+        'Also run the engine with scaling.predictive enabled (disabled if the pool has it enabled: the learned pattern needs a trace of more than a day, such as `record` writes), KEDA (defaults and the AWS backlog rule), practo WPA, a Judoscale-style policy and the offline oracle on the same jobs, and print the comparison table',
     })
     .option('chart', {
       type: 'string',

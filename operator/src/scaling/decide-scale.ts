@@ -33,9 +33,9 @@ import {
 //
 // With a usable reading it runs eight stages, each a function of named values that hands its
 // result to the next: observe (the reading into estimates, observe.ts) -> size (the replicas the
-// load needs, sizing.ts and queue-targets.ts) -> predict (the learned arrival pattern, with
-// scaling.predictive: on, raises the need ahead of a forecast rise, predict.ts) -> recommend (within min/max, the queue's capacity
-// and the empty-pool rules, recommend.ts) -> stabilize (the HPA's windows and the engine's
+// load needs, sizing.ts and queue-targets.ts) -> predict (with scaling.predictive enabled, the
+// learned arrival pattern raises the need ahead of a forecast rise, predict.ts) -> recommend
+// (within min/max, the queue's capacity and the empty-pool rules, recommend.ts) -> stabilize (the HPA's windows and the engine's
 // spacing, stabilization.ts) -> limit (the rate-limit policies, rate-limits.ts) -> bound (what a
 // decision never goes below) -> explain (the reason, explain.ts).
 
@@ -228,7 +228,7 @@ function withForecast(signals: SignalEstimate, forecast: ForecastView | undefine
     : { ...signals, forecastArrivalRatePerSecond: forecast.ratePerSecond, forecastErrorRatio: forecast.error };
 }
 
-/** The seasonal model goes with the state while predictive is on or shadow, and is dropped when it is off. */
+/** The seasonal model goes with the state while predictive is enabled or shadow, and is dropped when it is disabled. */
 function withSeasonal(state: ScalerState, model: SeasonalModel | undefined): ScalerState {
   if (model !== undefined) return { ...state, seasonal: model };
   const { seasonal: _dropped, ...rest } = state;

@@ -64,9 +64,9 @@ const decisionAt = (run: Run, atMs: number) => run.decisions.get(atMs) as Decisi
 
 describe('predict stage (scaling.predictive)', () => {
   const day2 = at(1, 9, 1);
-  const off = run('off', campaign, 0, day2);
+  const off = run('disabled', campaign, 0, day2);
   const shadow = run('shadow', campaign, 0, day2);
-  const on = run('on', campaign, 0, day2);
+  const on = run('enabled', campaign, 0, day2);
 
   it('off learns nothing and keeps no model in the state', () => {
     expect(off.state.seasonal).toBeUndefined();
@@ -110,7 +110,7 @@ describe('predict stage (scaling.predictive)', () => {
     // A day of the campaign, then a day whose load is the campaign's opposite: the forecasts of
     // the second day miss by far more than the bound.
     const flipped = (atMs: number) => (atMs < DAY_MS ? campaign(atMs) : 105 - campaign(atMs));
-    const unsure = run('on', flipped, 0, at(2, 9, 1));
+    const unsure = run('enabled', flipped, 0, at(2, 9, 1));
     const view = decisionAt(unsure, at(2, 8, 59, 50));
     expect(view.signals?.forecastErrorRatio).toBeGreaterThan(FORECAST_ERROR_BOUND);
     expect(view.reasonCode).not.toBe(SCALE_REASONS.forecast);

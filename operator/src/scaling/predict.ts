@@ -12,7 +12,7 @@ import { SCALE_DOWN_HEADROOM, sizeReplicas } from './sizing.ts';
 import type { ScaleInput } from './types.ts';
 
 // The engine's predict stage (scaling.predictive, ADR 0003), between size and recommend: the
-// arrivals of this poll are learned into the pool's seasonal model, and, with `on`, a forecast
+// arrivals of this poll are learned into the pool's seasonal model, and, with `enabled`, a forecast
 // rise within a start-up and a poll is sized by the same queue model as the reactive need and
 // raises it — never lowers it. `shadow` learns and reports the forecast, and never acts.
 
@@ -53,7 +53,7 @@ export function predict({
   need: SizedNeed;
 }): Prediction {
   const mode: PredictiveMode = input.scaling.predictive;
-  if (mode === 'off') return { need, model: undefined, forecast: undefined };
+  if (mode === 'disabled') return { need, model: undefined, forecast: undefined };
   const model = learn(input, observation);
   const { scaling, nowMs } = input;
   const lead = scaling.podStartupSeconds + scaling.pollIntervalSeconds;
@@ -61,7 +61,7 @@ export function predict({
   if (peak === undefined) return { need, model, forecast: undefined };
   const error = forecastError(model);
   const view: ForecastView = { ...peak, error, acted: false };
-  if (mode !== 'on' || !trusted(model, nowMs, error)) return { need, model, forecast: view };
+  if (mode !== 'enabled' || !trusted(model, nowMs, error)) return { need, model, forecast: view };
   const raised = raiseForForecast(observation, need, peak);
   return raised === undefined
     ? { need, model, forecast: view }

@@ -102,7 +102,7 @@ export interface ScalerState {
   quietSinceMs: number | undefined;
   /** Since when readings have been missing or stale. */
   failingSinceMs: number | undefined;
-  /** The learned arrival pattern (scaling.predictive shadow or on); absent while it is off. */
+  /** The learned arrival pattern (scaling.predictive shadow or enabled); absent while it is disabled. */
   seasonal?: SeasonalModel;
 }
 
@@ -126,7 +126,7 @@ export const SCALE_REASONS = {
   queueCapacity: 'QueueCapacity',
   /** Scheduled jobs (schedule/retry, delayed) come due within a pod start-up: pods ready when they do. */
   scheduled: 'Scheduled',
-  /** The learned arrival pattern (scaling.predictive: on) forecasts a rise: pods Ready when it lands. */
+  /** The learned arrival pattern (scaling.predictive: enabled) forecasts a rise: pods Ready when it lands. */
   forecast: 'Forecast',
 } as const;
 export type ScaleReasonCode = (typeof SCALE_REASONS)[keyof typeof SCALE_REASONS];
@@ -147,7 +147,7 @@ export interface SignalEstimate {
   oldestJobAgeSeconds: number | undefined;
   /** The queue system is paused: its waiting jobs are not sized for. */
   queuePaused: boolean;
-  /** scaling.predictive shadow or on: the highest arrival rate forecast within a start-up and a poll. */
+  /** scaling.predictive shadow or enabled: the highest arrival rate forecast within a start-up and a poll. */
   forecastArrivalRatePerSecond?: number;
   /** ...and the model's recent forecast error (mean |forecast - actual| / mean actual, per minute). */
   forecastErrorRatio?: number;

@@ -84,17 +84,17 @@ export function simulatePool(input: PoolSimulationInput): PoolSimulation {
 }
 
 export const POOL_ENGINE_ROW_NAME = `${ENGINE_POLICY_NAME} (this pool's settings)`;
-export const POOL_PREDICTIVE_ROW_NAME = `${ENGINE_POLICY_NAME} (pool's settings, predictive on)`;
-export const POOL_REACTIVE_ROW_NAME = `${ENGINE_POLICY_NAME} (pool's settings, predictive off)`;
+export const POOL_PREDICTIVE_ROW_NAME = `${ENGINE_POLICY_NAME} (predictive enabled)`;
+export const POOL_REACTIVE_ROW_NAME = `${ENGINE_POLICY_NAME} (predictive disabled)`;
 
 /**
- * The row beside the pool's own: the same settings with scaling.predictive on, or, for a pool
- * that has it on already, off — what the learned pattern gains or costs on this traffic.
+ * The row beside the pool's own: the same settings with scaling.predictive enabled, or, for a pool
+ * that has it enabled already, disabled — what the learned pattern gains or costs on this traffic.
  */
 export function predictiveCounterpart(spec: WorkerPoolSpec): ScalingPolicy {
-  const on = spec.scaling.predictive === 'on';
+  const on = spec.scaling.predictive === 'enabled';
   return poolEnginePolicy(
-    { ...spec, scaling: { ...spec.scaling, predictive: on ? 'off' : 'on' } },
+    { ...spec, scaling: { ...spec.scaling, predictive: on ? 'disabled' : 'enabled' } },
     on ? POOL_REACTIVE_ROW_NAME : POOL_PREDICTIVE_ROW_NAME,
   );
 }
