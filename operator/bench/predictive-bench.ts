@@ -55,8 +55,12 @@ function runWeek(scenario: Scenario): WeekResult {
   const runs = MODES.map((mode) => {
     const policy = enginePolicy(scalingWith(scenario, mode), { name: `${ENGINE_POLICY_NAME}, predictive ${mode}` });
     const { value, seconds } = timed(() => simulate({ ...base, policy }));
-    console.error(`${scenario.name}: ${policy.name} simulated in ${seconds.toFixed(1)} CPU s`);
-    return { ...summarize(value, scenario.targetSeconds), seconds };
+    const summary = summarize(value, scenario.targetSeconds);
+    // Progress while the oracle, which takes longest, still runs.
+    console.error(
+      `${scenario.name}: ${policy.name}: ${summary.replicaSeconds.toFixed(0)} replica-s, ${summary.overTargetPercent.toFixed(2)} % over target, ${summary.scaleEvents} scale events (${seconds.toFixed(1)} CPU s)`,
+    );
+    return { ...summary, seconds };
   });
   const oracleRun = timed(() =>
     runOracle(base, {

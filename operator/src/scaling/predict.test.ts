@@ -41,7 +41,8 @@ function run(mode: PredictiveMode, load: (atMs: number) => number, fromMs: numbe
   const inputs = new Map<number, ScaleInput>();
   for (let atMs = fromMs; atMs <= toMs; atMs += POLL_MS) {
     const rate = load(atMs);
-    completed += rate * (POLL_MS / 1000);
+    // The jobs that arrived since the last poll came at the rate of that interval.
+    completed += load(atMs - POLL_MS) * (POLL_MS / 1000);
     const input: ScaleInput = {
       nowMs: atMs,
       scaling,

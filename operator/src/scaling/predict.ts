@@ -4,6 +4,7 @@ import type { SizedNeed } from './recommend.ts';
 import {
   emptySeasonalModel,
   forecastError,
+  forecastMinute,
   forecastPeak,
   learnArrivals,
   type SeasonalModel,
@@ -62,7 +63,10 @@ export function predict({
   const error = forecastError(model);
   const view: ForecastView = { ...peak, error, acted: false };
   if (mode !== 'enabled' || !trusted(model, nowMs, error)) return { need, model, forecast: view };
-  const raised = raiseForForecast(observation, need, peak);
+  const raised = raiseForForecast(observation, need, {
+    ratePerSecond: expectedRate(observation, peak.ratePerSecond, forecastMinute(model, Math.floor(nowMs / 60_000))),
+    inSeconds: peak.inSeconds,
+  });
   return raised === undefined
     ? { need, model, forecast: view }
     : { need: raised, model, forecast: { ...view, acted: true } };
@@ -76,6 +80,18 @@ function learn(input: ScaleInput, observation: Observation): SeasonalModel {
   if (previous === undefined || arrived === undefined) return model;
   const seconds = (observation.observed.lastSample.atMs - previous.atMs) / 1000;
   return seconds > 0 ? learnArrivals(model, input.nowMs, arrived, seconds) : model;
+}
+
+/**
+ * The rate to size for: the measured rate times the rise the pattern forecasts from this minute
+ * to the peak. A day runs above or below the days the model learned (a quiet Monday), and sizing
+ * for the learned level would hold replicas for load that is not there; the shape of the day —
+ * a campaign at 09:00 ten times the minute before — recurs. Without a forecast for this minute
+ * (or one of nothing), the forecast itself.
+ */
+function expectedRate(observation: Observation, peak: number, now: number | undefined): number {
+  if (now === undefined || now <= 0) return peak;
+  return observation.sizingInput.arrivalRate * (peak / now);
 }
 
 function trusted(model: SeasonalModel, nowMs: number, error: number | undefined): boolean {
