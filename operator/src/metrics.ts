@@ -22,6 +22,10 @@ export interface PoolGaugeValues {
   readyReplicas: number | undefined;
   maxReplicas: number | undefined;
   targetLatencySeconds: number | undefined;
+  /** scaling.predictive shadow or enabled: the highest arrival rate forecast within a start-up and a poll. */
+  forecastArrivalRate: number | undefined;
+  /** ...and the model's recent forecast error (mean |forecast - actual| / mean actual). */
+  forecastErrorRatio: number | undefined;
 }
 
 type PoolGaugeName = Exclude<keyof PoolGaugeValues, 'namespace' | 'pool'>;
@@ -48,6 +52,8 @@ export interface OperatorMetrics {
   readyReplicas: Gauge<'namespace' | 'pool'>;
   maxReplicas: Gauge<'namespace' | 'pool'>;
   targetLatencySeconds: Gauge<'namespace' | 'pool'>;
+  forecastArrivalRate: Gauge<'namespace' | 'pool'>;
+  forecastErrorRatio: Gauge<'namespace' | 'pool'>;
   scaleDecisions: Counter<'namespace' | 'pool' | 'direction' | 'reason'>;
   /** Quiet requests sent to workers of pods chosen for removal (drain before delete). */
   drainRequests: Counter<'namespace' | 'pool'>;
@@ -149,6 +155,16 @@ export function createOperatorMetrics(): OperatorMetrics {
       'workerpool_target_latency_seconds',
       'spec.scaling.targetLatencySeconds: how long a job may wait to start.',
       'targetLatencySeconds',
+    ),
+    forecastArrivalRate: poolGauge(
+      'workerpool_forecast_arrival_rate',
+      'scaling.predictive shadow or enabled: the highest arrival rate (jobs/s) the learned pattern forecasts within a pod start-up and a poll.',
+      'forecastArrivalRate',
+    ),
+    forecastErrorRatio: poolGauge(
+      'workerpool_forecast_error_ratio',
+      'scaling.predictive shadow or enabled: recent forecast error, mean |forecast - actual| over mean actual per minute (about 3 hours); the forecast acts (enabled) only while it is at most 0.35.',
+      'forecastErrorRatio',
     ),
     scaleDecisions: new Counter({
       name: 'workerpool_scale_decisions_total',

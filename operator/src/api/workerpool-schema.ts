@@ -23,6 +23,13 @@ export const API_VERSION = `${GROUP}/${VERSION}`;
  */
 export const QUEUE_STATUS_REFRESH_SECONDS = 60;
 
+/**
+ * scaling.predictive: learn the pool's daily and hourly arrival pattern, and whether to act on it.
+ * Not off/on: YAML 1.1, which kubectl reads manifests with, turns a bare `on` or `off` into a boolean.
+ */
+export const PREDICTIVE_MODES = ['disabled', 'shadow', 'enabled'] as const;
+export type PredictiveMode = (typeof PREDICTIVE_MODES)[number];
+
 export const QUEUE_FORMATS = ['native', 'sidekiq', 'bullmq', 'list', 'stream'] as const;
 export type QueueFormat = (typeof QUEUE_FORMATS)[number];
 
@@ -283,6 +290,11 @@ export const ScalingSchema = Type.Object(
     podStartupSeconds: int(
       'Typical seconds from a scale-up to a worker taking jobs. The engine scales ahead by this much.',
       { minimum: 0, maximum: 3600, default: 10 },
+    ),
+    predictive: oneOf(
+      "Learned seasonality (operator/src/scaling/adr/0003). disabled (the default) learns nothing. shadow learns the pool's arrival rate by 5-minute bucket of the UTC day and by minute of the hour, from the arrivals the engine already measures, keeps the model in status.forecast across operator restarts and reports its forecast and forecast error (workerpool_forecast_* metrics), but never acts. enabled also acts: once the model has learned for a day and while its recent forecast error is at most 35 %, it raises replicas ahead of a forecast rise (sized by the same queue model, pods Ready when it lands: a start-up and a poll ahead), never below what the reactive engine asks; status.lastScaleReason then starts with the forecast. Try it first with `workerpool-operator simulate --compare` on a trace of a few days recorded with `record`.",
+      PREDICTIVE_MODES,
+      'disabled',
     ),
     scaleUp: scalingRules('up', 0),
     // Defaults chosen on the scaling benchmark: operator/src/scaling/adr/0001-defaults-that-serve.md.
@@ -546,6 +558,38 @@ export const QueueStatusSchema = Type.Object(
   },
 );
 
+/**
+ * status.forecast is the learned arrival pattern (scaling.predictive), kept so that an operator
+ * restart does not forget a week of learning. It changes slowly: rewritten with a status write
+ * that happens anyway, and otherwise at most this often.
+ */
+export const FORECAST_STATUS_REFRESH_SECONDS = 900;
+
+export const ForecastStatusSchema = Type.Object(
+  {
+    learningSince: timestamp('When the model began to learn: it acts (predictive: enabled) only after a day.'),
+    savedAt: timestamp('When this copy of the model was written.'),
+    day: list(
+      'Arrivals per second by 5-minute bucket of the UTC day (288 buckets from 00:00); -1 where none was seen yet.',
+      num('Jobs per second, or -1.', { minimum: -1 }),
+      { maxItems: 288 },
+    ),
+    hour: list(
+      "Each minute of the hour's arrival rate over its 5-minute bucket's mean (60 values, 1 = even).",
+      num('A share.', { minimum: 0 }),
+      { maxItems: 60 },
+    ),
+    error: list(
+      'The recent forecast error as two decayed sums: |forecast - actual| and actual, per minute.',
+      num('A sum.', { minimum: 0 }),
+      { maxItems: 2 },
+    ),
+  },
+  {
+    description: `The learned arrival pattern (spec.scaling.predictive shadow or enabled), restored after an operator restart. Written with other status changes, and otherwise at most every ${FORECAST_STATUS_REFRESH_SECONDS} s; the workerpool_forecast_* metrics carry the forecast every poll.`,
+  },
+);
+
 export const WorkerPoolStatusSchema = Type.Object(
   {
     observedGeneration: Type.Optional(int('metadata.generation this status describes.', { minimum: 0 })),
@@ -557,6 +601,7 @@ export const WorkerPoolStatusSchema = Type.Object(
     ),
     deploymentName: Type.Optional(text('Name of the Deployment the pool scales.')),
     queue: Type.Optional(QueueStatusSchema),
+    forecast: Type.Optional(ForecastStatusSchema),
     lastScaleTime: Type.Optional(timestamp('When the replicas last changed.')),
     lastScaleReason: Type.Optional(
       text(
@@ -585,6 +630,7 @@ export type ScaleRules = ScalingSpec['scaleUp'];
 export type ScaleTargetRef = Static<typeof ScaleTargetRefSchema>;
 export type Condition = Static<typeof ConditionSchema>;
 export type QueueStatus = Static<typeof QueueStatusSchema>;
+export type ForecastStatus = Static<typeof ForecastStatusSchema>;
 
 export interface WorkerPool {
   apiVersion: typeof API_VERSION;

@@ -6,7 +6,7 @@ import type { Priority } from '../controller/work-queue.ts';
 import type { Logger } from '../logger.ts';
 import type { LoopWatchdog } from '../loop-watchdog.ts';
 import type { OperatorMetrics, PoolGaugeValues } from '../metrics.ts';
-import { decideScale, initialScalerState, type Decision, type ScaleInput } from '../scaling/index.ts';
+import { decideScale, initialScalerState, type Decision, type ScaleInput, type ScalerState } from '../scaling/index.ts';
 import type { EndpointPolicy } from '../signals/endpoint-policy.ts';
 import { SignalPoller, reportedReading, type PoolReadResult, type QueueReading } from '../signals/index.ts';
 import type { DrainView } from '../controller/scale-decisions.ts';
@@ -18,9 +18,11 @@ import type { ReadSecretValue } from './pool-credentials.ts';
 import { PoolRegistry } from './pool-registry.ts';
 import { PollScheduler } from './poll-scheduler.ts';
 import {
+  forecastStatusOf,
   idleFirstCondition,
   nextPublished,
   queueStatusOf,
+  seasonalModelOf,
   signalsCondition,
   type Published,
 } from './status-publisher.ts';
@@ -132,7 +134,7 @@ export class Autoscaler {
     loop.pool = pool;
     this.#registry.observe(key, pool);
     if (loop.decision !== undefined && loop.decidedGeneration === pool.metadata.generation) return;
-    const base = loop.lastInput ?? { nowMs: this.#now(), reading: undefined, state: initialScalerState() };
+    const base = loop.lastInput ?? { nowMs: this.#now(), reading: undefined, state: restoredState(pool) };
     const deployment = this.#deps.deploymentOf(pool);
     const settings = drainSettingsOf(pool, deployment, this.#deps.idleFirstScaleDown !== false);
     if (!settings.enabled) loop.drain = new PoolDrain();
@@ -218,7 +220,7 @@ export class Autoscaler {
     const view = loop.drain.engineView(reading, spec.currentReplicas, spec.readyReplicas);
     const input: ScaleInput = {
       nowMs,
-      state: loop.decision?.state ?? initialScalerState(),
+      state: loop.decision?.state ?? restoredState(loop.pool),
       ...spec,
       ...view,
     };
@@ -331,7 +333,9 @@ export class Autoscaler {
       const reported = loop.result ? reportedReading(loop.result, nowMs) : undefined;
       return reported ? queueStatusOf(reported, loop.throughput.perSecond) : undefined;
     };
-    const published = nextPublished(loop.published, { conditions, desiredReplicas: replicas }, queueOf, nowMs);
+    const published = nextPublished(loop.published, { conditions, desiredReplicas: replicas }, queueOf, nowMs, () =>
+      forecastStatusOf(decision.state.seasonal, nowMs),
+    );
     if (published) loop.published = published;
     this.#store.put(key, {
       generation: loop.decidedGeneration,
@@ -364,6 +368,8 @@ export class Autoscaler {
         readyReplicas: polled ? (this.#deps.deploymentOf(pool)?.status?.readyReplicas ?? 0) : undefined,
         maxReplicas: polled ? pool.spec.scaling.maxReplicas : undefined,
         targetLatencySeconds: polled ? pool.spec.scaling.targetLatencySeconds : undefined,
+        forecastArrivalRate: loop.decision?.signals?.forecastArrivalRatePerSecond,
+        forecastErrorRatio: loop.decision?.signals?.forecastErrorRatio,
       };
     }
   }
@@ -371,6 +377,14 @@ export class Autoscaler {
 
 /** Seconds a native drain request outlives the drain deadline. */
 const QUIET_REQUEST_MARGIN_SECONDS = 60;
+
+/** A pool's first state: with the arrival pattern a previous operator kept in status, while predictive is not off. */
+function restoredState(pool: WorkerPool): ScalerState {
+  const state = initialScalerState();
+  if (pool.spec.scaling.predictive === 'disabled') return state;
+  const seasonal = seasonalModelOf(pool.status?.forecast);
+  return seasonal === undefined ? state : { ...state, seasonal };
+}
 
 const keyOf = (pool: WorkerPool) => `${pool.metadata.namespace ?? ''}/${pool.metadata.name ?? ''}`;
 

@@ -42,6 +42,7 @@ export class DecisionStore implements ScaleDecisions {
     };
     if (published.queue) view.queue = published.queue;
     if (stored.drain) view.drain = stored.drain;
+    if (published.forecast) view.forecast = published.forecast;
     const byPod = busyByPod(stored.busyFrom);
     if (byPod) view.busyByPod = byPod;
     return view;

@@ -1,7 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { QUEUE_STATUS_REFRESH_SECONDS } from '../api/workerpool-schema.ts';
+import {
+  FORECAST_STATUS_REFRESH_SECONDS,
+  QUEUE_STATUS_REFRESH_SECONDS,
+  type ForecastStatus,
+} from '../api/workerpool-schema.ts';
 import { ConditionType, Reason } from '../controller/conditions.ts';
-import { busyByPod, nextPublished, queueStatusOf, readingKeyOf, type Published } from './status-publisher.ts';
+import { emptySeasonalModel, learnArrivals } from '../scaling/seasonal-model.ts';
+import {
+  busyByPod,
+  forecastStatusOf,
+  nextPublished,
+  queueStatusOf,
+  readingKeyOf,
+  seasonalModelOf,
+  type Published,
+} from './status-publisher.ts';
 
 const read = {
   type: ConditionType.SignalsAvailable,
@@ -92,5 +105,70 @@ describe('queueStatusOf', () => {
     const healthy = queueStatusOf({ reading, stale: false, ageSeconds: 0 }, 0.5);
     expect(healthy).not.toHaveProperty('unreadableHeartbeats');
     expect(healthy).not.toHaveProperty('firstUnreadableHeartbeat');
+  });
+});
+
+describe('the learned arrival pattern in status (scaling.predictive)', () => {
+  const t0 = 1_000_000;
+  const DAY_MS = 86_400_000;
+  const learned = () => {
+    let model = emptySeasonalModel();
+    for (let atMs = 10_000; atMs <= DAY_MS; atMs += 10_000) model = learnArrivals(model, atMs, 30, 10);
+    return model;
+  };
+
+  it('writes a fresh copy when one is due, even with nothing else to write, and carries it in between', () => {
+    const model = learned();
+    const first = nextPublished(
+      published(4, t0),
+      published(4, t0),
+      () => undefined,
+      t0,
+      () => forecastStatusOf(model, t0),
+    );
+    expect(first?.forecast?.day[0]).toBe(3);
+    expect(first?.forecastAtMs).toBe(t0);
+    // A decision a minute later carries the same copy; the model is not asked for a new one.
+    const scaled = nextPublished(
+      first,
+      published(4, t0 + 60_000, { desiredReplicas: 5 }),
+      () => undefined,
+      t0 + 60_000,
+      () => {
+        throw new Error('not due');
+      },
+    );
+    expect(scaled?.forecast).toBe(first?.forecast);
+    const dueAt = t0 + FORECAST_STATUS_REFRESH_SECONDS * 1000;
+    const refreshed = nextPublished(
+      scaled,
+      published(4, dueAt, { desiredReplicas: 5 }),
+      () => undefined,
+      dueAt,
+      () => forecastStatusOf(model, dueAt),
+    );
+    expect(refreshed?.forecast?.savedAt).toBe(new Date(dueAt).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+  });
+
+  it('writes nothing for a pool that learns nothing (predictive disabled)', () => {
+    expect(
+      nextPublished(
+        published(4, t0),
+        published(4, t0),
+        () => undefined,
+        t0,
+        () => undefined,
+      ),
+    ).toBeUndefined();
+  });
+
+  it('round-trips the model through status, and refuses a copy that is not one', () => {
+    const model = learned();
+    const status = forecastStatusOf(model, t0);
+    const restored = seasonalModelOf(status);
+    expect(restored?.day).toEqual(model.day);
+    expect(restored?.sinceMs).toBe(Math.floor((model.sinceMs ?? 0) / 1000) * 1000);
+    expect(seasonalModelOf({ ...(status as ForecastStatus), hour: [1, 2, 3] })).toBeUndefined();
+    expect(seasonalModelOf({ ...(status as ForecastStatus), learningSince: 'yesterday' })).toBeUndefined();
   });
 });

@@ -1,4 +1,11 @@
-import { QUEUE_STATUS_REFRESH_SECONDS, type QueueStatus, type WorkerPool } from '../api/workerpool-schema.ts';
+import {
+  FORECAST_STATUS_REFRESH_SECONDS,
+  QUEUE_STATUS_REFRESH_SECONDS,
+  type ForecastStatus,
+  type QueueStatus,
+  type WorkerPool,
+} from '../api/workerpool-schema.ts';
+import { persistSeasonalModel, restoreSeasonalModel, type SeasonalModel } from '../scaling/index.ts';
 import { ConditionType, Reason, type ConditionInput } from '../controller/conditions.ts';
 import { readerFor, type PoolReadResult, type QueueReading, type ReportedReading } from '../signals/index.ts';
 import type { DrainSettings } from './drain-settings.ts';
@@ -17,6 +24,9 @@ export interface Published {
   /** The readings at the precision status shows them, without observedAt. */
   readingKey: string;
   atMs: number;
+  /** The learned arrival pattern as status keeps it, and when that copy was taken. */
+  forecast?: ForecastStatus | undefined;
+  forecastAtMs?: number | undefined;
 }
 
 const round = (value: number) => Math.round(value * 100) / 100;
@@ -55,22 +65,57 @@ const conditionKey = (conditions: readonly ConditionInput[]) =>
 /**
  * What status should show from now on, given what was published last, or undefined when no write
  * is due. It runs on every poll of every pool, so the readings are only built once they could be due.
+ * A new copy of the learned pattern (`forecastOf`, scaling.predictive) is due every
+ * FORECAST_STATUS_REFRESH_SECONDS, and is carried unchanged by the writes in between.
  */
 export function nextPublished(
   previous: Published | undefined,
   next: Pick<Published, 'conditions' | 'desiredReplicas'>,
   queueOf: () => QueueStatus | undefined,
   nowMs: number,
+  forecastOf: () => ForecastStatus | undefined = () => undefined,
 ): Published | undefined {
   const urgent =
     !previous ||
     previous.desiredReplicas !== next.desiredReplicas ||
     conditionKey(previous.conditions) !== conditionKey(next.conditions);
-  if (!urgent && nowMs - previous.atMs < QUEUE_STATUS_REFRESH_SECONDS * 1000) return undefined;
+  const forecastDue =
+    previous?.forecastAtMs === undefined || nowMs - previous.forecastAtMs >= FORECAST_STATUS_REFRESH_SECONDS * 1000;
+  const fresh = forecastDue ? forecastOf() : undefined;
+  const forecast =
+    fresh === undefined
+      ? { forecast: previous?.forecast, forecastAtMs: previous?.forecastAtMs }
+      : { forecast: fresh, forecastAtMs: nowMs };
+  if (!urgent && fresh === undefined && nowMs - previous.atMs < QUEUE_STATUS_REFRESH_SECONDS * 1000) return undefined;
   const queue = queueOf();
   const readingKey = readingKeyOf(queue);
-  if (!urgent && readingKey === previous.readingKey) return undefined;
-  return { ...next, queue, readingKey, atMs: nowMs };
+  if (!urgent && fresh === undefined && readingKey === previous.readingKey) return undefined;
+  return { ...next, queue, readingKey, atMs: nowMs, ...forecast };
+}
+
+/** The seasonal model as status.forecast keeps it, or undefined before it has learned anything. */
+export function forecastStatusOf(model: SeasonalModel | undefined, nowMs: number): ForecastStatus | undefined {
+  const persisted = model === undefined ? undefined : persistSeasonalModel(model);
+  if (persisted === undefined) return undefined;
+  return {
+    learningSince: timestamp(persisted.sinceMs),
+    savedAt: timestamp(nowMs),
+    day: persisted.day,
+    hour: persisted.hour,
+    error: persisted.error,
+  };
+}
+
+/** The model a previous operator kept in status.forecast, or undefined when there is none to trust. */
+export function seasonalModelOf(forecast: ForecastStatus | undefined): SeasonalModel | undefined {
+  if (forecast === undefined) return undefined;
+  const error = forecast.error;
+  return restoreSeasonalModel({
+    day: forecast.day,
+    hour: forecast.hour,
+    error: [error[0] ?? Number.NaN, error[1] ?? Number.NaN],
+    sinceMs: Date.parse(forecast.learningSince),
+  });
 }
 
 /** Jobs running per pod, summed over a pod's workers, from heartbeats that carry pod names. */

@@ -9,6 +9,7 @@ import { serviceSpec, simulateCommand } from './simulate-command.ts';
 const MAIN = join(import.meta.dirname, 'main.ts');
 const COMPARED_ROWS = [
   "workerpool engine (this pool's settings)",
+  'workerpool engine (predictive enabled)',
   'KEDA redis list (listLength 5)',
   'KEDA + AWS backlog rule (listLength 100)',
   'practo WPA (100 msgs/worker)',
@@ -96,13 +97,13 @@ describe('simulate command', () => {
     expect(text).toMatch(/\noffline oracle +\d+ +1\.00 +0\.00 /);
     expect(lines[lines.length - 1]).toBe(`chart: ${chart}`);
     const svg = readFileSync(chart, 'utf8');
-    for (const name of COMPARED_ROWS.slice(0, 6))
+    for (const name of COMPARED_ROWS.slice(0, 7))
       expect(svg).toContain(name.replace("'", '&#39;').replace('&#39;', "'"));
     const json = JSON.parse(await run(simulateArgs('pool.yaml', '--compare', '--chart', chart, '--json'))) as {
       policies: { policy: string; jobs: number }[];
       oracle: { jobs: number };
     };
-    expect(json.policies.map((summary) => summary.policy)).toEqual(COMPARED_ROWS.slice(0, 5));
+    expect(json.policies.map((summary) => summary.policy)).toEqual(COMPARED_ROWS.slice(0, 6));
     expect(json.oracle.jobs).toBe(280);
   });
 
@@ -138,11 +139,11 @@ describe('workerpool-operator simulate --compare, the real process', () => {
       const lines = result.stdout.trimEnd().split('\n');
       expect(lines[0]).toBe('jobs 6690 (service time exponential, mean 1.5s), target 30s');
       expect(lines.slice(2, 2 + COMPARED_ROWS.length).map((line) => line.slice(0, 52).trim())).toEqual([
-        COMPARED_ROWS[0],
+        ...COMPARED_ROWS.slice(0, 2),
         'KEDA redis list (listLength 5)',
         'KEDA + AWS backlog rule (listLength 200)',
         'practo WPA (200 msgs/worker)',
-        ...COMPARED_ROWS.slice(4),
+        ...COMPARED_ROWS.slice(5),
       ]);
       expect(readFileSync(chart, 'utf8')).toMatch(/^<svg /);
     } finally {

@@ -11,8 +11,8 @@ import { comparePool, simulatePool, type PoolSimulation } from '../simulator/sim
 // `workerpool-operator simulate`: what would the engine have done with this pool on this
 // trace? Replays a recorded arrival trace through the very engine the operator runs, on
 // virtual time, and reports cost (replica-seconds) and service level (waits vs the target).
-// With --compare, the same jobs also go through KEDA, WPA, a Judoscale-style policy and the
-// offline oracle, and the answer is the benchmark's table.
+// With --compare, the same jobs also go through the engine with scaling.predictive flipped (on,
+// or off for a pool that has it on), KEDA, WPA, a Judoscale-style policy and the offline oracle, and the answer is the benchmark's table.
 
 export const DEFAULT_COMPARE_CHART = 'simulate-compare.svg';
 
@@ -34,7 +34,7 @@ const options = (yargs: Argv) =>
       type: 'boolean',
       default: false,
       describe:
-        'Also run KEDA (defaults and the AWS backlog rule), practo WPA, a Judoscale-style policy and the offline oracle on the same jobs, and print the comparison table',
+        'Also run the engine with scaling.predictive enabled (disabled if the pool has it enabled: the learned pattern needs a trace of more than a day, such as `record` writes), KEDA (defaults and the AWS backlog rule), practo WPA, a Judoscale-style policy and the offline oracle on the same jobs, and print the comparison table',
     })
     .option('chart', {
       type: 'string',

@@ -143,6 +143,7 @@ export function planStatus(input: StatusPlanInput): StatusPlan {
     conditions: scale.conditions,
     hold: holdOf(scale),
     ...(scale.queue ? { queue: scale.queue } : {}),
+    ...(scale.forecast ? { forecast: scale.forecast } : {}),
   };
   if (plan.claimedBy) {
     if (findStalledReason(pool) !== Reason.ScaleTargetClaimed)

@@ -1,4 +1,4 @@
-import type { QueueStatus } from '../api/workerpool-schema.ts';
+import type { ForecastStatus, QueueStatus } from '../api/workerpool-schema.ts';
 import type { ScaleReasonCode } from '../scaling/index.ts';
 import type { ConditionInput } from './conditions.ts';
 
@@ -21,6 +21,8 @@ export interface PoolScaleView {
   reason: string;
   /** The queue readings status shows (refreshed at a bounded rate, see QUEUE_STATUS_REFRESH_SECONDS). */
   queue?: QueueStatus;
+  /** The learned arrival pattern (scaling.predictive), refreshed at a bounded rate (FORECAST_STATUS_REFRESH_SECONDS). */
+  forecast?: ForecastStatus;
   /** SignalsAvailable and IdleFirstScaleDown. */
   conditions: ConditionInput[];
   /** Jobs running in each pod, by pod name, when the format's heartbeats report it and idle-first is on. */

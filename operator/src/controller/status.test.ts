@@ -107,6 +107,25 @@ describe('buildStatus', () => {
   });
 });
 
+describe('buildStatus: the learned arrival pattern (status.forecast)', () => {
+  const pool = templatePool('billing', 'mailers');
+  const forecast = {
+    learningSince: '2026-11-30T00:00:00Z',
+    savedAt: '2026-12-01T09:45:00Z',
+    day: new Array<number>(288).fill(2.5),
+    hour: new Array<number>(60).fill(1),
+    error: [0.4, 3],
+  };
+
+  it('writes the copy the decision brings, and carries it over when a pass brings none, for the next operator', () => {
+    const written = buildStatus(pool, world(rolledOut(3), 3, { forecast }), T0);
+    expect(written.forecast).toEqual(forecast);
+    const later = buildStatus({ ...pool, status: written }, world(rolledOut(3), 3), T1);
+    expect(later.forecast).toEqual(forecast);
+    expect(buildStatus(pool, world(rolledOut(3), 3), T0).forecast).toBeUndefined();
+  });
+});
+
 describe('statusChanged', () => {
   const pool = templatePool('billing', 'mailers');
 

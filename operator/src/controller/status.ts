@@ -1,10 +1,10 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import type { Condition, QueueStatus, WorkerPool, WorkerPoolStatus } from '../api/workerpool-schema.ts';
+import type { Condition, ForecastStatus, QueueStatus, WorkerPool, WorkerPoolStatus } from '../api/workerpool-schema.ts';
 import { ConditionType, Reason, mergeConditions, type ConditionInput } from './conditions.ts';
 
 // The status is rebuilt from the world on every reconcile (the Deployment, the decision, the
-// readings) rather than edited from the previous status; only lastTransitionTime and the
-// last-scale fields carry over.
+// readings) rather than edited from the previous status; only lastTransitionTime, the
+// last-scale fields and the learned arrival pattern carry over.
 
 export interface ObservedWorld {
   /** The Deployment the pool scales, or undefined when it does not exist. */
@@ -14,6 +14,8 @@ export interface ObservedWorld {
   /** A problem that stops progress until someone changes something (kstatus Stalled). */
   blocker?: { reason: Reason; message: string };
   queue?: QueueStatus;
+  /** The learned arrival pattern to keep; without one, the one status holds is carried over. */
+  forecast?: ForecastStatus;
   /** Conditions that come from the queue readings (SignalsAvailable, IdleFirstScaleDown). */
   conditions: ConditionInput[];
   lastScale?: { time: string; reason: string };
@@ -134,6 +136,9 @@ export function buildStatus(pool: WorkerPool, world: ObservedWorld, now: Date): 
   if (world.selector !== undefined) status.selector = world.selector;
   if (world.deployment?.metadata?.name) status.deploymentName = world.deployment.metadata.name;
   if (world.queue) status.queue = world.queue;
+  // The model outlives this operator: it is what the next one restores.
+  const forecast = world.forecast ?? pool.status?.forecast;
+  if (forecast) status.forecast = forecast;
   const lastScale =
     world.lastScale ??
     (pool.status?.lastScaleTime

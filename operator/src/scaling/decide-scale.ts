@@ -5,7 +5,9 @@ import type { QueueReading } from '../signals/queue-reading.ts';
 import { limitRate, longestPeriodSeconds, rememberScaleEvent } from './rate-limits.ts';
 import { decisionCode, explain } from './explain.ts';
 import { observationContext, observe, seesArrivalsWhileEmpty, type Observation } from './observe.ts';
+import { predict, type ForecastView } from './predict.ts';
 import { describeChange, formatNumber } from './reason.ts';
+import type { SeasonalModel } from './seasonal-model.ts';
 import { letsGoSooner, recommend, type Recommendation, type ScheduledNeed, type SizedNeed } from './recommend.ts';
 import { arrivalsDropping, observeReading, type ObservedSignals } from './signal-estimates.ts';
 import { SCALE_DOWN_HEADROOM, sizeReplicas, type Sizing } from './sizing.ts';
@@ -21,6 +23,7 @@ import {
   type ScaleInput,
   type ScaleReasonCode,
   type ScalerState,
+  type SignalEstimate,
   type TimedReplicas,
 } from './types.ts';
 
@@ -28,10 +31,11 @@ import {
 // (desired replicas, reason, next state). The controller calls it once per poll and per pool;
 // the simulator calls the very same function on virtual time.
 //
-// With a usable reading it runs seven stages, each a function of named values that hands its
+// With a usable reading it runs eight stages, each a function of named values that hands its
 // result to the next: observe (the reading into estimates, observe.ts) -> size (the replicas the
-// load needs, sizing.ts and queue-targets.ts) -> recommend (within min/max, the queue's capacity
-// and the empty-pool rules, recommend.ts) -> stabilize (the HPA's windows and the engine's
+// load needs, sizing.ts and queue-targets.ts) -> predict (with scaling.predictive enabled, the
+// learned arrival pattern raises the need ahead of a forecast rise, predict.ts) -> recommend
+// (within min/max, the queue's capacity and the empty-pool rules, recommend.ts) -> stabilize (the HPA's windows and the engine's
 // spacing, stabilization.ts) -> limit (the rate-limit policies, rate-limits.ts) -> bound (what a
 // decision never goes below) -> explain (the reason, explain.ts).
 
@@ -190,27 +194,45 @@ interface Observed {
 
 function decideFromSignals(input: ScaleInput, reading: QueueReading): Decision {
   const observation = observe({ input, reading });
-  const need = size({ input, reading, observation });
+  const sized = size({ input, reading, observation });
+  const { need, model, forecast } = predict({ input, observation, need: sized });
   const recommendation = recommend({ input, reading, observation, need });
   const windowed = stabilize({ input, reading, observation, recommendation });
   const limited = limit({ input, desiredReplicas: windowed });
   const desired = bound({ recommendation, limited });
   const code = decisionCode({ recommendation, windowed, limited, desired });
+  const signals = withForecast(observation.signals, forecast);
   return {
     desiredReplicas: desired,
     recommendedReplicas: recommendation.replicas,
     reasonCode: code,
     reason: explain({
       targetSeconds: input.scaling.targetLatencySeconds,
-      signals: observation.signals,
+      signals,
       currentReplicas: input.currentReplicas,
       desiredReplicas: desired,
       recommendation,
       code,
+      forecast,
     }),
-    signals: observation.signals,
-    state: nextState({ input, observation, recommendation, desired }),
+    signals,
+    state: withSeasonal(nextState({ input, observation, recommendation, desired }), model),
   };
+}
+
+/** The forecast beside the measured signals, for metrics (shadow and on). */
+function withForecast(signals: SignalEstimate, forecast: ForecastView | undefined): SignalEstimate {
+  if (forecast === undefined) return signals;
+  return forecast.error === undefined
+    ? { ...signals, forecastArrivalRatePerSecond: forecast.ratePerSecond }
+    : { ...signals, forecastArrivalRatePerSecond: forecast.ratePerSecond, forecastErrorRatio: forecast.error };
+}
+
+/** The seasonal model goes with the state while predictive is enabled or shadow, and is dropped when it is disabled. */
+function withSeasonal(state: ScalerState, model: SeasonalModel | undefined): ScalerState {
+  if (model !== undefined) return { ...state, seasonal: model };
+  const { seasonal: _dropped, ...rest } = state;
+  return rest;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describeQueueBound } from './queue-targets.ts';
-import { describeChange, describeSignals } from './reason.ts';
+import type { ForecastView } from './predict.ts';
+import { describeChange, describeSignals, formatNumber } from './reason.ts';
 import type { Recommendation } from './recommend.ts';
 import { SCALE_REASONS, type ScaleReasonCode, type SignalEstimate } from './types.ts';
 
@@ -13,6 +14,7 @@ export function explain({
   desiredReplicas,
   recommendation,
   code,
+  forecast,
 }: {
   targetSeconds: number;
   signals: SignalEstimate;
@@ -20,6 +22,7 @@ export function explain({
   desiredReplicas: number;
   recommendation: Recommendation;
   code: ScaleReasonCode;
+  forecast?: ForecastView | undefined;
 }): string {
   const change = describeChange(currentReplicas, desiredReplicas);
   const recommended = recommendation.replicas;
@@ -28,7 +31,9 @@ export function explain({
     recommendation.scheduled === undefined
       ? ''
       : `${recommendation.scheduled.jobs.toLocaleString('en-US')} jobs due in ${recommendation.scheduled.withinSeconds}s; `;
-  const base = `${scheduled}${tier}${describeSignals(signals, targetSeconds)}: ${change}`;
+  const forecastPart =
+    recommendation.forecast === undefined || forecast === undefined ? '' : `${describeForecast(forecast)}; `;
+  const base = `${scheduled}${forecastPart}${tier}${describeSignals(signals, targetSeconds)}: ${change}`;
   const cap =
     recommendation.capped === undefined
       ? ''
@@ -39,6 +44,13 @@ export function explain({
   if (code === SCALE_REASONS.wakeFromZero) return `${base} (waking from zero)${cap}`;
   if (recommendation.quiet === true) return `${base} (nothing waiting or arriving: keeping the replicas jobs run on)`;
   return `${base}${cap}`;
+}
+
+/** "forecast 80 jobs/s in 40s (learned pattern, error 12%)": the forecast that raised the need. */
+export function describeForecast(forecast: ForecastView): string {
+  const when = forecast.inSeconds <= 0 ? 'now' : `in ${Math.round(forecast.inSeconds)}s`;
+  const error = forecast.error === undefined ? '' : `, error ${Math.round(forecast.error * 100)}%`;
+  return `forecast ${formatNumber(forecast.ratePerSecond)} jobs/s ${when} (learned pattern${error})`;
 }
 
 /**

@@ -3,3 +3,5 @@ export { decideScale, usableReading, STALE_AFTER_POLL_INTERVALS, STALE_AFTER_MIN
 export { concurrencyPerReplica } from './observe.ts';
 export { initialScalerState, SCALE_REASONS } from './types.ts';
 export type { Decision, ScaleInput, ScalerState, ScaleReasonCode, SignalEstimate } from './types.ts';
+export { persistSeasonalModel, restoreSeasonalModel } from './seasonal-model.ts';
+export type { SeasonalModel } from './seasonal-model.ts';

@@ -35,6 +35,13 @@ export interface Recommendation {
   queue?: QueueBound;
   /** Scheduled jobs coming due asked for more than the rest of the load. */
   scheduled?: ScheduledNeed;
+  /** The learned pattern's forecast asked for more than the reactive need (predict.ts). */
+  forecast?: ForecastNeed;
+}
+
+/** The forecast rate that raised the need, for lastScaleReason. */
+export interface ForecastNeed {
+  ratePerSecond: number;
 }
 
 /** The scheduled jobs that set the need, for lastScaleReason: "3,000 jobs due in 40s". */
@@ -53,6 +60,8 @@ export interface SizedNeed {
   scheduled: ScheduledNeed | undefined;
   queueBound: QueueBound | undefined;
   ceiling: CapacityCeiling | undefined;
+  /** Set by the predict stage when the forecast raised the need. */
+  forecast?: ForecastNeed;
 }
 
 const BINDING_REASONS: Record<SizingBinding, ScaleReasonCode> = {
@@ -85,7 +94,10 @@ export function recommend({
   const { scaling, currentReplicas } = input;
   const { sizing, ceiling } = need;
   const { idleSinceMs } = observation;
-  const released = quietRelease({ input, reading, quietSinceMs: observation.quietSinceMs });
+  // A forecast rise keeps the replicas it asked for through a quiet spell before it lands.
+  const forecast = need.forecast;
+  const released =
+    forecast === undefined ? quietRelease({ input, reading, quietSinceMs: observation.quietSinceMs }) : undefined;
   if (released !== undefined && currentReplicas > 0 && !idleToZero(input, idleSinceMs)) {
     const kept = clamp(released, Math.max(1, scaling.minReplicas), scaling.maxReplicas);
     return { replicas: kept, keepReplicas: kept, code: SCALE_REASONS.idle, bypassWindows: true, quiet: true };
@@ -100,9 +112,11 @@ export function recommend({
   const bindingCode =
     scheduled !== undefined
       ? SCALE_REASONS.scheduled
-      : queue === undefined
-        ? BINDING_REASONS[sizing.binding]
-        : SCALE_REASONS.queueLatency;
+      : forecast !== undefined
+        ? SCALE_REASONS.forecast
+        : queue === undefined
+          ? BINDING_REASONS[sizing.binding]
+          : SCALE_REASONS.queueLatency;
   const code = capped === undefined ? bindingCode : SCALE_REASONS.queueCapacity;
   const within = (low: number) => ({
     replicas: clamp(sizing.replicas, low, Math.max(low, high)),
@@ -111,15 +125,16 @@ export function recommend({
     ...(capped === undefined ? {} : { capped }),
     ...(queue === undefined ? {} : { queue }),
     ...(scheduled === undefined ? {} : { scheduled }),
+    ...(forecast === undefined ? {} : { forecast }),
   });
   if (scaling.minReplicas > 0) return { ...within(scaling.minReplicas), code, bypassWindows: false };
   if (currentReplicas === 0) {
     // Scheduled jobs wake the pool a start-up before they come due, not when they are.
-    if (observation.waiting === 0 && scheduled === undefined)
+    if (observation.waiting === 0 && scheduled === undefined && forecast === undefined)
       return { replicas: 0, keepReplicas: 0, code: SCALE_REASONS.idle, bypassWindows: true };
     return { ...within(1), code: SCALE_REASONS.wakeFromZero, bypassWindows: true };
   }
-  if (idleToZero(input, idleSinceMs)) {
+  if (forecast === undefined && idleToZero(input, idleSinceMs)) {
     return { replicas: 0, keepReplicas: 0, code: SCALE_REASONS.scaleToZero, bypassWindows: true };
   }
   // Until the idle period has passed, keep one replica: a job arriving now starts at once.

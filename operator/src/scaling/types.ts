@@ -1,5 +1,6 @@
 import type { QueueFormat, ScalingSpec } from '../api/workerpool-schema.ts';
 import type { QueueReading } from '../signals/queue-reading.ts';
+import type { SeasonalModel } from './seasonal-model.ts';
 
 // The engine's contract with its callers (the controller every poll, the simulator on virtual
 // time). Everything here is plain data so that the state survives JSON.stringify/parse and a
@@ -101,6 +102,8 @@ export interface ScalerState {
   quietSinceMs: number | undefined;
   /** Since when readings have been missing or stale. */
   failingSinceMs: number | undefined;
+  /** The learned arrival pattern (scaling.predictive shadow or enabled); absent while it is disabled. */
+  seasonal?: SeasonalModel;
 }
 
 /** Why the engine chose what it chose: exported so that events and metrics use one vocabulary. */
@@ -123,6 +126,8 @@ export const SCALE_REASONS = {
   queueCapacity: 'QueueCapacity',
   /** Scheduled jobs (schedule/retry, delayed) come due within a pod start-up: pods ready when they do. */
   scheduled: 'Scheduled',
+  /** The learned arrival pattern (scaling.predictive: enabled) forecasts a rise: pods Ready when it lands. */
+  forecast: 'Forecast',
 } as const;
 export type ScaleReasonCode = (typeof SCALE_REASONS)[keyof typeof SCALE_REASONS];
 
@@ -142,6 +147,10 @@ export interface SignalEstimate {
   oldestJobAgeSeconds: number | undefined;
   /** The queue system is paused: its waiting jobs are not sized for. */
   queuePaused: boolean;
+  /** scaling.predictive shadow or enabled: the highest arrival rate forecast within a start-up and a poll. */
+  forecastArrivalRatePerSecond?: number;
+  /** ...and the model's recent forecast error (mean |forecast - actual| / mean actual, per minute). */
+  forecastErrorRatio?: number;
 }
 
 export interface Decision {

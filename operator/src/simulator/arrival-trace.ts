@@ -21,6 +21,17 @@ export interface ArrivalTrace {
    * BullMQ delay): readers see them that long ahead. Absent or 0: enqueued when they arrive.
    */
   scheduledAheadSeconds?: number[];
+  /**
+   * Epoch seconds of the trace's first bucket, when its timestamps were epoch seconds or dates
+   * (a `record` trace): the simulated clock starts there, so that a learned daily pattern
+   * (scaling.predictive) sees the trace's own time of day. Absent: second 0 is midnight UTC.
+   */
+  startEpochSeconds?: number;
+}
+
+/** Epoch milliseconds of the trace's second 0, for the simulated clock. */
+export function traceEpochMs(trace: ArrivalTrace): number {
+  return (trace.startEpochSeconds ?? 0) * 1000;
 }
 
 export function traceDurationSeconds(trace: ArrivalTrace): number {
@@ -207,7 +218,7 @@ function bucketRows(name: string, rows: { at: number; count: number }[]): Arriva
     const slot = Math.round((row.at - first) / bucketSeconds);
     counts[slot] = (counts[slot] ?? 0) + row.count;
   }
-  return { name, bucketSeconds, counts, poisson: false };
+  return { name, bucketSeconds, counts, poisson: false, startEpochSeconds: first };
 }
 
 /** Arrival times in seconds, sorted: counts spread at random within their bucket. */

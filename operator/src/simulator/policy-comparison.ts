@@ -1,4 +1,4 @@
-import { traceDurationSeconds, type ArrivalTrace } from './arrival-trace.ts';
+import { traceDurationSeconds, traceEpochMs, type ArrivalTrace } from './arrival-trace.ts';
 import { judoscalePolicy, JUDOSCALE_DEFAULT_DOWNSCALE_DELAY_SECONDS } from './baselines/judoscale-policy.ts';
 import { backlogPerInstance, kedaHpaPolicy, KEDA_DEFAULT_LIST_LENGTH } from './baselines/keda-hpa-policy.ts';
 import { runOracle } from './baselines/oracle.ts';
@@ -94,6 +94,7 @@ export function comparePolicies(input: ComparisonInput): Comparison {
     podStartupSeconds: pool.podStartupSeconds,
     initialReplicas: input.initialReplicas,
     endSeconds,
+    epochMs: traceEpochMs(input.trace),
   };
   const results = [...input.enginePolicies, ...baselinePolicies(pool)].map((policy) => simulate({ ...base, policy }));
   const oracle = runOracle(base, {

@@ -1,6 +1,6 @@
 import type { WorkerPoolSpec } from '../api/workerpool-schema.ts';
 import { profileOfQueue } from '../signals/signal-profile.ts';
-import { traceDurationSeconds, type ArrivalTrace } from './arrival-trace.ts';
+import { traceDurationSeconds, traceEpochMs, type ArrivalTrace } from './arrival-trace.ts';
 import { enginePolicy, ENGINE_POLICY_NAME } from './engine-policy.ts';
 import { generateJobs, workBoundReplicaSeconds } from './jobs.ts';
 import { comparePolicies, type Comparison } from './policy-comparison.ts';
@@ -64,6 +64,7 @@ export function simulatePool(input: PoolSimulationInput): PoolSimulation {
     podStartupSeconds: scaling.podStartupSeconds,
     initialReplicas: initialReplicasOf(input),
     endSeconds,
+    epochMs: traceEpochMs(input.trace),
     policy: poolEnginePolicy(input.spec),
   });
   const chartSvg = renderChart({
@@ -83,8 +84,22 @@ export function simulatePool(input: PoolSimulationInput): PoolSimulation {
 }
 
 export const POOL_ENGINE_ROW_NAME = `${ENGINE_POLICY_NAME} (this pool's settings)`;
+export const POOL_PREDICTIVE_ROW_NAME = `${ENGINE_POLICY_NAME} (predictive enabled)`;
+export const POOL_REACTIVE_ROW_NAME = `${ENGINE_POLICY_NAME} (predictive disabled)`;
 
-/** The pool's own settings, every baseline and the offline oracle on the same jobs. */
+/**
+ * The row beside the pool's own: the same settings with scaling.predictive enabled, or, for a pool
+ * that has it enabled already, disabled — what the learned pattern gains or costs on this traffic.
+ */
+export function predictiveCounterpart(spec: WorkerPoolSpec): ScalingPolicy {
+  const on = spec.scaling.predictive === 'enabled';
+  return poolEnginePolicy(
+    { ...spec, scaling: { ...spec.scaling, predictive: on ? 'disabled' : 'enabled' } },
+    on ? POOL_REACTIVE_ROW_NAME : POOL_PREDICTIVE_ROW_NAME,
+  );
+}
+
+/** The pool's own settings and its predictive counterpart, every baseline and the offline oracle on the same jobs. */
 export function comparePool(input: PoolSimulationInput): Comparison {
   const scaling = input.spec.scaling;
   return comparePolicies({
@@ -99,7 +114,7 @@ export function comparePool(input: PoolSimulationInput): Comparison {
     trace: input.trace,
     seed: input.seed,
     initialReplicas: initialReplicasOf(input),
-    enginePolicies: [poolEnginePolicy(input.spec, POOL_ENGINE_ROW_NAME)],
+    enginePolicies: [poolEnginePolicy(input.spec, POOL_ENGINE_ROW_NAME), predictiveCounterpart(input.spec)],
     chartTitle: chartTitle(input),
     chartBucketSeconds: SIMULATE_CHART_BUCKET_SECONDS,
   });
