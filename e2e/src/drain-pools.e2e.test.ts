@@ -62,7 +62,8 @@ describe('a native pool scaled down in steps while every pod runs a 20 s job', (
   it('with drain off, removes busy pods: the interrupted runs are counted, and every job is still done', async () => {
     const outcome = await nativeStepDown(false);
     expect(outcome.scaleDowns).toBe(5);
-    // Not asserted beyond that: which pods go is the ReplicaSet's choice. The count is printed above.
-    expect(outcome.interrupted).toBeGreaterThanOrEqual(0);
+    // The control run: every pod is always mid-job, so the ReplicaSet's own choice cuts runs short.
+    // Were none cut here, the drain-on run's zero would prove nothing. The count is printed above.
+    expect(outcome.interrupted).toBeGreaterThan(0);
   });
 });

@@ -63,6 +63,8 @@ describe('a pool of real Sidekiq pods scaled down in steps while every process r
   it('with drain off, removes busy processes: the interrupted runs are counted, and every job is still done', async () => {
     const outcome = await sidekiqStepDown(false);
     expect(outcome.scaleDowns).toBe(5);
-    expect(outcome.interrupted).toBeGreaterThanOrEqual(0); // printed above: the number the note reports
+    // The control run: every pod is always mid-job, so the ReplicaSet's own choice cuts runs short.
+    // Were none cut here, the drain-on run's zero would prove nothing. The count is printed above.
+    expect(outcome.interrupted).toBeGreaterThan(0);
   });
 });
