@@ -71,6 +71,16 @@ export function predictiveScenarios(): Scenario[] {
       seed: 32,
     },
     {
+      name: 'seasonal-week-slow-start',
+      description:
+        'the seasonal week on pods that take 40 s to start, longer than the 20 s target: no reactive rule has pods Ready for a sharp rise',
+      trace: seasonalWeek(31),
+      ...POOL,
+      targetSeconds: 20,
+      podStartupSeconds: 40,
+      seed: 32,
+    },
+    {
       name: 'random-week',
       description: 'a week of random bursts (Markov-modulated: 4 -> 60 jobs/s, 30 s on average, every 2.5 min)',
       trace: randomWeek(33),
