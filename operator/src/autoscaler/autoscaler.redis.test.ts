@@ -13,6 +13,7 @@ import { templatePool } from '../testing/fixtures.ts';
 import { waitForPolls } from '../testing/loop-evidence.ts';
 import { parseEndpointPolicy } from '../signals/endpoint-policy.ts';
 import { startTlsRedis } from '@workerpool/testkit/tls-redis';
+import { trimPool } from '../controller/cache-trim.ts';
 import { Autoscaler } from './autoscaler.ts';
 
 // The autoscaler against a real, password-protected Redis. What stands in for the Kubernetes
@@ -104,9 +105,14 @@ const deploymentWith = (replicas: number): V1Deployment => ({
 const keyOf = (pool: WorkerPool) => `${pool.metadata.namespace}/${pool.metadata.name}`;
 /** What the reconciler would read for the pool now. */
 const decisionOf = (harness: Harness, pool: WorkerPool) => harness.autoscaler.decisions.read(keyOf(pool));
-/** The informer delivers the pool (new, edited, or again with only its status changed). */
+/**
+ * The informer delivers the pool (new, edited, or again with only its status changed), as its
+ * cache keeps it: the pod template packed (cache-trim.ts), so that nothing here reads it whole.
+ */
 const observe = (harness: Harness, pool: WorkerPool) => {
-  harness.autoscaler.poolChanged(pool);
+  const cached = structuredClone(pool);
+  trimPool(cached);
+  harness.autoscaler.poolChanged(cached);
   return decisionOf(harness, pool);
 };
 const signals = (harness: Harness, pool: WorkerPool) =>

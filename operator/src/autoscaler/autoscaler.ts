@@ -9,6 +9,8 @@ import type { OperatorMetrics, PoolGaugeValues } from '../metrics.ts';
 import { decideScale, initialScalerState, type Decision, type ScaleInput, type ScalerState } from '../scaling/index.ts';
 import type { EndpointPolicy } from '../signals/endpoint-policy.ts';
 import { SignalPoller, reportedReading, type PoolReadResult, type QueueReading } from '../signals/index.ts';
+import type { ConditionInput } from '../controller/conditions.ts';
+import { withTemplate } from '../controller/packed-template.ts';
 import type { DrainView } from '../controller/scale-decisions.ts';
 import { quietCommands } from '../signals/index.ts';
 import { DecisionStore } from './decision-store.ts';
@@ -50,6 +52,16 @@ interface PoolLoop {
   /** The Deployment's replicas: the decision plus pods still draining. */
   replicas: number | undefined;
   drainView: DrainView | undefined;
+  /** How the pool's pods leave, worked out from its pod template once per spec and Deployment version. */
+  podExit: PodExit | undefined;
+}
+
+/** What drain and the GracePeriod condition read of a pod template, which the caches keep packed. */
+interface PodExit {
+  /** The pool's and the Deployment's generations it was worked out for. */
+  version: string;
+  settings: DrainSettings;
+  gracePeriod: ConditionInput;
 }
 
 export interface AutoscalerDeps {
@@ -127,6 +139,7 @@ export class Autoscaler {
         drain: new PoolDrain(),
         replicas: undefined,
         drainView: undefined,
+        podExit: undefined,
       };
       this.#pools.set(key, loop);
       this.#startScaleDecisionSeries(loop);
@@ -136,7 +149,7 @@ export class Autoscaler {
     if (loop.decision !== undefined && loop.decidedGeneration === pool.metadata.generation) return;
     const base = loop.lastInput ?? { nowMs: this.#now(), reading: undefined, state: restoredState(pool) };
     const deployment = this.#deps.deploymentOf(pool);
-    const settings = drainSettingsOf(pool, deployment, this.#deps.idleFirstScaleDown !== false);
+    const { settings } = this.#podExit(loop, deployment);
     if (!settings.enabled) loop.drain = new PoolDrain();
     const spec = specInput(pool, deployment);
     const view = loop.drain.engineView(base.reading, spec.currentReplicas, spec.readyReplicas);
@@ -207,7 +220,7 @@ export class Autoscaler {
     const nowMs = this.#now();
     const deployment = this.#deps.deploymentOf(loop.pool);
     const spec = specInput(loop.pool, deployment);
-    const settings = drainSettingsOf(loop.pool, deployment, this.#deps.idleFirstScaleDown !== false);
+    const { settings } = this.#podExit(loop, deployment);
     const reading = result.ok ? result.reading : undefined;
     if (settings.enabled) {
       const timedOut = loop.drain.observe(reading, spec.currentReplicas, nowMs, settings.deadlineSeconds * 1000);
@@ -305,6 +318,25 @@ export class Autoscaler {
     );
   }
 
+  /**
+   * Drain settings and the GracePeriod condition come from the pod template (grace period, the
+   * worker's shutdown flags), which the informer caches keep packed (packed-template.ts): it is
+   * unpacked only when the pool's spec or its Deployment changed, not on every poll.
+   */
+  #podExit(loop: PoolLoop, deployment: V1Deployment | undefined): PodExit {
+    const version = `${loop.pool.metadata.generation ?? ''}/${deployment?.metadata?.generation ?? ''}`;
+    if (loop.podExit?.version === version) return loop.podExit;
+    const podAccess = this.#deps.idleFirstScaleDown !== false;
+    const pool = withTemplate(loop.pool);
+    const live = deployment && withTemplate(deployment);
+    loop.podExit = {
+      version,
+      settings: drainSettingsOf(pool, live, podAccess),
+      gracePeriod: gracePeriodCondition(pool, live, podAccess),
+    };
+    return loop.podExit;
+  }
+
   #decide(loop: PoolLoop, input: ScaleInput): Decision {
     const decision = decideScale(input);
     loop.lastInput = input;
@@ -322,11 +354,11 @@ export class Autoscaler {
     if (!decision) return false;
     const nowMs = this.#now();
     const idleFirst = this.#deps.idleFirstScaleDown !== false;
-    const deployment = this.#deps.deploymentOf(loop.pool);
+    const podExit = this.#podExit(loop, this.#deps.deploymentOf(loop.pool));
     const conditions = [
       signalsCondition(loop.pool, loop.result, this.#registry.registration(key)?.problem),
-      idleFirstCondition(loop.pool, idleFirst, drainSettingsOf(loop.pool, deployment, idleFirst)),
-      gracePeriodCondition(loop.pool, deployment, idleFirst),
+      idleFirstCondition(loop.pool, idleFirst, podExit.settings),
+      podExit.gracePeriod,
     ];
     const replicas = loop.replicas ?? decision.desiredReplicas;
     const queueOf = () => {

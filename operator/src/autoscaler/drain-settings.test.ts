@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { V1Container } from '@kubernetes/client-node';
+import type { V1Container, V1Deployment } from '@kubernetes/client-node';
+import { trimDeployment } from '../controller/cache-trim.ts';
 import { ConditionType, Reason } from '../controller/conditions.ts';
 import { templatePool } from '../testing/fixtures.ts';
 import { drainSettingsOf, gracePeriodCondition, workerShutdownSeconds } from './drain-settings.ts';
@@ -65,6 +66,31 @@ describe('the GracePeriod condition', () => {
       message:
         "terminationGracePeriodSeconds 20s is shorter than the worker's shutdown timeout of 25s (Sidekiq -t): a job still running then is killed",
     });
+  });
+
+  it("reads a scaleTargetRef Deployment as the operator's cache keeps it (a Sidekiq chart's)", () => {
+    const chart: V1Deployment = {
+      metadata: { name: 'sidekiq', namespace: 'billing', generation: 2 },
+      spec: {
+        selector: { matchLabels: { app: 'sidekiq' } },
+        template: {
+          spec: {
+            terminationGracePeriodSeconds: 20,
+            containers: [
+              { name: 'sidekiq', image: 'shop/rails:1', command: ['bundle', 'exec', 'sidekiq', '-t', '25'] },
+            ],
+          },
+        },
+      },
+    };
+    trimDeployment(chart);
+    const target = pool('sidekiq', {});
+    delete target.spec.template;
+    target.spec.scaleTargetRef = { apiVersion: 'apps/v1', kind: 'Deployment', name: 'sidekiq' };
+    expect(drainSettingsOf(target, chart).deadlineSeconds).toBe(20);
+    expect(gracePeriodCondition(target, chart).message).toBe(
+      "terminationGracePeriodSeconds 20s is shorter than the worker's shutdown timeout of 25s (Sidekiq -t): a job still running then is killed",
+    );
   });
 
   it('warns when the grace period is shorter than the drain deadline, and when both are too long', () => {

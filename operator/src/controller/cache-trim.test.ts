@@ -45,9 +45,49 @@ describe('trimDeployment', () => {
     trimDeployment(foreign);
     expect(foreign).toEqual({
       metadata: { name: 'web', namespace: 'shop', generation: 3, annotations: { team: 'shop' } },
-      spec: { replicas: 4, selector: { matchLabels: { app: 'web' } }, template: {} },
+      spec: {
+        replicas: 4,
+        selector: { matchLabels: { app: 'web' } },
+        template: { spec: { containers: [{ name: 'web' }] } },
+      },
       status: { replicas: 4, readyReplicas: 4 },
     });
+  });
+
+  it("keeps, bounded, how a foreign Deployment's pods leave: the grace period and shutdown flags", () => {
+    const sidekiq: V1Deployment = {
+      metadata: { name: 'sidekiq', namespace: 'shop' },
+      spec: {
+        selector: { matchLabels: { app: 'sidekiq' } },
+        template: {
+          spec: {
+            terminationGracePeriodSeconds: 40,
+            containers: [
+              {
+                name: 'sidekiq',
+                image: 'shop/rails:1',
+                command: ['bundle', 'exec', 'sidekiq'],
+                args: ['-t', '30', ...Array.from({ length: 100 }, () => 'y'.repeat(1_000))],
+                env: [
+                  { name: 'SIDEKIQ_TIMEOUT', value: '30' },
+                  { name: 'SECRET_KEY_BASE', value: 'not for the cache' },
+                ],
+              },
+              { name: 'sidecar', image: 'shop/proxy:1' },
+            ],
+            volumes: [{ name: 'v', emptyDir: {} }],
+          },
+        },
+      },
+    };
+    trimDeployment(sidekiq);
+    const container = sidekiq.spec?.template.spec?.containers[0];
+    expect(sidekiq.spec?.template.spec?.terminationGracePeriodSeconds).toBe(40);
+    expect(sidekiq.spec?.template.spec?.containers).toHaveLength(1);
+    expect(container?.command).toEqual(['bundle', 'exec', 'sidekiq']);
+    expect(container?.args?.slice(0, 2)).toEqual(['-t', '30']);
+    expect(container?.env).toEqual([{ name: 'SIDEKIQ_TIMEOUT', value: '30' }]);
+    expect(JSON.stringify(sidekiq.spec?.template).length).toBeLessThan(5_000);
   });
 
   it("packs the operator's own worker Deployment's template, and a reconcile gets it back whole", () => {

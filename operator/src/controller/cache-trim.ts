@@ -1,4 +1,4 @@
-import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Container, V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node';
 import type { WorkerPool } from '../api/workerpool-schema.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL } from './labels.ts';
 import { packTemplate } from './packed-template.ts';
@@ -31,18 +31,51 @@ export function trimPool(pool: WorkerPool, previous?: WorkerPool): void {
   pool.spec.template = packTemplate(template, same ? previous?.spec.template : undefined);
 }
 
+/** How many of the first container's command and args words are kept, and how long each may be. */
+const EXIT_WORDS = 32;
+const EXIT_WORD_CHARS = 128;
+
 /**
- * A Deployment the operator did not create is read only for its name, replicas, selector and
- * status (a scaleTargetRef target, or one of the cluster's thousands of others): its pod template
- * is dropped. The operator's own keep their template, which a reconcile compares with the desired
- * one, packed; a new generation is packed afresh, a status update reuses the previous Buffer.
+ * Of a pod template the operator did not write, what tells how its pods leave: the grace period
+ * and the first container's command, args and env values that name a shutdown timeout (Sidekiq's
+ * -t, the runtime's drain timeout). Drain before delete and the GracePeriod condition read them
+ * (autoscaler/drain-settings.ts); a few hundred bytes at most, whatever the template holds.
+ */
+function podExitFacts(template: V1PodTemplateSpec): V1PodTemplateSpec {
+  const grace = template.spec?.terminationGracePeriodSeconds;
+  const first = template.spec?.containers?.[0];
+  const words = (list: string[] | undefined) => list?.slice(0, EXIT_WORDS).map((w) => w.slice(0, EXIT_WORD_CHARS));
+  const container: V1Container = { name: first?.name ?? '' };
+  const command = words(first?.command);
+  const args = words(first?.args);
+  const env = first?.env
+    ?.filter((e) => /TIMEOUT/.test(e.name) && e.value !== undefined)
+    .slice(0, 4)
+    .map((e) => ({ name: e.name.slice(0, EXIT_WORD_CHARS), value: (e.value ?? '').slice(0, EXIT_WORD_CHARS) }));
+  if (command) container.command = command;
+  if (args) container.args = args;
+  if (env?.length) container.env = env;
+  return {
+    spec: {
+      ...(grace === undefined ? {} : { terminationGracePeriodSeconds: grace }),
+      containers: first ? [container] : [],
+    },
+  };
+}
+
+/**
+ * A Deployment the operator did not create is read for its name, replicas, selector and status
+ * (a scaleTargetRef target, or one of the cluster's thousands of others), and for how its pods
+ * leave (podExitFacts): the rest of its pod template is dropped. The operator's own keep their
+ * template, which a reconcile compares with the desired one, packed; a new generation is packed
+ * afresh, a status update reuses the previous Buffer.
  */
 export function trimDeployment(deployment: V1Deployment, previous?: V1Deployment): void {
   dropLastApplied(deployment);
   const spec = deployment.spec;
   if (!spec) return;
   if (deployment.metadata?.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY) {
-    spec.template = {};
+    spec.template = podExitFacts(spec.template);
     return;
   }
   const same = sameGeneration(deployment, previous);
