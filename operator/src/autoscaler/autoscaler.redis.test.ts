@@ -120,6 +120,15 @@ const signals = (harness: Harness, pool: WorkerPool) =>
 const POLL = { timeout: 10_000, interval: 50 };
 
 describe('the autoscaler', () => {
+  it('decides a pool whose template is above the bound the cache keeps, reading it as absent', () => {
+    const harness = startAutoscaler(() => Promise.resolve(PASSWORD));
+    const pool = nativePool('oversized', uniqueKeyPrefix('oversized'), { minReplicas: 2 });
+    pool.spec.template!.metadata = { annotations: { big: 'x'.repeat(200 * 1024) } };
+    expect(observe(harness, pool)?.replicas).toBe(2);
+    const grace = decisionOf(harness, pool)?.conditions.find((c) => c.type === 'GracePeriod');
+    expect(grace?.status).toBe('True');
+  });
+
   it('reads the Redis password from its Secret once, when the pool is registered, and never on later polls or status-only updates', async () => {
     const harness = startAutoscaler(() => Promise.resolve(PASSWORD));
     const pool = nativePool('mailers', uniqueKeyPrefix('secret-once'));

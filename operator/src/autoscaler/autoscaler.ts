@@ -10,7 +10,7 @@ import { decideScale, initialScalerState, type Decision, type ScaleInput, type S
 import type { EndpointPolicy } from '../signals/endpoint-policy.ts';
 import { SignalPoller, reportedReading, type PoolReadResult, type QueueReading } from '../signals/index.ts';
 import type { ConditionInput } from '../controller/conditions.ts';
-import { withTemplate } from '../controller/packed-template.ts';
+import { oversizedTemplate, withTemplate } from '../controller/packed-template.ts';
 import type { DrainView } from '../controller/scale-decisions.ts';
 import { quietCommands } from '../signals/index.ts';
 import { DecisionStore } from './decision-store.ts';
@@ -327,7 +327,11 @@ export class Autoscaler {
     const version = `${loop.pool.metadata.generation ?? ''}/${deployment?.metadata?.generation ?? ''}`;
     if (loop.podExit?.version === version) return loop.podExit;
     const podAccess = this.#deps.idleFirstScaleDown !== false;
-    const pool = withTemplate(loop.pool);
+    // A template above the bound is not kept (the reconciler stalls the pool): read as if absent.
+    const pool =
+      oversizedTemplate(loop.pool.spec.template) === undefined
+        ? withTemplate(loop.pool)
+        : { ...loop.pool, spec: { ...loop.pool.spec, template: undefined } };
     const live = deployment && withTemplate(deployment);
     loop.podExit = {
       version,

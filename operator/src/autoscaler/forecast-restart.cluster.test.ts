@@ -43,7 +43,13 @@ describe('the learned arrival pattern across an operator restart', () => {
 
     // While no operator runs, the copy becomes a week's learning (as the first operator would
     // have written it, had it run that long): the second operator must read it, not start over.
-    const learned: ForecastStatus = { ...firstCopy, day: new Array<number>(288).fill(LEARNED_RATE) };
+    // Saved long ago, so that the second operator's copy tells itself apart even when it is
+    // written within the same second as the first one (status times are whole seconds).
+    const learned: ForecastStatus = {
+      ...firstCopy,
+      savedAt: '2026-01-01T00:00:00Z',
+      day: new Array<number>(288).fill(LEARNED_RATE),
+    };
     await ns.custom.patchNamespacedCustomObjectStatus(
       {
         group: GROUP,
@@ -62,7 +68,7 @@ describe('the learned arrival pattern across an operator restart', () => {
       await expect.poll(forecastGauge, OPERATOR_POLL).toBeCloseTo(LEARNED_RATE, 6);
       // Its own copy, written at its first publish: the same learning start, the restored pattern
       // (the minutes it watched since moved only the bucket they fell in, by at most 30 %).
-      await expect.poll(async () => (await forecastOf())?.savedAt, OPERATOR_POLL).not.toBe(firstCopy.savedAt);
+      await expect.poll(async () => (await forecastOf())?.savedAt, OPERATOR_POLL).not.toBe(learned.savedAt);
       const secondCopy = (await forecastOf()) as ForecastStatus;
       expect(secondCopy.learningSince).toBe(firstCopy.learningSince);
       expect(secondCopy.day.filter((rate) => rate === LEARNED_RATE).length).toBeGreaterThanOrEqual(286);

@@ -153,8 +153,14 @@ export class Controller {
    * traffic. Resyncs and deletions are always work.
    */
   #poolChanged(pool: WorkerPool): void {
-    this.#observer?.poolChanged(pool);
     const key = keyOf(pool.metadata?.namespace, pool.metadata?.name);
+    try {
+      this.#observer?.poolChanged(pool);
+    } catch (error) {
+      // One pool's spec must not take the informer, and every other team's pools, down with it:
+      // this pool has no decision, so its reconciles fail and retry with backoff, and say why.
+      this.#options.logger.error({ pool: key, err: String(error) }, 'the autoscaler could not take the pool');
+    }
     const generation = pool.metadata?.generation;
     if (this.#seenGenerations.has(key) && this.#seenGenerations.get(key) === generation) return;
     this.#seenGenerations.set(key, generation);

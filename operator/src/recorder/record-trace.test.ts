@@ -33,8 +33,14 @@ describe('recordTrace', () => {
       '# arrivals ESTIMATED: 10 arrivals: 3 with their enqueue time, 3 counted exactly per poll, 4 estimated (test)',
       'timestamp,count',
     ]);
-    // simulate --trace reads it back as it was recorded.
-    expect(parseTraceCsv('t', csv)).toEqual({ name: 't', bucketSeconds: 1, counts: [2, 3, 5], poisson: false });
+    // simulate --trace reads it back as it was recorded, at the time of day it was recorded.
+    expect(parseTraceCsv('t', csv)).toEqual({
+      name: 't',
+      bucketSeconds: 1,
+      counts: [2, 3, 5],
+      poisson: false,
+      startEpochSeconds: START_MS / 1000,
+    });
   });
 
   it('keeps arrivals a clock skew puts outside the recording in its first or last bucket', () => {
