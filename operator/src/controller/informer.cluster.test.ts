@@ -1,7 +1,15 @@
-import { CoreV1Api, type V1ConfigMap, type V1ConfigMapList } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubernetesListObject,
+  type V1ConfigMap,
+  type V1ConfigMapList,
+} from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestNamespace, testKubeConfig, type TestNamespace } from '@workerpool/testkit/cluster';
+import { GROUP, PLURAL, VERSION, type WorkerPool } from '../api/workerpool-schema.ts';
 import { createLogger } from '../logger.ts';
+import { templatePool } from '../testing/fixtures.ts';
 import { LIST_PAGE_SIZE, ResilientInformer } from './informer.ts';
 
 // The informer on a real API server: it says it has synced only once its cache holds the first
@@ -10,6 +18,7 @@ import { LIST_PAGE_SIZE, ResilientInformer } from './informer.ts';
 
 const kubeConfig = testKubeConfig();
 const core = kubeConfig.makeApiClient(CoreV1Api);
+const custom = kubeConfig.makeApiClient(CustomObjectsApi);
 let namespace: TestNamespace;
 beforeAll(async () => {
   namespace = await createTestNamespace(kubeConfig);
@@ -98,6 +107,47 @@ describe('ResilientInformer', () => {
       expect(cached.every((c) => c.data?.['big'] === undefined)).toBe(true);
       expect(pages.length).toBeGreaterThanOrEqual(3);
       expect(pages.every((page) => page.size <= LIST_PAGE_SIZE && page.untrimmedBefore === 0)).toBe(true);
+    } finally {
+      await informer.stop();
+    }
+  });
+
+  it('pages custom objects too, whose lists carry metadata.continue rather than _continue', async () => {
+    const count = LIST_PAGE_SIZE + 5;
+    await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        custom.createNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          plural: PLURAL,
+          namespace: namespace.name,
+          body: templatePool(namespace.name, `paged-${i}`),
+        }),
+      ),
+    );
+    let pages = 0;
+    const informer = new ResilientInformer<WorkerPool>({
+      name: 'workerpools',
+      kubeConfig,
+      path: `/apis/${GROUP}/${VERSION}/namespaces/${namespace.name}/${PLURAL}`,
+      list: async (page) => {
+        pages++;
+        return (await custom.listNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          plural: PLURAL,
+          namespace: namespace.name,
+          ...page,
+        })) as KubernetesListObject<WorkerPool>;
+      },
+      onChange: () => undefined,
+      onDelete: () => undefined,
+      logger: createLogger('fatal'),
+    });
+    try {
+      await informer.start();
+      expect(informer.list(namespace.name)).toHaveLength(count);
+      expect(pages).toBe(2);
     } finally {
       await informer.stop();
     }
