@@ -52,6 +52,11 @@ interface PoolLoop {
   /** The Deployment's replicas: the decision plus pods still draining. */
   replicas: number | undefined;
   drainView: DrainView | undefined;
+  /**
+   * Why the engine last chose to serve with fewer pods. A drained scale-down lands polls later,
+   * when the engine is holding: the Deployment's drop is recorded under this reason, not that one.
+   */
+  scaleDownReason: string | undefined;
   /** How the pool's pods leave, worked out from its pod template once per spec and Deployment version. */
   podExit: PodExit | undefined;
 }
@@ -140,6 +145,7 @@ export class Autoscaler {
         replicas: undefined,
         drainView: undefined,
         podExit: undefined,
+        scaleDownReason: undefined,
       };
       this.#pools.set(key, loop);
       this.#startScaleDecisionSeries(loop);
@@ -343,6 +349,7 @@ export class Autoscaler {
 
   #decide(loop: PoolLoop, input: ScaleInput): Decision {
     const decision = decideScale(input);
+    if (decision.desiredReplicas < input.currentReplicas) loop.scaleDownReason = decision.reason;
     loop.lastInput = input;
     loop.decision = decision;
     loop.decidedGeneration = loop.pool.metadata.generation;
@@ -365,6 +372,9 @@ export class Autoscaler {
       podExit.gracePeriod,
     ];
     const replicas = loop.replicas ?? decision.desiredReplicas;
+    const liveReplicas = this.#deps.deploymentOf(loop.pool)?.spec?.replicas;
+    const drainedScaleDown = loop.drainView !== undefined && liveReplicas !== undefined && replicas < liveReplicas;
+    const reason = drainedScaleDown ? (loop.scaleDownReason ?? decision.reason) : decision.reason;
     const queueOf = () => {
       const reported = loop.result ? reportedReading(loop.result, nowMs) : undefined;
       return reported ? queueStatusOf(reported, loop.throughput.perSecond) : undefined;
@@ -377,6 +387,7 @@ export class Autoscaler {
       generation: loop.decidedGeneration,
       decision,
       replicas,
+      reason,
       drain: loop.drainView,
       published: loop.published as Published,
       busyFrom: idleFirst && loop.result?.ok ? loop.result.reading : undefined,

@@ -11,6 +11,8 @@ interface Stored {
   decision: Decision;
   /** The Deployment's replicas: the decision's, plus pods still draining. */
   replicas: number;
+  /** Why those replicas: the decision's reason, or for a drained scale-down the decision that asked for it. */
+  reason: string;
   /** Drain before delete's pods, when it applies to the pool. */
   drain: DrainView | undefined;
   published: Published;
@@ -37,7 +39,7 @@ export class DecisionStore implements ScaleDecisions {
       generation: stored.generation,
       replicas: stored.replicas,
       reasonCode: decision.reasonCode,
-      reason: decision.reason,
+      reason: stored.reason,
       conditions: published.conditions,
     };
     if (published.queue) view.queue = published.queue;
