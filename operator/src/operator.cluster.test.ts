@@ -96,7 +96,8 @@ describe('the operator', () => {
     const messages = logs.map((line) => (JSON.parse(line) as { msg: string }).msg);
     const stoppedWork = messages.indexOf('operator stopped work');
     const released = messages.indexOf('released the leader lease');
-    expect(stoppedWork).toBeGreaterThanOrEqual(0);
-    expect(released).toBeGreaterThan(stoppedWork);
+    const leaseStory = logs.filter((line) => /lease|stopped work/.test(line)).join('\n');
+    expect(stoppedWork, leaseStory).toBeGreaterThanOrEqual(0);
+    expect(released, leaseStory).toBeGreaterThan(stoppedWork);
   });
 });

@@ -55,6 +55,20 @@ describe('leader election on a Lease', () => {
     await second.release();
   });
 
+  it('hands the lease back even when a renew is under way as it stops', async () => {
+    // Renewing every 10 ms keeps a renew in flight most of the time; a release that raced it read
+    // a resourceVersion the renew then replaced, and its hand-back was refused with a conflict
+    // (seen as a missing 'released the leader lease' on a loaded CI machine).
+    const RENEWING = { leaseDurationMs: 8_000, renewDeadlineMs: 6_000, retryPeriodMs: 10 };
+    for (let round = 0; round < 12; round++) {
+      const leader = elector(`replica-renewing-${round}`, RENEWING);
+      await leader.acquire(() => undefined);
+      await sleep(15 + (round % 4) * 7);
+      await leader.release();
+      expect((await holder())?.holderIdentity ?? '', `round ${round}`).toBe('');
+    }
+  });
+
   it('takes over from a leader killed with SIGKILL once its lease expires', async () => {
     crashing = spawn(
       process.execPath,

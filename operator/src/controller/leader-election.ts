@@ -25,6 +25,8 @@ export interface LeaderElectionOptions {
   logger: Logger;
 }
 
+type RenewOutcome = 'held' | 'taken' | 'failed';
+
 export const LEASE_DEFAULTS = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 } as const;
 
 export class LeaderElector {
@@ -39,6 +41,8 @@ export class LeaderElector {
   #lastRenew = 0;
   #stopped = false;
   #timer: NodeJS.Timeout | undefined;
+  /** The renew under way, if any: a release waits for it, or the renew's write would refuse the hand-back. */
+  #renewing: Promise<RenewOutcome> | undefined;
 
   constructor(options: LeaderElectionOptions) {
     this.#options = { ...LEASE_DEFAULTS, ...options };
@@ -78,7 +82,13 @@ export class LeaderElector {
       if (this.#stopped) return;
       const attemptAt = Date.now();
       const deadline = this.#lastRenew + renewDeadlineMs;
-      const outcome = attemptAt < deadline ? await this.#tryAcquireOrRenew(deadline) : 'failed';
+      let outcome: RenewOutcome = 'failed';
+      if (attemptAt < deadline) {
+        const attempt = this.#tryAcquireOrRenew(deadline);
+        this.#renewing = attempt;
+        outcome = await attempt;
+        this.#renewing = undefined;
+      }
       if (outcome === 'held') this.#lastRenew = attemptAt;
       if (this.#stopped) return;
       // Another holder has taken it: it may already be acting, so this one stops at once.
@@ -98,31 +108,51 @@ export class LeaderElector {
     this.#timer = setTimeout(() => void renew(), retryPeriodMs);
   }
 
-  /** Stops renewing and, if leading, hands the lease back so that a standby takes over at once. */
+  /**
+   * Stops renewing and, if leading, hands the lease back so that a standby takes over at once.
+   * Every way out is logged: a hand-back that did not happen is worth knowing about, because the
+   * standby then waits a whole lease duration.
+   */
   async release(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    if (!this.#leading) return;
+    const lease = `${this.#options.namespace}/${this.#options.name}`;
+    if (!this.#leading) {
+      this.#options.logger.info({ lease }, 'not leading: no leader lease to release');
+      return;
+    }
     this.#leading = false;
+    const startedAt = Date.now();
+    // A renew already sent would replace the lease after our read and refuse our write (409).
+    await this.#renewing;
     const deadline = withSignal(AbortSignal.timeout(this.#options.renewDeadlineMs));
     try {
-      const lease = await this.#api.readNamespacedLease(
+      const current = await this.#api.readNamespacedLease(
         { name: this.#options.name, namespace: this.#options.namespace },
         deadline,
       );
-      if (lease.spec?.holderIdentity !== this.#options.identity) return;
-      lease.spec = { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: new V1MicroTime() };
+      const holder = current.spec?.holderIdentity || undefined;
+      if (holder !== this.#options.identity) {
+        this.#options.logger.warn(
+          { lease, holder: holder ?? '(none)' },
+          'the leader lease is no longer ours: nothing to release',
+        );
+        return;
+      }
+      current.spec = {
+        ...current.spec,
+        holderIdentity: undefined,
+        leaseDurationSeconds: 1,
+        renewTime: new V1MicroTime(),
+      };
       await this.#api.replaceNamespacedLease(
-        { name: this.#options.name, namespace: this.#options.namespace, body: lease },
+        { name: this.#options.name, namespace: this.#options.namespace, body: current },
         deadline,
       );
-      this.#options.logger.info(
-        { lease: `${this.#options.namespace}/${this.#options.name}` },
-        'released the leader lease',
-      );
+      this.#options.logger.info({ lease, tookMs: Date.now() - startedAt }, 'released the leader lease');
     } catch (error) {
       this.#options.logger.warn(
-        { err: (error as Error).message },
+        { lease, err: (error as Error).message, tookMs: Date.now() - startedAt },
         'could not release the leader lease; a standby takes over when it expires',
       );
     }
@@ -132,7 +162,7 @@ export class LeaderElector {
    * One read and at most one write, both abandoned at `deadline` (epoch ms): 'held' when this
    * process now holds the lease, 'taken' when another holder's lease has not run out.
    */
-  async #tryAcquireOrRenew(deadline: number): Promise<'held' | 'taken' | 'failed'> {
+  async #tryAcquireOrRenew(deadline: number): Promise<RenewOutcome> {
     const { namespace, name, identity } = this.#options;
     const options = withSignal(AbortSignal.timeout(Math.max(0, deadline - Date.now())));
     const now = new V1MicroTime(); // MicroTime: the API server refuses millisecond timestamps on Leases
