@@ -24,6 +24,8 @@ export interface ObservedWorld {
    * spec.paused) or spec.paused. Ready reports the rule the decision followed, not the spec.
    */
   hold?: 'Pinned' | 'Paused' | undefined;
+  /** Why a drained scale-down waits (drained-scale-down.ts), while it does. */
+  drainHold?: string | undefined;
 }
 
 function rolloutState(
@@ -56,6 +58,16 @@ function rolloutState(
   }
   if (available < specReplicas || specReplicas !== world.desiredReplicas) {
     const message = `scaling to ${world.desiredReplicas} replicas: ${available} available`;
+    if (world.drainHold !== undefined)
+      return {
+        ready: { type: ConditionType.Ready, status: 'False', reason: Reason.Scaling, message },
+        reconciling: {
+          type: ConditionType.Reconciling,
+          status: 'True',
+          reason: Reason.DrainedScaleDownHeld,
+          message: `drained pods wait to be removed: ${world.drainHold}`,
+        },
+      };
     return {
       ready: { type: ConditionType.Ready, status: 'False', reason: Reason.Scaling, message },
       reconciling: { type: ConditionType.Reconciling, status: 'True', reason: Reason.Scaling, message },
