@@ -4,7 +4,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueKeyPrefix } from '@workerpool/testkit/isolation';
 import { startRedisServer, type RedisServer } from '@workerpool/testkit/redis-server';
 import { Queue } from '@workerpool/worker-runtime';
-import { encodeHeartbeat, publishHeartbeat, queueKeys, redisTimeMs } from '@workerpool/worker-runtime/protocol';
 import { QUEUE_STATUS_REFRESH_SECONDS, type WorkerPool } from '../api/workerpool-schema.ts';
 import type { WorkerPoolSpecInput } from '../api/defaults.ts';
 import { createLogger } from '../logger.ts';
@@ -12,6 +11,7 @@ import { LoopWatchdog } from '../loop-watchdog.ts';
 import { createOperatorMetrics, type OperatorMetrics } from '../metrics.ts';
 import { templatePool } from '../testing/fixtures.ts';
 import { waitForPolls } from '../testing/loop-evidence.ts';
+import { beatAsWorkers, type PodWorker } from '../testing/worker-heartbeats.ts';
 import { parseEndpointPolicy } from '../signals/endpoint-policy.ts';
 import { startTlsRedis } from '@workerpool/testkit/tls-redis';
 import { trimPool } from '../controller/cache-trim.ts';
@@ -227,58 +227,30 @@ describe('the autoscaler', () => {
   it('holds a paused pool at its replicas while a pod it asked to drain finishes, and lets that pod go on resume', async () => {
     const harness = startAutoscaler(() => Promise.resolve(PASSWORD));
     const keyPrefix = uniqueKeyPrefix('paused-drain');
-    const writer = new Redis(redis.url);
-    // Each pod's worker beats as the runtime does (PROTOCOL.md), busy and draining as given.
-    const beat = async (pods: Record<string, { busy: number; draining: boolean }>) => {
-      const now = await redisTimeMs(writer);
-      for (const [pod, { busy, draining }] of Object.entries(pods)) {
-        const workerId = `${pod}:1:w`;
-        const heartbeat = encodeHeartbeat({
-          workerId,
-          pod,
-          pid: 1,
-          busy,
-          concurrency: 1,
-          draining,
-          beatAt: now,
-          startedAt: now - 60_000,
-        });
-        await publishHeartbeat(writer, queueKeys(keyPrefix, 'mail'), {
-          workerId,
-          ttlMs: 15_000,
-          heartbeat,
-          visibilityTimeoutMs: 30_000,
-          reservations: [],
-        });
-      }
-    };
+    const beat = (pods: Record<string, PodWorker>) => beatAsWorkers(redis.url, keyPrefix, 'mail', pods, 15_000);
     const pool = nativePool('mailers', keyPrefix, { minReplicas: 1, maxReplicas: 3 });
     pool.spec.replicas = 2; // one pod fewer than the Deployment has: one is chosen to drain
     harness.deployment.current = deploymentWith(3);
-    try {
-      await beat({ a: { busy: 1, draining: false }, b: { busy: 1, draining: false }, c: { busy: 0, draining: false } });
-      observe(harness, pool);
-      await expect.poll(() => decisionOf(harness, pool)?.drain?.draining, POLL).toEqual(['c']);
-      expect(decisionOf(harness, pool)?.replicas).toBe(3);
+    await beat({ a: { busy: 1 }, b: { busy: 1 }, c: { busy: 0 } });
+    observe(harness, pool);
+    await expect.poll(() => decisionOf(harness, pool)?.drain?.draining, POLL).toEqual(['c']);
+    expect(decisionOf(harness, pool)?.replicas).toBe(3);
 
-      // Paused (the pin removed) while c drains; then c says quiet with nothing running.
-      const paused = structuredClone(pool);
-      delete paused.spec.replicas;
-      paused.spec.paused = true;
-      paused.metadata.generation = 2;
-      expect(observe(harness, paused)).toMatchObject({ reasonCode: 'Paused', replicas: 3 });
-      await beat({ a: { busy: 1, draining: false }, b: { busy: 1, draining: false }, c: { busy: 0, draining: true } });
-      await expect.poll(() => decisionOf(harness, pool)?.drain?.drained, POLL).toEqual(['c']);
-      await waitForPolls(harness.metrics, 2);
-      expect(decisionOf(harness, pool)).toMatchObject({ reasonCode: 'Paused', replicas: 3 });
+    // Paused (the pin removed) while c drains; then c says quiet with nothing running.
+    const paused = structuredClone(pool);
+    delete paused.spec.replicas;
+    paused.spec.paused = true;
+    paused.metadata.generation = 2;
+    expect(observe(harness, paused)).toMatchObject({ reasonCode: 'Paused', replicas: 3 });
+    await beat({ a: { busy: 1 }, b: { busy: 1 }, c: { busy: 0, draining: true } });
+    await expect.poll(() => decisionOf(harness, pool)?.drain?.drained, POLL).toEqual(['c']);
+    await waitForPolls(harness.metrics, 2);
+    expect(decisionOf(harness, pool)).toMatchObject({ reasonCode: 'Paused', replicas: 3 });
 
-      // Resumed, pinned to 2 again: c, drained all along, goes now.
-      const resumed = structuredClone(pool);
-      resumed.metadata.generation = 3;
-      expect(observe(harness, resumed)).toMatchObject({ reasonCode: 'Pinned', replicas: 2 });
-    } finally {
-      writer.disconnect();
-    }
+    // Resumed, pinned to 2 again: c, drained all along, goes now.
+    const resumed = structuredClone(pool);
+    resumed.metadata.generation = 3;
+    expect(observe(harness, resumed)).toMatchObject({ reasonCode: 'Pinned', replicas: 2 });
   });
 
   it("shows a pool's latest reading and decision when scraped, its scale decisions from 0, and nothing once it is gone", async () => {
