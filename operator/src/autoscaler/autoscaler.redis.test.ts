@@ -11,6 +11,7 @@ import { LoopWatchdog } from '../loop-watchdog.ts';
 import { createOperatorMetrics, type OperatorMetrics } from '../metrics.ts';
 import { templatePool } from '../testing/fixtures.ts';
 import { waitForPolls } from '../testing/loop-evidence.ts';
+import { beatAsWorkers, type PodWorker } from '../testing/worker-heartbeats.ts';
 import { parseEndpointPolicy } from '../signals/endpoint-policy.ts';
 import { startTlsRedis } from '@workerpool/testkit/tls-redis';
 import { trimPool } from '../controller/cache-trim.ts';
@@ -221,6 +222,35 @@ describe('the autoscaler', () => {
     const view = observe(harness, edited);
     expect(view).toMatchObject({ generation: 2, replicas: 3, reasonCode: 'Pinned' });
     expect(view?.reason).toMatch(/^pinned to 3 by spec.replicas/);
+  });
+
+  it('holds a paused pool at its replicas while a pod it asked to drain finishes, and lets that pod go on resume', async () => {
+    const harness = startAutoscaler(() => Promise.resolve(PASSWORD));
+    const keyPrefix = uniqueKeyPrefix('paused-drain');
+    const beat = (pods: Record<string, PodWorker>) => beatAsWorkers(redis.url, keyPrefix, 'mail', pods, 15_000);
+    const pool = nativePool('mailers', keyPrefix, { minReplicas: 1, maxReplicas: 3 });
+    pool.spec.replicas = 2; // one pod fewer than the Deployment has: one is chosen to drain
+    harness.deployment.current = deploymentWith(3);
+    await beat({ a: { busy: 1 }, b: { busy: 1 }, c: { busy: 0 } });
+    observe(harness, pool);
+    await expect.poll(() => decisionOf(harness, pool)?.drain?.draining, POLL).toEqual(['c']);
+    expect(decisionOf(harness, pool)?.replicas).toBe(3);
+
+    // Paused (the pin removed) while c drains; then c says quiet with nothing running.
+    const paused = structuredClone(pool);
+    delete paused.spec.replicas;
+    paused.spec.paused = true;
+    paused.metadata.generation = 2;
+    expect(observe(harness, paused)).toMatchObject({ reasonCode: 'Paused', replicas: 3 });
+    await beat({ a: { busy: 1 }, b: { busy: 1 }, c: { busy: 0, draining: true } });
+    await expect.poll(() => decisionOf(harness, pool)?.drain?.drained, POLL).toEqual(['c']);
+    await waitForPolls(harness.metrics, 2);
+    expect(decisionOf(harness, pool)).toMatchObject({ reasonCode: 'Paused', replicas: 3 });
+
+    // Resumed, pinned to 2 again: c, drained all along, goes now.
+    const resumed = structuredClone(pool);
+    resumed.metadata.generation = 3;
+    expect(observe(harness, resumed)).toMatchObject({ reasonCode: 'Pinned', replicas: 2 });
   });
 
   it("shows a pool's latest reading and decision when scraped, its scale decisions from 0, and nothing once it is gone", async () => {

@@ -6,7 +6,14 @@ import type { Priority } from '../controller/work-queue.ts';
 import type { Logger } from '../logger.ts';
 import type { LoopWatchdog } from '../loop-watchdog.ts';
 import type { OperatorMetrics, PoolGaugeValues } from '../metrics.ts';
-import { decideScale, initialScalerState, type Decision, type ScaleInput, type ScalerState } from '../scaling/index.ts';
+import {
+  SCALE_REASONS,
+  decideScale,
+  initialScalerState,
+  type Decision,
+  type ScaleInput,
+  type ScalerState,
+} from '../scaling/index.ts';
 import type { EndpointPolicy } from '../signals/endpoint-policy.ts';
 import { SignalPoller, reportedReading, type PoolReadResult, type QueueReading } from '../signals/index.ts';
 import type { ConditionInput } from '../controller/conditions.ts';
@@ -280,7 +287,9 @@ export class Autoscaler {
       loop.drainView = undefined;
       return loop.replicas;
     }
-    const plan = loop.drain.plan(decision.desiredReplicas, reading, liveReplicas, this.#now());
+    const plan = loop.drain.plan(decision.desiredReplicas, reading, liveReplicas, this.#now(), {
+      paused: decision.reasonCode === SCALE_REASONS.paused,
+    });
     loop.replicas = plan.replicas;
     loop.drainView = {
       drained: plan.drained,

@@ -129,4 +129,29 @@ describe('drain before delete, one pool', () => {
     const restarted = reading([worker('a', 1), { ...worker('a', 0), quietKey: 'a:2:def-signals' }, worker('b', 1)]);
     expect(drain.plan(1, restarted, 2, 2_000).quiet).toEqual([{ pod: 'a', quietKey: 'a:2:def-signals' }]);
   });
+
+  it('keeps a paused pool at its replicas: a pod that drains meanwhile stays until the pool resumes', () => {
+    const drain = new PoolDrain();
+    const three = reading([worker('a', 1), worker('b', 1), worker('c', 0)]);
+    drain.observe(three, 3, 0, DEADLINE_MS);
+    expect(drain.plan(2, three, 3, 0)).toMatchObject({ replicas: 3, draining: ['c'] });
+
+    // Paused while c drains. The engine holds the two that serve; c then reports quiet, busy 0.
+    const cQuiet = reading([worker('a', 1), worker('b', 1), worker('c', 0, true)]);
+    drain.observe(cQuiet, 3, 6_000, DEADLINE_MS);
+    expect(drain.plan(2, cQuiet, 3, 6_000, { paused: true })).toMatchObject({
+      replicas: 3,
+      quiet: [],
+      drained: ['c'],
+    });
+    // A pause chooses no pod either, whatever the engine says.
+    expect(drain.plan(1, cQuiet, 3, 7_000, { paused: true })).toMatchObject({ replicas: 3, quiet: [] });
+    // Still paused polls later: c is still held, not released, and still not serving capacity.
+    drain.observe(cQuiet, 3, 8_000, DEADLINE_MS);
+    expect(drain.tracked.get('c')?.stage).toBe('drained');
+    expect(drain.engineView(cQuiet, 3, 3).currentReplicas).toBe(2);
+
+    // Resumed: c goes, and only c.
+    expect(drain.plan(2, cQuiet, 3, 9_000)).toMatchObject({ replicas: 2, drained: ['c'], quiet: [] });
+  });
 });

@@ -124,9 +124,17 @@ export class PoolDrain {
 
   /**
    * Turns the engine's serving replicas into the Deployment's, choosing pods to drain when fewer
-   * should serve. `reading` is the latest good one (undefined: no new choice is made).
+   * should serve. `reading` is the latest good one (undefined: no new choice is made). A paused
+   * pool (spec.paused) keeps the Deployment's replicas as they are, as pause promises: pods that
+   * drained meanwhile stay, quiet, until the pool resumes (Sidekiq cannot un-quiet a process).
    */
-  plan(servingDesired: number, reading: QueueReading | undefined, liveReplicas: number, nowMs: number): DrainPlan {
+  plan(
+    servingDesired: number,
+    reading: QueueReading | undefined,
+    liveReplicas: number,
+    nowMs: number,
+    options: { paused?: boolean } = {},
+  ): DrainPlan {
     const quiet: QuietTarget[] = [];
     const pods = byPod(reading);
     // A worker that started in a draining pod after the request (a restarted container) is asked too.
@@ -139,7 +147,7 @@ export class PoolDrain {
       }
     }
     const serving = Math.max(0, liveReplicas - this.#held());
-    if (servingDesired < serving) {
+    if (servingDesired < serving && options.paused !== true) {
       for (const [pod, workers] of this.#choose(pods, serving - servingDesired)) {
         const asked = new Set(workers.map((w) => w.quietKey ?? ''));
         this.#pods.set(pod, { requestedAtMs: nowMs, asked, stage: 'draining', timedOut: false, excludedAt: undefined });
@@ -150,7 +158,10 @@ export class PoolDrain {
     const draining = tracked.filter(([, p]) => p.stage === 'draining').map(([pod]) => pod);
     const drained = tracked.filter(([, p]) => p.stage === 'drained');
     let replicas: number;
-    if (servingDesired > serving) {
+    if (options.paused === true) {
+      replicas = liveReplicas;
+      for (const [, p] of drained) p.excludedAt = undefined;
+    } else if (servingDesired > serving) {
       // Scaling up: drained pods stay until the next decision that does not add pods, so that the
       // ReplicaSet, which only adds now, does not have to remove them in the same breath.
       replicas = servingDesired + draining.length + drained.length;

@@ -45,6 +45,11 @@ export const Reason = {
   IdleFirstDisabled: 'IdleFirstDisabled',
   /** Pods to remove are quieted through the queue system and removed once they run no job. */
   DrainBeforeDelete: 'DrainBeforeDelete',
+  /**
+   * Drained pods wait to be removed: lowering replicas now would let the ReplicaSet take another
+   * pod first (one that is not scheduled, running and ready), which may be running jobs.
+   */
+  DrainedScaleDownHeld: 'DrainedScaleDownHeld',
   GracePeriodSufficient: 'GracePeriodSufficient',
   GracePeriodTooShort: 'GracePeriodTooShort',
 } as const;

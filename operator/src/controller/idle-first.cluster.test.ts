@@ -1,10 +1,9 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { uniqueKeyPrefix } from '@workerpool/testkit/isolation';
-import { publishHeartbeat, encodeHeartbeat, queueKeys } from '@workerpool/worker-runtime/protocol';
 import { templatePool } from '../testing/fixtures.ts';
 import { OPERATOR_POLL, useOperatorNamespace } from '../testing/operator-namespace.ts';
+import { beatAsWorkers } from '../testing/worker-heartbeats.ts';
 import { POD_DELETION_COST } from './kube-client.ts';
 import { POOL_LABEL } from './labels.ts';
 
@@ -20,36 +19,6 @@ const POLL = { ...OPERATOR_POLL, timeout: 30_000 };
 
 const livePods = async (pool: string): Promise<V1Pod[]> =>
   (await core.listNamespacedPod({ namespace: ns.name, labelSelector: `${POOL_LABEL}=${pool}` })).items;
-
-/** Writes the heartbeats a worker-runtime process in each pod would write, with its busy count. */
-async function beat(keyPrefix: string, queue: string, busyByPod: Map<string, number>): Promise<void> {
-  const client = new Redis(ns.redis.url);
-  try {
-    const [seconds, micros] = (await client.time()).map(Number);
-    const now = (seconds ?? 0) * 1000 + Math.floor((micros ?? 0) / 1000);
-    for (const [pod, busy] of busyByPod) {
-      const heartbeat = encodeHeartbeat({
-        workerId: `${pod}-w`,
-        pod,
-        pid: 1,
-        busy,
-        concurrency: 4,
-        draining: false,
-        beatAt: now,
-        startedAt: now - 60_000,
-      });
-      await publishHeartbeat(client, queueKeys(keyPrefix, queue), {
-        workerId: `${pod}-w`,
-        ttlMs: 120_000,
-        heartbeat,
-        visibilityTimeoutMs: 120_000,
-        reservations: [],
-      });
-    }
-  } finally {
-    client.disconnect();
-  }
-}
 
 describe('idle-first scale-down', () => {
   it('sets pod-deletion-cost from the heartbeats before lowering replicas, so the ReplicaSet controller keeps the busy pods', async () => {
@@ -88,7 +57,12 @@ describe('idle-first scale-down', () => {
     });
     const busy = new Map([...pods.map((name): [string, number] => [name, 0]), ['stranger', 5]]);
     busy.set('workers-5d8f-b', 3).set('workers-5d8f-e', 1);
-    await beat(keyPrefix, 'jobs', busy);
+    await beatAsWorkers(
+      ns.redis.url,
+      keyPrefix,
+      'jobs',
+      Object.fromEntries([...busy].map(([pod, count]) => [pod, { busy: count }])),
+    );
 
     await ns.createPool(pool);
     await expect.poll(() => ns.replicas('workers'), POLL).toBe(6);

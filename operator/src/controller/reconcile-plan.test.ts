@@ -399,4 +399,36 @@ describe('planStatus', () => {
     });
     expect(second.events).toEqual([]);
   });
+
+  it('tells of a drained scale-down held by a pod that is not ready once when it starts to wait, not on every retry', () => {
+    const p = pool();
+    const live = ownDeployment(p, 3);
+    const drain = { drained: ['mailers-c'], timedOut: [], draining: [], reported: ['mailers-a', 'mailers-b'] };
+    const scale = decision(2, { drain });
+    const hold =
+      'pod mailers-b is not scheduled, running and ready: the ReplicaSet would remove it before a drained pod';
+    // The reconciler leaves replicas where they are while it waits (reconciler.ts).
+    const held = planDeployment({ pool: p, live, scale: { ...scale, replicas: 3 }, workerEnv: [] });
+    const pass = (current: WorkerPool, drainHold: string | undefined, plan = held, after = live) =>
+      planStatus({ pool: current, scale, plan, before: live, after, rejection: undefined, drainHold, now: NOW });
+
+    const first = pass(p, hold);
+    expect(first.events).toEqual([
+      { type: 'Normal', reason: EventReason.DrainedScaleDownHeld, message: `drained pods wait to be removed: ${hold}` },
+    ]);
+    const reconciling = first.status?.conditions?.find((c) => c.type === ConditionType.Reconciling);
+    expect([reconciling?.status, reconciling?.reason]).toEqual(['True', Reason.DrainedScaleDownHeld]);
+
+    // Retried every 2 s while the pod stays unready: status already says so, so nothing is written or told.
+    let current: WorkerPool = { ...p, status: first.status };
+    for (let retry = 0; retry < 5; retry++) expect(pass(current, hold)).toEqual({ status: undefined, events: [] });
+
+    // The pod becomes ready: replicas go down, which the rescale Event tells.
+    const lowered = planDeployment({ pool: p, live, scale, workerEnv: [] });
+    const done = pass(current, undefined, lowered, ownDeployment(p, 2));
+    expect(done.events.map((e) => e.reason)).toEqual([EventReason.SuccessfulRescale]);
+    current = { ...p, status: done.status };
+    // A later scale-down that waits again is a new transition: told once more.
+    expect(pass(current, hold).events.map((e) => e.reason)).toEqual([EventReason.DrainedScaleDownHeld]);
+  });
 });

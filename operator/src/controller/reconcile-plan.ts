@@ -24,6 +24,8 @@ export const EventReason = {
   TemplateTooLarge: 'TemplateTooLarge',
   /** Drain before delete let pods go with jobs still running: their drain deadline passed. */
   DrainDeadlineExceeded: 'DrainDeadlineExceeded',
+  /** A drained scale-down started waiting for a pod the ReplicaSet would remove first (once per wait). */
+  DrainedScaleDownHeld: 'DrainedScaleDownHeld',
 } as const;
 
 export interface DeploymentPlan {
@@ -124,6 +126,8 @@ export interface StatusPlanInput {
   after: V1Deployment | undefined;
   /** The API server refused the apply as invalid (a 4xx): its message. */
   rejection: string | undefined;
+  /** Why a drained scale-down waits, when it does (drained-scale-down.ts): replicas were left as they are. */
+  drainHold?: string | undefined;
   now: Date;
 }
 
@@ -134,7 +138,7 @@ export interface StatusPlan {
 }
 
 export function planStatus(input: StatusPlanInput): StatusPlan {
-  const { pool, scale, plan, before, after, rejection, now } = input;
+  const { pool, scale, plan, before, after, rejection, drainHold, now } = input;
   const events: PoolEvent[] = [];
   const world: ObservedWorld = {
     deployment: after,
@@ -142,6 +146,7 @@ export function planStatus(input: StatusPlanInput): StatusPlan {
     selector: plan.selector,
     conditions: scale.conditions,
     hold: holdOf(scale),
+    drainHold,
     ...(scale.queue ? { queue: scale.queue } : {}),
     ...(scale.forecast ? { forecast: scale.forecast } : {}),
   };
@@ -173,6 +178,7 @@ export function planStatus(input: StatusPlanInput): StatusPlan {
   }
   events.push(...signalEvents(pool, world));
   const status = buildStatus(pool, world, now);
+  events.push(...drainHoldEvents(pool, status));
   return { status: statusChanged(pool.status, status) ? status : undefined, events };
 }
 
@@ -214,6 +220,19 @@ function drainEvents(
       message: `removed pod ${timedOut.join(', ')} with jobs still running: the drain deadline (spec.drain.deadlineSeconds) passed before it finished them`,
     },
   ];
+}
+
+/**
+ * A drained scale-down that starts to wait is told once, when status first says so, not on each
+ * 2 s retry: a pod that never becomes ready holds it until someone looks (the message names it).
+ */
+function drainHoldEvents(pool: WorkerPool, status: WorkerPoolStatus): PoolEvent[] {
+  const reconciling = (conditions: WorkerPoolStatus['conditions']) =>
+    conditions?.find((c) => c.type === ConditionType.Reconciling && c.status === 'True');
+  const now = reconciling(status.conditions);
+  if (now?.reason !== Reason.DrainedScaleDownHeld) return [];
+  if (reconciling(pool.status?.conditions)?.reason === Reason.DrainedScaleDownHeld) return [];
+  return [{ type: 'Normal', reason: EventReason.DrainedScaleDownHeld, message: now.message }];
 }
 
 /** People hear once when signals stop being readable, not on every failed poll. */

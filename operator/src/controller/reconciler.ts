@@ -84,17 +84,17 @@ export class Reconciler {
         templateTooLarge,
       });
     let plan = planFor(scale);
-    let drainHeld = false;
+    let drainHold: string | undefined;
     if (scale.drain && scalesDown(plan, live)) {
       // Drain before delete: replicas go down only when the ReplicaSet will take the drained pods.
       const liveReplicas = live?.spec?.replicas ?? 0;
-      drainHeld = await this.#prepareDrainedScaleDown(pool, live, scale);
-      if (drainHeld) plan = planFor({ ...scale, replicas: liveReplicas });
+      drainHold = await this.#prepareDrainedScaleDown(pool, live, scale);
+      if (drainHold !== undefined) plan = planFor({ ...scale, replicas: liveReplicas });
     }
     const { after, rejection } = await this.#applyDeployment(pool, live, plan, scale);
     if (rejection !== undefined) this.#rejections.refused(key, pool.metadata.generation, rejection, now.getTime());
     else if (plan.apply) this.#rejections.forget(key);
-    const { status, events } = planStatus({ pool, scale, plan, before: live, after, rejection, now });
+    const { status, events } = planStatus({ pool, scale, plan, before: live, after, rejection, drainHold, now });
     try {
       if (status) await this.#writeStatus(key, pool, status);
     } finally {
@@ -103,7 +103,7 @@ export class Reconciler {
       await this.#record(pool, events);
     }
     if (plan.missingTarget) return { requeueAfterMs: MISSING_TARGET_RETRY_MS };
-    if (drainHeld) return { requeueAfterMs: DRAIN_HOLD_RETRY_MS };
+    if (drainHold !== undefined) return { requeueAfterMs: DRAIN_HOLD_RETRY_MS };
     const retryInMs = this.#rejections.retryInMs(key, now.getTime());
     return retryInMs === undefined ? {} : { requeueAfterMs: retryInMs };
   }
@@ -140,22 +140,22 @@ export class Reconciler {
 
   /**
    * Sets the drained pods' deletion cost to the lowest there is (the rest to their busy counts),
-   * when lowering replicas takes only drained pods (drained-scale-down.ts). True when the
-   * scale-down must wait: a pod that is not ready would be taken first.
+   * when lowering replicas takes only drained pods (drained-scale-down.ts). Returns why the
+   * scale-down must wait (a pod that is not ready would be taken first), or undefined.
    */
   async #prepareDrainedScaleDown(
     pool: WorkerPool,
     live: V1Deployment | undefined,
     scale: PoolScaleView,
-  ): Promise<boolean> {
+  ): Promise<string | undefined> {
     const matchLabels = live?.spec?.selector?.matchLabels;
-    if (!scale.drain || !matchLabels) return true;
+    if (!scale.drain || !matchLabels) return 'the Deployment has no matchLabels selector to find its pods by';
     const namespace = pool.metadata.namespace ?? '';
     const pods = await this.#deps.client.listPods(namespace, matchLabels);
     const { hold, costs } = drainedScaleDown(pods, scale.drain, scale.replicas, scale.busyByPod);
     if (hold !== undefined) {
       this.#deps.logger.info({ pool: `${namespace}/${pool.metadata.name}`, hold }, 'drained scale-down waits');
-      return true;
+      return hold;
     }
     const stale = pods.filter((pod) => {
       const name = pod.metadata?.name ?? '';
@@ -165,7 +165,7 @@ export class Reconciler {
       const name = pod.metadata?.name ?? '';
       return this.#deps.client.setPodDeletionCost(namespace, name, costs.get(name) ?? 0);
     });
-    return false;
+    return undefined;
   }
 
   /**

@@ -24,6 +24,8 @@ export interface ObservedWorld {
    * spec.paused) or spec.paused. Ready reports the rule the decision followed, not the spec.
    */
   hold?: 'Pinned' | 'Paused' | undefined;
+  /** Why a drained scale-down waits (drained-scale-down.ts), while it does. */
+  drainHold?: string | undefined;
 }
 
 function rolloutState(
@@ -120,7 +122,16 @@ export function buildStatus(pool: WorkerPool, world: ObservedWorld, now: Date): 
   } else {
     const { ready, reconciling } = rolloutState(pool, world);
     inputs.push(ready);
-    if (reconciling) inputs.push(reconciling);
+    // A held drained scale-down names the pod that holds it, even mid-rollout: a new pod that
+    // never becomes ready is exactly what holds it, and what a person must go and look at.
+    if (world.drainHold !== undefined && ready.reason !== Reason.ProgressDeadlineExceeded)
+      inputs.push({
+        type: ConditionType.Reconciling,
+        status: 'True',
+        reason: Reason.DrainedScaleDownHeld,
+        message: `drained pods wait to be removed: ${world.drainHold}`,
+      });
+    else if (reconciling) inputs.push(reconciling);
     if (ready.reason === Reason.ProgressDeadlineExceeded)
       inputs.push({ ...ready, type: ConditionType.Stalled, status: 'True' });
   }

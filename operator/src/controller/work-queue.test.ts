@@ -85,6 +85,86 @@ describe('WorkQueue', () => {
     await expect(waiting).resolves.toBeUndefined();
   });
 
+  describe('between namespaces', () => {
+    /** Hands out keys until `key` comes, returning how many came before it. */
+    async function keysBefore(queue: WorkQueue, key: string): Promise<string[]> {
+      const before: string[] = [];
+      for (;;) {
+        const next = (await queue.get()) ?? '';
+        queue.done(next);
+        if (next === key) return before;
+        before.push(next);
+      }
+    }
+
+    it("answers a team's scale-up after one of another team's 300 first applies, not after all of them", async () => {
+      const queue = new WorkQueue();
+      for (let i = 0; i < 300; i++) queue.add(`hostile/pool-${i}`);
+      queue.add('victim/burst');
+      expect(await keysBefore(queue, 'victim/burst')).toEqual(['hostile/pool-0']);
+      // The hostile team's own pools keep their order, and none was lost or doubled.
+      const rest: string[] = [];
+      while (queue.length > 0) rest.push((await queue.get()) ?? '');
+      expect(rest).toEqual(Array.from({ length: 299 }, (_, i) => `hostile/pool-${i + 1}`));
+    });
+
+    it('delays a key by at most one key per other namespace with work queued, however much each has', async () => {
+      const queue = new WorkQueue();
+      for (let i = 0; i < 100; i++) {
+        queue.add(`team-a/pool-${i}`);
+        queue.add(`team-b/pool-${i}`);
+      }
+      expect(await queue.get()).toBe('team-a/pool-0'); // a reconcile is under way when the burst lands
+      queue.add('victim/burst');
+      expect(await keysBefore(queue, 'victim/burst')).toEqual(['team-b/pool-0', 'team-a/pool-1']);
+    });
+
+    it('gives a busy namespace no extra turn for keys added again while they wait or run', async () => {
+      const queue = new WorkQueue();
+      queue.add('hostile/a');
+      queue.add('hostile/b');
+      const running = (await queue.get()) ?? ''; // hostile/a
+      queue.add('victim/burst');
+      queue.add('hostile/b'); // already waiting: stored once, keeps its place
+      queue.add('hostile/a'); // running: queued again only at done()
+      queue.done(running);
+      expect(await queue.get()).toBe('hostile/b');
+      expect(await queue.get()).toBe('victim/burst');
+      expect(await queue.get()).toBe('hostile/a');
+      expect(queue.length).toBe(0);
+    });
+
+    it('keeps priorities across namespaces: a refresh anywhere waits for every scale-up, refreshes take turns too', async () => {
+      const queue = new WorkQueue();
+      for (let i = 0; i < 3; i++) queue.add(`hostile/refresh-${i}`, 'low');
+      queue.add('victim/refresh', 'low');
+      queue.add('hostile/scale-up');
+      queue.add('victim/scale-up');
+      const order: string[] = [];
+      while (queue.length > 0) order.push((await queue.get()) ?? '');
+      expect(order).toEqual([
+        'hostile/scale-up',
+        'victim/scale-up',
+        'hostile/refresh-0',
+        'victim/refresh',
+        'hostile/refresh-1',
+        'hostile/refresh-2',
+      ]);
+    });
+
+    it("moves a refresh promoted to normal into its namespace's normal line, leaving no empty turn behind", async () => {
+      const queue = new WorkQueue();
+      queue.add('quiet/refresh', 'low');
+      queue.add('hostile/refresh', 'low');
+      queue.add('quiet/refresh'); // promoted: quiet has no low key left
+      expect(queue.length).toBe(2);
+      expect(await queue.get()).toBe('quiet/refresh');
+      expect(await queue.get()).toBe('hostile/refresh');
+      queue.add('quiet/next', 'low');
+      expect(await queue.get()).toBe('quiet/next');
+    });
+  });
+
   describe('with timers', () => {
     beforeEach(() => vi.useFakeTimers());
     afterEach(() => vi.useRealTimers());

@@ -6,6 +6,10 @@
 // (a status refresh, a periodic resync) waits behind every normal key (a replica change, a spec
 // edit), so that a thousand refreshes never delay a scale-up; a low key added again as normal
 // moves ahead.
+// Within each priority, namespaces take turns (one key each, round-robin): one operator serves
+// many teams, and a team that queues 300 pools at once (a first apply, a mass edit) must not
+// delay another team's scale-up by 300 reconciles. A key waits at most one key per other
+// namespace that has work of its priority queued. Keys are `namespace/name`.
 
 export interface RateLimiterOptions {
   /** First retry delay of a failing key; doubles on each failure. */
@@ -67,9 +71,65 @@ export class RateLimiter {
 
 export type Priority = 'normal' | 'low';
 
+/** The namespace of a `namespace/name` key (the whole key if it has no slash). */
+const namespaceOf = (key: string): string => {
+  const slash = key.indexOf('/');
+  return slash < 0 ? key : key.slice(0, slash);
+};
+
+/**
+ * Keys of one priority, FIFO within a namespace, namespaces served round-robin: the namespace
+ * whose turn it is gives one key and goes to the back of the line if it has more.
+ */
+class NamespaceRoundRobin {
+  readonly #byNamespace = new Map<string, string[]>();
+  /** Namespaces with keys waiting, in the order of their next turn. */
+  readonly #turns: string[] = [];
+  #length = 0;
+
+  get length(): number {
+    return this.#length;
+  }
+
+  push(key: string): void {
+    const namespace = namespaceOf(key);
+    const keys = this.#byNamespace.get(namespace);
+    if (keys) keys.push(key);
+    else {
+      this.#byNamespace.set(namespace, [key]);
+      this.#turns.push(namespace);
+    }
+    this.#length += 1;
+  }
+
+  shift(): string | undefined {
+    const namespace = this.#turns.shift();
+    if (namespace === undefined) return undefined;
+    const keys = this.#byNamespace.get(namespace) ?? [];
+    const key = keys.shift();
+    if (keys.length > 0) this.#turns.push(namespace);
+    else this.#byNamespace.delete(namespace);
+    this.#length -= 1;
+    return key;
+  }
+
+  /** Takes a waiting key out of line (it moves to the other priority). */
+  remove(key: string): void {
+    const namespace = namespaceOf(key);
+    const keys = this.#byNamespace.get(namespace);
+    const at = keys?.indexOf(key) ?? -1;
+    if (!keys || at < 0) return;
+    keys.splice(at, 1);
+    this.#length -= 1;
+    if (keys.length > 0) return;
+    this.#byNamespace.delete(namespace);
+    this.#turns.splice(this.#turns.indexOf(namespace), 1);
+  }
+}
+
 export class WorkQueue {
-  readonly #queue: string[] = [];
-  readonly #low: string[] = [];
+  readonly #queue = new NamespaceRoundRobin();
+  readonly #low = new NamespaceRoundRobin();
   readonly #dirty = new Set<string>();
   /** Dirty keys that only low-priority adds asked for. */
   readonly #dirtyLow = new Set<string>();
@@ -91,7 +151,7 @@ export class WorkQueue {
     if (this.#shuttingDown) return;
     if (this.#dirty.has(key)) {
       if (priority === 'normal' && this.#dirtyLow.delete(key) && !this.#processing.has(key)) {
-        this.#low.splice(this.#low.indexOf(key), 1);
+        this.#low.remove(key);
         this.#queue.push(key);
       }
       return;
