@@ -2,6 +2,7 @@ import type { ScalingSpec } from '../api/workerpool-schema.ts';
 import type { QueueReading } from '../signals/queue-reading.ts';
 import { countsEveryCompletion, profileOfReading } from '../signals/signal-profile.ts';
 import {
+  arrivalsCounted,
   observeReading,
   plannedArrivalRate,
   scheduledCameDue,
@@ -65,7 +66,11 @@ export function observe({ input, reading }: { input: ScaleInput; reading: QueueR
     signals,
     waiting,
     servingReplicas: ready,
-    countsArrivals: countsEveryCompletion(profileOfReading(input.format, reading), reading),
+    countsArrivals: arrivalsCounted(
+      countsEveryCompletion(profileOfReading(input.format, reading), reading),
+      observed.completionSpan,
+      reading.observedAtMs,
+    ),
     sizingInput: {
       targetSeconds: scaling.targetLatencySeconds,
       pollSeconds: scaling.pollIntervalSeconds,

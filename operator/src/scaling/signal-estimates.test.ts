@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { addToRate, EMPTY_RATE, rateOf } from './decayed-rate.ts';
 import { signalProfile } from '../signals/signal-profile.ts';
 import {
+  arrivalsCounted,
   arrivalsDropping,
   arrivalsBetween,
   observeReading,
@@ -211,6 +212,22 @@ describe('observeReading with a counter that moves only at heartbeats (Sidekiq s
     expect(Math.min(...rates)).toBeGreaterThan(5 / 1.3);
     expect(serviceTimeSeconds(state.service)).toBeCloseTo(2, 1);
     expect(state.serviceEstimate).toBe('completions');
+  });
+
+  it('counts arrivals, rather than estimating them, only from the poll after a span with no backlog at either end closed', () => {
+    let state = initialScalerState();
+    const counted: [number, boolean][] = [];
+    for (let second = 1; second <= 41; second += 2) {
+      // A backlog until second 13, then the queue stays empty.
+      const depth = second <= 13 ? 50 : 0;
+      const observed = observeReading(state, { ...lumpyReading(second, 10), depth }, sidekiq);
+      state = { ...state, ...observed, lastSample: observed.lastSample, completionSpan: observed.completionSpan };
+      counted.push([second, arrivalsCounted(false, observed.completionSpan, second * 1000)]);
+    }
+    // Spans close at 11, 21, 31, 41: 11-21 began with a backlog, 21-31 is the first without one.
+    expect(counted.filter(([, yes]) => yes).map(([second]) => second)).toEqual([33, 35, 37, 39]);
+    // A counter that counts each completion as it happens counts arrivals every poll.
+    expect(arrivalsCounted(true, undefined, 0)).toBe(true);
   });
 
   it('would see phantom bursts if the same lumps were taken as an exact counter, poll by poll', () => {

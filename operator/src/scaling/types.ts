@@ -65,6 +65,11 @@ export interface CompletionSpan {
   busy: number;
   /** Scheduled jobs that came due within the span: known work, not arrivals. */
   cameDue: number;
+  /**
+   * The span that closed where this one began had no job waiting at either end: the arrivals it
+   * counted are the load alone, not a backlog draining.
+   */
+  afterSpanWithoutBacklog?: boolean;
 }
 
 /**
