@@ -22,7 +22,7 @@ interface SidekiqMeasure {
 }
 
 async function sidekiq(
-  command: 'push' | 'measure' | 'slow' | 'processes',
+  command: 'push' | 'measure' | 'slow' | 'quick' | 'processes' | 'stats',
   url: string,
   ...args: string[]
 ): Promise<string> {
@@ -130,6 +130,49 @@ describe('the sidekiq reader next to the real Sidekiq 6 gem', () => {
     } finally {
       await poller.unregister('busy-pool');
       await server6.stop();
+    }
+  });
+
+  it("reads stat:processed as Sidekiq::Stats reports it, once the process has beaten, and names the process when it serves a queue that is not the pool's", async () => {
+    // A Redis of its own: no job of the other tests is processed (or fails) into the counter here.
+    const own = await startRedisServer();
+    const app = join(import.meta.dirname, 'testing', 'sidekiq-server-app.rb');
+    const server6 = startProcess('sidekiq', 'sidekiq', ['-r', app, '-q', 'mailers', '-c', '3', '-t', '1'], {
+      ...process.env,
+      REDIS_URL: own.url,
+    });
+    try {
+      await sidekiq('quick', own.url, '20');
+      poller.register('counted-pool', { queue: { format: 'sidekiq', names: ['mailers'], redis: { url: own.url } } });
+      poller.register('other-pool', { queue: { format: 'sidekiq', names: ['reports'], redis: { url: own.url } } });
+      // The process adds the jobs it finished to stat:processed at its next heartbeat (every 5 s
+      // in 6.4, launcher.rb v6.4.1 l. 72 and 128-143), not as each finishes.
+      await expect
+        .poll(
+          async () => {
+            const r = (await poller.readAll()).get('counted-pool');
+            return r?.ok ? r.reading.completedTotal : undefined;
+          },
+          { timeout: 30_000, interval: 500 },
+        )
+        .toBe(20);
+      const stats = JSON.parse(await sidekiq('stats', own.url)) as { processed: number; failed: number };
+      expect(stats).toEqual({ processed: 20, failed: 0 });
+      const readings = await poller.readAll();
+      const counted = readings.get('counted-pool');
+      const other = readings.get('other-pool');
+      if (!counted?.ok || !other?.ok) throw new Error('both pools should read');
+      // Sidekiq 6.4 names no version in its info: it beats every 5 s.
+      expect(counted.reading).toMatchObject({ completedTotal: 20, completedGranularitySeconds: 5 });
+      expect(counted.reading.completedSharedWith).toBeUndefined();
+      // For a pool of "reports", the live process serving "mailers" moves the same counter.
+      const processes = JSON.parse(await sidekiq('processes', own.url)) as { identity: string }[];
+      expect(other.reading.completedSharedWith).toBe(`${processes[0]?.identity ?? '?'} serves mailers`);
+    } finally {
+      await poller.unregister('counted-pool');
+      await poller.unregister('other-pool');
+      await server6.stop();
+      await own.stop();
     }
   });
 });
