@@ -5,6 +5,7 @@ import {
   arrivalsCounted,
   arrivalsDropping,
   arrivalsBetween,
+  lumpyCounterSpan,
   observeReading,
   plannedArrivalRate,
   serviceTimeSeconds,
@@ -228,6 +229,18 @@ describe('observeReading with a counter that moves only at heartbeats (Sidekiq s
     expect(counted.filter(([, yes]) => yes).map(([second]) => second)).toEqual([33, 35, 37, 39]);
     // A counter that counts each completion as it happens counts arrivals every poll.
     expect(arrivalsCounted(true, undefined, 0)).toBe(true);
+  });
+
+  it('never counts scheduled jobs that came due in one span as arrivals of the next, where their completions show', () => {
+    const at = (second: number, completedTotal: number) =>
+      memo({ atMs: second * 1000, depth: 0, busy: 0, completedTotal, completedGranularitySeconds: 10 });
+    const opened = { fromMs: 0, completedTotal: 0, busySeconds: 0, depth: 0, busy: 0, cameDue: 0 };
+    const first = lumpyCounterSpan(opened, at(0, 0), at(10, 0), 5, 100);
+    // 100 jobs came due and ran; no heartbeat has added them yet: nothing arrived, 100 owed.
+    expect(first?.measured?.arrived).toBe(0);
+    expect(first?.open?.owed).toBe(100);
+    const second = lumpyCounterSpan(first?.open, at(10, 0), at(20, 100), 0, 0);
+    expect(second?.measured).toMatchObject({ completed: 100, arrived: 0 });
   });
 
   it('would see phantom bursts if the same lumps were taken as an exact counter, poll by poll', () => {

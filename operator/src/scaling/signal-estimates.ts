@@ -235,9 +235,19 @@ export function lumpyCounterSpan(
   if (seconds < granularity * COUNTER_SPAN_HEARTBEATS)
     return { open: { ...open, busySeconds, cameDue: dueSoFar }, measured: undefined };
   const completed = total - open.completedTotal;
-  const arrived = Math.max(0, current.depth - open.depth + (current.busy ?? 0) - open.busy + completed - dueSoFar);
+  // Scheduled jobs that came due late in one span may show in the counter only in the next: a
+  // count below zero is carried over, not dropped, so that they are never counted as arrivals.
+  const counted =
+    current.depth - open.depth + (current.busy ?? 0) - open.busy + completed - dueSoFar - (open.owed ?? 0);
+  const arrived = Math.max(0, counted);
   const next =
-    fresh === undefined ? undefined : { ...fresh, afterSpanWithoutBacklog: open.depth === 0 && current.depth === 0 };
+    fresh === undefined
+      ? undefined
+      : {
+          ...fresh,
+          afterSpanWithoutBacklog: open.depth === 0 && current.depth === 0,
+          ...(counted < 0 ? { owed: -counted } : {}),
+        };
   return { open: next, measured: { completed, busySeconds, seconds, arrived } };
 }
 

@@ -70,6 +70,11 @@ export interface CompletionSpan {
    * counted are the load alone, not a backlog draining.
    */
   afterSpanWithoutBacklog?: boolean;
+  /**
+   * Jobs the span before counted short (a negative count: scheduled jobs came due there whose
+   * completions the counter showed only later), taken off this span's arrivals.
+   */
+  owed?: number;
 }
 
 /**

@@ -117,6 +117,15 @@ export interface SimulationResult {
   rerunSeconds: number;
 }
 
+/**
+ * Where in its heartbeat period a pod's first beat falls, in [0, 1): the golden-ratio sequence,
+ * so that pods started together beat at phases spread over the period, as processes that boot
+ * a few hundred milliseconds apart do relative to the polls.
+ */
+export function heartbeatPhase(podId: number): number {
+  return (podId * 0.6180339887498949) % 1;
+}
+
 type PodPhase = 'starting' | 'ready' | 'draining' | 'gone';
 
 interface Run {
@@ -422,9 +431,11 @@ class Simulation {
     pod.phase = 'ready';
     pod.readyAt = this.now;
     this.withFreeSlot.add(pod);
-    // A Sidekiq process beats as it starts, then every heartbeat period.
+    // A Sidekiq process beats as it boots, then every heartbeat period: at a phase of its own,
+    // which the simulator's start-up (a whole number of seconds after a poll) would otherwise
+    // line up with the polls. Spread deterministically over the period by the pod's number.
     const beat = this.config.completionHeartbeatSeconds;
-    if (beat !== undefined) this.events.push(this.now + beat, { kind: 'heartbeat', pod });
+    if (beat !== undefined) this.events.push(this.now + beat * heartbeatPhase(pod.id), { kind: 'heartbeat', pod });
     this.dispatch();
   }
 
