@@ -2,7 +2,7 @@ import { traceDurationSeconds } from '../../src/simulator/arrival-trace.ts';
 import { comparePolicies } from '../../src/simulator/policy-comparison.ts';
 import { summarize, type RunSummary } from '../../src/simulator/run-summary.ts';
 import { simulate } from '../../src/simulator/simulation.ts';
-import type { SignalProfileName } from '../../src/signals/signal-profile.ts';
+import { signalProfile, type SignalProfileName } from '../../src/signals/signal-profile.ts';
 import { enginePolicies, profilePolicies } from './policies.ts';
 import type { Scenario } from './scenarios.ts';
 
@@ -48,9 +48,13 @@ export function runScenario(scenario: Scenario): ScenarioResult {
     initialReplicas: scenario.initialReplicas,
     endSeconds: traceDurationSeconds(scenario.trace),
   };
+  // A profile whose counter moves at heartbeats gets a simulated counter that does the same.
   const profileRuns = profilePolicies(scenario).map(({ profile, policy }) => ({
     profile,
-    summary: summarize(simulate({ ...base, policy }), scenario.targetSeconds),
+    summary: summarize(
+      simulate({ ...base, policy, completionHeartbeatSeconds: signalProfile(profile).completionHeartbeatSeconds }),
+      scenario.targetSeconds,
+    ),
   }));
   return {
     scenario: scenario.name,

@@ -235,9 +235,14 @@ describe('decideScale: a batch that is done', () => {
     return decision as Decision;
   }
 
-  it('lets go of the down window once nothing waits or arrives, keeping the replicas its running jobs fill', () => {
+  it('lets go of the down window once nothing waits or arrives, keeping the replicas its running jobs will still fill at the next poll', () => {
     const decision = afterBatch((atMs) => reading({ observedAtMs: atMs, depth: 0, busy: 15, completedTotal: 2000 }));
-    expect(decision.desiredReplicas).toBe(2);
+    const serviceSeconds = decision.signals?.serviceTimeSeconds;
+    if (serviceSeconds === undefined) throw new Error('expected the decision to carry its signals');
+    // Of 15 jobs of mean service time S, 15 e^(-poll/S) still run a poll later, on 10 slots a replica.
+    const stillRunning = 15 * Math.exp(-(POLL_MS / 1000) / serviceSeconds);
+    expect(decision.desiredReplicas).toBe(Math.max(1, Math.ceil(stillRunning / 10)));
+    expect(decision.desiredReplicas).toBeLessThanOrEqual(2);
     expect(decision.reasonCode).toBe(SCALE_REASONS.idle);
   });
 

@@ -122,6 +122,7 @@ function withObserved(state: ScalerState, observed: ObservedSignals): ScalerStat
     arrivalsSlow: observed.arrivalsSlow,
     service: observed.service,
     serviceEstimate: observed.serviceEstimate,
+    completionSpan: observed.completionSpan,
     lastSample: observed.lastSample,
     failingSinceMs: undefined,
   };

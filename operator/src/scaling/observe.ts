@@ -1,7 +1,8 @@
 import type { ScalingSpec } from '../api/workerpool-schema.ts';
 import type { QueueReading } from '../signals/queue-reading.ts';
-import { poolCompletions, profileOfReading } from '../signals/signal-profile.ts';
+import { countsEveryCompletion, profileOfReading } from '../signals/signal-profile.ts';
 import {
+  arrivalsCounted,
   observeReading,
   plannedArrivalRate,
   scheduledCameDue,
@@ -65,7 +66,11 @@ export function observe({ input, reading }: { input: ScaleInput; reading: QueueR
     signals,
     waiting,
     servingReplicas: ready,
-    countsArrivals: poolCompletions(profileOfReading(input.format, reading), reading) !== undefined,
+    countsArrivals: arrivalsCounted(
+      countsEveryCompletion(profileOfReading(input.format, reading), reading),
+      observed.completionSpan,
+      reading.observedAtMs,
+    ),
     sizingInput: {
       targetSeconds: scaling.targetLatencySeconds,
       pollSeconds: scaling.pollIntervalSeconds,
@@ -157,8 +162,10 @@ export function assumedServiceSeconds(
 /** Since when jobs have been running with no completion counted; undefined once one is. */
 function unmeasuredSince(input: ScaleInput, reading: QueueReading, measured: number | undefined): number | undefined {
   // Without a counter of the pool's completions, time without a measurement says nothing about
-  // how long jobs run (a queue that never backs up is never measured): stay at one poll.
-  if (measured !== undefined || poolCompletions(profileOfReading(input.format, reading), reading) === undefined)
+  // how long jobs run (a queue that never backs up is never measured): stay at one poll. Nor
+  // does a counter that moves only at heartbeats, which shows nothing for a heartbeat however
+  // short the jobs.
+  if (measured !== undefined || !countsEveryCompletion(profileOfReading(input.format, reading), reading))
     return undefined;
   const running = (reading.busy ?? 0) > 0;
   return running ? (input.state.unmeasuredSinceMs ?? input.nowMs) : input.state.unmeasuredSinceMs;

@@ -97,7 +97,14 @@ export function recommend({
   // A forecast rise keeps the replicas it asked for through a quiet spell before it lands.
   const forecast = need.forecast;
   const released =
-    forecast === undefined ? quietRelease({ input, reading, quietSinceMs: observation.quietSinceMs }) : undefined;
+    forecast === undefined
+      ? quietRelease({
+          input,
+          reading,
+          quietSinceMs: observation.quietSinceMs,
+          serviceSeconds: observation.signals.serviceTimeSeconds,
+        })
+      : undefined;
   if (released !== undefined && currentReplicas > 0 && !idleToZero(input, idleSinceMs)) {
     const kept = clamp(released, Math.max(1, scaling.minReplicas), scaling.maxReplicas);
     return { replicas: kept, keepReplicas: kept, code: SCALE_REASONS.idle, bypassWindows: true, quiet: true };
@@ -153,21 +160,29 @@ export function letsGoSooner(scaling: ScalingSpec): boolean {
  * The replicas a quiet pool still needs, once it has been quiet for QUIET_RELEASE_SECONDS; else
  * undefined. The down window guards against a load that dips and comes back; with nothing
  * waiting and nothing arriving there is no load, and the replicas it holds only idle, so the
- * pool keeps those its running jobs fill. Only where the format reports the jobs in flight (an
- * empty list cannot tell idle from keeping up) and counts arrivals while the queue is empty.
+ * pool keeps those its running jobs will still fill at the next poll: of `busy` jobs of mean
+ * service time S, busy x e^(-poll/S) are expected to run a poll later. Keeping those the jobs
+ * fill now stepped down once per poll as the last jobs of a burst finished (10 -> 3 -> 2 -> 1),
+ * each step a scale event; a pod let go with a job still running drains it, and is paid for
+ * until it has. Only where the format reports the jobs in flight (an empty list cannot tell idle
+ * from keeping up) and counts arrivals while the queue is empty.
  */
 function quietRelease({
   input,
   reading,
   quietSinceMs,
+  serviceSeconds,
 }: {
   input: ScaleInput;
   reading: QueueReading;
   quietSinceMs: number | undefined;
+  serviceSeconds: number;
 }): number | undefined {
   if (!letsGoSooner(input.scaling)) return undefined;
   if (quietSinceMs === undefined || input.nowMs - quietSinceMs < QUIET_RELEASE_SECONDS * 1000) return undefined;
-  return Math.ceil((servingBusy(reading) ?? 0) / concurrencyPerReplica(reading, input.scaling.concurrency));
+  const runningNextPoll =
+    (servingBusy(reading) ?? 0) * Math.exp(-input.scaling.pollIntervalSeconds / Math.max(serviceSeconds, 1e-3));
+  return Math.ceil(runningNextPoll / concurrencyPerReplica(reading, input.scaling.concurrency));
 }
 
 function idleToZero(input: ScaleInput, idleSinceMs: number | undefined): boolean {

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { addToRate, EMPTY_RATE } from './decayed-rate.ts';
+import { addToRate, EMPTY_RATE, rateOf } from './decayed-rate.ts';
 import { signalProfile } from '../signals/signal-profile.ts';
 import {
+  arrivalsCounted,
   arrivalsDropping,
   arrivalsBetween,
+  lumpyCounterSpan,
   observeReading,
   plannedArrivalRate,
   serviceTimeSeconds,
@@ -157,19 +159,93 @@ describe('observeReading without a completion counter', () => {
     expect(state.arrivalsSlow.events / state.arrivalsSlow.seconds).toBeCloseTo(4, 1);
   });
 
-  it("ignores Sidekiq's stat:processed, which other pools move too", () => {
+  it("ignores Sidekiq's stat:processed while another pool's process serves on the same Redis", () => {
     const sidekiq: ObservationContext = { profile: signalProfile('sidekiq'), servingSlots: 40 };
     let state = initialScalerState();
     for (let second = 0; second <= 20; second += 2) {
       const observed = observeReading(
         state,
-        reading({ observedAtMs: second * 1000, depth: 0, busy: 0, completedTotal: second * 500 }),
+        reading({
+          observedAtMs: second * 1000,
+          depth: 0,
+          busy: 0,
+          completedTotal: second * 500,
+          completedGranularitySeconds: 10,
+          completedSharedWith: 'host-b:7:ab12 serves mailers',
+        }),
         sidekiq,
       );
       state = { ...state, ...observed, lastSample: observed.lastSample };
     }
     expect(serviceTimeSeconds(state.service)).toBeUndefined();
     expect(state.arrivalsFast.events).toBe(0);
+  });
+});
+
+describe('observeReading with a counter that moves only at heartbeats (Sidekiq stat:processed)', () => {
+  const sidekiq: ObservationContext = { profile: signalProfile('sidekiq'), servingSlots: 40 };
+  // 5 jobs/s of 2 s each: 10 busy, the queue empty. Both processes beat every 10 s, in step, and
+  // add their 50 jobs then (launcher.rb v7.3.9 l. 86, 117-128): the counter stands still for four
+  // polls of 2 s, then jumps by 50.
+  const lumpyReading = (second: number, granularity: number | undefined) =>
+    reading({
+      observedAtMs: second * 1000,
+      depth: 0,
+      busy: 10,
+      completedTotal: Math.floor(second / 10) * 50,
+      ...(granularity === undefined ? {} : { completedGranularitySeconds: granularity }),
+    });
+
+  function arrivalRates(granularity: number | undefined) {
+    let state = initialScalerState();
+    const rates: number[] = [];
+    for (let second = 1; second <= 181; second += 2) {
+      const observed = observeReading(state, lumpyReading(second, granularity), sidekiq);
+      state = { ...state, ...observed, lastSample: observed.lastSample, completionSpan: observed.completionSpan };
+      if (second > 60) rates.push(rateOf(state.arrivalsFast) ?? 0);
+    }
+    return { rates, state };
+  }
+
+  it('reads no lump as a burst of arrivals, and measures the service time over whole heartbeats', () => {
+    const { rates, state } = arrivalRates(10);
+    expect(Math.max(...rates)).toBeLessThan(5 * 1.3);
+    expect(Math.min(...rates)).toBeGreaterThan(5 / 1.3);
+    expect(serviceTimeSeconds(state.service)).toBeCloseTo(2, 1);
+    expect(state.serviceEstimate).toBe('completions');
+  });
+
+  it('counts arrivals, rather than estimating them, only from the poll after a span with no backlog at either end closed', () => {
+    let state = initialScalerState();
+    const counted: [number, boolean][] = [];
+    for (let second = 1; second <= 41; second += 2) {
+      // A backlog until second 13, then the queue stays empty.
+      const depth = second <= 13 ? 50 : 0;
+      const observed = observeReading(state, { ...lumpyReading(second, 10), depth }, sidekiq);
+      state = { ...state, ...observed, lastSample: observed.lastSample, completionSpan: observed.completionSpan };
+      counted.push([second, arrivalsCounted(false, observed.completionSpan, second * 1000)]);
+    }
+    // Spans close at 11, 21, 31, 41: 11-21 began with a backlog, 21-31 is the first without one.
+    expect(counted.filter(([, yes]) => yes).map(([second]) => second)).toEqual([33, 35, 37, 39]);
+    // A counter that counts each completion as it happens counts arrivals every poll.
+    expect(arrivalsCounted(true, undefined, 0)).toBe(true);
+  });
+
+  it('never counts scheduled jobs that came due in one span as arrivals of the next, where their completions show', () => {
+    const at = (second: number, completedTotal: number) =>
+      memo({ atMs: second * 1000, depth: 0, busy: 0, completedTotal, completedGranularitySeconds: 10 });
+    const opened = { fromMs: 0, completedTotal: 0, busySeconds: 0, depth: 0, busy: 0, cameDue: 0 };
+    const first = lumpyCounterSpan(opened, at(0, 0), at(10, 0), 5, 100);
+    // 100 jobs came due and ran; no heartbeat has added them yet: nothing arrived, 100 owed.
+    expect(first?.measured?.arrived).toBe(0);
+    expect(first?.open?.owed).toBe(100);
+    const second = lumpyCounterSpan(first?.open, at(10, 0), at(20, 100), 0, 0);
+    expect(second?.measured).toMatchObject({ completed: 100, arrived: 0 });
+  });
+
+  it('would see phantom bursts if the same lumps were taken as an exact counter, poll by poll', () => {
+    const { rates } = arrivalRates(undefined);
+    expect(Math.max(...rates)).toBeGreaterThan(5 * 1.5);
   });
 });
 

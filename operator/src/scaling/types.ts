@@ -44,9 +44,37 @@ export interface SampleMemo {
   busy: number | undefined;
   /** The pool's own completions; undefined when the format counts none or only a shared total. */
   completedTotal: number | undefined;
+  /** The counter moves in lumps this far apart (a heartbeat): it measures service time only. */
+  completedGranularitySeconds?: number;
   oldestAgeSeconds: number | undefined;
   /** The scheduled jobs the reading counted ahead, to tell next poll which of them came due. */
   upcoming?: { horizonsSeconds: readonly number[]; dueWithin: readonly number[] };
+}
+
+/**
+ * A span over which a lumpy completion counter (completedGranularitySeconds) is read: it is
+ * folded into the service time only once it covers a heartbeat, with the busy job-seconds seen
+ * over the same span.
+ */
+export interface CompletionSpan {
+  fromMs: number;
+  completedTotal: number;
+  busySeconds: number;
+  /** Depth and busy where the span began, to count its arrivals (Δdepth + Δbusy + Δcompleted). */
+  depth: number;
+  busy: number;
+  /** Scheduled jobs that came due within the span: known work, not arrivals. */
+  cameDue: number;
+  /**
+   * The span that closed where this one began had no job waiting at either end: the arrivals it
+   * counted are the load alone, not a backlog draining.
+   */
+  afterSpanWithoutBacklog?: boolean;
+  /**
+   * Jobs the span before counted short (a negative count: scheduled jobs came due there whose
+   * completions the counter showed only later), taken off this span's arrivals.
+   */
+  owed?: number;
 }
 
 /**
@@ -86,6 +114,8 @@ export interface ScalerState {
   service: DecayedRate;
   /** Which estimate the service time came from last (see SERVICE_ESTIMATES). */
   serviceEstimate: ServiceEstimate | undefined;
+  /** The open span of a lumpy completion counter; absent where the counter is exact or missing. */
+  completionSpan?: CompletionSpan;
   /** Recommendations of recent polls, for the stabilization windows. */
   recommendations: TimedReplicas[];
   /** Changes the engine made, for the rate-limit policies. */

@@ -62,6 +62,17 @@ export interface QueueReading {
   /** A monotonic count of completed jobs, where the format keeps one; throughput is its rate. */
   completedTotal?: number;
   /**
+   * The counter moves only in lumps, each worker adding what it finished at its heartbeat this
+   * many seconds apart (Sidekiq's stat:processed): it is true only over spans of at least this.
+   */
+  completedGranularitySeconds?: number;
+  /**
+   * Why a counter kept for the whole Redis (Sidekiq's stat:processed) is not this pool's now: a
+   * live process that serves a queue the pool does not (or whose queues cannot be told). Absent
+   * when every live process serves only the pool's queues.
+   */
+  completedSharedWith?: string;
+  /**
    * True when the queue system itself is paused (BullMQ `meta.paused`): jobs wait, but no
    * worker takes them, so more replicas would not lower the latency.
    */

@@ -41,7 +41,7 @@ describe('the inspect table', () => {
     expect(text).toContain('coming due      500 within 45 s (first in 40.2 s), 503 within 300 s (first in 120.0 s)');
     expect(text).toContain('completed total 123456');
     expect(text).toContain(
-      "signal profile  sidekiq: depth, oldest age, busy, per-process concurrency and quiet; no counter of the pool's completions (stat:processed counts every queue on the Redis",
+      "signal profile  sidekiq: depth, oldest age, busy, per-process concurrency and quiet, and stat:processed as the pool's completion counter while every live process on the Redis serves only the pool's queues",
     );
     const lines = text.split('\n');
     const podHeader = lines.findIndex((l) => l.includes('POD'));

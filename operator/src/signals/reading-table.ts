@@ -118,6 +118,12 @@ export function formatReadingTable(header: ReadingHeader, reading: QueueReading)
     row('concurrency', optional(reading.concurrency)),
     ...unreadableRows(reading),
     row('completed total', optional(reading.completedTotal)),
+    ...(reading.completedGranularitySeconds === undefined
+      ? []
+      : [row('completed every', `${reading.completedGranularitySeconds}s (moves at heartbeats)`)]),
+    ...(reading.completedSharedWith === undefined
+      ? []
+      : [row('completed shared with', `${reading.completedSharedWith}: not this pool's counter, not used`)]),
     ...(reading.paused === true ? [row('paused', 'yes: the queue system is paused, workers take no jobs')] : []),
     ...capacityRows(reading),
     ...(reading.notes ?? []).map((note, i) => row(i === 0 ? 'notes' : '', note)),

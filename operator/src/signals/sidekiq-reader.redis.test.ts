@@ -208,6 +208,41 @@ describe('the sidekiq reader, on data laid out as Sidekiq 6.4, 7.3, 8.0 and 8.1 
     });
   }
 
+  for (const version of SIDEKIQ_VERSIONS) {
+    it(`Sidekiq ${version}: stat:processed is the pool's counter while every live process serves only its queues, and says why not once one does not`, async () => {
+      const sidekiq = sidekiqWriter(redis, version);
+      await sidekiq.heartbeat({ hostname: 'web-0', queues: ['default', 'mailers'], concurrency: 5, busy: 1 });
+      // Each process adds its finished jobs at its heartbeat (launcher.rb v6.4.1 l. 128-143,
+      // v7.3.9 l. 117-128, v8.1.7 l. 118-129), every 5 s in 6.x (l. 72), 10 s from 7.0 (v7.3.9
+      // l. 86, v8.1.7 l. 87); 7.0 and later name their version in info (to_data), 6.x does not.
+      await redis.incrby('stat:processed', 250);
+      const own = await reading(['default', 'mailers']);
+      expect(own.completedTotal).toBe(250);
+      expect(own.completedGranularitySeconds).toBe(version === '6.4' ? 5 : 10);
+      expect(own.completedSharedWith).toBeUndefined();
+      // A process that also serves a queue the pool does not: its jobs land in the same counter.
+      const identity = await sidekiq.heartbeat({
+        hostname: 'batch-0',
+        queues: ['default', 'reports'],
+        concurrency: 5,
+        busy: 0,
+      });
+      const shared = await reading(['default', 'mailers']);
+      expect(shared.completedTotal).toBe(250);
+      expect(shared.completedSharedWith).toBe(`${identity} serves reports`);
+      expect(shared.workers?.map((w) => w.pod).sort()).toEqual(['batch-0', 'web-0']);
+    });
+  }
+
+  it("reads stat:processed as another pool's too when a process of that pool alone is live on the Redis", async () => {
+    const sidekiq = sidekiqWriter(redis, '8.1');
+    await sidekiq.heartbeat({ hostname: 'web-0', queues: ['default'], concurrency: 5, busy: 1 });
+    const other = await sidekiq.heartbeat({ hostname: 'other-0', queues: ['other'], concurrency: 5, busy: 1 });
+    const r = await reading(['default']);
+    expect(r.completedSharedWith).toBe(`${other} serves other`);
+    expect(r.workers?.map((w) => w.pod)).toEqual(['web-0']);
+  });
+
   it('counts and names the live heartbeats it cannot use, instead of reading them as no workers', async () => {
     const sidekiq = sidekiqWriter(redis, '8.1');
     await sidekiq.heartbeat({ hostname: 'web-0', queues: ['default'], concurrency: 5, busy: 1 });

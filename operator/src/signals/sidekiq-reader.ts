@@ -6,6 +6,7 @@ import { decodeQueueHead, queueHeadCommand, type QueueHead, type QueueHeadOption
 import { redisCommand, scriptCommand, type ReadCommand } from './read-command.ts';
 import { decodeUpcoming, upcomingArgs } from './upcoming.ts';
 import { isRecord, replyArray, replyNumber, replyOptionalString, replyString } from './reply.ts';
+import { SIDEKIQ_HEARTBEAT_SECONDS, sidekiqHeartbeatSeconds } from './sidekiq-heartbeat.ts';
 
 // Sidekiq 6.x, 7.x and 8.x, read the way Sidekiq's own API (lib/sidekiq/api.rb) reads them:
 // - queue:<q> is a LIST the client LPUSHes to, so the oldest job is LINDEX -1, and
@@ -67,8 +68,8 @@ function queueLatencyMs(head: QueueHead, nowMs: number): number {
   return Math.max(0, nowMs - head.enqueuedAtMs);
 }
 
-/** What one process's heartbeat says, or why the reader cannot use it. */
-type Heartbeat = { worker: WorkerHeartbeat } | { unusable: string };
+/** What one process's heartbeat says (and how often it beats), or why the reader cannot use it. */
+type Heartbeat = { worker: WorkerHeartbeat; beatSeconds: number } | { unusable: string };
 
 /** A count Sidekiq wrote: a non-negative integer, as a number in JSON or a string in the hash. */
 function count(value: unknown): number | undefined {
@@ -122,6 +123,7 @@ function decodeHeartbeat(identity: string, fields: readonly string[], quietKey: 
       draining: quiet === 'true',
       quietKey,
     },
+    beatSeconds: sidekiqHeartbeatSeconds(info['version']),
   };
 }
 
@@ -134,10 +136,18 @@ function liveWorkers(
   reply: unknown,
   nowMs: number,
   keys: ReturnType<typeof sidekiqKeys>,
-): { workers: WorkerHeartbeat[]; unreadable: UnreadableHeartbeats | undefined; truncated: boolean } {
-  const [truncated, ...flat] = replyArray(reply, 'sidekiq processes');
+): {
+  workers: WorkerHeartbeat[];
+  unreadable: UnreadableHeartbeats | undefined;
+  truncated: boolean;
+  sharedWith: string | undefined;
+  beatSeconds: number;
+} {
+  const [truncated, sharedWith, ...flat] = replyArray(reply, 'sidekiq processes');
   const workers: WorkerHeartbeat[] = [];
   let unreadable: UnreadableHeartbeats | undefined;
+  // The counter is whole only over the slowest beat among the processes that add to it.
+  let beatSeconds: number = SIDEKIQ_HEARTBEAT_SECONDS.before7;
   for (let i = 0; i + PROCESS_FIELDS <= flat.length; i += PROCESS_FIELDS) {
     const identity = replyString(flat[i], 'process identity');
     const fields = flat.slice(i + 1, i + PROCESS_FIELDS).map((f) => replyString(f, `process ${identity}`));
@@ -148,14 +158,23 @@ function liveWorkers(
       Number.isFinite(beat) || 'unusable' in decoded
         ? decoded
         : { unusable: `beat is ${JSON.stringify(fields[2])}, not a time` };
-    if ('worker' in heartbeat) workers.push(heartbeat.worker);
-    else
+    if ('worker' in heartbeat) {
+      workers.push(heartbeat.worker);
+      beatSeconds = Math.max(beatSeconds, heartbeat.beatSeconds);
+    } else
       unreadable = {
         count: (unreadable?.count ?? 0) + 1,
         first: unreadable?.first ?? `${identity}: ${heartbeat.unusable}`,
       };
   }
-  return { workers, unreadable, truncated: replyNumber(truncated, 'sidekiq processes truncated') === 1 };
+  const shared = replyString(sharedWith, 'sidekiq processes shared counter');
+  return {
+    workers,
+    unreadable,
+    truncated: replyNumber(truncated, 'sidekiq processes truncated') === 1,
+    sharedWith: shared === '' ? undefined : shared,
+    beatSeconds,
+  };
 }
 
 export const sidekiqReader: QueueFormatReader = {
@@ -183,7 +202,13 @@ export const sidekiqReader: QueueFormatReader = {
     const tail = queue.names.length;
     const [due, truncated, upcomingTruncated, ...upcomingReply] = replyArray(replies[tail], 'sidekiq due jobs');
     const upcomingCut = replyNumber(upcomingTruncated, 'sidekiq upcoming truncated') === 1;
-    const { workers, unreadable, truncated: processesCut } = liveWorkers(replies[tail + 1], nowMs, keys);
+    const {
+      workers,
+      unreadable,
+      truncated: processesCut,
+      sharedWith,
+      beatSeconds,
+    } = liveWorkers(replies[tail + 1], nowMs, keys);
     const notes = [
       ...(replyNumber(truncated, 'sidekiq due truncated') === 1
         ? [`more than ${DUE_SCAN_LIMIT} due jobs in schedule/retry: dueScheduled is a lower bound`]
@@ -208,8 +233,11 @@ export const sidekiqReader: QueueFormatReader = {
       busy: workers.reduce((sum, w) => sum + w.busy, 0),
       concurrency: workers.reduce((sum, w) => sum + w.concurrency, 0),
       workers,
-      // stat:processed counts every job of every process on this Redis, not only this pool's.
+      // stat:processed counts every job of every process on this Redis (or redis-namespace), each
+      // process adding its count at its heartbeat: the pool's own only when no other serves there.
       completedTotal: replyNumber(replyOptionalString(replies[tail + 2], keys.processed) ?? '0', keys.processed),
+      completedGranularitySeconds: beatSeconds,
+      ...(sharedWith === undefined ? {} : { completedSharedWith: sharedWith }),
       queues: queues.map((q) => ({ name: q.name, depth: q.depth, oldestJobAgeSeconds: q.oldestMs / MS_PER_SECOND })),
       ...(unreadable === undefined ? {} : { unreadableHeartbeats: unreadable }),
       ...(notes.length > 0 ? { notes } : {}),

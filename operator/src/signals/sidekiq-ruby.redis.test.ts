@@ -5,6 +5,7 @@ import { startProcess } from '@workerpool/testkit/processes';
 import { startRedisServer, type RedisServer } from '@workerpool/testkit/redis-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quietCommands } from './quiet-request.ts';
+import type { QueueReading } from './queue-reading.ts';
 import { SignalPoller } from './signal-poller.ts';
 
 // Side by side with the real Sidekiq gem: Debian's ruby-sidekiq (6.4.1) pushes the jobs and
@@ -22,7 +23,7 @@ interface SidekiqMeasure {
 }
 
 async function sidekiq(
-  command: 'push' | 'measure' | 'slow' | 'processes',
+  command: 'push' | 'measure' | 'slow' | 'quick' | 'processes' | 'stats',
   url: string,
   ...args: string[]
 ): Promise<string> {
@@ -40,6 +41,15 @@ async function sidekiq(
   }
 }
 
+/** A real Sidekiq 6 server process serving "mailers" with 3 threads (the jobs of sidekiq-server-app.rb). */
+function startSidekiqServer(redisUrl: string) {
+  const app = join(import.meta.dirname, 'testing', 'sidekiq-server-app.rb');
+  return startProcess('sidekiq', 'sidekiq', ['-r', app, '-q', 'mailers', '-c', '3', '-t', '1'], {
+    ...process.env,
+    REDIS_URL: redisUrl,
+  });
+}
+
 describe('the sidekiq reader next to the real Sidekiq 6 gem', () => {
   let server: RedisServer;
   const poller = new SignalPoller();
@@ -51,6 +61,20 @@ describe('the sidekiq reader next to the real Sidekiq 6 gem', () => {
     await poller.close();
     await server.stop();
   });
+
+  /** A field of one pool's next reading, polled until it has the value a heartbeat brings. */
+  async function pollReading<T>(pool: string, field: (reading: QueueReading) => T, expected: T): Promise<void> {
+    // Sidekiq writes busy and adds to stat:processed at its heartbeat, every 5 s in 6.4.
+    await expect
+      .poll(
+        async () => {
+          const r = (await poller.readAll()).get(pool);
+          return r?.ok ? field(r.reading) : undefined;
+        },
+        { timeout: 30_000, interval: 500 },
+      )
+      .toEqual(expected);
+  }
 
   it('reports the depth and latency Sidekiq::Queue reports, and the due scheduled job', async () => {
     await sidekiq('push', server.url);
@@ -72,24 +96,12 @@ describe('the sidekiq reader next to the real Sidekiq 6 gem', () => {
   });
 
   it('reads busy and concurrency from the heartbeat of a real Sidekiq server process, as ProcessSet does, and quiets it as quiet! does', async () => {
-    const app = join(import.meta.dirname, 'testing', 'sidekiq-server-app.rb');
-    const server6 = startProcess('sidekiq', 'sidekiq', ['-r', app, '-q', 'mailers', '-c', '3', '-t', '1'], {
-      ...process.env,
-      REDIS_URL: server.url,
-    });
+    const server6 = startSidekiqServer(server.url);
     try {
       await sidekiq('slow', server.url, '2');
       poller.register('busy-pool', { queue: { format: 'sidekiq', names: ['mailers'], redis: { url: server.url } } });
-      // Sidekiq beats every 5 s; the busy count appears with the first beat after the jobs start.
-      await expect
-        .poll(
-          async () => {
-            const r = (await poller.readAll()).get('busy-pool');
-            return r?.ok ? r.reading.busy : undefined;
-          },
-          { timeout: 30_000, interval: 500 },
-        )
-        .toBe(2);
+      // The busy count appears with the first beat after the jobs start.
+      await pollReading('busy-pool', (r) => r.busy, 2);
       const result = (await poller.readAll()).get('busy-pool');
       const processes = JSON.parse(await sidekiq('processes', server.url)) as {
         identity: string;
@@ -130,6 +142,37 @@ describe('the sidekiq reader next to the real Sidekiq 6 gem', () => {
     } finally {
       await poller.unregister('busy-pool');
       await server6.stop();
+    }
+  });
+
+  it("reads stat:processed as Sidekiq::Stats reports it, once the process has beaten, and names the process when it serves a queue that is not the pool's", async () => {
+    // A Redis of its own: no job of the other tests is processed (or fails) into the counter here.
+    const own = await startRedisServer();
+    const server6 = startSidekiqServer(own.url);
+    try {
+      await sidekiq('quick', own.url, '20');
+      poller.register('counted-pool', { queue: { format: 'sidekiq', names: ['mailers'], redis: { url: own.url } } });
+      poller.register('other-pool', { queue: { format: 'sidekiq', names: ['reports'], redis: { url: own.url } } });
+      // The process adds the jobs it finished to stat:processed at its next heartbeat (every 5 s
+      // in 6.4, launcher.rb v6.4.1 l. 72 and 128-143), not as each finishes.
+      await pollReading('counted-pool', (r) => r.completedTotal, 20);
+      const stats = JSON.parse(await sidekiq('stats', own.url)) as { processed: number; failed: number };
+      expect(stats).toEqual({ processed: 20, failed: 0 });
+      const readings = await poller.readAll();
+      const counted = readings.get('counted-pool');
+      const other = readings.get('other-pool');
+      if (!counted?.ok || !other?.ok) throw new Error('both pools should read');
+      // Sidekiq 6.4 names no version in its info: it beats every 5 s.
+      expect(counted.reading).toMatchObject({ completedTotal: 20, completedGranularitySeconds: 5 });
+      expect(counted.reading.completedSharedWith).toBeUndefined();
+      // For a pool of "reports", the live process serving "mailers" moves the same counter.
+      const processes = JSON.parse(await sidekiq('processes', own.url)) as { identity: string }[];
+      expect(other.reading.completedSharedWith).toBe(`${processes[0]?.identity ?? '?'} serves mailers`);
+    } finally {
+      await poller.unregister('counted-pool');
+      await poller.unregister('other-pool');
+      await server6.stop();
+      await own.stop();
     }
   });
 });

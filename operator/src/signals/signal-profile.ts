@@ -1,5 +1,6 @@
 import type { QueueFormat, QueueSpec } from '../api/workerpool-schema.ts';
 import type { QueueReading } from './queue-reading.ts';
+import { SIDEKIQ_HEARTBEAT_SECONDS } from './sidekiq-heartbeat.ts';
 
 // What each format's reader really provides: the one home of that knowledge. The engine picks
 // its estimators from it, the simulator strips a full reading down to it, `inspect` prints it,
@@ -9,7 +10,8 @@ import type { QueueReading } from './queue-reading.ts';
 /**
  * Whose completions a completion counter counts: this pool's (native; BullMQ from its events
  * stream; a stream group's acknowledged entries), every pool's on the Redis (Sidekiq's
- * stat:processed), or there is none.
+ * stat:processed: the pool's own only while every live process on the Redis serves only the
+ * pool's queues, which the reading tells by leaving completedSharedWith out), or there is none.
  */
 export type CompletionCounter = 'pool' | 'shared' | 'none';
 
@@ -26,6 +28,11 @@ export interface SignalProfile {
   /** Per-worker heartbeats: busy, concurrency, draining (Sidekiq quiet, native draining). */
   heartbeats: boolean;
   completions: CompletionCounter;
+  /**
+   * The counter moves only when each worker adds what it finished at its heartbeat, this often
+   * (Sidekiq 7 and 8; 6.x beats every 5 s): the reading says so in completedGranularitySeconds.
+   */
+  completionHeartbeatSeconds?: number;
   /** The queue system can say it is paused (BullMQ meta.paused). */
   pausedFlag: boolean;
   /** The queue system says what capacity it allows (BullMQ meta global concurrency and rate limit). */
@@ -56,11 +63,12 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     inFlight: true,
     heartbeats: true,
     completions: 'shared',
+    completionHeartbeatSeconds: SIDEKIQ_HEARTBEAT_SECONDS.from7,
     pausedFlag: false,
     queueCapacity: false,
     upcoming: true,
     summary:
-      "depth, oldest age, busy, per-process concurrency and quiet; no counter of the pool's completions (stat:processed counts every queue on the Redis, and moves in lumps at each heartbeat): service time comes from the queue draining",
+      "depth, oldest age, busy, per-process concurrency and quiet, and stat:processed as the pool's completion counter while every live process on the Redis serves only the pool's queues; it moves in lumps at each heartbeat (10 s from Sidekiq 7), so it measures service time, not arrivals",
   },
   bullmq: {
     name: 'bullmq',
@@ -145,9 +153,23 @@ export function profileOfQueue(queue: Pick<QueueSpec, 'format' | 'list'>): Signa
 /** The completion counter of a reading when it counts this pool's jobs, else undefined. */
 export function poolCompletions(
   profile: SignalProfile,
-  reading: Pick<QueueReading, 'completedTotal'>,
+  reading: Pick<QueueReading, 'completedTotal' | 'completedSharedWith'>,
 ): number | undefined {
-  return profile.completions === 'pool' ? reading.completedTotal : undefined;
+  if (profile.completions === 'pool') return reading.completedTotal;
+  if (profile.completions === 'shared' && reading.completedSharedWith === undefined) return reading.completedTotal;
+  return undefined;
+}
+
+/**
+ * Whether a reading's own completions count every job as it finishes, so that arrivals can be
+ * counted from them (Δdepth + Δbusy + Δcompleted) poll by poll. A counter that moves in lumps at
+ * heartbeats would read each lump as a burst of arrivals: it only measures service time.
+ */
+export function countsEveryCompletion(
+  profile: SignalProfile,
+  reading: Pick<QueueReading, 'completedTotal' | 'completedSharedWith' | 'completedGranularitySeconds'>,
+): boolean {
+  return poolCompletions(profile, reading) !== undefined && reading.completedGranularitySeconds === undefined;
 }
 
 /**
@@ -168,8 +190,13 @@ export function restrictToProfile(profile: SignalProfile, full: QueueReading, sh
     if (full.workers !== undefined) reading.workers = full.workers;
     if (full.concurrency !== undefined) reading.concurrency = full.concurrency;
   }
-  if (profile.completions !== 'none' && full.completedTotal !== undefined)
+  if (profile.completions !== 'none' && full.completedTotal !== undefined) {
     reading.completedTotal = full.completedTotal + (profile.completions === 'shared' ? sharedCompletions : 0);
+    if (full.completedGranularitySeconds !== undefined)
+      reading.completedGranularitySeconds = full.completedGranularitySeconds;
+    if (profile.completions === 'shared' && sharedCompletions > 0)
+      reading.completedSharedWith = 'other pools on the same Redis';
+  }
   if (profile.pausedFlag && full.paused === true) reading.paused = true;
   if (profile.queueCapacity && full.capacity !== undefined) reading.capacity = full.capacity;
   if (full.queues !== undefined)

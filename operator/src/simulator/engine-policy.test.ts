@@ -77,23 +77,28 @@ describe('the engine in the simulator', () => {
 });
 
 describe('the engine in the simulator, per signal profile', () => {
-  it('hands the engine only what the format reports, so a Sidekiq pool (no counter of its own) sizes from the queue draining', () => {
+  it('hands the engine only what the format reports: a Sidekiq pool sizes from its heartbeat counter, or from the queue draining on a shared Redis', () => {
     const trace = stepTrace('step', { durationSeconds: 900, baseRate: 10, stepRate: 40, stepAtSeconds: 300 });
     const jobs = generateJobs({ trace, service: { kind: 'exponential', meanSeconds: 1 }, seed: 21 });
-    const result = simulate({
-      ...jobs,
-      concurrency: 5,
-      podStartupSeconds: 10,
-      initialReplicas: 2,
-      endSeconds: 900,
-      policy: enginePolicy(scaling({ concurrency: 5, targetLatencySeconds: 30 }), {
-        profile: signalProfile('sidekiq'),
-      }),
-    });
-    const reasons = result.scaleChanges.map((change) => change.reason ?? '');
-    expect(reasons.some((reason) => reason.includes('(from queue drain)'))).toBe(true);
-    expect(reasons.some((reason) => reason.includes('(from completions)'))).toBe(false);
-    expect(summarize(result, 30).overTargetPercent).toBeLessThan(1);
+    const sidekiq = signalProfile('sidekiq');
+    const run = (sharedRedis: boolean) =>
+      simulate({
+        ...jobs,
+        concurrency: 5,
+        podStartupSeconds: 10,
+        initialReplicas: 2,
+        endSeconds: 900,
+        completionHeartbeatSeconds: sidekiq.completionHeartbeatSeconds,
+        policy: enginePolicy(scaling({ concurrency: 5, targetLatencySeconds: 30 }), { profile: sidekiq, sharedRedis }),
+      });
+    const reasonsOf = (result: ReturnType<typeof simulate>) => result.scaleChanges.map((change) => change.reason ?? '');
+    const own = run(false);
+    expect(reasonsOf(own).some((reason) => reason.includes('(from completions)'))).toBe(true);
+    expect(summarize(own, 30).overTargetPercent).toBeLessThan(1);
+    const shared = run(true);
+    expect(reasonsOf(shared).some((reason) => reason.includes('(from queue drain)'))).toBe(true);
+    expect(reasonsOf(shared).some((reason) => reason.includes('(from completions)'))).toBe(false);
+    expect(summarize(shared, 30).overTargetPercent).toBeLessThan(1);
   });
 
   it('brings a list pool back down after a burst', () => {

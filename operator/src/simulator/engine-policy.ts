@@ -9,8 +9,9 @@ import type { PolicyDecision, PolicyObservation, ScalingPolicy } from './simulat
 
 export const ENGINE_POLICY_NAME = 'workerpool engine';
 /**
- * Jobs per second that other pools on the same Redis complete: a shared counter (Sidekiq's
- * stat:processed) counts them as well, so a policy trusting it would see phantom throughput.
+ * Jobs per second that other pools on the same Redis complete, when the pool shares its Redis
+ * (sharedRedis): a shared counter (Sidekiq's stat:processed) counts them as well, so a policy
+ * trusting it would see phantom throughput.
  */
 export const SHARED_COUNTER_OTHER_JOBS_PER_SECOND = 40;
 
@@ -20,6 +21,11 @@ export interface EnginePolicyOptions {
   profile?: SignalProfile;
   pinnedReplicas?: number;
   paused?: boolean;
+  /**
+   * Other pools' processes run on the same Redis (default: the pool has its Redis, or its
+   * redis-namespace, to itself), so a counter kept for the whole Redis is not the pool's.
+   */
+  sharedRedis?: boolean;
 }
 
 export function enginePolicy(scaling: ScalingSpec, options: EnginePolicyOptions = {}): ScalingPolicy {
@@ -29,7 +35,10 @@ export function enginePolicy(scaling: ScalingSpec, options: EnginePolicyOptions 
     name: options.name ?? ENGINE_POLICY_NAME,
     intervalSeconds: scaling.pollIntervalSeconds,
     decide(observation: PolicyObservation): PolicyDecision {
-      const otherPoolsJobs = Math.round((observation.nowMs / 1000) * SHARED_COUNTER_OTHER_JOBS_PER_SECOND);
+      const otherPoolsJobs =
+        options.sharedRedis === true
+          ? Math.round((observation.nowMs / 1000) * SHARED_COUNTER_OTHER_JOBS_PER_SECOND)
+          : 0;
       const decision = decideScale({
         nowMs: observation.nowMs,
         scaling,

@@ -69,6 +69,8 @@ export interface ComparisonInput {
   enginePolicies: ScalingPolicy[];
   chartTitle: string;
   chartBucketSeconds: number;
+  /** The pool's completion counter moves at heartbeats this far apart (its signal profile's). */
+  completionHeartbeatSeconds?: number | undefined;
 }
 
 export interface Comparison {
@@ -95,6 +97,7 @@ export function comparePolicies(input: ComparisonInput): Comparison {
     initialReplicas: input.initialReplicas,
     endSeconds,
     epochMs: traceEpochMs(input.trace),
+    completionHeartbeatSeconds: input.completionHeartbeatSeconds,
   };
   const results = [...input.enginePolicies, ...baselinePolicies(pool)].map((policy) => simulate({ ...base, policy }));
   const oracle = runOracle(base, {

@@ -66,6 +66,8 @@ export function simulatePool(input: PoolSimulationInput): PoolSimulation {
     endSeconds,
     epochMs: traceEpochMs(input.trace),
     policy: poolEnginePolicy(input.spec),
+    // A Sidekiq pool's counter moves at heartbeats, as its reader reports it.
+    completionHeartbeatSeconds: profileOfQueue(input.spec.queue).completionHeartbeatSeconds,
   });
   const chartSvg = renderChart({
     title: chartTitle(input),
@@ -117,5 +119,6 @@ export function comparePool(input: PoolSimulationInput): Comparison {
     enginePolicies: [poolEnginePolicy(input.spec, POOL_ENGINE_ROW_NAME), predictiveCounterpart(input.spec)],
     chartTitle: chartTitle(input),
     chartBucketSeconds: SIMULATE_CHART_BUCKET_SECONDS,
+    completionHeartbeatSeconds: profileOfQueue(input.spec.queue).completionHeartbeatSeconds,
   });
 }

@@ -127,6 +127,23 @@ describe('simulate', () => {
     expect(atThree).toMatchObject({ currentReplicas: 1, readyReplicas: 1 });
   });
 
+  it("moves a heartbeat counter as Sidekiq's stat:processed moves: at each pod's beat, and once more as it stops", () => {
+    // One job a second of 0.5 s on one pod ready at 0, beating every 10 s; the pod goes at 25 s.
+    const policy = scripted((seconds) => (seconds < 25 ? 1 : 0));
+    const arrivals = Array.from({ length: 24 }, (_, i) => i);
+    simulate(
+      config({ ...jobs(arrivals, 0.5), initialReplicas: 1, endSeconds: 30, completionHeartbeatSeconds: 10, policy }),
+    );
+    const counted = (second: number) => policy.seen.find((o) => o.nowMs === second * 1000)?.reading;
+    expect(counted(9)).toMatchObject({ completedTotal: 0, completedGranularitySeconds: 10 });
+    // The beat at 10 s adds the 10 jobs done by then (0.5 to 9.5 s); the next adds 10 more at 20 s.
+    expect(counted(11)?.completedTotal).toBe(10);
+    expect(counted(19)?.completedTotal).toBe(10);
+    expect(counted(21)?.completedTotal).toBe(20);
+    // Removed at 25 s, the pod flushes what it finished since (20.5 to 23.5 s) as it stops.
+    expect(counted(26)?.completedTotal).toBe(24);
+  });
+
   it('charges work left undone at the end, so leaving jobs waiting is not cheaper', () => {
     const idle = simulate(config({ ...jobs([1, 2], 10), endSeconds: 20, policy: scripted(() => 0) }));
     expect(idle.replicaSeconds).toBeCloseTo(20, 9);

@@ -75,6 +75,12 @@ export interface SimulationConfig {
   epochMs?: number;
   /** terminationGracePeriodSeconds: how long a removed pod may finish its jobs (default 30, Kubernetes'). */
   gracePeriodSeconds?: number;
+  /**
+   * The completion counter moves only at each pod's heartbeat, this many seconds apart from the
+   * moment it is ready, and once more when it stops (Sidekiq's stat:processed); undefined: every
+   * completion counts at once (native, BullMQ, a stream group).
+   */
+  completionHeartbeatSeconds?: number;
 }
 
 export const DEFAULT_GRACE_PERIOD_SECONDS = 30;
@@ -111,6 +117,15 @@ export interface SimulationResult {
   rerunSeconds: number;
 }
 
+/**
+ * Where in its heartbeat period a pod's first beat falls, in [0, 1): the golden-ratio sequence,
+ * so that pods started together beat at phases spread over the period, as processes that boot
+ * a few hundred milliseconds apart do relative to the polls.
+ */
+export function heartbeatPhase(podId: number): number {
+  return (podId * 0.6180339887498949) % 1;
+}
+
 type PodPhase = 'starting' | 'ready' | 'draining' | 'gone';
 
 interface Run {
@@ -128,10 +143,15 @@ interface Pod {
   goneAt: number;
   /** The jobs it runs. */
   running: Run[];
+  /** Jobs it finished since its last heartbeat, not in the counter yet (completionHeartbeatSeconds). */
+  unflushed: number;
 }
 
 type SimEvent =
-  { kind: 'complete'; pod: Pod; run: Run } | { kind: 'ready'; pod: Pod } | { kind: 'grace-over'; pod: Pod };
+  | { kind: 'complete'; pod: Pod; run: Run }
+  | { kind: 'ready'; pod: Pod }
+  | { kind: 'grace-over'; pod: Pod }
+  | { kind: 'heartbeat'; pod: Pod };
 
 export function simulate(config: SimulationConfig): SimulationResult {
   return new Simulation(config).run();
@@ -148,6 +168,8 @@ class Simulation {
   private nextToArrive = 0;
   private nextToStart = 0;
   private completed = 0;
+  /** Completions the counter shows: all of them, or those flushed at heartbeats. */
+  private counted = 0;
   private busy = 0;
   /** Interrupted jobs, back at the head of the queue (oldest arrival first). */
   private requeued: number[] = [];
@@ -194,10 +216,11 @@ class Simulation {
     const pod = event.pod;
     if (event.kind === 'ready') {
       if (pod.phase !== 'starting') return;
-      pod.phase = 'ready';
-      pod.readyAt = this.now;
-      this.withFreeSlot.add(pod);
-      this.dispatch();
+      this.becomeReady(pod);
+      return;
+    }
+    if (event.kind === 'heartbeat') {
+      this.heartbeat(pod);
       return;
     }
     if (event.kind === 'grace-over') {
@@ -211,6 +234,8 @@ class Simulation {
     pod.busy -= 1;
     this.busy -= 1;
     this.completed += 1;
+    if (this.config.completionHeartbeatSeconds === undefined) this.counted += 1;
+    else pod.unflushed += 1;
     if (pod.phase === 'draining') {
       if (pod.busy === 0) this.remove(pod);
       return;
@@ -308,7 +333,10 @@ class Simulation {
       busy: this.busy,
       concurrency,
       workers,
-      completedTotal: this.completed,
+      completedTotal: this.counted,
+      ...(this.config.completionHeartbeatSeconds === undefined
+        ? {}
+        : { completedGranularitySeconds: this.config.completionHeartbeatSeconds }),
     };
   }
 
@@ -363,14 +391,12 @@ class Simulation {
       busy: 0,
       goneAt: NaN,
       running: [],
+      unflushed: 0,
     };
     this.nextPodId += 1;
     this.pods.push(pod);
     if (alreadyReady || this.config.podStartupSeconds <= 0) {
-      pod.phase = 'ready';
-      pod.readyAt = at;
-      this.withFreeSlot.add(pod);
-      this.dispatch();
+      this.becomeReady(pod);
     } else {
       this.events.push(at + this.config.podStartupSeconds, { kind: 'ready', pod });
     }
@@ -401,10 +427,36 @@ class Simulation {
     }
   }
 
+  private becomeReady(pod: Pod): void {
+    pod.phase = 'ready';
+    pod.readyAt = this.now;
+    this.withFreeSlot.add(pod);
+    // A Sidekiq process beats as it boots, then every heartbeat period: at a phase of its own,
+    // which the simulator's start-up (a whole number of seconds after a poll) would otherwise
+    // line up with the polls. Spread deterministically over the period by the pod's number.
+    const beat = this.config.completionHeartbeatSeconds;
+    if (beat !== undefined) this.events.push(this.now + beat * heartbeatPhase(pod.id), { kind: 'heartbeat', pod });
+    this.dispatch();
+  }
+
+  /** The pod adds what it finished since its last beat to the counter, and beats again later. */
+  private heartbeat(pod: Pod): void {
+    this.flush(pod);
+    const beat = this.config.completionHeartbeatSeconds;
+    if (pod.phase !== 'gone' && beat !== undefined) this.events.push(this.now + beat, { kind: 'heartbeat', pod });
+  }
+
+  private flush(pod: Pod): void {
+    this.counted += pod.unflushed;
+    pod.unflushed = 0;
+  }
+
   private remove(pod: Pod): void {
     pod.phase = 'gone';
     pod.goneAt = this.now;
     this.withFreeSlot.delete(pod);
+    // Sidekiq flushes its counts as it stops (at_exit in 6.x, clear_heartbeat from 7.0).
+    this.flush(pod);
   }
 
   /** Service seconds still to run at the end: jobs never started and the rest of running ones. */

@@ -32,11 +32,19 @@ when 'measure'
 end
 
 # ruby sidekiq-ruby.rb slow N   pushes N SlowWorker jobs that run 30 s each
+# ruby sidekiq-ruby.rb quick N  pushes N SlowWorker jobs that finish at once
 # ruby sidekiq-ruby.rb processes prints Sidekiq::ProcessSet as Sidekiq's Web UI sees it
+# ruby sidekiq-ruby.rb stats    prints Sidekiq::Stats' processed and failed counts
 case ARGV[0]
 when 'slow'
   require_relative 'sidekiq-server-app'
   Integer(ARGV[1]).times { SlowWorker.perform_async(30) }
+when 'quick'
+  require_relative 'sidekiq-server-app'
+  Integer(ARGV[1]).times { SlowWorker.perform_async(0) }
+when 'stats'
+  stats = Sidekiq::Stats.new
+  puts JSON.generate(processed: stats.processed, failed: stats.failed)
 when 'processes'
   procs = Sidekiq::ProcessSet.new.map { |p| { identity: p.identity, hostname: p['hostname'], busy: p['busy'], concurrency: p['concurrency'], quiet: p['quiet'] == 'true' } }
   puts JSON.generate(procs)
