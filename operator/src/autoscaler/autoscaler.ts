@@ -20,6 +20,7 @@ import type { ConditionInput } from '../controller/conditions.ts';
 import { oversizedTemplate, withTemplate } from '../controller/packed-template.ts';
 import type { DrainView } from '../controller/scale-decisions.ts';
 import { quietCommands } from '../signals/index.ts';
+import { countThroughput, type Throughput } from './throughput.ts';
 import { DecisionStore } from './decision-store.ts';
 import { PoolDrain, type QuietTarget } from './drain-coordinator.ts';
 import { drainSettingsOf, gracePeriodCondition, type DrainSettings } from './drain-settings.ts';
@@ -224,7 +225,7 @@ export class Autoscaler {
     loop.result = result;
     const labels = { namespace: loop.namespace, pool: loop.name };
     if (result.ok) {
-      loop.throughput = countThroughput(loop.throughput, result.reading);
+      loop.throughput = countThroughput(loop.throughput, result.reading, loop.pool.spec.queue.format);
       this.#registry.readSucceeded(key);
     } else {
       this.#deps.metrics.signalReadErrors.inc({ ...labels, reason: result.error.kind });
@@ -460,19 +461,3 @@ function specInput(
 }
 
 /** Completions per second from the pool's own completion counter, where the format keeps one. */
-interface Throughput {
-  perSecond: number | undefined;
-  last: { atMs: number; total: number } | undefined;
-}
-
-function countThroughput(previous: Throughput, reading: QueueReading): Throughput {
-  const total = reading.completedTotal;
-  if (total === undefined) return previous;
-  const last = previous.last;
-  // A counter that went down was reset (a Redis flush): start counting again.
-  const perSecond =
-    last && reading.observedAtMs > last.atMs && total >= last.total
-      ? ((total - last.total) * 1000) / (reading.observedAtMs - last.atMs)
-      : previous.perSecond;
-  return { perSecond, last: { atMs: reading.observedAtMs, total } };
-}

@@ -6,3 +6,4 @@ export type { RedisCredentials, TlsMaterial } from './redis-endpoint.ts';
 export type { QueueReading, WorkerHeartbeat } from './queue-reading.ts';
 export { readerFor } from './reader-registry.ts';
 export { hasRemoteQuiet, quietCommands } from './quiet-request.ts';
+export { poolCompletions, profileOfReading } from './signal-profile.ts';
