@@ -69,7 +69,6 @@ export function observe({ input, reading }: { input: ScaleInput; reading: QueueR
     countsArrivals: arrivalsCounted(
       countsEveryCompletion(profileOfReading(input.format, reading), reading),
       observed.completionSpan,
-      reading.observedAtMs,
     ),
     sizingInput: {
       targetSeconds: scaling.targetLatencySeconds,

@@ -11,10 +11,11 @@ import {
   serviceTimeSeconds,
   startsFromHeadAdvance,
   sustainedRate,
+  unflushedCompletions,
   type ObservationContext,
 } from './signal-estimates.ts';
 import { reading } from './test-helpers.ts';
-import { initialScalerState, type SampleMemo } from './types.ts';
+import { initialScalerState, type CompletionSpan, type SampleMemo } from './types.ts';
 
 const memo = (fields: Partial<SampleMemo> & { atMs: number }): SampleMemo => ({
   depth: 0,
@@ -215,7 +216,7 @@ describe('observeReading with a counter that moves only at heartbeats (Sidekiq s
     expect(state.serviceEstimate).toBe('completions');
   });
 
-  it('counts arrivals, rather than estimating them, only from the poll after a span with no backlog at either end closed', () => {
+  it('counts arrivals, rather than estimating them, from the poll where a span that ended with no backlog closed', () => {
     let state = initialScalerState();
     const counted: [number, boolean][] = [];
     for (let second = 1; second <= 41; second += 2) {
@@ -223,29 +224,123 @@ describe('observeReading with a counter that moves only at heartbeats (Sidekiq s
       const depth = second <= 13 ? 50 : 0;
       const observed = observeReading(state, { ...lumpyReading(second, 10), depth }, sidekiq);
       state = { ...state, ...observed, lastSample: observed.lastSample, completionSpan: observed.completionSpan };
-      counted.push([second, arrivalsCounted(false, observed.completionSpan, second * 1000)]);
+      counted.push([second, arrivalsCounted(false, observed.completionSpan)]);
     }
-    // Spans close at 11, 21, 31, 41: 11-21 began with a backlog, 21-31 is the first without one.
-    expect(counted.filter(([, yes]) => yes).map(([second]) => second)).toEqual([33, 35, 37, 39]);
+    // Spans close at 11, 21, 31, 41: 1-11 ended on the backlog, 11-21 drained it and is the first
+    // to end without one. Its count is the load: the drained jobs are in its Δdepth and its
+    // Δcompleted alike.
+    expect(counted.filter(([, yes]) => yes).map(([second]) => second)).toEqual([
+      21, 23, 25, 27, 29, 31, 33, 35, 37, 39, 41,
+    ]);
     // A counter that counts each completion as it happens counts arrivals every poll.
-    expect(arrivalsCounted(true, undefined, 0)).toBe(true);
+    expect(arrivalsCounted(true, undefined)).toBe(true);
   });
 
   it('never counts scheduled jobs that came due in one span as arrivals of the next, where their completions show', () => {
     const at = (second: number, completedTotal: number) =>
       memo({ atMs: second * 1000, depth: 0, busy: 0, completedTotal, completedGranularitySeconds: 10 });
     const opened = { fromMs: 0, completedTotal: 0, busySeconds: 0, depth: 0, busy: 0, cameDue: 0 };
-    const first = lumpyCounterSpan(opened, at(0, 0), at(10, 0), 5, 100);
+    const first = lumpyCounterSpan(opened, at(0, 0), at(10, 0), 5, 100, undefined);
     // 100 jobs came due and ran; no heartbeat has added them yet: nothing arrived, 100 owed.
     expect(first?.measured?.arrived).toBe(0);
     expect(first?.open?.owed).toBe(100);
-    const second = lumpyCounterSpan(first?.open, at(10, 0), at(20, 100), 0, 0);
+    const second = lumpyCounterSpan(first?.open, at(10, 0), at(20, 100), 0, 0, undefined);
     expect(second?.measured).toMatchObject({ completed: 100, arrived: 0 });
+  });
+
+  // Ten processes beat every 10 s at phases spread over the period (process i at i s past each
+  // ten), each adding what it finished since its last beat. A burst of 100 jobs/s of 0.5 s jobs
+  // (50 busy) ends at second 60; 5 jobs/s (2.5 busy) go on. The queue stays empty.
+  const PROCESSES = 10;
+  const perSecond = (second: number) => (second < 60 ? 100 : 5);
+  const arrivedBy = (second: number) => (second < 60 ? 100 * second : 6000 + 5 * (second - 60));
+  // Every job that arrived is running or done.
+  const finishedBy = (second: number) => Math.max(0, arrivedBy(second) - perSecond(second) * 0.5);
+  const counterAt = (second: number, alive = PROCESSES) => {
+    let total = 0;
+    for (let process = 0; process < PROCESSES; process += 1) {
+      // A process that stopped added its count as it did: it is never behind.
+      const lastBeat = process >= alive ? second : process + 10 * Math.floor((second - process) / 10);
+      total += finishedBy(Math.max(0, lastBeat)) / PROCESSES;
+    }
+    return total;
+  };
+  function spanArrivals(serviceSeconds: number | undefined, alive: (second: number) => number, seesProcesses = true) {
+    const sample = (second: number) =>
+      memo({
+        atMs: second * 1000,
+        busy: perSecond(second) * 0.5,
+        completedTotal: counterAt(second, alive(second)),
+        completedGranularitySeconds: 10,
+        ...(seesProcesses ? { processes: alive(second) } : {}),
+      });
+    let open: CompletionSpan | undefined = {
+      fromMs: 1000,
+      completedTotal: counterAt(1),
+      busySeconds: 0,
+      depth: 0,
+      busy: 50,
+      cameDue: 0,
+      ...(seesProcesses ? { processes: PROCESSES } : {}),
+    };
+    const measured: Record<number, number> = {};
+    for (let second = 3; second <= 91; second += 2) {
+      const previous = sample(second - 2);
+      const current = sample(second);
+      const inService = ((previous.busy ?? 0) + (current.busy ?? 0)) / 2;
+      const span = lumpyCounterSpan(open, previous, current, inService, 0, serviceSeconds);
+      if (span?.measured !== undefined) measured[second] = span.measured.arrived;
+      open = span?.open;
+    }
+    return measured;
+  }
+
+  it("does not count the burst's last completions, added at the next heartbeats, as the arrivals of the span after it", () => {
+    const always = () => PROCESSES;
+    const corrected = spanArrivals(0.5, always);
+    const uncorrected = spanArrivals(undefined, always);
+    // 61-71 is the first span after the burst: 50 jobs arrived in it. Read raw, it also counts
+    // the burst's completions the processes added only at their beats after second 61.
+    expect(uncorrected[71]).toBeGreaterThan(6 * 50);
+    expect(Math.abs((corrected[71] ?? 0) - 50)).toBeLessThan(0.25 * 50);
+    // The errors do not carry on: from the next span on, both read the load exactly.
+    expect([corrected[81], corrected[91], uncorrected[81], uncorrected[91]]).toEqual([50, 50, 50, 50]);
+  });
+
+  it('expects no lag from processes that stopped, which added their count as they did', () => {
+    // Nine of the ten stop as the burst ends: only the one left is behind.
+    const alive = (second: number) => (second < 61 ? PROCESSES : 1);
+    expect(Math.abs((spanArrivals(0.5, alive)[71] ?? 0) - 50)).toBeLessThan(0.5 * 50);
+    // Taken as still behind, the nine would cancel the next span's arrivals entirely.
+    expect(spanArrivals(0.5, alive, false)[71]).toBe(0);
   });
 
   it('would see phantom bursts if the same lumps were taken as an exact counter, poll by poll', () => {
     const { rates } = arrivalRates(undefined);
     expect(Math.max(...rates)).toBeGreaterThan(5 * 1.5);
+  });
+});
+
+describe('unflushedCompletions', () => {
+  const steadySpan = { busySeconds: 10 * 10, busyMoment: 10 * 10 * 5, spanSeconds: 10, heartbeatSeconds: 10 };
+
+  it('is half a heartbeat of throughput at a steady load, processes beating at spread phases', () => {
+    // 10 busy on 2 s jobs: 5 jobs/s, so 25 jobs finished and not yet added on average.
+    expect(unflushedCompletions({ ...steadySpan, serviceSeconds: 2, processesShare: 1 })).toBeCloseTo(25, 6);
+  });
+
+  it('weighs the newest seconds most: a load that just stopped is still nearly a half heartbeat behind', () => {
+    // Busy only in the span's first half: the older completions were added at most beats since.
+    const firstHalf = { busySeconds: 10 * 5, busyMoment: 10 * 5 * 2.5, spanSeconds: 10, heartbeatSeconds: 10 };
+    const lastHalf = { busySeconds: 10 * 5, busyMoment: 10 * 5 * 7.5, spanSeconds: 10, heartbeatSeconds: 10 };
+    const behind = (span: typeof firstHalf) => unflushedCompletions({ ...span, serviceSeconds: 2, processesShare: 1 });
+    expect(behind(firstHalf)).toBeCloseTo(6.25, 6);
+    expect(behind(lastHalf)).toBeCloseTo(18.75, 6);
+  });
+
+  it('counts only the processes still live, and nothing before a service time is known', () => {
+    expect(unflushedCompletions({ ...steadySpan, serviceSeconds: 2, processesShare: 0.5 })).toBeCloseTo(12.5, 6);
+    expect(unflushedCompletions({ ...steadySpan, serviceSeconds: undefined, processesShare: 1 })).toBe(0);
   });
 });
 

@@ -92,7 +92,10 @@ export function memoOf(reading: QueueReading, profile: SignalProfile): SampleMem
     completedTotal: poolCompletions(profile, reading),
     ...(reading.completedGranularitySeconds === undefined
       ? {}
-      : { completedGranularitySeconds: reading.completedGranularitySeconds }),
+      : {
+          completedGranularitySeconds: reading.completedGranularitySeconds,
+          ...(reading.workers === undefined ? {} : { processes: reading.workers.length }),
+        }),
     oldestAgeSeconds: reading.oldestJobAgeSeconds,
     ...(reading.upcoming === undefined
       ? {}
@@ -136,7 +139,14 @@ export function observeReading(
   if (previous === undefined || current.atMs <= previous.atMs) return unchanged;
   const seconds = (current.atMs - previous.atMs) / 1000;
   const flow = intervalFlow(previous, current, context, serviceTimeSeconds(state.service));
-  const span = lumpyCounterSpan(state.completionSpan, previous, current, flow.inService, context.scheduledCameDue ?? 0);
+  const span = lumpyCounterSpan(
+    state.completionSpan,
+    previous,
+    current,
+    flow.inService,
+    context.scheduledCameDue ?? 0,
+    serviceTimeSeconds(state.service),
+  );
   // Scheduled jobs coming due are known work, not a rate to plan the next start-up for.
   const arrived = flow.arrived === undefined ? undefined : Math.max(0, flow.arrived - (context.scheduledCameDue ?? 0));
   // A lumpy counter counts the arrivals of a whole span when it closes, and the rates take them
@@ -200,6 +210,7 @@ function openSpan(sample: SampleMemo): CompletionSpan | undefined {
     depth: sample.depth,
     busy: sample.busy ?? 0,
     cameDue: 0,
+    ...(sample.processes === undefined ? {} : { processes: sample.processes }),
   };
 }
 
@@ -208,8 +219,11 @@ function openSpan(sample: SampleMemo): CompletionSpan | undefined {
  * heartbeat, so the counter is behind by at most one heartbeat at either end of a span. Over a
  * span of at least one heartbeat that error is at most the span's own size, and it does not add
  * up: the next span starts where this one ended, so the lumps telescope and a decayed sum over
- * many spans is right. Busy job-seconds are counted poll by poll over the same span. A counter
- * that went down (a reset) or stopped being the pool's drops the span.
+ * many spans is right. Each end is corrected by what the counter is expected to be behind
+ * there (`unflushedCompletions`): the correction telescopes as well, so the sum stays exact,
+ * and a span after a burst no longer counts the burst's last completions as its own arrivals.
+ * Busy job-seconds are counted poll by poll over the same span. A counter that went down (a
+ * reset) or stopped being the pool's drops the span.
  */
 export function lumpyCounterSpan(
   open: CompletionSpan | undefined,
@@ -217,6 +231,7 @@ export function lumpyCounterSpan(
   current: SampleMemo,
   inService: number | undefined,
   cameDue: number,
+  serviceSeconds: number | undefined,
 ): LumpyCounterSpan | undefined {
   const granularity = current.completedGranularitySeconds;
   const total = current.completedTotal;
@@ -229,26 +244,74 @@ export function lumpyCounterSpan(
     inService === undefined
   )
     return { open: fresh, measured: undefined };
-  const busySeconds = open.busySeconds + (inService * (current.atMs - previous.atMs)) / 1000;
+  const jobSeconds = (inService * (current.atMs - previous.atMs)) / 1000;
+  const busySeconds = open.busySeconds + jobSeconds;
+  const intoSpan = ((previous.atMs + current.atMs) / 2 - open.fromMs) / 1000;
+  const busyMoment = (open.busyMoment ?? 0) + jobSeconds * intoSpan;
+  const processes = Math.max(open.processes ?? 0, current.processes ?? 0);
   const dueSoFar = open.cameDue + cameDue;
   const seconds = (current.atMs - open.fromMs) / 1000;
   if (seconds < granularity * COUNTER_SPAN_HEARTBEATS)
-    return { open: { ...open, busySeconds, cameDue: dueSoFar }, measured: undefined };
+    return { open: { ...open, busySeconds, busyMoment, processes, cameDue: dueSoFar }, measured: undefined };
   const completed = total - open.completedTotal;
+  const unflushed = unflushedCompletions({
+    busySeconds,
+    busyMoment,
+    spanSeconds: seconds,
+    heartbeatSeconds: granularity,
+    serviceSeconds,
+    processesShare: processes > 0 && current.processes !== undefined ? current.processes / processes : 1,
+  });
   // Scheduled jobs that came due late in one span may show in the counter only in the next: a
   // count below zero is carried over, not dropped, so that they are never counted as arrivals.
   const counted =
-    current.depth - open.depth + (current.busy ?? 0) - open.busy + completed - dueSoFar - (open.owed ?? 0);
+    current.depth -
+    open.depth +
+    (current.busy ?? 0) -
+    open.busy +
+    completed +
+    unflushed -
+    (open.unflushed ?? 0) -
+    dueSoFar -
+    (open.owed ?? 0);
   const arrived = Math.max(0, counted);
   const next =
     fresh === undefined
       ? undefined
       : {
           ...fresh,
-          afterSpanWithoutBacklog: open.depth === 0 && current.depth === 0,
+          unflushed,
+          afterSpanWithoutBacklog: current.depth === 0,
           ...(counted < 0 ? { owed: -counted } : {}),
         };
   return { open: next, measured: { completed, busySeconds, seconds, arrived } };
+}
+
+/**
+ * Completions the processes have made but not yet added to a lumpy counter, expected at a span's
+ * end. A process adds its count at its heartbeat, so it is behind by what it finished since its
+ * last beat; beats fall at phases spread over the period, so the time since a process's last beat
+ * is uniform over one heartbeat, and the counter is behind by the throughput of the last
+ * heartbeat weighted by 1 - age / heartbeat (the newest completions are missing from nearly every
+ * process, those a heartbeat old from none). Throughput is busy over the service time (Little's
+ * law), and the span, one heartbeat long, holds the busy job-seconds to weight. A process that
+ * stopped added its count as it did (at_exit in 6.x, clear_heartbeat from 7.0): only the share of
+ * the span's processes still live is behind. Zero until a service time is known.
+ */
+export function unflushedCompletions(span: {
+  busySeconds: number;
+  /** Busy job-seconds, each weighted by the seconds into the span it ran. */
+  busyMoment: number;
+  spanSeconds: number;
+  heartbeatSeconds: number;
+  serviceSeconds: number | undefined;
+  /** Processes live at the span's end over the most the span saw. */
+  processesShare: number;
+}): number {
+  if (span.serviceSeconds === undefined || span.serviceSeconds <= 0) return 0;
+  const weighted =
+    span.busySeconds * (1 - span.spanSeconds / span.heartbeatSeconds) + span.busyMoment / span.heartbeatSeconds;
+  return (Math.max(0, weighted) * Math.min(1, Math.max(0, span.processesShare))) / span.serviceSeconds;
 }
 
 export interface LumpyCounterSpan {
@@ -337,17 +400,13 @@ function observeService(service: DecayedRate, flow: IntervalFlow, seconds: numbe
 
 /**
  * Whether the arrival rates are counted rather than estimated: every poll where the counter
- * counts each completion as it happens; with a lumpy counter, from the poll after a span without
- * a backlog at either end closed (its arrivals are the load alone, measured over whole
- * heartbeats). Not at the closing poll itself, where the rates have just taken a whole span at
- * once: on bench:scaling that poll too cost heavy-tail 34 scale events (2.3x the oracle's) for 30.
+ * counts each completion as it happens; with a lumpy counter, from the poll where a span that
+ * ended with no job waiting closed (its arrivals, measured over a whole heartbeat, are the load:
+ * a backlog it drained is in its Δdepth and Δcompleted alike, and the completions the counter
+ * was still behind by at the span's start are taken off by `unflushedCompletions`).
  */
-export function arrivalsCounted(
-  countsEveryCompletion: boolean,
-  span: CompletionSpan | undefined,
-  nowMs: number,
-): boolean {
-  return countsEveryCompletion || (span?.afterSpanWithoutBacklog === true && span.fromMs < nowMs);
+export function arrivalsCounted(countsEveryCompletion: boolean, span: CompletionSpan | undefined): boolean {
+  return countsEveryCompletion || span?.afterSpanWithoutBacklog === true;
 }
 
 /** Mean seconds one job runs, or undefined until a completion was seen. */

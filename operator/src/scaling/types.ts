@@ -46,6 +46,8 @@ export interface SampleMemo {
   completedTotal: number | undefined;
   /** The counter moves in lumps this far apart (a heartbeat): it measures service time only. */
   completedGranularitySeconds?: number;
+  /** Processes that beat (Sidekiq's), where the counter is lumpy: one that stops adds its count. */
+  processes?: number;
   oldestAgeSeconds: number | undefined;
   /** The scheduled jobs the reading counted ahead, to tell next poll which of them came due. */
   upcoming?: { horizonsSeconds: readonly number[]; dueWithin: readonly number[] };
@@ -66,10 +68,16 @@ export interface CompletionSpan {
   /** Scheduled jobs that came due within the span: known work, not arrivals. */
   cameDue: number;
   /**
-   * The span that closed where this one began had no job waiting at either end: the arrivals it
-   * counted are the load alone, not a backlog draining.
+   * The span that closed where this one began ended with no job waiting: the arrivals it counted
+   * are the load alone, not a backlog draining.
    */
   afterSpanWithoutBacklog?: boolean;
+  /** Busy job-seconds, each weighted by the seconds into the span it ran (unflushedCompletions). */
+  busyMoment?: number;
+  /** The most processes seen beating over the span. */
+  processes?: number;
+  /** Completions the counter was expected to be behind by where the span began. */
+  unflushed?: number;
   /**
    * Jobs the span before counted short (a negative count: scheduled jobs came due there whose
    * completions the counter showed only later), taken off this span's arrivals.
