@@ -8,8 +8,8 @@ import type { CompletionSpan, DecayedRate, SampleMemo, ScalerState, ServiceEstim
 // format's signal profile provides (operator/src/signals/signal-profile.ts): a completion
 // counter where the pool has its own, else the queue head advancing, else depth alone. Never
 // from a guessed per-pod queue length. A counter that moves in lumps at heartbeats (Sidekiq's
-// stat:processed) measures the service time over spans of at least a heartbeat, and nothing else:
-// arrivals then come from the queue head, as without a counter.
+// stat:processed) is read only over spans of at least a heartbeat, for the service time and the
+// arrival rates; between span ends the rates stand (ADR 0004).
 
 /** Arrivals react within a few polls: a burst must be sized before its backlog ages. */
 export const ARRIVALS_FAST_HALF_LIFE_SECONDS = 6;
