@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { RateLimiter, WorkQueue } from './work-queue.ts';
+import { LOW_TURN_AFTER, RateLimiter, WorkQueue } from './work-queue.ts';
 
 describe('WorkQueue', () => {
   it('stores a waiting key once however often it is added', async () => {
@@ -27,7 +27,7 @@ describe('WorkQueue', () => {
     expect(second).toBe('a/pool');
   });
 
-  it('hands out every normal key before any low-priority one, so that refreshes never delay a scale-up', async () => {
+  it('hands out normal keys before low-priority ones, so that refreshes do not delay a scale-up', async () => {
     const queue = new WorkQueue();
     queue.add('a/refresh-1', 'low');
     queue.add('a/refresh-2', 'low');
@@ -150,6 +150,39 @@ describe('WorkQueue', () => {
         'hostile/refresh-1',
         'hostile/refresh-2',
       ]);
+    });
+
+    it("keeps other teams' refreshes moving while one team keeps scale-ups queued without end", async () => {
+      const queue = new WorkQueue();
+      // A team with hundreds of pools on a bursty queue: each pool handed out is queued again at
+      // once by its next decision, so the normal line never empties.
+      for (let i = 0; i < 5; i++) queue.add(`hostile/pool-${i}`);
+      queue.add('victim/refresh', 'low');
+      queue.add('other/refresh', 'low');
+      const handedOut: string[] = [];
+      while (handedOut.filter((key) => key.endsWith('/refresh')).length < 2 && handedOut.length < 100) {
+        const key = (await queue.get()) ?? '';
+        handedOut.push(key);
+        queue.done(key);
+        if (key.startsWith('hostile/')) queue.add(key);
+      }
+      expect(handedOut.indexOf('victim/refresh')).toBe(LOW_TURN_AFTER);
+      expect(handedOut.indexOf('other/refresh')).toBe(2 * LOW_TURN_AFTER + 1);
+      // Between the refreshes, scale-ups kept nine tenths of the turns.
+      expect(handedOut.filter((key) => key.startsWith('hostile/'))).toHaveLength(2 * LOW_TURN_AFTER);
+    });
+
+    it('gives a refresh no turn while fewer scale-ups than LOW_TURN_AFTER wait, and counts afresh once they are gone', async () => {
+      const queue = new WorkQueue();
+      for (let i = 0; i < LOW_TURN_AFTER - 1; i++) queue.add(`busy/scale-up-${i}`);
+      queue.add('quiet/refresh-1', 'low');
+      queue.add('quiet/refresh-2', 'low');
+      for (let i = 0; i < LOW_TURN_AFTER - 1; i++) expect(await queue.get()).toMatch(/^busy\/scale-up-/);
+      expect(await queue.get()).toBe('quiet/refresh-1');
+      // The normal line emptied: the streak starts over, so the next scale-up goes first.
+      queue.add('busy/scale-up-late');
+      expect(await queue.get()).toBe('busy/scale-up-late');
+      expect(await queue.get()).toBe('quiet/refresh-2');
     });
 
     it("moves a refresh promoted to normal into its namespace's normal line, leaving no empty turn behind", async () => {

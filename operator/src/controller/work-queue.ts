@@ -4,8 +4,11 @@
 // after a per-key exponential backoff, and a token bucket limits the overall retry rate.
 // Keys come in two priorities (as in controller-runtime's priority queue): a key added as `low`
 // (a status refresh, a periodic resync) waits behind every normal key (a replica change, a spec
-// edit), so that a thousand refreshes never delay a scale-up; a low key added again as normal
-// moves ahead.
+// edit), so that a thousand refreshes never hold a scale-up back for long; a low key added again
+// as normal moves ahead. Low keys are not starved either: after LOW_TURN_AFTER normal keys in a
+// row handed out while low keys waited, one low key goes. Without that, one namespace that keeps
+// scale-ups queued all the time (hundreds of pools on a bursty queue) would stop every other
+// namespace's status refreshes and post-outage retries for as long as it kept going.
 // Within each priority, namespaces take turns (one key each, round-robin): one operator serves
 // many teams, and a team that queues 300 pools at once (a first apply, a mass edit) must not
 // delay another team's scale-up by 300 reconciles. A key waits at most one key per other
@@ -70,6 +73,13 @@ export class RateLimiter {
 }
 
 export type Priority = 'normal' | 'low';
+
+/**
+ * Normal keys handed out in a row, while low keys wait, before one low key gets a turn: a
+ * scale-up waits at most one refresh per this many reconciles, and refreshes keep a tenth of the
+ * workers' throughput however busy the normal line stays.
+ */
+export const LOW_TURN_AFTER = 10;
 
 /** The namespace of a `namespace/name` key (the whole key if it has no slash). */
 const namespaceOf = (key: string): string => {
@@ -137,6 +147,8 @@ export class WorkQueue {
   readonly #delayed = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   readonly #waiters: ((key: string | undefined) => void)[] = [];
   readonly #limiter: RateLimiter;
+  /** Normal keys handed out in a row while a low key waited. */
+  #normalStreak = 0;
   #shuttingDown = false;
 
   constructor(limiter: RateLimiter = new RateLimiter()) {
@@ -221,13 +233,26 @@ export class WorkQueue {
 
   /** The next key to process, or undefined once the queue shuts down. */
   get(): Promise<string | undefined> {
-    const key = this.#queue.shift() ?? this.#low.shift();
+    const key = this.#next();
     if (key !== undefined) {
       this.#take(key);
       return Promise.resolve(key);
     }
     if (this.#shuttingDown) return Promise.resolve(undefined);
     return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  #next(): string | undefined {
+    if (this.#low.length === 0 || this.#queue.length === 0) {
+      this.#normalStreak = 0;
+      return this.#queue.shift() ?? this.#low.shift();
+    }
+    if (this.#normalStreak >= LOW_TURN_AFTER) {
+      this.#normalStreak = 0;
+      return this.#low.shift();
+    }
+    this.#normalStreak += 1;
+    return this.#queue.shift();
   }
 
   done(key: string): void {
