@@ -26,6 +26,8 @@ command -v redis-server >/dev/null 2>&1 || debian_packages+=(redis-server)
 command -v redis-benchmark >/dev/null 2>&1 || debian_packages+=(redis-tools)
 # Real Sidekiq 6 (Ruby) writes queue data that the Sidekiq reader is checked against.
 ruby -e 'require "sidekiq/api"' >/dev/null 2>&1 || debian_packages+=(ruby-sidekiq)
+# Sidekiq 6 apps that share a Redis through its `namespace:` option need the redis-namespace gem.
+ruby -e 'require "redis/namespace"' >/dev/null 2>&1 || debian_packages+=(ruby-redis-namespace)
 # The test node (testkit/src/kube-node.ts): runc and the CNI plugins beside the containerd we
 # build; buildah and debootstrap make its images without a registry; openssl its certificates.
 command -v runc >/dev/null 2>&1 || debian_packages+=(runc)

@@ -9,8 +9,15 @@ import type { QueueReading } from './queue-reading.ts';
 import { SignalPoller } from './signal-poller.ts';
 
 // Side by side with the real Sidekiq gem: Debian's ruby-sidekiq (6.4.1) pushes the jobs and
-// computes Sidekiq::Queue#latency itself. Needs `apt-get install ruby-sidekiq`.
+// computes Sidekiq::Queue#latency itself. Needs `apt-get install ruby-sidekiq ruby-redis-namespace`.
 const run = promisify(execFile);
+
+/** A Redis as a Sidekiq app sees it: its URL, and the redis-namespace its keys live under, if any. */
+type SidekiqRedis = string | { url: string; namespace: string };
+const sidekiqEnv = (redis: SidekiqRedis): NodeJS.ProcessEnv =>
+  typeof redis === 'string'
+    ? { ...process.env, REDIS_URL: redis }
+    : { ...process.env, REDIS_URL: redis.url, SIDEKIQ_NAMESPACE: redis.namespace };
 const SCRIPT = join(import.meta.dirname, 'testing', 'sidekiq-ruby.rb');
 
 interface SidekiqMeasure {
@@ -24,12 +31,12 @@ interface SidekiqMeasure {
 
 async function sidekiq(
   command: 'push' | 'measure' | 'slow' | 'quick' | 'processes' | 'stats',
-  url: string,
+  redis: SidekiqRedis,
   ...args: string[]
 ): Promise<string> {
   try {
     const { stdout } = await run('ruby', [SCRIPT, command, ...args], {
-      env: { ...process.env, REDIS_URL: url },
+      env: sidekiqEnv(redis),
       timeout: 30_000,
     });
     return stdout;
@@ -42,12 +49,9 @@ async function sidekiq(
 }
 
 /** A real Sidekiq 6 server process serving "mailers" with 3 threads (the jobs of sidekiq-server-app.rb). */
-function startSidekiqServer(redisUrl: string) {
+function startSidekiqServer(redis: SidekiqRedis) {
   const app = join(import.meta.dirname, 'testing', 'sidekiq-server-app.rb');
-  return startProcess('sidekiq', 'sidekiq', ['-r', app, '-q', 'mailers', '-c', '3', '-t', '1'], {
-    ...process.env,
-    REDIS_URL: redisUrl,
-  });
+  return startProcess('sidekiq', 'sidekiq', ['-r', app, '-q', 'mailers', '-c', '3', '-t', '1'], sidekiqEnv(redis));
 }
 
 describe('the sidekiq reader next to the real Sidekiq 6 gem', () => {
@@ -173,6 +177,46 @@ describe('the sidekiq reader next to the real Sidekiq 6 gem', () => {
       await poller.unregister('other-pool');
       await server6.stop();
       await own.stop();
+    }
+  });
+
+  it("reads a redis-namespace app under its keyPrefix, and quiets it through the namespace's signals key", async () => {
+    // Sidekiq 6's `namespace:` option: every key of the app, the signals list included, lives
+    // under "shop:", and another app's keys on the same Redis are not its own.
+    const shop = { url: server.url, namespace: 'shop' };
+    const server6 = startSidekiqServer(shop);
+    try {
+      await sidekiq('slow', shop, '2');
+      poller.register('shop-pool', {
+        queue: { format: 'sidekiq', names: ['mailers'], keyPrefix: 'shop', redis: { url: server.url } },
+      });
+      poller.register('bare-pool', { queue: { format: 'sidekiq', names: ['mailers'], redis: { url: server.url } } });
+      await pollReading('shop-pool', (r) => r.busy, 2);
+      const processes = JSON.parse(await sidekiq('processes', shop)) as { identity: string; concurrency: number }[];
+      expect(processes).toHaveLength(1);
+      const readings = await poller.readAll();
+      const shopped = readings.get('shop-pool');
+      const bare = readings.get('bare-pool');
+      if (!shopped?.ok || !bare?.ok) throw new Error('both pools should read');
+      expect(shopped.reading).toMatchObject({ busy: 2, concurrency: 3 });
+      expect(shopped.reading.workers?.map((w) => w.quietKey)).toEqual([
+        `shop:${processes[0]?.identity ?? '?'}-signals`,
+      ]);
+      // The same queue name without the namespace is another app's: no worker of the shop's is its.
+      expect(bare.reading.workers ?? []).toEqual([]);
+
+      const commands = quietCommands('sidekiq', shopped.reading.workers?.[0]?.quietKey ?? '', 60);
+      if (!commands) throw new Error('sidekiq has a remote quiet');
+      await poller.sendQuiet('shop-pool', commands);
+      await pollReading('shop-pool', (r) => r.workers?.map((w) => ({ draining: w.draining, busy: w.busy })), [
+        { draining: true, busy: 2 },
+      ]);
+      const quiet = JSON.parse(await sidekiq('processes', shop)) as { quiet: boolean }[];
+      expect(quiet.map((p) => p.quiet)).toEqual([true]);
+    } finally {
+      await poller.unregister('shop-pool');
+      await poller.unregister('bare-pool');
+      await server6.stop();
     }
   });
 });

@@ -6,7 +6,9 @@ require 'json'
 require 'sidekiq'
 require 'sidekiq/api'
 
+# With SIDEKIQ_NAMESPACE, under that redis-namespace (sidekiq-server-app.rb sets it up).
 Sidekiq.configure_client { |config| config.redis = { url: ENV.fetch('REDIS_URL') } }
+require_relative 'sidekiq-server-app' unless ENV.fetch('SIDEKIQ_NAMESPACE', '').empty?
 
 class HardWorker
   include Sidekiq::Worker
