@@ -253,6 +253,30 @@ describe('the autoscaler', () => {
     expect(observe(harness, resumed)).toMatchObject({ reasonCode: 'Pinned', replicas: 2 });
   });
 
+  it('lets a pod of workers older than remote drain go at once, idle-first, instead of asking it and waiting out the deadline', async () => {
+    const harness = startAutoscaler(() => Promise.resolve(PASSWORD));
+    const keyPrefix = uniqueKeyPrefix('older-runtime');
+    const pool = nativePool('mailers', keyPrefix, { minReplicas: 1, maxReplicas: 3 });
+    pool.spec.replicas = 2;
+    harness.deployment.current = deploymentWith(3);
+    // Mid-upgrade: c still runs a runtime that writes no remoteDrain and would ignore a request.
+    await beatAsWorkers(redis.url, keyPrefix, 'mail', {
+      a: { busy: 1 },
+      b: { busy: 1 },
+      c: { busy: 0, olderRuntime: true },
+    });
+    observe(harness, pool);
+    await expect.poll(() => decisionOf(harness, pool)?.drain, POLL).toMatchObject({ drained: ['c'], unasked: ['c'] });
+    expect(decisionOf(harness, pool)?.replicas).toBe(2);
+    // No request was written for it: nothing on the queue but what the workers wrote.
+    const client = new Redis(redis.url);
+    try {
+      expect(await client.keys(`${keyPrefix}*:drain:*`)).toEqual([]);
+    } finally {
+      client.disconnect();
+    }
+  });
+
   it("shows a pool's latest reading and decision when scraped, its scale decisions from 0, and nothing once it is gone", async () => {
     const harness = startAutoscaler(() => Promise.resolve(PASSWORD));
     const keyPrefix = uniqueKeyPrefix('scraped');

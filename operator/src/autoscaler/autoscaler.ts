@@ -295,6 +295,7 @@ export class Autoscaler {
     loop.drainView = {
       drained: plan.drained,
       timedOut: plan.timedOut,
+      unasked: plan.unasked,
       draining: plan.draining,
       reported: plan.reported,
     };

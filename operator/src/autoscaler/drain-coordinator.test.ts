@@ -36,6 +36,7 @@ describe('drain before delete, one pool', () => {
       ],
       drained: [],
       timedOut: [],
+      unasked: [],
       draining: ['c', 'b'],
       reported: ['a', 'b', 'c', 'd', 'e'],
     });
@@ -61,6 +62,7 @@ describe('drain before delete, one pool', () => {
       quiet: [],
       drained: ['c'],
       timedOut: [],
+      unasked: [],
       draining: ['b'],
       reported: ['a', 'b', 'c', 'd', 'e'],
     });
@@ -116,6 +118,31 @@ describe('drain before delete, one pool', () => {
     expect(fresh.plan(2, three, 3, 0)).toMatchObject({ replicas: 3, draining: ['b'] });
     fresh.observe(reading([worker('a', 1), worker('b', 0, true), worker('c', 2)]), 3, 1_000, DEADLINE_MS);
     expect(fresh.plan(2, three, 3, 1_000)).toMatchObject({ replicas: 2, drained: ['b'] });
+  });
+
+  it('lets a pod whose worker cannot be asked (a runtime older than remote drain) go idle-first at once, and drains the rest', () => {
+    const older = (pod: string, busy: number): WorkerHeartbeat => ({ pod, busy, concurrency: 3, draining: false });
+    const drain = new PoolDrain();
+    // Mid-upgrade: b still runs the older runtime. Asking it would earn no answer, and its pod
+    // would hold the scale-down until the deadline; never choosing it would hold it for good.
+    const four = reading([worker('a', 2), older('b', 0), worker('c', 1), worker('d', 0)]);
+    expect(drain.plan(2, four, 4, 0)).toEqual({
+      replicas: 3,
+      // d and b run nothing; d can be asked, so it is asked. b goes now, the fewest busy as
+      // idle-first would take it, and finishes anything it took meanwhile on SIGTERM.
+      quiet: [{ pod: 'd', quietKey: 'd:1:abc-signals' }],
+      drained: ['b'],
+      timedOut: [],
+      unasked: ['b'],
+      draining: ['d'],
+      reported: ['a', 'b', 'c', 'd'],
+    });
+    expect(drain.engineView(four, 4, 4).reading?.workers?.map((w) => w.pod)).toEqual(['a', 'c']);
+
+    // A pool of older workers only scales down as idle-first did, in one step.
+    const olderOnly = new PoolDrain();
+    const three = reading([older('x', 1), older('y', 0), older('z', 2)]);
+    expect(olderOnly.plan(1, three, 3, 0)).toMatchObject({ replicas: 1, quiet: [], unasked: ['y', 'x'] });
   });
 
   it('asks again after a failed request, and asks a worker that started later in a draining pod', () => {

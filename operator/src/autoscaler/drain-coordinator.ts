@@ -9,6 +9,9 @@ import type { QueueReading, WorkerHeartbeat } from '../signals/index.ts';
 //   3. a pod whose every worker says it drains with busy 0, or whose drain deadline passed, is
 //      drained: the Deployment's replicas drop by exactly the drained pods, and the reconciler
 //      gives them the lowest pod-deletion-cost, so the ReplicaSet removes exactly those.
+// A pod with a worker that cannot be asked (a native worker older than remote drain) is chosen
+// like any other, fewest busy first, but counts as drained at once: it leaves idle-first and
+// finishes its jobs on SIGTERM, instead of holding the scale-down until the drain deadline.
 // Pure: state in, state out, an injected clock; the autoscaler does the I/O around it.
 
 /** A pod this stage asked to drain, until its heartbeats are gone. */
@@ -18,6 +21,8 @@ interface TrackedPod {
   asked: Set<string>;
   stage: 'draining' | 'drained' | 'released';
   timedOut: boolean;
+  /** Chosen without a request: a worker of it cannot be asked, so it leaves idle-first. */
+  unasked: boolean;
   /**
    * The replicas last published without this drained pod: once the Deployment has no more than
    * that, the ReplicaSet has taken it out (it terminates, and counts in no replicas).
@@ -40,6 +45,8 @@ export interface DrainPlan {
   drained: string[];
   /** Of the drained pods, those let go because the drain deadline passed with jobs still running. */
   timedOut: string[];
+  /** Of the drained pods, those chosen without a request because a worker of theirs cannot be asked. */
+  unasked: string[];
   /** Pods asked to drain that still run jobs. */
   draining: string[];
   /** Pods with a heartbeat in the reading: any other pod of the Deployment runs no job we know of. */
@@ -59,6 +66,9 @@ const byPod = (reading: QueueReading | undefined): Map<string, WorkerHeartbeat[]
 };
 
 const sumBusy = (workers: readonly WorkerHeartbeat[]) => workers.reduce((sum, w) => sum + w.busy, 0);
+
+/** Every worker of the pod has a key to ask it on. */
+const canBeAsked = (workers: readonly WorkerHeartbeat[]) => workers.every((w) => w.quietKey !== undefined);
 
 /** One pool's drains. */
 export class PoolDrain {
@@ -149,8 +159,16 @@ export class PoolDrain {
     const serving = Math.max(0, liveReplicas - this.#held());
     if (servingDesired < serving && options.paused !== true) {
       for (const [pod, workers] of this.#choose(pods, serving - servingDesired)) {
-        const asked = new Set(workers.map((w) => w.quietKey ?? ''));
-        this.#pods.set(pod, { requestedAtMs: nowMs, asked, stage: 'draining', timedOut: false, excludedAt: undefined });
+        const unasked = !canBeAsked(workers);
+        const asked = new Set(unasked ? [] : workers.map((w) => w.quietKey ?? ''));
+        this.#pods.set(pod, {
+          requestedAtMs: nowMs,
+          asked,
+          stage: unasked ? 'drained' : 'draining',
+          timedOut: false,
+          unasked,
+          excludedAt: undefined,
+        });
         for (const key of asked) quiet.push({ pod, quietKey: key });
       }
     }
@@ -179,6 +197,7 @@ export class PoolDrain {
       quiet,
       drained: drained.map(([pod]) => pod),
       timedOut: drained.filter(([, p]) => p.timedOut).map(([pod]) => pod),
+      unasked: drained.filter(([, p]) => p.unasked).map(([pod]) => pod),
       draining,
       reported: [...pods.keys()],
     };
@@ -190,15 +209,21 @@ export class PoolDrain {
   }
 
   /** Pods this stage tracks, for status and tests. */
-  get tracked(): ReadonlyMap<string, Readonly<Pick<TrackedPod, 'stage' | 'timedOut'>>> {
+  get tracked(): ReadonlyMap<string, Readonly<Pick<TrackedPod, 'stage' | 'timedOut' | 'unasked'>>> {
     return this.#pods;
   }
 
-  /** Pods whose every worker can be asked to quiet and that nobody asked yet, fewest busy first. */
+  /**
+   * Pods not yet chosen and not already leaving, fewest busy first; between two as busy, the one
+   * that can be asked goes first (its jobs are safe, an unasked pod's only on SIGTERM).
+   */
   #choose(pods: Map<string, WorkerHeartbeat[]>, count: number): [string, WorkerHeartbeat[]][] {
     return [...pods.entries()]
-      .filter(([pod, workers]) => !this.#pods.has(pod) && workers.every((w) => w.quietKey !== undefined && !w.draining))
-      .sort(([podA, a], [podB, b]) => sumBusy(a) - sumBusy(b) || podA.localeCompare(podB))
+      .filter(([pod, workers]) => !this.#pods.has(pod) && workers.every((w) => !w.draining))
+      .sort(
+        ([podA, a], [podB, b]) =>
+          sumBusy(a) - sumBusy(b) || Number(!canBeAsked(a)) - Number(!canBeAsked(b)) || podA.localeCompare(podB),
+      )
       .slice(0, count);
   }
 }

@@ -400,6 +400,43 @@ describe('planStatus', () => {
     expect(second.events).toEqual([]);
   });
 
+  it('warns, on the apply that removes them, of pods let go past their drain deadline and of pods that could not be asked', () => {
+    const p = pool();
+    const live = ownDeployment(p, 4);
+    const drain = {
+      drained: ['mailers-b', 'mailers-c'],
+      timedOut: ['mailers-b'],
+      unasked: ['mailers-c'],
+      draining: [],
+      reported: ['mailers-a', 'mailers-b', 'mailers-c', 'mailers-d'],
+    };
+    const scale = decision(2, { drain });
+    const lowered = planDeployment({ pool: p, live, scale, workerEnv: [] });
+    const removed = planStatus({
+      pool: p,
+      scale,
+      plan: lowered,
+      before: live,
+      after: ownDeployment(p, 2),
+      rejection: undefined,
+      now: NOW,
+    });
+    const warnings = removed.events.filter((e) => e.type === 'Warning');
+    expect(warnings.map((e) => e.reason)).toEqual([EventReason.DrainDeadlineExceeded, EventReason.DrainNotSupported]);
+    expect(warnings[1]?.message).toMatch(/^removed pod mailers-c idle-first, without a drain request/);
+    // While replicas have not gone down yet, nobody was removed: nothing to warn of.
+    const waiting = planStatus({
+      pool: p,
+      scale,
+      plan: lowered,
+      before: live,
+      after: live,
+      rejection: undefined,
+      now: NOW,
+    });
+    expect(waiting.events.filter((e) => e.type === 'Warning')).toEqual([]);
+  });
+
   it('tells of a drained scale-down held by a pod that is not ready once when it starts to wait, not on every retry', () => {
     const p = pool();
     const live = ownDeployment(p, 3);

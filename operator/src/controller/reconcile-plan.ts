@@ -24,6 +24,8 @@ export const EventReason = {
   TemplateTooLarge: 'TemplateTooLarge',
   /** Drain before delete let pods go with jobs still running: their drain deadline passed. */
   DrainDeadlineExceeded: 'DrainDeadlineExceeded',
+  /** Drain before delete let pods go idle-first, unasked: a worker of theirs does not read drain requests. */
+  DrainNotSupported: 'DrainNotSupported',
   /** A drained scale-down started waiting for a pod the ReplicaSet would remove first (once per wait). */
   DrainedScaleDownHeld: 'DrainedScaleDownHeld',
 } as const;
@@ -211,15 +213,23 @@ function drainEvents(
   scale: PoolScaleView,
 ): PoolEvent[] {
   const timedOut = scale.drain?.timedOut ?? [];
+  const unasked = scale.drain?.unasked ?? [];
   const lowered = (after?.spec?.replicas ?? 0) < (before?.spec?.replicas ?? 0);
-  if (!lowered || timedOut.length === 0) return [];
-  return [
-    {
+  if (!lowered) return [];
+  const events: PoolEvent[] = [];
+  if (timedOut.length > 0)
+    events.push({
       type: 'Warning',
       reason: EventReason.DrainDeadlineExceeded,
       message: `removed pod ${timedOut.join(', ')} with jobs still running: the drain deadline (spec.drain.deadlineSeconds) passed before it finished them`,
-    },
-  ];
+    });
+  if (unasked.length > 0)
+    events.push({
+      type: 'Warning',
+      reason: EventReason.DrainNotSupported,
+      message: `removed pod ${unasked.join(', ')} idle-first, without a drain request: its workers do not read one (a worker runtime older than remote drain); a job it took since the last reading relies on its SIGTERM drain`,
+    });
+  return events;
 }
 
 /**

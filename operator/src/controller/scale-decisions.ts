@@ -36,6 +36,8 @@ export interface DrainView {
   drained: readonly string[];
   /** Of those, the ones let go with jobs still running because the drain deadline passed. */
   timedOut: readonly string[];
+  /** Of those, the ones let go idle-first without a request: a worker of theirs cannot be asked. */
+  unasked?: readonly string[];
   /** Pods asked to drain that still run jobs: never removed by this scale-down. */
   draining: readonly string[];
   /** Pods whose workers report heartbeats; a pod not named here runs no job we know of. */

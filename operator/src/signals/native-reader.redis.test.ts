@@ -30,7 +30,15 @@ describe('the native reader, on queues written by the worker-runtime protocol', 
     redis.disconnect();
   });
 
-  async function heartbeat(queue: string, workerId: string, pod: string, busy: number, draining = false) {
+  async function heartbeat(
+    queue: string,
+    workerId: string,
+    pod: string,
+    busy: number,
+    draining = false,
+    /** Written as a runtime from before remote drain writes it: with no remoteDrain field. */
+    olderRuntime = false,
+  ) {
     const now = await redisTimeMs(redis);
     const beat = encodeHeartbeat({
       workerId,
@@ -41,6 +49,7 @@ describe('the native reader, on queues written by the worker-runtime protocol', 
       draining,
       beatAt: now,
       startedAt: now - 60_000,
+      ...(olderRuntime ? {} : { remoteDrain: true }),
     });
     await publishHeartbeat(redis, queueKeys(prefix, queue), {
       workerId,
@@ -81,6 +90,8 @@ describe('the native reader, on queues written by the worker-runtime protocol', 
     await heartbeat('mailers', 'pod-a:1:x', 'pod-a', 2);
     await heartbeat('digests', 'pod-a:1:x', 'pod-a', 2);
     await heartbeat('mailers', 'pod-b:1:y', 'pod-b', 0, true);
+    // A worker on a runtime from before remote drain: its heartbeat says nothing of it.
+    await heartbeat('digests', 'pod-c:1:z', 'pod-c', 1, false, true);
 
     poller.register('pool', {
       queue: queueSpec(url, { format: 'native', names: ['mailers', 'digests'], keyPrefix: prefix }),
@@ -90,7 +101,7 @@ describe('the native reader, on queues written by the worker-runtime protocol', 
     expect(result?.ok).toBe(true);
     if (!result?.ok) return;
     const r = result.reading;
-    expect(r).toMatchObject({ depth: 1, dueScheduled: 1, busy: 2, completedTotal: 1, concurrency: 8 });
+    expect(r).toMatchObject({ depth: 1, dueScheduled: 1, busy: 2, completedTotal: 1, concurrency: 12 });
     // m4 waits since 5 s ago, but the due delayed d1 since 1 s: the oldest runnable job is m4.
     expect(r.oldestJobAgeSeconds).toBeGreaterThanOrEqual(5);
     expect(r.oldestJobAgeSeconds).toBeLessThan(6);
@@ -98,11 +109,14 @@ describe('the native reader, on queues written by the worker-runtime protocol', 
       expect.arrayContaining([
         expect.objectContaining({ pod: 'pod-a', busy: 2, concurrency: 4, draining: false }),
         expect.objectContaining({ pod: 'pod-b', busy: 0, concurrency: 4, draining: true }),
+        expect.objectContaining({ pod: 'pod-c', busy: 1, concurrency: 4, draining: false }),
       ]),
     );
-    expect(r.workers).toHaveLength(2);
-    // Where the operator asks pod-b's worker to drain (PROTOCOL.md, "Remote drain").
+    expect(r.workers).toHaveLength(3);
+    // Where the operator asks pod-b's worker to drain (PROTOCOL.md, "Remote drain"); pod-c's
+    // older worker would not read a request, so it has no key to send one to.
     expect(r.workers?.find((w) => w.pod === 'pod-b')?.quietKey).toBe(drainRequestKey(mailers, 'pod-b:1:y'));
+    expect(r.workers?.find((w) => w.pod === 'pod-c')).not.toHaveProperty('quietKey');
     // Each queue on its own, from the same script replies: mailers holds m4; digests only d1,
     // which the protocol ages from when it came due (1 s ago), as work waiting.
     expect(r.queues?.map((q) => [q.name, q.depth])).toEqual([

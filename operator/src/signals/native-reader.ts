@@ -38,7 +38,9 @@ function uniqueWorkers(queue: QueueSpec, signals: readonly QueueSignals[]): Work
         busy: w.busy,
         concurrency: w.concurrency,
         draining: w.draining,
-        quietKey: drainRequestKey(keys, w.workerId),
+        // A worker older than remote drain would ignore the request: it gets none, and its pod
+        // leaves idle-first (drain-coordinator.ts) instead of at the drain deadline.
+        ...(w.remoteDrain === true ? { quietKey: drainRequestKey(keys, w.workerId) } : {}),
       });
   }
   return [...byId.values()];

@@ -10,6 +10,8 @@ export interface PodWorker {
   /** Says it drains: it takes no job (after the operator's quiet request, or SIGTERM). */
   draining?: boolean;
   concurrency?: number;
+  /** A runtime from before remote drain: its heartbeat says nothing of reading drain requests. */
+  olderRuntime?: boolean;
 }
 
 /** One worker per pod on `queue`, named `<pod>-w`, its heartbeat kept for `ttlMs`. */
@@ -23,7 +25,7 @@ export async function beatAsWorkers(
   const client = new Redis(redisUrl);
   try {
     const now = await redisTimeMs(client);
-    for (const [pod, { busy, draining = false, concurrency = 4 }] of Object.entries(pods)) {
+    for (const [pod, { busy, draining = false, concurrency = 4, olderRuntime = false }] of Object.entries(pods)) {
       const workerId = `${pod}-w`;
       const heartbeat = encodeHeartbeat({
         workerId,
@@ -34,6 +36,7 @@ export async function beatAsWorkers(
         draining,
         beatAt: now,
         startedAt: now - 60_000,
+        ...(olderRuntime ? {} : { remoteDrain: true }),
       });
       await publishHeartbeat(client, queueKeys(keyPrefix, queue), {
         workerId,

@@ -13,6 +13,12 @@ export interface WorkerHeartbeat {
   /** When this heartbeat was written (epoch ms, worker clock). */
   readonly beatAt: number;
   readonly startedAt: number;
+  /**
+   * True from the runtime that reads drain requests (PROTOCOL.md, Remote drain). A heartbeat
+   * without it comes from an older worker that would ignore one: the operator removes its pod
+   * idle-first instead of waiting out a drain deadline for an answer that never comes.
+   */
+  readonly remoteDrain?: boolean;
 }
 
 export function encodeHeartbeat(beat: WorkerHeartbeat): string {
@@ -24,6 +30,14 @@ function field<T>(obj: Record<string, unknown>, name: string, type: 'number' | '
   const value = obj[name];
   if (typeof value !== type) throw new Error(`heartbeat field "${name}" must be a ${type}`);
   return value as T;
+}
+
+function optionalField<T>(
+  obj: Record<string, unknown>,
+  name: string,
+  type: 'number' | 'string' | 'boolean',
+): T | undefined {
+  return obj[name] === undefined ? undefined : field<T>(obj, name, type);
 }
 
 /** Decodes a heartbeat written by encodeHeartbeat; throws naming the bad field. */
@@ -40,5 +54,6 @@ export function decodeHeartbeat(workerId: string, json: string): WorkerHeartbeat
     draining: field(obj, 'draining', 'boolean'),
     beatAt: field(obj, 'beatAt', 'number'),
     startedAt: field(obj, 'startedAt', 'number'),
+    ...(optionalField<boolean>(obj, 'remoteDrain', 'boolean') === true ? { remoteDrain: true } : {}),
   };
 }

@@ -476,6 +476,7 @@ export class Worker extends EventEmitter<WorkerEvents> {
       draining: this.draining,
       beatAt: now,
       startedAt: this.startedAt,
+      remoteDrain: true,
     });
     const running = [...this.inFlight.values()].filter((s) => !s.released).map((s) => s.reservation);
     const reservations = running.concat(this.prefetched.map((job) => job.reservation));
