@@ -164,11 +164,12 @@ describe('simulate', () => {
     // Two jobs run at 5 s, but the last beat (0 s) wrote busy 0; the job waiting is seen at once.
     expect(at(5)).toMatchObject({ busy: 0, depth: 1 });
     expect(at(5)?.oldestJobAgeSeconds).toBeCloseTo(3, 9);
-    expect(at(5)?.workers).toEqual([{ pod: 'pod-0', busy: 0, concurrency: 2, draining: false }]);
+    expect(at(5)?.workers).toEqual([{ pod: 'pod-0', busy: 0, concurrency: 2, draining: false, beatAtMs: 0 }]);
     // The beat at 10 s saw the third job still running (6 to 11 s).
     expect(at(11)).toMatchObject({ busy: 1, depth: 0 });
     // The job that started at 12 s shows only from the beat at 20 s.
     expect(at(15)?.busy).toBe(1);
+    expect(at(15)?.workers?.[0]?.beatAtMs).toBe(10_000);
     expect(at(21)?.busy).toBe(1);
   });
 

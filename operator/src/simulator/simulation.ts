@@ -153,6 +153,8 @@ interface Pod {
    * as it boots, with nothing running yet.
    */
   beatBusy: number;
+  /** When it last beat: its readiness until the first beat of its schedule (it beat as it booted). */
+  beatAt: number;
 }
 
 type SimEvent =
@@ -325,6 +327,9 @@ class Simulation {
         busy: this.shownBusy(pod),
         concurrency: this.config.concurrency,
         draining: pod.phase === 'draining',
+        ...(this.config.completionHeartbeatSeconds === undefined
+          ? {}
+          : { beatAtMs: (this.config.epochMs ?? 0) + pod.beatAt * 1000 }),
       });
       concurrency += this.config.concurrency;
     }
@@ -402,6 +407,7 @@ class Simulation {
       running: [],
       unflushed: 0,
       beatBusy: 0,
+      beatAt: NaN,
     };
     this.nextPodId += 1;
     this.pods.push(pod);
@@ -440,6 +446,7 @@ class Simulation {
   private becomeReady(pod: Pod): void {
     pod.phase = 'ready';
     pod.readyAt = this.now;
+    pod.beatAt = this.now;
     this.withFreeSlot.add(pod);
     // A Sidekiq process beats as it boots, then every heartbeat period: at a phase of its own,
     // which the simulator's start-up (a whole number of seconds after a poll) would otherwise
@@ -456,6 +463,7 @@ class Simulation {
   private heartbeat(pod: Pod): void {
     this.flush(pod);
     pod.beatBusy = pod.busy;
+    pod.beatAt = this.now;
     const beat = this.config.completionHeartbeatSeconds;
     if (pod.phase !== 'gone' && beat !== undefined) this.events.push(this.now + beat, { kind: 'heartbeat', pod });
   }
