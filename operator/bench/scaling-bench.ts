@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { PROFILES_VARIABLE, requestedProfiles } from './scaling/policies.ts';
+import { PROFILES_VARIABLE, requestedHeartbeat, requestedProfiles } from './scaling/policies.ts';
 import { formatProfiles, formatScenario, profileVerdicts, verdict } from './scaling/report.ts';
 import { runScenario, type ScenarioResult } from './scaling/run-scenario.ts';
 import { scenarios } from './scaling/scenarios.ts';
@@ -14,6 +14,7 @@ mkdirSync(outputDirectory, { recursive: true });
 
 const only = process.argv[2];
 const profiles = requestedProfiles(process.env[PROFILES_VARIABLE]);
+const heartbeat = requestedHeartbeat(process.env);
 if (only !== undefined && !scenarios().some((scenario) => scenario.name === only))
   throw new Error(
     `trace ${JSON.stringify(only)} is not one of ${scenarios()
@@ -23,7 +24,7 @@ if (only !== undefined && !scenarios().some((scenario) => scenario.name === only
 const results: ScenarioResult[] = [];
 for (const scenario of scenarios()) {
   if (only !== undefined && scenario.name !== only) continue;
-  const result = runScenario(scenario, profiles);
+  const result = runScenario(scenario, profiles, heartbeat);
   results.push(result);
   writeFileSync(new URL(`scaling-${scenario.name}.svg`, outputDirectory), result.chartSvg);
   console.log(`${formatScenario(result)}\n`);

@@ -68,6 +68,38 @@ export function requestedProfiles(value: string | undefined): readonly SignalPro
   return BENCH_PROFILES.filter((profile) => profile === 'native' || names.includes(profile));
 }
 
+/** Variables that replay a heartbeat profile's pods as another Sidekiq would beat (README). */
+export const HEARTBEAT_SECONDS_VARIABLE = 'BENCH_SIDEKIQ_HEARTBEAT_SECONDS';
+export const HEARTBEAT_PHASE_VARIABLE = 'BENCH_SIDEKIQ_HEARTBEAT_PHASE';
+
+/** How a heartbeat profile's simulated pods beat, where a run asks for other than the profile's. */
+export interface HeartbeatVariant {
+  /** 5 for Sidekiq 6.x; the profile's 10 (Sidekiq 7 and 8) when unset. */
+  seconds?: number;
+  /** Every pod's beat at this part of the period, in step; spread pod by pod when unset. */
+  sharedPhase?: number;
+}
+
+/** The heartbeat variant from its variables; a value that is not a number in range fails, naming it. */
+export function requestedHeartbeat(env: Readonly<Record<string, string | undefined>>): HeartbeatVariant {
+  const seconds = env[HEARTBEAT_SECONDS_VARIABLE];
+  const phase = env[HEARTBEAT_PHASE_VARIABLE];
+  const variant: HeartbeatVariant = {};
+  if (seconds !== undefined && seconds !== '') {
+    const value = Number(seconds);
+    if (!Number.isFinite(value) || value <= 0)
+      throw new Error(`${HEARTBEAT_SECONDS_VARIABLE}: ${JSON.stringify(seconds)} is not a positive number of seconds`);
+    variant.seconds = value;
+  }
+  if (phase !== undefined && phase !== '') {
+    const value = Number(phase);
+    if (!Number.isFinite(value) || value < 0 || value >= 1)
+      throw new Error(`${HEARTBEAT_PHASE_VARIABLE}: ${JSON.stringify(phase)} is not a part of the period in [0, 1)`);
+    variant.sharedPhase = value;
+  }
+  return variant;
+}
+
 /** The engine once per signal profile asked for (the native run is the main table's engine row). */
 export function profilePolicies(
   scenario: Scenario,

@@ -173,6 +173,28 @@ describe('simulate', () => {
     expect(at(21)?.busy).toBe(1);
   });
 
+  it('beats every pod in step on a shared phase when asked, pods ready at different times included', () => {
+    // Pods ready at 0 s (initial) and at 3 s (asked for at 0, 3 s start-up); beats at 5, 15, ... s.
+    const policy = scripted(() => 2);
+    simulate(
+      config({
+        ...jobs([], 1),
+        initialReplicas: 1,
+        podStartupSeconds: 3,
+        endSeconds: 20,
+        completionHeartbeatSeconds: 10,
+        sharedHeartbeatPhase: 0.5,
+        policy,
+      }),
+    );
+    const beats = (second: number) =>
+      policy.seen.find((o) => o.nowMs === second * 1000)?.reading.workers?.map((worker) => worker.beatAtMs);
+    // Until its first beat a pod shows the moment it became ready, when it beat as it booted.
+    expect(beats(4)).toEqual([0, 3000]);
+    expect(beats(6)).toEqual([5000, 5000]);
+    expect(beats(16)).toEqual([15_000, 15_000]);
+  });
+
   it('charges work left undone at the end, so leaving jobs waiting is not cheaper', () => {
     const idle = simulate(config({ ...jobs([1, 2], 10), endSeconds: 20, policy: scripted(() => 0) }));
     expect(idle.replicaSeconds).toBeCloseTo(20, 9);

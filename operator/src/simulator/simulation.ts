@@ -83,6 +83,11 @@ export interface SimulationConfig {
    * Undefined: every completion counts at once and busy is live (native, BullMQ, a stream group).
    */
   completionHeartbeatSeconds?: number;
+  /**
+   * Where in the period every pod beats, in [0, 1) of it on the simulation's clock: all in step.
+   * Undefined: each pod at a phase of its own from its readiness (heartbeatPhase).
+   */
+  sharedHeartbeatPhase?: number;
 }
 
 export const DEFAULT_GRACE_PERIOD_SECONDS = 30;
@@ -452,8 +457,15 @@ class Simulation {
     // which the simulator's start-up (a whole number of seconds after a poll) would otherwise
     // line up with the polls. Spread deterministically over the period by the pod's number.
     const beat = this.config.completionHeartbeatSeconds;
-    if (beat !== undefined) this.events.push(this.now + beat * heartbeatPhase(pod.id), { kind: 'heartbeat', pod });
+    if (beat !== undefined) this.events.push(this.firstBeat(pod, beat), { kind: 'heartbeat', pod });
     this.dispatch();
+  }
+
+  /** When a pod ready now beats first: at its own phase, or on the period all pods share. */
+  private firstBeat(pod: Pod, beat: number): number {
+    const shared = this.config.sharedHeartbeatPhase;
+    if (shared === undefined) return this.now + beat * heartbeatPhase(pod.id);
+    return (Math.ceil(this.now / beat - shared) + shared) * beat;
   }
 
   /**
