@@ -1,39 +1,46 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { BENCH_PROFILES } from './scaling/policies.ts';
+import { PROFILES_VARIABLE, requestedHeartbeat, requestedProfiles } from './scaling/policies.ts';
 import { formatProfiles, formatScenario, profileVerdicts, verdict } from './scaling/report.ts';
 import { runScenario, type ScenarioResult } from './scaling/run-scenario.ts';
 import { scenarios } from './scaling/scenarios.ts';
 
 // npm run bench:scaling — every policy on every trace, on the simulator that drives the very
 // engine code the operator runs, then the engine once per signal profile. Prints the tables, writes bench-results/scaling.json and one
-// SVG chart per trace (bench-results/scaling-<trace>.svg).
+// SVG chart per trace (bench-results/scaling-<trace>.svg). `[trace]` runs one trace only, and
+// BENCH_SCALING_PROFILES=sidekiq,bullmq only those profile rows (operator/bench/scaling/README.md).
 
 const outputDirectory = new URL('../../bench-results/', import.meta.url);
 mkdirSync(outputDirectory, { recursive: true });
 
 const only = process.argv[2];
+const profiles = requestedProfiles(process.env[PROFILES_VARIABLE]);
+const heartbeat = requestedHeartbeat(process.env);
+if (only !== undefined && !scenarios().some((scenario) => scenario.name === only))
+  throw new Error(
+    `trace ${JSON.stringify(only)} is not one of ${scenarios()
+      .map((scenario) => scenario.name)
+      .join(', ')}`,
+  );
 const results: ScenarioResult[] = [];
 for (const scenario of scenarios()) {
   if (only !== undefined && scenario.name !== only) continue;
-  const result = runScenario(scenario);
+  const result = runScenario(scenario, profiles, heartbeat);
   results.push(result);
   writeFileSync(new URL(`scaling-${scenario.name}.svg`, outputDirectory), result.chartSvg);
   console.log(`${formatScenario(result)}\n`);
 }
 
-console.log(`${formatProfiles(results, BENCH_PROFILES)}\n`);
+console.log(`${formatProfiles(results, profiles)}\n`);
 
 const json = results.map(({ chartSvg: _chart, ...rest }) => ({ ...rest, verdict: verdict(rest as ScenarioResult) }));
-const profiles = profileVerdicts(results);
+const judged = profileVerdicts(results);
 writeFileSync(
   new URL('scaling.json', outputDirectory),
-  `${JSON.stringify({ generatedAt: new Date().toISOString(), scenarios: json, profileVerdicts: profiles }, null, 2)}\n`,
+  `${JSON.stringify({ generatedAt: new Date().toISOString(), scenarios: json, profileVerdicts: judged }, null, 2)}\n`,
 );
 const failed = results.filter((result) => !verdict(result).met).map((result) => result.scenario);
 console.log(failed.length === 0 ? 'all traces meet the target' : `traces not meeting the target: ${failed.join(', ')}`);
-const profilesFailed = BENCH_PROFILES.filter((profile) =>
-  profiles.some((judged) => judged.profile === profile && !judged.met),
-);
+const profilesFailed = profiles.filter((profile) => judged.some((run) => run.profile === profile && !run.met));
 console.log(
   profilesFailed.length === 0
     ? 'every signal profile meets the target on every trace'

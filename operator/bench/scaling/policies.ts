@@ -46,15 +46,74 @@ export const BENCH_PROFILES: readonly SignalProfileName[] = [
   'stream',
 ];
 
-/** The engine once per signal profile (the native run is the main table's engine row). */
-export function profilePolicies(scenario: Scenario): { profile: SignalProfileName; policy: ScalingPolicy }[] {
-  return BENCH_PROFILES.filter((name) => name !== 'native').map((name) => ({
-    profile: name,
-    policy: enginePolicy(engineScaling(scenario), {
-      name: `${ENGINE_POLICY_NAME} (${name})`,
-      profile: signalProfile(name),
-    }),
-  }));
+/** The environment variable that names the profiles to run (comma-separated), all by default. */
+export const PROFILES_VARIABLE = 'BENCH_SCALING_PROFILES';
+
+/**
+ * The profiles a run asks for, from PROFILES_VARIABLE: every one of BENCH_PROFILES when unset
+ * or empty; native always, since its row is the main table's engine and the others are read
+ * against it. A name that is no profile fails the run, naming the variable.
+ */
+export function requestedProfiles(value: string | undefined): readonly SignalProfileName[] {
+  const names = (value ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  if (names.length === 0) return BENCH_PROFILES;
+  const unknown = names.filter((name) => !BENCH_PROFILES.some((profile) => profile === name));
+  if (unknown.length > 0)
+    throw new Error(
+      `${PROFILES_VARIABLE}: ${unknown.map((name) => JSON.stringify(name)).join(', ')} is not a profile (one of ${BENCH_PROFILES.join(', ')})`,
+    );
+  return BENCH_PROFILES.filter((profile) => profile === 'native' || names.includes(profile));
+}
+
+/** Variables that replay a heartbeat profile's pods as another Sidekiq would beat (README). */
+export const HEARTBEAT_SECONDS_VARIABLE = 'BENCH_SIDEKIQ_HEARTBEAT_SECONDS';
+export const HEARTBEAT_PHASE_VARIABLE = 'BENCH_SIDEKIQ_HEARTBEAT_PHASE';
+
+/** How a heartbeat profile's simulated pods beat, where a run asks for other than the profile's. */
+export interface HeartbeatVariant {
+  /** 5 for Sidekiq 6.x; the profile's 10 (Sidekiq 7 and 8) when unset. */
+  seconds?: number;
+  /** Every pod's beat at this part of the period, in step; spread pod by pod when unset. */
+  sharedPhase?: number;
+}
+
+/** The heartbeat variant from its variables; a value that is not a number in range fails, naming it. */
+export function requestedHeartbeat(env: Readonly<Record<string, string | undefined>>): HeartbeatVariant {
+  const seconds = env[HEARTBEAT_SECONDS_VARIABLE];
+  const phase = env[HEARTBEAT_PHASE_VARIABLE];
+  const variant: HeartbeatVariant = {};
+  if (seconds !== undefined && seconds !== '') {
+    const value = Number(seconds);
+    if (!Number.isFinite(value) || value <= 0)
+      throw new Error(`${HEARTBEAT_SECONDS_VARIABLE}: ${JSON.stringify(seconds)} is not a positive number of seconds`);
+    variant.seconds = value;
+  }
+  if (phase !== undefined && phase !== '') {
+    const value = Number(phase);
+    if (!Number.isFinite(value) || value < 0 || value >= 1)
+      throw new Error(`${HEARTBEAT_PHASE_VARIABLE}: ${JSON.stringify(phase)} is not a part of the period in [0, 1)`);
+    variant.sharedPhase = value;
+  }
+  return variant;
+}
+
+/** The engine once per signal profile asked for (the native run is the main table's engine row). */
+export function profilePolicies(
+  scenario: Scenario,
+  profiles: readonly SignalProfileName[] = BENCH_PROFILES,
+): { profile: SignalProfileName; policy: ScalingPolicy }[] {
+  return profiles
+    .filter((name) => name !== 'native')
+    .map((name) => ({
+      profile: name,
+      policy: enginePolicy(engineScaling(scenario), {
+        name: `${ENGINE_POLICY_NAME} (${name})`,
+        profile: signalProfile(name),
+      }),
+    }));
 }
 
 /** The engine rows of the main table: the schema's defaults, idle first, the 300 s window. */

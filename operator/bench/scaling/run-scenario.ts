@@ -1,9 +1,8 @@
-import { traceDurationSeconds } from '../../src/simulator/arrival-trace.ts';
 import { comparePolicies } from '../../src/simulator/policy-comparison.ts';
 import { summarize, type RunSummary } from '../../src/simulator/run-summary.ts';
 import { simulate } from '../../src/simulator/simulation.ts';
 import { signalProfile, type SignalProfileName } from '../../src/signals/signal-profile.ts';
-import { enginePolicies, profilePolicies } from './policies.ts';
+import { enginePolicies, profilePolicies, type HeartbeatVariant } from './policies.ts';
 import type { Scenario } from './scenarios.ts';
 
 // One scenario: the same jobs replayed through every policy, the oracle and the work bound
@@ -30,7 +29,12 @@ export interface ProfileRun {
 
 export const CHART_LOAD_BUCKET_SECONDS = 30;
 
-export function runScenario(scenario: Scenario): ScenarioResult {
+/** One trace through every policy, then the engine under each of `profiles` (native is always the engine row). */
+export function runScenario(
+  scenario: Scenario,
+  profiles: readonly SignalProfileName[],
+  heartbeat: HeartbeatVariant = {},
+): ScenarioResult {
   const started = performance.now();
   const comparison = comparePolicies({
     pool: scenario,
@@ -41,21 +45,27 @@ export function runScenario(scenario: Scenario): ScenarioResult {
     chartTitle: `${scenario.name}: ${scenario.description}`,
     chartBucketSeconds: CHART_LOAD_BUCKET_SECONDS,
   });
-  const base = {
-    ...comparison.jobs,
-    concurrency: scenario.concurrency,
-    podStartupSeconds: scenario.podStartupSeconds,
-    initialReplicas: scenario.initialReplicas,
-    endSeconds: traceDurationSeconds(scenario.trace),
-  };
-  // A profile whose counter moves at heartbeats gets a simulated counter that does the same.
-  const profileRuns = profilePolicies(scenario).map(({ profile, policy }) => ({
-    profile,
-    summary: summarize(
-      simulate({ ...base, policy, completionHeartbeatSeconds: signalProfile(profile).completionHeartbeatSeconds }),
-      scenario.targetSeconds,
-    ),
-  }));
+  // The profile rows replay the very jobs of the main table, on the trace's clock like its rows;
+  // a profile whose counter moves at heartbeats gets a simulated counter that does the same.
+  const profileRuns = profilePolicies(scenario, profiles).map(({ profile, policy }) => {
+    const beat = signalProfile(profile).completionHeartbeatSeconds;
+    return {
+      profile,
+      summary: summarize(
+        simulate({
+          ...comparison.base,
+          policy,
+          ...(beat === undefined
+            ? {}
+            : {
+                completionHeartbeatSeconds: heartbeat.seconds ?? beat,
+                ...(heartbeat.sharedPhase === undefined ? {} : { sharedHeartbeatPhase: heartbeat.sharedPhase }),
+              }),
+        }),
+        scenario.targetSeconds,
+      ),
+    };
+  });
   return {
     scenario: scenario.name,
     description: scenario.description,

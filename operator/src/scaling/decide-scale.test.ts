@@ -459,6 +459,37 @@ describe('decideScale: scale to zero', () => {
     });
     expect(busy.state.idleSinceMs).toBeUndefined();
   });
+
+  it('is not idle while a heartbeat counter moves, though busy, written at the beat, never shows jobs shorter than one (Sidekiq)', () => {
+    // One job of 0.2 s every 2 s: every beat (10 s) finds the process with nothing running, and
+    // adds the 5 jobs it finished since. Nothing waits.
+    const run = (jobsPerBeat: number) => {
+      let state = initialScalerState();
+      let decision: Decision | undefined;
+      for (let atMs = 0; atMs <= 120_000; atMs += POLL_MS) {
+        decision = decideScale({
+          ...zeroable,
+          format: 'sidekiq',
+          currentReplicas: 1,
+          readyReplicas: 1,
+          nowMs: atMs,
+          reading: reading({
+            observedAtMs: atMs,
+            depth: 0,
+            busy: 0,
+            completedTotal: 500 + jobsPerBeat * Math.floor((atMs - 1000) / 10_000),
+            completedGranularitySeconds: 10,
+          }),
+          state,
+        });
+        state = decision.state;
+      }
+      return decision;
+    };
+    expect(run(5)?.desiredReplicas).toBe(1);
+    // The same pool with no job for two minutes goes to zero.
+    expect(run(0)?.desiredReplicas).toBe(0);
+  });
 });
 
 describe('concurrencyPerReplica', () => {

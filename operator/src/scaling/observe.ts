@@ -3,6 +3,7 @@ import type { QueueReading } from '../signals/queue-reading.ts';
 import { countsEveryCompletion, profileOfReading } from '../signals/signal-profile.ts';
 import {
   arrivalsCounted,
+  lumpLanded,
   observeReading,
   plannedArrivalRate,
   scheduledCameDue,
@@ -58,6 +59,7 @@ export function observe({ input, reading }: { input: ScaleInput; reading: QueueR
     waiting === 0 &&
     dueSoon === undefined &&
     (reading.busy ?? 0) === 0 &&
+    !lumpLanded(input.state.lastSample, observed.lastSample) &&
     (reading.paused === true || (observed.arrivedSinceLast ?? 0) === 0);
   const quiet =
     waiting === 0 && dueSoon === undefined && seesArrivalsWhileEmpty(reading) && (observed.arrivedSinceLast ?? 0) === 0;

@@ -5,11 +5,13 @@ import {
   arrivalsCounted,
   arrivalsDropping,
   arrivalsBetween,
+  lumpLanded,
   lumpyCounterSpan,
   observeReading,
   plannedArrivalRate,
   serviceTimeSeconds,
   startsFromHeadAdvance,
+  startsNotYetSeen,
   sustainedRate,
   unflushedCompletions,
   type ObservationContext,
@@ -318,6 +320,140 @@ describe('observeReading with a counter that moves only at heartbeats (Sidekiq s
   it('would see phantom bursts if the same lumps were taken as an exact counter, poll by poll', () => {
     const { rates } = arrivalRates(undefined);
     expect(Math.max(...rates)).toBeGreaterThan(5 * 1.5);
+  });
+});
+
+describe('a counter and busy both written only at each heartbeat (Sidekiq: launcher.rb `❤`)', () => {
+  // Ten processes beat every 10 s at phases of their own; each writes its busy and adds the jobs
+  // it finished at its beat, and nothing in between. The queue stays empty: 20 jobs/s of 0.5 s
+  // (10 busy), 2 per process, until second 60, then 5 jobs/s. Polls every 2 s on odd seconds.
+  const PROCESSES = 10;
+  const perSecond = (second: number) => (second < 60 ? 20 : 5);
+  const arrivedBy = (second: number) => (second < 60 ? 20 * second : 1200 + 5 * (second - 60));
+  const finishedBy = (second: number) => arrivedBy(second) - perSecond(second) * 0.5;
+
+  function spans(phases: readonly number[], knowsBeats = true): { from: number; to: number; arrived: number }[] {
+    const lastBeat = (process: number, second: number) => {
+      const phase = phases[process] ?? 0;
+      return phase + 10 * Math.floor((second - phase) / 10);
+    };
+    const sample = (second: number): SampleMemo => {
+      let busy = 0;
+      let completedTotal = 0;
+      let beatAgeSeconds = 0;
+      for (let process = 0; process < PROCESSES; process += 1) {
+        const beat = lastBeat(process, second);
+        busy += (perSecond(beat) * 0.5) / PROCESSES;
+        completedTotal += finishedBy(beat) / PROCESSES;
+        beatAgeSeconds += second - beat;
+      }
+      return memo({
+        atMs: second * 1000,
+        busy,
+        completedTotal,
+        completedGranularitySeconds: 10,
+        processes: PROCESSES,
+        ...(knowsBeats ? { beatAgeSeconds } : {}),
+      });
+    };
+    let open: CompletionSpan | undefined = {
+      fromMs: -19_000,
+      completedTotal: 0,
+      busySeconds: 0,
+      depth: 0,
+      busy: 0,
+      cameDue: 0,
+    };
+    const closed: { from: number; to: number; arrived: number }[] = [];
+    let from = -19;
+    for (let second = -17; second <= 101; second += 2) {
+      const previous = sample(second - 2);
+      const current = sample(second);
+      const span = lumpyCounterSpan(open, previous, current, ((previous.busy ?? 0) + (current.busy ?? 0)) / 2, 0, 0.5);
+      // The span that closes first starts with no correction: it only sets the next one up.
+      if (span?.measured !== undefined && from >= 0) closed.push({ from, to: second, arrived: span.measured.arrived });
+      if (span?.measured !== undefined) {
+        from = second;
+      }
+      open = span?.open;
+    }
+    return closed;
+  }
+  const spread = Array.from({ length: PROCESSES }, (_, process) => process + 0.5);
+  const inStepJustBeforePolls = Array.from({ length: PROCESSES }, () => 0.5);
+  const inStepJustAfterPolls = Array.from({ length: PROCESSES }, () => 1.5);
+
+  it('counts a steady load exactly from the seconds since each beat, whether the beats spread or fall in step', () => {
+    for (const phases of [spread, inStepJustBeforePolls, inStepJustAfterPolls]) {
+      const before = spans(phases).filter((span) => span.to <= 51);
+      expect(before.map((span) => span.arrived)).toEqual(before.map(() => 200));
+    }
+  });
+
+  it('lets the error at a change of load telescope: the spans after it add up to what arrived', () => {
+    for (const phases of [spread, inStepJustBeforePolls, inStepJustAfterPolls]) {
+      const all = spans(phases);
+      const last = all[all.length - 1];
+      // Once the load is steady again every span reads it exactly, and over the spans from the
+      // drop on, the count is what arrived: the span over the drop reads more (the rate of the
+      // beats it covered, taken over the seconds since the last ones), the next ones less.
+      expect(last?.arrived).toBeCloseTo(50, 6);
+      const fromDrop = all.filter((span) => span.from >= 51);
+      const counted = fromDrop.reduce((sum, span) => sum + span.arrived, 0);
+      expect(counted).toBeCloseTo(arrivedBy(last?.to ?? 0) - arrivedBy(fromDrop[0]?.from ?? 0), 6);
+      expect(Math.max(...fromDrop.slice(1).map((span) => span.arrived))).toBeLessThanOrEqual(50);
+    }
+  });
+
+  it('reads the load again a span sooner than the assumed lag where the beats fall in step just after the polls', () => {
+    const afterDrop = (knowsBeats: boolean) =>
+      spans(inStepJustAfterPolls, knowsBeats)
+        .filter((span) => span.from >= 61)
+        .map((span) => span.arrived);
+    // 50 jobs arrive in each span after the drop. The assumed lag (ages uniform over a beat,
+    // busy read live) takes off what was behind at a steady 20 jobs/s, and counts a span of nothing.
+    expect(afterDrop(false)[0]).toBe(0);
+    expect(afterDrop(false)[1]).toBeLessThan(45);
+    expect(afterDrop(true)[0]).toBeGreaterThan(25);
+    expect(afterDrop(true)[1]).toBeCloseTo(50, 6);
+  });
+
+  it('falls back to the lag a busy read live would give where a process does not say when it beat', () => {
+    const steady = spans(spread, false).filter((span) => span.to <= 51);
+    expect(steady.length).toBeGreaterThan(3);
+    expect(steady.every((span) => span.arrived === 200)).toBe(true);
+  });
+});
+
+describe('startsNotYetSeen', () => {
+  it('is the jobs started per process-second the beats covered, over the seconds since the last beats', () => {
+    // 10 processes over a 10 s span, 45 s since their beats at either end: the beats covered
+    // 100 process-seconds, in which 50 jobs started; 45 process-seconds are not seen yet.
+    expect(startsNotYetSeen({ seen: 50, processSeconds: 100, beatAgeAtStart: 45, beatAgeAtEnd: 45 })).toBeCloseTo(
+      22.5,
+      9,
+    );
+    // Every process just beat: nothing is behind.
+    expect(startsNotYetSeen({ seen: 50, processSeconds: 100, beatAgeAtStart: 45, beatAgeAtEnd: 0 })).toBe(0);
+  });
+
+  it('is unknown without every age, or when the beats covered nothing', () => {
+    expect(
+      startsNotYetSeen({ seen: 50, processSeconds: 100, beatAgeAtStart: undefined, beatAgeAtEnd: 45 }),
+    ).toBeUndefined();
+    expect(startsNotYetSeen({ seen: 0, processSeconds: 10, beatAgeAtStart: 0, beatAgeAtEnd: 10 })).toBeUndefined();
+  });
+});
+
+describe('lumpLanded', () => {
+  it('says a heartbeat counter moved: jobs finished since some process beat before, however short', () => {
+    const at = (second: number, completedTotal: number) =>
+      memo({ atMs: second * 1000, busy: 0, completedTotal, completedGranularitySeconds: 10 });
+    expect(lumpLanded(at(0, 10), at(2, 12))).toBe(true);
+    expect(lumpLanded(at(0, 10), at(2, 10))).toBe(false);
+    // A counter that moves with each completion is read poll by poll, not as lumps.
+    expect(lumpLanded(memo({ atMs: 0, completedTotal: 10 }), memo({ atMs: 2000, completedTotal: 12 }))).toBe(false);
+    expect(lumpLanded(undefined, at(2, 12))).toBe(false);
   });
 });
 

@@ -95,6 +95,7 @@ export function memoOf(reading: QueueReading, profile: SignalProfile): SampleMem
       : {
           completedGranularitySeconds: reading.completedGranularitySeconds,
           ...(reading.workers === undefined ? {} : { processes: reading.workers.length }),
+          ...beatAges(reading),
         }),
     oldestAgeSeconds: reading.oldestJobAgeSeconds,
     ...(reading.upcoming === undefined
@@ -200,6 +201,14 @@ export function observeReading(
  */
 export const COUNTER_SPAN_HEARTBEATS = 1;
 
+/** Seconds since each worker's last beat, summed, where every worker says when it beat. */
+function beatAges(reading: QueueReading): Pick<SampleMemo, 'beatAgeSeconds'> {
+  const workers = reading.workers;
+  if (workers === undefined || workers.some((worker) => worker.beatAtMs === undefined)) return {};
+  const ageMs = workers.reduce((sum, worker) => sum + Math.max(0, reading.observedAtMs - (worker.beatAtMs ?? 0)), 0);
+  return { beatAgeSeconds: ageMs / 1000 };
+}
+
 /** A span that starts at this sample, where its counter is lumpy and the pool's. */
 function openSpan(sample: SampleMemo): CompletionSpan | undefined {
   if (sample.completedGranularitySeconds === undefined || sample.completedTotal === undefined) return undefined;
@@ -211,6 +220,7 @@ function openSpan(sample: SampleMemo): CompletionSpan | undefined {
     busy: sample.busy ?? 0,
     cameDue: 0,
     ...(sample.processes === undefined ? {} : { processes: sample.processes }),
+    ...(sample.beatAgeSeconds === undefined ? {} : { beatAgeSeconds: sample.beatAgeSeconds, processSeconds: 0 }),
   };
 }
 
@@ -250,30 +260,43 @@ export function lumpyCounterSpan(
   const busyMoment = (open.busyMoment ?? 0) + jobSeconds * intoSpan;
   const processes = Math.max(open.processes ?? 0, current.processes ?? 0);
   const dueSoFar = open.cameDue + cameDue;
+  const processSeconds =
+    open.processSeconds === undefined || previous.processes === undefined || current.processes === undefined
+      ? undefined
+      : open.processSeconds + (((previous.processes + current.processes) / 2) * (current.atMs - previous.atMs)) / 1000;
   const seconds = (current.atMs - open.fromMs) / 1000;
   if (seconds < granularity * COUNTER_SPAN_HEARTBEATS)
-    return { open: { ...open, busySeconds, busyMoment, processes, cameDue: dueSoFar }, measured: undefined };
+    return {
+      open: {
+        ...open,
+        busySeconds,
+        busyMoment,
+        processes,
+        cameDue: dueSoFar,
+        ...(processSeconds === undefined ? {} : { processSeconds }),
+      },
+      measured: undefined,
+    };
   const completed = total - open.completedTotal;
-  const unflushed = unflushedCompletions({
-    busySeconds,
-    busyMoment,
-    spanSeconds: seconds,
-    heartbeatSeconds: granularity,
-    serviceSeconds,
-    processesShare: processes > 0 && current.processes !== undefined ? current.processes / processes : 1,
-  });
+  const seen = completed + (current.busy ?? 0) - open.busy;
+  const unflushed =
+    startsNotYetSeen({
+      seen,
+      processSeconds,
+      beatAgeAtStart: open.beatAgeSeconds,
+      beatAgeAtEnd: current.beatAgeSeconds,
+    }) ??
+    unflushedCompletions({
+      busySeconds,
+      busyMoment,
+      spanSeconds: seconds,
+      heartbeatSeconds: granularity,
+      serviceSeconds,
+      processesShare: processes > 0 && current.processes !== undefined ? current.processes / processes : 1,
+    });
   // Scheduled jobs that came due late in one span may show in the counter only in the next: a
   // count below zero is carried over, not dropped, so that they are never counted as arrivals.
-  const counted =
-    current.depth -
-    open.depth +
-    (current.busy ?? 0) -
-    open.busy +
-    completed +
-    unflushed -
-    (open.unflushed ?? 0) -
-    dueSoFar -
-    (open.owed ?? 0);
+  const counted = current.depth - open.depth + seen + unflushed - (open.unflushed ?? 0) - dueSoFar - (open.owed ?? 0);
   const arrived = Math.max(0, counted);
   const next =
     fresh === undefined
@@ -312,6 +335,32 @@ export function unflushedCompletions(span: {
   const weighted =
     span.busySeconds * (1 - span.spanSeconds / span.heartbeatSeconds) + span.busyMoment / span.heartbeatSeconds;
   return (Math.max(0, weighted) * Math.min(1, Math.max(0, span.processesShare))) / span.serviceSeconds;
+}
+
+/**
+ * Jobs the processes started that neither busy nor the counter show yet, at a span's end, where
+ * both are written only at each process's heartbeat and every process says when it last beat
+ * (Sidekiq: launcher.rb `❤` writes busy and adds its finished jobs in the same beat). busy plus
+ * the counter is then every job a process started, as of its own last beat: behind by what it
+ * started since. Over the span, busy plus the counter moved by the jobs started over exactly the
+ * process-seconds the beats covered (the span's process-seconds, less the seconds since the beats
+ * at its end, plus those at its start), which gives the rate per process-second; the processes
+ * are behind by that rate over the seconds since their last beats, summed. Known ages, not
+ * assumed ones: right whether the beats spread over the period or fall in step. Undefined where
+ * an age is unknown or the beats covered nothing.
+ */
+export function startsNotYetSeen(span: {
+  /** Δbusy + Δcompleted over the span, both as of each process's beat. */
+  seen: number;
+  processSeconds: number | undefined;
+  beatAgeAtStart: number | undefined;
+  beatAgeAtEnd: number | undefined;
+}): number | undefined {
+  const { processSeconds, beatAgeAtStart, beatAgeAtEnd } = span;
+  if (processSeconds === undefined || beatAgeAtStart === undefined || beatAgeAtEnd === undefined) return undefined;
+  const covered = processSeconds - beatAgeAtEnd + beatAgeAtStart;
+  if (covered <= 0) return undefined;
+  return (Math.max(0, span.seen) / covered) * beatAgeAtEnd;
 }
 
 export interface LumpyCounterSpan {
@@ -396,6 +445,17 @@ function observeService(service: DecayedRate, flow: IntervalFlow, seconds: numbe
   const busySeconds = flow.inService * seconds;
   if (busySeconds <= 0 && flow.completed === 0) return service;
   return addToRate(service, flow.completed, busySeconds, SERVICE_HALF_LIFE_SECONDS, seconds);
+}
+
+/**
+ * Whether a heartbeat counter's lump landed between two samples: some process finished jobs in
+ * the heartbeat before its beat. Where busy too is written only at the heartbeat (Sidekiq), jobs
+ * shorter than a heartbeat never show in it, and the lump is the only sign that the pool worked
+ * since: such a pool was not idle.
+ */
+export function lumpLanded(previous: SampleMemo | undefined, current: SampleMemo): boolean {
+  if (current.completedGranularitySeconds === undefined || current.completedTotal === undefined) return false;
+  return previous?.completedTotal !== undefined && current.completedTotal > previous.completedTotal;
 }
 
 /**

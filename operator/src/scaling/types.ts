@@ -48,6 +48,12 @@ export interface SampleMemo {
   completedGranularitySeconds?: number;
   /** Processes that beat (Sidekiq's), where the counter is lumpy: one that stops adds its count. */
   processes?: number;
+  /**
+   * Seconds since each process last beat, summed over the processes, where every one says when
+   * (WorkerHeartbeat.beatAtMs): what busy and the counter have not seen yet is their jobs started
+   * over these process-seconds.
+   */
+  beatAgeSeconds?: number;
   oldestAgeSeconds: number | undefined;
   /** The scheduled jobs the reading counted ahead, to tell next poll which of them came due. */
   upcoming?: { horizonsSeconds: readonly number[]; dueWithin: readonly number[] };
@@ -78,6 +84,10 @@ export interface CompletionSpan {
   processes?: number;
   /** Completions the counter was expected to be behind by where the span began. */
   unflushed?: number;
+  /** The samples' beatAgeSeconds where the span began (SampleMemo.beatAgeSeconds). */
+  beatAgeSeconds?: number;
+  /** Process-seconds the span has covered so far (processes × seconds, poll by poll). */
+  processSeconds?: number;
   /**
    * Jobs the span before counted short (a negative count: scheduled jobs came due there whose
    * completions the counter showed only later), taken off this span's arrivals.

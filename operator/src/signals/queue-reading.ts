@@ -17,6 +17,11 @@ export interface WorkerHeartbeat {
    * `<identity>-signals` list, the native runtime's drain request key); see quiet-request.ts.
    */
   quietKey?: string;
+  /**
+   * When it last wrote its heartbeat, where what it reports is written only then (Sidekiq: busy,
+   * its running set and its share of stat:processed; launcher.rb `❤`), in epoch ms.
+   */
+  beatAtMs?: number;
 }
 
 /** Heartbeats a reader left out because it could not use them. */

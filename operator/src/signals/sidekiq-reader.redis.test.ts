@@ -202,8 +202,10 @@ describe('the sidekiq reader, on data laid out as Sidekiq 6.4, 7.3, 8.0 and 8.1 
         busy: 4,
       });
       const r = await reading(['reports']);
+      // busy is as of the beat written beside it (launcher.rb v7.3.9 l. 171-173, v8.1.7 l. 178-181).
+      const beatAtMs = Number(await redis.hget(identity, 'beat')) * 1000;
       expect(r.workers).toEqual([
-        { pod: 'jobs-0', busy: 4, concurrency: 6, draining: false, quietKey: `${identity}-signals` },
+        { pod: 'jobs-0', busy: 4, concurrency: 6, draining: false, quietKey: `${identity}-signals`, beatAtMs },
       ]);
     });
   }
@@ -331,7 +333,14 @@ describe('the sidekiq reader, on data laid out as Sidekiq 6.4, 7.3, 8.0 and 8.1 
     expect(r.oldestJobAgeSeconds).toBeGreaterThanOrEqual(30);
     expect(r.oldestJobAgeSeconds).toBeLessThanOrEqual(after - now + 30);
     expect(r.workers).toEqual([
-      { pod: 'imports-0', busy: 2, concurrency: 5, draining: false, quietKey: `${ours}-signals` },
+      {
+        pod: 'imports-0',
+        busy: 2,
+        concurrency: 5,
+        draining: false,
+        quietKey: `${ours}-signals`,
+        beatAtMs: expect.any(Number) as number,
+      },
     ]);
     // The poll and the INFO reply that measures it: a few kilobytes, against 20 MB and 2 MB of info.
     expect(sent).toBeLessThan(16 * 1024);

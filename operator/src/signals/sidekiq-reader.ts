@@ -108,7 +108,8 @@ function parseInfo(info: string): Record<string, unknown> | undefined {
 
 /** One live process's heartbeat (identity, trimmed info, busy, beat, quiet, concurrency) as the script returns it. */
 function decodeHeartbeat(identity: string, fields: readonly string[], quietKey: string): Heartbeat {
-  const [infoText = '', busyText = '', , quiet = '', concurrencyField = ''] = fields;
+  const [infoText = '', busyText = '', beatText = '', quiet = '', concurrencyField = ''] = fields;
+  const beat = Number(beatText);
   const info = parseInfo(infoText);
   if (info === undefined) return { unusable: 'info is not a JSON object' };
   const concurrency = concurrencyOf(concurrencyField, info);
@@ -122,6 +123,8 @@ function decodeHeartbeat(identity: string, fields: readonly string[], quietKey: 
       concurrency,
       draining: quiet === 'true',
       quietKey,
+      // busy and the process's count in stat:processed are both as of this beat (launcher.rb `❤`).
+      ...(Number.isFinite(beat) ? { beatAtMs: sidekiqTimeToMs(beat) } : {}),
     },
     beatSeconds: sidekiqHeartbeatSeconds(info['version']),
   };

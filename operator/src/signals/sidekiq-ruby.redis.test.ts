@@ -122,6 +122,7 @@ describe('the sidekiq reader next to the real Sidekiq 6 gem', () => {
           concurrency: p.concurrency,
           draining: p.quiet,
           quietKey: `${p.identity}-signals`,
+          beatAtMs: expect.any(Number) as number,
         })),
       );
 

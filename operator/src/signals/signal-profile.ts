@@ -68,7 +68,7 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     queueCapacity: false,
     upcoming: true,
     summary:
-      "depth, oldest age, busy, per-process concurrency and quiet, and stat:processed as the pool's completion counter while every live process on the Redis serves only the pool's queues; it moves in lumps at each heartbeat (10 s from Sidekiq 7), so it is read only over spans of at least a heartbeat (ADR 0004)",
+      "depth, oldest age, busy, per-process concurrency and quiet, and stat:processed as the pool's completion counter while every live process on the Redis serves only the pool's queues; each process writes its busy and adds to the counter only at its heartbeat (10 s from Sidekiq 7), so the counter is read only over spans of at least a heartbeat, corrected by each process's beat time (ADR 0004)",
   },
   bullmq: {
     name: 'bullmq',

@@ -6,7 +6,7 @@ import { wpaPolicy } from './baselines/wpa-policy.ts';
 import { generateJobs, workBoundReplicaSeconds, type Jobs } from './jobs.ts';
 import { summarize, type RunSummary } from './run-summary.ts';
 import { meanServiceSeconds, type ServiceTimeSpec } from './service-time.ts';
-import { simulate, type ScalingPolicy, type SimulationResult } from './simulation.ts';
+import { simulate, type ScalingPolicy, type SimulationConfig, type SimulationResult } from './simulation.ts';
 import { loadPerSecond, renderChart } from './svg-chart.ts';
 
 // The one home of "every policy on the same jobs": the scaling benchmark and
@@ -75,6 +75,8 @@ export interface ComparisonInput {
 
 export interface Comparison {
   jobs: Jobs;
+  /** The simulation every row ran (jobs, pool, trace clock), for further runs on the same jobs. */
+  base: Omit<SimulationConfig, 'policy'>;
   workBoundReplicaSeconds: number;
   /** One summary per policy, engine rows first, in the order of `results`. */
   policies: RunSummary[];
@@ -90,7 +92,7 @@ export function comparePolicies(input: ComparisonInput): Comparison {
   const { pool } = input;
   const jobs = generateJobs({ trace: input.trace, service: pool.service, seed: input.seed });
   const endSeconds = traceDurationSeconds(input.trace);
-  const base = {
+  const base: Omit<SimulationConfig, 'policy'> = {
     ...jobs,
     concurrency: pool.concurrency,
     podStartupSeconds: pool.podStartupSeconds,
@@ -115,6 +117,7 @@ export function comparePolicies(input: ComparisonInput): Comparison {
   });
   return {
     jobs,
+    base,
     workBoundReplicaSeconds: workBoundReplicaSeconds(jobs, pool.concurrency),
     policies: results.map((result) => summarize(result, pool.targetSeconds)),
     results,

@@ -144,6 +144,57 @@ describe('simulate', () => {
     expect(counted(26)?.completedTotal).toBe(24);
   });
 
+  it("shows each pod's busy as of its last heartbeat, as Sidekiq writes it, while the queue stays live", () => {
+    // One pod of two slots, ready at 0 and beating at 0, 10 and 20 s. Jobs at 1, 1.5 and 2 s run
+    // 5 s each (the third waits for a slot until 6 s); one at 12 s runs 20 s.
+    const policy = scripted(() => 1);
+    const arrivals = [1, 1.5, 2, 12];
+    simulate(
+      config({
+        arrivals: Float64Array.from(arrivals),
+        services: Float64Array.from([5, 5, 5, 20]),
+        concurrency: 2,
+        initialReplicas: 1,
+        endSeconds: 25,
+        completionHeartbeatSeconds: 10,
+        policy,
+      }),
+    );
+    const at = (second: number) => policy.seen.find((o) => o.nowMs === second * 1000)?.reading;
+    // Two jobs run at 5 s, but the last beat (0 s) wrote busy 0; the job waiting is seen at once.
+    expect(at(5)).toMatchObject({ busy: 0, depth: 1 });
+    expect(at(5)?.oldestJobAgeSeconds).toBeCloseTo(3, 9);
+    expect(at(5)?.workers).toEqual([{ pod: 'pod-0', busy: 0, concurrency: 2, draining: false, beatAtMs: 0 }]);
+    // The beat at 10 s saw the third job still running (6 to 11 s).
+    expect(at(11)).toMatchObject({ busy: 1, depth: 0 });
+    // The job that started at 12 s shows only from the beat at 20 s.
+    expect(at(15)?.busy).toBe(1);
+    expect(at(15)?.workers?.[0]?.beatAtMs).toBe(10_000);
+    expect(at(21)?.busy).toBe(1);
+  });
+
+  it('beats every pod in step on a shared phase when asked, pods ready at different times included', () => {
+    // Pods ready at 0 s (initial) and at 3 s (asked for at 0, 3 s start-up); beats at 5, 15, ... s.
+    const policy = scripted(() => 2);
+    simulate(
+      config({
+        ...jobs([], 1),
+        initialReplicas: 1,
+        podStartupSeconds: 3,
+        endSeconds: 20,
+        completionHeartbeatSeconds: 10,
+        sharedHeartbeatPhase: 0.5,
+        policy,
+      }),
+    );
+    const beats = (second: number) =>
+      policy.seen.find((o) => o.nowMs === second * 1000)?.reading.workers?.map((worker) => worker.beatAtMs);
+    // Until its first beat a pod shows the moment it became ready, when it beat as it booted.
+    expect(beats(4)).toEqual([0, 3000]);
+    expect(beats(6)).toEqual([5000, 5000]);
+    expect(beats(16)).toEqual([15_000, 15_000]);
+  });
+
   it('charges work left undone at the end, so leaving jobs waiting is not cheaper', () => {
     const idle = simulate(config({ ...jobs([1, 2], 10), endSeconds: 20, policy: scripted(() => 0) }));
     expect(idle.replicaSeconds).toBeCloseTo(20, 9);

@@ -76,11 +76,18 @@ export interface SimulationConfig {
   /** terminationGracePeriodSeconds: how long a removed pod may finish its jobs (default 30, Kubernetes'). */
   gracePeriodSeconds?: number;
   /**
-   * The completion counter moves only at each pod's heartbeat, this many seconds apart from the
-   * moment it is ready, and once more when it stops (Sidekiq's stat:processed); undefined: every
-   * completion counts at once (native, BullMQ, a stream group).
+   * Each pod writes what the reading shows of it only at its heartbeat, this many seconds apart
+   * at a phase of its own, as Sidekiq does (launcher.rb `❤`): the completion counter moves at
+   * each beat and once more when the pod stops (stat:processed), and the pod's busy is the
+   * count of its last beat (its `busy` field; its running set, `<identity>:work`, likewise).
+   * Undefined: every completion counts at once and busy is live (native, BullMQ, a stream group).
    */
   completionHeartbeatSeconds?: number;
+  /**
+   * Where in the period every pod beats, in [0, 1) of it on the simulation's clock: all in step.
+   * Undefined: each pod at a phase of its own from its readiness (heartbeatPhase).
+   */
+  sharedHeartbeatPhase?: number;
 }
 
 export const DEFAULT_GRACE_PERIOD_SECONDS = 30;
@@ -145,6 +152,14 @@ interface Pod {
   running: Run[];
   /** Jobs it finished since its last heartbeat, not in the counter yet (completionHeartbeatSeconds). */
   unflushed: number;
+  /**
+   * The jobs it ran at its last heartbeat: what a reader sees of it (completionHeartbeatSeconds).
+   * Zero before its first beat in the simulator's schedule: a process writes its first heartbeat
+   * as it boots, with nothing running yet.
+   */
+  beatBusy: number;
+  /** When it last beat: its readiness until the first beat of its schedule (it beat as it booted). */
+  beatAt: number;
 }
 
 type SimEvent =
@@ -170,7 +185,6 @@ class Simulation {
   private completed = 0;
   /** Completions the counter shows: all of them, or those flushed at heartbeats. */
   private counted = 0;
-  private busy = 0;
   /** Interrupted jobs, back at the head of the queue (oldest arrival first). */
   private requeued: number[] = [];
   private interruptedJobs = 0;
@@ -232,7 +246,6 @@ class Simulation {
     if (slot < 0) return;
     pod.running.splice(slot, 1);
     pod.busy -= 1;
-    this.busy -= 1;
     this.completed += 1;
     if (this.config.completionHeartbeatSeconds === undefined) this.counted += 1;
     else pod.unflushed += 1;
@@ -268,7 +281,6 @@ class Simulation {
       const run: Run = { job, startedAt: this.now, endsAt: this.now + (services[job] as number) };
       pod.busy += 1;
       pod.running.push(run);
-      this.busy += 1;
       this.events.push(run.endsAt, { kind: 'complete', pod, run });
       if (pod.busy >= concurrency) this.withFreeSlot.delete(pod);
     }
@@ -282,7 +294,6 @@ class Simulation {
       this.requeued.push(run.job);
     }
     this.requeued.sort((a, b) => a - b);
-    this.busy -= pod.running.length;
     pod.running = [];
     pod.busy = 0;
     this.remove(pod);
@@ -318,9 +329,12 @@ class Simulation {
       if (pod.phase !== 'ready' && pod.phase !== 'draining') continue;
       workers.push({
         pod: `pod-${pod.id}`,
-        busy: pod.busy,
+        busy: this.shownBusy(pod),
         concurrency: this.config.concurrency,
         draining: pod.phase === 'draining',
+        ...(this.config.completionHeartbeatSeconds === undefined
+          ? {}
+          : { beatAtMs: (this.config.epochMs ?? 0) + pod.beatAt * 1000 }),
       });
       concurrency += this.config.concurrency;
     }
@@ -330,7 +344,7 @@ class Simulation {
       oldestJobAgeSeconds: oldest,
       dueScheduled: 0,
       ...this.upcoming(),
-      busy: this.busy,
+      busy: workers.reduce((sum, worker) => sum + worker.busy, 0),
       concurrency,
       workers,
       completedTotal: this.counted,
@@ -338,6 +352,11 @@ class Simulation {
         ? {}
         : { completedGranularitySeconds: this.config.completionHeartbeatSeconds }),
     };
+  }
+
+  /** A pod's busy as a reader sees it: live, or as of its last heartbeat where it writes busy only then. */
+  private shownBusy(pod: Pod): number {
+    return this.config.completionHeartbeatSeconds === undefined ? pod.busy : pod.beatBusy;
   }
 
   /** The scheduled jobs not due yet, counted at the readers' horizons. */
@@ -392,6 +411,8 @@ class Simulation {
       goneAt: NaN,
       running: [],
       unflushed: 0,
+      beatBusy: 0,
+      beatAt: NaN,
     };
     this.nextPodId += 1;
     this.pods.push(pod);
@@ -430,18 +451,31 @@ class Simulation {
   private becomeReady(pod: Pod): void {
     pod.phase = 'ready';
     pod.readyAt = this.now;
+    pod.beatAt = this.now;
     this.withFreeSlot.add(pod);
     // A Sidekiq process beats as it boots, then every heartbeat period: at a phase of its own,
     // which the simulator's start-up (a whole number of seconds after a poll) would otherwise
     // line up with the polls. Spread deterministically over the period by the pod's number.
     const beat = this.config.completionHeartbeatSeconds;
-    if (beat !== undefined) this.events.push(this.now + beat * heartbeatPhase(pod.id), { kind: 'heartbeat', pod });
+    if (beat !== undefined) this.events.push(this.firstBeat(pod, beat), { kind: 'heartbeat', pod });
     this.dispatch();
   }
 
-  /** The pod adds what it finished since its last beat to the counter, and beats again later. */
+  /** When a pod ready now beats first: at its own phase, or on the period all pods share. */
+  private firstBeat(pod: Pod, beat: number): number {
+    const shared = this.config.sharedHeartbeatPhase;
+    if (shared === undefined) return this.now + beat * heartbeatPhase(pod.id);
+    return (Math.ceil(this.now / beat - shared) + shared) * beat;
+  }
+
+  /**
+   * The pod adds what it finished since its last beat to the counter, writes its busy, and beats
+   * again later.
+   */
   private heartbeat(pod: Pod): void {
     this.flush(pod);
+    pod.beatBusy = pod.busy;
+    pod.beatAt = this.now;
     const beat = this.config.completionHeartbeatSeconds;
     if (pod.phase !== 'gone' && beat !== undefined) this.events.push(this.now + beat, { kind: 'heartbeat', pod });
   }
