@@ -7,6 +7,7 @@ import {
   arrivalsBetween,
   lumpLanded,
   lumpyCounterSpan,
+  memoOf,
   observeReading,
   plannedArrivalRate,
   serviceTimeSeconds,
@@ -442,6 +443,29 @@ describe('startsNotYetSeen', () => {
       startsNotYetSeen({ seen: 50, processSeconds: 100, beatAgeAtStart: undefined, beatAgeAtEnd: 45 }),
     ).toBeUndefined();
     expect(startsNotYetSeen({ seen: 0, processSeconds: 10, beatAgeAtStart: 0, beatAgeAtEnd: 10 })).toBeUndefined();
+  });
+});
+
+describe("a process's beat age, from its host's clock", () => {
+  it('is kept within one heartbeat, so a host clock ahead or behind Redis skews the correction by at most that', () => {
+    const sidekiq = signalProfile('sidekiq');
+    const beatAgo = (seconds: number) => ({
+      pod: 'p',
+      busy: 0,
+      concurrency: 5,
+      draining: false,
+      beatAtMs: 100_000 - seconds * 1000,
+    });
+    const sample = memoOf(
+      reading({
+        observedAtMs: 100_000,
+        completedGranularitySeconds: 10,
+        // In step with Redis (4 s ago); 3 s ahead of it (a beat "from the future"); 25 s behind it.
+        workers: [beatAgo(4), beatAgo(-3), beatAgo(25)],
+      }),
+      sidekiq,
+    );
+    expect(sample.beatAgeSeconds).toBe(4 + 0 + 10);
   });
 });
 

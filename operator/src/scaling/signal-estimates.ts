@@ -201,11 +201,20 @@ export function observeReading(
  */
 export const COUNTER_SPAN_HEARTBEATS = 1;
 
-/** Seconds since each worker's last beat, summed, where every worker says when it beat. */
+/**
+ * Seconds since each worker's last beat, summed, where every worker says when it beat. A beat
+ * time comes from the worker host's clock (Sidekiq: Time.now), the reading's from Redis: each
+ * age is kept within one heartbeat, since a live process beats once a heartbeat, so that a host
+ * whose clock runs ahead or behind can skew the correction by at most one heartbeat's starts.
+ */
 function beatAges(reading: QueueReading): Pick<SampleMemo, 'beatAgeSeconds'> {
   const workers = reading.workers;
+  const heartbeatMs = (reading.completedGranularitySeconds ?? 0) * 1000;
   if (workers === undefined || workers.some((worker) => worker.beatAtMs === undefined)) return {};
-  const ageMs = workers.reduce((sum, worker) => sum + Math.max(0, reading.observedAtMs - (worker.beatAtMs ?? 0)), 0);
+  const ageMs = workers.reduce(
+    (sum, worker) => sum + Math.min(heartbeatMs, Math.max(0, reading.observedAtMs - (worker.beatAtMs ?? 0))),
+    0,
+  );
   return { beatAgeSeconds: ageMs / 1000 };
 }
 
