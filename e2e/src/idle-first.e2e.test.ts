@@ -40,7 +40,7 @@ async function scaleDownWhileTwoAreBusy(idleFirstScaleDown: boolean): Promise<nu
     },
   });
   pool.spec.template!.spec!.terminationGracePeriodSeconds = GRACE_SECONDS;
-  // This story is idle-first's, the fallback where a pool cannot drain: drain-pools.e2e.test.ts tells drain's.
+  // This story is idle-first's, the fallback where a pool cannot drain: drain-before-delete.e2e.test.ts tells drain's.
   pool.spec.drain = { enabled: false };
   await watch.create(pool);
   await expect.poll(async () => (await watch.readyPods()).length, { timeout: 150_000, interval: 1_000 }).toBe(6);
