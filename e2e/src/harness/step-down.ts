@@ -61,7 +61,7 @@ export function fallingLoadScaling(concurrency: number): NonNullable<WorkerPoolS
     // (up to 4 s until the load is down to one pod's worth) never span two.
     pollIntervalSeconds: 5,
     // The steps are real, not noise: a short window. One pod per decision, so that every
-    // scale-down is one pod, as the pinned proof's were.
+    // scale-down removes one chosen pod and five of them take the pool from six to one.
     scaleDown: { stabilizationWindowSeconds: 10, policies: [{ type: 'Pods', value: 1, periodSeconds: 10 }] },
   };
 }
