@@ -1,7 +1,7 @@
 import { applySpecDefaults } from '../../src/api/defaults.ts';
 import type { ScalingSpec } from '../../src/api/workerpool-schema.ts';
 import { enginePolicy, ENGINE_POLICY_NAME } from '../../src/simulator/engine-policy.ts';
-import type { ScalingPolicy } from '../../src/simulator/simulation.ts';
+import type { HeartbeatPhases, ScalingPolicy } from '../../src/simulator/simulation.ts';
 import { signalProfile, type SignalProfileName } from '../../src/signals/signal-profile.ts';
 import type { Scenario } from './scenarios.ts';
 
@@ -76,8 +76,8 @@ export const HEARTBEAT_PHASE_VARIABLE = 'BENCH_SIDEKIQ_HEARTBEAT_PHASE';
 export interface HeartbeatVariant {
   /** 5 for Sidekiq 6.x; the profile's 10 (Sidekiq 7 and 8) when unset. */
   seconds?: number;
-  /** Every pod's beat at this part of the period, in step; spread pod by pod when unset. */
-  sharedPhase?: number;
+  /** `spread`, or every pod's beat at this part of the period, in step; in cohorts when unset. */
+  phases?: Exclude<HeartbeatPhases, 'cohorts'>;
 }
 
 /** The heartbeat variant from its variables; a value that is not a number in range fails, naming it. */
@@ -91,11 +91,14 @@ export function requestedHeartbeat(env: Readonly<Record<string, string | undefin
       throw new Error(`${HEARTBEAT_SECONDS_VARIABLE}: ${JSON.stringify(seconds)} is not a positive number of seconds`);
     variant.seconds = value;
   }
-  if (phase !== undefined && phase !== '') {
+  if (phase === 'spread') variant.phases = 'spread';
+  else if (phase !== undefined && phase !== '') {
     const value = Number(phase);
     if (!Number.isFinite(value) || value < 0 || value >= 1)
-      throw new Error(`${HEARTBEAT_PHASE_VARIABLE}: ${JSON.stringify(phase)} is not a part of the period in [0, 1)`);
-    variant.sharedPhase = value;
+      throw new Error(
+        `${HEARTBEAT_PHASE_VARIABLE}: ${JSON.stringify(phase)} is neither "spread" nor a part of the period in [0, 1)`,
+      );
+    variant.phases = value;
   }
   return variant;
 }

@@ -59,7 +59,7 @@ export function runScenario(
             ? {}
             : {
                 completionHeartbeatSeconds: heartbeat.seconds ?? beat,
-                ...(heartbeat.sharedPhase === undefined ? {} : { sharedHeartbeatPhase: heartbeat.sharedPhase }),
+                ...(heartbeat.phases === undefined ? {} : { heartbeatPhases: heartbeat.phases }),
               }),
         }),
         scenario.targetSeconds,

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { simulate, type PolicyObservation, type ScalingPolicy, type SimulationConfig } from './simulation.ts';
+import {
+  BOOT_JITTER_SECONDS,
+  simulate,
+  type PolicyObservation,
+  type ScalingPolicy,
+  type SimulationConfig,
+} from './simulation.ts';
 
 /** A policy that asks for replicas by a schedule and records what it observed. */
 function scripted(
@@ -132,7 +138,14 @@ describe('simulate', () => {
     const policy = scripted((seconds) => (seconds < 25 ? 1 : 0));
     const arrivals = Array.from({ length: 24 }, (_, i) => i);
     simulate(
-      config({ ...jobs(arrivals, 0.5), initialReplicas: 1, endSeconds: 30, completionHeartbeatSeconds: 10, policy }),
+      config({
+        ...jobs(arrivals, 0.5),
+        initialReplicas: 1,
+        endSeconds: 30,
+        completionHeartbeatSeconds: 10,
+        heartbeatPhases: 'spread',
+        policy,
+      }),
     );
     const counted = (second: number) => policy.seen.find((o) => o.nowMs === second * 1000)?.reading;
     expect(counted(9)).toMatchObject({ completedTotal: 0, completedGranularitySeconds: 10 });
@@ -157,6 +170,7 @@ describe('simulate', () => {
         initialReplicas: 1,
         endSeconds: 25,
         completionHeartbeatSeconds: 10,
+        heartbeatPhases: 'spread',
         policy,
       }),
     );
@@ -173,6 +187,29 @@ describe('simulate', () => {
     expect(at(21)?.busy).toBe(1);
   });
 
+  it("beats the pods ready at one moment together, as one scale-up's Sidekiq pods do, and each such cohort at its own phase", () => {
+    // Two pods ready at 0 s; two more asked for at 0 s with a 1 s start-up, ready at 1 s.
+    const policy = scripted(() => 4);
+    simulate(
+      config({
+        ...jobs([], 1),
+        initialReplicas: 2,
+        podStartupSeconds: 1,
+        endSeconds: 30,
+        completionHeartbeatSeconds: 10,
+        policy,
+      }),
+    );
+    const beats = policy.seen.find((o) => o.nowMs === 29_000)?.reading.workers?.map((worker) => worker.beatAtMs);
+    expect(beats).toHaveLength(4);
+    const phases = (beats ?? []).map((ms) => ((ms ?? 0) / 1000) % 10);
+    // Within a cohort the beats fall within the boot jitter of each other...
+    expect(Math.abs((phases[0] ?? 0) - (phases[1] ?? 0))).toBeLessThanOrEqual(BOOT_JITTER_SECONDS);
+    expect(Math.abs((phases[2] ?? 0) - (phases[3] ?? 0))).toBeLessThanOrEqual(BOOT_JITTER_SECONDS);
+    // ...and the two cohorts' beats are seconds apart, not in step.
+    expect(Math.abs((phases[0] ?? 0) - (phases[2] ?? 0))).toBeGreaterThan(1);
+  });
+
   it('beats every pod in step on a shared phase when asked, pods ready at different times included', () => {
     // Pods ready at 0 s (initial) and at 3 s (asked for at 0, 3 s start-up); beats at 5, 15, ... s.
     const policy = scripted(() => 2);
@@ -183,7 +220,7 @@ describe('simulate', () => {
         podStartupSeconds: 3,
         endSeconds: 20,
         completionHeartbeatSeconds: 10,
-        sharedHeartbeatPhase: 0.5,
+        heartbeatPhases: 0.5,
         policy,
       }),
     );

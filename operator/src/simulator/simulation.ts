@@ -77,20 +77,32 @@ export interface SimulationConfig {
   gracePeriodSeconds?: number;
   /**
    * Each pod writes what the reading shows of it only at its heartbeat, this many seconds apart
-   * at a phase of its own, as Sidekiq does (launcher.rb `❤`): the completion counter moves at
+   * (at the phase heartbeatPhases says), as Sidekiq does (launcher.rb `❤`): the completion counter moves at
    * each beat and once more when the pod stops (stat:processed), and the pod's busy is the
    * count of its last beat (its `busy` field; its running set, `<identity>:work`, likewise).
    * Undefined: every completion counts at once and busy is live (native, BullMQ, a stream group).
    */
   completionHeartbeatSeconds?: number;
   /**
-   * Where in the period every pod beats, in [0, 1) of it on the simulation's clock: all in step.
-   * Undefined: each pod at a phase of its own from its readiness (heartbeatPhase).
+   * Where in its period each pod beats. `cohorts` (the default): pods that become ready at one
+   * moment beat within BOOT_JITTER_SECONDS of each other, as real Sidekiq pods of one scale-up
+   * do (measured on the test node: five pods of one scale-up within 0.17 s, six within 0.67 s,
+   * of a 5 s beat), each cohort at a phase of its own. `spread`: each pod at a phase of its own,
+   * spread over the period (heartbeatPhase). A number in [0, 1): every pod in step at that part
+   * of the period on the simulation's clock.
    */
-  sharedHeartbeatPhase?: number;
+  heartbeatPhases?: HeartbeatPhases;
 }
 
 export const DEFAULT_GRACE_PERIOD_SECONDS = 30;
+
+export type HeartbeatPhases = 'cohorts' | 'spread' | number;
+
+/**
+ * How far apart the first beats of pods ready at one moment fall: their processes boot a few
+ * hundred milliseconds apart, and each beats as it boots, then every period (launcher.rb).
+ */
+export const BOOT_JITTER_SECONDS = 0.3;
 
 export interface ScaleChange {
   atSeconds: number;
@@ -125,12 +137,11 @@ export interface SimulationResult {
 }
 
 /**
- * Where in its heartbeat period a pod's first beat falls, in [0, 1): the golden-ratio sequence,
- * so that pods started together beat at phases spread over the period, as processes that boot
- * a few hundred milliseconds apart do relative to the polls.
+ * The n-th of a sequence of parts of a period, in [0, 1), spread evenly whatever how many are
+ * taken (the golden-ratio sequence): a pod's phase for `spread`, a cohort's for `cohorts`.
  */
-export function heartbeatPhase(podId: number): number {
-  return (podId * 0.6180339887498949) % 1;
+export function heartbeatPhase(n: number): number {
+  return (n * 0.6180339887498949) % 1;
 }
 
 type PodPhase = 'starting' | 'ready' | 'draining' | 'gone';
@@ -185,6 +196,9 @@ class Simulation {
   private completed = 0;
   /** Completions the counter shows: all of them, or those flushed at heartbeats. */
   private counted = 0;
+  /** Moments at which pods became ready so far, and the last: each such cohort beats together. */
+  private cohorts = 0;
+  private lastCohortAt = Number.NaN;
   /** Interrupted jobs, back at the head of the queue (oldest arrival first). */
   private requeued: number[] = [];
   private interruptedJobs = 0;
@@ -453,19 +467,28 @@ class Simulation {
     pod.readyAt = this.now;
     pod.beatAt = this.now;
     this.withFreeSlot.add(pod);
-    // A Sidekiq process beats as it boots, then every heartbeat period: at a phase of its own,
-    // which the simulator's start-up (a whole number of seconds after a poll) would otherwise
-    // line up with the polls. Spread deterministically over the period by the pod's number.
+    // A Sidekiq process beats as it boots, then every heartbeat period (firstBeat).
     const beat = this.config.completionHeartbeatSeconds;
     if (beat !== undefined) this.events.push(this.firstBeat(pod, beat), { kind: 'heartbeat', pod });
     this.dispatch();
   }
 
-  /** When a pod ready now beats first: at its own phase, or on the period all pods share. */
+  /**
+   * When a pod ready now beats first: with the pods ready at the same moment (its cohort, at a
+   * phase of the cohort's own, since the simulator's whole-second start-ups would otherwise put
+   * every beat on a poll), at a phase of its own, or on the period all pods share.
+   */
   private firstBeat(pod: Pod, beat: number): number {
-    const shared = this.config.sharedHeartbeatPhase;
-    if (shared === undefined) return this.now + beat * heartbeatPhase(pod.id);
-    return (Math.ceil(this.now / beat - shared) + shared) * beat;
+    const phases = this.config.heartbeatPhases ?? 'cohorts';
+    if (phases === 'spread') return this.now + beat * heartbeatPhase(pod.id);
+    if (phases === 'cohorts') {
+      if (this.now !== this.lastCohortAt) {
+        this.lastCohortAt = this.now;
+        this.cohorts += 1;
+      }
+      return this.now + beat * heartbeatPhase(this.cohorts) + BOOT_JITTER_SECONDS * heartbeatPhase(pod.id);
+    }
+    return (Math.ceil(this.now / beat - phases) + phases) * beat;
   }
 
   /**
