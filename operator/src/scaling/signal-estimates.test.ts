@@ -5,6 +5,7 @@ import {
   arrivalsCounted,
   arrivalsDropping,
   arrivalsBetween,
+  beatsAboutToLand,
   lumpLanded,
   lumpyCounterSpan,
   memoOf,
@@ -333,7 +334,11 @@ describe('a counter and busy both written only at each heartbeat (Sidekiq: launc
   const arrivedBy = (second: number) => (second < 60 ? 20 * second : 1200 + 5 * (second - 60));
   const finishedBy = (second: number) => arrivedBy(second) - perSecond(second) * 0.5;
 
-  function spans(phases: readonly number[], knowsBeats = true): { from: number; to: number; arrived: number }[] {
+  function spans(
+    phases: readonly number[],
+    knowsBeats = true,
+    listsAges = false,
+  ): { from: number; to: number; arrived: number; agesAtEnd: number[] }[] {
     const lastBeat = (process: number, second: number) => {
       const phase = phases[process] ?? 0;
       return phase + 10 * Math.floor((second - phase) / 10);
@@ -342,11 +347,13 @@ describe('a counter and busy both written only at each heartbeat (Sidekiq: launc
       let busy = 0;
       let completedTotal = 0;
       let beatAgeSeconds = 0;
+      const secondsSinceBeats: number[] = [];
       for (let process = 0; process < PROCESSES; process += 1) {
         const beat = lastBeat(process, second);
         busy += (perSecond(beat) * 0.5) / PROCESSES;
         completedTotal += finishedBy(beat) / PROCESSES;
         beatAgeSeconds += second - beat;
+        secondsSinceBeats.push(second - beat);
       }
       return memo({
         atMs: second * 1000,
@@ -355,6 +362,7 @@ describe('a counter and busy both written only at each heartbeat (Sidekiq: launc
         completedGranularitySeconds: 10,
         processes: PROCESSES,
         ...(knowsBeats ? { beatAgeSeconds } : {}),
+        ...(knowsBeats && listsAges ? { secondsSinceBeats } : {}),
       });
     };
     let open: CompletionSpan | undefined = {
@@ -365,14 +373,20 @@ describe('a counter and busy both written only at each heartbeat (Sidekiq: launc
       busy: 0,
       cameDue: 0,
     };
-    const closed: { from: number; to: number; arrived: number }[] = [];
+    const closed: { from: number; to: number; arrived: number; agesAtEnd: number[] }[] = [];
     let from = -19;
     for (let second = -17; second <= 101; second += 2) {
       const previous = sample(second - 2);
       const current = sample(second);
       const span = lumpyCounterSpan(open, previous, current, ((previous.busy ?? 0) + (current.busy ?? 0)) / 2, 0, 0.5);
       // The span that closes first starts with no correction: it only sets the next one up.
-      if (span?.measured !== undefined && from >= 0) closed.push({ from, to: second, arrived: span.measured.arrived });
+      if (span?.measured !== undefined && from >= 0)
+        closed.push({
+          from,
+          to: second,
+          arrived: span.measured.arrived,
+          agesAtEnd: Array.from({ length: PROCESSES }, (_, process) => second - lastBeat(process, second)),
+        });
       if (span?.measured !== undefined) {
         from = second;
       }
@@ -419,6 +433,22 @@ describe('a counter and busy both written only at each heartbeat (Sidekiq: launc
     expect(afterDrop(true)[1]).toBeCloseTo(50, 6);
   });
 
+  it('closes a span a poll later where beats in step are about to land, and keeps it exact; spread beats close on time', () => {
+    // Spans here close every 10 s at polls 3, 13, 23, ... s. Beats at 3.5, 13.5, ... s land just
+    // after them: a span closed there would be corrected by 9.5 s of every process's starts.
+    const justAfterClosingPolls = Array.from({ length: PROCESSES }, () => 3.5);
+    const inStep = spans(justAfterClosingPolls, true, true).filter((span) => span.to <= 51);
+    expect(inStep.length).toBeGreaterThan(2);
+    for (const span of inStep) {
+      expect(Math.max(...span.agesAtEnd)).toBeLessThanOrEqual(2);
+      expect(span.to - span.from).toBeLessThan(20);
+      expect(span.arrived).toBeCloseTo(20 * (span.to - span.from), 6);
+    }
+    const spreadSpans = spans(spread, true, true).filter((span) => span.to <= 51);
+    expect(spreadSpans.map((span) => span.to - span.from)).toEqual(spreadSpans.map(() => 10));
+    expect(spreadSpans.map((span) => span.arrived)).toEqual(spreadSpans.map(() => 200));
+  });
+
   it('falls back to the lag a busy read live would give where a process does not say when it beat', () => {
     const steady = spans(spread, false).filter((span) => span.to <= 51);
     expect(steady.length).toBeGreaterThan(3);
@@ -443,6 +473,30 @@ describe('startsNotYetSeen', () => {
       startsNotYetSeen({ seen: 50, processSeconds: 100, beatAgeAtStart: undefined, beatAgeAtEnd: 45 }),
     ).toBeUndefined();
     expect(startsNotYetSeen({ seen: 0, processSeconds: 10, beatAgeAtStart: 0, beatAgeAtEnd: 10 })).toBeUndefined();
+  });
+});
+
+describe('beatsAboutToLand', () => {
+  const at = (secondsSinceBeats: number[]) =>
+    memo({
+      atMs: 0,
+      busy: 0,
+      completedTotal: 0,
+      completedGranularitySeconds: 10,
+      beatAgeSeconds: secondsSinceBeats.reduce((sum, age) => sum + age, 0),
+      secondsSinceBeats,
+    });
+
+  it('says the next poll finds the processes much nearer their beats: in step and about to beat', () => {
+    expect(beatsAboutToLand(at([9.5, 9.5, 9.3]), 2, 10)).toBe(true);
+    // Two cohorts, the larger about to beat.
+    expect(beatsAboutToLand(at([9, 9, 9, 9, 4]), 2, 10)).toBe(true);
+  });
+
+  it('says no where beats spread over the period, just landed, or are unknown', () => {
+    expect(beatsAboutToLand(at([0.5, 2.5, 4.5, 6.5, 8.5]), 2, 10)).toBe(false);
+    expect(beatsAboutToLand(at([0.5, 0.7]), 2, 10)).toBe(false);
+    expect(beatsAboutToLand(memo({ atMs: 0, busy: 0, completedTotal: 0, beatAgeSeconds: 19 }), 2, 10)).toBe(false);
   });
 });
 

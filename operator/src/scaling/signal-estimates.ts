@@ -207,15 +207,37 @@ export const COUNTER_SPAN_HEARTBEATS = 1;
  * age is kept within one heartbeat, since a live process beats once a heartbeat, so that a host
  * whose clock runs ahead or behind can skew the correction by at most one heartbeat's starts.
  */
-function beatAges(reading: QueueReading): Pick<SampleMemo, 'beatAgeSeconds'> {
+function beatAges(reading: QueueReading): Pick<SampleMemo, 'beatAgeSeconds' | 'secondsSinceBeats'> {
   const workers = reading.workers;
   const heartbeatMs = (reading.completedGranularitySeconds ?? 0) * 1000;
   if (workers === undefined || workers.some((worker) => worker.beatAtMs === undefined)) return {};
-  const ageMs = workers.reduce(
-    (sum, worker) => sum + Math.min(heartbeatMs, Math.max(0, reading.observedAtMs - (worker.beatAtMs ?? 0))),
-    0,
+  const ages = workers.map(
+    (worker) => Math.min(heartbeatMs, Math.max(0, reading.observedAtMs - (worker.beatAtMs ?? 0))) / 1000,
   );
-  return { beatAgeSeconds: ageMs / 1000 };
+  return { beatAgeSeconds: ages.reduce((sum, age) => sum + age, 0), secondsSinceBeats: ages };
+}
+
+/**
+ * How much nearer their last beats the processes must be at the next poll for a span that
+ * covers a heartbeat to stay open for it (bench:scaling, sidekiq profile: 0.3 to 0.8 met the
+ * same traces, 1.0 lost one; ADR 0004, "A span closes just after the beats").
+ */
+export const SPAN_CLOSE_AGE_GAIN = 0.5;
+
+/**
+ * Whether the next poll, `pollSeconds` on, would find the processes much nearer their last
+ * beats than this one (SPAN_CLOSE_AGE_GAIN): beats that fall in step, as those of one scale-up's
+ * pods do, are all about to land. A span closed where they are old is corrected by nearly a
+ * whole span's starts, taken from the span's own rate, which counts its noise twice.
+ */
+export function beatsAboutToLand(current: SampleMemo, pollSeconds: number, heartbeatSeconds: number): boolean {
+  const ages = current.secondsSinceBeats;
+  if (ages === undefined || current.beatAgeSeconds === undefined || current.beatAgeSeconds <= 0) return false;
+  const agesAtNextPoll = ages.reduce((sum, age) => {
+    const later = age + pollSeconds;
+    return sum + (later >= heartbeatSeconds ? later - heartbeatSeconds : later);
+  }, 0);
+  return agesAtNextPoll < SPAN_CLOSE_AGE_GAIN * current.beatAgeSeconds;
 }
 
 /** A span that starts at this sample, where its counter is lumpy and the pool's. */
@@ -274,7 +296,13 @@ export function lumpyCounterSpan(
       ? undefined
       : open.processSeconds + (((previous.processes + current.processes) / 2) * (current.atMs - previous.atMs)) / 1000;
   const seconds = (current.atMs - open.fromMs) / 1000;
-  if (seconds < granularity * COUNTER_SPAN_HEARTBEATS)
+  // A span closes once it covers a heartbeat, a poll later where the beats are about to land,
+  // and never past a heartbeat more.
+  if (
+    seconds < granularity * COUNTER_SPAN_HEARTBEATS ||
+    (seconds < granularity * (COUNTER_SPAN_HEARTBEATS + 1) &&
+      beatsAboutToLand(current, (current.atMs - previous.atMs) / 1000, granularity))
+  )
     return {
       open: {
         ...open,

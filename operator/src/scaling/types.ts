@@ -54,6 +54,8 @@ export interface SampleMemo {
    * over these process-seconds.
    */
   beatAgeSeconds?: number;
+  /** Each process's seconds since its last beat, whose sum beatAgeSeconds is (beatsAboutToLand). */
+  secondsSinceBeats?: readonly number[];
   oldestAgeSeconds: number | undefined;
   /** The scheduled jobs the reading counted ahead, to tell next poll which of them came due. */
   upcoming?: { horizonsSeconds: readonly number[]; dueWithin: readonly number[] };
