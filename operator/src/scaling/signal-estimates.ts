@@ -231,13 +231,15 @@ export const SPAN_CLOSE_AGE_GAIN = 0.5;
  * whole span's starts, taken from the span's own rate, which counts its noise twice.
  */
 export function beatsAboutToLand(current: SampleMemo, pollSeconds: number, heartbeatSeconds: number): boolean {
-  const ages = current.secondsSinceBeats;
-  if (ages === undefined || current.beatAgeSeconds === undefined || current.beatAgeSeconds <= 0) return false;
-  const agesAtNextPoll = ages.reduce((sum, age) => {
+  const ages = current.secondsSinceBeats ?? [];
+  let agesNow = 0;
+  let agesAtNextPoll = 0;
+  for (const age of ages) {
     const later = age + pollSeconds;
-    return sum + (later >= heartbeatSeconds ? later - heartbeatSeconds : later);
-  }, 0);
-  return agesAtNextPoll < SPAN_CLOSE_AGE_GAIN * current.beatAgeSeconds;
+    agesNow += age;
+    agesAtNextPoll += later >= heartbeatSeconds ? later - heartbeatSeconds : later;
+  }
+  return agesNow > 0 && agesAtNextPoll < SPAN_CLOSE_AGE_GAIN * agesNow;
 }
 
 /** A span that starts at this sample, where its counter is lumpy and the pool's. */
