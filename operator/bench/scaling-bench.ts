@@ -1,5 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { PROFILES_VARIABLE, requestedHeartbeat, requestedProfiles } from './scaling/policies.ts';
+import {
+  POLLS_VARIABLE,
+  PROFILES_VARIABLE,
+  requestedHeartbeat,
+  requestedPollsProfile,
+  requestedProfiles,
+} from './scaling/policies.ts';
 import { formatProfiles, formatScenario, profileVerdicts, verdict } from './scaling/report.ts';
 import { runScenario, type ScenarioResult } from './scaling/run-scenario.ts';
 import { scenarios } from './scaling/scenarios.ts';
@@ -7,7 +13,9 @@ import { scenarios } from './scaling/scenarios.ts';
 // npm run bench:scaling — every policy on every trace, on the simulator that drives the very
 // engine code the operator runs, then the engine once per signal profile. Prints the tables, writes bench-results/scaling.json and one
 // SVG chart per trace (bench-results/scaling-<trace>.svg). `[trace]` runs one trace only, and
-// BENCH_SCALING_PROFILES=sidekiq,bullmq only those profile rows (operator/bench/scaling/README.md).
+// BENCH_SCALING_PROFILES=sidekiq,bullmq only those profile rows; BENCH_SCALING_POLLS=sidekiq
+// also writes that profile's run poll by poll (bench-results/scaling-<trace>-<profile>-polls.csv;
+// operator/bench/scaling/README.md).
 
 const outputDirectory = new URL('../../bench-results/', import.meta.url);
 mkdirSync(outputDirectory, { recursive: true });
@@ -15,6 +23,7 @@ mkdirSync(outputDirectory, { recursive: true });
 const only = process.argv[2];
 const profiles = requestedProfiles(process.env[PROFILES_VARIABLE]);
 const heartbeat = requestedHeartbeat(process.env);
+const pollsOf = requestedPollsProfile(process.env[POLLS_VARIABLE]);
 if (only !== undefined && !scenarios().some((scenario) => scenario.name === only))
   throw new Error(
     `trace ${JSON.stringify(only)} is not one of ${scenarios()
@@ -24,15 +33,23 @@ if (only !== undefined && !scenarios().some((scenario) => scenario.name === only
 const results: ScenarioResult[] = [];
 for (const scenario of scenarios()) {
   if (only !== undefined && scenario.name !== only) continue;
-  const result = runScenario(scenario, profiles, heartbeat);
+  const result = runScenario(scenario, profiles, heartbeat, pollsOf);
   results.push(result);
   writeFileSync(new URL(`scaling-${scenario.name}.svg`, outputDirectory), result.chartSvg);
+  if (result.pollLog !== undefined)
+    writeFileSync(
+      new URL(`scaling-${scenario.name}-${result.pollLog.profile}-polls.csv`, outputDirectory),
+      result.pollLog.csv,
+    );
   console.log(`${formatScenario(result)}\n`);
 }
 
 console.log(`${formatProfiles(results, profiles)}\n`);
 
-const json = results.map(({ chartSvg: _chart, ...rest }) => ({ ...rest, verdict: verdict(rest as ScenarioResult) }));
+const json = results.map(({ chartSvg: _chart, pollLog: _polls, ...rest }) => ({
+  ...rest,
+  verdict: verdict(rest as ScenarioResult),
+}));
 const judged = profileVerdicts(results);
 writeFileSync(
   new URL('scaling.json', outputDirectory),

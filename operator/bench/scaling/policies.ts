@@ -68,6 +68,24 @@ export function requestedProfiles(value: string | undefined): readonly SignalPro
   return BENCH_PROFILES.filter((profile) => profile === 'native' || names.includes(profile));
 }
 
+/**
+ * The environment variable that names one profile whose run bench:scaling also writes poll by
+ * poll (pollLogCsv), to bench-results/scaling-<trace>-<profile>-polls.csv.
+ */
+export const POLLS_VARIABLE = 'BENCH_SCALING_POLLS';
+
+/** The profile POLLS_VARIABLE names, if any; a name that is no profile fails the run, naming the variable. */
+export function requestedPollsProfile(value: string | undefined): SignalProfileName | undefined {
+  const name = (value ?? '').trim();
+  if (name === '') return undefined;
+  const profile = BENCH_PROFILES.find((candidate) => candidate === name);
+  if (profile === undefined)
+    throw new Error(
+      `${POLLS_VARIABLE}: ${JSON.stringify(name)} is not a profile (one of ${BENCH_PROFILES.join(', ')})`,
+    );
+  return profile;
+}
+
 /** Variables that replay a heartbeat profile's pods as another Sidekiq would beat (README). */
 export const HEARTBEAT_SECONDS_VARIABLE = 'BENCH_SIDEKIQ_HEARTBEAT_SECONDS';
 export const HEARTBEAT_PHASE_VARIABLE = 'BENCH_SIDEKIQ_HEARTBEAT_PHASE';

@@ -1,5 +1,6 @@
 import type { ScalingSpec } from '../api/workerpool-schema.ts';
-import { decideScale, initialScalerState, type ScalerState } from '../scaling/index.ts';
+import { decideScale, initialScalerState, type Decision, type ScalerState } from '../scaling/index.ts';
+import type { QueueReading } from '../signals/queue-reading.ts';
 import { restrictToProfile, signalProfile, type SignalProfile } from '../signals/signal-profile.ts';
 import type { PolicyDecision, PolicyObservation, ScalingPolicy } from './simulation.ts';
 
@@ -26,6 +27,17 @@ export interface EnginePolicyOptions {
    * redis-namespace, to itself), so a counter kept for the whole Redis is not the pool's.
    */
   sharedRedis?: boolean;
+  /** Called at every poll with what the engine was shown and what it decided (bench:scaling's poll log). */
+  onPoll?: (poll: EnginePoll) => void;
+}
+
+/** One poll of the engine in the simulator: the reading as the profile reports it, and the decision. */
+export interface EnginePoll {
+  nowMs: number;
+  currentReplicas: number;
+  readyReplicas: number;
+  reading: QueueReading;
+  decision: Decision;
 }
 
 export function enginePolicy(scaling: ScalingSpec, options: EnginePolicyOptions = {}): ScalingPolicy {
@@ -39,6 +51,7 @@ export function enginePolicy(scaling: ScalingSpec, options: EnginePolicyOptions 
         options.sharedRedis === true
           ? Math.round((observation.nowMs / 1000) * SHARED_COUNTER_OTHER_JOBS_PER_SECOND)
           : 0;
+      const reading = restrictToProfile(profile, observation.reading, otherPoolsJobs);
       const decision = decideScale({
         nowMs: observation.nowMs,
         scaling,
@@ -47,10 +60,17 @@ export function enginePolicy(scaling: ScalingSpec, options: EnginePolicyOptions 
         paused: options.paused,
         currentReplicas: observation.currentReplicas,
         readyReplicas: observation.readyReplicas,
-        reading: restrictToProfile(profile, observation.reading, otherPoolsJobs),
+        reading,
         state,
       });
       state = decision.state;
+      options.onPoll?.({
+        nowMs: observation.nowMs,
+        currentReplicas: observation.currentReplicas,
+        readyReplicas: observation.readyReplicas,
+        reading,
+        decision,
+      });
       return { replicas: decision.desiredReplicas, reason: decision.reason };
     },
   };
