@@ -1,12 +1,23 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import {
+  DRAWS_VARIABLE,
   POLLS_VARIABLE,
   PROFILES_VARIABLE,
   requestedHeartbeat,
+  requestedDraws,
   requestedPollsProfile,
   requestedProfiles,
+  scenarioDraw,
 } from './scaling/policies.ts';
-import { formatProfiles, formatScenario, profileVerdicts, verdict } from './scaling/report.ts';
+import {
+  formatDraws,
+  formatProfiles,
+  formatScenario,
+  profileVerdicts,
+  tallyDraws,
+  verdict,
+  type DrawsMet,
+} from './scaling/report.ts';
 import { runScenario, type ScenarioResult } from './scaling/run-scenario.ts';
 import { scenarios } from './scaling/scenarios.ts';
 
@@ -14,8 +25,9 @@ import { scenarios } from './scaling/scenarios.ts';
 // engine code the operator runs, then the engine once per signal profile. Prints the tables, writes bench-results/scaling.json and one
 // SVG chart per trace (bench-results/scaling-<trace>.svg). `[trace]` runs one trace only, and
 // BENCH_SCALING_PROFILES=sidekiq,bullmq only those profile rows; BENCH_SCALING_POLLS=sidekiq
-// also writes that profile's run poll by poll (bench-results/scaling-<trace>-<profile>-polls.csv;
-// operator/bench/scaling/README.md).
+// also writes that profile's run poll by poll (bench-results/scaling-<trace>-<profile>-polls.csv),
+// and BENCH_SCALING_DRAWS=8 runs every trace over 8 draws of its jobs and tells in how many each
+// profile met the targets (bench-results/scaling-draws.json; operator/bench/scaling/README.md).
 
 const outputDirectory = new URL('../../bench-results/', import.meta.url);
 mkdirSync(outputDirectory, { recursive: true });
@@ -24,6 +36,7 @@ const only = process.argv[2];
 const profiles = requestedProfiles(process.env[PROFILES_VARIABLE]);
 const heartbeat = requestedHeartbeat(process.env);
 const pollsOf = requestedPollsProfile(process.env[POLLS_VARIABLE]);
+const draws = requestedDraws(process.env[DRAWS_VARIABLE]);
 if (only !== undefined && !scenarios().some((scenario) => scenario.name === only))
   throw new Error(
     `trace ${JSON.stringify(only)} is not one of ${scenarios()
@@ -63,3 +76,20 @@ console.log(
     ? 'every signal profile meets the target on every trace'
     : `signal profiles not meeting the target on every trace: ${profilesFailed.join(', ')}`,
 );
+
+if (draws > 1) {
+  // The first draw is the run above; the others replay each trace with other random jobs.
+  const tallies: DrawsMet[] = results.map((first) => {
+    const scenario = scenarios().find((candidate) => candidate.name === first.scenario);
+    if (scenario === undefined) throw new Error(`trace ${first.scenario} vanished`);
+    const verdicts = [profileVerdicts([first])];
+    for (let draw = 2; draw <= draws; draw += 1)
+      verdicts.push(profileVerdicts([runScenario(scenarioDraw(scenario, draw), profiles, heartbeat)]));
+    return tallyDraws(first.scenario, verdicts);
+  });
+  console.log(`\n${formatDraws(tallies, profiles)}`);
+  writeFileSync(
+    new URL('scaling-draws.json', outputDirectory),
+    `${JSON.stringify({ generatedAt: new Date().toISOString(), draws, tallies }, null, 2)}\n`,
+  );
+}

@@ -69,6 +69,30 @@ export function requestedProfiles(value: string | undefined): readonly SignalPro
 }
 
 /**
+ * The environment variable that asks for more draws of every trace (a whole number, 1 by
+ * default): the same load shape with other random jobs, to tell a verdict that holds from one
+ * that is the luck of one draw (scenarioDraw).
+ */
+export const DRAWS_VARIABLE = 'BENCH_SCALING_DRAWS';
+
+/** The draws DRAWS_VARIABLE asks for; anything but a whole number from 1 fails the run, naming it. */
+export function requestedDraws(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return 1;
+  const draws = Number(value);
+  if (!Number.isInteger(draws) || draws < 1)
+    throw new Error(`${DRAWS_VARIABLE}: ${JSON.stringify(value)} is not a whole number of draws from 1`);
+  return draws;
+}
+
+/**
+ * The n-th draw of a scenario: the first is the scenario itself (the tables' run); the others
+ * seed its jobs' arrivals and service times otherwise, over the same trace.
+ */
+export function scenarioDraw(scenario: Scenario, draw: number): Scenario {
+  return draw <= 1 ? scenario : { ...scenario, seed: scenario.seed * 1000 + draw };
+}
+
+/**
  * The environment variable that names one profile whose run bench:scaling also writes poll by
  * poll (pollLogCsv), to bench-results/scaling-<trace>-<profile>-polls.csv.
  */

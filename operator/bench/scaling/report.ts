@@ -124,3 +124,35 @@ export function formatProfiles(results: readonly ScenarioResult[], profiles: rea
     })
     .join('\n\n');
 }
+
+/** Per trace and profile, in how many draws the engine met the targets (BENCH_SCALING_DRAWS). */
+export interface DrawsMet {
+  scenario: string;
+  draws: number;
+  met: Partial<Record<SignalProfileName, number>>;
+}
+
+/** Tallies the profile verdicts of every draw of one trace. */
+export function tallyDraws(scenario: string, draws: readonly ProfileVerdict[][]): DrawsMet {
+  const met: Partial<Record<SignalProfileName, number>> = {};
+  for (const verdicts of draws)
+    for (const judged of verdicts) met[judged.profile] = (met[judged.profile] ?? 0) + (judged.met ? 1 : 0);
+  return { scenario, draws: draws.length, met };
+}
+
+/** One row per trace, one column per profile: draws met of draws run. */
+export function formatDraws(tallies: readonly DrawsMet[], profiles: readonly SignalProfileName[]): string {
+  const widths = [14, ...profiles.map((profile) => Math.max(8, profile.length + 2))];
+  const lines = [
+    `== draws met of ${tallies[0]?.draws ?? 0}, per signal profile (the first draw is the tables' run)`,
+    tableRow(['trace', ...profiles], widths).trimEnd(),
+  ];
+  for (const tally of tallies)
+    lines.push(
+      tableRow(
+        [tally.scenario, ...profiles.map((profile) => `${tally.met[profile] ?? 0}/${tally.draws}`)],
+        widths,
+      ).trimEnd(),
+    );
+  return lines.join('\n');
+}
