@@ -619,3 +619,54 @@ describe('arrivalsDropping', () => {
     expect(arrivalsDropping(EMPTY_RATE, EMPTY_RATE)).toBe(false);
   });
 });
+
+describe("Sidekiq's own run time of its jobs (7.0+ execution metrics)", () => {
+  const sidekiq: ObservationContext = { profile: signalProfile('sidekiq'), servingSlots: 80 };
+  // Eight pods beat every 10 s, in step (at 1 s, 11 s, 21 s...). Between their beats at 31 s and
+  // 41 s they clear 128 waiting jobs of 1 s, so both beats write busy 0; the beat at 41 s adds the
+  // 128 to the counter, and the run time they recorded in the same beat says those jobs ran 128 s.
+  function serviceAfterBootBurst(recorded: boolean, sharedWith?: string) {
+    let state = initialScalerState();
+    for (let second = 0; second <= 60; second += 2) {
+      const flushed = second >= 42;
+      const observed = observeReading(
+        state,
+        reading({
+          observedAtMs: second * 1000,
+          depth: second === 32 ? 118 : 0,
+          busy: 0,
+          completedTotal: flushed ? 128 : 0,
+          completedGranularitySeconds: 10,
+          workers: Array.from({ length: 8 }, (_, i) => ({
+            pod: `pod-${i}`,
+            busy: 0,
+            concurrency: 10,
+            draining: false,
+            beatAtMs: (Math.floor((second - 1) / 10) * 10 + 1) * 1000,
+          })),
+          ...(recorded ? { recordedRunTime: { jobs: flushed ? 128 : 0, seconds: flushed ? 128 : 0 } } : {}),
+          ...(sharedWith === undefined ? {} : { completedSharedWith: sharedWith }),
+        }),
+        sidekiq,
+      );
+      state = { ...state, ...observed, lastSample: observed.lastSample, completionSpan: observed.completionSpan };
+    }
+    return state;
+  }
+
+  it('is the service time where busy, written only at the beats, saw none of the work', () => {
+    const withRunTime = serviceAfterBootBurst(true);
+    expect(serviceTimeSeconds(withRunTime.service)).toBeCloseTo(1, 5);
+    expect(withRunTime.serviceEstimate).toBe('recorded run time');
+    // From the counter and busy alone the same burst reads as 128 jobs that ran no time at all.
+    const fromBusy = serviceAfterBootBurst(false).service;
+    expect(fromBusy.events).toBeGreaterThan(100);
+    expect(fromBusy.seconds).toBe(0);
+  });
+
+  it("is not the pool's while another pool's process runs on the same Redis, like the counter", () => {
+    const shared = serviceAfterBootBurst(true, 'host-b:7:ab12 serves mailers');
+    expect(shared.serviceEstimate).not.toBe('recorded run time');
+    expect(serviceTimeSeconds(shared.service)).toBeUndefined();
+  });
+});

@@ -90,6 +90,9 @@ export function memoOf(reading: QueueReading, profile: SignalProfile): SampleMem
     depth: reading.depth,
     busy: reading.busy,
     completedTotal: poolCompletions(profile, reading),
+    ...(reading.recordedRunTime === undefined || poolCompletions(profile, reading) === undefined
+      ? {}
+      : { recordedRunTime: reading.recordedRunTime }),
     ...(reading.completedGranularitySeconds === undefined
       ? {}
       : {
@@ -118,6 +121,24 @@ export function scheduledCameDue(previous: SampleMemo | undefined, nowMs: number
     if (horizon <= elapsed) due = upcoming.dueWithin[index] ?? due;
   });
   return due;
+}
+
+/**
+ * Jobs and run seconds the workers recorded between two samples (QueueReading.recordedRunTime).
+ * Sidekiq adds them at each process's heartbeat, like its counter, but the ratio needs no busy:
+ * jobs that start and end between two beats, which busy never shows, are in it with the seconds
+ * they ran (ADR 0004, "Sidekiq's own run time"). Undefined where either sample lacks it or it
+ * went down (the reader began counting again).
+ */
+export function recordedRunTimeBetween(
+  previous: SampleMemo,
+  current: SampleMemo,
+): { jobs: number; seconds: number } | undefined {
+  const before = previous.recordedRunTime;
+  const now = current.recordedRunTime;
+  if (before === undefined || now === undefined || now.jobs < before.jobs || now.seconds < before.seconds)
+    return undefined;
+  return { jobs: now.jobs - before.jobs, seconds: now.seconds - before.seconds };
 }
 
 /** Folds one reading into the decayed rates of the state. */
@@ -181,12 +202,27 @@ export function observeReading(
             SERVICE_HALF_LIFE_SECONDS,
             span.measured.seconds,
           );
+  // What the workers recorded of their jobs' run time is the service time itself; the counter's
+  // spans stay for the arrivals.
+  const recorded = recordedRunTimeBetween(previous, current);
+  const serviceNow =
+    recorded === undefined
+      ? service
+      : recorded.jobs <= 0 && recorded.seconds <= 0
+        ? state.service
+        : addToRate(state.service, recorded.jobs, recorded.seconds, SERVICE_HALF_LIFE_SECONDS, seconds);
   const serviceEstimate =
-    service === state.service ? state.serviceEstimate : span === undefined ? flow.estimate : 'completions';
+    serviceNow === state.service
+      ? state.serviceEstimate
+      : recorded !== undefined
+        ? 'recorded run time'
+        : span === undefined
+          ? flow.estimate
+          : 'completions';
   return {
     arrivalsFast,
     arrivalsSlow,
-    service,
+    service: serviceNow,
     serviceEstimate,
     arrivedSinceLast: arrived,
     lastSample: current,

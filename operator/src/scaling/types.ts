@@ -29,12 +29,13 @@ export interface ScaleInput {
 }
 
 /**
- * Where the service time came from, for lastScaleReason: the pool's completion counter, the
- * queue head advancing (the oldest age and depth of two readings), the backlog shrinking
- * (depth alone, a lower bound on throughput), or — before any of those — assumed from how long
- * work has been running without one (see assumedServiceSeconds).
+ * Where the service time came from, for lastScaleReason: the run time the workers recorded
+ * (Sidekiq 7+), the pool's completion counter, the queue head advancing (the oldest age and
+ * depth of two readings), the backlog shrinking (depth alone, a lower bound on throughput), or —
+ * before any of those — assumed from how long work has been running without one (see
+ * assumedServiceSeconds).
  */
-export const SERVICE_ESTIMATES = ['completions', 'queue drain', 'depth drain', 'assumed'] as const;
+export const SERVICE_ESTIMATES = ['recorded run time', 'completions', 'queue drain', 'depth drain', 'assumed'] as const;
 export type ServiceEstimate = (typeof SERVICE_ESTIMATES)[number];
 
 /** The last reading the engine accepted, kept to turn counters into rates. */
@@ -46,6 +47,11 @@ export interface SampleMemo {
   completedTotal: number | undefined;
   /** The counter moves in lumps this far apart (a heartbeat): it measures service time only. */
   completedGranularitySeconds?: number;
+  /**
+   * Jobs that succeeded and the seconds they ran, as the workers recorded them, where they do and
+   * the counter is the pool's (QueueReading.recordedRunTime).
+   */
+  recordedRunTime?: { jobs: number; seconds: number };
   /** Processes that beat (Sidekiq's), where the counter is lumpy: one that stops adds its count. */
   processes?: number;
   /**

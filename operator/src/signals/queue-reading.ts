@@ -67,6 +67,14 @@ export interface QueueReading {
   /** A monotonic count of completed jobs, where the format keeps one; throughput is its rate. */
   completedTotal?: number;
   /**
+   * Jobs that succeeded and the seconds they ran, summed since the reader began counting, where
+   * the workers record their jobs' run time themselves (Sidekiq 7+: its execution metrics, added
+   * at each process's heartbeat): the service time is its ratio over any two readings, however
+   * the heartbeats fall. Kept for the whole Redis, like completedTotal, and the pool's under the
+   * same condition (completedSharedWith absent).
+   */
+  recordedRunTime?: { jobs: number; seconds: number };
+  /**
    * The counter moves only in lumps, each worker adding what it finished at its heartbeat this
    * many seconds apart (Sidekiq's stat:processed): it is true only over spans of at least this.
    */

@@ -346,6 +346,56 @@ describe('the sidekiq reader, on data laid out as Sidekiq 6.4, 7.3, 8.0 and 8.1 
     expect(sent).toBeLessThan(16 * 1024);
   }, 30_000); // Writing 20 MB and 200 heartbeats takes seconds on a loaded machine.
 
+  /** Readings of one pool kept registered, so that the reader's memory carries from read to read. */
+  async function readingsOf(names: string[], steps: readonly (() => Promise<unknown>)[]): Promise<QueueReading[]> {
+    poller.register('pool', { queue: queueSpec(server.url, { format: 'sidekiq', names }) });
+    try {
+      const readings: QueueReading[] = [];
+      for (const step of [undefined, ...steps]) {
+        await step?.();
+        const result = (await poller.readAll()).get('pool');
+        if (!result?.ok) throw result?.error ?? new Error('no result');
+        readings.push(result.reading);
+      }
+      return readings;
+    } finally {
+      await poller.unregister('pool');
+    }
+  }
+
+  for (const version of ['7.3', '8.0', '8.1'] as const) {
+    it(`Sidekiq ${version}: sums the run time its processes recorded of the jobs that did not fail, from the second read on`, async () => {
+      const sidekiq = sidekiqWriter(redis, version);
+      await sidekiq.heartbeat({ hostname: 'web-0', queues: ['default'], concurrency: 10, busy: 0 });
+      const [first, second, third] = await readingsOf(
+        ['default'],
+        [
+          // Flushed before the reader knew Redis's clock: the baseline, not counted.
+          () => sidekiq.flushMetrics([{ class: 'HardJob', ms: 1_500 }]),
+          async () => {
+            await sidekiq.flushMetrics([
+              { class: 'HardJob', ms: 1_200 },
+              { class: 'MailJob', ms: 300 },
+              { class: 'HardJob', failed: true },
+            ]);
+            await sidekiq.flushMetrics([{ class: 'MailJob', ms: 500 }]);
+          },
+        ],
+      );
+      expect(first?.recordedRunTime).toBeUndefined();
+      expect(third?.recordedRunTime?.jobs).toBe((second?.recordedRunTime?.jobs ?? NaN) + 3);
+      expect(third?.recordedRunTime?.seconds).toBeCloseTo((second?.recordedRunTime?.seconds ?? NaN) + 2, 6);
+    });
+  }
+
+  it('reports no run time while a Sidekiq 6 process, which records none, is live beside 7+ ones', async () => {
+    await sidekiqWriter(redis, '8.1').heartbeat({ hostname: 'web-0', queues: ['default'], concurrency: 10, busy: 0 });
+    await sidekiqWriter(redis, '6.4').heartbeat({ hostname: 'old-0', queues: ['default'], concurrency: 10, busy: 0 });
+    const readings = await readingsOf(['default'], [() => Promise.resolve(), () => Promise.resolve()]);
+    expect(readings.map((r) => r.recordedRunTime)).toEqual([undefined, undefined, undefined]);
+    expect(readings.at(-1)?.workers).toHaveLength(2);
+  });
+
   it('bounds a malformed 20 MB job to an error naming the key and its size, with none of its text', async () => {
     await redis.lpush('queue:imports', `{"args":["${'z'.repeat(20 * 1024 * 1024)}"`);
     const result = await read(['imports']);

@@ -7,6 +7,7 @@ import { redisCommand, scriptCommand, type ReadCommand } from './read-command.ts
 import { decodeUpcoming, upcomingArgs } from './upcoming.ts';
 import { isRecord, replyArray, replyNumber, replyOptionalString, replyString } from './reply.ts';
 import { SIDEKIQ_HEARTBEAT_SECONDS, sidekiqHeartbeatSeconds } from './sidekiq-heartbeat.ts';
+import { decodeMinuteTotals, metricsKeysAround, nextRunTime, runTimeMemory } from './sidekiq-metrics.ts';
 
 // Sidekiq 6.x, 7.x and 8.x, read the way Sidekiq's own API (lib/sidekiq/api.rb) reads them:
 // - queue:<q> is a LIST the client LPUSHes to, so the oldest job is LINDEX -1, and
@@ -18,6 +19,7 @@ import { SIDEKIQ_HEARTBEAT_SECONDS, sidekiqHeartbeatSeconds } from './sidekiq-he
 
 const DUE_SCRIPT = loadSignalScript('sidekiq-due-2.lua');
 const PROCESSES_SCRIPT = loadSignalScript('sidekiq-processes-1.lua');
+const METRICS_SCRIPT = loadSignalScript('sidekiq-metrics-6.lua');
 
 /** Most due schedule/retry jobs decoded per set and poll; beyond it the count is a lower bound. */
 export const DUE_SCAN_LIMIT = 1000;
@@ -145,12 +147,16 @@ function liveWorkers(
   truncated: boolean;
   sharedWith: string | undefined;
   beatSeconds: number;
+  /** Every live process is Sidekiq 7 or later, which records its jobs' run time (sidekiq-metrics.ts). */
+  allRecordRunTime: boolean;
 } {
   const [truncated, sharedWith, ...flat] = replyArray(reply, 'sidekiq processes');
   const workers: WorkerHeartbeat[] = [];
   let unreadable: UnreadableHeartbeats | undefined;
   // The counter is whole only over the slowest beat among the processes that add to it.
   let beatSeconds: number = SIDEKIQ_HEARTBEAT_SECONDS.before7;
+  // Sidekiq names its version in info from 7.0, as metrics began; 6.x beats every 5 s and names none.
+  let allRecordRunTime = true;
   for (let i = 0; i + PROCESS_FIELDS <= flat.length; i += PROCESS_FIELDS) {
     const identity = replyString(flat[i], 'process identity');
     const fields = flat.slice(i + 1, i + PROCESS_FIELDS).map((f) => replyString(f, `process ${identity}`));
@@ -164,6 +170,7 @@ function liveWorkers(
     if ('worker' in heartbeat) {
       workers.push(heartbeat.worker);
       beatSeconds = Math.max(beatSeconds, heartbeat.beatSeconds);
+      allRecordRunTime &&= heartbeat.beatSeconds === SIDEKIQ_HEARTBEAT_SECONDS.from7;
     } else
       unreadable = {
         count: (unreadable?.count ?? 0) + 1,
@@ -177,24 +184,66 @@ function liveWorkers(
     truncated: replyNumber(truncated, 'sidekiq processes truncated') === 1,
     sharedWith: shared === '' ? undefined : shared,
     beatSeconds,
+    allRecordRunTime: allRecordRunTime && workers.length > 0 && unreadable === undefined,
   };
 }
 
-export const sidekiqReader: QueueFormatReader = {
-  format: 'sidekiq',
+/** The commands every poll makes, built once per registered spec: the plan is made before every poll. */
+const FIXED_COMMANDS = new WeakMap<QueueSpec, readonly ReadCommand[]>();
 
-  plan(queue: QueueSpec): ReadCommand[] {
+function fixedCommands(queue: QueueSpec): readonly ReadCommand[] {
+  let commands = FIXED_COMMANDS.get(queue);
+  if (commands === undefined) {
     const keys = sidekiqKeys(queue.keyPrefix);
-    return [
+    commands = [
       // Each queue's length and its oldest job's enqueued_at, taken inside Redis: numbers only.
       ...queue.names.map((name) => queueHeadCommand(keys.queue(name), QUEUE_HEAD)),
       scriptCommand(DUE_SCRIPT, [keys.schedule, keys.retry], [DUE_SCAN_LIMIT, ...upcomingArgs(), ...queue.names]),
       scriptCommand(PROCESSES_SCRIPT, [keys.processes], [keys.ns, PROCESS_LIMIT, ...queue.names]),
       redisCommand('GET', [keys.processed], keys.processed),
     ];
+    FIXED_COMMANDS.set(queue, commands);
+  }
+  return commands;
+}
+
+/** The run-time memory after this read: the metrics reply follows the fixed commands' when the plan read it. */
+function runTimeAfter(queue: QueueSpec, replies: readonly unknown[], nowMs: number, memory: unknown) {
+  const previous = runTimeMemory(memory);
+  const metricsReply = replies[queue.names.length + 3];
+  const read =
+    previous === undefined || metricsReply === undefined
+      ? undefined
+      : decodeMinuteTotals(metricsReply, metricsKeysAround(previous.atMs, sidekiqKeys(queue.keyPrefix).ns));
+  return nextRunTime(previous, nowMs, read);
+}
+
+export const sidekiqReader: QueueFormatReader = {
+  format: 'sidekiq',
+
+  plan(queue: QueueSpec, memory?: unknown): ReadCommand[] {
+    // The minutes of Sidekiq's execution metrics around the previous read's time: the first
+    // read, before the reader knows Redis's clock, reads none.
+    const since = runTimeMemory(memory);
+    return [
+      ...fixedCommands(queue),
+      ...(since === undefined
+        ? []
+        : [
+            scriptCommand(
+              METRICS_SCRIPT,
+              metricsKeysAround(since.atMs, sidekiqKeys(queue.keyPrefix).ns).map((minute) => minute.key),
+              [],
+            ),
+          ]),
+    ];
   },
 
-  decode(queue: QueueSpec, replies: readonly unknown[], { nowMs }: ReadContext): QueueReading {
+  remember(queue: QueueSpec, replies: readonly unknown[], { nowMs, memory }: ReadContext) {
+    return runTimeAfter(queue, replies, nowMs, memory);
+  },
+
+  decode(queue: QueueSpec, replies: readonly unknown[], { nowMs, memory }: ReadContext): QueueReading {
     const keys = sidekiqKeys(queue.keyPrefix);
     const queues = queue.names.map((name, i) => {
       const head = decodeQueueHead(replies[i], keys.queue(name));
@@ -211,7 +260,9 @@ export const sidekiqReader: QueueFormatReader = {
       truncated: processesCut,
       sharedWith,
       beatSeconds,
+      allRecordRunTime,
     } = liveWorkers(replies[tail + 1], nowMs, keys);
+    const runTime = runTimeAfter(queue, replies, nowMs, memory);
     const notes = [
       ...(replyNumber(truncated, 'sidekiq due truncated') === 1
         ? [`more than ${DUE_SCAN_LIMIT} due jobs in schedule/retry: dueScheduled is a lower bound`]
@@ -240,6 +291,10 @@ export const sidekiqReader: QueueFormatReader = {
       // process adding its count at its heartbeat: the pool's own only when no other serves there.
       completedTotal: replyNumber(replyOptionalString(replies[tail + 2], keys.processed) ?? '0', keys.processed),
       completedGranularitySeconds: beatSeconds,
+      // Sidekiq's own run time of its jobs (7.0+), summed by the reader: the service time whenever the beats fall.
+      ...(runTime.counting && allRecordRunTime
+        ? { recordedRunTime: { jobs: runTime.jobs, seconds: runTime.seconds } }
+        : {}),
       ...(sharedWith === undefined ? {} : { completedSharedWith: sharedWith }),
       queues: queues.map((q) => ({ name: q.name, depth: q.depth, oldestJobAgeSeconds: q.oldestMs / MS_PER_SECOND })),
       ...(unreadable === undefined ? {} : { unreadableHeartbeats: unreadable }),

@@ -39,6 +39,11 @@ export interface SignalProfile {
   queueCapacity: boolean;
   /** Scheduled jobs not due yet, by when they come due (Sidekiq schedule/retry, BullMQ and native delayed). */
   upcoming: boolean;
+  /**
+   * The workers record their jobs' run time themselves (Sidekiq 7+'s execution metrics), kept
+   * like the completion counter: recordedRunTime. Sidekiq 6.x records none.
+   */
+  recordedRunTime: boolean;
   /** One line for people: what is read and what the engine cannot know. */
   summary: string;
 }
@@ -53,6 +58,7 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     completions: 'pool',
     pausedFlag: false,
     queueCapacity: false,
+    recordedRunTime: false,
     upcoming: true,
     summary: "depth, oldest age, busy, per-worker concurrency and draining, the pool's own completion counter",
   },
@@ -66,9 +72,10 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     completionHeartbeatSeconds: SIDEKIQ_HEARTBEAT_SECONDS.from7,
     pausedFlag: false,
     queueCapacity: false,
+    recordedRunTime: true,
     upcoming: true,
     summary:
-      "depth, oldest age, busy, per-process concurrency and quiet, and stat:processed as the pool's completion counter while every live process on the Redis serves only the pool's queues; each process writes its busy and adds to the counter only at its heartbeat (10 s from Sidekiq 7), so the counter is read only over spans of at least a heartbeat, corrected by each process's beat time (ADR 0004)",
+      "depth, oldest age, busy, per-process concurrency and quiet, and stat:processed as the pool's completion counter while every live process on the Redis serves only the pool's queues; each process writes its busy and adds to the counter only at its heartbeat (10 s from Sidekiq 7), so the counter is read only over spans of at least a heartbeat, corrected by each process's beat time; the service time from the run time Sidekiq 7+ records of its jobs (its execution metrics, also added at the heartbeat) under the same condition (ADR 0004)",
   },
   bullmq: {
     name: 'bullmq',
@@ -79,6 +86,7 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     completions: 'pool',
     pausedFlag: true,
     queueCapacity: true,
+    recordedRunTime: false,
     upcoming: true,
     summary:
       "depth, oldest age, active jobs, meta.paused, global concurrency and rate limit, and the jobs finished (completed and failed events in the queue's events stream) as the pool's completion counter",
@@ -92,6 +100,7 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     completions: 'none',
     pausedFlag: false,
     queueCapacity: false,
+    recordedRunTime: false,
     upcoming: false,
     summary:
       'depth only (items carry no timestamp): throughput is a lower bound from the backlog draining, and an empty list cannot tell an idle pool from one that keeps up',
@@ -105,6 +114,7 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     completions: 'none',
     pausedFlag: false,
     queueCapacity: false,
+    recordedRunTime: false,
     upcoming: false,
     summary:
       'depth and oldest age (queue.list.timestampField); nothing on jobs in flight: throughput comes from the queue draining',
@@ -118,6 +128,7 @@ const PROFILES: Record<SignalProfileName, SignalProfile> = {
     completions: 'pool',
     pausedFlag: false,
     queueCapacity: false,
+    recordedRunTime: false,
     upcoming: false,
     summary:
       "lag (depth), oldest undelivered age, pending entries (in flight), and the group's acknowledged entries (entries-read - pending, Redis 7.0+) as its completion counter",
@@ -196,6 +207,7 @@ export function restrictToProfile(profile: SignalProfile, full: QueueReading, sh
       reading.completedGranularitySeconds = full.completedGranularitySeconds;
     if (profile.completions === 'shared' && sharedCompletions > 0)
       reading.completedSharedWith = 'other pools on the same Redis';
+    if (profile.recordedRunTime && full.recordedRunTime !== undefined) reading.recordedRunTime = full.recordedRunTime;
   }
   if (profile.pausedFlag && full.paused === true) reading.paused = true;
   if (profile.queueCapacity && full.capacity !== undefined) reading.capacity = full.capacity;

@@ -77,7 +77,7 @@ describe('the engine in the simulator', () => {
 });
 
 describe('the engine in the simulator, per signal profile', () => {
-  it('hands the engine only what the format reports: a Sidekiq pool sizes from its heartbeat counter, or from the queue draining on a shared Redis', () => {
+  it('hands the engine only what the format reports: a Sidekiq pool sizes from the run time its processes record, or from the queue draining on a shared Redis', () => {
     const trace = stepTrace('step', { durationSeconds: 900, baseRate: 10, stepRate: 40, stepAtSeconds: 300 });
     const jobs = generateJobs({ trace, service: { kind: 'exponential', meanSeconds: 1 }, seed: 21 });
     const sidekiq = signalProfile('sidekiq');
@@ -93,11 +93,11 @@ describe('the engine in the simulator, per signal profile', () => {
       });
     const reasonsOf = (result: ReturnType<typeof simulate>) => result.scaleChanges.map((change) => change.reason ?? '');
     const own = run(false);
-    expect(reasonsOf(own).some((reason) => reason.includes('(from completions)'))).toBe(true);
+    expect(reasonsOf(own).some((reason) => reason.includes('(from recorded run time)'))).toBe(true);
     expect(summarize(own, 30).overTargetPercent).toBeLessThan(1);
     const shared = run(true);
     expect(reasonsOf(shared).some((reason) => reason.includes('(from queue drain)'))).toBe(true);
-    expect(reasonsOf(shared).some((reason) => reason.includes('(from completions)'))).toBe(false);
+    expect(reasonsOf(shared).some((reason) => /\(from (completions|recorded run time)\)/.test(reason))).toBe(false);
     expect(summarize(shared, 30).overTargetPercent).toBeLessThan(1);
   });
 

@@ -133,7 +133,7 @@ describe('simulate', () => {
     expect(atThree).toMatchObject({ currentReplicas: 1, readyReplicas: 1 });
   });
 
-  it("moves a heartbeat counter as Sidekiq's stat:processed moves: at each pod's beat, and once more as it stops", () => {
+  it("moves a heartbeat counter as Sidekiq's stat:processed moves, and the run time its metrics record with it: at each pod's beat, and once more as it stops", () => {
     // One job a second of 0.5 s on one pod ready at 0, beating every 10 s; the pod goes at 25 s.
     const policy = scripted((seconds) => (seconds < 25 ? 1 : 0));
     const arrivals = Array.from({ length: 24 }, (_, i) => i);
@@ -155,6 +155,14 @@ describe('simulate', () => {
     expect(counted(21)?.completedTotal).toBe(20);
     // Removed at 25 s, the pod flushes what it finished since (20.5 to 23.5 s) as it stops.
     expect(counted(26)?.completedTotal).toBe(24);
+    // The run time of those jobs lands in the same beats (ExecutionTracker#flush on :beat, :exit).
+    expect([9, 11, 19, 21, 26].map((second) => counted(second)?.recordedRunTime)).toEqual([
+      { jobs: 0, seconds: 0 },
+      { jobs: 10, seconds: 5 },
+      { jobs: 10, seconds: 5 },
+      { jobs: 20, seconds: 10 },
+      { jobs: 24, seconds: 12 },
+    ]);
   });
 
   it("shows each pod's busy as of its last heartbeat, as Sidekiq writes it, while the queue stays live", () => {

@@ -163,6 +163,8 @@ interface Pod {
   running: Run[];
   /** Jobs it finished since its last heartbeat, not in the counter yet (completionHeartbeatSeconds). */
   unflushed: number;
+  /** Seconds those jobs ran, not in the recorded run time yet. */
+  unflushedRunSeconds: number;
   /**
    * The jobs it ran at its last heartbeat: what a reader sees of it (completionHeartbeatSeconds).
    * Zero before its first beat in the simulator's schedule: a process writes its first heartbeat
@@ -196,6 +198,9 @@ class Simulation {
   private completed = 0;
   /** Completions the counter shows: all of them, or those flushed at heartbeats. */
   private counted = 0;
+  /** Jobs finished and the seconds they ran as the workers record them (Sidekiq 7+): with the counter. */
+  private recordedJobs = 0;
+  private recordedRunSeconds = 0;
   /** Moments at which pods became ready so far, and the last: each such cohort beats together. */
   private cohorts = 0;
   private lastCohortAt = Number.NaN;
@@ -261,8 +266,14 @@ class Simulation {
     pod.running.splice(slot, 1);
     pod.busy -= 1;
     this.completed += 1;
-    if (this.config.completionHeartbeatSeconds === undefined) this.counted += 1;
-    else pod.unflushed += 1;
+    if (this.config.completionHeartbeatSeconds === undefined) {
+      this.counted += 1;
+      this.recordedJobs += 1;
+      this.recordedRunSeconds += event.run.endsAt - event.run.startedAt;
+    } else {
+      pod.unflushed += 1;
+      pod.unflushedRunSeconds += event.run.endsAt - event.run.startedAt;
+    }
     if (pod.phase === 'draining') {
       if (pod.busy === 0) this.remove(pod);
       return;
@@ -362,6 +373,7 @@ class Simulation {
       concurrency,
       workers,
       completedTotal: this.counted,
+      recordedRunTime: { jobs: this.recordedJobs, seconds: this.recordedRunSeconds },
       ...(this.config.completionHeartbeatSeconds === undefined
         ? {}
         : { completedGranularitySeconds: this.config.completionHeartbeatSeconds }),
@@ -425,6 +437,7 @@ class Simulation {
       goneAt: NaN,
       running: [],
       unflushed: 0,
+      unflushedRunSeconds: 0,
       beatBusy: 0,
       beatAt: NaN,
     };
@@ -505,7 +518,10 @@ class Simulation {
 
   private flush(pod: Pod): void {
     this.counted += pod.unflushed;
+    this.recordedJobs += pod.unflushed;
+    this.recordedRunSeconds += pod.unflushedRunSeconds;
     pod.unflushed = 0;
+    pod.unflushedRunSeconds = 0;
   }
 
   private remove(pod: Pod): void {

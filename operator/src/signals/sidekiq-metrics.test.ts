@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { metricsKeysAround, metricsMinuteKeys, nextRunTime, type MinuteRead } from './sidekiq-metrics.ts';
+
+const at = (iso: string) => Date.parse(iso);
+
+describe("the minute hashes of Sidekiq's execution metrics", () => {
+  it('are named as 7.x and 8.x strftime them, in UTC', () => {
+    // "%Y%m%d|%-H:%-M" (v7.3.9 tracking.rb l. 66) and "%y%m%d|%-H:%M" (v8.1.7 l. 68).
+    expect(metricsMinuteKeys(at('2026-12-07T09:05:30Z'))).toEqual(['j|20261207|9:5', 'j|261207|9:05']);
+    expect(metricsMinuteKeys(at('2026-01-31T23:59:59Z'), 'ns:')).toEqual(['ns:j|20260131|23:59', 'ns:j|260131|23:59']);
+  });
+
+  it('are read for the minute of the previous read and one on either side, across midnight', () => {
+    const keys = metricsKeysAround(at('2026-12-07T00:00:10Z')).map((minute) => minute.key);
+    expect(keys).toEqual([
+      'j|20261206|23:59',
+      'j|261206|23:59',
+      'j|20261207|0:0',
+      'j|261207|0:00',
+      'j|20261207|0:1',
+      'j|261207|0:01',
+    ]);
+  });
+});
+
+describe('the run time summed between reads', () => {
+  const minute = (iso: string) => Math.floor(at(iso) / 60_000);
+  const read = (iso: string, totals: readonly [number, number, number]): MinuteRead => ({
+    key: `j|${iso}`,
+    minute: minute(iso),
+    totals,
+  });
+
+  it('adds what each minute gained, leaving failed jobs out: they record no milliseconds', () => {
+    const first = nextRunTime(undefined, at('2026-12-07T10:00:05Z'), undefined);
+    expect(first.counting).toBe(false);
+    const second = nextRunTime(first, at('2026-12-07T10:00:07Z'), [read('2026-12-07T10:00:00Z', [10, 1, 9_000])]);
+    // The first read with metrics is the baseline: its minute began before the read that came first.
+    expect(second).toMatchObject({ counting: true, jobs: 0, seconds: 0 });
+    const third = nextRunTime(second, at('2026-12-07T10:00:09Z'), [read('2026-12-07T10:00:00Z', [14, 2, 12_000])]);
+    expect(third).toMatchObject({ jobs: 3, seconds: 3 });
+  });
+
+  it('counts a minute that began after the previous read whole, and one it cannot know the start of not at all', () => {
+    const before = nextRunTime(
+      nextRunTime(undefined, at('2026-12-07T10:00:05Z'), undefined),
+      at('2026-12-07T10:00:58Z'),
+      [read('2026-12-07T10:00:00Z', [5, 0, 5_000])],
+    );
+    const after = nextRunTime(before, at('2026-12-07T10:03:02Z'), [
+      read('2026-12-07T10:00:00Z', [6, 0, 6_000]), // +1 job, 1 s
+      read('2026-12-07T10:01:00Z', [4, 0, 8_000]), // began after the read at 10:00:58: whole
+      read('2026-12-06T23:00:00Z', [100, 0, 100_000]), // not read before and older: unknown start
+    ]);
+    expect(after).toMatchObject({ jobs: 5, seconds: 9 });
+  });
+
+  it('adds nothing for a minute hash that shrank (it expired and began again)', () => {
+    const base = nextRunTime(
+      nextRunTime(undefined, at('2026-12-07T10:00:05Z'), undefined),
+      at('2026-12-07T10:00:07Z'),
+      [read('2026-12-07T10:00:00Z', [50, 0, 50_000])],
+    );
+    expect(nextRunTime(base, at('2026-12-07T10:00:09Z'), [read('2026-12-07T10:00:00Z', [2, 0, 1_000])])).toMatchObject({
+      jobs: 0,
+      seconds: 0,
+    });
+  });
+});
