@@ -85,12 +85,14 @@ export function startsFromHeadAdvance(previous: SampleMemo, current: SampleMemo)
 }
 
 export function memoOf(reading: QueueReading, profile: SignalProfile): SampleMemo {
+  const completedTotal = poolCompletions(profile, reading);
   return {
     atMs: reading.observedAtMs,
     depth: reading.depth,
     busy: reading.busy,
-    completedTotal: poolCompletions(profile, reading),
-    ...(reading.recordedRunTime === undefined || poolCompletions(profile, reading) === undefined
+    completedTotal,
+    // The recorded run time is kept for the whole Redis, like the counter: the pool's under its condition.
+    ...(reading.recordedRunTime === undefined || completedTotal === undefined
       ? {}
       : { recordedRunTime: reading.recordedRunTime }),
     ...(reading.completedGranularitySeconds === undefined

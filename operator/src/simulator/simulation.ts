@@ -198,8 +198,7 @@ class Simulation {
   private completed = 0;
   /** Completions the counter shows: all of them, or those flushed at heartbeats. */
   private counted = 0;
-  /** Jobs finished and the seconds they ran as the workers record them (Sidekiq 7+): with the counter. */
-  private recordedJobs = 0;
+  /** Seconds the counted jobs ran, as the workers record them (Sidekiq 7+): flushed with the counter. */
   private recordedRunSeconds = 0;
   /** Moments at which pods became ready so far, and the last: each such cohort beats together. */
   private cohorts = 0;
@@ -266,13 +265,13 @@ class Simulation {
     pod.running.splice(slot, 1);
     pod.busy -= 1;
     this.completed += 1;
+    const ran = event.run.endsAt - event.run.startedAt;
     if (this.config.completionHeartbeatSeconds === undefined) {
       this.counted += 1;
-      this.recordedJobs += 1;
-      this.recordedRunSeconds += event.run.endsAt - event.run.startedAt;
+      this.recordedRunSeconds += ran;
     } else {
       pod.unflushed += 1;
-      pod.unflushedRunSeconds += event.run.endsAt - event.run.startedAt;
+      pod.unflushedRunSeconds += ran;
     }
     if (pod.phase === 'draining') {
       if (pod.busy === 0) this.remove(pod);
@@ -373,7 +372,8 @@ class Simulation {
       concurrency,
       workers,
       completedTotal: this.counted,
-      recordedRunTime: { jobs: this.recordedJobs, seconds: this.recordedRunSeconds },
+      // No simulated job fails, so the jobs with a recorded run time are the counted ones.
+      recordedRunTime: { jobs: this.counted, seconds: this.recordedRunSeconds },
       ...(this.config.completionHeartbeatSeconds === undefined
         ? {}
         : { completedGranularitySeconds: this.config.completionHeartbeatSeconds }),
@@ -518,7 +518,6 @@ class Simulation {
 
   private flush(pod: Pod): void {
     this.counted += pod.unflushed;
-    this.recordedJobs += pod.unflushed;
     this.recordedRunSeconds += pod.unflushedRunSeconds;
     pod.unflushed = 0;
     pod.unflushedRunSeconds = 0;
