@@ -9,7 +9,12 @@ import { predict, type ForecastView } from './predict.ts';
 import { describeChange, formatNumber } from './reason.ts';
 import type { SeasonalModel } from './seasonal-model.ts';
 import { letsGoSooner, recommend, type Recommendation, type ScheduledNeed, type SizedNeed } from './recommend.ts';
-import { arrivalsDropping, observeReading, type ObservedSignals } from './signal-estimates.ts';
+import {
+  arrivalsCountedOverSeconds,
+  arrivalsDropping,
+  observeReading,
+  type ObservedSignals,
+} from './signal-estimates.ts';
 import { SCALE_DOWN_HEADROOM, sizeReplicas, type Sizing } from './sizing.ts';
 import {
   FALLING_DOWN_WINDOW_SECONDS,
@@ -382,7 +387,7 @@ function downWindowSeconds({
   const falling =
     letsGoSooner(scaling) &&
     seesArrivalsWhileEmpty(reading) &&
-    arrivalsDropping(observed.arrivalsFast, observed.arrivalsSlow);
+    arrivalsDropping(observed.arrivalsFast, observed.arrivalsSlow, arrivalsCountedOverSeconds(observed));
   // burstEnded implies the default window or a shorter one (backlogCleared checks letsGoSooner).
   if (burstEnded) return Math.min(configured, ENDED_BURST_POLLS * scaling.pollIntervalSeconds);
   return falling ? Math.min(configured, FALLING_DOWN_WINDOW_SECONDS) : configured;

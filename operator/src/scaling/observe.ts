@@ -3,6 +3,7 @@ import type { QueueReading } from '../signals/queue-reading.ts';
 import { countsEveryCompletion, profileOfReading } from '../signals/signal-profile.ts';
 import {
   arrivalsCounted,
+  arrivalsCountedOverSeconds,
   lumpLanded,
   observeReading,
   plannedArrivalRate,
@@ -230,6 +231,7 @@ function estimateSignals({
     observed.arrivalsFast,
     observed.arrivalsSlow,
     scaling.podStartupSeconds + scaling.pollIntervalSeconds,
+    arrivalsCountedOverSeconds(observed),
   );
   const measured = serviceTimeSeconds(observed.service);
   const service =

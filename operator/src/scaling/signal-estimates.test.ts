@@ -3,7 +3,9 @@ import { addToRate, EMPTY_RATE, rateOf } from './decayed-rate.ts';
 import { signalProfile } from '../signals/signal-profile.ts';
 import {
   arrivalsCounted,
+  arrivalsCountedOverSeconds,
   arrivalsDropping,
+  FAST_RATE_COUNTED_SECONDS,
   arrivalsBetween,
   beatsAboutToLand,
   lumpLanded,
@@ -617,6 +619,42 @@ describe('arrivalsDropping', () => {
 
   it('is not a drop before anything was measured', () => {
     expect(arrivalsDropping(EMPTY_RATE, EMPTY_RATE)).toBe(false);
+  });
+
+  // 45 jobs/s against 50 is 2.9 deviations of a count over 17 s (a rate counted every poll) but
+  // only 1.6 of one over 5 s (one of a 10 s heartbeat's spans, with its estimated ends).
+  it('takes a drop the size of its noise for noise where the arrivals are counted over spans', () => {
+    const fast = steady(45, 6);
+    const slow = steady(50, 45);
+    expect(arrivalsDropping(fast, slow, FAST_RATE_COUNTED_SECONDS)).toBe(true);
+    expect(arrivalsDropping(fast, slow, 5)).toBe(false);
+    expect(plannedArrivalRate(fast, slow, 10, FAST_RATE_COUNTED_SECONDS).sustained).toBeCloseTo(45, 6);
+    expect(plannedArrivalRate(fast, slow, 10, 5).sustained).toBeCloseTo(50, 6);
+  });
+});
+
+describe('arrivalsCountedOverSeconds', () => {
+  const lastSample = memo({ atMs: 0 });
+  const span: CompletionSpan = { fromMs: 0, completedTotal: 0, busySeconds: 0, depth: 0, busy: 0, cameDue: 0 };
+
+  it('is twice the fast mean age where every poll counts the arrivals', () => {
+    expect(arrivalsCountedOverSeconds({ lastSample, completionSpan: undefined })).toBeCloseTo((2 * 6) / Math.LN2, 6);
+  });
+
+  it("is half a heartbeat where the arrivals come from a lumpy counter's spans", () => {
+    const lumpy = memo({ atMs: 0, completedGranularitySeconds: 10 });
+    expect(arrivalsCountedOverSeconds({ lastSample: lumpy, completionSpan: span })).toBe(5);
+    // Sidekiq 6's 5 s beat halves with it; a counter that is not the pool's (no span) leaves the
+    // rates to the queue's estimate, poll by poll.
+    expect(
+      arrivalsCountedOverSeconds({
+        lastSample: memo({ atMs: 0, completedGranularitySeconds: 5 }),
+        completionSpan: span,
+      }),
+    ).toBe(2.5);
+    expect(arrivalsCountedOverSeconds({ lastSample: lumpy, completionSpan: undefined })).toBe(
+      FAST_RATE_COUNTED_SECONDS,
+    );
   });
 });
 

@@ -557,24 +557,50 @@ export function serviceTimeSeconds(service: DecayedRate): number | undefined {
 export const RATE_DROP_SIGMAS = 2;
 
 /**
- * The slow rate, unless the fast one has clearly dropped below it: Poisson noise on an
- * exponentially weighted rate has a relative deviation of 1 / sqrt(2 λ τ), τ its mean age.
- * Noise must not shrink the pool (each shrink and regrowth pays a drain and a start-up), but
- * after a burst the pool should not wait for the slow average to forget it.
+ * Poisson noise on an exponentially weighted rate counted poll by poll is that of a count over
+ * 2 τ, τ its mean age (a relative deviation of 1 / sqrt(2 λ τ)).
  */
-export function sustainedRate(fast: number, slow: number): number {
+export const FAST_RATE_COUNTED_SECONDS = (2 * ARRIVALS_FAST_HALF_LIFE_SECONDS) / Math.LN2;
+
+/**
+ * Seconds of arrivals whose count the fast rate is as noisy as. Where the arrivals are counted
+ * over a lumpy counter's spans (one heartbeat each, which the fast rate's half-life keeps little
+ * of the span before), each end of a span is an estimate of what the beats have not shown yet
+ * (startsNotYetSeen, over beat ages of half a heartbeat on average), as noisy as a count over
+ * those ages: the span's count and its two ends together are as noisy as a count over half a
+ * heartbeat. Taking that as 2 τ let the sidekiq profile's heavy-tail take 50 scale events
+ * against the oracle's 15, the span rate's noise read as drops (ADR 0004, "A span's rate is
+ * noisier").
+ */
+export function arrivalsCountedOverSeconds(observed: Pick<ObservedSignals, 'completionSpan' | 'lastSample'>): number {
+  const heartbeat = observed.lastSample.completedGranularitySeconds;
+  return observed.completionSpan === undefined || heartbeat === undefined
+    ? FAST_RATE_COUNTED_SECONDS
+    : Math.min(FAST_RATE_COUNTED_SECONDS, heartbeat / 2);
+}
+
+/**
+ * The slow rate, unless the fast one has clearly dropped below it: beyond RATE_DROP_SIGMAS of
+ * the Poisson noise of a count over `countedOverSeconds` (arrivalsCountedOverSeconds). Noise
+ * must not shrink the pool (each shrink and regrowth pays a drain and a start-up), but after a
+ * burst the pool should not wait for the slow average to forget it.
+ */
+export function sustainedRate(fast: number, slow: number, countedOverSeconds = FAST_RATE_COUNTED_SECONDS): number {
   if (fast >= slow) return slow;
-  const meanAge = ARRIVALS_FAST_HALF_LIFE_SECONDS / Math.LN2;
-  const relativeNoise = 1 / Math.sqrt(Math.max(1, 2 * slow * meanAge));
+  const relativeNoise = 1 / Math.sqrt(Math.max(1, slow * countedOverSeconds));
   return fast < slow * (1 - RATE_DROP_SIGMAS * relativeNoise) ? fast : slow;
 }
 
 /** Whether the fast rate has fallen clearly (beyond its noise) below the slow one: a real drop. */
-export function arrivalsDropping(fast: DecayedRate, slow: DecayedRate): boolean {
+export function arrivalsDropping(
+  fast: DecayedRate,
+  slow: DecayedRate,
+  countedOverSeconds = FAST_RATE_COUNTED_SECONDS,
+): boolean {
   const recent = rateOf(fast);
   const baseline = rateOf(slow);
   if (recent === undefined || baseline === undefined) return false;
-  return sustainedRate(recent, baseline) < baseline;
+  return sustainedRate(recent, baseline, countedOverSeconds) < baseline;
 }
 
 /**
@@ -587,6 +613,7 @@ export function plannedArrivalRate(
   fast: DecayedRate,
   slow: DecayedRate,
   leadSeconds: number,
+  countedOverSeconds = FAST_RATE_COUNTED_SECONDS,
 ): { current: number; planned: number; sustained: number } {
   const current = rateOf(fast) ?? 0;
   const baseline = rateOf(slow) ?? current;
@@ -595,5 +622,5 @@ export function plannedArrivalRate(
   const slope = Math.max(0, (current - baseline) / lagGap);
   const horizon = Math.min(TREND_HORIZON_CAP_SECONDS, leadSeconds + ARRIVALS_FAST_HALF_LIFE_SECONDS / Math.LN2);
   const rise = slope * horizon;
-  return { current, planned: current + rise, sustained: sustainedRate(current, baseline) + rise };
+  return { current, planned: current + rise, sustained: sustainedRate(current, baseline, countedOverSeconds) + rise };
 }
