@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { metricsKeysAround, metricsMinuteKeys, nextRunTime, type MinuteRead } from './sidekiq-metrics.ts';
+import {
+  metricsKeysAround,
+  metricsMinuteKeys,
+  nextRunTime,
+  runTimeMemory,
+  type MinuteRead,
+} from './sidekiq-metrics.ts';
 
 const at = (iso: string) => Date.parse(iso);
 
@@ -65,5 +71,35 @@ describe('the run time summed between reads', () => {
       jobs: 0,
       seconds: 0,
     });
+  });
+
+  it('keeps its sums through polls that read no metrics, and counts again from the first that does', () => {
+    const counting = nextRunTime(
+      nextRunTime(undefined, at('2026-12-07T10:00:05Z'), undefined),
+      at('2026-12-07T10:00:07Z'),
+      [read('2026-12-07T10:00:00Z', [10, 0, 10_000])],
+    );
+    const withThem = nextRunTime(counting, at('2026-12-07T10:00:09Z'), [read('2026-12-07T10:00:00Z', [12, 0, 13_000])]);
+    expect(withThem).toMatchObject({ jobs: 2, seconds: 3, readNext: true });
+    // Another pool's process came up on the Redis: this read finds the metrics of no use.
+    const skipped = nextRunTime(
+      withThem,
+      at('2026-12-07T10:00:11Z'),
+      [read('2026-12-07T10:00:00Z', [20, 0, 21_000])],
+      false,
+    );
+    expect(skipped).toMatchObject({ readNext: false, counting: true });
+    const unread = nextRunTime(skipped, at('2026-12-07T10:00:13Z'), undefined);
+    expect(unread).toMatchObject({ jobs: skipped.jobs, seconds: skipped.seconds, counting: false });
+    // Read again: the minute it began before the unread poll is a new baseline, counted from here.
+    const again = nextRunTime(unread, at('2026-12-07T10:00:15Z'), [read('2026-12-07T10:00:00Z', [30, 0, 40_000])]);
+    expect(again).toMatchObject({ jobs: unread.jobs, seconds: unread.seconds, counting: true });
+    const next = nextRunTime(again, at('2026-12-07T10:00:17Z'), [read('2026-12-07T10:00:00Z', [31, 0, 42_000])]);
+    expect(next).toMatchObject({ jobs: again.jobs + 1, seconds: again.seconds + 2 });
+  });
+
+  it('reads the metrics next where a memory kept before readNext was recorded says nothing', () => {
+    expect(runTimeMemory({ atMs: 1, minutes: {}, jobs: 0, seconds: 0, counting: true })?.readNext).toBe(true);
+    expect(runTimeMemory({ atMs: 1, minutes: {}, jobs: 0, seconds: 0, readNext: false })?.readNext).toBe(false);
   });
 });

@@ -396,6 +396,39 @@ describe('the sidekiq reader, on data laid out as Sidekiq 6.4, 7.3, 8.0 and 8.1 
     expect(readings.at(-1)?.workers).toHaveLength(2);
   });
 
+  it("reads no execution metrics while another pool's process is live on the Redis, and sums them again once it stopped", async () => {
+    const sidekiq = sidekiqWriter(redis, '8.1');
+    await sidekiq.heartbeat({ hostname: 'web-0', queues: ['default'], concurrency: 10, busy: 0 });
+    const other = await sidekiq.heartbeat({ hostname: 'reports-0', queues: ['reports'], concurrency: 5, busy: 0 });
+    // HGETALL is the metrics script's alone: the other scripts read hashes field by field.
+    const hashesRead = async () =>
+      Number(/cmdstat_hgetall:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
+    await redis.config('RESETSTAT');
+    let readWhileShared = NaN;
+    const readings = await readingsOf(
+      ['default'],
+      [
+        () => sidekiq.flushMetrics([{ class: 'HardJob', ms: 1_000 }]),
+        () => sidekiq.flushMetrics([{ class: 'HardJob', ms: 1_000 }]),
+        async () => {
+          readWhileShared = await hashesRead();
+          // It stops as Sidekiq does (launcher.rb clear_heartbeat: SREM processes, UNLINK identity).
+          await redis.srem('processes', other);
+          await redis.del(other);
+        },
+        () => sidekiq.flushMetrics([{ class: 'MailJob', ms: 500 }]),
+        () => sidekiq.flushMetrics([{ class: 'MailJob', ms: 700 }]),
+      ],
+    );
+    expect(readWhileShared).toBe(0);
+    expect(readings.slice(0, 4).map((r) => r.recordedRunTime)).toEqual([undefined, undefined, undefined, undefined]);
+    expect(readings[3]?.completedSharedWith).toBeUndefined();
+    const [resumed, counted] = readings.slice(4);
+    expect(counted?.recordedRunTime?.jobs).toBe((resumed?.recordedRunTime?.jobs ?? NaN) + 1);
+    expect(counted?.recordedRunTime?.seconds).toBeCloseTo((resumed?.recordedRunTime?.seconds ?? NaN) + 0.7, 6);
+    expect(await hashesRead()).toBeGreaterThan(0);
+  });
+
   it('bounds a malformed 20 MB job to an error naming the key and its size, with none of its text', async () => {
     await redis.lpush('queue:imports', `{"args":["${'z'.repeat(20 * 1024 * 1024)}"`);
     const result = await read(['imports']);

@@ -207,15 +207,25 @@ function fixedCommands(queue: QueueSpec): readonly ReadCommand[] {
   return commands;
 }
 
-/** The run-time memory after this read: the metrics reply follows the fixed commands' when the plan read it. */
-function runTimeAfter(queue: QueueSpec, replies: readonly unknown[], nowMs: number, memory: unknown) {
+/**
+ * The run-time memory after this read: the metrics reply follows the fixed commands' when the
+ * plan read it. The next poll reads them only where the engine can use them: every live process
+ * records them, and none serves another pool (the counter's condition, completedSharedWith).
+ */
+function runTimeAfter(
+  queue: QueueSpec,
+  replies: readonly unknown[],
+  nowMs: number,
+  memory: unknown,
+  live: Pick<ReturnType<typeof liveWorkers>, 'allRecordRunTime' | 'sharedWith'>,
+) {
   const previous = runTimeMemory(memory);
   const metricsReply = replies[queue.names.length + 3];
   const read =
     previous === undefined || metricsReply === undefined
       ? undefined
       : decodeMinuteTotals(metricsReply, metricsKeysAround(previous.atMs, sidekiqKeys(queue.keyPrefix).ns));
-  return nextRunTime(previous, nowMs, read);
+  return nextRunTime(previous, nowMs, read, live.allRecordRunTime && live.sharedWith === undefined);
 }
 
 export const sidekiqReader: QueueFormatReader = {
@@ -227,7 +237,7 @@ export const sidekiqReader: QueueFormatReader = {
     const since = runTimeMemory(memory);
     return [
       ...fixedCommands(queue),
-      ...(since === undefined
+      ...(since === undefined || since.readNext === false
         ? []
         : [
             scriptCommand(
@@ -240,7 +250,8 @@ export const sidekiqReader: QueueFormatReader = {
   },
 
   remember(queue: QueueSpec, replies: readonly unknown[], { nowMs, memory }: ReadContext) {
-    return runTimeAfter(queue, replies, nowMs, memory);
+    const live = liveWorkers(replies[queue.names.length + 1], nowMs, sidekiqKeys(queue.keyPrefix));
+    return runTimeAfter(queue, replies, nowMs, memory, live);
   },
 
   decode(queue: QueueSpec, replies: readonly unknown[], { nowMs, memory }: ReadContext): QueueReading {
@@ -254,15 +265,9 @@ export const sidekiqReader: QueueFormatReader = {
     const tail = queue.names.length;
     const [due, truncated, upcomingTruncated, ...upcomingReply] = replyArray(replies[tail], 'sidekiq due jobs');
     const upcomingCut = replyNumber(upcomingTruncated, 'sidekiq upcoming truncated') === 1;
-    const {
-      workers,
-      unreadable,
-      truncated: processesCut,
-      sharedWith,
-      beatSeconds,
-      allRecordRunTime,
-    } = liveWorkers(replies[tail + 1], nowMs, keys);
-    const runTime = runTimeAfter(queue, replies, nowMs, memory);
+    const live = liveWorkers(replies[tail + 1], nowMs, keys);
+    const { workers, unreadable, truncated: processesCut, sharedWith, beatSeconds, allRecordRunTime } = live;
+    const runTime = runTimeAfter(queue, replies, nowMs, memory, live);
     const notes = [
       ...(replyNumber(truncated, 'sidekiq due truncated') === 1
         ? [`more than ${DUE_SCAN_LIMIT} due jobs in schedule/retry: dueScheduled is a lower bound`]
