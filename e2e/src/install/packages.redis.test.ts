@@ -23,8 +23,30 @@ const queue = 'greetings';
 const JOBS = 5;
 
 // The app's processes run on the Node 24 the repository brings (the machine's own may be older),
-// found first on PATH so the packages' `#!/usr/bin/env node` bins use it too.
+// found first on PATH so the packages' `#!/usr/bin/env node` bins use it too. The machine's way
+// to the registry goes with them: npm reads its global npmrc beside the node that runs it, so
+// with this one first a `cafile` set there is not found (a registry behind a proxy with its own
+// CA then fails with SELF_SIGNED_CERT_IN_CHAIN), and Node's own extra CAs and the proxy are
+// environment variables. Nothing else of the test runner's environment: its npm_config_* would
+// point npm at the repository.
+const REGISTRY_ACCESS_VARIABLES = [
+  'NODE_EXTRA_CA_CERTS',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+];
 const appEnv = {
+  ...Object.fromEntries(
+    REGISTRY_ACCESS_VARIABLES.flatMap((name) => {
+      const value = process.env[name];
+      return value === undefined ? [] : [[name, value]];
+    }),
+  ),
   PATH: `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}`,
   HOME: process.env['HOME'] ?? tmpdir(),
 };
