@@ -36,6 +36,11 @@ describe('the run time summed between reads', () => {
     minute: minute(iso),
     totals,
   });
+  /** A memory that counts from a baseline read at `atIso` of the 10:00 minute, after a first read at 10:00:05. */
+  const baselineAt = (atIso: string, totals: readonly [number, number, number]) =>
+    nextRunTime(nextRunTime(undefined, at('2026-12-07T10:00:05Z'), undefined), at(atIso), [
+      read('2026-12-07T10:00:00Z', totals),
+    ]);
 
   it('adds what each minute gained, leaving failed jobs out: they record no milliseconds', () => {
     const first = nextRunTime(undefined, at('2026-12-07T10:00:05Z'), undefined);
@@ -48,11 +53,7 @@ describe('the run time summed between reads', () => {
   });
 
   it('counts a minute that began after the previous read whole, and one it cannot know the start of not at all', () => {
-    const before = nextRunTime(
-      nextRunTime(undefined, at('2026-12-07T10:00:05Z'), undefined),
-      at('2026-12-07T10:00:58Z'),
-      [read('2026-12-07T10:00:00Z', [5, 0, 5_000])],
-    );
+    const before = baselineAt('2026-12-07T10:00:58Z', [5, 0, 5_000]);
     const after = nextRunTime(before, at('2026-12-07T10:03:02Z'), [
       read('2026-12-07T10:00:00Z', [6, 0, 6_000]), // +1 job, 1 s
       read('2026-12-07T10:01:00Z', [4, 0, 8_000]), // began after the read at 10:00:58: whole
@@ -62,11 +63,7 @@ describe('the run time summed between reads', () => {
   });
 
   it('adds nothing for a minute hash that shrank (it expired and began again)', () => {
-    const base = nextRunTime(
-      nextRunTime(undefined, at('2026-12-07T10:00:05Z'), undefined),
-      at('2026-12-07T10:00:07Z'),
-      [read('2026-12-07T10:00:00Z', [50, 0, 50_000])],
-    );
+    const base = baselineAt('2026-12-07T10:00:07Z', [50, 0, 50_000]);
     expect(nextRunTime(base, at('2026-12-07T10:00:09Z'), [read('2026-12-07T10:00:00Z', [2, 0, 1_000])])).toMatchObject({
       jobs: 0,
       seconds: 0,
@@ -74,11 +71,7 @@ describe('the run time summed between reads', () => {
   });
 
   it('keeps its sums through polls that read no metrics, and counts again from the first that does', () => {
-    const counting = nextRunTime(
-      nextRunTime(undefined, at('2026-12-07T10:00:05Z'), undefined),
-      at('2026-12-07T10:00:07Z'),
-      [read('2026-12-07T10:00:00Z', [10, 0, 10_000])],
-    );
+    const counting = baselineAt('2026-12-07T10:00:07Z', [10, 0, 10_000]);
     const withThem = nextRunTime(counting, at('2026-12-07T10:00:09Z'), [read('2026-12-07T10:00:00Z', [12, 0, 13_000])]);
     expect(withThem).toMatchObject({ jobs: 2, seconds: 3, readNext: true });
     // Another pool's process came up on the Redis: this read finds the metrics of no use.

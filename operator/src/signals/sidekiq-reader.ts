@@ -188,6 +188,23 @@ function liveWorkers(
   };
 }
 
+/**
+ * The live processes of one poll's reply, decoded once: the poller calls decode and then
+ * remember with the same replies, and both need them (remember for whether the next poll reads
+ * the metrics). Decoding parses every process's info JSON, up to PROCESS_LIMIT of them a poll.
+ */
+const LIVE_WORKERS = new WeakMap<object, ReturnType<typeof liveWorkers>>();
+
+function liveWorkersOnce(reply: unknown, nowMs: number, keys: ReturnType<typeof sidekiqKeys>) {
+  if (typeof reply !== 'object' || reply === null) return liveWorkers(reply, nowMs, keys);
+  let live = LIVE_WORKERS.get(reply);
+  if (live === undefined) {
+    live = liveWorkers(reply, nowMs, keys);
+    LIVE_WORKERS.set(reply, live);
+  }
+  return live;
+}
+
 /** The commands every poll makes, built once per registered spec: the plan is made before every poll. */
 const FIXED_COMMANDS = new WeakMap<QueueSpec, readonly ReadCommand[]>();
 
@@ -250,7 +267,7 @@ export const sidekiqReader: QueueFormatReader = {
   },
 
   remember(queue: QueueSpec, replies: readonly unknown[], { nowMs, memory }: ReadContext) {
-    const live = liveWorkers(replies[queue.names.length + 1], nowMs, sidekiqKeys(queue.keyPrefix));
+    const live = liveWorkersOnce(replies[queue.names.length + 1], nowMs, sidekiqKeys(queue.keyPrefix));
     return runTimeAfter(queue, replies, nowMs, memory, live);
   },
 
@@ -265,7 +282,7 @@ export const sidekiqReader: QueueFormatReader = {
     const tail = queue.names.length;
     const [due, truncated, upcomingTruncated, ...upcomingReply] = replyArray(replies[tail], 'sidekiq due jobs');
     const upcomingCut = replyNumber(upcomingTruncated, 'sidekiq upcoming truncated') === 1;
-    const live = liveWorkers(replies[tail + 1], nowMs, keys);
+    const live = liveWorkersOnce(replies[tail + 1], nowMs, keys);
     const { workers, unreadable, truncated: processesCut, sharedWith, beatSeconds, allRecordRunTime } = live;
     const runTime = runTimeAfter(queue, replies, nowMs, memory, live);
     const notes = [
